@@ -1,0 +1,3 @@
+from esp.cli import main
+
+main()

@@ -1,0 +1,77 @@
+"""The library's front door: each CLI command calls one function here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from esp.errors import Diagnostic, ExitCode, Location, Severity, diagnostic, exit_code_for
+from esp.load import Document, load_path
+from esp.model import Model
+
+JOURNEY_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class Validation:
+    """A model (None if the input was unusable) and every problem found."""
+
+    model: Model | None
+    diagnostics: tuple[Diagnostic, ...]
+    files: tuple[str, ...]
+
+    def exit_code(self, *, strict: bool = False) -> ExitCode:
+        return exit_code_for(self.diagnostics, strict=strict)
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.severity is Severity.ERROR)
+
+    @property
+    def warnings(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.severity is Severity.WARNING)
+
+
+def journey_files(paths: Iterable[Path]) -> tuple[list[Path], list[Diagnostic]]:
+    """The journey files named by ``paths``: files as given, folders searched
+    recursively for *.yaml and *.yml (hidden ones skipped), in a stable order."""
+    files: list[Path] = []
+    problems: list[Diagnostic] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.suffix in JOURNEY_SUFFIXES and p.is_file()
+                           and not any(part.startswith(".") for part in p.relative_to(path).parts))
+            if not found:
+                problems.append(diagnostic("E014", Location(str(path)), path=str(path)))
+            files.extend(found)
+        else:
+            files.append(path)
+    return list(dict.fromkeys(files)), problems
+
+
+def load_documents(paths: Iterable[Path]) -> tuple[list[Document], list[Diagnostic]]:
+    files, problems = journey_files(paths)
+    docs = []
+    for path in files:
+        doc, found = load_path(path)
+        problems.extend(found)
+        if doc is not None:
+            docs.append(doc)
+    return docs, problems
+
+
+def validate(paths: Sequence[Path]) -> Validation:
+    """Load, schema-check, build and check the journeys at ``paths`` as one model."""
+    from esp import build, check, schema
+
+    docs, problems = load_documents(paths)
+    for doc in docs:
+        problems.extend(schema.check(doc))
+    model: Model | None = None
+    if not any(d.fatal for d in problems):
+        model, built = build.build(docs)
+        problems.extend(built)
+        problems.extend(check.check(model))
+    unique = sorted(dict.fromkeys(problems), key=Diagnostic.sort_key)
+    return Validation(model, tuple(unique), tuple(doc.file for doc in docs))

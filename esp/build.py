@@ -1,0 +1,500 @@
+"""Build the resolved :class:`~esp.model.Model` from loaded journey documents.
+
+Runs after the schema check and must survive data that failed it: every
+getter here tolerates a wrong type (the schema has already said so) and
+skips what it cannot use. Each reference is resolved once; an unknown name is
+reported where it was written, with the nearest known name as a hint.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from esp.errors import Diagnostic, Location, diagnostic
+from esp.load import Document, NodePath
+from esp.model import (
+    Action,
+    Actor,
+    Aggregate,
+    Command,
+    Event,
+    Field,
+    FieldType,
+    Hotspot,
+    Journey,
+    Listener,
+    Microservice,
+    Model,
+    Occurrence,
+    Process,
+    Projection,
+    Query,
+    Retries,
+    Saga,
+    SagaStep,
+    Scenario,
+)
+
+T = TypeVar("T")
+_DURATION = re.compile(r"^([0-9]+)(ms|s|m|h)$")
+_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000}
+
+
+def build(docs: Sequence[Document]) -> tuple[Model, list[Diagnostic]]:
+    """Resolve every reference of ``docs`` (one journey each) into one Model."""
+    return _Builder(docs).run()
+
+
+def _str(node: Any, key: str, default: str = "") -> str:
+    value = node.get(key) if isinstance(node, dict) else None
+    return value if isinstance(value, str) else default
+
+
+def _list(node: Any, key: str) -> list[Any]:
+    value = node.get(key) if isinstance(node, dict) else None
+    return value if isinstance(value, list) else []
+
+
+def _map(node: Any, key: str) -> dict[str, Any]:
+    value = node.get(key) if isinstance(node, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def _flag(node: Any, key: str) -> bool:
+    return isinstance(node, dict) and node.get(key) is True
+
+
+def duration_ms(text: str) -> int | None:
+    match = _DURATION.match(text)
+    return int(match.group(1)) * _MS[match.group(2)] if match else None
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    names = sorted(set(known))
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    if not names:
+        return "none is defined yet"
+    shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
+    return f"known: {shown}"
+
+
+@dataclass
+class _Named:
+    """What a name was first defined as, and where."""
+
+    obj: Any
+    loc: Location
+
+
+@dataclass
+class _Builder:
+    docs: Sequence[Document]
+    problems: list[Diagnostic] = field(default_factory=list)
+    aggregates: dict[str, _Named] = field(default_factory=dict)
+    aggregate_ms: dict[str, str] = field(default_factory=dict)
+    microservices: dict[str, Microservice] = field(default_factory=dict)
+    events: dict[str, _Named] = field(default_factory=dict)
+    commands: dict[str, _Named] = field(default_factory=dict)
+    queries: dict[str, _Named] = field(default_factory=dict)
+    projections: dict[str, _Named] = field(default_factory=dict)
+    sagas: dict[str, _Named] = field(default_factory=dict)
+
+    # -- helpers ----------------------------------------------------------------
+
+    def add(self, code: str, loc: Location, **params: Any) -> None:
+        self.problems.append(diagnostic(code, loc, **params))
+
+    def unique(self, table: dict[str, _Named], kind: str, name: str, obj: Any, loc: Location) -> bool:
+        if name in table:
+            self.add("E031", loc, kind=kind, name=name, first=str(table[name].loc))
+            return False
+        table[name] = _Named(obj, loc)
+        return True
+
+    def ref(self, doc: Document, path: NodePath, table: Mapping[str, _Named], code: str) -> Any:
+        """The object named at ``path``, or None (reported) if there is none."""
+        name = _at(doc.data, path)
+        if not isinstance(name, str):
+            return None
+        if name in table:
+            return table[name].obj
+        self.add(code, doc.loc(path), name=name, hint=did_you_mean(name, table))
+        return None
+
+    def refs(self, doc: Document, path: NodePath, table: Mapping[str, _Named], code: str) -> tuple[Any, ...]:
+        items = _at(doc.data, path)
+        if not isinstance(items, list):
+            return ()
+        found = (self.ref(doc, (*path, i), table, code) for i in range(len(items)))
+        return tuple(x for x in found if x is not None)
+
+    def fields(self, doc: Document, path: NodePath) -> tuple[Field, ...]:
+        result = []
+        for name, text in _map_at(doc.data, path).items():
+            if not isinstance(text, str):
+                continue
+            ftype = FieldType.parse(text)
+            if ftype is None:
+                self.add("E030", doc.loc((*path, name)), field=name, type=text)
+                continue
+            result.append(Field(name, ftype, doc.loc((*path, name), key=True)))
+        return tuple(result)
+
+    def states(self, doc: Document, path: NodePath, aggregate: Aggregate | None) -> tuple[str, ...]:
+        """State names at ``path``, each checked against ``aggregate``'s states."""
+        names = _at(doc.data, path)
+        values = [names] if isinstance(names, str) else names if isinstance(names, list) else []
+        result = []
+        for i, name in enumerate(values):
+            if not isinstance(name, str):
+                continue
+            item = path if isinstance(names, str) else (*path, i)
+            if aggregate is not None and name not in aggregate.states:
+                self.add("E045", doc.loc(item), aggregate=aggregate.name, name=name,
+                         hint=did_you_mean(name, aggregate.states) if aggregate.states
+                         else f"declare 'states:' on aggregate '{aggregate.name}'")
+            result.append(name)
+        return tuple(result)
+
+    # -- the passes ---------------------------------------------------------------
+
+    def run(self) -> tuple[Model, list[Diagnostic]]:
+        docs = sorted(self.docs, key=lambda d: d.file)
+        self.declare_microservices(docs)
+        processes_raw = [(doc, i, p) for doc in docs for i, p in enumerate(_list(doc.data, "processes"))
+                         if isinstance(p, dict) and isinstance(p.get("process"), str)]
+        process_ctx = {id(p): self.process_context(doc, i, p) for doc, i, p in processes_raw}
+        events = {id(p): self.declare_events(doc, i, p, process_ctx[id(p)][1]) for doc, i, p in processes_raw}
+        projections = [pr for doc in docs for pr in self.declare_projections(doc)]
+        journeys = [self.journey(doc, [(i, p) for d, i, p in processes_raw if d is doc], process_ctx, events)
+                    for doc in docs]
+        listeners = [li for doc in docs for li in self.listeners(doc)]
+        sagas = [s for doc in docs for s in self.sagas_of(doc)]
+        scenarios = [s for doc in docs for s in self.scenarios(doc)]
+        hotspots = [h for doc in docs for h in self.hotspots(doc)]
+        for agg_named in self.aggregates.values():
+            agg: Aggregate = agg_named.obj
+            object.__setattr__(agg, "processes", tuple(p for j in journeys for p in j.processes if p.aggregate is agg))
+        model = Model(tuple(journeys), tuple(self.microservices.values()), tuple(listeners),
+                      tuple(projections), tuple(sagas), tuple(scenarios), tuple(hotspots))
+        return model, self.problems
+
+    def declare_microservices(self, docs: Sequence[Document]) -> None:
+        declared: dict[str, tuple[str, Location, list[Aggregate]]] = {}
+        for doc in docs:
+            for ms_name, ms in _map(doc.data, "microservices").items():
+                loc = doc.loc(("microservices", ms_name), key=True)
+                description, first_loc, aggs = declared.setdefault(ms_name, (_str(ms, "description"), loc, []))
+                if not description and _str(ms, "description"):
+                    declared[ms_name] = (_str(ms, "description"), first_loc, aggs)
+                for agg_name, agg in _map(ms, "aggregates").items():
+                    path: NodePath = ("microservices", ms_name, "aggregates", agg_name)
+                    aggregate = self.aggregate(doc, path, agg_name, agg)
+                    if self.unique(self.aggregates, "aggregate", agg_name, aggregate, aggregate.loc):
+                        aggs.append(aggregate)
+                        self.aggregate_ms[agg_name] = ms_name
+        for ms_name, (description, loc, aggs) in declared.items():
+            ms = Microservice(ms_name, description, tuple(aggs), loc)
+            self.microservices[ms_name] = ms
+            for aggregate in aggs:
+                object.__setattr__(aggregate, "microservice", ms)
+
+    def aggregate(self, doc: Document, path: NodePath, name: str, raw: Any) -> Aggregate:
+        states = tuple(s for s in _list(raw, "states") if isinstance(s, str))
+        seen: dict[str, int] = {}
+        for i, state in enumerate(_list(raw, "states")):
+            if isinstance(state, str) and state in seen:
+                self.add("E031", doc.loc((*path, "states", i)), kind="state", name=state,
+                         first=str(doc.loc((*path, "states", seen[state]))))
+            seen.setdefault(state, i) if isinstance(state, str) else None
+        snapshot = raw.get("snapshot_every") if isinstance(raw, dict) else None
+        at = {k: doc.loc((*path, k)) for k in ("identity", "states")}
+        return Aggregate(name, _str(raw, "description"), _str(raw, "identity", "id"), tuple(dict.fromkeys(states)),
+                         snapshot if isinstance(snapshot, int) and not isinstance(snapshot, bool) else 0,
+                         doc.loc(path, key=True), at)
+
+    def process_context(self, doc: Document, i: int, raw: dict[str, Any]) -> tuple[Microservice, Aggregate | None]:
+        """The microservice and aggregate of a process row (placeholders if unknown)."""
+        path: NodePath = ("processes", i)
+        ms_name = _str(raw, "microservice")
+        ms = self.microservices.get(ms_name)
+        if ms is None:
+            if ms_name:
+                self.add("E040", doc.loc((*path, "microservice")), name=ms_name,
+                         hint=did_you_mean(ms_name, self.microservices))
+            ms = Microservice(ms_name or "?", "", (), doc.loc(path))
+        aggregate: Aggregate | None = None
+        if "aggregate" in raw:
+            aggregate = self.ref(doc, (*path, "aggregate"), self.aggregates, "E041")
+            if aggregate is not None and ms_name in self.microservices and aggregate.microservice is not ms:
+                self.add("E046", doc.loc((*path, "aggregate")), aggregate=aggregate.name,
+                         owner=aggregate.microservice.name, microservice=ms_name)
+        elif _list(raw, "events") or any(isinstance(a, dict) and "command" in a for a in _list(raw, "actions")):
+            self.add("E047", doc.loc(path), process=raw["process"])
+        return ms, aggregate
+
+    def declare_events(self, doc: Document, i: int, raw: dict[str, Any], aggregate: Aggregate | None) -> list[Event]:
+        result = []
+        for j, ev in enumerate(_list(raw, "events")):
+            name = _str(ev, "event")
+            if not name:
+                continue
+            path: NodePath = ("processes", i, "events", j)
+            enters = self.states(doc, (*path, "enters"), aggregate) if "enters" in ev else ()
+            kind = "integration" if ev.get("kind") == "integration" else "domain"
+            version = ev.get("version")
+            event = Event(name, _str(ev, "description"), kind,
+                          version if isinstance(version, int) and not isinstance(version, bool) else 1,
+                          self.fields(doc, (*path, "fields")), enters[0] if enters else None,
+                          doc.loc(path), _key_locs(doc, path, ev))
+            if self.unique(self.events, "event", name, event, doc.loc((*path, "event"))):
+                result.append(event)
+        return result
+
+    def declare_projections(self, doc: Document) -> list[Projection]:
+        result = []
+        for i, raw in enumerate(_list(doc.data, "projections")):
+            name = _str(raw, "projection")
+            if not name:
+                continue
+            path: NodePath = ("projections", i)
+            ms = self.ref(doc, (*path, "in"), _named(self.microservices, doc.loc(path)), "E040")
+            sources = self.refs(doc, (*path, "from"), self.events, "E042")
+            if ms is None:
+                continue
+            projection = Projection(name, ms, sources, _str(raw, "description"), _journey_name(doc),
+                                    doc.loc(path), _key_locs(doc, path, raw))
+            if self.unique(self.projections, "projection", name, projection, doc.loc((*path, "projection"))):
+                result.append(projection)
+        return result
+
+    def journey(self, doc: Document, rows: list[tuple[int, dict[str, Any]]],
+                ctx: Mapping[int, tuple[Microservice, Aggregate | None]],
+                events: Mapping[int, list[Event]]) -> Journey:
+        actors = self.actors(doc)
+        processes = []
+        for i, raw in rows:
+            ms, aggregate = ctx[id(raw)]
+            processes.append(self.process(doc, i, raw, ms, aggregate, events[id(raw)], actors))
+        return Journey(_journey_name(doc), _str(doc.data, "description"), doc.file, tuple(actors.values()),
+                       tuple(processes), doc.loc(()))
+
+    def actors(self, doc: Document) -> dict[str, Actor]:
+        actors: dict[str, Actor] = {}
+        for i, raw in enumerate(_list(doc.data, "actors")):
+            name = raw if isinstance(raw, str) else _str(raw, "actor")
+            if not name:
+                continue
+            loc = doc.loc(("actors", i))
+            if name in actors:
+                self.add("E031", loc, kind="actor", name=name, first=str(actors[name].loc))
+                continue
+            actors[name] = Actor(name, _str(raw, "description"), loc)
+        return actors
+
+    def process(self, doc: Document, i: int, raw: dict[str, Any], ms: Microservice, aggregate: Aggregate | None,
+                events: list[Event], actors: dict[str, Actor]) -> Process:
+        path: NodePath = ("processes", i)
+        actions: list[Action] = []
+        for j, act in enumerate(_list(raw, "actions")):
+            action = self.action(doc, (*path, "actions", j), act, aggregate)
+            if action is not None:
+                actions.append(action)
+        actor = None
+        actor_name = _str(raw, "actor")
+        if actor_name:
+            actor = actors.get(actor_name)
+            if actor is None:
+                self.add("W105", doc.loc((*path, "actor")), name=actor_name)
+                actor = Actor(actor_name, "", doc.loc((*path, "actor")))
+        process = Process(raw["process"], actor, _str(raw, "description"), tuple(actions), ms, tuple(events),
+                          aggregate, _journey_name(doc), doc.loc(path), _key_locs(doc, path, raw))
+        for item in (*actions, *events):
+            object.__setattr__(item, "process", process)
+        return process
+
+    def action(self, doc: Document, path: NodePath, raw: Any, aggregate: Aggregate | None) -> Action | None:
+        if not isinstance(raw, dict):
+            return None
+        if isinstance(raw.get("command"), str) and "query" not in raw:
+            name = raw["command"]
+            command = Command(name, _str(raw, "description"), self.fields(doc, (*path, "fields")),
+                              self.refs(doc, (*path, "emits"), self.events, "E042"), _flag(raw, "creates"),
+                              self.states(doc, (*path, "allowed_in"), aggregate),
+                              doc.loc(path), _key_locs(doc, path, raw))
+            return command if self.unique(self.commands, "command", name, command, doc.loc((*path, "command"))) else None
+        if isinstance(raw.get("query"), str) and "command" not in raw:
+            name = raw["query"]
+            projection = self.ref(doc, (*path, "projection"), self.projections, "E044") if "projection" in raw else None
+            query = Query(name, _str(raw, "description"), self.fields(doc, (*path, "fields")), projection,
+                          doc.loc(path), _key_locs(doc, path, raw))
+            return query if self.unique(self.queries, "query", name, query, doc.loc((*path, "query"))) else None
+        return None
+
+    def listeners(self, doc: Document) -> list[Listener]:
+        result = []
+        for i, raw in enumerate(_list(doc.data, "listeners")):
+            path: NodePath = ("listeners", i)
+            on: Event | None = self.ref(doc, (*path, "on"), self.events, "E042")
+            ms: Microservice | None = self.ref(doc, (*path, "in"), _named(self.microservices, doc.loc(path)), "E040")
+            command: Command | None = self.ref(doc, (*path, "command"), self.commands, "E043")
+            if on is None or ms is None or command is None:
+                continue
+            if command.microservice is not ms:
+                self.add("E063", doc.loc((*path, "command")), command=command.name,
+                         owner=command.microservice.name, microservice=ms.name)
+                continue
+            mapping = self.listener_map(doc, path, raw, on, command)
+            target = _str(raw, "target") or None
+            if target is not None and target not in _event_field_names(on):
+                self.add("E061", doc.loc((*path, "target")), event=on.name, field=target,
+                         hint=did_you_mean(target, _event_field_names(on)))
+            result.append(Listener(on, ms, command, mapping, target, _str(raw, "description"),
+                                   _journey_name(doc), doc.loc(path), _key_locs(doc, path, raw)))
+        return result
+
+    def listener_map(self, doc: Document, path: NodePath, raw: Any, on: Event, command: Command) -> tuple[tuple[str, str], ...]:
+        mapping = []
+        source_fields = _event_field_names(on)
+        command_fields = [f.name for f in command.fields]
+        for cmd_field, ev_field in _map(raw, "map").items():
+            if not isinstance(ev_field, str):
+                continue
+            if cmd_field not in command_fields:
+                self.add("E064", doc.loc((*path, "map", cmd_field), key=True), command=command.name, field=cmd_field,
+                         hint=did_you_mean(cmd_field, command_fields))
+            elif ev_field not in source_fields:
+                self.add("E061", doc.loc((*path, "map", cmd_field)), event=on.name, field=ev_field,
+                         hint=did_you_mean(ev_field, source_fields))
+            else:
+                mapping.append((cmd_field, ev_field))
+        return tuple(mapping)
+
+    def sagas_of(self, doc: Document) -> list[Saga]:
+        result = []
+        for i, raw in enumerate(_list(doc.data, "sagas")):
+            name = _str(raw, "saga")
+            if name:
+                saga = self.saga(doc, ("sagas", i), name, raw)
+                if saga is not None and self.unique(self.sagas, "saga", name, saga, doc.loc(("sagas", i, "saga"))):
+                    result.append(saga)
+        return result
+
+    def saga(self, doc: Document, path: NodePath, name: str, raw: dict[str, Any]) -> Saga | None:
+        ms = self.ref(doc, (*path, "in"), _named(self.microservices, doc.loc(path)), "E040")
+        ends = [self.ref(doc, (*path, k), self.events, "E042") for k in ("starts_on", "completes_with", "aborts_with")]
+        steps = [self.step(doc, (*path, "steps", j), s) for j, s in enumerate(_list(raw, "steps"))]
+        retries_raw = raw.get("retries")
+        retries = None
+        if isinstance(retries_raw, dict) and isinstance(retries_raw.get("max"), int):
+            backoff = retries_raw.get("backoff", "exponential")
+            retries = Retries(retries_raw["max"], backoff if backoff in ("none", "fixed", "exponential") else "none",
+                              duration_ms(_str(retries_raw, "delay", "100ms")) or 100)
+        if ms is None or None in ends or None in steps or not steps:
+            return None
+        failed = raw.get("compensate_failed_step")
+        recovery = "forward" if raw.get("recovery") == "forward" else "backward"
+        starts_on, completes_with, aborts_with = ends
+        assert starts_on is not None and completes_with is not None and aborts_with is not None
+        return Saga(name, _str(raw, "description"), ms, starts_on, recovery,
+                    failed if isinstance(failed, bool) else None, retries, duration_ms(_str(raw, "timeout")),
+                    tuple(s for s in steps if s is not None), completes_with, aborts_with,
+                    _journey_name(doc), doc.loc(path), _key_locs(doc, path, raw))
+
+    def step(self, doc: Document, path: NodePath, raw: Any) -> SagaStep | None:
+        if not isinstance(raw, dict) or not _str(raw, "step"):
+            return None
+        invoke = self.ref(doc, (*path, "invoke"), self.commands, "E043")
+        succeeds = self.ref(doc, (*path, "succeeds_on"), self.events, "E042")
+        fails = self.ref(doc, (*path, "fails_on"), self.events, "E042") if "fails_on" in raw else None
+        compensate = self.ref(doc, (*path, "compensate"), self.commands, "E043") if "compensate" in raw else None
+        if invoke is None or succeeds is None or ("fails_on" in raw and fails is None) or (
+                "compensate" in raw and compensate is None):
+            return None
+        return SagaStep(raw["step"], _str(raw, "description"), invoke, succeeds, fails, compensate,
+                        _flag(raw, "pivot"), _flag(raw, "retriable"), duration_ms(_str(raw, "timeout")),
+                        doc.loc(path), _key_locs(doc, path, raw))
+
+    def scenarios(self, doc: Document) -> list[Scenario]:
+        result = []
+        for i, raw in enumerate(_list(doc.data, "scenarios")):
+            path: NodePath = ("scenarios", i)
+            aggregate = self.ref(doc, (*path, "aggregate"), self.aggregates, "E041")
+            when = _occurrences(doc, path, "when")
+            if aggregate is None or not isinstance(raw, dict) or not when:
+                continue
+            then_raw = raw.get("then")
+            then = None if then_raw == "rejected" else tuple(_occurrences(doc, path, "then"))
+            result.append(Scenario(_str(raw, "scenario"), aggregate, tuple(_occurrences(doc, path, "given")),
+                                   when[0], then, _journey_name(doc), doc.loc(path)))
+        return result
+
+    def hotspots(self, doc: Document) -> list[Hotspot]:
+        result = []
+        for i, raw in enumerate(_list(doc.data, "hotspots")):
+            text = raw if isinstance(raw, str) else _str(raw, "hotspot")
+            if text:
+                result.append(Hotspot(text, _str(raw, "about") or None, _str(raw, "by") or None,
+                                      _journey_name(doc), doc.loc(("hotspots", i))))
+        return result
+
+
+def _at(data: Any, path: NodePath) -> Any:
+    for step in path:
+        if isinstance(data, dict) and isinstance(step, str):
+            data = data.get(step)
+        elif isinstance(data, list) and isinstance(step, int) and step < len(data):
+            data = data[step]
+        else:
+            return None
+    return data
+
+
+def _map_at(data: Any, path: NodePath) -> dict[str, Any]:
+    value = _at(data, path)
+    return value if isinstance(value, dict) else {}
+
+
+def _key_locs(doc: Document, path: NodePath, raw: Any) -> dict[str, Location]:
+    return {k: doc.loc((*path, k)) for k in raw} if isinstance(raw, dict) else {}
+
+
+def _named(table: Mapping[str, T], loc: Location) -> dict[str, _Named]:
+    return {name: _Named(obj, loc) for name, obj in table.items()}
+
+
+def _journey_name(doc: Document) -> str:
+    return _str(doc.data, "journey", doc.file)
+
+
+def _event_field_names(event: Event) -> list[str]:
+    """The fields a listener can read: the event's own, and its aggregate's id."""
+    names = [f.name for f in event.fields]
+    if event.aggregate is not None:
+        names.append(event.aggregate.identity)
+    return names
+
+
+def _occurrences(doc: Document, path: NodePath, key: str) -> list[Occurrence]:
+    raw = _at(doc.data, (*path, key))
+    items: list[tuple[NodePath, Any]]
+    if isinstance(raw, dict):
+        items = [((*path, key), raw)]
+    elif isinstance(raw, list):
+        items = [((*path, key, i), item) for i, item in enumerate(raw)]
+    else:
+        items = []
+    result = []
+    for item_path, item in items:
+        if isinstance(item, dict) and len(item) == 1:
+            (name, values), = item.items()
+            result.append(Occurrence(name, values if isinstance(values, dict) else {},
+                                     doc.loc((*item_path, name), key=True)))
+    return result
+

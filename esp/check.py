@@ -1,0 +1,453 @@
+"""Semantic rules on a built Model: what the schema cannot say.
+
+Each rule is a small function from the Model to diagnostics; ``RULES`` lists
+them and ``check`` runs them all, so every problem is reported at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import keyword
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from esp.build import did_you_mean
+from esp.errors import Diagnostic, Location, diagnostic
+from esp.model import (
+    Aggregate,
+    Command,
+    Event,
+    Field,
+    FieldType,
+    Listener,
+    Model,
+    Occurrence,
+    Saga,
+    Scenario,
+)
+from esp.names import BUILTINS, class_name, module_name, snake, words
+
+Rule = Callable[[Model], Iterator[Diagnostic]]
+
+# Attributes the eventsourcing runtime gives every event and aggregate.
+RESERVED_FIELDS = frozenset({"id", "originator_id", "originator_version", "timestamp", "version",
+                             "created_on", "modified_on"})
+_IRREGULAR_PAST = frozenset("""
+paid sent built made held sold bought taken given done drawn written chosen shown known seen begun won lost left
+kept spent put set cut read run hit brought caught taught found told met led fed lit shut withdrawn undone forgotten
+frozen broken spoken stolen ridden risen hidden eaten fallen got gotten thrown flown grown torn worn born sat stood
+understood struck stuck hung rung sunk drunk slid dug fought sought thought bound wound rebuilt overpaid prepaid
+reset quit split spread cast cost let shed dealt felt meant laid rewritten upheld mislaid
+""".split())
+
+
+def check(model: Model) -> list[Diagnostic]:
+    """Run every rule."""
+    return [d for rule in RULES for d in rule(model)]
+
+
+def _d(code: str, loc: Location, **params: Any) -> Diagnostic:
+    return diagnostic(code, loc, **params)
+
+
+# -- names --------------------------------------------------------------------------
+
+
+def _class_level(model: Model) -> Iterator[tuple[str, str, Location]]:
+    for agg in model.aggregates:
+        yield "aggregate", agg.name, agg.loc
+    for cmd in model.commands:
+        yield "command", cmd.name, cmd.loc
+    for query in model.queries:
+        yield "query", query.name, query.loc
+    for event in model.events:
+        yield "event", event.name, event.loc
+    for projection in model.projections:
+        yield "projection", projection.name, projection.loc
+    for saga in model.sagas:
+        yield "saga", saga.name, saga.loc
+
+
+def names_become_distinct_classes(model: Model) -> Iterator[Diagnostic]:
+    """Names of one kind that normalise to the same class, or to a Python name."""
+    seen: dict[tuple[str, str], str] = {}
+    for kind, name, loc in _class_level(model):
+        ident = class_name(name)
+        if keyword.iskeyword(ident) or ident in BUILTINS:
+            yield _d("E033", loc, kind=kind, name=name, ident=ident,
+                     what="keyword" if keyword.iskeyword(ident) else "builtin")
+        other = seen.setdefault((kind, ident), name)
+        if other != name:
+            yield _d("E032", loc, kind=kind, name=name, other=other, ident=ident)
+    modules: dict[str, str] = {}
+    for ms in model.microservices:
+        ident = module_name(ms.name)
+        other = modules.setdefault(ident, ms.name)
+        if other != ms.name:
+            yield _d("E032", ms.loc, kind="microservice", name=ms.name, other=other, ident=ident)
+
+
+def _field_sets(model: Model) -> Iterator[tuple[str, tuple[Field, ...]]]:
+    for cmd in model.commands:
+        yield cmd.name, cmd.fields
+    for query in model.queries:
+        yield query.name, query.fields
+    for event in model.events:
+        yield event.name, event.fields
+
+
+def fields_become_distinct_names(model: Model) -> Iterator[Diagnostic]:
+    for owner, fields in _field_sets(model):
+        seen: dict[str, str] = {}
+        for f in fields:
+            ident = snake(f.name)
+            if ident in RESERVED_FIELDS:
+                yield _d("E034", f.loc, field=f.name, suggestion=f"{snake(owner)}_{ident}")
+            elif keyword.iskeyword(ident) or keyword.issoftkeyword(ident):
+                yield _d("W108", f.loc, field=f.name, ident=ident + "_")
+            other = seen.setdefault(ident, f.name)
+            if other != f.name:
+                yield _d("E032", f.loc, kind="field", name=f.name, other=other, ident=ident)
+
+
+def _verb_first_suggestion(name: str) -> str:
+    parts = words(name)
+    if len(parts) < 2:
+        return name + "ed"
+    verb = parts[0]
+    past = verb + ("d" if verb.endswith("e") else "ed")
+    return "".join(w.capitalize() for w in [*parts[1:], past])
+
+
+def _past_tense(word: str) -> bool:
+    return word in _IRREGULAR_PAST or (word.endswith("ed") and not word.endswith("eed") and len(word) > 3)
+
+
+def naming_conventions(model: Model) -> Iterator[Diagnostic]:
+    """Events read as facts (past tense), commands as instructions (imperative)."""
+    for event in model.events:
+        parts = words(event.name)
+        if parts and not _past_tense(parts[-1]):
+            yield _d("W103", event.at.get("event", event.loc), name=event.name,
+                     suggestion=_verb_first_suggestion(event.name))
+    for cmd in model.commands:
+        parts = words(cmd.name)
+        if len(parts) >= 2 and _past_tense(parts[-1]) and not _past_tense(parts[0]):
+            past = parts[-1]
+            verb = past[:-1] if past.endswith("ed") and past[-3:-2] == "e" else past.removesuffix("ed")
+            suggestion = "".join(w.capitalize() for w in [verb, *parts[:-1]])
+            yield _d("W104", cmd.at.get("command", cmd.loc), name=cmd.name, suggestion=suggestion)
+
+
+# -- commands, events, states ----------------------------------------------------------
+
+
+def commands_emit(model: Model) -> Iterator[Diagnostic]:
+    for cmd in model.commands:
+        if not cmd.emits:
+            yield _d("E050", cmd.at.get("command", cmd.loc), name=cmd.name)
+        for event in cmd.emits:
+            if cmd.aggregate is not None and event.aggregate is not None and event.aggregate is not cmd.aggregate:
+                other = f"aggregate '{event.aggregate.name}'"
+                if event.microservice is not cmd.microservice:
+                    other += f" in '{event.microservice.name}'"
+                yield _d("E052", cmd.at.get("emits", cmd.loc), command=cmd.name, aggregate=cmd.aggregate.name,
+                         event=event.name, other=other)
+        if cmd.creates and cmd.allowed_in:
+            yield _d("E056", cmd.at.get("allowed_in", cmd.loc), name=cmd.name)
+
+
+def _saga_events(model: Model) -> set[Event]:
+    return {e for s in model.sagas for e in (s.completes_with, s.aborts_with)}
+
+
+def events_are_produced(model: Model) -> Iterator[Diagnostic]:
+    produced = {e for c in model.commands for e in c.emits} | _saga_events(model)
+    for event in model.events:
+        if event not in produced:
+            yield _d("W100", event.at.get("event", event.loc), name=event.name)
+
+
+def _consumers(model: Model) -> Iterator[tuple[Event, str, Any, Location]]:
+    """(event, who, microservice, where) for every use of an event outside its command."""
+    for li in model.listeners:
+        yield li.on, f"a listener on '{li.on.name}'", li.microservice, li.at.get("on", li.loc)
+    for pr in model.projections:
+        for event in pr.sources:
+            yield event, f"projection '{pr.name}'", pr.microservice, pr.at.get("from", pr.loc)
+    for saga in model.sagas:
+        where = f"saga '{saga.name}'"
+        yield saga.starts_on, where, saga.microservice, saga.at.get("starts_on", saga.loc)
+        for step in saga.steps:
+            for event in (step.succeeds_on, step.fails_on):
+                if event is not None:
+                    yield event, where, saga.microservice, step.loc
+
+
+def domain_events_stay_home(model: Model) -> Iterator[Diagnostic]:
+    for event, who, ms, loc in _consumers(model):
+        if not event.integration and ms is not event.microservice:
+            yield _d("E053", loc, event=event.name, owner=event.microservice.name, user=who, microservice=ms.name)
+
+
+def integration_events_are_heard(model: Model) -> Iterator[Diagnostic]:
+    heard = {event for event, *_ in _consumers(model)}
+    for event in model.events:
+        if event.integration and event not in heard:
+            yield _d("W101", event.at.get("kind", event.loc), name=event.name)
+
+
+def _reachable_states(agg: Aggregate, saga_events: set[Event]) -> set[str]:
+    """States an aggregate can get into, starting from its creation."""
+    reached: set[str] = set()
+    created = False
+    changed = True
+    while changed:
+        changed = False
+        for cmd in agg.commands:
+            runs = cmd.creates or (created and (not cmd.allowed_in or reached & set(cmd.allowed_in)))
+            if not runs:
+                continue
+            created = True
+            for event in cmd.emits:
+                if event.enters and event.enters not in reached:
+                    reached.add(event.enters)
+                    changed = True
+        for event in agg.events:
+            if event in saga_events and event.enters and event.enters not in reached:
+                reached.add(event.enters)
+                changed = True
+    return reached
+
+
+def lifecycle(model: Model) -> Iterator[Diagnostic]:
+    """States are entered, commands can run, aggregates can be created."""
+    saga_events = _saga_events(model)
+    for agg in model.aggregates:
+        entered = {e.enters for e in agg.events if e.enters}
+        for state in agg.states:
+            if state not in entered:
+                yield _d("W102", agg.at.get("states", agg.loc), state=state, aggregate=agg.name)
+        if agg.commands and not agg.creators:
+            yield _d("E057", agg.loc, name=agg.name)
+        reachable = _reachable_states(agg, saga_events)
+        for cmd in agg.commands:
+            if cmd.allowed_in and agg.creators and not reachable & set(cmd.allowed_in):
+                yield _d("E055", cmd.at.get("allowed_in", cmd.loc), name=cmd.name,
+                         states=", ".join(cmd.allowed_in))
+
+
+def creation_events_are_distinct(model: Model) -> Iterator[Diagnostic]:
+    creating = {c.emits[0]: c for c in model.commands if c.creates and c.emits}
+    for cmd in model.commands:
+        if cmd.creates:
+            continue
+        for event in cmd.emits:
+            if event in creating and event.aggregate is not None:
+                yield _d("E062", cmd.at.get("emits", cmd.loc), event=event.name, aggregate=event.aggregate.name,
+                         command=creating[event].name, other=cmd.name)
+
+
+# -- listeners --------------------------------------------------------------------------
+
+
+def _source_fields(event: Event) -> dict[str, FieldType]:
+    fields = {f.name: f.type for f in event.fields}
+    if event.aggregate is not None:
+        fields.setdefault(event.aggregate.identity, FieldType("uuid"))
+    return fields
+
+
+def listeners_can_issue(model: Model) -> Iterator[Diagnostic]:
+    for li in model.listeners:
+        available = _source_fields(li.on)
+        mapped = dict(li.mapping)
+        for f in li.command.fields:
+            if f.name not in mapped and f.name not in available and f.type.name != "optional":
+                yield _d("E059", li.at.get("command", li.loc), event=li.on.name, field=f.name,
+                         command=li.command.name)
+        target_agg = li.command.aggregate
+        if not li.creates and target_agg is not None and li.target is None:
+            if target_agg.identity not in available:
+                yield _d("E060", li.loc, event=li.on.name, aggregate=target_agg.name, command=li.command.name,
+                         identity=target_agg.identity)
+
+
+def listeners_do_not_loop(model: Model) -> Iterator[Diagnostic]:
+    by_event: dict[Event, list[Listener]] = {}
+    for li in model.listeners:
+        by_event.setdefault(li.on, []).append(li)
+    reported: set[frozenset[Listener]] = set()
+    for start in model.listeners:
+        cycle = _find_cycle(start, by_event)
+        if cycle and frozenset(cycle) not in reported:
+            reported.add(frozenset(cycle))
+            text = " -> ".join(f"{li.on.name} => {li.command.name}" for li in cycle) + f" -> {cycle[0].on.name}"
+            yield _d("E058", start.loc, cycle=text)
+
+
+def _find_cycle(start: Listener, by_event: dict[Event, list[Listener]]) -> list[Listener] | None:
+    """A path of listeners from ``start`` back to ``start``, if there is one."""
+    stack: list[tuple[Listener, list[Listener]]] = [(start, [start])]
+    seen: set[Listener] = set()
+    while stack:
+        li, path = stack.pop()
+        for event in li.command.emits:
+            for nxt in by_event.get(event, []):
+                if nxt is start:
+                    return path
+                if nxt not in seen:
+                    seen.add(nxt)
+                    stack.append((nxt, [*path, nxt]))
+    return None
+
+
+# -- scenarios ---------------------------------------------------------------------------
+
+
+def _value_fits(value: Any, ftype: FieldType) -> bool:
+    if ftype.name == "optional":
+        return value is None or (ftype.of is not None and _value_fits(value, ftype.of))
+    if ftype.name == "list":
+        return isinstance(value, list) and all(ftype.of is not None and _value_fits(v, ftype.of) for v in value)
+    checks: dict[str, Callable[[Any], bool]] = {
+        "str": lambda v: isinstance(v, str),
+        "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+        "bool": lambda v: isinstance(v, bool),
+        "decimal": lambda v: (isinstance(v, (int, float)) and not isinstance(v, bool)) or _parses(decimal.Decimal, v),
+        "date": lambda v: _parses(dt.date.fromisoformat, v),
+        "datetime": lambda v: _parses(dt.datetime.fromisoformat, v),
+        "uuid": lambda v: _parses(uuid.UUID, v),
+    }
+    return checks[ftype.name](value)
+
+
+def _parses(parse: Callable[[str], object], value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        parse(value)
+    except (ValueError, decimal.InvalidOperation):
+        return False
+    return True
+
+
+def _check_values(what: str, name: str, fields: Iterable[Field], occ: Occurrence, *, complete: bool) -> Iterator[Diagnostic]:
+    by_name = {f.name: f for f in fields}
+    for key, value in occ.values.items():
+        if key not in by_name:
+            yield _d("E071", occ.loc, what=what, name=name, field=key, hint=did_you_mean(key, by_name))
+        elif not _value_fits(value, by_name[key].type):
+            yield _d("E073", occ.loc, field=key, name=name, expected=str(by_name[key].type), found=value)
+    if complete:
+        for f in fields:
+            if f.name not in occ.values and f.type.name != "optional":
+                yield _d("E072", occ.loc, what=what, name=name, field=f.name)
+
+
+def _scenario_event(model: Model, scenario: Scenario, occ: Occurrence, *, complete: bool) -> Iterator[Diagnostic]:
+    event = model.event(occ.name)
+    if event is None:
+        yield _d("E042", occ.loc, name=occ.name, hint=did_you_mean(occ.name, (e.name for e in model.events)))
+        return
+    if event.aggregate is not scenario.aggregate:
+        yield _d("E070", occ.loc, what="event", name=occ.name, aggregate=scenario.aggregate.name)
+    yield from _check_values("event", occ.name, event.fields, occ, complete=complete)
+
+
+def scenarios_fit(model: Model) -> Iterator[Diagnostic]:
+    for scenario in model.scenarios:
+        for occ in scenario.given:
+            yield from _scenario_event(model, scenario, occ, complete=True)
+        cmd = model.command(scenario.when.name)
+        if cmd is None:
+            yield _d("E043", scenario.when.loc, name=scenario.when.name,
+                     hint=did_you_mean(scenario.when.name, (c.name for c in model.commands)))
+            continue
+        if cmd.aggregate is not scenario.aggregate:
+            yield _d("E070", scenario.when.loc, what="command", name=cmd.name, aggregate=scenario.aggregate.name)
+        yield from _check_values("command", cmd.name, cmd.fields, scenario.when, complete=True)
+        for occ in scenario.then or ():
+            yield from _scenario_event(model, scenario, occ, complete=False)
+            event = model.event(occ.name)
+            if event is not None and event not in cmd.emits:
+                yield _d("E074", occ.loc, command=cmd.name, event=occ.name,
+                         emits=", ".join(e.name for e in cmd.emits) or "nothing")
+
+
+# -- sagas --------------------------------------------------------------------------------
+
+
+def sagas_are_recoverable(model: Model) -> Iterator[Diagnostic]:
+    for saga in model.sagas:
+        yield from _saga_shape(saga)
+        yield from _saga_steps(saga)
+
+
+def _saga_shape(saga: Saga) -> Iterator[Diagnostic]:
+    if sum(s.pivot for s in saga.steps) > 1:
+        yield _d("E082", saga.loc, saga=saga.name)
+    if saga.recovery == "forward" and saga.retries is None:
+        yield _d("E083", saga.at.get("recovery", saga.loc), saga=saga.name)
+    if saga.recovery == "backward" and saga.compensate_failed_step is None:
+        yield _d("E084", saga.at.get("recovery", saga.loc), saga=saga.name)
+    for key, event in (("completes_with", saga.completes_with), ("aborts_with", saga.aborts_with)):
+        if event.microservice is not saga.microservice:
+            yield _d("E085", saga.at.get(key, saga.loc), saga=saga.name, event=event.name,
+                     owner=event.microservice.name, microservice=saga.microservice.name)
+
+
+def _saga_steps(saga: Saga) -> Iterator[Diagnostic]:
+    pivot_index = next((i for i, s in enumerate(saga.steps) if s.pivot), None)
+    for i, step in enumerate(saga.steps):
+        for key, event in (("succeeds_on", step.succeeds_on), ("fails_on", step.fails_on)):
+            if event is not None and event not in step.invoke.emits:
+                yield _d("E086", step.at.get(key, step.loc), step=step.name, command=step.invoke.name,
+                         event=event.name, emits=", ".join(e.name for e in step.invoke.emits) or "nothing")
+        if pivot_index is not None and i > pivot_index and not step.retriable:
+            yield _d("E081", step.loc, step=step.name)
+        later_can_fail = any(s.fails_on is not None and not s.retriable for s in saga.steps[i + 1:])
+        if (saga.recovery == "backward" and step.compensate is None and not step.pivot and not step.retriable
+                and later_can_fail):
+            yield _d("E080", step.loc, step=step.name)
+        if step.retriable and step.fails_on is not None and saga.retries is None:
+            yield _d("E087", step.at.get("fails_on", step.loc), step=step.name, event=step.fails_on.name)
+
+
+# -- hotspots -------------------------------------------------------------------------------
+
+
+def _all_names(model: Model) -> set[str]:
+    names = {name for _, name, _ in _class_level(model)}
+    names |= {m.name for m in model.microservices} | {p.name for p in model.processes}
+    names |= {a.name for a in model.actors} | {s.name for saga in model.sagas for s in saga.steps}
+    return names
+
+
+def hotspots_are_open(model: Model) -> Iterator[Diagnostic]:
+    known = _all_names(model)
+    for hotspot in model.hotspots:
+        yield _d("W106", hotspot.loc, text=hotspot.text)
+        if hotspot.about is not None and hotspot.about not in known:
+            yield _d("W107", hotspot.loc, name=hotspot.about)
+
+
+RULES: tuple[Rule, ...] = (
+    names_become_distinct_classes,
+    fields_become_distinct_names,
+    naming_conventions,
+    commands_emit,
+    events_are_produced,
+    domain_events_stay_home,
+    integration_events_are_heard,
+    lifecycle,
+    creation_events_are_distinct,
+    listeners_can_issue,
+    listeners_do_not_loop,
+    scenarios_fit,
+    sagas_are_recoverable,
+    hotspots_are_open,
+)

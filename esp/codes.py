@@ -1,0 +1,168 @@
+"""The catalogue of diagnostic codes: stable numbers, never reused.
+
+E001-E019 reading a file (fatal ones make the input unusable: exit 2),
+E020-E029 the file's shape (JSON Schema), E030-E099 the model's meaning,
+W100-W199 warnings (failures only with --strict; the workshop profile
+tolerates some of them as to-dos). ``docs/diagnostics.md`` lists them all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from esp.errors import Severity
+
+
+@dataclass(frozen=True)
+class CodeInfo:
+    severity: str  # "error" | "warning"
+    title: str
+    message: str
+    hint: str = ""
+    fatal: bool = False
+
+    def severity_enum(self) -> Severity:
+        from esp.errors import Severity
+
+        return Severity(self.severity)
+
+
+def _e(title: str, message: str, hint: str = "", fatal: bool = False) -> CodeInfo:
+    return CodeInfo("error", title, message, hint, fatal)
+
+
+def _w(title: str, message: str, hint: str = "") -> CodeInfo:
+    return CodeInfo("warning", title, message, hint)
+
+
+CODES: dict[str, CodeInfo] = {
+    # -- reading files --------------------------------------------------------
+    "E001": _e("file not found", "no such file or folder: {path}", "check the path", fatal=True),
+    "E002": _e("file cannot be read", "cannot read {path}: {reason}", "", fatal=True),
+    "E003": _e("not UTF-8", "the file is not UTF-8 text: byte 0x{byte:02x} cannot be decoded",
+               "save the file as UTF-8", fatal=True),
+    "E004": _e("file too large", "the file is {size:,} bytes; journeys are limited to {limit:,} bytes",
+               "split the model into several journey files", fatal=True),
+    "E005": _e("line too long", "line {line} is {length:,} characters long; the limit is {limit:,}",
+               "break the text over several lines (YAML folded style: >)", fatal=True),
+    "E006": _e("YAML syntax error", "YAML syntax error: {problem}", "{hint}", fatal=True),
+    "E007": _e("nesting too deep", "the YAML nests more than {limit} levels deep",
+               "a journey needs only a few levels; look for unbalanced [ or {{", fatal=True),
+    "E008": _e("alias expansion too large", "aliases expand to more than {limit:,} nodes",
+               "use fewer or smaller YAML aliases (*name)", fatal=True),
+    "E009": _e("tag not allowed", "the YAML tag {tag} is not allowed",
+               "journeys are plain data: remove the tag", fatal=True),
+    "E010": _e("several documents", "the file holds more than one YAML document",
+               "put one journey in each file; remove the '---' line", fatal=True),
+    "E011": _e("empty file", "the file is empty", "start one with: esp new \"Journey Name\"", fatal=True),
+    "E012": _e("top level not a mapping", "the top level of a journey must be a mapping, not {found}",
+               "start the file with 'journey: <name>'", fatal=True),
+    "E013": _e("duplicate key", "duplicate key '{key}' (first at line {first_line})",
+               "YAML keeps only the last value; merge or rename the two"),
+    "E014": _e("no journeys", "no journey files (*.yaml, *.yml) in {path}", "", fatal=True),
+    # -- the file's shape (JSON Schema) ----------------------------------------
+    "E020": _e("missing key", "{where} is missing the required key '{key}'", "{hint}"),
+    "E021": _e("unknown key", "unknown key '{key}' in {where}", "{hint}"),
+    "E022": _e("wrong type", "{where} must be {expected}, not {found}", "{hint}"),
+    "E023": _e("invalid value", "{where} must be one of {allowed}, not {found}", ""),
+    "E024": _e("invalid name", "{where}: '{value}' is not a valid name",
+               "names start with a letter and hold letters, digits, spaces, '-' and '_'"),
+    "E025": _e("invalid format", "{where}: '{value}' is not {expected}", "{hint}"),
+    "E026": _e("out of range", "{where}: {problem}", ""),
+    "E027": _e("ambiguous entry", "{where} {problem}", "{hint}"),
+    # -- names and types ---------------------------------------------------------
+    "E030": _e("bad field type", "field '{field}' has an unknown type '{type}'",
+               "use str, int, float, bool, decimal, date, datetime, uuid, list[T] or optional[T]"),
+    "E031": _e("duplicate name", "{kind} '{name}' is defined twice (first at {first})",
+               "give each {kind} its own name"),
+    "E032": _e("name collision", "{kind} '{name}' and '{other}' become the same Python name '{ident}'",
+               "rename one of them"),
+    "E033": _e("reserved name", "{kind} '{name}' becomes '{ident}', which is a Python {what}",
+               "choose a more specific name"),
+    "E034": _e("reserved field", "field '{field}' is reserved by the event-sourcing runtime",
+               "rename it, e.g. '{suggestion}'"),
+    # -- references --------------------------------------------------------------
+    "E040": _e("unknown microservice", "unknown microservice '{name}'", "{hint}"),
+    "E041": _e("unknown aggregate", "unknown aggregate '{name}'", "{hint}"),
+    "E042": _e("unknown event", "unknown event '{name}'", "{hint}"),
+    "E043": _e("unknown command", "unknown command '{name}'", "{hint}"),
+    "E044": _e("unknown projection", "unknown projection '{name}'", "{hint}"),
+    "E045": _e("unknown state", "aggregate '{aggregate}' has no state '{name}'", "{hint}"),
+    "E046": _e("aggregate in another microservice",
+               "aggregate '{aggregate}' belongs to microservice '{owner}', not '{microservice}'",
+               "move the process to '{owner}' or the aggregate to '{microservice}'"),
+    "E047": _e("no aggregate", "process '{process}' has commands or events but no aggregate",
+               "name the aggregate they build in lane 5: 'aggregate: <Name>'"),
+    # -- commands and events -----------------------------------------------------
+    "E050": _e("command emits nothing", "command '{name}' emits no event",
+               "list the events it records: 'emits: [SomethingHappened]'"),
+    "E052": _e("event of another aggregate",
+               "command '{command}' of aggregate '{aggregate}' emits '{event}', an event of {other}",
+               "a command records events of its own aggregate; use a listener to reach {other}"),
+    "E053": _e("domain event crosses microservices",
+               "domain event '{event}' of '{owner}' is used by {user} in '{microservice}'",
+               "mark it 'kind: integration' to publish it to other microservices"),
+    "E055": _e("command never allowed", "command '{name}' is allowed only in states no event enters: {states}",
+               "add an event that enters one of them, or fix 'allowed_in'"),
+    "E056": _e("creating command with states", "command '{name}' creates its aggregate but has 'allowed_in'",
+               "a new aggregate has no state yet: remove 'allowed_in' or 'creates'"),
+    "E057": _e("aggregate never created", "nothing creates aggregate '{name}'",
+               "mark the command that starts it 'creates: true'"),
+    "E058": _e("listener cycle", "listeners form a cycle: {cycle}",
+               "an event must not lead back to itself; break the cycle"),
+    "E059": _e("listener field missing",
+               "listener on '{event}' cannot fill field '{field}' of command '{command}'",
+               "add the field to the event, or map it: 'map: {{{field}: <event field>}}'"),
+    "E060": _e("listener target unknown",
+               "listener on '{event}' cannot tell which '{aggregate}' command '{command}' goes to",
+               "give the event a field '{identity}', or name one with 'target: <event field>'"),
+    "E061": _e("listener map to unknown field", "event '{event}' has no field '{field}'", "{hint}"),
+    "E062": _e("creation event reused",
+               "event '{event}' creates '{aggregate}' (first event of '{command}') but '{other}' records it on an existing one",
+               "give the creation its own event"),
+    "E063": _e("listener command of another microservice",
+               "command '{command}' belongs to '{owner}', not to '{microservice}' where the listener runs",
+               "a listener issues commands of its own microservice: 'in: {owner}'"),
+    "E064": _e("listener map to unknown command field", "command '{command}' has no field '{field}'", "{hint}"),
+    # -- scenarios -----------------------------------------------------------------
+    "E070": _e("scenario step of another aggregate", "{what} '{name}' does not belong to aggregate '{aggregate}'", ""),
+    "E071": _e("scenario field unknown", "{what} '{name}' has no field '{field}'", "{hint}"),
+    "E072": _e("scenario field missing", "{what} '{name}' needs field '{field}'", ""),
+    "E073": _e("scenario value type", "field '{field}' of '{name}' must be {expected}, not {found!r}", ""),
+    "E074": _e("scenario outcome impossible", "command '{command}' cannot emit '{event}'",
+               "its 'emits' lists: {emits}"),
+    # -- sagas ---------------------------------------------------------------------
+    "E080": _e("step without compensation", "saga step '{step}' can fail later steps but has no compensation",
+               "add 'compensate: <Command>', or mark the step 'pivot: true' or 'retriable: true'"),
+    "E081": _e("step after pivot not retriable", "saga step '{step}' comes after the pivot but is not retriable",
+               "steps after the pivot must not fail: mark it 'retriable: true'"),
+    "E082": _e("several pivots", "saga '{saga}' has more than one pivot step", "keep one go/no-go step"),
+    "E083": _e("forward recovery without retries", "saga '{saga}' recovers forward but has no 'retries'",
+               "add 'retries: {{max: 5, backoff: exponential}}'"),
+    "E084": _e("failed step compensation unspecified",
+               "saga '{saga}' recovers backward but does not say whether the failed step is compensated",
+               "add 'compensate_failed_step: true' or 'false'"),
+    "E085": _e("saga event of another microservice", "saga '{saga}' records '{event}', an event of '{owner}', not of '{microservice}'",
+               "the saga's own events belong to the microservice that runs it"),
+    "E086": _e("saga step outcome", "saga step '{step}': command '{command}' never emits '{event}'",
+               "its 'emits' lists: {emits}"),
+    "E087": _e("retriable step that can fail", "saga step '{step}' is retriable yet has a failure event '{event}'",
+               "a retriable step is retried on '{event}'; set 'retries' on the saga"),
+    # -- warnings ------------------------------------------------------------------
+    "W100": _w("event never produced", "no command, listener or saga produces event '{name}'",
+               "add it to a command's 'emits', or remove it"),
+    "W101": _w("integration event unheard", "integration event '{name}' has no listener, projection or saga",
+               "add a listener in another microservice, or make it a domain event"),
+    "W102": _w("state never entered", "no event enters state '{state}' of aggregate '{aggregate}'",
+               "add 'enters: {state}' to an event, or remove the state"),
+    "W103": _w("event not in the past tense", "event '{name}' does not read as something that happened",
+               "name events in the past tense, e.g. '{suggestion}'"),
+    "W104": _w("command not imperative", "command '{name}' does not read as an instruction",
+               "name commands as imperatives, e.g. '{suggestion}'"),
+    "W105": _w("unknown actor", "actor '{name}' is not in the journey's 'actors'", "add it to 'actors'"),
+    "W106": _w("hotspot", "open question: {text}", "resolve it with the team and remove the hotspot"),
+    "W107": _w("hotspot about unknown name", "hotspot is about '{name}', which the model does not define", ""),
+    "W108": _w("field is a Python keyword", "field '{field}' is a Python keyword: code uses '{ident}'", ""),
+}

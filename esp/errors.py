@@ -1,0 +1,109 @@
+"""Diagnostics, the errors that carry them, and the exit codes, in one place.
+
+Every problem esp finds is a :class:`Diagnostic` made in the library; the CLI
+renders them (``esp.report``) and turns them into an exit code here.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from esp.codes import CODES
+
+
+class ExitCode(enum.IntEnum):
+    """The process exit codes, documented in the README."""
+
+    OK = 0
+    PROBLEMS = 1  # the input was read and has problems (or --check found changes)
+    UNUSABLE = 2  # the input could not be used at all, or the command line is wrong
+
+
+class Severity(enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A place in a journey file; line and column count from 1 (0: unknown)."""
+
+    file: str
+    line: int = 0
+    col: int = 0
+
+    def __str__(self) -> str:
+        if self.line:
+            return f"{self.file}:{self.line}:{self.col}"
+        return self.file
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem: a stable code, where it is, what is wrong and how to fix it."""
+
+    code: str
+    location: Location
+    message: str
+    hint: str = ""
+
+    @property
+    def severity(self) -> Severity:
+        return CODES[self.code].severity_enum()
+
+    @property
+    def fatal(self) -> bool:
+        """The file could not be used at all (exit 2 rather than 1)."""
+        return CODES[self.code].fatal
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.location.file, self.location.line, self.location.col, self.code)
+
+
+def diagnostic(code: str, location: Location, hint: str | None = None, **params: object) -> Diagnostic:
+    """Build a diagnostic from the catalogue: the message is the code's template
+    filled with ``params``; the hint is the code's default unless given."""
+    info = CODES[code]
+    return Diagnostic(
+        code=code,
+        location=location,
+        message=info.message.format(**params),
+        hint=info.hint.format(**params) if hint is None else hint,
+    )
+
+
+class EspError(Exception):
+    """Base of esp's own errors."""
+
+
+class UserError(EspError):
+    """A problem of the user's input or command line: shown without a traceback."""
+
+    exit_code: ExitCode = ExitCode.UNUSABLE
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class ProblemsFound(UserError):
+    """Diagnostics that stop a command (e.g. drawing an invalid model)."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
+        self.diagnostics = sorted(diagnostics, key=Diagnostic.sort_key)
+        super().__init__(f"{len(self.diagnostics)} problem(s) found")
+        self.exit_code = exit_code_for(self.diagnostics, strict=False)
+
+
+def exit_code_for(diagnostics: Iterable[Diagnostic], *, strict: bool) -> ExitCode:
+    """0 clean, 1 problems found, 2 unusable input; warnings fail only when strict."""
+    code = ExitCode.OK
+    for d in diagnostics:
+        if d.fatal:
+            return ExitCode.UNUSABLE
+        if d.severity is Severity.ERROR or strict:
+            code = ExitCode.PROBLEMS
+    return code

@@ -1,0 +1,313 @@
+"""Load journey YAML safely, keeping the file, line and column of every node.
+
+PyYAML's constructors are not used: they resolve YAML 1.1 booleans (``on:``
+becomes ``True``, which would eat a listener's key), keep the last of two
+duplicate keys silently, and recurse per level. Instead the parser's event
+stream (libyaml when available) is built into plain Python data here, in one
+iterative pass that also enforces the limits below. No tag is ever
+constructed into an object, so ``!!python/...`` cannot run code.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from esp.errors import Diagnostic, Location, diagnostic
+
+MAX_BYTES = 5 * 1024 * 1024  # a journey is a few KiB; this bounds memory and time
+MAX_LINE = 50_000
+MAX_DEPTH = 50
+MAX_NODES = 200_000  # after alias expansion: stops "billion laughs"
+
+NodePath = tuple[str | int, ...]
+
+_CORE = "tag:yaml.org,2002:"
+_ALLOWED_TAGS = {_CORE + t for t in ("str", "int", "float", "bool", "null", "map", "seq")} | {"!"}
+
+# YAML 1.2 core schema: 'on', 'yes' and 'no' stay text.
+_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_INT = re.compile(r"^[-+]?[0-9]+$")
+_INT_OCT = re.compile(r"^0o[0-7]+$")
+_INT_HEX = re.compile(r"^0x[0-9a-fA-F]+$")
+_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
+_INF = re.compile(r"^[-+]?\.(?:inf|Inf|INF)$")
+_NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
+
+
+@dataclass
+class Document:
+    """One journey file: its data and where each node of it was written."""
+
+    file: str
+    data: dict[str, Any]
+    values: dict[NodePath, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[NodePath, tuple[int, int]] = field(default_factory=dict)
+
+    def loc(self, path: NodePath, *, key: bool = False) -> Location:
+        """Where the node at ``path`` (or its key) was written; falls back to the
+        nearest enclosing node that has a position (e.g. inside an alias)."""
+        table = self.keys if key else self.values
+        if key and path not in table:
+            table = self.values
+        p = path
+        while p:
+            if p in table:
+                line, col = table[p]
+                return Location(self.file, line, col)
+            p = p[:-1]
+        line, col = self.values.get((), (1, 1))
+        return Location(self.file, line, col)
+
+
+class _Fatal(Exception):
+    def __init__(self, diag: Diagnostic) -> None:
+        self.diag = diag
+
+
+def load_path(path: Path, display: str | None = None) -> tuple[Document | None, list[Diagnostic]]:
+    """Read and load one journey file; a fatal problem gives no document."""
+    name = display if display is not None else str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            return None, [diagnostic("E004", Location(name), size=size, limit=MAX_BYTES)]
+        with path.open("rb") as f:
+            raw = f.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        return None, [diagnostic("E001", Location(name), path=name)]
+    except IsADirectoryError:
+        return None, [diagnostic("E002", Location(name), path=name, reason="it is a folder")]
+    except OSError as exc:
+        return None, [diagnostic("E002", Location(name), path=name, reason=exc.strerror or str(exc))]
+    return load_bytes(raw, name)
+
+
+def load_bytes(raw: bytes, name: str) -> tuple[Document | None, list[Diagnostic]]:
+    """Decode (UTF-8, with or without BOM) and load."""
+    if len(raw) > MAX_BYTES:
+        return None, [diagnostic("E004", Location(name), size=len(raw), limit=MAX_BYTES)]
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        return None, [diagnostic("E003", Location(name, line, col), byte=raw[exc.start])]
+    return load_text(text, name)
+
+
+def load_text(text: str, name: str) -> tuple[Document | None, list[Diagnostic]]:
+    """Load YAML text into a :class:`Document`, with every problem found."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if len(line) > MAX_LINE:
+            return None, [diagnostic("E005", Location(name, number, MAX_LINE + 1),
+                                     line=number, length=len(line), limit=MAX_LINE)]
+    builder = _Builder(name)
+    try:
+        doc = builder.build(text)
+    except _Fatal as fatal:
+        return None, [*builder.problems, fatal.diag]
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        loc = Location(name, mark.line + 1, mark.column + 1) if mark else Location(name)
+        problem = exc.problem or "the text is not valid YAML"
+        hint = f"{exc.context}" if exc.context else "check the indentation and quoting here"
+        return None, [*builder.problems, diagnostic("E006", loc, problem=problem, hint=hint)]
+    except yaml.YAMLError as exc:  # e.g. a reader error on a control character
+        return None, [*builder.problems, diagnostic("E006", Location(name, 1, 1), problem=str(exc), hint="")]
+    return doc, builder.problems
+
+
+@dataclass
+class _Frame:
+    container: dict[str, Any] | list[Any]
+    path: NodePath
+    anchor: str | None
+    size: int = 1
+    key: str | None = None  # a mapping's key waiting for its value
+
+
+def _events(text: str) -> Iterator[Any]:
+    loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader = loader_cls(text)
+    try:
+        while loader.check_event():
+            yield loader.get_event()
+    finally:
+        loader.dispose()
+
+
+class _Builder:
+    """Turns the parser's events into data, positions and problems."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.problems: list[Diagnostic] = []
+        self.values: dict[NodePath, tuple[int, int]] = {}
+        self.keys: dict[NodePath, tuple[int, int]] = {}
+        self.anchors: dict[str, tuple[Any, int]] = {}
+        self.nodes = 0
+
+    def loc(self, mark: Any) -> Location:
+        return Location(self.name, mark.line + 1, mark.column + 1)
+
+    def build(self, text: str) -> Document:
+        stack: list[_Frame] = []
+        root: list[Any] = []
+        documents = 0
+        for ev in _events(text):
+            if isinstance(ev, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    raise _Fatal(diagnostic("E010", self.loc(ev.start_mark)))
+            elif isinstance(ev, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                self.check_tag(ev)
+                path = self.child_path(stack)
+                if len(stack) >= MAX_DEPTH:
+                    raise _Fatal(diagnostic("E007", self.loc(ev.start_mark), limit=MAX_DEPTH))
+                self.values[path] = (ev.start_mark.line + 1, ev.start_mark.column + 1)
+                container: dict[str, Any] | list[Any] = {} if isinstance(ev, yaml.MappingStartEvent) else []
+                stack.append(_Frame(container, path, ev.anchor))
+            elif isinstance(ev, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                frame = stack.pop()
+                if frame.anchor:
+                    self.anchors[frame.anchor] = (frame.container, frame.size)
+                self.attach(stack, root, frame.container, frame.size, ev.start_mark)
+            elif isinstance(ev, yaml.ScalarEvent):
+                self.scalar(stack, root, ev)
+            elif isinstance(ev, yaml.AliasEvent):
+                if ev.anchor not in self.anchors:
+                    raise _Fatal(diagnostic("E006", self.loc(ev.start_mark),
+                                            problem=f"unknown alias *{ev.anchor}",
+                                            hint="define the anchor (&name) before using it"))
+                value, size = self.anchors[ev.anchor]
+                self.values[self.child_path(stack)] = (ev.start_mark.line + 1, ev.start_mark.column + 1)
+                self.count(size, ev.start_mark)
+                self.attach(stack, root, value, size, ev.start_mark)
+        if not root:
+            raise _Fatal(diagnostic("E011", Location(self.name, 1, 1)))
+        data = root[0]
+        if not isinstance(data, dict):
+            line, col = self.values.get((), (1, 1))
+            raise _Fatal(diagnostic("E012", Location(self.name, line, col), found=_describe(data)))
+        return Document(self.name, data, self.values, self.keys)
+
+    def child_path(self, stack: list[_Frame]) -> NodePath:
+        if not stack:
+            return ()
+        top = stack[-1]
+        if isinstance(top.container, list):
+            return (*top.path, len(top.container))
+        return (*top.path, top.key) if top.key is not None else top.path
+
+    def count(self, size: int, mark: Any) -> None:
+        self.nodes += size
+        if self.nodes > MAX_NODES:
+            raise _Fatal(diagnostic("E008", self.loc(mark), limit=MAX_NODES))
+
+    def check_tag(self, ev: Any) -> None:
+        tag = ev.tag
+        if tag is not None and tag not in _ALLOWED_TAGS:
+            shown = "!!" + tag[len(_CORE):] if tag.startswith(_CORE) else tag
+            raise _Fatal(diagnostic("E009", self.loc(ev.start_mark), tag=shown))
+
+    def scalar(self, stack: list[_Frame], root: list[Any], ev: Any) -> None:
+        self.check_tag(ev)
+        top = stack[-1] if stack else None
+        if top is not None and isinstance(top.container, dict) and top.key is None:
+            self.take_key(top, ev)
+            return
+        value = self.resolve(ev)
+        path = self.child_path(stack)
+        self.values[path] = (ev.start_mark.line + 1, ev.start_mark.column + 1)
+        if ev.anchor:
+            self.anchors[ev.anchor] = (value, 1)
+        self.attach(stack, root, value, 1, ev.start_mark)
+
+    def take_key(self, frame: _Frame, ev: Any) -> None:
+        assert isinstance(frame.container, dict)
+        key = ev.value  # keys are never resolved: 'on:' stays 'on'
+        mark = (ev.start_mark.line + 1, ev.start_mark.column + 1)
+        path = (*frame.path, key)
+        if key in frame.container:
+            first_line = self.keys.get(path, mark)[0]
+            self.problems.append(diagnostic("E013", Location(self.name, *mark), key=key, first_line=first_line))
+            frame.key = "\0duplicate"  # the value is read, then dropped
+        else:
+            frame.key = key
+            self.keys[path] = mark
+
+    def attach(self, stack: list[_Frame], root: list[Any], value: Any, size: int, mark: Any) -> None:
+        self.count(1, mark)
+        if not stack:
+            root.append(value)
+            return
+        top = stack[-1]
+        top.size += size
+        if isinstance(top.container, list):
+            top.container.append(value)
+        elif top.key is None:  # a collection used as a key
+            raise _Fatal(diagnostic("E006", self.loc(mark), problem="a mapping key must be plain text", hint="write 'key: value'"))
+        else:
+            if top.key != "\0duplicate":
+                top.container[top.key] = value
+            top.key = None
+
+    def resolve(self, ev: Any) -> Any:
+        value: str = ev.value
+        tag = ev.tag
+        if tag in (None, "!") and ev.style:  # quoted or block text
+            return value
+        kind = tag[len(_CORE):] if tag and tag.startswith(_CORE) else None
+        if kind == "str" or (tag == "!"):
+            return value
+        resolved = _plain(value)
+        if kind is None:
+            return resolved
+        wanted = {"int": int, "float": float, "bool": bool, "null": type(None)}.get(kind)
+        if wanted is float and isinstance(resolved, int) and not isinstance(resolved, bool):
+            return float(resolved)
+        if wanted is not None and type(resolved) is wanted:
+            return resolved
+        raise _Fatal(diagnostic("E006", self.loc(ev.start_mark),
+                                problem=f"'{value}' is not a valid !!{kind}", hint="remove the tag"))
+
+
+def _plain(value: str) -> Any:
+    """Resolve a plain scalar by the YAML 1.2 core schema."""
+    if _NULL.match(value):
+        return None
+    if value in _BOOL:
+        return _BOOL[value]
+    if _INT.match(value):
+        return int(value)
+    if _INT_OCT.match(value):
+        return int(value[2:], 8)
+    if _INT_HEX.match(value):
+        return int(value[2:], 16)
+    if _FLOAT.match(value):
+        return float(value)
+    if _INF.match(value):
+        return -math.inf if value.startswith("-") else math.inf
+    if _NAN.match(value):
+        return math.nan
+    return value
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return "a text"

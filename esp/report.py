@@ -1,0 +1,74 @@
+"""Render diagnostics: text for people, json for tools, GitHub annotations."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from esp.errors import Diagnostic, Severity
+from esp.output import Printer
+
+FORMATS = ("text", "json", "github")
+
+
+def render(diagnostics: Sequence[Diagnostic], files: Sequence[str], fmt: str, out: Printer) -> None:
+    {"text": _text, "json": _json, "github": _github}[fmt](diagnostics, files, out)
+
+
+def summary(diagnostics: Sequence[Diagnostic], files: Sequence[str]) -> str:
+    errors = sum(d.severity is Severity.ERROR for d in diagnostics)
+    warnings = len(diagnostics) - errors
+    what = f"{len(files)} journey file{'s' if len(files) != 1 else ''}"
+    if not diagnostics:
+        return f"{what} checked: no problems"
+    return f"{what} checked: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
+def _text(diagnostics: Sequence[Diagnostic], files: Sequence[str], out: Printer) -> None:
+    for d in diagnostics:
+        colour = "red" if d.severity is Severity.ERROR else "yellow"
+        head = f"{out.style(str(d.location), 'bold')}: {out.style(d.severity.value, colour, 'bold')} {d.code}"
+        out.line(f"{head}: {d.message}")
+        if d.hint:
+            out.line(f"    {out.style('hint:', 'cyan')} {d.hint}")
+    ok = not any(d.severity is Severity.ERROR for d in diagnostics)
+    out.line(out.style(summary(diagnostics, files), "green" if ok else "red", "bold"))
+
+
+def as_dict(d: Diagnostic) -> dict[str, object]:
+    return {
+        "code": d.code, "severity": d.severity.value, "file": d.location.file,
+        "line": d.location.line, "column": d.location.col, "message": d.message, "hint": d.hint,
+    }
+
+
+def _json(diagnostics: Sequence[Diagnostic], files: Sequence[str], out: Printer) -> None:
+    errors = sum(d.severity is Severity.ERROR for d in diagnostics)
+    payload = {
+        "files": list(files),
+        "diagnostics": [as_dict(d) for d in diagnostics],
+        "summary": {"errors": errors, "warnings": len(diagnostics) - errors},
+    }
+    out.line(json.dumps(payload, indent=2, ensure_ascii=False))
+
+
+def _escape(text: str, *, prop: bool = False) -> str:
+    """GitHub workflow-command escaping (data, or property values)."""
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if prop else text
+
+
+def _github(diagnostics: Sequence[Diagnostic], files: Sequence[str], out: Printer) -> None:
+    for d in diagnostics:
+        level = "error" if d.severity is Severity.ERROR else "warning"
+        loc = d.location
+        props = f"file={_escape(loc.file, prop=True)}"
+        if loc.line:
+            props += f",line={loc.line},col={loc.col}"
+        props += f",title={_escape(d.code, prop=True)}"
+        message = d.message + (f"\n{d.hint}" if d.hint else "")
+        out.line(f"::{level} {props}::{_escape(message)}")

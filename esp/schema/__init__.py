@@ -1,0 +1,227 @@
+"""The journey JSON Schema (draft-07): the single source of truth of the format.
+
+``check`` interprets the draft-07 keywords the schema uses and turns each
+violation into a located diagnostic with a message a person can act on. The
+tests cross-check it against the ``jsonschema`` library on every example and
+bad input; importing that library here would double ``esp validate``'s
+start-up time.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from esp.errors import Diagnostic, diagnostic
+from esp.load import Document, NodePath
+
+SCHEMA_FILE = "journey.schema.json"
+SCHEMA_ID = "https://esp.dev/schema/journey-1.json"
+
+Schema = dict[str, Any]
+
+# The key that names an entry of each list, used to say which entry is wrong.
+_NAME_KEYS = ("process", "command", "query", "event", "projection", "saga", "step", "scenario", "actor", "hotspot")
+_KEYED_KINDS = {"microservices": "microservice", "aggregates": "aggregate", "fields": "field", "map": "map entry"}
+_TYPE_NAMES = {
+    "string": "a text", "integer": "a whole number", "number": "a number", "boolean": "true or false",
+    "object": "a mapping", "array": "a list", "null": "empty",
+}
+
+
+def schema_text() -> str:
+    """The schema as shipped, byte for byte."""
+    return resources.files(__package__).joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
+
+
+@cache
+def schema() -> Schema:
+    loaded: Schema = json.loads(schema_text())
+    return loaded
+
+
+def check(doc: Document) -> list[Diagnostic]:
+    """Every place where ``doc`` breaks the schema."""
+    checker = _Checker(doc, schema())
+    checker.node(doc.data, schema(), ())
+    return checker.problems
+
+
+def json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def _type_ok(value: Any, expected: str | list[str]) -> bool:
+    actual = json_type(value)
+    wanted = [expected] if isinstance(expected, str) else expected
+    return actual in wanted or (actual == "integer" and "number" in wanted)
+
+
+def describe_path(data: Any, path: NodePath) -> str:
+    """A path a person can find: "command 'AddItem'" or "processes[2].events"."""
+    node = data
+    label = "the journey"
+    parts: list[str] = []
+    prev: str | int = ""
+    for step in path:
+        node = node[step] if isinstance(node, (dict, list)) else None
+        if isinstance(step, int):
+            parts.append(f"[{step}]")
+            name_key = next((k for k in _NAME_KEYS if isinstance(node, dict) and isinstance(node.get(k), str)), None)
+            if name_key is not None and isinstance(node, dict):
+                label, parts = f"{name_key} '{node[name_key]}'", []
+                prev = step
+                continue
+        elif prev in _KEYED_KINDS:
+            label, parts = f"{_KEYED_KINDS[prev]} '{step}'", []
+        else:
+            parts.append(f".{step}" if parts or label != "the journey" else str(step))
+        prev = step
+    if not parts:
+        return label
+    tail = "".join(parts)
+    return tail if label == "the journey" else f"{label}: {tail.lstrip('.')}"
+
+
+class _Checker:
+    def __init__(self, doc: Document, root: Schema) -> None:
+        self.doc = doc
+        self.root = root
+        self.problems: list[Diagnostic] = []
+
+    def resolve(self, sch: Schema) -> Schema:
+        while "$ref" in sch:
+            ref: str = sch["$ref"]
+            target: Any = self.root
+            for part in ref.removeprefix("#/").split("/"):
+                target = target[part]
+            sch = {**{k: v for k, v in sch.items() if k != "$ref"}, **target}
+        return sch
+
+    def where(self, path: NodePath) -> str:
+        return describe_path(self.doc.data, path)
+
+    def node(self, value: Any, sch: Schema, path: NodePath) -> None:
+        sch = self.resolve(sch)
+        if "oneOf" in sch:
+            self.one_of(value, sch["oneOf"], path)
+        if "const" in sch and value != sch["const"]:
+            self.add("E023", path, where=self.where(path), allowed=repr(sch["const"]), found=repr(value))
+            return
+        if "enum" in sch and value not in sch["enum"]:
+            allowed = ", ".join(repr(v) for v in sch["enum"])
+            self.add("E023", path, where=self.where(path), allowed=allowed, found=repr(value))
+            return
+        if "type" in sch and not _type_ok(value, sch["type"]):
+            types = [sch["type"]] if isinstance(sch["type"], str) else sch["type"]
+            expected = " or ".join(_TYPE_NAMES[t] for t in types)
+            self.add("E022", path, where=self.where(path), expected=expected,
+                     found=_TYPE_NAMES[json_type(value)], hint="")
+            return
+        if isinstance(value, str):
+            self.string(value, sch, path)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool) and "minimum" in sch:
+            if value < sch["minimum"]:
+                self.add("E026", path, where=self.where(path), problem=f"{value} is less than {sch['minimum']}")
+        elif isinstance(value, list):
+            self.array(value, sch, path)
+        elif isinstance(value, dict):
+            self.mapping(value, sch, path)
+
+    def string(self, value: str, sch: Schema, path: NodePath) -> None:
+        if len(value) < sch.get("minLength", 0):
+            self.add("E026", path, where=self.where(path), problem="must not be empty")
+        elif len(value) > sch.get("maxLength", len(value)):
+            self.add("E026", path, where=self.where(path),
+                     problem=f"is {len(value):,} characters long; at most {sch['maxLength']:,} are allowed")
+        elif "pattern" in sch and not re.search(sch["pattern"], value):
+            if sch["pattern"] == self.root["definitions"]["name"]["pattern"]:
+                self.add("E024", path, where=self.where(path), value=value)
+            else:
+                self.add("E025", path, where=self.where(path), value=value,
+                         expected=sch.get("description", f"matching {sch['pattern']}"), hint="")
+
+    def array(self, value: list[Any], sch: Schema, path: NodePath) -> None:
+        if len(value) < sch.get("minItems", 0):
+            self.add("E026", path, where=self.where(path), problem=f"needs at least {sch['minItems']} entry")
+        if "items" in sch:
+            for i, item in enumerate(value):
+                self.node(item, sch["items"], (*path, i))
+
+    def mapping(self, value: dict[str, Any], sch: Schema, path: NodePath) -> None:
+        props: dict[str, Schema] = sch.get("properties", {})
+        for key in sch.get("required", []):
+            if key not in value:
+                self.add("E020", path, where=self.where(path), key=key, hint=_required_hint(key, sch))
+        if len(value) < sch.get("minProperties", 0) or len(value) > sch.get("maxProperties", len(value)):
+            self.add("E026", path, where=self.where(path), problem="must hold exactly one 'Name: {fields}' entry")
+        extra = sch.get("additionalProperties", True)
+        for key, item in value.items():
+            child = (*path, key)
+            if "propertyNames" in sch:
+                self.key_name(key, sch["propertyNames"], child)
+            if key in props:
+                self.node(item, props[key], child)
+            elif extra is False:
+                self.unknown_key(key, sorted(props), child)
+            elif isinstance(extra, dict):
+                self.node(item, extra, child)
+
+    def key_name(self, key: str, sch: Schema, path: NodePath) -> None:
+        sch = self.resolve(sch)
+        if not re.search(sch.get("pattern", ""), key) or not key:
+            self.problems.append(diagnostic("E024", self.doc.loc(path, key=True),
+                                            where=self.where(path[:-1]), value=key))
+
+    def unknown_key(self, key: str, allowed: list[str], path: NodePath) -> None:
+        close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+        hint = f"did you mean '{close[0]}'?" if close else "allowed keys: " + ", ".join(allowed)
+        self.problems.append(diagnostic("E021", self.doc.loc(path, key=True),
+                                        key=key, where=self.where(path[:-1]), hint=hint))
+
+    def one_of(self, value: Any, branches: list[Schema], path: NodePath) -> None:
+        resolved = [self.resolve(b) for b in branches]
+        typed = [b for b in resolved if _type_ok(value, b["type"] if "type" in b else json_type(b.get("const", value)))]
+        if not typed:
+            consts = [repr(b["const"]) for b in resolved if "const" in b]
+            types = [t for b in resolved if "type" in b for t in ([b["type"]] if isinstance(b["type"], str) else b["type"])]
+            expected = " or ".join(consts + [_TYPE_NAMES[t] for t in dict.fromkeys(types)])
+            self.add("E022", path, where=self.where(path), expected=expected, found=_TYPE_NAMES[json_type(value)], hint="")
+            return
+        if len(typed) == 1:
+            self.node(value, typed[0], path)
+            return
+        # Several branches take this type: tell them apart by their required keys.
+        keyed = [b for b in typed if all(k in value for k in b.get("required", [])[:1])] if isinstance(value, dict) else typed
+        if len(keyed) == 1:
+            self.node(value, keyed[0], path)
+            return
+        firsts = [b["required"][0] for b in typed if b.get("required")]
+        found = "has both" if keyed else "has none of"
+        self.add("E027", path, where=self.where(path), problem=f"{found} the keys " + ", ".join(map(repr, firsts)),
+                 hint="an entry is exactly one of: " + ", ".join(firsts))
+
+    def add(self, code: str, path: NodePath, **params: Any) -> None:
+        self.problems.append(diagnostic(code, self.doc.loc(path), **params))
+
+
+def _required_hint(key: str, sch: Schema) -> str:
+    prop = sch.get("properties", {}).get(key, {})
+    text = prop.get("description", "")
+    return f"'{key}': {text}" if text else ""
