@@ -12,7 +12,7 @@ import difflib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from esp.errors import Diagnostic, Location, diagnostic
 from esp.load import Document, NodePath
@@ -156,9 +156,15 @@ class _Builder:
                 continue
             item = path if isinstance(names, str) else (*path, i)
             if aggregate is not None and name not in aggregate.states:
-                self.add("E045", doc.loc(item), aggregate=aggregate.name, name=name,
-                         hint=did_you_mean(name, aggregate.states) if aggregate.states
-                         else f"declare 'states:' on aggregate '{aggregate.name}'")
+                self.add(
+                    "E045",
+                    doc.loc(item),
+                    aggregate=aggregate.name,
+                    name=name,
+                    hint=did_you_mean(name, aggregate.states)
+                    if aggregate.states
+                    else f"declare 'states:' on aggregate '{aggregate.name}'",
+                )
             result.append(name)
         return tuple(result)
 
@@ -167,13 +173,18 @@ class _Builder:
     def run(self) -> tuple[Model, list[Diagnostic]]:
         docs = sorted(self.docs, key=lambda d: d.file)
         self.declare_microservices(docs)
-        processes_raw = [(doc, i, p) for doc in docs for i, p in enumerate(_list(doc.data, "processes"))
-                         if isinstance(p, dict) and isinstance(p.get("process"), str)]
+        processes_raw = [
+            (doc, i, p)
+            for doc in docs
+            for i, p in enumerate(_list(doc.data, "processes"))
+            if isinstance(p, dict) and isinstance(p.get("process"), str)
+        ]
         process_ctx = {id(p): self.process_context(doc, i, p) for doc, i, p in processes_raw}
         events = {id(p): self.declare_events(doc, i, p, process_ctx[id(p)][1]) for doc, i, p in processes_raw}
         projections = [pr for doc in docs for pr in self.declare_projections(doc)]
-        journeys = [self.journey(doc, [(i, p) for d, i, p in processes_raw if d is doc], process_ctx, events)
-                    for doc in docs]
+        journeys = [
+            self.journey(doc, [(i, p) for d, i, p in processes_raw if d is doc], process_ctx, events) for doc in docs
+        ]
         listeners = [li for doc in docs for li in self.listeners(doc)]
         sagas = [s for doc in docs for s in self.sagas_of(doc)]
         scenarios = [s for doc in docs for s in self.scenarios(doc)]
@@ -181,8 +192,15 @@ class _Builder:
         for agg_named in self.aggregates.values():
             agg: Aggregate = agg_named.obj
             object.__setattr__(agg, "processes", tuple(p for j in journeys for p in j.processes if p.aggregate is agg))
-        model = Model(tuple(journeys), tuple(self.microservices.values()), tuple(listeners),
-                      tuple(projections), tuple(sagas), tuple(scenarios), tuple(hotspots))
+        model = Model(
+            tuple(journeys),
+            tuple(self.microservices.values()),
+            tuple(listeners),
+            tuple(projections),
+            tuple(sagas),
+            tuple(scenarios),
+            tuple(hotspots),
+        )
         return model, self.problems
 
     def declare_microservices(self, docs: Sequence[Document]) -> None:
@@ -210,14 +228,25 @@ class _Builder:
         seen: dict[str, int] = {}
         for i, state in enumerate(_list(raw, "states")):
             if isinstance(state, str) and state in seen:
-                self.add("E031", doc.loc((*path, "states", i)), kind="state", name=state,
-                         first=str(doc.loc((*path, "states", seen[state]))))
+                self.add(
+                    "E031",
+                    doc.loc((*path, "states", i)),
+                    kind="state",
+                    name=state,
+                    first=str(doc.loc((*path, "states", seen[state]))),
+                )
             seen.setdefault(state, i) if isinstance(state, str) else None
         snapshot = raw.get("snapshot_every") if isinstance(raw, dict) else None
         at = {k: doc.loc((*path, k)) for k in ("identity", "states")}
-        return Aggregate(name, _str(raw, "description"), _str(raw, "identity", "id"), tuple(dict.fromkeys(states)),
-                         snapshot if isinstance(snapshot, int) and not isinstance(snapshot, bool) else 0,
-                         doc.loc(path, key=True), at)
+        return Aggregate(
+            name,
+            _str(raw, "description"),
+            _str(raw, "identity", "id"),
+            tuple(dict.fromkeys(states)),
+            snapshot if isinstance(snapshot, int) and not isinstance(snapshot, bool) else 0,
+            doc.loc(path, key=True),
+            at,
+        )
 
     def process_context(self, doc: Document, i: int, raw: dict[str, Any]) -> tuple[Microservice, Aggregate | None]:
         """The microservice and aggregate of a process row (placeholders if unknown)."""
@@ -226,15 +255,24 @@ class _Builder:
         ms = self.microservices.get(ms_name)
         if ms is None:
             if ms_name:
-                self.add("E040", doc.loc((*path, "microservice")), name=ms_name,
-                         hint=did_you_mean(ms_name, self.microservices))
+                self.add(
+                    "E040",
+                    doc.loc((*path, "microservice")),
+                    name=ms_name,
+                    hint=did_you_mean(ms_name, self.microservices),
+                )
             ms = Microservice(ms_name or "?", "", (), doc.loc(path))
         aggregate: Aggregate | None = None
         if "aggregate" in raw:
             aggregate = self.ref(doc, (*path, "aggregate"), self.aggregates, "E041")
             if aggregate is not None and ms_name in self.microservices and aggregate.microservice is not ms:
-                self.add("E046", doc.loc((*path, "aggregate")), aggregate=aggregate.name,
-                         owner=aggregate.microservice.name, microservice=ms_name)
+                self.add(
+                    "E046",
+                    doc.loc((*path, "aggregate")),
+                    aggregate=aggregate.name,
+                    owner=aggregate.microservice.name,
+                    microservice=ms_name,
+                )
         elif _list(raw, "events") or any(isinstance(a, dict) and "command" in a for a in _list(raw, "actions")):
             self.add("E047", doc.loc(path), process=raw["process"])
         return ms, aggregate
@@ -247,12 +285,18 @@ class _Builder:
                 continue
             path: NodePath = ("processes", i, "events", j)
             enters = self.states(doc, (*path, "enters"), aggregate) if "enters" in ev else ()
-            kind = "integration" if ev.get("kind") == "integration" else "domain"
+            kind: Literal["domain", "integration"] = "integration" if ev.get("kind") == "integration" else "domain"
             version = ev.get("version")
-            event = Event(name, _str(ev, "description"), kind,
-                          version if isinstance(version, int) and not isinstance(version, bool) else 1,
-                          self.fields(doc, (*path, "fields")), enters[0] if enters else None,
-                          doc.loc(path), _key_locs(doc, path, ev))
+            event = Event(
+                name,
+                _str(ev, "description"),
+                kind,
+                version if isinstance(version, int) and not isinstance(version, bool) else 1,
+                self.fields(doc, (*path, "fields")),
+                enters[0] if enters else None,
+                doc.loc(path),
+                _key_locs(doc, path, ev),
+            )
             if self.unique(self.events, "event", name, event, doc.loc((*path, "event"))):
                 result.append(event)
         return result
@@ -268,22 +312,39 @@ class _Builder:
             sources = self.refs(doc, (*path, "from"), self.events, "E042")
             if ms is None:
                 continue
-            projection = Projection(name, ms, sources, _str(raw, "description"), _journey_name(doc),
-                                    doc.loc(path), _key_locs(doc, path, raw))
+            projection = Projection(
+                name,
+                ms,
+                sources,
+                _str(raw, "description"),
+                _journey_name(doc),
+                doc.loc(path),
+                _key_locs(doc, path, raw),
+            )
             if self.unique(self.projections, "projection", name, projection, doc.loc((*path, "projection"))):
                 result.append(projection)
         return result
 
-    def journey(self, doc: Document, rows: list[tuple[int, dict[str, Any]]],
-                ctx: Mapping[int, tuple[Microservice, Aggregate | None]],
-                events: Mapping[int, list[Event]]) -> Journey:
+    def journey(
+        self,
+        doc: Document,
+        rows: list[tuple[int, dict[str, Any]]],
+        ctx: Mapping[int, tuple[Microservice, Aggregate | None]],
+        events: Mapping[int, list[Event]],
+    ) -> Journey:
         actors = self.actors(doc)
         processes = []
         for i, raw in rows:
             ms, aggregate = ctx[id(raw)]
             processes.append(self.process(doc, i, raw, ms, aggregate, events[id(raw)], actors))
-        return Journey(_journey_name(doc), _str(doc.data, "description"), doc.file, tuple(actors.values()),
-                       tuple(processes), doc.loc(()))
+        return Journey(
+            _journey_name(doc),
+            _str(doc.data, "description"),
+            doc.file,
+            tuple(actors.values()),
+            tuple(processes),
+            doc.loc(()),
+        )
 
     def actors(self, doc: Document) -> dict[str, Actor]:
         actors: dict[str, Actor] = {}
@@ -298,8 +359,16 @@ class _Builder:
             actors[name] = Actor(name, _str(raw, "description"), loc)
         return actors
 
-    def process(self, doc: Document, i: int, raw: dict[str, Any], ms: Microservice, aggregate: Aggregate | None,
-                events: list[Event], actors: dict[str, Actor]) -> Process:
+    def process(
+        self,
+        doc: Document,
+        i: int,
+        raw: dict[str, Any],
+        ms: Microservice,
+        aggregate: Aggregate | None,
+        events: list[Event],
+        actors: dict[str, Actor],
+    ) -> Process:
         path: NodePath = ("processes", i)
         actions: list[Action] = []
         for j, act in enumerate(_list(raw, "actions")):
@@ -313,8 +382,18 @@ class _Builder:
             if actor is None:
                 self.add("W105", doc.loc((*path, "actor")), name=actor_name)
                 actor = Actor(actor_name, "", doc.loc((*path, "actor")))
-        process = Process(raw["process"], actor, _str(raw, "description"), tuple(actions), ms, tuple(events),
-                          aggregate, _journey_name(doc), doc.loc(path), _key_locs(doc, path, raw))
+        process = Process(
+            raw["process"],
+            actor,
+            _str(raw, "description"),
+            tuple(actions),
+            ms,
+            tuple(events),
+            aggregate,
+            _journey_name(doc),
+            doc.loc(path),
+            _key_locs(doc, path, raw),
+        )
         for item in (*actions, *events):
             object.__setattr__(item, "process", process)
         return process
@@ -324,16 +403,30 @@ class _Builder:
             return None
         if isinstance(raw.get("command"), str) and "query" not in raw:
             name = raw["command"]
-            command = Command(name, _str(raw, "description"), self.fields(doc, (*path, "fields")),
-                              self.refs(doc, (*path, "emits"), self.events, "E042"), _flag(raw, "creates"),
-                              self.states(doc, (*path, "allowed_in"), aggregate),
-                              doc.loc(path), _key_locs(doc, path, raw))
-            return command if self.unique(self.commands, "command", name, command, doc.loc((*path, "command"))) else None
+            command = Command(
+                name,
+                _str(raw, "description"),
+                self.fields(doc, (*path, "fields")),
+                self.refs(doc, (*path, "emits"), self.events, "E042"),
+                _flag(raw, "creates"),
+                self.states(doc, (*path, "allowed_in"), aggregate),
+                doc.loc(path),
+                _key_locs(doc, path, raw),
+            )
+            return (
+                command if self.unique(self.commands, "command", name, command, doc.loc((*path, "command"))) else None
+            )
         if isinstance(raw.get("query"), str) and "command" not in raw:
             name = raw["query"]
             projection = self.ref(doc, (*path, "projection"), self.projections, "E044") if "projection" in raw else None
-            query = Query(name, _str(raw, "description"), self.fields(doc, (*path, "fields")), projection,
-                          doc.loc(path), _key_locs(doc, path, raw))
+            query = Query(
+                name,
+                _str(raw, "description"),
+                self.fields(doc, (*path, "fields")),
+                projection,
+                doc.loc(path),
+                _key_locs(doc, path, raw),
+            )
             return query if self.unique(self.queries, "query", name, query, doc.loc((*path, "query"))) else None
         return None
 
@@ -347,19 +440,42 @@ class _Builder:
             if on is None or ms is None or command is None:
                 continue
             if command.microservice is not ms:
-                self.add("E063", doc.loc((*path, "command")), command=command.name,
-                         owner=command.microservice.name, microservice=ms.name)
+                self.add(
+                    "E063",
+                    doc.loc((*path, "command")),
+                    command=command.name,
+                    owner=command.microservice.name,
+                    microservice=ms.name,
+                )
                 continue
             mapping = self.listener_map(doc, path, raw, on, command)
             target = _str(raw, "target") or None
             if target is not None and target not in _event_field_names(on):
-                self.add("E061", doc.loc((*path, "target")), event=on.name, field=target,
-                         hint=did_you_mean(target, _event_field_names(on)))
-            result.append(Listener(on, ms, command, mapping, target, _str(raw, "description"),
-                                   _journey_name(doc), doc.loc(path), _key_locs(doc, path, raw)))
+                self.add(
+                    "E061",
+                    doc.loc((*path, "target")),
+                    event=on.name,
+                    field=target,
+                    hint=did_you_mean(target, _event_field_names(on)),
+                )
+            result.append(
+                Listener(
+                    on,
+                    ms,
+                    command,
+                    mapping,
+                    target,
+                    _str(raw, "description"),
+                    _journey_name(doc),
+                    doc.loc(path),
+                    _key_locs(doc, path, raw),
+                )
+            )
         return result
 
-    def listener_map(self, doc: Document, path: NodePath, raw: Any, on: Event, command: Command) -> tuple[tuple[str, str], ...]:
+    def listener_map(
+        self, doc: Document, path: NodePath, raw: Any, on: Event, command: Command
+    ) -> tuple[tuple[str, str], ...]:
         mapping = []
         source_fields = _event_field_names(on)
         command_fields = [f.name for f in command.fields]
@@ -367,11 +483,21 @@ class _Builder:
             if not isinstance(ev_field, str):
                 continue
             if cmd_field not in command_fields:
-                self.add("E064", doc.loc((*path, "map", cmd_field), key=True), command=command.name, field=cmd_field,
-                         hint=did_you_mean(cmd_field, command_fields))
+                self.add(
+                    "E064",
+                    doc.loc((*path, "map", cmd_field), key=True),
+                    command=command.name,
+                    field=cmd_field,
+                    hint=did_you_mean(cmd_field, command_fields),
+                )
             elif ev_field not in source_fields:
-                self.add("E061", doc.loc((*path, "map", cmd_field)), event=on.name, field=ev_field,
-                         hint=did_you_mean(ev_field, source_fields))
+                self.add(
+                    "E061",
+                    doc.loc((*path, "map", cmd_field)),
+                    event=on.name,
+                    field=ev_field,
+                    hint=did_you_mean(ev_field, source_fields),
+                )
             else:
                 mapping.append((cmd_field, ev_field))
         return tuple(mapping)
@@ -394,18 +520,33 @@ class _Builder:
         retries = None
         if isinstance(retries_raw, dict) and isinstance(retries_raw.get("max"), int):
             backoff = retries_raw.get("backoff", "exponential")
-            retries = Retries(retries_raw["max"], backoff if backoff in ("none", "fixed", "exponential") else "none",
-                              duration_ms(_str(retries_raw, "delay", "100ms")) or 100)
+            retries = Retries(
+                retries_raw["max"],
+                backoff if backoff in ("none", "fixed", "exponential") else "none",
+                duration_ms(_str(retries_raw, "delay", "100ms")) or 100,
+            )
         if ms is None or None in ends or None in steps or not steps:
             return None
         failed = raw.get("compensate_failed_step")
-        recovery = "forward" if raw.get("recovery") == "forward" else "backward"
+        recovery: Literal["backward", "forward"] = "forward" if raw.get("recovery") == "forward" else "backward"
         starts_on, completes_with, aborts_with = ends
         assert starts_on is not None and completes_with is not None and aborts_with is not None
-        return Saga(name, _str(raw, "description"), ms, starts_on, recovery,
-                    failed if isinstance(failed, bool) else None, retries, duration_ms(_str(raw, "timeout")),
-                    tuple(s for s in steps if s is not None), completes_with, aborts_with,
-                    _journey_name(doc), doc.loc(path), _key_locs(doc, path, raw))
+        return Saga(
+            name,
+            _str(raw, "description"),
+            ms,
+            starts_on,
+            recovery,
+            failed if isinstance(failed, bool) else None,
+            retries,
+            duration_ms(_str(raw, "timeout")),
+            tuple(s for s in steps if s is not None),
+            completes_with,
+            aborts_with,
+            _journey_name(doc),
+            doc.loc(path),
+            _key_locs(doc, path, raw),
+        )
 
     def step(self, doc: Document, path: NodePath, raw: Any) -> SagaStep | None:
         if not isinstance(raw, dict) or not _str(raw, "step"):
@@ -414,12 +555,26 @@ class _Builder:
         succeeds = self.ref(doc, (*path, "succeeds_on"), self.events, "E042")
         fails = self.ref(doc, (*path, "fails_on"), self.events, "E042") if "fails_on" in raw else None
         compensate = self.ref(doc, (*path, "compensate"), self.commands, "E043") if "compensate" in raw else None
-        if invoke is None or succeeds is None or ("fails_on" in raw and fails is None) or (
-                "compensate" in raw and compensate is None):
+        if (
+            invoke is None
+            or succeeds is None
+            or ("fails_on" in raw and fails is None)
+            or ("compensate" in raw and compensate is None)
+        ):
             return None
-        return SagaStep(raw["step"], _str(raw, "description"), invoke, succeeds, fails, compensate,
-                        _flag(raw, "pivot"), _flag(raw, "retriable"), duration_ms(_str(raw, "timeout")),
-                        doc.loc(path), _key_locs(doc, path, raw))
+        return SagaStep(
+            raw["step"],
+            _str(raw, "description"),
+            invoke,
+            succeeds,
+            fails,
+            compensate,
+            _flag(raw, "pivot"),
+            _flag(raw, "retriable"),
+            duration_ms(_str(raw, "timeout")),
+            doc.loc(path),
+            _key_locs(doc, path, raw),
+        )
 
     def scenarios(self, doc: Document) -> list[Scenario]:
         result = []
@@ -431,8 +586,17 @@ class _Builder:
                 continue
             then_raw = raw.get("then")
             then = None if then_raw == "rejected" else tuple(_occurrences(doc, path, "then"))
-            result.append(Scenario(_str(raw, "scenario"), aggregate, tuple(_occurrences(doc, path, "given")),
-                                   when[0], then, _journey_name(doc), doc.loc(path)))
+            result.append(
+                Scenario(
+                    _str(raw, "scenario"),
+                    aggregate,
+                    tuple(_occurrences(doc, path, "given")),
+                    when[0],
+                    then,
+                    _journey_name(doc),
+                    doc.loc(path),
+                )
+            )
         return result
 
     def hotspots(self, doc: Document) -> list[Hotspot]:
@@ -440,8 +604,15 @@ class _Builder:
         for i, raw in enumerate(_list(doc.data, "hotspots")):
             text = raw if isinstance(raw, str) else _str(raw, "hotspot")
             if text:
-                result.append(Hotspot(text, _str(raw, "about") or None, _str(raw, "by") or None,
-                                      _journey_name(doc), doc.loc(("hotspots", i))))
+                result.append(
+                    Hotspot(
+                        text,
+                        _str(raw, "about") or None,
+                        _str(raw, "by") or None,
+                        _journey_name(doc),
+                        doc.loc(("hotspots", i)),
+                    )
+                )
         return result
 
 
@@ -493,8 +664,8 @@ def _occurrences(doc: Document, path: NodePath, key: str) -> list[Occurrence]:
     result = []
     for item_path, item in items:
         if isinstance(item, dict) and len(item) == 1:
-            (name, values), = item.items()
-            result.append(Occurrence(name, values if isinstance(values, dict) else {},
-                                     doc.loc((*item_path, name), key=True)))
+            ((name, values),) = item.items()
+            result.append(
+                Occurrence(name, values if isinstance(values, dict) else {}, doc.loc((*item_path, name), key=True))
+            )
     return result
-

@@ -17,7 +17,6 @@ from esp.build import did_you_mean
 from esp.errors import Diagnostic, Location, diagnostic
 from esp.model import (
     Aggregate,
-    Command,
     Event,
     Field,
     FieldType,
@@ -32,15 +31,18 @@ from esp.names import BUILTINS, class_name, module_name, snake, words
 Rule = Callable[[Model], Iterator[Diagnostic]]
 
 # Attributes the eventsourcing runtime gives every event and aggregate.
-RESERVED_FIELDS = frozenset({"id", "originator_id", "originator_version", "timestamp", "version",
-                             "created_on", "modified_on"})
-_IRREGULAR_PAST = frozenset("""
-paid sent built made held sold bought taken given done drawn written chosen shown known seen begun won lost left
-kept spent put set cut read run hit brought caught taught found told met led fed lit shut withdrawn undone forgotten
-frozen broken spoken stolen ridden risen hidden eaten fallen got gotten thrown flown grown torn worn born sat stood
-understood struck stuck hung rung sunk drunk slid dug fought sought thought bound wound rebuilt overpaid prepaid
-reset quit split spread cast cost let shed dealt felt meant laid rewritten upheld mislaid
-""".split())
+RESERVED_FIELDS = frozenset(
+    {"id", "originator_id", "originator_version", "timestamp", "version", "created_on", "modified_on"}
+)
+_IRREGULAR_WORDS = """
+paid sent built made held sold bought taken given done drawn written chosen shown known seen begun won lost
+left kept spent put set cut read run hit brought caught taught found told met led fed lit shut withdrawn
+undone forgotten frozen broken spoken stolen ridden risen hidden eaten fallen got gotten thrown flown grown
+torn worn born sat stood understood struck stuck hung rung sunk drunk slid dug fought sought thought bound
+wound rebuilt overpaid prepaid reset quit split spread cast cost let shed dealt felt meant laid rewritten
+upheld mislaid
+"""
+_IRREGULAR_PAST = frozenset(_IRREGULAR_WORDS.split())
 
 
 def check(model: Model) -> list[Diagnostic]:
@@ -76,8 +78,14 @@ def names_become_distinct_classes(model: Model) -> Iterator[Diagnostic]:
     for kind, name, loc in _class_level(model):
         ident = class_name(name)
         if keyword.iskeyword(ident) or ident in BUILTINS:
-            yield _d("E033", loc, kind=kind, name=name, ident=ident,
-                     what="keyword" if keyword.iskeyword(ident) else "builtin")
+            yield _d(
+                "E033",
+                loc,
+                kind=kind,
+                name=name,
+                ident=ident,
+                what="keyword" if keyword.iskeyword(ident) else "builtin",
+            )
         other = seen.setdefault((kind, ident), name)
         if other != name:
             yield _d("E032", loc, kind=kind, name=name, other=other, ident=ident)
@@ -130,8 +138,9 @@ def naming_conventions(model: Model) -> Iterator[Diagnostic]:
     for event in model.events:
         parts = words(event.name)
         if parts and not _past_tense(parts[-1]):
-            yield _d("W103", event.at.get("event", event.loc), name=event.name,
-                     suggestion=_verb_first_suggestion(event.name))
+            yield _d(
+                "W103", event.at.get("event", event.loc), name=event.name, suggestion=_verb_first_suggestion(event.name)
+            )
     for cmd in model.commands:
         parts = words(cmd.name)
         if len(parts) >= 2 and _past_tense(parts[-1]) and not _past_tense(parts[0]):
@@ -153,8 +162,14 @@ def commands_emit(model: Model) -> Iterator[Diagnostic]:
                 other = f"aggregate '{event.aggregate.name}'"
                 if event.microservice is not cmd.microservice:
                     other += f" in '{event.microservice.name}'"
-                yield _d("E052", cmd.at.get("emits", cmd.loc), command=cmd.name, aggregate=cmd.aggregate.name,
-                         event=event.name, other=other)
+                yield _d(
+                    "E052",
+                    cmd.at.get("emits", cmd.loc),
+                    command=cmd.name,
+                    aggregate=cmd.aggregate.name,
+                    event=event.name,
+                    other=other,
+                )
         if cmd.creates and cmd.allowed_in:
             yield _d("E056", cmd.at.get("allowed_in", cmd.loc), name=cmd.name)
 
@@ -181,9 +196,9 @@ def _consumers(model: Model) -> Iterator[tuple[Event, str, Any, Location]]:
         where = f"saga '{saga.name}'"
         yield saga.starts_on, where, saga.microservice, saga.at.get("starts_on", saga.loc)
         for step in saga.steps:
-            for event in (step.succeeds_on, step.fails_on):
-                if event is not None:
-                    yield event, where, saga.microservice, step.loc
+            for outcome in (step.succeeds_on, step.fails_on):
+                if outcome is not None:
+                    yield outcome, where, saga.microservice, step.loc
 
 
 def domain_events_stay_home(model: Model) -> Iterator[Diagnostic]:
@@ -235,8 +250,7 @@ def lifecycle(model: Model) -> Iterator[Diagnostic]:
         reachable = _reachable_states(agg, saga_events)
         for cmd in agg.commands:
             if cmd.allowed_in and agg.creators and not reachable & set(cmd.allowed_in):
-                yield _d("E055", cmd.at.get("allowed_in", cmd.loc), name=cmd.name,
-                         states=", ".join(cmd.allowed_in))
+                yield _d("E055", cmd.at.get("allowed_in", cmd.loc), name=cmd.name, states=", ".join(cmd.allowed_in))
 
 
 def creation_events_are_distinct(model: Model) -> Iterator[Diagnostic]:
@@ -246,8 +260,14 @@ def creation_events_are_distinct(model: Model) -> Iterator[Diagnostic]:
             continue
         for event in cmd.emits:
             if event in creating and event.aggregate is not None:
-                yield _d("E062", cmd.at.get("emits", cmd.loc), event=event.name, aggregate=event.aggregate.name,
-                         command=creating[event].name, other=cmd.name)
+                yield _d(
+                    "E062",
+                    cmd.at.get("emits", cmd.loc),
+                    event=event.name,
+                    aggregate=event.aggregate.name,
+                    command=creating[event].name,
+                    other=cmd.name,
+                )
 
 
 # -- listeners --------------------------------------------------------------------------
@@ -266,13 +286,17 @@ def listeners_can_issue(model: Model) -> Iterator[Diagnostic]:
         mapped = dict(li.mapping)
         for f in li.command.fields:
             if f.name not in mapped and f.name not in available and f.type.name != "optional":
-                yield _d("E059", li.at.get("command", li.loc), event=li.on.name, field=f.name,
-                         command=li.command.name)
+                yield _d("E059", li.at.get("command", li.loc), event=li.on.name, field=f.name, command=li.command.name)
         target_agg = li.command.aggregate
-        if not li.creates and target_agg is not None and li.target is None:
-            if target_agg.identity not in available:
-                yield _d("E060", li.loc, event=li.on.name, aggregate=target_agg.name, command=li.command.name,
-                         identity=target_agg.identity)
+        if not li.creates and target_agg is not None and li.target is None and target_agg.identity not in available:
+            yield _d(
+                "E060",
+                li.loc,
+                event=li.on.name,
+                aggregate=target_agg.name,
+                command=li.command.name,
+                identity=target_agg.identity,
+            )
 
 
 def listeners_do_not_loop(model: Model) -> Iterator[Diagnostic]:
@@ -335,7 +359,9 @@ def _parses(parse: Callable[[str], object], value: Any) -> bool:
     return True
 
 
-def _check_values(what: str, name: str, fields: Iterable[Field], occ: Occurrence, *, complete: bool) -> Iterator[Diagnostic]:
+def _check_values(
+    what: str, name: str, fields: Iterable[Field], occ: Occurrence, *, complete: bool
+) -> Iterator[Diagnostic]:
     by_name = {f.name: f for f in fields}
     for key, value in occ.values.items():
         if key not in by_name:
@@ -364,8 +390,12 @@ def scenarios_fit(model: Model) -> Iterator[Diagnostic]:
             yield from _scenario_event(model, scenario, occ, complete=True)
         cmd = model.command(scenario.when.name)
         if cmd is None:
-            yield _d("E043", scenario.when.loc, name=scenario.when.name,
-                     hint=did_you_mean(scenario.when.name, (c.name for c in model.commands)))
+            yield _d(
+                "E043",
+                scenario.when.loc,
+                name=scenario.when.name,
+                hint=did_you_mean(scenario.when.name, (c.name for c in model.commands)),
+            )
             continue
         if cmd.aggregate is not scenario.aggregate:
             yield _d("E070", scenario.when.loc, what="command", name=cmd.name, aggregate=scenario.aggregate.name)
@@ -374,8 +404,13 @@ def scenarios_fit(model: Model) -> Iterator[Diagnostic]:
             yield from _scenario_event(model, scenario, occ, complete=False)
             event = model.event(occ.name)
             if event is not None and event not in cmd.emits:
-                yield _d("E074", occ.loc, command=cmd.name, event=occ.name,
-                         emits=", ".join(e.name for e in cmd.emits) or "nothing")
+                yield _d(
+                    "E074",
+                    occ.loc,
+                    command=cmd.name,
+                    event=occ.name,
+                    emits=", ".join(e.name for e in cmd.emits) or "nothing",
+                )
 
 
 # -- sagas --------------------------------------------------------------------------------
@@ -396,8 +431,14 @@ def _saga_shape(saga: Saga) -> Iterator[Diagnostic]:
         yield _d("E084", saga.at.get("recovery", saga.loc), saga=saga.name)
     for key, event in (("completes_with", saga.completes_with), ("aborts_with", saga.aborts_with)):
         if event.microservice is not saga.microservice:
-            yield _d("E085", saga.at.get(key, saga.loc), saga=saga.name, event=event.name,
-                     owner=event.microservice.name, microservice=saga.microservice.name)
+            yield _d(
+                "E085",
+                saga.at.get(key, saga.loc),
+                saga=saga.name,
+                event=event.name,
+                owner=event.microservice.name,
+                microservice=saga.microservice.name,
+            )
 
 
 def _saga_steps(saga: Saga) -> Iterator[Diagnostic]:
@@ -405,13 +446,24 @@ def _saga_steps(saga: Saga) -> Iterator[Diagnostic]:
     for i, step in enumerate(saga.steps):
         for key, event in (("succeeds_on", step.succeeds_on), ("fails_on", step.fails_on)):
             if event is not None and event not in step.invoke.emits:
-                yield _d("E086", step.at.get(key, step.loc), step=step.name, command=step.invoke.name,
-                         event=event.name, emits=", ".join(e.name for e in step.invoke.emits) or "nothing")
+                yield _d(
+                    "E086",
+                    step.at.get(key, step.loc),
+                    step=step.name,
+                    command=step.invoke.name,
+                    event=event.name,
+                    emits=", ".join(e.name for e in step.invoke.emits) or "nothing",
+                )
         if pivot_index is not None and i > pivot_index and not step.retriable:
             yield _d("E081", step.loc, step=step.name)
-        later_can_fail = any(s.fails_on is not None and not s.retriable for s in saga.steps[i + 1:])
-        if (saga.recovery == "backward" and step.compensate is None and not step.pivot and not step.retriable
-                and later_can_fail):
+        later_can_fail = any(s.fails_on is not None and not s.retriable for s in saga.steps[i + 1 :])
+        if (
+            saga.recovery == "backward"
+            and step.compensate is None
+            and not step.pivot
+            and not step.retriable
+            and later_can_fail
+        ):
             yield _d("E080", step.loc, step=step.name)
         if step.retriable and step.fails_on is not None and saga.retries is None:
             yield _d("E087", step.at.get("fails_on", step.loc), step=step.name, event=step.fails_on.name)

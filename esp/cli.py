@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -31,7 +31,7 @@ app = typer.Typer(
 )
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     text = "text"
     json = "json"
     github = "github"
@@ -45,8 +45,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Show the version and exit.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
 ) -> None:
     """esp turns Event Storming journeys written in YAML into checked models,
     diagrams and runnable event-sourced Python.
@@ -57,10 +58,13 @@ def _root(
 
 @app.command()
 def validate(
-    paths: Annotated[list[Path], typer.Argument(help="Journey files, or folders to search for *.yaml.", metavar="PATH",
-                                                show_default=False)],
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="text, json or github annotations.")]
-    = OutputFormat.text,
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="Journey files, or folders to search for *.yaml.", metavar="PATH", show_default=False),
+    ],
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="text, json or github annotations.")
+    ] = OutputFormat.text,
     strict: Annotated[bool, typer.Option("--strict", help="Treat warnings as failures.")] = False,
 ) -> None:
     """Check journeys like a compiler: every problem at once, with code, place and hint.
@@ -82,8 +86,7 @@ def validate(
 
 @app.command()
 def schema(
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")]
-    = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
 ) -> None:
     """Print the journey JSON Schema (draft-07), for editors and other tools.
 

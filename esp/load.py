@@ -107,8 +107,9 @@ def load_text(text: str, name: str) -> tuple[Document | None, list[Diagnostic]]:
     """Load YAML text into a :class:`Document`, with every problem found."""
     for number, line in enumerate(text.splitlines(), start=1):
         if len(line) > MAX_LINE:
-            return None, [diagnostic("E005", Location(name, number, MAX_LINE + 1),
-                                     line=number, length=len(line), limit=MAX_LINE)]
+            return None, [
+                diagnostic("E005", Location(name, number, MAX_LINE + 1), line=number, length=len(line), limit=MAX_LINE)
+            ]
     builder = _Builder(name)
     try:
         doc = builder.build(text)
@@ -172,7 +173,7 @@ class _Builder:
                 path = self.child_path(stack)
                 if len(stack) >= MAX_DEPTH:
                     raise _Fatal(diagnostic("E007", self.loc(ev.start_mark), limit=MAX_DEPTH))
-                self.values[path] = (ev.start_mark.line + 1, ev.start_mark.column + 1)
+                self.values[path] = _pos(ev.start_mark)
                 container: dict[str, Any] | list[Any] = {} if isinstance(ev, yaml.MappingStartEvent) else []
                 stack.append(_Frame(container, path, ev.anchor))
             elif isinstance(ev, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
@@ -184,11 +185,16 @@ class _Builder:
                 self.scalar(stack, root, ev)
             elif isinstance(ev, yaml.AliasEvent):
                 if ev.anchor not in self.anchors:
-                    raise _Fatal(diagnostic("E006", self.loc(ev.start_mark),
-                                            problem=f"unknown alias *{ev.anchor}",
-                                            hint="define the anchor (&name) before using it"))
+                    raise _Fatal(
+                        diagnostic(
+                            "E006",
+                            self.loc(ev.start_mark),
+                            problem=f"unknown alias *{ev.anchor}",
+                            hint="define the anchor (&name) before using it",
+                        )
+                    )
                 value, size = self.anchors[ev.anchor]
-                self.values[self.child_path(stack)] = (ev.start_mark.line + 1, ev.start_mark.column + 1)
+                self.values[self.child_path(stack)] = _pos(ev.start_mark)
                 self.count(size, ev.start_mark)
                 self.attach(stack, root, value, size, ev.start_mark)
         if not root:
@@ -215,7 +221,7 @@ class _Builder:
     def check_tag(self, ev: Any) -> None:
         tag = ev.tag
         if tag is not None and tag not in _ALLOWED_TAGS:
-            shown = "!!" + tag[len(_CORE):] if tag.startswith(_CORE) else tag
+            shown = "!!" + tag[len(_CORE) :] if tag.startswith(_CORE) else tag
             raise _Fatal(diagnostic("E009", self.loc(ev.start_mark), tag=shown))
 
     def scalar(self, stack: list[_Frame], root: list[Any], ev: Any) -> None:
@@ -226,7 +232,7 @@ class _Builder:
             return
         value = self.resolve(ev)
         path = self.child_path(stack)
-        self.values[path] = (ev.start_mark.line + 1, ev.start_mark.column + 1)
+        self.values[path] = _pos(ev.start_mark)
         if ev.anchor:
             self.anchors[ev.anchor] = (value, 1)
         self.attach(stack, root, value, 1, ev.start_mark)
@@ -234,7 +240,7 @@ class _Builder:
     def take_key(self, frame: _Frame, ev: Any) -> None:
         assert isinstance(frame.container, dict)
         key = ev.value  # keys are never resolved: 'on:' stays 'on'
-        mark = (ev.start_mark.line + 1, ev.start_mark.column + 1)
+        mark = _pos(ev.start_mark)
         path = (*frame.path, key)
         if key in frame.container:
             first_line = self.keys.get(path, mark)[0]
@@ -254,7 +260,11 @@ class _Builder:
         if isinstance(top.container, list):
             top.container.append(value)
         elif top.key is None:  # a collection used as a key
-            raise _Fatal(diagnostic("E006", self.loc(mark), problem="a mapping key must be plain text", hint="write 'key: value'"))
+            raise _Fatal(
+                diagnostic(
+                    "E006", self.loc(mark), problem="a mapping key must be plain text", hint="write 'key: value'"
+                )
+            )
         else:
             if top.key != "\0duplicate":
                 top.container[top.key] = value
@@ -265,7 +275,7 @@ class _Builder:
         tag = ev.tag
         if tag in (None, "!") and ev.style:  # quoted or block text
             return value
-        kind = tag[len(_CORE):] if tag and tag.startswith(_CORE) else None
+        kind = tag[len(_CORE) :] if tag and tag.startswith(_CORE) else None
         if kind == "str" or (tag == "!"):
             return value
         resolved = _plain(value)
@@ -276,8 +286,16 @@ class _Builder:
             return float(resolved)
         if wanted is not None and type(resolved) is wanted:
             return resolved
-        raise _Fatal(diagnostic("E006", self.loc(ev.start_mark),
-                                problem=f"'{value}' is not a valid !!{kind}", hint="remove the tag"))
+        raise _Fatal(
+            diagnostic(
+                "E006", self.loc(ev.start_mark), problem=f"'{value}' is not a valid !!{kind}", hint="remove the tag"
+            )
+        )
+
+
+def _pos(mark: Any) -> tuple[int, int]:
+    """A parser mark as a 1-based (line, column)."""
+    return (mark.line + 1, mark.column + 1)
 
 
 def _plain(value: str) -> Any:

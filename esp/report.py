@@ -41,8 +41,13 @@ def _text(diagnostics: Sequence[Diagnostic], files: Sequence[str], out: Printer)
 
 def as_dict(d: Diagnostic) -> dict[str, object]:
     return {
-        "code": d.code, "severity": d.severity.value, "file": d.location.file,
-        "line": d.location.line, "column": d.location.col, "message": d.message, "hint": d.hint,
+        "code": d.code,
+        "severity": d.severity.value,
+        "file": d.location.file,
+        "line": d.location.line,
+        "column": d.location.col,
+        "message": d.message,
+        "hint": d.hint,
     }
 
 

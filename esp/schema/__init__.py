@@ -28,8 +28,13 @@ Schema = dict[str, Any]
 _NAME_KEYS = ("process", "command", "query", "event", "projection", "saga", "step", "scenario", "actor", "hotspot")
 _KEYED_KINDS = {"microservices": "microservice", "aggregates": "aggregate", "fields": "field", "map": "map entry"}
 _TYPE_NAMES = {
-    "string": "a text", "integer": "a whole number", "number": "a number", "boolean": "true or false",
-    "object": "a mapping", "array": "a list", "null": "empty",
+    "string": "a text",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "object": "a mapping",
+    "array": "a list",
+    "null": "empty",
 }
 
 
@@ -75,12 +80,12 @@ def _type_ok(value: Any, expected: str | list[str]) -> bool:
 
 def describe_path(data: Any, path: NodePath) -> str:
     """A path a person can find: "command 'AddItem'" or "processes[2].events"."""
-    node = data
+    node: Any = data
     label = "the journey"
     parts: list[str] = []
     prev: str | int = ""
     for step in path:
-        node = node[step] if isinstance(node, (dict, list)) else None
+        node = node[step] if isinstance(node, dict | list) else None  # type: ignore[index]
         if isinstance(step, int):
             parts.append(f"[{step}]")
             name_key = next((k for k in _NAME_KEYS if isinstance(node, dict) and isinstance(node.get(k), str)), None)
@@ -131,8 +136,9 @@ class _Checker:
         if "type" in sch and not _type_ok(value, sch["type"]):
             types = [sch["type"]] if isinstance(sch["type"], str) else sch["type"]
             expected = " or ".join(_TYPE_NAMES[t] for t in types)
-            self.add("E022", path, where=self.where(path), expected=expected,
-                     found=_TYPE_NAMES[json_type(value)], hint="")
+            self.add(
+                "E022", path, where=self.where(path), expected=expected, found=_TYPE_NAMES[json_type(value)], hint=""
+            )
             return
         if isinstance(value, str):
             self.string(value, sch, path)
@@ -148,14 +154,24 @@ class _Checker:
         if len(value) < sch.get("minLength", 0):
             self.add("E026", path, where=self.where(path), problem="must not be empty")
         elif len(value) > sch.get("maxLength", len(value)):
-            self.add("E026", path, where=self.where(path),
-                     problem=f"is {len(value):,} characters long; at most {sch['maxLength']:,} are allowed")
+            self.add(
+                "E026",
+                path,
+                where=self.where(path),
+                problem=f"is {len(value):,} characters long; at most {sch['maxLength']:,} are allowed",
+            )
         elif "pattern" in sch and not re.search(sch["pattern"], value):
             if sch["pattern"] == self.root["definitions"]["name"]["pattern"]:
                 self.add("E024", path, where=self.where(path), value=value)
             else:
-                self.add("E025", path, where=self.where(path), value=value,
-                         expected=sch.get("description", f"matching {sch['pattern']}"), hint="")
+                self.add(
+                    "E025",
+                    path,
+                    where=self.where(path),
+                    value=value,
+                    expected=sch.get("description", f"matching {sch['pattern']}"),
+                    hint="",
+                )
 
     def array(self, value: list[Any], sch: Schema, path: NodePath) -> None:
         if len(value) < sch.get("minItems", 0):
@@ -186,36 +202,51 @@ class _Checker:
     def key_name(self, key: str, sch: Schema, path: NodePath) -> None:
         sch = self.resolve(sch)
         if not re.search(sch.get("pattern", ""), key) or not key:
-            self.problems.append(diagnostic("E024", self.doc.loc(path, key=True),
-                                            where=self.where(path[:-1]), value=key))
+            self.problems.append(
+                diagnostic("E024", self.doc.loc(path, key=True), where=self.where(path[:-1]), value=key)
+            )
 
     def unknown_key(self, key: str, allowed: list[str], path: NodePath) -> None:
         close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
         hint = f"did you mean '{close[0]}'?" if close else "allowed keys: " + ", ".join(allowed)
-        self.problems.append(diagnostic("E021", self.doc.loc(path, key=True),
-                                        key=key, where=self.where(path[:-1]), hint=hint))
+        self.problems.append(
+            diagnostic("E021", self.doc.loc(path, key=True), key=key, where=self.where(path[:-1]), hint=hint)
+        )
 
     def one_of(self, value: Any, branches: list[Schema], path: NodePath) -> None:
         resolved = [self.resolve(b) for b in branches]
         typed = [b for b in resolved if _type_ok(value, b["type"] if "type" in b else json_type(b.get("const", value)))]
         if not typed:
             consts = [repr(b["const"]) for b in resolved if "const" in b]
-            types = [t for b in resolved if "type" in b for t in ([b["type"]] if isinstance(b["type"], str) else b["type"])]
+            types = [
+                t for b in resolved if "type" in b for t in ([b["type"]] if isinstance(b["type"], str) else b["type"])
+            ]
             expected = " or ".join(consts + [_TYPE_NAMES[t] for t in dict.fromkeys(types)])
-            self.add("E022", path, where=self.where(path), expected=expected, found=_TYPE_NAMES[json_type(value)], hint="")
+            self.add(
+                "E022", path, where=self.where(path), expected=expected, found=_TYPE_NAMES[json_type(value)], hint=""
+            )
             return
         if len(typed) == 1:
             self.node(value, typed[0], path)
             return
         # Several branches take this type: tell them apart by their required keys.
-        keyed = [b for b in typed if all(k in value for k in b.get("required", [])[:1])] if isinstance(value, dict) else typed
+        keyed = (
+            [b for b in typed if all(k in value for k in b.get("required", [])[:1])]
+            if isinstance(value, dict)
+            else typed
+        )
         if len(keyed) == 1:
             self.node(value, keyed[0], path)
             return
         firsts = [b["required"][0] for b in typed if b.get("required")]
         found = "has both" if keyed else "has none of"
-        self.add("E027", path, where=self.where(path), problem=f"{found} the keys " + ", ".join(map(repr, firsts)),
-                 hint="an entry is exactly one of: " + ", ".join(firsts))
+        self.add(
+            "E027",
+            path,
+            where=self.where(path),
+            problem=f"{found} the keys " + ", ".join(map(repr, firsts)),
+            hint="an entry is exactly one of: " + ", ".join(firsts),
+        )
 
     def add(self, code: str, path: NodePath, **params: Any) -> None:
         self.problems.append(diagnostic(code, self.doc.loc(path), **params))
