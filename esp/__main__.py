@@ -1,3 +1,3 @@
-from esp.cli import main
+from esp.entry import main
 
 main()

@@ -77,11 +77,9 @@ def validate(
 
         esp validate journeys/restaurant.yaml --format json
     """
-    from esp import api, report
+    from esp.entry import run_validate
 
-    result = api.validate(paths)
-    report.render(result.diagnostics, result.files, fmt.value, stdout())
-    raise typer.Exit(int(result.exit_code(strict=strict)))
+    raise typer.Exit(run_validate(paths, fmt.value, strict))
 
 
 @app.command()
@@ -110,10 +108,15 @@ def main() -> None:
     except Exception as exc:  # the last line of defence against tracebacks
         if os.environ.get("ESP_DEBUG"):
             raise
-        err = stderr()
-        err.line(f"esp: internal error: {type(exc).__name__}: {exc}")
-        err.line("    this is a bug in esp; run with ESP_DEBUG=1 for the traceback and please report it")
-        sys.exit(3)
+        sys.exit(internal_error(exc))
+
+
+def internal_error(exc: Exception) -> int:
+    """Report a bug in esp itself without a traceback; exit code 3."""
+    err = stderr()
+    err.line(f"esp: internal error: {type(exc).__name__}: {exc}")
+    err.line("    this is a bug in esp; run with ESP_DEBUG=1 for the traceback and please report it")
+    return 3
 
 
 def _report_user_error(exc: UserError) -> int:

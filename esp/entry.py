@@ -1,0 +1,70 @@
+"""The ``esp`` console script.
+
+``esp validate`` is the command people and pre-commit hooks run most, so its
+common forms are parsed here without importing typer (which costs more than
+validating a journey: see docs/performance.md). Anything else — help, other
+commands, an option this parser does not know — goes to the typer app in
+``esp.cli``, which defines the same options (a test keeps the two in step).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+# validate's options: name -> takes a value. Must match esp.cli.validate.
+VALIDATE_OPTIONS = {"--format": True, "-f": True, "--strict": False}
+
+
+def parse_validate(args: list[str]) -> tuple[list[Path], str, bool] | None:
+    """(paths, format, strict) for a plain ``esp validate`` call, or None to let typer parse it."""
+    paths: list[Path] = []
+    fmt, strict = "text", False
+    it = iter(args)
+    for arg in it:
+        name, _, value = arg.partition("=")
+        if arg == "--":
+            paths.extend(Path(a) for a in it)
+        elif name in ("--format", "-f"):
+            fmt = value or next(it, "")
+        elif arg == "--strict":
+            strict = True
+        elif arg.startswith("-"):
+            return None
+        else:
+            paths.append(Path(arg))
+    from esp.report import FORMATS
+
+    if not paths or fmt not in FORMATS:
+        return None
+    return paths, fmt, strict
+
+
+def run_validate(paths: list[Path], fmt: str, strict: bool) -> int:
+    """Validate, print the report, and return the exit code."""
+    from esp import api, report
+    from esp.output import stdout
+
+    result = api.validate(paths)
+    report.render(result.diagnostics, result.files, fmt, stdout())
+    return int(result.exit_code(strict=strict))
+
+
+def main() -> None:
+    args = sys.argv[1:]
+    fast = parse_validate(args[1:]) if args[:1] == ["validate"] else None
+    if fast is None:
+        from esp.cli import main as typer_main
+
+        typer_main()
+        return
+    try:
+        code = run_validate(*fast)
+    except Exception as exc:  # the last line of defence against tracebacks
+        if os.environ.get("ESP_DEBUG"):
+            raise
+        from esp.cli import internal_error
+
+        code = internal_error(exc)
+    sys.exit(code)
