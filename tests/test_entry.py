@@ -1,0 +1,56 @@
+"""The console script's typer-free fast path for `esp validate`."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer.main
+
+from esp.cli import app
+from esp.entry import VALIDATE_OPTIONS, parse_validate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_fast_parser_knows_every_option_of_the_typer_command() -> None:
+    command = typer.main.get_command(app)
+    validate = command.commands["validate"]  # type: ignore[attr-defined]
+    options = {opt for p in validate.params if p.param_type_name == "option" for opt in p.opts}
+    options.discard("--help")
+    options.discard("-h")
+    assert options == set(VALIDATE_OPTIONS)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["a.yaml"], ([Path("a.yaml")], "text", False)),
+        (["--strict", "a.yaml", "b"], ([Path("a.yaml"), Path("b")], "text", True)),
+        (["-f", "json", "a.yaml"], ([Path("a.yaml")], "json", False)),
+        (["--format=github", "a.yaml"], ([Path("a.yaml")], "github", False)),
+        (["--", "-odd.yaml"], ([Path("-odd.yaml")], "text", False)),
+    ],
+)
+def test_fast_parser_accepts_plain_calls(args: list[str], expected: tuple[list[Path], str, bool]) -> None:
+    assert parse_validate(args) == expected
+
+
+@pytest.mark.parametrize("args", [[], ["--help"], ["-x", "a.yaml"], ["--format", "xml", "a.yaml"], ["-f"]])
+def test_anything_else_goes_to_typer(args: list[str]) -> None:
+    assert parse_validate(args) is None
+
+
+def test_validate_imports_nothing_heavy() -> None:
+    code = (
+        "import sys; sys.argv = ['esp', 'validate', 'journeys/restaurant.yaml']\n"
+        "from esp.entry import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = sorted(m for m in ('typer', 'click', 'jinja2', 'graphviz', 'rich', 'jsonschema', 'esp.generate', "
+        "'esp.draw', 'eventsourcing') if m in sys.modules)\n"
+        "print('HEAVY', heavy)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert "HEAVY []" in out, out
