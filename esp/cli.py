@@ -12,15 +12,29 @@ import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from esp import __version__
 from esp.errors import ExitCode, ProblemsFound, UserError
 from esp.output import stderr, stdout
 
+
+class _EspGroup(TyperGroup):
+    """Every command's UserError becomes its message and exit code here, so the
+    console script and in-process runners (tests) behave the same."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer vendors click: its Context type is private
+        try:
+            return super().invoke(ctx)
+        except UserError as exc:
+            raise typer.Exit(_report_user_error(exc)) from None
+
+
 app = typer.Typer(
+    cls=_EspGroup,
     name="esp",
     help="Event Storming Process maps: validate, draw and generate event-sourced services from journey YAML.",
     no_args_is_help=True,
@@ -97,6 +111,133 @@ def schema(
         sys.stdout.write(text)
     else:
         output.write_text(text, encoding="utf-8")
+
+
+@app.command("config")
+def show_config(
+    journeys: Annotated[Path | None, typer.Option(help="The journeys folder.", show_default=False)] = None,
+    output: Annotated[Path | None, typer.Option(help="The output folder.", show_default=False)] = None,
+    profile: Annotated[str | None, typer.Option(help="default or workshop.", show_default=False)] = None,
+    templates: Annotated[Path | None, typer.Option(help="A templates folder.", show_default=False)] = None,
+) -> None:
+    """Show the effective configuration and where each value came from.
+
+    Settings live in [tool.esp] of the nearest pyproject.toml (journeys,
+    output, profile, templates); options given on a command line win.
+
+    Examples:
+
+        esp config
+
+        esp config --profile workshop
+    """
+    from esp import config
+
+    overrides = {"journeys": journeys, "output": output, "profile": profile, "templates": templates}
+    sys.stdout.write(config.render(config.load(overrides)))
+
+
+export_app = typer.Typer(
+    name="export",
+    help="Export the model to other tools' formats: AsyncAPI 3.0, EventCatalog.",
+    no_args_is_help=True,
+)
+app.add_typer(export_app)
+
+
+@export_app.command("asyncapi")
+def export_asyncapi(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Journey files or folders (default: the configured journeys folder).", metavar="PATH"),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here: .yaml/.yml for YAML, .json for JSON.")
+    ] = None,
+) -> None:
+    """Describe the integration events as an AsyncAPI 3.0.0 document.
+
+    One channel per publishing microservice; a send operation for the
+    publisher and a receive operation for each microservice that listens.
+    YAML on stdout unless -o names a file.
+
+    Examples:
+
+        esp export asyncapi journeys/restaurant.yaml
+
+        esp export asyncapi journeys/ -o build/asyncapi.json
+    """
+    from esp.config import resolve_paths
+    from esp.export import export_asyncapi as run
+
+    text = run(resolve_paths(paths), output)
+    if output is None:
+        sys.stdout.write(text)
+
+
+@export_app.command("eventcatalog")
+def export_eventcatalog(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Journey files or folders (default: the configured journeys folder).", metavar="PATH"),
+    ] = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="The catalog folder to write into.")] = Path(
+        "eventcatalog"
+    ),
+) -> None:
+    """Write an EventCatalog folder: domains (journeys), services, events with schemas.
+
+    Examples:
+
+        esp export eventcatalog journeys/ -o catalog
+
+        cd catalog && npx @eventcatalog/core dev
+    """
+    from esp.config import resolve_paths
+    from esp.export import export_eventcatalog as run
+
+    written = run(resolve_paths(paths), output)
+    stdout().line(f"wrote {len(written)} files to {output}")
+
+
+@app.command()
+def new(
+    journey: Annotated[str, typer.Argument(help='The journey\'s name, e.g. "Pizza Delivery".', show_default=False)],
+    actor: Annotated[str | None, typer.Option("--actor", help="Who drives the journey.")] = None,
+    microservice: Annotated[
+        list[str] | None, typer.Option("--microservice", "-m", help="A microservice (repeat for several).")
+    ] = None,
+    folder: Annotated[Path, typer.Option("--dir", "-d", help="The folder to write the journey in.")] = Path("."),
+    no_input: Annotated[bool, typer.Option("--no-input", help="Ask nothing; use flags and defaults.")] = False,
+) -> None:
+    """Start a journey: a commented file with one example of each sticky, valid at once.
+
+    Asks for the actor and microservices on a terminal unless given as flags or
+    with --no-input. Never overwrites a file.
+
+    Examples:
+
+        esp new "Pizza Delivery"
+
+        esp new "Pizza Delivery" --actor Customer -m ordering -m kitchen -m delivery --no-input
+    """
+    from esp.scaffold import Answers, file_name, new_journey
+
+    defaults = Answers(journey)
+    interactive = not no_input and sys.stdin.isatty()
+    if actor is None:
+        actor = (
+            typer.prompt("Who drives the journey (actor)?", default=defaults.actor) if interactive else defaults.actor
+        )
+    if not microservice:
+        answer = ", ".join(defaults.microservices)
+        if interactive:
+            answer = typer.prompt("Which microservices take part (comma-separated)?", default=answer)
+        microservice = [m.strip() for m in answer.split(",") if m.strip()]
+    target = folder / file_name(journey)
+    for path in new_journey(Answers(journey, actor, tuple(microservice)), target):
+        stdout().line(f"wrote {path}")
+    stdout().line(f"next: esp validate {target}")
 
 
 def main() -> None:
