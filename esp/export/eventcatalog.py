@@ -1,0 +1,134 @@
+"""EventCatalog: a folder of domains, services and events with MDX pages.
+
+The layout (https://www.eventcatalog.dev/docs): ``domains/<id>/index.mdx``,
+``services/<id>/index.mdx``, ``events/<id>/index.mdx`` with ``schema.json``
+beside it. Each journey is a domain (the microservices that take part in
+it); each microservice a service that *sends* its integration events and
+*receives* those its listeners, projections and sagas hear; each integration
+event an event with its payload schema (the same mapping as AsyncAPI).
+
+Text from the journeys goes into YAML frontmatter (quoted by the YAML
+dumper) or into the MDX body with markdown and JSX punctuation escaped, so a
+description can never become a JSX expression or a component.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from esp import names
+from esp.export import integration
+from esp.export.payload import event_schema
+from esp.model import Event, Journey, Microservice, Model
+
+DRAFT_07 = "http://json-schema.org/draft-07/schema#"
+SERVICE_VERSION = "1.0.0"
+_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~!])")  # markdown emphasis/links/code, JSX braces and tags
+_BULLET = re.compile(r"^([-+=])")  # would start a list or underline a heading
+_NUMBERED = re.compile(r"^(\d+)([.)])")  # would start a numbered list
+
+
+def slug(name: str) -> str:
+    return "-".join(names.words(name)) or "unnamed"
+
+
+def event_id(event: Event) -> str:
+    return names.class_name(event.name)
+
+
+def event_version(event: Event) -> str:
+    return f"{event.version}.0.0"
+
+
+def mdx_text(text: str) -> str:
+    """Plain text for an MDX body: markdown and JSX punctuation escaped."""
+    escaped = _SPECIAL.sub(r"\\\1", " ".join(text.split()))
+    return _NUMBERED.sub(r"\1\\\2", _BULLET.sub(r"\\\1", escaped))
+
+
+def _page(front: dict[str, Any], body: list[str]) -> str:
+    import yaml
+
+    head = yaml.safe_dump(front, sort_keys=False, allow_unicode=True, width=100)
+    return f"---\n{head}---\n\n" + "\n\n".join(body) + "\n"
+
+
+def _ref(ident: str, version: str) -> dict[str, str]:
+    return {"id": ident, "version": version}
+
+
+def files(model: Model) -> dict[str, str]:
+    """Every file of the catalog, by its path relative to the catalog folder."""
+    out: dict[str, str] = {}
+    for journey in model.journeys:
+        out[f"domains/{slug(journey.name)}/index.mdx"] = _domain(journey)
+    sends = dict(integration.published(model))
+    receives = dict(integration.received(model))
+    for ms in model.microservices:
+        out[f"services/{slug(ms.name)}/index.mdx"] = _service(ms, sends.get(ms, ()), receives.get(ms, ()))
+    for event in integration.integration_events(model):
+        folder = f"events/{event_id(event)}"
+        out[f"{folder}/index.mdx"] = _event(event)
+        out[f"{folder}/schema.json"] = json.dumps(event_schema(event, draft=DRAFT_07), indent=2) + "\n"
+    return out
+
+
+def _summary(text: str, fallback: str) -> str:
+    return " ".join(text.split()) or fallback
+
+
+def _domain(journey: Journey) -> str:
+    services = list(dict.fromkeys(p.microservice for p in journey.processes))
+    front = {
+        "id": slug(journey.name),
+        "name": journey.name,
+        "version": SERVICE_VERSION,
+        "summary": _summary(journey.description, f"The {journey.name} journey."),
+        "services": [_ref(slug(ms.name), SERVICE_VERSION) for ms in services],
+        "badges": [{"content": "journey", "backgroundColor": "blue", "textColor": "blue"}],
+    }
+    actors = ", ".join(a.name for a in journey.actors)
+    body = ["## Overview", mdx_text(journey.description or journey.name)]
+    if actors:
+        body.append(f"Actors: {mdx_text(actors)}")
+    body.append("<NodeGraph />")
+    return _page(front, body)
+
+
+def _service(ms: Microservice, sends: tuple[Event, ...], receives: tuple[Event, ...]) -> str:
+    front: dict[str, Any] = {
+        "id": slug(ms.name),
+        "name": ms.name,
+        "version": SERVICE_VERSION,
+        "summary": _summary(ms.description, f"The {ms.name} microservice."),
+        "sends": [_ref(event_id(e), event_version(e)) for e in sends],
+        "receives": [_ref(event_id(e), event_version(e)) for e in receives],
+        "badges": [{"content": "microservice", "backgroundColor": "green", "textColor": "green"}],
+    }
+    body = ["## Overview", mdx_text(ms.description or ms.name)]
+    if ms.aggregates:
+        items = "\n".join(f"- {mdx_text(a.name)}: {mdx_text(a.description)}".rstrip(": ") for a in ms.aggregates)
+        body += ["## Aggregates", items]
+    body.append("<NodeGraph />")
+    return _page(front, body)
+
+
+def _event(event: Event) -> str:
+    badges = [{"content": "integration event", "backgroundColor": "orange", "textColor": "orange"}]
+    front: dict[str, Any] = {
+        "id": event_id(event),
+        "name": names.human(event.name),
+        "version": event_version(event),
+        "summary": _summary(event.description, f"{names.human(event.name)}, published by {event.microservice.name}."),
+        "schemaPath": "schema.json",
+        "badges": badges,
+    }
+    body = ["## Overview", mdx_text(event.description or names.human(event.name))]
+    if event.aggregate is not None:
+        body.append(
+            f"Recorded by the {mdx_text(event.aggregate.name)} aggregate in {mdx_text(event.microservice.name)}."
+        )
+    body += ["<NodeGraph />", "## Schema", '<SchemaViewer file="schema.json" />']
+    return _page(front, body)
