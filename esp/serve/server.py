@@ -31,7 +31,7 @@ class BoardServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        shown = "127.0.0.1" if host in ("", "0.0.0.0") else host  # noqa: S104 - only for display
+        shown = "127.0.0.1" if host in ("", "0.0.0.0") else host
         return f"http://{shown}:{port}/"
 
     def watch(self, paths: Sequence[Path]) -> None:
@@ -52,10 +52,10 @@ class _Handler(BaseHTTPRequestHandler):
     server: BoardServer
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the stdlib's name
+    def log_message(self, format: str, *args: object) -> None:
         """Quiet: a workshop terminal is for the link, not for access logs."""
 
-    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+    def do_GET(self) -> None:
         path = urlsplit(self.path).path
         routes: dict[str, Callable[[], None]] = {"/": self.page, "/state": self.state, "/events": self.events}
         if path in routes:
