@@ -112,7 +112,7 @@ class _Builder:
 
     def unique(self, table: dict[str, _Named], kind: str, name: str, obj: Any, loc: Location) -> bool:
         if name in table:
-            self.add("E031", loc, kind=kind, name=name, first=str(table[name].loc))
+            self.add("E031", loc, kind=kind, name=name, first=_where(table[name].loc, loc))
             return False
         table[name] = _Named(obj, loc)
         return True
@@ -228,13 +228,9 @@ class _Builder:
         seen: dict[str, int] = {}
         for i, state in enumerate(_list(raw, "states")):
             if isinstance(state, str) and state in seen:
-                self.add(
-                    "E031",
-                    doc.loc((*path, "states", i)),
-                    kind="state",
-                    name=state,
-                    first=str(doc.loc((*path, "states", seen[state]))),
-                )
+                here = doc.loc((*path, "states", i))
+                first = doc.loc((*path, "states", seen[state]))
+                self.add("E031", here, kind="state", name=state, first=_where(first, here))
             seen.setdefault(state, i) if isinstance(state, str) else None
         snapshot = raw.get("snapshot_every") if isinstance(raw, dict) else None
         at = {k: doc.loc((*path, k)) for k in ("identity", "states")}
@@ -354,7 +350,7 @@ class _Builder:
                 continue
             loc = doc.loc(("actors", i))
             if name in actors:
-                self.add("E031", loc, kind="actor", name=name, first=str(actors[name].loc))
+                self.add("E031", loc, kind="actor", name=name, first=_where(actors[name].loc, loc))
                 continue
             actors[name] = Actor(name, _str(raw, "description"), loc)
         return actors
@@ -614,6 +610,13 @@ class _Builder:
                     )
                 )
         return result
+
+
+def _where(first: Location, here: Location) -> str:
+    """Where the first definition is, said briefly when it is in the same file."""
+    if first.file == here.file and first.line:
+        return f"line {first.line}, column {first.col}"
+    return str(first)
 
 
 def _at(data: Any, path: NodePath) -> Any:

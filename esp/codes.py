@@ -40,7 +40,9 @@ def _w(title: str, message: str, hint: str = "") -> CodeInfo:
 CODES: dict[str, CodeInfo] = {
     # -- reading files --------------------------------------------------------
     "E001": _e("file not found", "no such file or folder: {path}", "check the path", fatal=True),
-    "E002": _e("file cannot be read", "cannot read {path}: {reason}", "", fatal=True),
+    "E002": _e(
+        "file cannot be read", "cannot read {path}: {reason}", "check that the path names a readable file", fatal=True
+    ),
     "E003": _e(
         "not UTF-8",
         "the file is not UTF-8 text: byte 0x{byte:02x} cannot be decoded",
@@ -67,9 +69,9 @@ CODES: dict[str, CodeInfo] = {
         fatal=True,
     ),
     "E008": _e(
-        "alias expansion too large",
-        "aliases expand to more than {limit:,} nodes",
-        "use fewer or smaller YAML aliases (*name)",
+        "too many values",
+        "the YAML holds more than {limit:,} values (an alias *name counts its anchor's values again)",
+        "use fewer or smaller YAML aliases, or split the model into several journey files",
         fatal=True,
     ),
     "E009": _e(
@@ -93,19 +95,24 @@ CODES: dict[str, CodeInfo] = {
         "duplicate key '{key}' (first at line {first_line})",
         "YAML keeps only the last value; merge or rename the two",
     ),
-    "E014": _e("no journeys", "no journey files (*.yaml, *.yml) in {path}", "", fatal=True),
+    "E014": _e(
+        "no journeys",
+        "no journey files (*.yaml, *.yml) in {path}",
+        "journey files end in .yaml or .yml; hidden files and folders are skipped",
+        fatal=True,
+    ),
     # -- the file's shape (JSON Schema) ----------------------------------------
     "E020": _e("missing key", "{where} is missing the required key '{key}'", "{hint}"),
     "E021": _e("unknown key", "unknown key '{key}' in {where}", "{hint}"),
     "E022": _e("wrong type", "{where} must be {expected}, not {found}", "{hint}"),
-    "E023": _e("invalid value", "{where} must be one of {allowed}, not {found}", ""),
+    "E023": _e("invalid value", "{where} must be one of {allowed}, not {found}", "write one of the allowed values"),
     "E024": _e(
         "invalid name",
         "{where}: '{value}' is not a valid name",
         "names start with a letter and hold letters, digits, spaces, '-' and '_'",
     ),
     "E025": _e("invalid format", "{where}: '{value}' is not {expected}", "{hint}"),
-    "E026": _e("out of range", "{where}: {problem}", ""),
+    "E026": _e("out of range", "{where}: {problem}", "{hint}"),
     "E027": _e("ambiguous entry", "{where} {problem}", "{hint}"),
     # -- names and types ---------------------------------------------------------
     "E030": _e(
@@ -199,10 +206,18 @@ CODES: dict[str, CodeInfo] = {
     ),
     "E064": _e("listener map to unknown command field", "command '{command}' has no field '{field}'", "{hint}"),
     # -- scenarios -----------------------------------------------------------------
-    "E070": _e("scenario step of another aggregate", "{what} '{name}' does not belong to aggregate '{aggregate}'", ""),
+    "E070": _e(
+        "scenario step of another aggregate",
+        "{what} '{name}' does not belong to aggregate '{aggregate}'",
+        "a scenario tests one aggregate: use only {what}s of '{aggregate}'",
+    ),
     "E071": _e("scenario field unknown", "{what} '{name}' has no field '{field}'", "{hint}"),
-    "E072": _e("scenario field missing", "{what} '{name}' needs field '{field}'", ""),
-    "E073": _e("scenario value type", "field '{field}' of '{name}' must be {expected}, not {found!r}", ""),
+    "E072": _e("scenario field missing", "{what} '{name}' needs field '{field}'", "add '{field}: <value>'"),
+    "E073": _e(
+        "scenario value type",
+        "field '{field}' of '{name}' must be {expected}, not {found!r}",
+        "write a {expected} value (quote text that looks like a number)",
+    ),
     "E074": _e(
         "scenario outcome impossible", "command '{command}' cannot emit '{event}'", "its 'emits' lists: {emits}"
     ),
@@ -271,6 +286,14 @@ CODES: dict[str, CodeInfo] = {
     ),
     "W105": _w("unknown actor", "actor '{name}' is not in the journey's 'actors'", "add it to 'actors'"),
     "W106": _w("hotspot", "open question: {text}", "resolve it with the team and remove the hotspot"),
-    "W107": _w("hotspot about unknown name", "hotspot is about '{name}', which the model does not define", ""),
-    "W108": _w("field is a Python keyword", "field '{field}' is a Python keyword: code uses '{ident}'", ""),
+    "W107": _w(
+        "hotspot about unknown name",
+        "hotspot is about '{name}', which the model does not define",
+        "correct the name in 'about', or remove 'about'",
+    ),
+    "W108": _w(
+        "field is a Python keyword",
+        "field '{field}' is a Python keyword: code uses '{ident}'",
+        "rename the field if '{ident}' reads badly in the generated code",
+    ),
 }

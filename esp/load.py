@@ -98,7 +98,8 @@ def load_bytes(raw: bytes, name: str) -> tuple[Document | None, list[Diagnostic]
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        start = max(raw.rfind(b"\n", 0, exc.start) + 1, 3 if raw.startswith(b"\xef\xbb\xbf") else 0)
+        col = len(raw[start : exc.start].decode("utf-8", errors="replace")) + 1  # characters, not bytes
         return None, [diagnostic("E003", Location(name, line, col), byte=raw[exc.start])]
     return load_text(text, name)
 
@@ -117,13 +118,44 @@ def load_text(text: str, name: str) -> tuple[Document | None, list[Diagnostic]]:
         return None, [*builder.problems, fatal.diag]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        loc = Location(name, mark.line + 1, mark.column + 1) if mark else Location(name)
         problem = exc.problem or "the text is not valid YAML"
-        hint = f"{exc.context}" if exc.context else "check the indentation and quoting here"
+        if exc.context_mark is not None and "quoted scalar" in (exc.context or ""):
+            mark = exc.context_mark  # the quote that is never closed, not the end of the file
+        loc = Location(name, mark.line + 1, mark.column + 1) if mark else Location(name)
+        hint = _syntax_hint(problem, exc.context or "", text, mark)
+        if exc.context_mark is not None and "flow" in (exc.context or ""):
+            hint += f" (it opens at line {exc.context_mark.line + 1}, column {exc.context_mark.column + 1})"
         return None, [*builder.problems, diagnostic("E006", loc, problem=problem, hint=hint)]
-    except yaml.YAMLError as exc:  # e.g. a reader error on a control character
-        return None, [*builder.problems, diagnostic("E006", Location(name, 1, 1), problem=str(exc), hint="")]
+    except yaml.reader.ReaderError as exc:  # a control character: libyaml's position counts bytes, so find it
+        index = text.find(chr(exc.character)) if isinstance(exc.character, int) else -1
+        index = index if index >= 0 else min(exc.position, len(text))
+        row = text.count("\n", 0, index) + 1
+        column = index - (text.rfind("\n", 0, index) + 1) + 1
+        problem = f"the control character U+{exc.character:04X} is not allowed in YAML"
+        hint = "remove it (it may have come from copying text out of another program)"
+        return None, [*builder.problems, diagnostic("E006", Location(name, row, column), problem=problem, hint=hint)]
+    except yaml.YAMLError as exc:  # anything else the parser raises: still located, never a traceback
+        hint = "check the indentation and quoting"
+        return None, [*builder.problems, diagnostic("E006", Location(name, 1, 1), problem=str(exc), hint=hint)]
     return doc, builder.problems
+
+
+def _syntax_hint(problem: str, context: str, text: str, mark: Any) -> str:
+    """How to fix a YAML syntax error: PyYAML says what it was doing, not what to change."""
+    line = text.splitlines()[mark.line] if mark is not None and mark.line < len(text.splitlines()) else ""
+    if "\t" in line[: len(line) - len(line.lstrip())] or ("cannot start any token" in problem and "\t" in line):
+        return "indent with spaces: YAML does not allow tabs for indentation"
+    if "flow sequence" in context:
+        return "close the list with ']' and separate its entries with ','"
+    if "flow mapping" in context:
+        return "close the mapping with '}' and separate its entries with ','"
+    if "quoted scalar" in context:
+        return "close the quote: a text that starts with a quote must end with the same quote"
+    if "mapping values are not allowed" in problem:
+        return "quote a value that contains ': ', or check the indentation of this key"
+    if "block" in context:
+        return "line the keys of one mapping (and the '-' of one list) up in the same column"
+    return "check the indentation and quoting here"
 
 
 @dataclass
@@ -278,7 +310,17 @@ class _Builder:
         kind = tag[len(_CORE) :] if tag and tag.startswith(_CORE) else None
         if kind == "str" or (tag == "!"):
             return value
-        resolved = _plain(value)
+        try:
+            resolved = _plain(value)
+        except ValueError:  # Python refuses to read integers of more than 4,300 digits
+            raise _Fatal(
+                diagnostic(
+                    "E006",
+                    self.loc(ev.start_mark),
+                    problem=f"a number of {len(value):,} digits is too long to read",
+                    hint="quote it to make it text",
+                )
+            ) from None
         if kind is None:
             return resolved
         wanted = {"int": int, "float": float, "bool": bool, "null": type(None)}.get(kind)
@@ -321,7 +363,7 @@ def _plain(value: str) -> Any:
 
 def _describe(value: Any) -> str:
     if value is None:
-        return "nothing (null)"
+        return "null (an empty document)"
     if isinstance(value, list):
         return "a list"
     if isinstance(value, bool):

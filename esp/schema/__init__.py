@@ -137,14 +137,25 @@ class _Checker:
             types = [sch["type"]] if isinstance(sch["type"], str) else sch["type"]
             expected = " or ".join(_TYPE_NAMES[t] for t in types)
             self.add(
-                "E022", path, where=self.where(path), expected=expected, found=_TYPE_NAMES[json_type(value)], hint=""
+                "E022",
+                path,
+                where=self.where(path),
+                expected=expected,
+                found=_TYPE_NAMES[json_type(value)],
+                hint=_type_hint(value, types, expected),
             )
             return
         if isinstance(value, str):
             self.string(value, sch, path)
         elif isinstance(value, (int, float)) and not isinstance(value, bool) and "minimum" in sch:
             if value < sch["minimum"]:
-                self.add("E026", path, where=self.where(path), problem=f"{value} is less than {sch['minimum']}")
+                self.add(
+                    "E026",
+                    path,
+                    where=self.where(path),
+                    problem=f"{value} is less than {sch['minimum']}",
+                    hint=f"use {sch['minimum']} or more",
+                )
         elif isinstance(value, list):
             self.array(value, sch, path)
         elif isinstance(value, dict):
@@ -152,30 +163,35 @@ class _Checker:
 
     def string(self, value: str, sch: Schema, path: NodePath) -> None:
         if len(value) < sch.get("minLength", 0):
-            self.add("E026", path, where=self.where(path), problem="must not be empty")
+            self.add("E026", path, where=self.where(path), problem="must not be empty", hint="write a value here")
         elif len(value) > sch.get("maxLength", len(value)):
             self.add(
                 "E026",
                 path,
                 where=self.where(path),
                 problem=f"is {len(value):,} characters long; at most {sch['maxLength']:,} are allowed",
+                hint="shorten it; longer text belongs in a 'description'",
             )
         elif "pattern" in sch and not re.search(sch["pattern"], value):
-            if sch["pattern"] == self.root["definitions"]["name"]["pattern"]:
+            definitions = self.root["definitions"]
+            if sch["pattern"] == definitions["name"]["pattern"]:
                 self.add("E024", path, where=self.where(path), value=value)
+            elif sch["pattern"] == definitions["fieldType"]["pattern"]:
+                pass  # the model builder reports E030 here, with the list of the types there are
             else:
-                self.add(
-                    "E025",
-                    path,
-                    where=self.where(path),
-                    value=value,
-                    expected=sch.get("description", f"matching {sch['pattern']}"),
-                    hint="",
-                )
+                description = sch.get("description", f"text matching {sch['pattern']}").rstrip(".")
+                expected = description[:1].lower() + description[1:]
+                self.add("E025", path, where=self.where(path), value=value, expected=expected, hint=f"write {expected}")
 
     def array(self, value: list[Any], sch: Schema, path: NodePath) -> None:
         if len(value) < sch.get("minItems", 0):
-            self.add("E026", path, where=self.where(path), problem=f"needs at least {sch['minItems']} entry")
+            self.add(
+                "E026",
+                path,
+                where=self.where(path),
+                problem=f"needs at least {sch['minItems']} entry",
+                hint="add an entry, or remove the key",
+            )
         if "items" in sch:
             for i, item in enumerate(value):
                 self.node(item, sch["items"], (*path, i))
@@ -186,7 +202,13 @@ class _Checker:
             if key not in value:
                 self.add("E020", path, where=self.where(path), key=key, hint=_required_hint(key, sch))
         if len(value) < sch.get("minProperties", 0) or len(value) > sch.get("maxProperties", len(value)):
-            self.add("E026", path, where=self.where(path), problem="must hold exactly one 'Name: {fields}' entry")
+            self.add(
+                "E026",
+                path,
+                where=self.where(path),
+                problem="must hold exactly one 'Name: {fields}' entry",
+                hint="write one event or command per entry, e.g. {TableOpened: {table_number: 4}}",
+            )
         extra = sch.get("additionalProperties", True)
         for key, item in value.items():
             child = (*path, key)
@@ -223,7 +245,12 @@ class _Checker:
             ]
             expected = " or ".join(consts + [_TYPE_NAMES[t] for t in dict.fromkeys(types)])
             self.add(
-                "E022", path, where=self.where(path), expected=expected, found=_TYPE_NAMES[json_type(value)], hint=""
+                "E022",
+                path,
+                where=self.where(path),
+                expected=expected,
+                found=_TYPE_NAMES[json_type(value)],
+                hint=_type_hint(value, types, expected),
             )
             return
         if len(typed) == 1:
@@ -252,7 +279,31 @@ class _Checker:
         self.problems.append(diagnostic(code, self.doc.loc(path), **params))
 
 
+_YAML11_BOOLEANS = {"yes", "no", "on", "off", "y", "n", "Yes", "No", "On", "Off", "YES", "NO", "ON", "OFF"}
+
+
+def _type_hint(value: Any, types: list[str], expected: str) -> str:
+    """How to write the value the schema wants instead of ``value``."""
+    if "boolean" in types and isinstance(value, str) and value in _YAML11_BOOLEANS:
+        return f"esp reads YAML 1.2, where '{value}' is text: write true or false"
+    if "boolean" in types:
+        return "write true or false"
+    if "array" in types and isinstance(value, str):
+        return f"write a list, e.g. [{value}]"
+    if "array" in types:
+        return "write a list: [a, b] or one '- item' per line"
+    if ("integer" in types or "number" in types) and isinstance(value, str):
+        return "write the number without quotes"
+    if "object" in types:
+        return "write a mapping: 'key: value' entries indented below, or {key: value}"
+    if "string" in types and value is None:
+        return "write a value after the ':' (or remove the key)"
+    if "string" in types:
+        return "write plain text; quote it if it looks like a number, a boolean or a list"
+    return f"write {expected} here"
+
+
 def _required_hint(key: str, sch: Schema) -> str:
     prop = sch.get("properties", {}).get(key, {})
     text = prop.get("description", "")
-    return f"'{key}': {text}" if text else ""
+    return f"'{key}': {text}" if text else f"add '{key}: ...'"

@@ -1,0 +1,177 @@
+"""The bad-input corpus (tests/bad) and generated hostile inputs: every problem
+gets its coded, located diagnostic and exit 1 or 2 from the real CLI, never a
+traceback, and memory stays bounded on huge inputs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import BAD, ROOT, Expected, assert_exit, expectations, located, run_esp, show
+
+from esp import api
+from esp.codes import CODES
+
+CORPUS = sorted(BAD.glob("*.yaml"))
+
+# Codes reached only by the generated inputs below (they cannot be committed
+# as files: a missing path, a 30 MB file, a folder with no journeys...).
+GENERATED_CODES = {"E001", "E002", "E004", "E005", "E014"}
+# Codes no input can produce. Keep this empty: a code here is dead catalogue.
+UNREACHABLE: set[str] = set()
+
+MEMORY_LIMIT_MB = 200
+
+
+def _fatal(expected: list[Expected]) -> bool:
+    return any(CODES[code].fatal for code, _, _ in expected)
+
+
+def test_the_corpus_is_large_and_every_file_says_what_it_expects() -> None:
+    assert len(CORPUS) >= 45
+    for path in CORPUS:
+        assert expectations(path), f"{path.name} has no '# expect: CODE line:col' header (or .expect sidecar)"
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=lambda p: p.stem)
+def test_library_reports_exactly_the_expected_problems(path: Path) -> None:
+    result = api.validate([path])
+    assert located(result.diagnostics) == expectations(path), show(result.diagnostics)
+    for d in result.diagnostics:
+        assert d.location.file == str(path)
+        assert d.message and d.hint, f"{d.code} needs a message and a hint saying how to fix it: {d}"
+        assert "{" not in d.message.replace("{fields}", ""), f"unfilled template: {d.message}"
+    assert (result.model is None) == _fatal(expectations(path))
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=lambda p: p.stem)
+def test_cli_exits_1_or_2_with_located_messages(path: Path) -> None:
+    expected = expectations(path)
+    result = run_esp("validate", "--strict", path.name, cwd=BAD)
+    assert_exit(result, 2 if _fatal(expected) else 1)
+    for code, line, col in expected:
+        severity = CODES[code].severity
+        assert f"{path.name}:{line}:{col}: {severity} {code}:" in result.stdout, result.stdout
+
+
+def test_every_code_is_exercised() -> None:
+    exercised = {code for path in CORPUS for code, _, _ in expectations(path)} | GENERATED_CODES
+    missing = set(CODES) - exercised - UNREACHABLE
+    assert not missing, f"codes no bad input produces: {sorted(missing)}"
+    assert not UNREACHABLE & exercised
+
+
+def test_a_python_tag_is_refused_and_never_run(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    journey = tmp_path / "evil.yaml"
+    journey.write_text(f'journey: !!python/object/apply:os.system ["touch {marker}"]\n', encoding="utf-8")
+    result = api.validate([journey])
+    assert located(result.diagnostics) == [("E009", 1, 10)], show(result.diagnostics)
+    assert_exit(run_esp("validate", journey), 2)
+    assert not marker.exists()
+    # the corpus file of the same attack names a fixed path: it must not appear either
+    corpus_marker = Path("/tmp/esp-pwned-by-yaml")
+    corpus_marker.unlink(missing_ok=True)
+    api.validate([BAD / "tag_python_apply.yaml"])
+    run_esp("validate", BAD / "tag_python_apply.yaml")
+    assert not corpus_marker.exists()
+
+
+# -- generated inputs --------------------------------------------------------------------
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.yaml"
+    result = api.validate([missing])
+    assert [(d.code, d.location.file) for d in result.diagnostics] == [("E001", str(missing))]
+    assert_exit(run_esp("validate", missing), 2)
+
+
+def test_path_through_a_file(tmp_path: Path) -> None:
+    (tmp_path / "journey.yaml").write_text("journey: X\n", encoding="utf-8")
+    odd = tmp_path / "journey.yaml" / "inner.yaml"
+    result = api.validate([odd])
+    assert [d.code for d in result.diagnostics] == ["E002"], show(result.diagnostics)
+    assert_exit(run_esp("validate", odd), 2)
+
+
+def test_folder_without_journeys(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("journey: X\n", encoding="utf-8")
+    (tmp_path / ".hidden.yaml").write_text("journey: X\n", encoding="utf-8")
+    result = api.validate([tmp_path])
+    assert [d.code for d in result.diagnostics] == ["E014"], show(result.diagnostics)
+    assert_exit(run_esp("validate", tmp_path), 2)
+
+
+def _write_big(path: Path, kind: str) -> None:
+    """Hostile inputs, written in chunks so the test itself stays small."""
+    with path.open("w", encoding="utf-8") as f:
+        if kind == "30mb":
+            f.write("journey: Huge\nhotspots:\n")
+            line = "  - " + "a question nobody asked " * 4 + "\n"
+            for _ in range(30 * 1024 * 1024 // len(line) + 1):
+                f.write(line)
+        elif kind == "2mb-line":
+            f.write("journey: Long\ndescription: " + "x" * (2 * 1024 * 1024) + "\n")
+        elif kind == "flow-50k-lines":  # each '[' on its own line: short lines, deep nesting
+            f.write("journey: Deep\ndescription:\n" + " [\n" * 50_000 + " ]\n" * 50_000)
+        elif kind == "flow-50k-one-line":
+            f.write("journey: Deep\ndescription: " + "[" * 50_000 + "]" * 50_000 + "\n")
+        elif kind == "block-20k":  # '- - - x': a list in a list ..., within the line limit
+            f.write("journey: Deep\nhotspots:\n  " + "- " * 20_000 + "x\n")
+        elif kind == "block-50k":
+            f.write("journey: Deep\nhotspots:\n  " + "- " * 50_000 + "x\n")
+        elif kind == "mapping-50k":  # {a: {a: ...}} over many lines
+            f.write("journey: Deep\ndescription:\n" + " {a:\n" * 50_000 + " }\n" * 50_000)
+        elif kind == "billion-laughs":
+            f.write("journey: Laughs\nhotspots:\n  - &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n")
+            for i in range(1, 10):
+                f.write(f"  - &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]\n")
+            f.write("description: *a9\n")
+        elif kind == "many-values":  # no alias at all, just very many small values
+            f.write("journey: Many\nhotspots:\n" + "  - q\n" * 400_000)
+        else:
+            raise AssertionError(kind)
+
+
+_PEAK = """
+import json, resource, sys
+from pathlib import Path
+from esp import api
+result = api.validate([Path(sys.argv[1])])
+peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+found = [[d.code, d.location.line, d.location.col] for d in result.diagnostics]
+print(json.dumps({"found": found, "peak_kb": peak_kb}))
+"""
+
+
+@pytest.mark.parametrize(
+    ("kind", "code"),
+    [
+        ("30mb", "E004"),
+        ("2mb-line", "E005"),
+        ("flow-50k-lines", "E007"),
+        ("flow-50k-one-line", "E005"),
+        ("block-20k", "E007"),
+        ("block-50k", "E005"),
+        ("mapping-50k", "E007"),
+        ("billion-laughs", "E008"),
+        ("many-values", "E008"),
+    ],
+)
+def test_huge_input_gets_its_error_in_bounded_memory(tmp_path: Path, kind: str, code: str) -> None:
+    path = tmp_path / f"{kind}.yaml"
+    _write_big(path, kind)
+    # peak memory of a fresh process (ru_maxrss counts C allocations too, unlike tracemalloc)
+    probe = subprocess.run(
+        [sys.executable, "-c", _PEAK, str(path)], cwd=ROOT, capture_output=True, text=True, timeout=300, check=True
+    )
+    report = json.loads(probe.stdout)
+    assert [c for c, _, _ in report["found"]] == [code], report
+    if code != "E004":  # located: a line, and a column on it
+        assert report["found"][0][1] >= 1 and report["found"][0][2] >= 1, report
+    assert report["peak_kb"] < MEMORY_LIMIT_MB * 1024, f"peak {report['peak_kb'] // 1024} MB"
+    assert_exit(run_esp("validate", path), 2)
