@@ -49,6 +49,7 @@ class OutputFormat(StrEnum):
     text = "text"
     json = "json"
     github = "github"
+    sarif = "sarif"
 
 
 def _version(value: bool) -> None:
@@ -77,7 +78,7 @@ def validate(
         typer.Argument(help="Journey files, or folders to search for *.yaml.", metavar="PATH", show_default=False),
     ],
     fmt: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="text, json or github annotations.")
+        OutputFormat, typer.Option("--format", "-f", help="text, json, github (annotations) or sarif (code scanning).")
     ] = OutputFormat.text,
     strict: Annotated[bool, typer.Option("--strict", help="Treat warnings as failures.")] = False,
 ) -> None:

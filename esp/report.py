@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from esp.errors import Diagnostic, Severity
 from esp.output import Printer
 
-FORMATS = ("text", "json", "github")
+FORMATS = ("text", "json", "github", "sarif")
 
 
 def render(diagnostics: Sequence[Diagnostic], files: Sequence[str], fmt: str, out: Printer) -> None:
-    {"text": _text, "json": _json, "github": _github}[fmt](diagnostics, files, out)
+    {"text": _text, "json": _json, "github": _github, "sarif": _sarif}[fmt](diagnostics, files, out)
 
 
 def summary(diagnostics: Sequence[Diagnostic], files: Sequence[str]) -> str:
@@ -77,3 +77,9 @@ def _github(diagnostics: Sequence[Diagnostic], files: Sequence[str], out: Printe
         props += f",title={_escape(d.code, prop=True)}"
         message = d.message + (f"\n{d.hint}" if d.hint else "")
         out.line(f"::{level} {props}::{_escape(message)}")
+
+
+def _sarif(diagnostics: Sequence[Diagnostic], files: Sequence[str], out: Printer) -> None:
+    from esp.export import sarif  # SARIF 2.1.0 for code-scanning UIs; kept with the other exports
+
+    sarif.render(diagnostics, files, out)
