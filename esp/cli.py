@@ -114,6 +114,72 @@ def schema(
         output.write_text(text, encoding="utf-8")
 
 
+class DiagramView(StrEnum):
+    esp = "esp"
+    flow = "flow"
+    context = "context"
+    saga = "saga"
+    aggregate = "aggregate"
+
+
+class DiagramFormat(StrEnum):
+    svg = "svg"
+    png = "png"
+    pdf = "pdf"
+    dot = "dot"
+    mermaid = "mermaid"
+    html = "html"
+
+
+@app.command()
+def diagram(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Journey files or folders (default: the configured journeys folder).", metavar="PATH"),
+    ] = None,
+    view: Annotated[
+        DiagramView, typer.Option("--view", help="esp (the ESP map), flow, context, saga or aggregate.")
+    ] = DiagramView.esp,
+    fmt: Annotated[
+        DiagramFormat | None,
+        typer.Option("--format", "-f", help="Default: from -o's extension, else svg.", show_default=False),
+    ] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
+    process: Annotated[str | None, typer.Option(help="Draw only this process.", show_default=False)] = None,
+    microservice: Annotated[
+        str | None, typer.Option(help="Draw only this microservice's processes.", show_default=False)
+    ] = None,
+) -> None:
+    """Draw the model: the ESP map (five swim lanes, one row per process) or another view.
+
+    svg, png and pdf need Graphviz's dot program; dot, mermaid and html work
+    without it. An invalid journey is not drawn: its problems are shown (exit 1).
+
+    Examples:
+
+        esp diagram journeys/restaurant.yaml -o restaurant.svg
+
+        esp diagram journeys/ --view context --format mermaid
+    """
+    from esp import api
+    from esp.config import resolve_paths
+    from esp.draw import BINARY, draw, format_for
+
+    chosen = fmt.value if fmt is not None else format_for(output) if output is not None else "svg"
+    if output is None and chosen in BINARY and sys.stdout.isatty():
+        raise UserError(f"{chosen} is binary and stdout is a terminal", hint=f"write it to a file: -o diagram.{chosen}")
+    result = api.validate(resolve_paths(paths))
+    if result.model is None or result.exit_code() != ExitCode.OK:
+        raise ProblemsFound(result.diagnostics)
+    drawing = draw(result.model, view.value, chosen, process=process, microservice=microservice)
+    data = drawing.encode("utf-8") if isinstance(drawing, str) else drawing
+    if output is None:
+        sys.stdout.buffer.write(data)
+    else:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_bytes(data)
+
+
 @app.command("config")
 def show_config(
     journeys: Annotated[Path | None, typer.Option(help="The journeys folder.", show_default=False)] = None,

@@ -1,0 +1,75 @@
+"""The aggregate view: each aggregate's lifecycle, its states and the
+events that move it between them (one arrow per pair of states).
+
+A creating command starts from the black dot; a command allowed in some
+states starts from each of them; an event that ``enters`` no state loops on
+the state it happened in. An aggregate without states is drawn as one node.
+"""
+
+from __future__ import annotations
+
+from esp.draw.graph import Edge, Graph, Group, Node, label, node_id
+from esp.draw.scope import Scope
+from esp.model import Aggregate, Model
+
+ANY = "any state"
+
+
+def build(model: Model, scope: Scope) -> Graph:
+    aggregates = [a for a in model.aggregates if scope.whole or any(p in scope.processes for p in a.processes)]
+    nodes: list[Node] = []
+    edges: list[Edge] = []
+    groups: list[Group] = []
+    for aggregate in aggregates:
+        first = len(nodes)
+        _lifecycle(aggregate, nodes, edges)
+        title = f"{label(aggregate.name)} (in {label(aggregate.microservice.name)})"
+        groups.append(
+            Group(node_id("aggregate", aggregate.name), title, "aggregate", tuple(n.id for n in nodes[first:]))
+        )
+    return Graph(
+        view="aggregate",
+        title=f"Aggregates: {model.name}",
+        nodes=tuple(nodes),
+        edges=tuple(edges),
+        groups=tuple(groups),
+        empty="" if aggregates else "No aggregates to draw",
+        notes=(scope.note,) if scope.note else (),
+    )
+
+
+def _lifecycle(aggregate: Aggregate, nodes: list[Node], edges: list[Edge]) -> None:
+    start = node_id("start", aggregate.name)
+    nodes.append(Node(start, "start", "start"))
+    if aggregate.states:
+        state = {s: node_id("state", aggregate.name, s) for s in aggregate.states}
+        nodes.extend(Node(state[s], "state", s) for s in aggregate.states)
+    else:
+        state = {}
+        nodes.append(Node(node_id("state", aggregate.name, "live"), "aggregate", label(aggregate.name)))
+    whole = node_id("state", aggregate.name, "live") if not state else None
+    anywhere = node_id("state", aggregate.name, "any")
+    moves: dict[tuple[str, str], list[str]] = {}  # one arrow per pair of states, its events listed
+    for command in aggregate.commands:
+        if command.creates:
+            sources = [start]
+        elif whole is not None:
+            sources = [whole]
+        elif command.allowed_in:
+            sources = [state[s] for s in command.allowed_in if s in state]
+        else:
+            sources = [anywhere]
+        for event in command.emits:
+            for src in sources:
+                if whole is not None:
+                    dst = whole
+                elif event.enters in state:
+                    dst = state[event.enters or ""]
+                else:
+                    dst = src if src != start else anywhere
+                names = moves.setdefault((src, dst), [])
+                if label(event.name) not in names:
+                    names.append(label(event.name))
+    edges.extend(Edge(src, dst, "moves", "\n".join(names)) for (src, dst), names in moves.items())
+    if any(anywhere in (e.src, e.dst) for e in edges):
+        nodes.append(Node(anywhere, "note", ANY))

@@ -1,0 +1,78 @@
+"""The context view: microservices as boxes and what flows between them, a
+context map. Integration events heard by another service's listener are
+labelled arrows; read models fed from another service and sagas that call
+into other services are drawn too, each in its own line style.
+"""
+
+from __future__ import annotations
+
+from esp.draw.graph import Edge, Graph, Node, label, node_id
+from esp.draw.hotspots import hotspot_nodes
+from esp.draw.scope import Scope
+from esp.draw.style import INTEGRATION_MARKER
+from esp.model import Microservice, Model
+
+_Links = dict[tuple[str, str, str], list[str]]  # (from, to, kind) -> labels, in model order
+
+
+def build(model: Model, scope: Scope) -> Graph:
+    links = _links(model)
+    chosen = {node_id("microservice", m.name) for m in scope.microservices}
+    if not scope.whole:  # the chosen services and their neighbours
+        links = {k: v for k, v in links.items() if k[0] in chosen or k[1] in chosen}
+    shown = set(chosen) | {end for key in links for end in key[:2]}
+    nodes = [_box(m) for m in model.microservices if node_id("microservice", m.name) in shown]
+    edges = [Edge(src, dst, kind, "\n".join(names)) for (src, dst, kind), names in links.items()]
+    for spot, subject in hotspot_nodes(model, nodes):
+        if subject is not None:
+            nodes.append(spot)
+            edges.append(Edge(spot.id, subject, "about"))
+    return Graph(
+        view="context",
+        title=f"Context map: {model.name}",
+        nodes=tuple(nodes),
+        edges=tuple(edges),
+        empty="" if nodes else "No microservices to draw",
+        notes=(scope.note,) if scope.note else (),
+    )
+
+
+def _box(service: Microservice) -> Node:
+    aggregates = ", ".join(label(a.name) for a in service.aggregates)
+    return Node(node_id("microservice", service.name), "microservice", label(service.name), aggregates)
+
+
+def _add(links: _Links, src: Microservice, dst: Microservice, kind: str, text: str) -> None:
+    if src is dst:
+        return
+    names = links.setdefault((node_id("microservice", src.name), node_id("microservice", dst.name), kind), [])
+    if text not in names:
+        names.append(text)
+
+
+def _links(model: Model) -> _Links:
+    links: _Links = {}
+    for listener in model.listeners:
+        marker = f"{INTEGRATION_MARKER} " if listener.on.integration else ""
+        _add(links, listener.on.microservice, listener.microservice, "integration", marker + label(listener.on.name))
+    for projection in model.projections:
+        for event in projection.sources:
+            _add(links, event.microservice, projection.microservice, "projects", label(event.name))
+    for saga in model.sagas:
+        for step in saga.steps:
+            _add(
+                links,
+                saga.microservice,
+                step.invoke.microservice,
+                "saga",
+                f"{label(saga.name)}: {label(step.invoke.name)}",
+            )
+            if step.compensate is not None:
+                _add(
+                    links,
+                    saga.microservice,
+                    step.compensate.microservice,
+                    "saga",
+                    f"{label(saga.name)}: {label(step.compensate.name)}",
+                )
+    return links

@@ -1,0 +1,252 @@
+"""The DOT back-end: a Graph as Graphviz source.
+
+The ESP map is laid out as a grid: ``newrank`` lets one ``rank=same`` per lane
+line the lanes up across all row clusters (rankdir LR, so a rank is a vertical
+lane), and invisible edges between the first stickies of consecutive rows
+keep the rows in process order from top to bottom. Stickies carry an SVG
+``class`` ("sticky command") and a stable ``id`` so tests, CSS and people can
+find them in the SVG.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from esp.draw.graph import Edge, Graph, Node, wrap
+from esp.draw.style import LINES, STICKIES, Line, Sticky
+
+FONT = "Helvetica,Arial,sans-serif"
+STICKY_WIDTH = 1.8  # inches: a wrapped 18-character line at 11pt fits
+SMALL_WIDTH = 1.2
+LEGEND_COLUMNS = 6
+
+
+def render(graph: Graph) -> str:
+    """The DOT source of ``graph``: the same graph always gives the same text."""
+    return "\n".join(_lines(graph)) + "\n"
+
+
+def _lines(graph: Graph) -> Iterator[str]:
+    yield f"digraph {quote(graph.view)} {{"
+    yield (
+        f"  graph [rankdir={graph.direction}, newrank=true, fontname={quote(FONT)}, fontsize=12,"
+        " nodesep=0.18, ranksep=0.45, pad=0.3, labelloc=t, labeljust=l, outputorder=edgesfirst,"
+        f" label={_title_and_legend(graph)}];"
+    )
+    yield f'  node [fontname={quote(FONT)}, fontsize=11, margin="0.12,0.06"];'
+    yield f"  edge [fontname={quote(FONT)}, fontsize=9, arrowsize=0.7];"
+    if graph.empty and not graph.nodes:
+        yield f'  empty [id="empty", class="note", shape=box, style="dashed", label={_text(graph.empty)}];'
+    elif graph.rows:
+        yield from _grid(graph)
+    else:
+        yield from _groups(graph)
+    for names in graph.same_rank:
+        yield "  { rank=same; " + " ".join(f"{quote(n)};" for n in names) + " }"
+    yield from _edges(graph.edges, _cells(graph))
+    yield "}"
+
+
+def _grid(graph: Graph) -> Iterator[str]:
+    """The ESP map: a header of lane titles, then one cluster per row."""
+    byid = {n.id: n for n in graph.nodes}
+    yield "  subgraph cluster_lanes {"
+    yield '    graph [id="lanes", class="lanes", style=invis, label=""];'
+    for i, title in enumerate(graph.lanes):
+        yield (
+            f'    {quote(f"lane-{i}")} [id="lane-{i}", class="lane", shape=box, style="filled,rounded",'
+            f' fillcolor="#37474f", fontcolor="#ffffff", color="#37474f", width={STICKY_WIDTH},'
+            f" label=<<b>{esc(title)}</b>>];"
+        )
+    yield "  }"
+    for row in graph.rows:
+        yield f"  subgraph {quote('cluster_' + row.id)} {{"
+        yield (
+            f'    graph [id={quote(row.id)}, class="row", style="rounded", color="#b0bec5",'
+            f' bgcolor="#fafafa", labeljust=l, label=<{"<b>" + esc(row.title) + "</b>" if row.title else ""}>];'
+        )
+        for cell in row.cells:
+            for nid in cell:
+                yield "    " + _node(byid[nid])
+        yield "  }"
+    for lane in range(len(graph.lanes)):
+        members = [f"lane-{lane}", *(nid for row in graph.rows for nid in row.cells[lane])]
+        yield "  { rank=same; " + " ".join(f"{quote(m)};" for m in members) + " }"
+    chain = [f"lane-{i}" for i in range(len(graph.lanes))]
+    yield "  " + " -> ".join(quote(c) for c in chain) + " [style=invis, weight=10];"
+    yield from _row_order(graph)
+    for row in graph.rows:
+        heads = [cell[0] for cell in row.cells if cell]  # keep a row's lanes together
+        if len(heads) > 1:
+            yield "  " + " -> ".join(quote(h) for h in heads) + " [style=invis, weight=5];"
+        for cell in row.cells:  # stickies top to bottom in model order (see _row_order)
+            if len(cell) > 1:
+                yield "  " + " -> ".join(quote(n) for n in reversed(cell)) + " [style=invis];"
+
+
+def _row_order(graph: Graph) -> Iterator[str]:
+    """Rows top to bottom in process order.
+
+    Flat edges between clusters do not order them, so an invisible spine left
+    of the first lane holds one point per row, chained in order outside any
+    cluster, each tied to its row's first sticky. (Inside a cluster dot keeps
+    a flat chain in the reverse direction, hence the reversed cell chains.)
+    """
+    yield from _spine(["lane-0", *(row.cells[0][0] for row in graph.rows if row.cells[0])])
+
+
+def _spine(heads: list[str], weight: int = 10) -> Iterator[str]:
+    spine = [f"spine-{i}" for i in range(len(heads))]
+    for point in spine:
+        yield f"  {quote(point)} [shape=point, style=invis, width=0, height=0];"
+    yield "  { rank=same; " + " ".join(f"{quote(p)};" for p in spine) + " }"
+    if len(spine) > 1:
+        yield "  " + " -> ".join(quote(p) for p in spine) + " [style=invis];"
+    for point, head in zip(spine, heads, strict=True):
+        yield f"  {quote(point)} -> {quote(head)} [style=invis, weight={weight}];"
+
+
+def _groups(graph: Graph) -> Iterator[str]:
+    byid = {n.id: n for n in graph.nodes}
+    grouped = set()
+    for group in graph.groups:
+        yield f"  subgraph {quote('cluster_' + group.id)} {{"
+        sticky = STICKIES.get(group.kind)
+        color = sticky.border if sticky else "#90a4ae"
+        yield (
+            f'    graph [id={quote(group.id)}, class="group {group.kind}", style="rounded,dashed", color="{color}",'
+            f" fontsize=12, label=<<b>{esc(group.label)}</b>>];"
+        )
+        for nid in group.nodes:
+            grouped.add(nid)
+            yield "    " + _node(byid[nid])
+        yield "  }"
+    for node in graph.nodes:
+        if node.id not in grouped:
+            yield "  " + _node(node)
+    if len(graph.groups) > 1:  # boxes top to bottom in model order, as the rows of the map
+        yield from _spine([g.nodes[0] for g in graph.groups if g.nodes], weight=1)
+
+
+def _node(node: Node) -> str:
+    sticky = STICKIES[node.kind]
+    styles = ["filled"]
+    if sticky.rounded:
+        styles.append("rounded")
+    if sticky.dashed:
+        styles.append("dashed")
+    attrs = {
+        "id": quote(node.id),
+        "class": quote(f"sticky {node.kind}"),
+        "shape": sticky.shape,
+        "style": quote(",".join(styles)),
+        "fillcolor": quote(sticky.fill),
+        "color": quote(sticky.border),
+        "penwidth": f"{sticky.penwidth:g}",
+        "fontsize": str(sticky.fontsize),
+        "label": _sticky_label(node, sticky),
+    }
+    if sticky.peripheries > 1:
+        attrs["peripheries"] = str(sticky.peripheries)
+    if sticky.shape == "box":
+        attrs["width"] = f"{SMALL_WIDTH if sticky.fontsize < 11 else STICKY_WIDTH:g}"
+    if node.kind == "start":
+        attrs.update(label='""', width="0.25", fixedsize="true")
+    if node.kind == "end":
+        attrs.update(width="0.3", fixedsize="true", label='""')
+    return f"{quote(node.id)} [" + ", ".join(f"{k}={v}" for k, v in attrs.items()) + "];"
+
+
+def _sticky_label(node: Node, sticky: Sticky) -> str:
+    text = "<br/>".join(esc(line) for line in wrap(node.label))
+    if node.kind == "process":
+        text = f"<b>{text}</b>"
+    note = f"{sticky.marker} {node.note}".strip() if sticky.marker or node.note else ""
+    if sticky.marker and not node.note:
+        note = f"{sticky.marker} integration"
+    if note:
+        small = "<br/>".join(esc(line) for line in wrap(note, 24))
+        text += f'<br/><font point-size="{max(sticky.fontsize - 2, 7)}">{small}</font>'
+    return f"<{text}>"
+
+
+def _cells(graph: Graph) -> dict[str, int]:
+    """Each grid node's cell number, to spot edges inside one cell."""
+    return {nid: i for i, cell in enumerate(c for row in graph.rows for c in row.cells) for nid in cell}
+
+
+def _edges(edges: tuple[Edge, ...], cells: dict[str, int]) -> Iterator[str]:
+    seen: dict[str, int] = {}
+    for edge in edges:
+        line = LINES[edge.kind]
+        base = f"edge-{edge.src}--{edge.dst}"
+        seen[base] = seen.get(base, 0) + 1
+        eid = base if seen[base] == 1 else f"{base}-{seen[base]}"
+        attrs = {"id": quote(eid), "class": quote(f"edge {edge.kind}"), **_line(line)}
+        if edge.label:
+            lines = [w for part in edge.label.split("\n") for w in wrap(part, 24)]
+            attrs["label"] = "<" + "<br/>".join(esc(x) for x in lines) + ">"
+            attrs["fontcolor"] = quote(line.color)
+        if not edge.constraint:
+            attrs["constraint"] = "false"
+        src, dst = edge.src, edge.dst
+        if src in cells and cells.get(dst) == cells[src]:  # flat, within a cell: agree with its chain
+            src, dst = dst, src
+            attrs["dir"] = "back"
+            attrs["arrowtail"] = attrs.pop("arrowhead", "normal")
+        yield f"  {quote(src)} -> {quote(dst)} [" + ", ".join(f"{k}={v}" for k, v in attrs.items()) + "];"
+
+
+def _line(line: Line) -> dict[str, str]:
+    attrs = {"color": quote(line.color), "style": quote(line.style)}
+    if line.style == "bold":
+        attrs["penwidth"] = "2"
+    if line.arrowhead != "normal":
+        attrs["arrowhead"] = line.arrowhead
+    return attrs
+
+
+def _title_and_legend(graph: Graph) -> str:
+    """The graph label: the title, any filter note, and a legend of what is drawn."""
+    rows = [
+        f'<tr><td colspan="{2 * LEGEND_COLUMNS}" align="left">'
+        f'<font point-size="16"><b>{esc(graph.title)}</b></font></td></tr>'
+    ]
+    for note in graph.notes:
+        rows.append(f'<tr><td colspan="{2 * LEGEND_COLUMNS}" align="left">{esc(note)}</td></tr>')
+    items = [_swatch(STICKIES[k]) for k in graph.kinds if k not in ("start", "end", "note")]
+    items += [_stroke(LINES[k]) for k in graph.edge_kinds]
+    for i in range(0, len(items), LEGEND_COLUMNS):
+        rows.append("<tr>" + "".join(items[i : i + LEGEND_COLUMNS]) + "</tr>")
+    table = '<table border="0" cellspacing="3" cellpadding="2">' + "".join(rows) + "</table>"
+    return f"<{table}>"
+
+
+def _swatch(sticky: Sticky) -> str:
+    marker = esc(sticky.marker) if sticky.marker else "&nbsp;&nbsp;&nbsp;"
+    return (
+        f'<td bgcolor="{sticky.fill}" color="{sticky.border}" border="{2 if sticky.penwidth > 2 else 1}"'
+        f' width="22">{marker}</td><td align="left"><font point-size="10">{esc(sticky.legend)}</font></td>'
+    )
+
+
+def _stroke(line: Line) -> str:
+    dash = {"dashed": "╌╌╌▶", "dotted": "┈┈┈", "bold": "━━━▶"}.get(line.style, "───▶")
+    return (
+        f'<td><font color="{line.color}">{dash}</font></td>'
+        f'<td align="left"><font point-size="10">{esc(line.legend)}</font></td>'
+    )
+
+
+def _text(text: str) -> str:
+    return "<" + "<br/>".join(esc(x) for x in wrap(text, 40)) + ">"
+
+
+def esc(text: str) -> str:
+    """Text inside an HTML-like label: nothing in it can become markup."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def quote(text: str) -> str:
+    """A DOT double-quoted string."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'

@@ -1,0 +1,117 @@
+"""The ESP map: five vertical swim lanes, one row per process, like the
+workshop template ("User Journey: ___ | Actions | Micro Service | Events | ES Aggregate").
+
+Arrows are the command-and-event bridge (command -> its events -> the
+aggregate they build), listeners from an event to the command it issues (also
+across rows), and a query to the command that follows it.
+"""
+
+from __future__ import annotations
+
+from esp.draw.graph import Edge, Graph, Node, Row, label, node_id
+from esp.draw.hotspots import hotspot_nodes
+from esp.draw.scope import Scope
+from esp.model import Command, Model, Process, Query
+
+LANES = ("Process & User", "Actions", "Microservice", "Events", "ES Aggregate")
+
+
+def build(model: Model, scope: Scope) -> Graph:
+    nodes: list[Node] = []
+    edges: list[Edge] = []
+    rows: list[Row] = []
+    for number, process in enumerate(scope.processes, start=1):
+        cells = _row(process, number, nodes, edges)
+        rows.append(Row(node_id("row", str(number)), f"Process {number}", cells))
+    drawn = {n.id for n in nodes}
+    for listener in model.listeners:
+        src, dst = node_id("event", listener.on.name), node_id("command", listener.command.name)
+        if src in drawn and dst in drawn:
+            edges.append(Edge(src, dst, "listener", constraint=False))
+    rows = _with_hotspots(model, rows, nodes, edges, loose=scope.whole)
+    return Graph(
+        view="esp",
+        title=f"User Journey: {model.name}",
+        nodes=tuple(nodes),
+        edges=tuple(edges),
+        lanes=LANES,
+        rows=tuple(rows),
+        empty="" if rows else "No processes to draw",
+        notes=(scope.note,) if scope.note else (),
+    )
+
+
+def _row(process: Process, number: int, nodes: list[Node], edges: list[Edge]) -> tuple[tuple[str, ...], ...]:
+    lane0 = [Node(node_id("process", process.name), "process", label(process.name), f"Process {number}")]
+    if process.actor is not None:
+        lane0.append(Node(node_id("actor", process.actor.name, str(number)), "actor", label(process.actor.name)))
+    actions = [_action(a) for a in process.actions]
+    service = Node(
+        node_id("microservice", process.microservice.name, str(number)),
+        "microservice",
+        label(process.microservice.name),
+    )
+    events = [
+        Node(node_id("event", e.name), "integration" if e.integration else "event", label(e.name))
+        for e in process.events
+    ]
+    aggregate = []
+    if process.aggregate is not None:
+        factory = any(c.creates for c in process.commands)
+        aggregate.append(
+            Node(
+                node_id("aggregate", process.aggregate.name, str(number)),
+                "aggregate",
+                label(process.aggregate.name),
+                "root & factory" if factory else "root",
+            )
+        )
+    cells = (lane0, actions, [service], events, aggregate)
+    for cell in cells:
+        nodes.extend(cell)
+    edges.extend(_bridge(process, aggregate[0].id if aggregate else None))
+    return tuple(tuple(n.id for n in cell) for cell in cells)
+
+
+def _action(action: Command | Query) -> Node:
+    if isinstance(action, Query):
+        note = f"reads {label(action.projection.name)}" if action.projection is not None else ""
+        return Node(node_id("query", action.name), "query", label(action.name), note)
+    return Node(node_id("command", action.name), "command", label(action.name))
+
+
+def _bridge(process: Process, aggregate: str | None) -> list[Edge]:
+    """Command -> events -> aggregate, and each query -> the command after it."""
+    edges = []
+    for action, after in zip(process.actions, process.actions[1:], strict=False):
+        if isinstance(action, Query) and isinstance(after, Command):
+            edges.append(Edge(node_id("query", action.name), node_id("command", after.name), "next"))
+    for command in process.commands:
+        for event in command.emits:
+            edges.append(Edge(node_id("command", command.name), node_id("event", event.name), "emits"))
+    if aggregate is not None:
+        for event in process.events:
+            edges.append(Edge(node_id("event", event.name), aggregate, "builds"))
+    return edges
+
+
+def _with_hotspots(model: Model, rows: list[Row], nodes: list[Node], edges: list[Edge], *, loose: bool) -> list[Row]:
+    """Each hotspot beside what it is about (same row and lane), or, when the whole
+    model is drawn, in a last row of its own."""
+    where = {nid: (r, lane) for r, row in enumerate(rows) for lane, cell in enumerate(row.cells) for nid in cell}
+    unplaced: list[str] = []
+    cells = [[list(cell) for cell in row.cells] for row in rows]
+    for spot, subject in hotspot_nodes(model, nodes):
+        if subject is not None and subject in where:
+            r, lane = where[subject]
+            cells[r][lane].append(spot.id)
+            edges.append(Edge(spot.id, subject, "about", constraint=False))
+        elif loose and rows:
+            unplaced.append(spot.id)
+        else:
+            continue
+        nodes.append(spot)
+    result = [Row(row.id, row.label, tuple(tuple(c) for c in cells[i])) for i, row in enumerate(rows)]
+    if unplaced:
+        result.append(Row("row-hotspots", "Open questions", (tuple(unplaced), (), (), (), ()), "Open questions"))
+    return result

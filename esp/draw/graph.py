@@ -1,0 +1,106 @@
+"""The small graph every view builds and every back-end renders.
+
+Views (``esp_map``, ``flow``, ``context``, ``saga``, ``aggregate``) turn the
+Model into a :class:`Graph`; renderers (``dot``, ``mermaid``, ``html``) turn a
+Graph into text. Keeping this in between means a view never knows DOT or
+Mermaid syntax, and a back-end never looks at the Model.
+
+Everything is a tuple built in model order, and node ids come from names, so
+the same model always gives the same graph (and the same bytes).
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import dataclass, field
+from typing import Literal
+
+from esp.names import human, snake
+
+WRAP = 18  # characters per line on a sticky: about the width of a real one
+
+
+@dataclass(frozen=True)
+class Node:
+    """A sticky note: ``kind`` picks its colour and shape (see ``style``)."""
+
+    id: str
+    kind: str
+    label: str
+    note: str = ""  # a smaller second line: "integration", "pivot", "in kitchen"
+
+
+@dataclass(frozen=True)
+class Edge:
+    src: str
+    dst: str
+    kind: str  # picks colour and line style (see ``style.EDGES``)
+    label: str = ""
+    constraint: bool = True  # False: the edge must not push the layout (listeners across rows)
+
+
+@dataclass(frozen=True)
+class Group:
+    """A labelled box around nodes: a microservice, a saga, an aggregate."""
+
+    id: str
+    label: str
+    kind: str
+    nodes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Row:
+    """One process of the ESP map: the node ids in each of the five lanes."""
+
+    id: str
+    label: str
+    cells: tuple[tuple[str, ...], ...]
+    title: str = ""  # shown on the row's box; process rows name themselves in their first sticky
+
+
+@dataclass(frozen=True)
+class Graph:
+    view: str
+    title: str
+    nodes: tuple[Node, ...]
+    edges: tuple[Edge, ...] = ()
+    groups: tuple[Group, ...] = ()
+    lanes: tuple[str, ...] = ()  # the ESP map's lane titles; with ``rows``, a grid
+    rows: tuple[Row, ...] = ()
+    same_rank: tuple[tuple[str, ...], ...] = ()  # nodes to keep side by side (saga T/C ladder)
+    direction: Literal["LR", "TB"] = "LR"
+    empty: str = ""  # why the view has nothing to show ("No sagas in this model")
+    notes: tuple[str, ...] = field(default=())  # lines under the title (filters applied)
+
+    def node(self, node_id: str) -> Node:
+        return next(n for n in self.nodes if n.id == node_id)
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """Node kinds used, in first-use order (for a legend of only what is drawn)."""
+        return tuple(dict.fromkeys(n.kind for n in self.nodes))
+
+    @property
+    def edge_kinds(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(e.kind for e in self.edges))
+
+
+_ID_UNSAFE = re.compile(r"[^a-z0-9_]+")
+
+
+def node_id(kind: str, name: str, *more: str) -> str:
+    """A stable id from the kind and the name: ('command', 'Open Table') -> 'command-open_table'."""
+    parts = [snake(name) or "x", *(snake(m) or _ID_UNSAFE.sub("_", m.lower()) for m in more)]
+    return "-".join([kind, *parts])
+
+
+def label(name: str) -> str:
+    """A sticky's text for people: 'OpenTable' -> 'Open Table'."""
+    return human(name)
+
+
+def wrap(text: str, width: int = WRAP) -> list[str]:
+    """Lines of at most ``width`` characters, so long names never widen a lane."""
+    return textwrap.wrap(" ".join(text.split()), width, break_long_words=True, break_on_hyphens=True) or [""]

@@ -1,0 +1,121 @@
+"""The Mermaid back-end: a Graph as a ``flowchart`` that GitHub and GitLab
+render in Markdown.
+
+Mermaid lays out on its own, so the ESP map becomes one box per process with
+a box per lane inside, in lane order; colours come from ``classDef`` and
+``linkStyle``. Every label character outside a small safe set is written as
+a Mermaid entity code, so no text from a journey can become markup.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from esp.draw.graph import Graph, Node, wrap
+from esp.draw.style import LINES, STICKIES
+
+_SAFE = re.compile(r"[A-Za-z0-9 .,:;!?()/_'+=*-]")
+_ARROWS = {"solid": "-->", "bold": "==>", "dashed": "-.->", "dotted": "-.-"}
+
+
+def render(graph: Graph) -> str:
+    return "\n".join(_lines(graph)) + "\n"
+
+
+def _lines(graph: Graph) -> Iterator[str]:
+    ids = _ids(graph)
+    yield f"%% {_comment(graph.title)} (esp diagram --view {graph.view})"
+    yield f"flowchart {'TB' if graph.rows else graph.direction}"
+    for kind in graph.kinds:
+        sticky = STICKIES[kind]
+        dash = ",stroke-dasharray:4 3" if sticky.dashed else ""
+        stroke = f"stroke:{sticky.border},stroke-width:{sticky.penwidth:g}px"
+        yield f"  classDef {kind} fill:{sticky.fill},{stroke},color:#000{dash}"
+    if graph.empty and not graph.nodes:
+        yield f'  empty["{text(graph.empty)}"]:::note'
+    elif graph.rows:
+        yield from _grid(graph, ids)
+    else:
+        yield from _groups(graph, ids)
+    yield from _edges(graph, ids)
+
+
+def _ids(graph: Graph) -> dict[str, str]:
+    """Mermaid-safe ids (letters, digits, underscores), unique and stable."""
+    ids: dict[str, str] = {}
+    for node in graph.nodes:
+        base = "n_" + re.sub(r"[^A-Za-z0-9]", "_", node.id)
+        candidate, n = base, 1
+        while candidate in ids.values():
+            n += 1
+            candidate = f"{base}_{n}"
+        ids[node.id] = candidate
+    return ids
+
+
+def _node(node: Node, ids: dict[str, str]) -> str:
+    lines = [text(x) for x in wrap(node.label)]
+    marker = STICKIES[node.kind].marker
+    note = f"{marker} {node.note or 'integration'}" if marker else node.note
+    if note:
+        lines.append("<small>" + text(note) + "</small>")
+    body = "<br/>".join(lines)
+    if node.kind in ("start", "end"):
+        return f"{ids[node.id]}(( )):::{node.kind}"
+    if STICKIES[node.kind].rounded:
+        return f'{ids[node.id]}("{body}"):::{node.kind}'
+    return f'{ids[node.id]}["{body}"]:::{node.kind}'
+
+
+def _grid(graph: Graph, ids: dict[str, str]) -> Iterator[str]:
+    byid = {n.id: n for n in graph.nodes}
+    for r, row in enumerate(graph.rows, start=1):
+        head = byid[row.cells[0][0]].label if row.cells and row.cells[0] else ""
+        yield f'  subgraph row_{r}["{text(row.label)}: {text(head)}"]'
+        yield "    direction LR"
+        for lane, cell in enumerate(row.cells):
+            if not cell:
+                continue
+            yield f'    subgraph row_{r}_lane_{lane}["{text(graph.lanes[lane])}"]'
+            yield "      direction TB"
+            for nid in cell:
+                yield "      " + _node(byid[nid], ids)
+            yield "    end"
+        yield "  end"
+
+
+def _groups(graph: Graph, ids: dict[str, str]) -> Iterator[str]:
+    byid = {n.id: n for n in graph.nodes}
+    grouped = set()
+    for g, group in enumerate(graph.groups, start=1):
+        yield f'  subgraph group_{g}["{text(group.label)}"]'
+        for nid in group.nodes:
+            grouped.add(nid)
+            yield "    " + _node(byid[nid], ids)
+        yield "  end"
+    for node in graph.nodes:
+        if node.id not in grouped:
+            yield "  " + _node(node, ids)
+
+
+def _edges(graph: Graph, ids: dict[str, str]) -> Iterator[str]:
+    styles = []
+    for i, edge in enumerate(graph.edges):
+        line = LINES[edge.kind]
+        arrow = _ARROWS[line.style]
+        words = "<br/>".join(text(w) for part in edge.label.split("\n") for w in wrap(part, 24)) if edge.label else ""
+        between = f'|"{words}"|' if words else ""
+        yield f"  {ids[edge.src]} {arrow}{between} {ids[edge.dst]}"
+        width = 2.5 if line.style == "bold" else 1.5
+        styles.append(f"  linkStyle {i} stroke:{line.color},stroke-width:{width:g}px")
+    yield from styles
+
+
+def text(value: str) -> str:
+    """A label as Mermaid entity codes wherever a character could mean something."""
+    return "".join(c if _SAFE.fullmatch(c) else f"#{ord(c)};" for c in value)
+
+
+def _comment(value: str) -> str:
+    return re.sub(r"[^A-Za-z0-9 .,:+()_-]", "", value)

@@ -1,0 +1,101 @@
+"""The saga view: each saga's steps T1..Tn on top, their compensations under
+them (run Cn..C1 on backward recovery), the pivot in a heavy border, and
+retries (forward recovery) as loops back to the step's save point.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from esp.draw.graph import Edge, Graph, Group, Node, label, node_id
+from esp.draw.scope import Scope
+from esp.model import Event, Model, Saga
+
+
+def build(model: Model, scope: Scope) -> Graph:
+    services = set(scope.microservices)
+    sagas = [
+        s
+        for s in model.sagas
+        if scope.whole or s.microservice in services or any(st.invoke.process in scope.processes for st in s.steps)
+    ]
+    nodes: list[Node] = []
+    edges: list[Edge] = []
+    groups: list[Group] = []
+    same: list[tuple[str, ...]] = []
+    for saga in sagas:
+        first = len(nodes)
+        _saga(saga, nodes, edges, same)
+        groups.append(Group(node_id("saga", saga.name), _title(saga), "saga", tuple(n.id for n in nodes[first:])))
+    return Graph(
+        view="saga",
+        title=f"Sagas: {model.name}",
+        nodes=tuple(nodes),
+        edges=tuple(edges),
+        groups=tuple(groups),
+        same_rank=tuple(same),
+        empty="" if sagas else "No sagas in this model" + (f" ({scope.note})" if scope.note else ""),
+        notes=(scope.note,) if scope.note else (),
+    )
+
+
+def _title(saga: Saga) -> str:
+    retries = f", retries {saga.retries.max} ({saga.retries.backoff})" if saga.retries else ""
+    return f"Saga {label(saga.name)}: {saga.recovery} recovery{retries}, runs in {label(saga.microservice.name)}"
+
+
+def _event(saga: Saga, event: Event, role: str) -> Node:
+    kind = "integration" if event.integration else "event"
+    return Node(node_id("event", event.name, saga.name), kind, label(event.name), role)
+
+
+def _saga(saga: Saga, nodes: list[Node], edges: list[Edge], same: list[tuple[str, ...]]) -> None:
+    start, done, abort = (
+        _event(saga, saga.starts_on, "starts"),
+        _event(saga, saga.completes_with, "completes"),
+        _event(saga, saga.aborts_with, "aborts"),
+    )
+    steps = [node_id("step", saga.name, str(i)) for i in range(1, len(saga.steps) + 1)]
+    comps: dict[int, str] = {}
+    nodes.append(start)
+    for i, step in enumerate(saga.steps, start=1):
+        notes = [f"invoke {label(step.invoke.name)}"]
+        if step.pivot:
+            notes.insert(0, "pivot")
+        if step.retriable:
+            notes.append("retriable")
+        nodes.append(
+            Node(steps[i - 1], "pivot" if step.pivot else "step", f"T{i} {label(step.name)}", ", ".join(notes))
+        )
+        if step.compensate is not None:
+            comps[i] = node_id("compensation", saga.name, str(i))
+            nodes.append(Node(comps[i], "compensation", f"C{i} {label(step.compensate.name)}", "compensates"))
+            same.append((steps[i - 1], comps[i]))
+    nodes.extend([done, abort])
+    same.append((start.id, abort.id))
+    chain = [start.id, *steps, done.id]
+    for i, (a, b) in enumerate(itertools.pairwise(chain)):
+        text = "" if i == 0 else label(saga.steps[i - 1].succeeds_on.name)
+        edges.append(Edge(a, b, "next", text))
+    _failures(saga, steps, comps, abort.id, edges)
+
+
+def _failures(saga: Saga, steps: list[str], comps: dict[int, str], abort: str, edges: list[Edge]) -> None:
+    """Where a failure leads: backward, to the compensations of the done steps in
+    reverse order, then the abort event; forward, back to the step (its save point)."""
+    order = sorted(comps, reverse=True)
+    for a, b in itertools.pairwise(order):
+        edges.append(Edge(comps[a], comps[b], "compensates"))
+    if order:
+        edges.append(Edge(comps[order[-1]], abort, "compensates"))
+    for i, step in enumerate(saga.steps, start=1):
+        if step.fails_on is None:
+            continue
+        why = label(step.fails_on.name)
+        if saga.recovery == "forward" or step.retriable:
+            edges.append(Edge(steps[i - 1], steps[i - 1], "retry", f"{why}: retry"))
+            if saga.recovery == "forward" and saga.retries is not None:
+                edges.append(Edge(steps[i - 1], abort, "fails", f"after {saga.retries.max} retries"))
+            continue
+        undo = [j for j in order if j < i or (j == i and saga.compensate_failed_step)]
+        edges.append(Edge(steps[i - 1], comps[undo[0]] if undo else abort, "fails", why))
