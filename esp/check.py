@@ -129,8 +129,13 @@ def _verb_first_suggestion(name: str) -> str:
     return "".join(w.capitalize() for w in [*parts[1:], past])
 
 
+# Words in -eed that are not past tenses (agreed, freed, guaranteed are).
+_NOT_PAST_EED_WORDS = "feed need seed speed proceed exceed succeed breed bleed heed weed deed greed indeed"
+_NOT_PAST_EED = frozenset(_NOT_PAST_EED_WORDS.split())
+
+
 def _past_tense(word: str) -> bool:
-    return word in _IRREGULAR_PAST or (word.endswith("ed") and not word.endswith("eed") and len(word) > 3)
+    return word in _IRREGULAR_PAST or (word.endswith("ed") and word not in _NOT_PAST_EED and len(word) > 3)
 
 
 def naming_conventions(model: Model) -> Iterator[Diagnostic]:

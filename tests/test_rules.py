@@ -1,0 +1,532 @@
+"""Every semantic rule of esp.check: a small model that breaks it, and one that
+keeps it (often the same journey with one line changed)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from helpers import MINIMAL, SAGA, TWO_SERVICES, codes, show, validate_text, variant
+
+from esp import check
+from esp.check import RULES
+from esp.model import Model
+
+Rule = Callable[[Model], object]
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    rule: Rule
+    text: str
+    expected: tuple[str, ...]  # the codes this rule reports; () for a model that keeps it
+
+
+def _rule_codes(tmp_path: Path, case: Case) -> list[str]:
+    result = validate_text(tmp_path, case.text)
+    assert result.model is not None, show(result.diagnostics)
+    found = list(case.rule(result.model))  # type: ignore[call-overload]
+    return codes(found)
+
+
+M, T, S = MINIMAL, TWO_SERVICES, SAGA
+_EXTRA_COMMAND = "    events:"  # insert actions before the events lane of MINIMAL
+
+
+def _cmd(text: str) -> tuple[str, str]:
+    return (_EXTRA_COMMAND, text + "    events:")
+
+
+def _event(text: str) -> tuple[str, str]:
+    return ("        enters: open\n", "        enters: open\n" + text)
+
+
+CASES = [
+    # names_become_distinct_classes
+    Case("classes-clean", check.names_become_distinct_classes, M, ()),
+    Case(
+        "classes-collide",
+        check.names_become_distinct_classes,
+        variant(M, _cmd("      - command: Open Cart\n        emits: [CartOpened]\n        creates: true\n")),
+        ("E032",),
+    ),
+    Case(
+        "classes-builtin",
+        check.names_become_distinct_classes,
+        variant(M, ("      Cart:", "      Exception:"), ("aggregate: Cart", "aggregate: Exception")),
+        ("E033",),
+    ),
+    Case(
+        "classes-keyword",
+        check.names_become_distinct_classes,
+        variant(M, _event("      - event: None\n"), ("emits: [CartOpened]", "emits: [CartOpened, None]")),
+        ("E033",),
+    ),
+    Case(
+        "modules-collide",
+        check.names_become_distinct_classes,
+        variant(M, ("microservices:\n", "microservices:\n  Shop: {}\n")),
+        ("E032",),
+    ),
+    Case(
+        "same-name-different-kinds-is-fine",
+        check.names_become_distinct_classes,
+        variant(M, _cmd("      - query: Cart Opened\n        projection: Carts\n"))
+        + "projections:\n  - projection: Carts\n    in: shop\n    from: [CartOpened]\n",
+        (),
+    ),
+    # fields_become_distinct_names
+    Case("fields-clean", check.fields_become_distinct_names, T, ()),
+    Case(
+        "fields-reserved",
+        check.fields_become_distinct_names,
+        variant(M, ("        enters: open\n", "        fields: {originator_id: uuid}\n        enters: open\n")),
+        ("E034",),
+    ),
+    Case(
+        "fields-keyword",
+        check.fields_become_distinct_names,
+        variant(
+            M, ("        emits: [CartOpened]", "        fields: {class: str, match: str}\n        emits: [CartOpened]")
+        ),
+        ("W108", "W108"),  # 'match' is a soft keyword
+    ),
+    Case(
+        "fields-collide",
+        check.fields_become_distinct_names,
+        variant(
+            M,
+            (
+                "        emits: [CartOpened]",
+                "        fields: {cart-size: int, cart_size: int}\n        emits: [CartOpened]",
+            ),
+        ),
+        ("E032",),
+    ),
+    # naming_conventions
+    Case("naming-clean", check.naming_conventions, S, ()),
+    Case(
+        "naming-irregular-and-eed-past-tenses",
+        check.naming_conventions,
+        M.replace("CartOpened", "CartPaid"),
+        (),
+    ),
+    Case(
+        "naming-agreed-is-past",
+        check.naming_conventions,
+        M.replace("CartOpened", "TermsAgreed"),
+        (),
+    ),
+    Case("naming-event-present", check.naming_conventions, M.replace("CartOpened", "CartOpen"), ("W103",)),
+    Case("naming-event-feed", check.naming_conventions, M.replace("CartOpened", "NewsFeed"), ("W103",)),
+    Case("naming-command-past", check.naming_conventions, M.replace("OpenCart", "CartStarted"), ("W104",)),
+    # commands_emit
+    Case("emit-clean", check.commands_emit, T, ()),
+    Case(
+        "emit-nothing",
+        check.commands_emit,
+        variant(M, _cmd("      - command: EmptyCart\n        allowed_in: [open]\n")),
+        ("E050",),
+    ),
+    Case(
+        "emit-other-aggregate",
+        check.commands_emit,
+        variant(T, ("emits: [OrderPlaced]", "emits: [OrderPlaced, TicketQueued]")),
+        ("E052",),
+    ),
+    Case(
+        "emit-creates-with-states",
+        check.commands_emit,
+        variant(M, ("creates: true", "creates: true\n        allowed_in: [open]")),
+        ("E056",),
+    ),
+    # events_are_produced
+    Case("produced-clean-saga-events-count", check.events_are_produced, S, ()),
+    Case(
+        "produced-missing", check.events_are_produced, variant(M, _event("      - event: CartAbandoned\n")), ("W100",)
+    ),
+    # domain_events_stay_home
+    Case("home-clean", check.domain_events_stay_home, T, ()),
+    Case("home-listener", check.domain_events_stay_home, variant(T, ("        kind: integration\n", "")), ("E053",)),
+    Case(
+        "home-projection",
+        check.domain_events_stay_home,
+        T + "projections:\n  - projection: Orders\n    in: kitchen\n    from: [OrderOpened]\n",
+        ("E053",),
+    ),
+    Case(
+        "home-saga-step",
+        check.domain_events_stay_home,
+        variant(S, ("      - event: SeatReserved\n        kind: integration\n", "      - event: SeatReserved\n")),
+        ("E053",),
+    ),
+    Case(
+        "home-same-microservice-is-fine",
+        check.domain_events_stay_home,
+        T + "projections:\n  - projection: Orders\n    in: dining\n    from: [OrderOpened]\n",
+        (),
+    ),
+    # integration_events_are_heard
+    Case("heard-clean", check.integration_events_are_heard, T, ()),
+    Case(
+        "heard-by-a-projection",
+        check.integration_events_are_heard,
+        variant(T, ("listeners:\n  - on: OrderPlaced\n    in: kitchen\n    command: QueueTicket\n", ""))
+        + "projections:\n  - projection: Orders\n    in: kitchen\n    from: [OrderPlaced]\n",
+        (),
+    ),
+    Case(
+        "heard-nobody",
+        check.integration_events_are_heard,
+        variant(T, ("listeners:\n  - on: OrderPlaced\n    in: kitchen\n    command: QueueTicket\n", "")),
+        ("W101",),
+    ),
+    # lifecycle
+    Case("lifecycle-clean", check.lifecycle, T, ()),
+    Case("lifecycle-clean-saga-enters-states", check.lifecycle, S, ()),
+    Case(
+        "lifecycle-state-never-entered",
+        check.lifecycle,
+        variant(M, ("states: [open]", "states: [open, closed]")),
+        ("W102",),
+    ),
+    Case("lifecycle-never-created", check.lifecycle, variant(M, ("\n        creates: true", "")), ("E057",)),
+    Case(
+        "lifecycle-command-never-allowed",
+        check.lifecycle,
+        variant(
+            M,
+            ("states: [open]", "states: [open, closed]"),
+            _cmd("      - command: CloseCart\n        emits: [CartClosed]\n        allowed_in: [closed]\n"),
+            _event("      - event: CartClosed\n        enters: closed\n"),
+        ),
+        ("E055",),
+    ),
+    Case(
+        "lifecycle-state-reached-through-another-command",
+        check.lifecycle,
+        variant(
+            M,
+            ("states: [open]", "states: [open, closed]"),
+            _cmd(
+                "      - command: CloseCart\n        emits: [CartClosed]\n        allowed_in: [open]\n"
+                "      - command: ArchiveCart\n        emits: [CartArchived]\n        allowed_in: [closed]\n"
+            ),
+            _event("      - event: CartClosed\n        enters: closed\n      - event: CartArchived\n"),
+        ),
+        (),
+    ),
+    # creation_events_are_distinct
+    Case("creation-clean", check.creation_events_are_distinct, T, ()),
+    Case(
+        "creation-reused",
+        check.creation_events_are_distinct,
+        variant(M, _cmd("      - command: ReopenCart\n        emits: [CartOpened]\n        allowed_in: [open]\n")),
+        ("E062",),
+    ),
+    # listeners_can_issue
+    Case("issue-clean-identity-is-available", check.listeners_can_issue, T, ()),
+    Case(
+        "issue-field-missing",
+        check.listeners_can_issue,
+        variant(
+            T,
+            (
+                "fields: {order_id: uuid, dish: str}\n        emits",
+                "fields: {order_id: uuid, dish: str, table: int}\n        emits",
+            ),
+        ),
+        ("E059",),
+    ),
+    Case(
+        "issue-optional-field-may-be-missing",
+        check.listeners_can_issue,
+        variant(
+            T,
+            (
+                "fields: {order_id: uuid, dish: str}\n        emits",
+                "fields: {order_id: uuid, dish: str, note: 'optional[str]'}\n        emits",
+            ),
+        ),
+        (),
+    ),
+    Case(
+        "issue-field-mapped",
+        check.listeners_can_issue,
+        variant(
+            T,
+            (
+                "fields: {order_id: uuid, dish: str}\n        emits",
+                "fields: {order_id: uuid, meal: str}\n        emits",
+            ),
+            ("    command: QueueTicket\n", "    command: QueueTicket\n    map: {meal: dish}\n"),
+        ),
+        (),
+    ),
+    Case(
+        "issue-target-unknown",
+        check.listeners_can_issue,
+        variant(
+            T,
+            (
+                "        enters: queued\n",
+                "        enters: queued\n      - event: DishAdded\n        fields: {dish: str}\n",
+            ),
+            (
+                "        creates: true\n    events:\n      - event: TicketQueued",
+                "        creates: true\n      - command: AddDish\n        fields: {dish: str}\n"
+                "        emits: [DishAdded]\n        allowed_in: [queued]\n    events:\n      - event: TicketQueued",
+            ),
+            (
+                "    command: QueueTicket\n",
+                "    command: QueueTicket\n  - on: OrderPlaced\n    in: kitchen\n    command: AddDish\n",
+            ),
+        ),
+        ("E060",),
+    ),
+    # listeners_do_not_loop
+    Case("loop-clean", check.listeners_do_not_loop, T, ()),
+    Case(
+        "loop-two-listeners",
+        check.listeners_do_not_loop,
+        variant(
+            T,
+            (
+                "        fields: {order_id: uuid, dish: str}\n        enters: queued",
+                "        kind: integration\n        fields: {order_id: uuid, dish: str}\n        enters: queued",
+            ),
+            (
+                "    command: QueueTicket\n",
+                "    command: QueueTicket\n  - on: TicketQueued\n    in: dining\n    command: PlaceOrder\n",
+            ),
+        ),
+        ("E058",),  # one cycle, reported once although both listeners start it
+    ),
+    # scenarios_fit
+    Case("scenario-clean", check.scenarios_fit, T, ()),
+    Case(
+        "scenario-unknown-event",
+        check.scenarios_fit,
+        T.replace("- OrderOpened: {table: 4}", "- OrderOpend: {table: 4}"),
+        ("E042",),
+    ),
+    Case(
+        "scenario-unknown-command",
+        check.scenarios_fit,
+        T.replace("PlaceOrder: {dish: soup}", "PlaceOrders: {dish: soup}"),
+        ("E043",),
+    ),
+    Case(
+        "scenario-other-aggregate",
+        check.scenarios_fit,
+        T.replace(
+            "    when:\n      PlaceOrder: {dish: soup}",
+            "    when:\n      QueueTicket: {order_id: 0b7c2f6e-8d1a-4d8e-9a59-3c1f3e0c9a11, dish: soup}",
+        ).replace(
+            "      - OrderPlaced: {dish: soup}\n",
+            "      - TicketQueued: {order_id: 0b7c2f6e-8d1a-4d8e-9a59-3c1f3e0c9a11, dish: soup}\n",
+        ),
+        ("E070", "E070"),  # the command and the event it records both belong to Ticket
+    ),
+    Case(
+        "scenario-unknown-field",
+        check.scenarios_fit,
+        T.replace("PlaceOrder: {dish: soup}", "PlaceOrder: {dish: soup, size: 2}"),
+        ("E071",),
+    ),
+    Case(
+        "scenario-missing-field",
+        check.scenarios_fit,
+        T.replace("- OrderOpened: {table: 4}", "- OrderOpened: {}"),
+        ("E072",),
+    ),
+    Case(
+        "scenario-then-may-omit-fields",
+        check.scenarios_fit,
+        T.replace("- OrderPlaced: {dish: soup}", "- OrderPlaced: {}"),
+        (),
+    ),
+    Case(
+        "scenario-value-type",
+        check.scenarios_fit,
+        T.replace("- OrderOpened: {table: 4}", "- OrderOpened: {table: four}"),
+        ("E073",),
+    ),
+    Case(
+        "scenario-uuid-fits",
+        check.scenarios_fit,
+        T
+        + "  - scenario: a ticket is queued\n    aggregate: Ticket\n    when:\n"
+        + "      QueueTicket: {order_id: 0b7c2f6e-8d1a-4d8e-9a59-3c1f3e0c9a11, dish: soup}\n"
+        + "    then:\n      - TicketQueued: {order_id: 0b7c2f6e-8d1a-4d8e-9a59-3c1f3e0c9a11, dish: soup}\n",
+        (),
+    ),
+    Case(
+        "scenario-impossible-outcome",
+        check.scenarios_fit,
+        T.replace("      - OrderPlaced: {dish: soup}\n", "      - OrderOpened: {table: 4}\n"),
+        ("E074",),
+    ),
+    Case(
+        "scenario-rejected",
+        check.scenarios_fit,
+        T.replace("    then:\n      - OrderPlaced: {dish: soup}\n", "    then: rejected\n"),
+        (),
+    ),
+    # sagas_are_recoverable
+    Case("saga-clean", check.sagas_are_recoverable, S, ()),
+    Case(
+        "saga-no-compensation",
+        check.sagas_are_recoverable,
+        variant(S, ("        compensate: ReleaseSeat\n", "")),
+        ("E080",),
+    ),
+    Case(
+        "saga-retriable-needs-no-compensation",
+        check.sagas_are_recoverable,
+        variant(
+            S,
+            ("        compensate: ReleaseSeat\n", "        retriable: true\n"),
+            ("    compensate_failed_step: false\n", "    compensate_failed_step: false\n    retries: {max: 3}\n"),
+        ),
+        (),
+    ),
+    Case(
+        "saga-after-pivot",
+        check.sagas_are_recoverable,
+        variant(
+            S,
+            ("        compensate: ReleaseSeat\n", "        compensate: ReleaseSeat\n        pivot: true\n"),
+            ("        fails_on: RoomRefused\n        pivot: true\n", "        fails_on: RoomRefused\n"),
+        ),
+        ("E081",),
+    ),
+    Case(
+        "saga-two-pivots",
+        check.sagas_are_recoverable,
+        variant(S, ("        compensate: ReleaseSeat\n", "        compensate: ReleaseSeat\n        pivot: true\n")),
+        ("E081", "E082"),
+    ),
+    Case(
+        "saga-forward-without-retries",
+        check.sagas_are_recoverable,
+        variant(S, ("recovery: backward", "recovery: forward")),
+        ("E083",),
+    ),
+    Case(
+        "saga-forward-with-retries",
+        check.sagas_are_recoverable,
+        variant(S, ("recovery: backward", "recovery: forward\n    retries: {max: 5, backoff: exponential, delay: 1s}")),
+        (),
+    ),
+    Case(
+        "saga-failed-step-unspecified",
+        check.sagas_are_recoverable,
+        variant(S, ("    compensate_failed_step: false\n", "")),
+        ("E084",),
+    ),
+    Case(
+        "saga-event-elsewhere",
+        check.sagas_are_recoverable,
+        variant(S, ("aborts_with: TripCancelled", "aborts_with: SeatReleased")),
+        ("E085",),
+    ),
+    Case(
+        "saga-step-outcome",
+        check.sagas_are_recoverable,
+        variant(S, ("fails_on: SeatRefused", "fails_on: RoomRefused")),
+        ("E086",),
+    ),
+    Case(
+        "saga-retriable-that-fails",
+        check.sagas_are_recoverable,
+        variant(
+            S,
+            (
+                "        fails_on: RoomRefused\n        pivot: true\n",
+                "        fails_on: RoomRefused\n        retriable: true\n",
+            ),
+        ),
+        ("E087",),
+    ),
+    # hotspots_are_open
+    Case("hotspots-none", check.hotspots_are_open, M, ()),
+    Case(
+        "hotspot-open",
+        check.hotspots_are_open,
+        M + "hotspots:\n  - hotspot: One cart per user?\n    about: Cart\n",
+        ("W106",),
+    ),
+    Case(
+        "hotspot-about-unknown",
+        check.hotspots_are_open,
+        M + "hotspots:\n  - hotspot: Who ships?\n    about: Shipping\n",
+        ("W106", "W107"),
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_rule(tmp_path: Path, case: Case) -> None:
+    assert _rule_codes(tmp_path, case) == sorted(case.expected)
+
+
+def test_every_rule_is_broken_and_kept_by_some_case() -> None:
+    for rule in RULES:
+        mine = [c for c in CASES if c.rule is rule]
+        assert any(c.expected for c in mine), f"no case breaks {rule.__name__}"
+        assert any(not c.expected for c in mine), f"no case keeps {rule.__name__}"
+
+
+@pytest.mark.parametrize("text", [M, T, S], ids=["minimal", "two-services", "saga"])
+def test_the_base_journeys_are_clean(tmp_path: Path, text: str) -> None:
+    result = validate_text(tmp_path, text)
+    assert not result.diagnostics, show(result.diagnostics)
+
+
+def test_check_runs_every_rule_and_reports_every_problem(tmp_path: Path) -> None:
+    text = (
+        variant(
+            M,
+            ("states: [open]", "states: [open, closed]"),
+            _cmd("      - command: EmptyCart\n        allowed_in: [open]\n"),
+        )
+        + "hotspots:\n  - Who pays?\n"
+    )
+    result = validate_text(tmp_path, text)
+    assert codes(result.diagnostics) == ["E050", "W102", "W106"], show(result.diagnostics)
+    lines = [d.location.line for d in result.diagnostics]
+    assert lines == sorted(lines)
+
+
+def test_a_bad_field_type_is_reported_once(tmp_path: Path) -> None:
+    text = variant(M, ("        emits: [CartOpened]", "        fields: {size: Int}\n        emits: [CartOpened]"))
+    result = validate_text(tmp_path, text)
+    assert codes(result.diagnostics) == ["E030"], show(result.diagnostics)
+    assert "int" in result.diagnostics[0].hint
+
+
+def test_a_duplicate_in_the_same_file_names_its_line(tmp_path: Path) -> None:
+    text = variant(M, _event("      - event: CartOpened\n"))
+    result = validate_text(tmp_path, text)
+    assert codes(result.diagnostics) == ["E031"]
+    assert "first at line 17, column 16" in result.diagnostics[0].message
+
+
+def test_wrong_type_hints_explain_yaml_1_2(tmp_path: Path) -> None:
+    result = validate_text(tmp_path, M.replace("creates: true", "creates: no"))
+    wrong = [d for d in result.diagnostics if d.code == "E022"]
+    assert wrong and "YAML 1.2" in wrong[0].hint and "true or false" in wrong[0].hint
+
+
+def test_format_errors_read_as_a_sentence(tmp_path: Path) -> None:
+    result = validate_text(
+        tmp_path, S.replace("    recovery: backward", "    recovery: backward\n    timeout: 5 minutes")
+    )
+    (d,) = result.diagnostics
+    assert d.code == "E025"
+    assert "is not a duration such as 500ms" in d.message and not d.message.endswith(".")
+    assert d.hint.startswith("write a duration")
