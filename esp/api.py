@@ -80,3 +80,13 @@ def validate(paths: Sequence[Path]) -> Validation:
         problems.extend(check.check(model))
     unique = sorted(dict.fromkeys(problems), key=Diagnostic.sort_key)
     return Validation(model, tuple(unique), tuple(doc.file for doc in docs))
+
+
+def load_model(paths: Sequence[Path]) -> Model:
+    """The valid model at ``paths``; its problems (raised as ProblemsFound) otherwise."""
+    from esp.errors import ProblemsFound
+
+    result = validate(paths)
+    if result.model is None or result.exit_code() != ExitCode.OK:
+        raise ProblemsFound(result.diagnostics)
+    return result.model

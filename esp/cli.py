@@ -267,6 +267,88 @@ def export_eventcatalog(
     stdout().line(f"wrote {len(written)} files to {output}")
 
 
+@export_app.command("markdown")
+def export_markdown(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Journey files or folders (default: the configured journeys folder).", metavar="PATH"),
+    ] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
+) -> None:
+    """Write the ESP table (Process | Actions | Microservice | Events | ES Aggregate) as Markdown.
+
+    Listeners, projections, sagas and hotspots follow, with the ESP map as a
+    Mermaid diagram that GitHub and GitLab draw: ready for a wiki or a README.
+
+    Example: esp export markdown journeys/restaurant.yaml -o docs/restaurant.md
+    """
+    from esp.api import load_model
+    from esp.config import resolve_paths
+    from esp.draw import draw
+    from esp.export.markdown import markdown
+
+    model = load_model(resolve_paths(paths))
+    text = markdown(model, mermaid=str(draw(model, "esp", "mermaid")))
+    _write_text(text, output)
+
+
+@app.command()
+def serve(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Journey files or folders (default: the configured journeys folder).", metavar="PATH"),
+    ] = None,
+    port: Annotated[int, typer.Option("--port", "-p", help="The port; 0 picks a free one.")] = 0,
+    host: Annotated[str, typer.Option("--host", help="The address to listen on (loopback only by default).")] = (
+        "127.0.0.1"
+    ),
+) -> None:
+    """Serve a live board: the ESP map and the other views, redrawn whenever a journey is saved.
+
+    Open the printed link in a browser (several may watch at once). While a
+    journey is invalid the board keeps the last good drawing and lists the
+    problems. Needs Graphviz's dot. Stop with Ctrl+C.
+
+    Example: esp serve journeys/restaurant.yaml --port 8000
+    """
+    import time
+
+    from esp.config import resolve_paths
+    from esp.draw import VIEWS, draw
+    from esp.draw.layout import dot_program
+    from esp.serve import Board
+    from esp.serve import serve as start
+
+    if dot_program() is None:
+        raise UserError(
+            "esp serve draws with Graphviz's dot, which is not installed",
+            hint="install it: sudo apt-get install graphviz (macOS: brew install graphviz)",
+        )
+    targets = resolve_paths(paths)
+    board = Board(targets, lambda model, view: str(draw(model, view, "svg")), list(VIEWS))
+    try:
+        server = start(board, targets, host, port)
+    except OSError as exc:
+        raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}", hint="try another --port") from None
+    stdout().line(f"esp board for {', '.join(map(str, targets))}: {server.url}")
+    stdout().line("watching for changes; Ctrl+C stops")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.shutdown()
+        stdout().line("stopped")
+
+
+def _write_text(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+        stdout().line(f"wrote {output}")
+
+
 @app.command()
 def new(
     journey: Annotated[str, typer.Argument(help='The journey\'s name, e.g. "Pizza Delivery".', show_default=False)],

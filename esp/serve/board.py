@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -19,35 +20,39 @@ class Snapshot:
     """What the page shows at one version."""
 
     version: int
-    drawings: dict[str, str]  # view -> SVG; the last good ones
+    model: Model | None  # the last good model: the drawings show it
     problems: tuple[Diagnostic, ...]
     hotspots: tuple[str, ...]
-    stale: bool  # the drawings are older than the files (they are invalid now)
+    stale: bool  # the files changed since the last good model (they are invalid now)
     files: tuple[str, ...] = ()
 
-    def as_json(self) -> dict[str, object]:
+    def as_json(self, views: Sequence[str], render_error: str) -> dict[str, object]:
         from esp.report import as_dict
 
         return {
             "version": self.version,
-            "views": sorted(self.drawings),
+            "views": list(views) if self.model is not None else [],
             "problems": [as_dict(d) for d in self.problems],
             "errors": sum(d.severity is Severity.ERROR for d in self.problems),
             "hotspots": list(self.hotspots),
             "stale": self.stale,
             "files": list(self.files),
+            "render_error": render_error,
         }
 
 
 @dataclass
 class Board:
-    """Validates and draws ``paths`` on demand; thread-safe."""
+    """Validates ``paths`` on demand and draws views of the last good model,
+    each view once per model (drawing is the slow part); thread-safe."""
 
     paths: Sequence[Path]
     render: Renderer
     views: Sequence[str]
+    render_error: str = ""
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _snapshot: Snapshot = field(default_factory=lambda: Snapshot(0, {}, (), (), False))
+    _snapshot: Snapshot = field(default_factory=lambda: Snapshot(0, None, (), (), False))
+    _drawings: dict[str, str] = field(default_factory=dict)
     _changed: threading.Condition = field(default_factory=threading.Condition)
 
     @property
@@ -56,22 +61,20 @@ class Board:
             return self._snapshot
 
     def refresh(self) -> Snapshot:
-        """Re-read the journeys; redraw if they are valid, else keep the last drawings."""
+        """Re-read the journeys; keep the last good model while they are invalid."""
         result = validate(list(self.paths))
+        good = result.model if result.model is not None and not result.errors else None
         hotspots = tuple(h.text for h in result.model.hotspots) if result.model else ()
-        drawings: dict[str, str] | None = None
-        problems = result.diagnostics
-        if result.model is not None and not result.errors:
-            drawings, draw_problems = self._draw(result.model)
-            problems = problems + draw_problems
         with self._lock:
             old = self._snapshot
+            if good is not None:
+                self._drawings = {}
             self._snapshot = Snapshot(
                 old.version + 1,
-                drawings if drawings is not None else old.drawings,
-                problems,
+                good if good is not None else old.model,
+                result.diagnostics,
                 hotspots or old.hotspots,
-                stale=drawings is None,
+                stale=good is None,
                 files=result.files,
             )
             snapshot = self._snapshot
@@ -79,11 +82,26 @@ class Board:
             self._changed.notify_all()
         return snapshot
 
-    def _draw(self, model: Model) -> tuple[dict[str, str] | None, tuple[Diagnostic, ...]]:
-        drawings = {}
-        for view in self.views:
-            drawings[view] = self.render(model, view)
-        return drawings, ()
+    def drawing(self, view: str) -> str | None:
+        """The SVG of ``view`` for the last good model (None: no such view or no model yet)."""
+        with self._lock:
+            model = self._snapshot.model
+            if view not in self.views or model is None:
+                return None
+            if view not in self._drawings:
+                self._drawings[view] = self._draw(model, view)
+            return self._drawings[view]
+
+    def _draw(self, model: Model, view: str) -> str:
+        from esp.errors import UserError
+
+        try:
+            svg = self.render(model, view)
+        except UserError as exc:  # e.g. dot failed: say so on the page, keep serving
+            self.render_error = exc.message
+            return f"<p>{html.escape(exc.message)}</p>"
+        self.render_error = ""
+        return svg
 
     def wait_for_change(self, version: int, timeout: float) -> Snapshot:
         """Block until the version is past ``version`` or ``timeout`` passes."""

@@ -78,11 +78,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.send(HTTPStatus.OK, body, "text/html; charset=utf-8")
 
     def state(self) -> None:
-        body = json.dumps(self.server.board.snapshot.as_json()).encode()
+        board = self.server.board
+        body = json.dumps(board.snapshot.as_json(board.views, board.render_error)).encode()
         self.send(HTTPStatus.OK, body, "application/json")
 
     def view(self, name: str) -> None:
-        svg = self.server.board.snapshot.drawings.get(name)
+        svg = self.server.board.drawing(name)
         if svg is None:
             self.send(HTTPStatus.NOT_FOUND, b"no such view", "text/plain; charset=utf-8")
         else:

@@ -1,0 +1,101 @@
+"""`esp export markdown`: the ESP table for a wiki or a README.
+
+The table has the seed's columns (Process | Actions | Microservice | Events |
+ES Aggregate), one row per process; listeners, projections, sagas and hotspots
+follow, and a Mermaid drawing that GitHub and GitLab render. Text from the
+journey is escaped, so it cannot become Markdown or HTML markup.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from esp.model import Command, Model, Process, Saga
+
+_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+
+
+def md(text: str) -> str:
+    """Text as literal Markdown: special characters escaped, one line."""
+    return _SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+def _cell(items: Iterable[str]) -> str:
+    return "<br>".join(items) or " "
+
+
+def _row(process: Process) -> str:
+    who = f"**{md(process.name)}**" + (f"<br>👤 {md(process.actor.name)}" if process.actor else "")
+    actions = [
+        (f"🔵 {md(a.name)}" + (" *(creates)*" if a.creates else ""))
+        if isinstance(a, Command)
+        else f"🟢 {md(a.name)}" + (f" → {md(a.projection.name)}" if a.projection else "")
+        for a in process.actions
+    ]
+    events = [f"🟠 {md(e.name)}" + (" ⇄ *integration*" if e.integration else "") for e in process.events]
+    aggregate = f"🟨 {md(process.aggregate.name)}" if process.aggregate else " "
+    return f"| {who} | {_cell(actions)} | {md(process.microservice.name)} | {_cell(events)} | {aggregate} |"
+
+
+def _saga(saga: Saga) -> list[str]:
+    lines = [
+        f"### Saga {md(saga.name)}",
+        "",
+        f"Runs in **{md(saga.microservice.name)}**, starts on {md(saga.starts_on.name)}, "
+        f"recovers **{saga.recovery}**; completes with {md(saga.completes_with.name)}, "
+        f"aborts with {md(saga.aborts_with.name)}.",
+        "",
+        "| # | step | invokes | succeeds on | fails on | compensation | |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for number, step in enumerate(saga.steps, start=1):
+        marks = ", ".join(m for m, on in (("pivot", step.pivot), ("retriable", step.retriable)) if on)
+        lines.append(
+            f"| T{number} | {md(step.name)} | {md(step.invoke.name)} | {md(step.succeeds_on.name)} | "
+            f"{md(step.fails_on.name) if step.fails_on else '—'} | "
+            f"{f'C{number}: ' + md(step.compensate.name) if step.compensate else '—'} | {marks} |"
+        )
+    return [*lines, ""]
+
+
+def markdown(model: Model, mermaid: str | None = None) -> str:
+    """The whole page; ``mermaid`` is a diagram to embed (e.g. the ESP map)."""
+    lines = [f"# User journey: {md(model.name)}", ""]
+    for journey in model.journeys:
+        if journey.description:
+            lines += [md(journey.description), ""]
+    lines += [
+        "| Process | Actions | Microservice | Events | ES Aggregate |",
+        "|---|---|---|---|---|",
+        *(_row(p) for p in model.processes),
+        "",
+        "🔵 command · 🟢 query · 🟠 event (⇄ integration event) · 🟨 event-sourced aggregate",
+        "",
+    ]
+    if mermaid:
+        lines += ["```mermaid", mermaid.rstrip("\n"), "```", ""]
+    if model.listeners:
+        lines += ["## Listeners", "", "| on event | in | issues | |", "|---|---|---|---|"]
+        lines += [
+            f"| {md(li.on.name)} | {md(li.microservice.name)} | {md(li.command.name)} | "
+            f"{'creates a new ' + md(li.command.aggregate.name) if li.creates and li.command.aggregate else ''} |"
+            for li in model.listeners
+        ]
+        lines.append("")
+    if model.projections:
+        lines += ["## Projections", "", "| projection | in | built from |", "|---|---|---|"]
+        lines += [
+            f"| {md(p.name)} | {md(p.microservice.name)} | {', '.join(md(e.name) for e in p.sources)} |"
+            for p in model.projections
+        ]
+        lines.append("")
+    if model.sagas:
+        lines += ["## Sagas", ""]
+        for saga in model.sagas:
+            lines += _saga(saga)
+    if model.hotspots:
+        lines += ["## Hotspots", ""]
+        lines += [f"- ❓ {md(h.text)}" + (f" *(about {md(h.about)})*" if h.about else "") for h in model.hotspots]
+        lines.append("")
+    return "\n".join(lines)
