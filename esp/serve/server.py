@@ -30,7 +30,7 @@ class BoardServer(ThreadingHTTPServer):
 
     @property
     def url(self) -> str:
-        host, port = self.server_address[:2]
+        host, port = str(self.server_address[0]), self.server_address[1]
         shown = "127.0.0.1" if host in ("", "0.0.0.0") else host
         return f"http://{shown}:{port}/"
 
