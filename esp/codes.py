@@ -93,7 +93,7 @@ CODES: dict[str, CodeInfo] = {
     "E013": _e(
         "duplicate key",
         "duplicate key '{key}' (first at line {first_line})",
-        "YAML keeps only the last value; merge or rename the two",
+        "a mapping holds each key once: merge the two entries or rename one",
     ),
     "E014": _e(
         "no journeys",
