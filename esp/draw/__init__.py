@@ -67,7 +67,7 @@ def draw(
 
 
 def render(drawing: Graph, fmt: str) -> bytes | str:
-    from esp.draw import dot, html, layout, mermaid
+    from esp.draw import dot, html, layout, mermaid, pages
 
     if fmt == "dot":
         return dot.render(drawing)
@@ -75,6 +75,8 @@ def render(drawing: Graph, fmt: str) -> bytes | str:
         return mermaid.render(drawing)
     if fmt == "html":
         return html.render(drawing)
+    if fmt == "svg":
+        return pages.svg(drawing)
     data = layout.run(dot.render(drawing), fmt)
     return data if fmt in BINARY else data.decode("utf-8")
 

@@ -50,11 +50,12 @@ def _lines(graph: Graph) -> Iterator[str]:
 def _grid(graph: Graph) -> Iterator[str]:
     """The ESP map: a header of lane titles, then one cluster per row."""
     byid = {n.id: n for n in graph.nodes}
+    sfx = graph.suffix
     yield "  subgraph cluster_lanes {"
     yield '    graph [id="lanes", class="lanes", style=invis, label=""];'
     for i, title in enumerate(graph.lanes):
         yield (
-            f'    {quote(f"lane-{i}")} [id="lane-{i}", class="lane", shape=box, style="filled,rounded",'
+            f'    {quote(f"lane-{i}{sfx}")} [id="lane-{i}{sfx}", class="lane", shape=box, style="filled,rounded",'
             f' fillcolor="#37474f", fontcolor="#ffffff", color="#37474f", width={STICKY_WIDTH},'
             f" label=<<b>{esc(title)}</b>>];"
         )
@@ -70,9 +71,9 @@ def _grid(graph: Graph) -> Iterator[str]:
                 yield "    " + _node(byid[nid])
         yield "  }"
     for lane in range(len(graph.lanes)):
-        members = [f"lane-{lane}", *(nid for row in graph.rows for nid in row.cells[lane])]
+        members = [f"lane-{lane}{sfx}", *(nid for row in graph.rows for nid in row.cells[lane])]
         yield "  { rank=same; " + " ".join(f"{quote(m)};" for m in members) + " }"
-    chain = [f"lane-{i}" for i in range(len(graph.lanes))]
+    chain = [f"lane-{i}{sfx}" for i in range(len(graph.lanes))]
     yield "  " + " -> ".join(quote(c) for c in chain) + " [style=invis, weight=10];"
     yield from _row_order(graph)
     for row in graph.rows:
@@ -92,11 +93,12 @@ def _row_order(graph: Graph) -> Iterator[str]:
     cluster, each tied to its row's first sticky. (Inside a cluster dot keeps
     a flat chain in the reverse direction, hence the reversed cell chains.)
     """
-    yield from _spine(["lane-0", *(row.cells[0][0] for row in graph.rows if row.cells[0])])
+    heads = [f"lane-0{graph.suffix}", *(row.cells[0][0] for row in graph.rows if row.cells[0])]
+    yield from _spine(heads, graph.suffix)
 
 
-def _spine(heads: list[str], weight: int = 10) -> Iterator[str]:
-    spine = [f"spine-{i}" for i in range(len(heads))]
+def _spine(heads: list[str], suffix: str, weight: int = 10) -> Iterator[str]:
+    spine = [f"spine-{i}{suffix}" for i in range(len(heads))]
     for point in spine:
         yield f"  {quote(point)} [shape=point, style=invis, width=0, height=0];"
     yield "  { rank=same; " + " ".join(f"{quote(p)};" for p in spine) + " }"
@@ -125,7 +127,7 @@ def _groups(graph: Graph) -> Iterator[str]:
         if node.id not in grouped:
             yield "  " + _node(node)
     if len(graph.groups) > 1:  # boxes top to bottom in model order, as the rows of the map
-        yield from _spine([g.nodes[0] for g in graph.groups if g.nodes], weight=1)
+        yield from _spine([g.nodes[0] for g in graph.groups if g.nodes], graph.suffix, weight=1)
 
 
 def _node(node: Node) -> str:
@@ -214,8 +216,8 @@ def _title_and_legend(graph: Graph) -> str:
     ]
     for note in graph.notes:
         rows.append(f'<tr><td colspan="{2 * LEGEND_COLUMNS}" align="left">{esc(note)}</td></tr>')
-    items = [_swatch(STICKIES[k]) for k in graph.kinds if k not in ("start", "end", "note")]
-    items += [_stroke(LINES[k]) for k in graph.edge_kinds]
+    items = [_swatch(STICKIES[k]) for k in graph.kinds if k not in ("start", "end", "note")] if graph.legend else []
+    items += [_stroke(LINES[k]) for k in graph.edge_kinds] if graph.legend else []
     for i in range(0, len(items), LEGEND_COLUMNS):
         rows.append("<tr>" + "".join(items[i : i + LEGEND_COLUMNS]) + "</tr>")
     table = '<table border="0" cellspacing="3" cellpadding="2">' + "".join(rows) + "</table>"

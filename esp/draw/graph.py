@@ -73,6 +73,13 @@ class Graph:
     direction: Literal["LR", "TB"] = "LR"
     empty: str = ""  # why the view has nothing to show ("No sagas in this model")
     notes: tuple[str, ...] = field(default=())  # lines under the title (filters applied)
+    legend: bool = True
+    page: int = 0  # in a drawing split into pages (``pages``), this one's number from 1
+
+    @property
+    def suffix(self) -> str:
+        """Keeps the ids a back-end makes up (lane titles) unique across pages."""
+        return f"-p{self.page}" if self.page > 1 else ""
 
     def node(self, node_id: str) -> Node:
         return next(n for n in self.nodes if n.id == node_id)

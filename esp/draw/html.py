@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 
-from esp.draw import dot, layout, mermaid
+from esp.draw import layout, mermaid, pages
 from esp.draw.graph import Graph
 from esp.draw.style import LINES, STICKIES
 
@@ -31,7 +31,7 @@ ul.legend li { display: flex; align-items: center; gap: .4rem; font-size: .85rem
 def render(graph: Graph) -> str:
     """The page: inline SVG when ``dot`` is installed, else Mermaid drawn in the browser."""
     if layout.dot_program() is not None:
-        return page(graph, figure=_svg(layout.run(dot.render(graph), "svg").decode()))
+        return page(graph, figure=_svg(pages.svg(graph)))
     source = html.escape(mermaid.render(graph), quote=False)
     figure = f'<pre class="mermaid">\n{source}</pre>\n<script type="module">\n'
     figure += (

@@ -1,0 +1,107 @@
+"""`esp diagram` on synthetic models of 50, 200 and 500 processes (with listeners).
+
+Each model is written as journey YAML in a temporary folder and loaded
+through ``esp.api.validate``, as the CLI does; then the ESP map (and, with
+``--views``, every view) is rendered to SVG several times and the median
+kept. Target: the 500-process map in under 10x the time of the 50-process one.
+Results go in docs/performance.md under "## esp diagram".
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from esp import api
+from esp.draw import VIEWS, draw
+from esp.model import Model
+
+SIZES = (50, 200, 500)
+PER_SERVICE = 5  # processes per microservice
+
+
+def journey_yaml(processes: int) -> str:
+    """A journey of ``processes`` rows: a query, three commands, three events and an
+    aggregate each; a listener carries each row's integration event to the next row."""
+    lines = ["journey: Synthetic", "actors: [Clerk]", "microservices:"]
+    for s in range(0, processes, PER_SERVICE):
+        lines.append(f"  service-{s // PER_SERVICE}:")
+        lines.append("    aggregates:")
+        for i in range(s, min(s + PER_SERVICE, processes)):
+            lines.append(f"      Record{i}: {{identity: record{i}_id, states: [open, done]}}")
+    lines.append("processes:")
+    for i in range(processes):
+        lines += [
+            f"  - process: Handle Case {i}",
+            "    actor: Clerk",
+            "    actions:",
+            f"      - {{query: ViewCase{i}, projection: CaseView{i}}}",
+            f"      - {{command: OpenCase{i}, emits: [CaseOpened{i}], creates: true}}",
+            f"      - {{command: AmendCase{i}, emits: [CaseAmended{i}], allowed_in: [open]}}",
+            f"      - {{command: CloseCase{i}, emits: [CaseClosed{i}], allowed_in: [open]}}",
+            f"    microservice: service-{i // PER_SERVICE}",
+            "    events:",
+            f"      - {{event: CaseOpened{i}, enters: open}}",
+            f"      - {{event: CaseAmended{i}}}",
+            f"      - {{event: CaseClosed{i}, kind: integration, enters: done}}",
+            f"    aggregate: Record{i}",
+        ]
+    lines.append("projections:")
+    for i in range(processes):
+        sources = f"[CaseOpened{i}, CaseAmended{i}]"
+        lines.append(f"  - {{projection: CaseView{i}, in: service-{i // PER_SERVICE}, from: {sources}}}")
+    lines.append("listeners:")
+    for i in range(processes - 1):
+        lines.append(f"  - {{on: CaseClosed{i}, in: service-{(i + 1) // PER_SERVICE}, command: OpenCase{i + 1}}}")
+    return "\n".join(lines) + "\n"
+
+
+def synthetic_model(processes: int) -> Model:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "synthetic.yaml"
+        path.write_text(journey_yaml(processes), encoding="utf-8")
+        result = api.validate([path])
+    if result.model is None or result.errors:
+        raise SystemExit(f"synthetic journey is invalid: {[d.message for d in result.errors][:3]}")
+    return result.model
+
+
+def median_seconds(model: Model, view: str, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        draw(model, view, "svg")
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=5, help="runs per size (median kept)")
+    parser.add_argument("--sizes", type=int, nargs="*", default=list(SIZES))
+    parser.add_argument("--views", action="store_true", help="time every view, not only the ESP map")
+    args = parser.parse_args(argv)
+    views = list(VIEWS) if args.views else ["esp"]
+    models = {n: synthetic_model(n) for n in args.sizes}
+    print(f"{'view':10} {'processes':>9} {'nodes':>6} {'median':>10}  ({args.runs} runs)")
+    results: dict[tuple[str, int], float] = {}
+    for view in views:
+        for n, model in models.items():
+            results[view, n] = median_seconds(model, view, args.runs)
+            print(f"{view:10} {n:9d} {_stickies(model):6d} {results[view, n] * 1000:8.0f} ms", flush=True)
+    low, high = min(args.sizes), max(args.sizes)
+    for view in views:
+        ratio = results[view, high] / results[view, low]
+        print(f"{view}: {high}/{low} processes = {ratio:.1f}x the time (target < 10x for {high / low:.0f}x the size)")
+
+
+def _stickies(model: Model) -> int:
+    return len(model.processes) * 2 + len(model.commands) + len(model.queries) + len(model.events) * 2
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
