@@ -292,6 +292,31 @@ def export_markdown(
     _write_text(text, output)
 
 
+@export_app.command("html")
+def export_html(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Journey files or folders (default: the configured journeys folder).", metavar="PATH"),
+    ] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
+) -> None:
+    """Write one self-contained HTML page: the ESP table, the drawings, listeners and hotspots.
+
+    Needs Graphviz's dot for the drawings. Example: esp export html journeys/ -o board.html
+    """
+    from esp.api import load_model
+    from esp.config import resolve_paths
+    from esp.draw.layout import dot_program
+    from esp.export.html import page
+
+    if dot_program() is None:
+        raise UserError(
+            "esp export html draws with Graphviz's dot, which is not installed",
+            hint="install it: sudo apt-get install graphviz (macOS: brew install graphviz)",
+        )
+    _write_text(page(load_model(resolve_paths(paths))), output)
+
+
 @app.command()
 def serve(
     paths: Annotated[
@@ -387,6 +412,38 @@ def new(
     for path in new_journey(Answers(journey, actor, tuple(microservice)), target):
         stdout().line(f"wrote {path}")
     stdout().line(f"next: esp validate {target}")
+
+
+@app.command()
+def generate(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="Journey files (or folders) forming one model.", metavar="PATH", show_default=False),
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The folder of the generated package.")],
+    force: Annotated[bool, typer.Option("--force", help="Overwrite generated files edited by hand.")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 with a diff if out of date.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Write nothing; list what would change.")] = False,
+    templates: Annotated[
+        Path | None, typer.Option("--templates", help="A folder of templates overriding single built-in ones.")
+    ] = None,
+) -> None:
+    """Generate event-sourced Python (eventsourcing 9.x): services, rules hooks, tests.
+
+    Example: esp generate journeys/restaurant.yaml -o generated/restaurant
+    """
+    from esp.generate import generate_paths
+
+    result = generate_paths(paths, output, force=force, check=check, dry_run=dry_run, templates=templates)
+    if check:
+        sys.stdout.write(result.diff())
+        for path in result.conflicts:
+            stderr().line(f"esp: {path} was changed since esp wrote it")
+        raise typer.Exit(0 if result.clean else int(ExitCode.PROBLEMS))
+    for line in result.summary():
+        stdout().line(line)
+    if not dry_run:
+        stdout().line(f"{output}: {len(result.changes)} change(s), up to date")
 
 
 def main() -> None:

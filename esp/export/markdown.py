@@ -9,9 +9,9 @@ journey is escaped, so it cannot become Markdown or HTML markup.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
-from esp.model import Command, Model, Process, Saga
+from esp.export.table import LANES, Cell, Sticky, rows
+from esp.model import Model, Saga
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
 
@@ -21,21 +21,28 @@ def md(text: str) -> str:
     return _SPECIAL.sub(r"\\\1", " ".join(text.split()))
 
 
-def _cell(items: Iterable[str]) -> str:
-    return "<br>".join(items) or " "
+_MARKS = {
+    "process": ("**", "**"),
+    "actor": ("👤 ", ""),
+    "command": ("🔵 ", ""),
+    "query": ("🟢 ", ""),
+    "microservice": ("", ""),
+    "event": ("🟠 ", ""),
+    "integration": ("🟠 ", ""),
+    "aggregate": ("🟨 ", ""),
+}
 
 
-def _row(process: Process) -> str:
-    who = f"**{md(process.name)}**" + (f"<br>👤 {md(process.actor.name)}" if process.actor else "")
-    actions = [
-        (f"🔵 {md(a.name)}" + (" *(creates)*" if a.creates else ""))
-        if isinstance(a, Command)
-        else f"🟢 {md(a.name)}" + (f" → {md(a.projection.name)}" if a.projection else "")
-        for a in process.actions
-    ]
-    events = [f"🟠 {md(e.name)}" + (" ⇄ *integration*" if e.integration else "") for e in process.events]
-    aggregate = f"🟨 {md(process.aggregate.name)}" if process.aggregate else " "
-    return f"| {who} | {_cell(actions)} | {md(process.microservice.name)} | {_cell(events)} | {aggregate} |"
+def _sticky(sticky: Sticky) -> str:
+    before, after = _MARKS[sticky.kind]
+    note = ""
+    if sticky.note:
+        note = " ⇄ *integration*" if sticky.kind == "integration" else f" *({md(sticky.note)})*"
+    return f"{before}{md(sticky.text)}{after}{note}"
+
+
+def _row(cells: tuple[Cell, ...]) -> str:
+    return "| " + " | ".join("<br>".join(_sticky(s) for s in cell) or " " for cell in cells) + " |"
 
 
 def _saga(saga: Saga) -> list[str]:
@@ -66,9 +73,9 @@ def markdown(model: Model, mermaid: str | None = None) -> str:
         if journey.description:
             lines += [md(journey.description), ""]
     lines += [
-        "| Process | Actions | Microservice | Events | ES Aggregate |",
+        "| " + " | ".join(LANES) + " |",
         "|---|---|---|---|---|",
-        *(_row(p) for p in model.processes),
+        *(_row(cells) for cells in rows(model)),
         "",
         "🔵 command · 🟢 query · 🟠 event (⇄ integration event) · 🟨 event-sourced aggregate",
         "",

@@ -1,0 +1,101 @@
+"""`esp export html`: one self-contained page for the team — the ESP table in
+sticky-note colours, the drawings (inline SVG), listeners, sagas and hotspots.
+
+Nothing is loaded from elsewhere, so the page works offline and can be
+attached to a wiki. All text from the journey is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from esp.draw import draw
+from esp.draw.style import STICKIES
+from esp.export.table import LANES, Sticky, rows
+from esp.model import Model
+
+_CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 1.5rem; color: #222; }
+h1 { font-size: 1.5rem; } h2 { font-size: 1.15rem; margin-top: 2rem; }
+table { border-collapse: collapse; width: 100%; }
+th { background: #37474f; color: #fff; padding: .4rem; text-align: left; }
+td { border: 1px solid #cfd8dc; padding: .3rem; vertical-align: top; }
+.sticky { display: block; margin: .15rem 0; padding: .2rem .4rem; border: 1px solid; font-size: .9rem; }
+.sticky small { display: block; font-size: .7rem; opacity: .8; }
+.integration { border-width: 3px; border-style: double; }
+.process { font-weight: 700; }
+figure { margin: 1rem 0; overflow: auto; border: 1px solid #ddd; padding: .5rem; }
+figure svg { max-width: 100%; height: auto; }
+ul.hotspots li { background: #f8bbd0; border-left: 4px solid #c2185b; margin: .3rem 0; padding: .2rem .5rem; }
+ul.hotspots { list-style: none; }
+"""
+_VIEWS = (("esp", "The ESP map"), ("flow", "Command → event → listener flow"), ("context", "Context map"))
+
+
+def _e(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def _sticky(sticky: Sticky) -> str:
+    style = STICKIES[sticky.kind]
+    note = f"<small>{'⇄ ' if sticky.kind == 'integration' else ''}{_e(sticky.note)}</small>" if sticky.note else ""
+    return (
+        f'<span class="sticky {sticky.kind}" style="background:{style.fill};border-color:{style.border}">'
+        f"{_e(sticky.text)}{note}</span>"
+    )
+
+
+def _table(model: Model) -> str:
+    head = "<tr>" + "".join(f"<th>{lane}</th>" for lane in LANES) + "</tr>"
+    body = "".join(
+        "<tr>" + "".join("<td>" + "".join(_sticky(s) for s in cell) + "</td>" for cell in cells) + "</tr>"
+        for cells in rows(model)
+    )
+    return f"<table>\n{head}\n{body}\n</table>"
+
+
+def _inline(svg_document: str) -> str:
+    """The <svg> element alone: no XML declaration, doctype or comments inside HTML."""
+    start = svg_document.find("<svg")
+    return re.sub(r"<!--.*?-->\n?", "", svg_document[start:], flags=re.DOTALL).strip()
+
+
+def _figures(model: Model) -> list[str]:
+    views = [*_VIEWS, ("saga", "Sagas")] if model.sagas else list(_VIEWS)
+    return [f"<h2>{title}</h2>\n<figure>{_inline(str(draw(model, view, 'svg')))}</figure>" for view, title in views]
+
+
+def _lists(model: Model) -> list[str]:
+    parts = []
+    if model.listeners:
+        items = "".join(
+            f"<li>on <b>{_e(li.on.name)}</b> in {_e(li.microservice.name)}: <b>{_e(li.command.name)}</b></li>"
+            for li in model.listeners
+        )
+        parts.append(f"<h2>Listeners</h2><ul>{items}</ul>")
+    if model.hotspots:
+        items = "".join(f"<li>{_e(h.text)}</li>" for h in model.hotspots)
+        parts.append(f'<h2>Hotspots</h2><ul class="hotspots">{items}</ul>')
+    return parts
+
+
+def page(model: Model) -> str:
+    """The whole page; needs Graphviz's dot for the drawings."""
+    descriptions = "".join(f"<p>{_e(j.description)}</p>" for j in model.journeys if j.description)
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        '<head><meta charset="utf-8">',
+        f"<title>User journey: {_e(model.name)}</title>",
+        f"<style>{_CSS}</style></head>",
+        "<body>",
+        f"<h1>User journey: {_e(model.name)}</h1>",
+        descriptions,
+        "<h2>Event Storming Process map</h2>",
+        _table(model),
+        *_figures(model),
+        *_lists(model),
+        "</body></html>",
+    ]
+    return "\n".join(parts) + "\n"

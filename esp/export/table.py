@@ -1,0 +1,45 @@
+"""The ESP table, neutral: one row per process, five lanes of stickies.
+
+``markdown`` and ``html`` both render this, so the two exports always agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from esp.model import Command, Model, Process
+
+LANES = ("Process", "Actions", "Microservice", "Events", "ES Aggregate")
+
+
+@dataclass(frozen=True)
+class Sticky:
+    kind: str  # process, actor, command, query, microservice, event, integration, aggregate
+    text: str
+    note: str = ""  # "creates", "reads Menu", "integration"
+
+
+Cell = tuple[Sticky, ...]
+
+
+def _actions(process: Process) -> Cell:
+    return tuple(
+        Sticky("command", a.name, "creates" if a.creates else "")
+        if isinstance(a, Command)
+        else Sticky("query", a.name, f"reads {a.projection.name}" if a.projection else "")
+        for a in process.actions
+    )
+
+
+def row(process: Process) -> tuple[Cell, ...]:
+    who = (Sticky("process", process.name),) + ((Sticky("actor", process.actor.name),) if process.actor else ())
+    events = tuple(
+        Sticky("integration", e.name, "integration") if e.integration else Sticky("event", e.name)
+        for e in process.events
+    )
+    aggregate = (Sticky("aggregate", process.aggregate.name),) if process.aggregate else ()
+    return (who, _actions(process), (Sticky("microservice", process.microservice.name),), events, aggregate)
+
+
+def rows(model: Model) -> list[tuple[Cell, ...]]:
+    return [row(p) for p in model.processes]

@@ -1,0 +1,49 @@
+"""Strictness profiles: what counts as a problem depends on where a team is.
+
+``default`` is what code generation needs. ``workshop`` tolerates what is
+normal halfway through an Event Storming session — a command not yet assigned
+to an aggregate, an event nobody records yet, an open hotspot — and lists
+those as to-dos instead of failing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from esp.errors import Diagnostic
+
+PROFILES = ("default", "workshop")
+
+# Codes that are to-dos, not problems, in the workshop profile.
+WORKSHOP_TODOS = frozenset(
+    {
+        "E047",  # commands or events not yet assigned to an aggregate
+        "E050",  # a command whose events are not written yet
+        "E057",  # nothing creates an aggregate yet
+        "E059",  # a listener's command needs fields its event does not carry yet
+        "E060",  # ... or the id of the aggregate it goes to
+        "E080",  # saga steps without compensations yet
+        "E083",  # forward recovery without retries yet
+        "E084",  # whether a failed step is compensated: not decided yet
+        "W100",  # an event nothing records yet
+        "W101",  # an integration event nobody listens to yet
+        "W102",  # a state no event enters yet
+        "W103",  # naming conventions: tidy up later
+        "W104",
+        "W105",  # an actor not listed yet
+        "W106",  # open hotspots
+        "W107",
+    }
+)
+
+
+def split(diagnostics: Iterable[Diagnostic], profile: str) -> tuple[tuple[Diagnostic, ...], tuple[Diagnostic, ...]]:
+    """(problems, to-dos) of ``diagnostics`` under ``profile``."""
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}")
+    items = tuple(diagnostics)
+    if profile == "default":
+        return items, ()
+    problems = tuple(d for d in items if d.code not in WORKSHOP_TODOS)
+    todos = tuple(d for d in items if d.code in WORKSHOP_TODOS)
+    return problems, todos
