@@ -246,7 +246,8 @@ def run_esp(
     *args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None, esp: Path = ESP
 ) -> subprocess.CompletedProcess[str]:
     """Run the installed ``esp`` console script as a user would."""
-    full_env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "ESP_DEBUG")}
+    dropped = ("NO_COLOR", "FORCE_COLOR", "ESP_DEBUG", "PYTHONPATH")
+    full_env = {k: v for k, v in os.environ.items() if k not in dropped}
     full_env.update(env or {})
     return subprocess.run(
         [str(esp), *map(str, args)], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=300, check=False
