@@ -231,6 +231,8 @@ class _Checker:
     def unknown_key(self, key: str, allowed: list[str], path: NodePath) -> None:
         close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
         hint = f"did you mean '{close[0]}'?" if close else "allowed keys: " + ", ".join(allowed)
+        if key == "<<":
+            hint = "merge keys (<<) are YAML 1.1, not 1.2: write the keys out (an alias *name may stand for a value)"
         self.problems.append(
             diagnostic("E021", self.doc.loc(path, key=True), key=key, where=self.where(path[:-1]), hint=hint)
         )
