@@ -74,9 +74,13 @@ def _root(
 @app.command()
 def validate(
     paths: Annotated[
-        list[Path],
-        typer.Argument(help="Journey files, or folders to search for *.yaml.", metavar="PATH", show_default=False),
-    ],
+        list[Path] | None,
+        typer.Argument(
+            help="Journey files, or folders to search for *.yaml (default: the configured journeys folder).",
+            metavar="PATH",
+            show_default=False,
+        ),
+    ] = None,
     fmt: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="text, json, github (annotations) or sarif (code scanning).")
     ] = OutputFormat.text,
@@ -91,10 +95,13 @@ def validate(
         esp validate journeys/
 
         esp validate journeys/restaurant.yaml --format json
+
+        esp validate --format sarif > esp.sarif
     """
+    from esp.config import resolve_paths
     from esp.entry import run_validate
 
-    raise typer.Exit(run_validate(paths, fmt.value, strict))
+    raise typer.Exit(run_validate(resolve_paths(paths), fmt.value, strict))
 
 
 @app.command()
