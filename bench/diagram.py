@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from esp import api
-from esp.draw import VIEWS, draw
+from esp.draw import VIEWS, draw, layout
 from esp.model import Model
 
 SIZES = (50, 200, 500)
@@ -87,16 +87,25 @@ def main(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     views = list(VIEWS) if args.views else ["esp"]
     models = {n: synthetic_model(n) for n in args.sizes}
-    print(f"{'view':10} {'processes':>9} {'nodes':>6} {'median':>10}  ({args.runs} runs)")
+    print(f"{'view':10} {'processes':>9} {'stickies':>8} {'median':>10} {'one CPU':>10}  ({args.runs} runs each)")
     results: dict[tuple[str, int], float] = {}
+    serial: dict[tuple[str, int], float] = {}
     for view in views:
         for n, model in models.items():
             results[view, n] = median_seconds(model, view, args.runs)
-            print(f"{view:10} {n:9d} {_stickies(model):6d} {results[view, n] * 1000:8.0f} ms", flush=True)
+            layout.MAX_WORKERS = 1  # the same pages, one dot at a time: the cost without parallelism
+            serial[view, n] = median_seconds(model, view, args.runs)
+            layout.MAX_WORKERS = None
+            times = f"{results[view, n] * 1000:7.0f} ms {serial[view, n] * 1000:7.0f} ms"
+            print(f"{view:10} {n:9d} {_stickies(model):8d} {times}", flush=True)
     low, high = min(args.sizes), max(args.sizes)
     for view in views:
         ratio = results[view, high] / results[view, low]
-        print(f"{view}: {high}/{low} processes = {ratio:.1f}x the time (target < 10x for {high / low:.0f}x the size)")
+        one = serial[view, high] / serial[view, low]
+        print(
+            f"{view}: {high}/{low} processes = {ratio:.1f}x the time ({one:.1f}x on one CPU);"
+            f" target < 10x for {high / low:.0f}x the size"
+        )
 
 
 def _stickies(model: Model) -> int:

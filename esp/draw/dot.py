@@ -52,7 +52,7 @@ def _grid(graph: Graph) -> Iterator[str]:
     byid = {n.id: n for n in graph.nodes}
     sfx = graph.suffix
     yield "  subgraph cluster_lanes {"
-    yield '    graph [id="lanes", class="lanes", style=invis, label=""];'
+    yield f'    graph [id="lanes{sfx}", class="lanes", style=invis, label=""];'
     for i, title in enumerate(graph.lanes):
         yield (
             f'    {quote(f"lane-{i}{sfx}")} [id="lane-{i}{sfx}", class="lane", shape=box, style="filled,rounded",'

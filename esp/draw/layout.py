@@ -19,6 +19,7 @@ INSTALL_HINT = (
     "or choose --format dot, mermaid or html, which need no Graphviz"
 )
 LAID_OUT = ("svg", "png", "pdf")
+MAX_WORKERS: int | None = None  # dot processes at once for a paged drawing (None: one per CPU)
 
 
 def dot_program() -> str | None:
@@ -40,23 +41,16 @@ def run(source: str, fmt: str) -> bytes:
 
 
 def run_many(sources: list[str]) -> list[str]:
-    """The SVG of each DOT source, in order; one ``dot`` per CPU, each given a
-    contiguous batch of graphs (dot renders every graph of its input in turn)."""
+    """The SVG of each DOT source, in order, with one ``dot`` at a time per CPU.
+
+    One process per graph: dot can render several graphs from one input, but
+    then the later ones are not laid out the same from run to run.
+    """
     from concurrent.futures import ThreadPoolExecutor
 
-    workers = max(1, min(os.cpu_count() or 1, len(sources)))
-    size = -(-len(sources) // workers)
-    batches = ["\n".join(sources[i : i + size]) for i in range(0, len(sources), size)]
+    workers = max(1, min(MAX_WORKERS or os.cpu_count() or 1, len(sources)))
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        outputs = list(pool.map(lambda batch: run(batch, "svg").decode("utf-8"), batches))
-    documents = [doc for out in outputs for doc in _documents(out)]
-    if len(documents) != len(sources):
-        raise RuntimeError(f"dot returned {len(documents)} drawings for {len(sources)} graphs")
-    return documents
-
-
-def _documents(output: str) -> list[str]:
-    return ["<?xml" + part for part in output.split("<?xml")[1:]]
+        return list(pool.map(lambda source: run(source, "svg").decode("utf-8"), sources))
 
 
 _SIZE = re.compile(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"\s+viewBox="([^"]+)"')

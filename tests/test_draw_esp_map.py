@@ -1,0 +1,291 @@
+"""The ESP map, checked on its structure rather than its pixels: the DOT as laid
+out by Graphviz itself (``dot -Tjson``) and the SVG parsed as XML.
+
+Every example journey in journeys/ is drawn (new files are picked up).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import JOURNEYS, MINIMAL, variant
+
+from esp import api
+from esp.draw import draw, graph
+from esp.draw.dot import esc
+from esp.draw.esp_map import LANES
+from esp.draw.graph import label, node_id
+from esp.draw.style import STICKIES
+from esp.model import Model
+
+EXAMPLES = sorted(JOURNEYS.glob("*.yaml"))
+SVG = "{http://www.w3.org/2000/svg}"
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
+
+
+@cache
+def model_of(path: Path) -> Model:
+    result = api.validate([path])
+    assert result.model is not None and not result.errors, [d.message for d in result.errors]
+    return result.model
+
+
+@dataclass
+class Box:
+    """A laid-out node or cluster: centre and size in points (y grows upwards, as in dot)."""
+
+    x: float
+    y: float
+    w: float
+    h: float
+
+    @property
+    def top(self) -> float:
+        return self.y + self.h / 2
+
+    @property
+    def bottom(self) -> float:
+        return self.y - self.h / 2
+
+    def overlaps(self, other: Box) -> bool:
+        return abs(self.x - other.x) * 2 < self.w + other.w - 0.5 and abs(self.y - other.y) * 2 < self.h + other.h - 0.5
+
+
+class Layout:
+    """``dot -Tjson`` of a DOT source: nodes, clusters and edges by name."""
+
+    def __init__(self, source: str) -> None:
+        done = subprocess.run(["dot", "-Tjson"], input=source.encode(), capture_output=True, check=True)
+        data: dict[str, Any] = json.loads(done.stdout)
+        objects = data["objects"]
+        self.names = {o["_gvid"]: o["name"] for o in objects}
+        self.nodes: dict[str, dict[str, Any]] = {o["name"]: o for o in objects if "pos" in o}
+        self.clusters: dict[str, dict[str, Any]] = {o["name"]: o for o in objects if o["name"].startswith("cluster")}
+        self.edges = [(self.names[e["tail"]], self.names[e["head"]], e) for e in data.get("edges", [])]
+
+    def box(self, name: str) -> Box:
+        node = self.nodes[name]
+        x, y = (float(v) for v in node["pos"].split(","))
+        return Box(x, y, float(node["width"]) * 72, float(node["height"]) * 72)
+
+    def cluster_box(self, name: str) -> Box:
+        x1, y1, x2, y2 = (float(v) for v in self.clusters[name]["bb"].split(","))
+        return Box((x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1)
+
+    def members(self, cluster: str) -> set[str]:
+        return {self.names[i] for i in self.clusters[cluster].get("nodes", [])}
+
+    def visible_edges(self) -> set[tuple[str, str, str]]:
+        """(tail, head, class) of every drawn edge, in the model's direction."""
+        found = set()
+        for tail, head, e in self.edges:
+            if e.get("style") == "invis":
+                continue
+            ends = (head, tail) if e.get("dir") == "back" else (tail, head)
+            found.add((*ends, e["class"].split()[-1]))
+        return found
+
+
+@cache
+def layout_of(path: Path) -> Layout:
+    source = draw(model_of(path), "esp", "dot")
+    assert isinstance(source, str)
+    return Layout(source)
+
+
+@cache
+def svg_of(path: Path) -> ET.Element:
+    text = draw(model_of(path), "esp", "svg")
+    assert isinstance(text, str)
+    return ET.fromstring(text.encode())
+
+
+def svg_groups(root: ET.Element) -> dict[str, ET.Element]:
+    return {g.get("id", ""): g for g in root.iter(f"{SVG}g")}
+
+
+def svg_text(element: ET.Element) -> str:
+    """The words an SVG group shows, its wrapped lines joined by spaces."""
+    return " ".join(" ".join((t.text or "").split()) for t in element.iter(f"{SVG}text")).strip()
+
+
+def expected_stickies(model: Model) -> dict[str, tuple[str, str]]:
+    """node id -> (kind, label) of each sticky the map must show, from the Model alone."""
+    found: dict[str, tuple[str, str]] = {}
+    for number, process in enumerate(model.processes, start=1):
+        found[node_id("process", process.name)] = ("process", label(process.name))
+        found[node_id("microservice", process.microservice.name, str(number))] = (
+            "microservice",
+            label(process.microservice.name),
+        )
+        for cmd in process.commands:
+            found[node_id("command", cmd.name)] = ("command", label(cmd.name))
+        for query in process.queries:
+            found[node_id("query", query.name)] = ("query", label(query.name))
+        for event in process.events:
+            found[node_id("event", event.name)] = ("integration" if event.integration else "event", label(event.name))
+        if process.aggregate is not None:
+            found[node_id("aggregate", process.aggregate.name, str(number))] = (
+                "aggregate",
+                label(process.aggregate.name),
+            )
+    return found
+
+
+def test_the_examples_are_found() -> None:
+    assert JOURNEYS / "restaurant.yaml" in EXAMPLES
+
+
+def test_the_map_has_the_five_lanes_and_one_row_per_process() -> None:
+    model = model_of(JOURNEYS / "restaurant.yaml")
+    drawing = graph(model)
+    assert drawing.lanes == ("Process & User", "Actions", "Microservice", "Events", "ES Aggregate")
+    assert [r.label for r in drawing.rows] == [f"Process {i}" for i in range(1, len(model.processes) + 1)]
+    dine = drawing.rows[1]
+    assert dine.cells[0] == ("process-dine", "actor-customer-2")
+    assert dine.cells[1][:2] == ("query-view_menu", "command-open_table")  # the query before its command
+    assert dine.cells[2] == ("microservice-dining-2",)
+    assert dine.cells[4][0] == "aggregate-dining_order-2"
+
+
+@needs_dot
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_lanes_are_in_order_and_aligned_across_rows(path: Path) -> None:
+    layout = layout_of(path)
+    heads = [layout.box(f"lane-{i}") for i in range(len(LANES))]
+    assert [h.x for h in heads] == sorted(h.x for h in heads), "lanes out of order"
+    assert [layout.nodes[f"lane-{i}"]["label"] for i in range(len(LANES))] == [f"<b>{esc(t)}</b>" for t in LANES]
+    for row in graph(model_of(path)).rows:
+        for lane, cell in enumerate(row.cells):
+            for nid in cell:
+                assert layout.box(nid).x == pytest.approx(heads[lane].x, abs=0.5), f"{nid} is not in lane {lane}"
+
+
+@needs_dot
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_rows_are_stacked_in_process_order_and_hold_their_stickies(path: Path) -> None:
+    layout = layout_of(path)
+    drawing = graph(model_of(path))
+    process_rows = [r for r in drawing.rows if r.id != "row-hotspots"]
+    assert len(process_rows) == len(model_of(path).processes)
+    boxes = [layout.cluster_box(f"cluster_{r.id}") for r in drawing.rows]
+    header = layout.cluster_box("cluster_lanes")
+    assert header.bottom > boxes[0].top, "the lane titles are not above the first row"
+    for upper, lower in itertools.pairwise(boxes):
+        assert upper.bottom > lower.top, "rows out of order or overlapping"
+    for row in drawing.rows:
+        inside = layout.members(f"cluster_{row.id}")
+        assert {nid for cell in row.cells for nid in cell} <= inside
+        for cell in row.cells:  # each lane's stickies top to bottom in model order
+            ys = [layout.box(nid).y for nid in cell]
+            assert ys == sorted(ys, reverse=True), f"{row.id}: {cell}"
+
+
+@needs_dot
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_nothing_overlaps(path: Path) -> None:
+    layout = layout_of(path)
+    names = [n for n, o in layout.nodes.items() if o.get("style") != "invis"]
+    boxes = {n: layout.box(n) for n in names}
+    clashes = [(a, b) for i, a in enumerate(names) for b in names[i + 1 :] if boxes[a].overlaps(boxes[b])]
+    assert clashes == []
+
+
+@needs_dot
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_every_sticky_is_in_the_svg_with_its_name_and_colour(path: Path) -> None:
+    groups = svg_groups(svg_of(path))
+    for nid, (kind, text) in expected_stickies(model_of(path)).items():
+        assert nid in groups, f"{nid} missing from the SVG"
+        group = groups[nid]
+        assert group.get("class") == f"node sticky {kind}"
+        assert " ".join(text.split()) in svg_text(group)
+        shapes = [p for p in group if p.tag in (f"{SVG}polygon", f"{SVG}path")]
+        assert shapes and shapes[0].get("fill") == STICKIES[kind].fill, nid
+        if kind == "integration":  # a double border and the marker tell it from a domain event
+            assert len(shapes) == 2
+            assert "⇄" in svg_text(group)
+
+
+@needs_dot
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_every_name_of_the_journey_appears_in_the_svg(path: Path) -> None:
+    model = model_of(path)
+    words = " ".join(svg_text(g) for g in svg_groups(svg_of(path)).values() if "node" in (g.get("class") or ""))
+    names = [c.name for c in model.commands] + [e.name for e in model.events]
+    names += [a.name for a in model.aggregates if a.processes] + [m.name for m in model.microservices]
+    for name in names:
+        assert " ".join(label(name).split()) in words, name
+
+
+@needs_dot
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_arrows_join_command_events_aggregate_and_listeners(path: Path) -> None:
+    model = model_of(path)
+    edges = layout_of(path).visible_edges()
+    for number, process in enumerate(model.processes, start=1):
+        for cmd in process.commands:
+            for event in cmd.emits:
+                assert (node_id("command", cmd.name), node_id("event", event.name), "emits") in edges
+        if process.aggregate is not None:
+            agg = node_id("aggregate", process.aggregate.name, str(number))
+            for event in process.events:
+                assert (node_id("event", event.name), agg, "builds") in edges
+    for li in model.listeners:
+        assert (node_id("event", li.on.name), node_id("command", li.command.name), "listener") in edges
+    svg_edges = {g.get("id") for g in svg_groups(svg_of(path)).values() if "edge" in (g.get("class") or "")}
+    for li in model.listeners:
+        assert f"edge-{node_id('event', li.on.name)}--{node_id('command', li.command.name)}" in svg_edges
+
+
+@needs_dot
+def test_a_query_comes_before_the_command_that_follows_it() -> None:
+    path = JOURNEYS / "restaurant.yaml"
+    layout = layout_of(path)
+    assert layout.box("query-view_menu").y > layout.box("command-open_table").y
+    assert ("query-view_menu", "command-open_table", "next") in layout.visible_edges()
+
+
+@needs_dot
+def test_a_hotspot_sits_pink_beside_what_it_is_about() -> None:
+    path = JOURNEYS / "restaurant.yaml"
+    layout = layout_of(path)
+    assert ("hotspot-1", "aggregate-dining_order-2", "about") in layout.visible_edges()
+    assert layout.box("hotspot-1").x == pytest.approx(layout.box("aggregate-dining_order-2").x, abs=0.5)
+    assert layout.nodes["hotspot-1"]["fillcolor"] == STICKIES["hotspot"].fill
+
+
+@needs_dot
+def test_long_names_wrap_and_keep_the_lanes_narrow(tmp_path: Path) -> None:
+    long = "RecordTheCustomerPreferredDeliveryWindowAndInstructions"
+    text = variant(MINIMAL, ("OpenCart\n", f"{long}\n"))
+    path = tmp_path / "long.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = api.validate([path])
+    assert result.model is not None and not result.errors
+    source = draw(result.model, "esp", "dot")
+    assert isinstance(source, str)
+    layout = Layout(source)
+    node = layout.nodes[node_id("command", long)]
+    lines = [op["text"] for op in node["_ldraw_"] if op.get("op") == "T"]
+    assert len(lines) >= 3 and all(len(line) <= 18 for line in lines), lines
+    assert float(node["width"]) == pytest.approx(float(layout.nodes["lane-1"]["width"]), abs=0.01)
+    assert " ".join(lines) == label(long)
+
+
+@needs_dot
+@pytest.mark.parametrize("fmt", ["svg", "png", "pdf", "dot", "mermaid", "html"])
+def test_the_same_model_gives_the_same_bytes(fmt: str) -> None:
+    path = JOURNEYS / "restaurant.yaml"
+    first = draw(model_of(path), "esp", fmt)
+    again = draw(api.validate([path]).model or model_of(path), "esp", fmt)
+    assert first == again

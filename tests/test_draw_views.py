@@ -1,0 +1,237 @@
+"""The flow, context, saga and aggregate views, the filters, and every example
+journey in every view and format."""
+
+from __future__ import annotations
+
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from helpers import JOURNEYS, SAGA, variant
+from test_draw_esp_map import EXAMPLES, model_of
+
+from esp import api
+from esp.draw import FORMATS, VIEWS, draw, graph
+from esp.draw.graph import Edge, Graph, label
+from esp.errors import UserError
+from esp.model import Model
+
+RESTAURANT = JOURNEYS / "restaurant.yaml"
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
+
+
+def model_from(tmp_path: Path, text: str) -> Model:
+    path = tmp_path / "journey.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = api.validate([path])
+    assert result.model is not None and not result.errors, [d.message for d in result.errors]
+    return result.model
+
+
+def edges(drawing: Graph) -> set[tuple[str, str, str]]:
+    return {(e.src, e.dst, e.kind) for e in drawing.edges}
+
+
+def edge(drawing: Graph, src: str, dst: str) -> Edge:
+    return next(e for e in drawing.edges if (e.src, e.dst) == (src, dst))
+
+
+# -- flow ---------------------------------------------------------------------------
+
+
+def test_flow_boxes_each_microservice_and_follows_listeners() -> None:
+    drawing = graph(model_of(RESTAURANT), "flow")
+    assert [g.label for g in drawing.groups] == ["Food Menu", "Dining", "Kitchen", "Payment"]
+    kitchen = next(g for g in drawing.groups if g.label == "Kitchen")
+    assert {"command-queue_ticket", "event-ticket_queued", "listener-1"} <= set(kitchen.nodes)
+    assert {
+        ("event-order_placed", "listener-1", "listener"),
+        ("listener-1", "command-queue_ticket", "listener"),
+        ("event-table_closed", "listener-2", "listener"),
+        ("listener-2", "command-prepare_bill", "listener"),
+        ("command-place_order", "event-order_placed", "emits"),
+        ("event-food_added", "readmodel-menu", "projects"),
+        ("readmodel-menu", "query-view_menu", "reads"),
+    } <= edges(drawing)
+
+
+def test_flow_of_one_process_shows_where_its_listeners_lead() -> None:
+    drawing = graph(model_of(RESTAURANT), "flow", process="Cook and Serve")
+    ids = {n.id for n in drawing.nodes}
+    assert "command-queue_ticket" in ids and "event-order_placed" in ids  # the listener's other end
+    assert "command-add_food" not in ids
+    assert drawing.notes == ("only process Cook and Serve",)
+
+
+# -- context ------------------------------------------------------------------------
+
+
+def test_context_map_labels_integration_events_between_services() -> None:
+    drawing = graph(model_of(RESTAURANT), "context")
+    assert [n.label for n in drawing.nodes if n.kind == "microservice"] == ["Food Menu", "Dining", "Kitchen", "Payment"]
+    assert edge(drawing, "microservice-dining", "microservice-kitchen").label == "⇄ Order Placed"
+    assert edge(drawing, "microservice-dining", "microservice-payment").label == "⇄ Table Closed"
+    assert {e.kind for e in drawing.edges if e.kind != "about"} == {"integration"}
+
+
+def test_context_map_of_one_service_keeps_its_neighbours() -> None:
+    drawing = graph(model_of(RESTAURANT), "context", microservice="kitchen")
+    assert [n.id for n in drawing.nodes if n.kind == "microservice"] == ["microservice-dining", "microservice-kitchen"]
+
+
+def test_context_map_shows_saga_calls(tmp_path: Path) -> None:
+    drawing = graph(model_from(tmp_path, SAGA), "context")
+    assert (
+        edge(drawing, "microservice-booking", "microservice-flights").label
+        == "Book Trip: Reserve Seat\nBook Trip: Release Seat"
+    )
+
+
+# -- saga ---------------------------------------------------------------------------
+
+
+def test_backward_saga_ladder_compensates_in_reverse(tmp_path: Path) -> None:
+    drawing = graph(model_from(tmp_path, SAGA), "saga")
+    kinds = {n.id: (n.kind, n.label) for n in drawing.nodes}
+    assert kinds["step-book_trip-1"] == ("step", "T1 Seat")
+    assert kinds["step-book_trip-2"] == ("pivot", "T2 Room")
+    assert kinds["compensation-book_trip-1"] == ("compensation", "C1 Release Seat")
+    assert "compensation-book_trip-2" not in kinds  # the pivot has nothing to undo
+    assert drawing.groups[0].label == "Saga Book Trip: backward recovery, runs in Booking"
+    assert ("step-book_trip-1", "compensation-book_trip-1") in drawing.same_rank
+    start, done, abort = (
+        "event-trip_requested-book_trip",
+        "event-trip_booked-book_trip",
+        "event-trip_cancelled-book_trip",
+    )
+    assert {
+        (start, "step-book_trip-1", "next"),
+        ("step-book_trip-1", "step-book_trip-2", "next"),
+        ("step-book_trip-2", done, "next"),
+        ("step-book_trip-1", abort, "fails"),  # nothing done yet: abort at once
+        ("step-book_trip-2", "compensation-book_trip-1", "fails"),
+        ("compensation-book_trip-1", abort, "compensates"),
+    } == edges(drawing)
+    assert edge(drawing, "step-book_trip-1", "step-book_trip-2").label == "Seat Reserved"
+
+
+def test_travel_saga_runs_compensations_cn_to_c1() -> None:
+    drawing = graph(model_of(JOURNEYS / "travel.yaml"), "saga")
+    found = edges(drawing)
+    assert ("compensation-book_trip-3", "compensation-book_trip-2", "compensates") in found
+    assert ("compensation-book_trip-2", "compensation-book_trip-1", "compensates") in found
+    assert ("step-book_trip-4", "compensation-book_trip-3", "fails") in found
+    assert [n.kind for n in drawing.nodes if n.id.startswith("step-")] == ["step", "step", "step", "pivot"]
+
+
+def test_forward_saga_retries_from_the_save_point(tmp_path: Path) -> None:
+    text = variant(
+        SAGA,
+        (
+            "recovery: backward\n    compensate_failed_step: false",
+            "recovery: forward\n    retries: {max: 3, backoff: fixed}",
+        ),
+    )
+    drawing = graph(model_from(tmp_path, text), "saga")
+    assert ("step-book_trip-1", "step-book_trip-1", "retry") in edges(drawing)
+    assert edge(drawing, "step-book_trip-1", "step-book_trip-1").label == "Seat Refused: retry"
+    assert "forward recovery, retries 3 (fixed)" in drawing.groups[0].label
+
+
+@needs_dot
+def test_a_model_without_sagas_draws_a_clear_message() -> None:
+    drawing = graph(model_of(RESTAURANT), "saga")
+    assert drawing.nodes == () and drawing.empty == "No sagas in this model"
+    svg = draw(model_of(RESTAURANT), "saga", "svg")
+    assert isinstance(svg, str) and "No sagas in this model" in svg
+    assert "No sagas in this model" in str(draw(model_of(RESTAURANT), "saga", "mermaid"))
+
+
+# -- aggregate ----------------------------------------------------------------------
+
+
+def test_aggregate_lifecycle_moves_between_states() -> None:
+    drawing = graph(model_of(RESTAURANT), "aggregate")
+    assert [g.label for g in drawing.groups][:2] == ["Menu Item (in Food Menu)", "Dining Order (in Dining)"]
+    s = "state-dining_order-"
+    assert edge(drawing, "start-dining_order", s + "open").label == "Table Opened"
+    assert edge(drawing, s + "open", s + "open").label == "Drinks Added\nFood Item Added\nItem Removed"
+    assert edge(drawing, s + "open", s + "ordered").label == "Order Placed"
+    assert edge(drawing, s + "ordered", s + "closed").label == "Table Closed"
+    paid = edge(drawing, "state-billable_order-prepared", "state-billable_order-paid").label
+    assert paid == "Payment Approved\nCash Paid"
+
+
+def test_aggregate_view_of_one_process() -> None:
+    drawing = graph(model_of(RESTAURANT), "aggregate", process="pay")
+    assert [g.id for g in drawing.groups] == ["aggregate-billable_order"]
+
+
+# -- filters ------------------------------------------------------------------------
+
+
+def test_filters_pick_rows_by_name_as_people_write_it() -> None:
+    model = model_of(RESTAURANT)
+    assert [r.cells[0][0] for r in graph(model, process="cook-and-serve").rows] == ["process-cook_and_serve"]
+    assert [r.cells[0][0] for r in graph(model, microservice="Payment").rows] == ["process-pay"]
+    both = graph(model, process="Dine", microservice="dining")
+    assert len(both.rows) == 1 and both.notes == ("only microservice dining, process Dine",)
+
+
+@pytest.mark.parametrize(
+    ("options", "message", "hint"),
+    [
+        ({"process": "Brunch"}, "no process named 'Brunch'", "processes: Manage Menu, Dine, Cook and Serve, Pay"),
+        ({"microservice": "bar"}, "no microservice named 'bar'", "microservices: food-menu, dining, kitchen, payment"),
+        ({"process": "Dine", "microservice": "kitchen"}, "process 'Dine' is not in microservice 'kitchen'", ""),
+        ({"view": "timeline"}, "unknown view 'timeline'", "views: esp, flow, context, saga, aggregate"),
+    ],
+)
+def test_a_filter_or_view_that_matches_nothing_is_a_user_error(
+    options: dict[str, str], message: str, hint: str
+) -> None:
+    with pytest.raises(UserError) as caught:
+        graph(model_of(RESTAURANT), **options)
+    assert message in caught.value.message
+    assert caught.value.hint == hint
+
+
+def test_an_unknown_format_is_a_user_error() -> None:
+    with pytest.raises(UserError, match="unknown format 'jpg'"):
+        draw(model_of(RESTAURANT), "esp", "jpg")
+
+
+# -- every example, every view, every format ----------------------------------------
+
+
+def check_output(data: bytes | str, fmt: str, model: Model) -> None:
+    if fmt == "png":
+        assert isinstance(data, bytes) and data.startswith(b"\x89PNG\r\n")
+    elif fmt == "pdf":
+        assert isinstance(data, bytes) and data.startswith(b"%PDF-")
+    else:
+        assert isinstance(data, str) and model.name.split(" + ")[0] in data.replace("&amp;", "&")
+    if fmt == "svg":
+        ET.fromstring(str(data).encode())
+
+
+@needs_dot
+@pytest.mark.parametrize("view", list(VIEWS))
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_every_example_draws_in_every_view_and_format(path: Path, view: str) -> None:
+    model = model_of(path)
+    for fmt in FORMATS:
+        check_output(draw(model, view, fmt), fmt, model)
+
+
+@needs_dot
+def test_the_whole_journeys_folder_draws_as_one_model() -> None:
+    result = api.validate([JOURNEYS])
+    assert result.model is not None and not result.errors
+    svg = draw(result.model, "esp", "svg")
+    assert isinstance(svg, str)
+    root = ET.fromstring(svg.encode())
+    texts = " ".join(" ".join((t.text or "").split()) for t in root.iter("{http://www.w3.org/2000/svg}text"))
+    for process in result.model.processes:
+        assert label(process.name).split()[0] in texts
