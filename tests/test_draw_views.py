@@ -82,10 +82,8 @@ def test_context_map_of_one_service_keeps_its_neighbours() -> None:
 
 def test_context_map_shows_saga_calls(tmp_path: Path) -> None:
     drawing = graph(model_from(tmp_path, SAGA), "context")
-    assert (
-        edge(drawing, "microservice-booking", "microservice-flights").label
-        == "Book Trip: Reserve Seat\nBook Trip: Release Seat"
-    )
+    assert edge(drawing, "microservice-booking", "microservice-flights").label == "Reserve Seat\nRelease Seat"
+    assert edge(drawing, "microservice-flights", "microservice-booking").label == "⇄ Seat Reserved\n⇄ Seat Refused"
 
 
 # -- saga ---------------------------------------------------------------------------

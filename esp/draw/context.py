@@ -1,7 +1,8 @@
 """The context view: microservices as boxes and what flows between them, a
 context map. Integration events heard by another service's listener are
-labelled arrows; read models fed from another service and sagas that call
-into other services are drawn too, each in its own line style.
+labelled arrows, as are the events that answer a saga; read models fed from
+another service and a saga's calls into other services are drawn too, each in
+its own line style.
 """
 
 from __future__ import annotations
@@ -58,21 +59,14 @@ def _links(model: Model) -> _Links:
     for projection in model.projections:
         for event in projection.sources:
             _add(links, event.microservice, projection.microservice, "projects", label(event.name))
-    for saga in model.sagas:
+    for saga in model.sagas:  # the saga's calls out, and the events that answer it
+        prefix = f"{label(saga.name)}: " if len(model.sagas) > 1 else ""
         for step in saga.steps:
-            _add(
-                links,
-                saga.microservice,
-                step.invoke.microservice,
-                "saga",
-                f"{label(saga.name)}: {label(step.invoke.name)}",
-            )
-            if step.compensate is not None:
-                _add(
-                    links,
-                    saga.microservice,
-                    step.compensate.microservice,
-                    "saga",
-                    f"{label(saga.name)}: {label(step.compensate.name)}",
-                )
+            for command in (step.invoke, step.compensate):
+                if command is not None:
+                    _add(links, saga.microservice, command.microservice, "saga", prefix + label(command.name))
+            for answer in (step.succeeds_on, step.fails_on):
+                if answer is not None:
+                    marker = f"{INTEGRATION_MARKER} " if answer.integration else ""
+                    _add(links, answer.microservice, saga.microservice, "integration", marker + label(answer.name))
     return links

@@ -53,9 +53,9 @@ def build(model: Model, scope: Scope) -> Graph:
         _put(placed, Node(sid, "saga", label(saga.name), f"saga, {saga.recovery} recovery"), saga.microservice)
         edges.append(Edge(start, sid, "saga"))
         for i, step in enumerate(saga.steps, start=1):
-            cid = node_id("command", step.invoke.name)
-            if cid in placed:
-                edges.append(Edge(sid, cid, "saga", f"T{i}"))
+            for command, name in ((step.invoke, f"T{i}"), (step.compensate, f"C{i}")):
+                if command is not None and node_id("command", command.name) in placed:
+                    edges.append(Edge(sid, node_id("command", command.name), "saga", name))
     nodes = [n for n, _ in placed.values()]
     for spot, subject in hotspot_nodes(model, nodes):
         if subject is not None:

@@ -1,32 +1,42 @@
-"""Splitting a large ESP map into pages, so a model of hundreds of processes
+"""Splitting a large drawing into pages, so a model of hundreds of processes
 still draws in time roughly proportional to its size.
 
 ``dot`` grows faster than linearly with a graph's size (crossing minimisation
-and positioning over every row cluster), so beyond ``ONE_PAGE_MAX`` rows the
-map is cut into pages of ``ROWS_PER_PAGE`` rows, each laid out on its own
-(in parallel) and stacked into one SVG. A listener between pages keeps both
-ends visible: a lilac stub beside the event says where it goes, and one
-beside the command says where it comes from.
+and positioning over every cluster), so an ESP map of more than
+``ONE_PAGE_MAX`` rows is cut into pages of ``ROWS_PER_PAGE`` rows, and a view
+of boxes (flow, saga, aggregate) of more than ``ONE_PAGE_NODES`` stickies into
+pages of whole boxes. Each page is laid out on its own (in parallel) and the
+pages are stacked into one SVG. An arrow between pages keeps both ends
+visible: a stub beside one end says where it goes, one beside the other says
+where it comes from.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from esp.draw.graph import Edge, Graph, Node, Row
+from esp.draw.graph import Edge, Graph, Group, Node, Row
 
 ONE_PAGE_MAX = 60
 ROWS_PER_PAGE = 25
+ONE_PAGE_NODES = 800
+NODES_PER_PAGE = 250
+
+_Box = tuple[str, list[list[str]]]  # a row's or a group's id, and its cells of node ids
 
 
 def split(graph: Graph) -> list[Graph]:
-    """The pages of ``graph``: itself alone unless it is an ESP map of many rows."""
-    if not graph.rows or len(graph.rows) <= ONE_PAGE_MAX:
+    """The pages of ``graph``: itself alone unless it is large."""
+    chunks = _chunks(graph)
+    if len(chunks) < 2:
         return [graph]
-    chunks = [graph.rows[i : i + ROWS_PER_PAGE] for i in range(0, len(graph.rows), ROWS_PER_PAGE)]
-    page_of = {nid: p for p, rows in enumerate(chunks, start=1) for row in rows for cell in row.cells for nid in cell}
+    page_of = {nid: p for p, chunk in enumerate(chunks, start=1) for _, cells in chunk for c in cells for nid in c}
+    touching: dict[int, list[tuple[int, Edge]]] = {p: [] for p in range(1, len(chunks) + 1)}
+    for number, edge in enumerate(graph.edges):  # each edge goes to the page(s) of its ends
+        for p in sorted({page_of[edge.src], page_of[edge.dst]}):
+            touching[p].append((number, edge))
     byid = {n.id: n for n in graph.nodes}
-    return [_page(graph, rows, p, len(chunks), page_of, byid) for p, rows in enumerate(chunks, start=1)]
+    return [_page(graph, chunk, p, len(chunks), touching[p], page_of, byid) for p, chunk in enumerate(chunks, start=1)]
 
 
 def svg(graph: Graph) -> str:
@@ -39,38 +49,66 @@ def svg(graph: Graph) -> str:
     return layout.stack(layout.run_many([dot.render(p) for p in parts]))
 
 
+def _chunks(graph: Graph) -> list[list[_Box]]:
+    if graph.rows:
+        if len(graph.rows) <= ONE_PAGE_MAX:
+            return []
+        boxes = [(r.id, [list(c) for c in r.cells]) for r in graph.rows]
+        return [boxes[i : i + ROWS_PER_PAGE] for i in range(0, len(boxes), ROWS_PER_PAGE)]
+    grouped = sum(len(g.nodes) for g in graph.groups)
+    if len(graph.nodes) <= ONE_PAGE_NODES or grouped != len(graph.nodes):
+        return []  # small, or has loose nodes that belong to no page
+    chunks: list[list[_Box]] = [[]]
+    size = 0
+    for group in graph.groups:
+        if size and size + len(group.nodes) > NODES_PER_PAGE:
+            chunks.append([])
+            size = 0
+        chunks[-1].append((group.id, [list(group.nodes)]))
+        size += len(group.nodes)
+    return chunks
+
+
 def _page(
-    graph: Graph, rows: tuple[Row, ...], page: int, pages: int, page_of: dict[str, int], byid: dict[str, Node]
+    graph: Graph,
+    chunk: list[_Box],
+    page: int,
+    pages: int,
+    touching: list[tuple[int, Edge]],
+    page_of: dict[str, int],
+    byid: dict[str, Node],
 ) -> Graph:
-    layout = {row.id: [list(cell) for cell in row.cells] for row in rows}
-    where = {nid: (row.id, lane) for row in rows for lane, cell in enumerate(row.cells) for nid in cell}
-    nodes = [byid[nid] for nid in where]
+    cells = dict(chunk)
+    where = {nid: (box, i) for box, box_cells in chunk for i, cell in enumerate(box_cells) for nid in cell}
+    stubs: list[Node] = []
     edges: list[Edge] = []
-    for number, edge in enumerate(graph.edges):
-        src_here, dst_here = page_of.get(edge.src) == page, page_of.get(edge.dst) == page
+    for number, edge in touching:
+        src_here, dst_here = page_of[edge.src] == page, page_of[edge.dst] == page
         if src_here and dst_here:
             edges.append(edge)
-        elif src_here or dst_here:
-            stub = _stub(edge, number, byid, page_of, outgoing=src_here)
-            anchor = edge.src if src_here else edge.dst
-            row_id, lane = where[anchor]
-            cell = layout[row_id][lane]
-            cell.insert(cell.index(anchor) + (1 if src_here else 0), stub.id)
-            nodes.append(stub)
-            edges.append(Edge(anchor, stub.id, edge.kind) if src_here else Edge(stub.id, anchor, edge.kind))
-    first = (page - 1) * ROWS_PER_PAGE + 1
+            continue
+        anchor, other = (edge.src, edge.dst) if src_here else (edge.dst, edge.src)
+        text = f"to {byid[other].label}" if src_here else f"from {byid[other].label}"
+        kind = "listener" if edge.kind == "listener" else "note"
+        stub = Node(f"stub-{number}-{'out' if src_here else 'in'}", kind, text, f"page {page_of[other]}")
+        box, i = where[anchor]
+        cell = cells[box][i]
+        cell.insert(cell.index(anchor) + (1 if src_here else 0), stub.id)
+        stubs.append(stub)
+        edges.append(Edge(anchor, stub.id, edge.kind) if src_here else Edge(stub.id, anchor, edge.kind))
+    if graph.rows:
+        first = (page - 1) * ROWS_PER_PAGE + 1
+        title = f"{graph.title}: rows {first} to {first + len(chunk) - 1} (page {page} of {pages})"
+    else:
+        title = f"{graph.title} (page {page} of {pages})"
     return replace(
         graph,
-        title=f"{graph.title}: rows {first} to {first + len(rows) - 1} (page {page} of {pages})",
-        nodes=tuple(nodes),
+        title=title,
+        nodes=(*(n for n in graph.nodes if page_of[n.id] == page), *stubs),
         edges=tuple(edges),
-        rows=tuple(Row(r.id, r.label, tuple(tuple(c) for c in layout[r.id]), r.title) for r in rows),
+        rows=tuple(Row(r.id, r.label, tuple(map(tuple, cells[r.id])), r.title) for r in graph.rows if r.id in cells),
+        groups=tuple(Group(g.id, g.label, g.kind, tuple(cells[g.id][0])) for g in graph.groups if g.id in cells),
+        same_rank=tuple(s for s in graph.same_rank if all(page_of[n] == page for n in s)),
         legend=page == 1,
         page=page,
     )
-
-
-def _stub(edge: Edge, number: int, byid: dict[str, Node], page_of: dict[str, int], *, outgoing: bool) -> Node:
-    other = edge.dst if outgoing else edge.src
-    text = f"to {byid[other].label}" if outgoing else f"from {byid[other].label}"
-    return Node(f"stub-{number}-{'out' if outgoing else 'in'}", "listener", text, f"page {page_of[other]}")
