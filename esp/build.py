@@ -46,6 +46,7 @@ _MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000}
 
 def build(docs: Sequence[Document]) -> tuple[Model, list[Diagnostic]]:
     """Resolve every reference of ``docs`` (one journey each) into one Model."""
+    reset_suggestions()
     return _Builder(docs).run()
 
 
@@ -73,8 +74,30 @@ def duration_ms(text: str) -> int | None:
     return int(match.group(1)) * _MS[match.group(2)] if match else None
 
 
+# Comparing a misspelt name with every known one costs a few microseconds per pair;
+# a file full of misspellings would take minutes. Past this many comparisons per
+# run, hints stop suggesting names.
+SUGGESTION_BUDGET = 300_000
+
+
+@dataclass
+class _Budget:
+    left: int = SUGGESTION_BUDGET
+
+
+_suggestions = _Budget()
+
+
+def reset_suggestions() -> None:
+    """Start a new run's budget of name suggestions (called by build)."""
+    _suggestions.left = SUGGESTION_BUDGET
+
+
 def did_you_mean(name: str, known: Iterable[str]) -> str:
+    if _suggestions.left <= 0:
+        return "check the spelling: a reference must match a defined name exactly"
     names = sorted(set(known))
+    _suggestions.left -= len(names) + 1
     close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
     if close:
         return f"did you mean '{close[0]}'?"
@@ -104,6 +127,7 @@ class _Builder:
     queries: dict[str, _Named] = field(default_factory=dict)
     projections: dict[str, _Named] = field(default_factory=dict)
     sagas: dict[str, _Named] = field(default_factory=dict)
+    microservice_refs: dict[str, _Named] = field(default_factory=dict)  # for self.ref, made once
 
     # -- helpers ----------------------------------------------------------------
 
@@ -220,6 +244,7 @@ class _Builder:
         for ms_name, (description, loc, aggs) in declared.items():
             ms = Microservice(ms_name, description, tuple(aggs), loc)
             self.microservices[ms_name] = ms
+            self.microservice_refs[ms_name] = _Named(ms, loc)
             for aggregate in aggs:
                 object.__setattr__(aggregate, "microservice", ms)
 
@@ -304,7 +329,7 @@ class _Builder:
             if not name:
                 continue
             path: NodePath = ("projections", i)
-            ms = self.ref(doc, (*path, "in"), _named(self.microservices, doc.loc(path)), "E040")
+            ms = self.ref(doc, (*path, "in"), self.microservice_refs, "E040")
             sources = self.refs(doc, (*path, "from"), self.events, "E042")
             if ms is None:
                 continue
@@ -431,7 +456,7 @@ class _Builder:
         for i, raw in enumerate(_list(doc.data, "listeners")):
             path: NodePath = ("listeners", i)
             on: Event | None = self.ref(doc, (*path, "on"), self.events, "E042")
-            ms: Microservice | None = self.ref(doc, (*path, "in"), _named(self.microservices, doc.loc(path)), "E040")
+            ms: Microservice | None = self.ref(doc, (*path, "in"), self.microservice_refs, "E040")
             command: Command | None = self.ref(doc, (*path, "command"), self.commands, "E043")
             if on is None or ms is None or command is None:
                 continue
@@ -509,7 +534,7 @@ class _Builder:
         return result
 
     def saga(self, doc: Document, path: NodePath, name: str, raw: dict[str, Any]) -> Saga | None:
-        ms = self.ref(doc, (*path, "in"), _named(self.microservices, doc.loc(path)), "E040")
+        ms = self.ref(doc, (*path, "in"), self.microservice_refs, "E040")
         ends = [self.ref(doc, (*path, k), self.events, "E042") for k in ("starts_on", "completes_with", "aborts_with")]
         steps = [self.step(doc, (*path, "steps", j), s) for j, s in enumerate(_list(raw, "steps"))]
         retries_raw = raw.get("retries")
@@ -637,10 +662,6 @@ def _map_at(data: Any, path: NodePath) -> dict[str, Any]:
 
 def _key_locs(doc: Document, path: NodePath, raw: Any) -> dict[str, Location]:
     return {k: doc.loc((*path, k)) for k in raw} if isinstance(raw, dict) else {}
-
-
-def _named(table: Mapping[str, T], loc: Location) -> dict[str, _Named]:
-    return {name: _Named(obj, loc) for name, obj in table.items()}
 
 
 def _journey_name(doc: Document) -> str:

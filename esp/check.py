@@ -305,32 +305,80 @@ def listeners_can_issue(model: Model) -> Iterator[Diagnostic]:
 
 
 def listeners_do_not_loop(model: Model) -> Iterator[Diagnostic]:
+    """One E058 per knot of listeners that leads back to itself (a strongly connected
+    component), found in linear time: a long chain of listeners must not cost n squared."""
     by_event: dict[Event, list[Listener]] = {}
     for li in model.listeners:
         by_event.setdefault(li.on, []).append(li)
-    reported: set[frozenset[Listener]] = set()
-    for start in model.listeners:
-        cycle = _find_cycle(start, by_event)
-        if cycle and frozenset(cycle) not in reported:
-            reported.add(frozenset(cycle))
-            text = " -> ".join(f"{li.on.name} => {li.command.name}" for li in cycle) + f" -> {cycle[0].on.name}"
-            yield _d("E058", start.loc, cycle=text)
+    nexts = {li: [n for e in li.command.emits for n in by_event.get(e, [])] for li in model.listeners}
+    order = {li: i for i, li in enumerate(model.listeners)}
+    for component in _strongly_connected(model.listeners, nexts):
+        start = min(component, key=order.__getitem__)
+        if len(component) == 1 and start not in nexts[start]:
+            continue
+        cycle = _cycle_through(start, set(component), nexts)
+        steps = [f"{li.on.name} => {li.command.name}" for li in cycle]
+        if len(steps) > 6:  # keep the message readable: the start, the way back, and how long it is
+            steps = [*steps[:3], f"... {len(steps) - 5} more ...", *steps[-2:]]
+        yield _d("E058", start.loc, cycle=" -> ".join(steps) + f" -> {start.on.name}")
 
 
-def _find_cycle(start: Listener, by_event: dict[Event, list[Listener]]) -> list[Listener] | None:
-    """A path of listeners from ``start`` back to ``start``, if there is one."""
-    stack: list[tuple[Listener, list[Listener]]] = [(start, [start])]
-    seen: set[Listener] = set()
-    while stack:
-        li, path = stack.pop()
-        for event in li.command.emits:
-            for nxt in by_event.get(event, []):
-                if nxt is start:
-                    return path
-                if nxt not in seen:
-                    seen.add(nxt)
-                    stack.append((nxt, [*path, nxt]))
-    return None
+def _strongly_connected(nodes: Iterable[Listener], nexts: dict[Listener, list[Listener]]) -> list[list[Listener]]:
+    """Tarjan's algorithm, iterative (no recursion limit on long chains)."""
+    index: dict[Listener, int] = {}
+    low: dict[Listener, int] = {}
+    on_stack: set[Listener] = set()
+    stack: list[Listener] = []
+    components: list[list[Listener]] = []
+    for root in nodes:
+        if root in index:
+            continue
+        work: list[tuple[Listener, int]] = [(root, 0)]
+        while work:
+            node, i = work.pop()
+            if i == 0:
+                index[node] = low[node] = len(index)
+                stack.append(node)
+                on_stack.add(node)
+            successors = nexts[node]
+            if i < len(successors):
+                work.append((node, i + 1))
+                nxt = successors[i]
+                if nxt not in index:
+                    work.append((nxt, 0))
+                elif nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+                continue
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member is node:
+                        break
+                components.append(component)
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+    return components
+
+
+def _cycle_through(start: Listener, members: set[Listener], nexts: dict[Listener, list[Listener]]) -> list[Listener]:
+    """A path of listeners from ``start`` back to ``start`` inside its component (breadth first: a short one)."""
+    came_from: dict[Listener, Listener | None] = {start: None}
+    queue = [start]
+    for li in queue:
+        for nxt in nexts[li]:
+            if nxt is start:
+                path = [li]
+                while (prev := came_from[path[-1]]) is not None:
+                    path.append(prev)
+                return path[::-1]
+            if nxt in members and nxt not in came_from:
+                came_from[nxt] = li
+                queue.append(nxt)
+    return [start]
 
 
 # -- scenarios ---------------------------------------------------------------------------
@@ -379,10 +427,12 @@ def _check_values(
                 yield _d("E072", occ.loc, what=what, name=name, field=f.name)
 
 
-def _scenario_event(model: Model, scenario: Scenario, occ: Occurrence, *, complete: bool) -> Iterator[Diagnostic]:
-    event = model.event(occ.name)
+def _scenario_event(
+    events: dict[str, Event], scenario: Scenario, occ: Occurrence, *, complete: bool
+) -> Iterator[Diagnostic]:
+    event = events.get(occ.name)
     if event is None:
-        yield _d("E042", occ.loc, name=occ.name, hint=did_you_mean(occ.name, (e.name for e in model.events)))
+        yield _d("E042", occ.loc, name=occ.name, hint=did_you_mean(occ.name, events))
         return
     if event.aggregate is not scenario.aggregate:
         yield _d("E070", occ.loc, what="event", name=occ.name, aggregate=scenario.aggregate.name)
@@ -390,24 +440,26 @@ def _scenario_event(model: Model, scenario: Scenario, occ: Occurrence, *, comple
 
 
 def scenarios_fit(model: Model) -> Iterator[Diagnostic]:
+    events = {e.name: e for e in model.events}
+    commands = {c.name: c for c in model.commands}
     for scenario in model.scenarios:
         for occ in scenario.given:
-            yield from _scenario_event(model, scenario, occ, complete=True)
-        cmd = model.command(scenario.when.name)
+            yield from _scenario_event(events, scenario, occ, complete=True)
+        cmd = commands.get(scenario.when.name)
         if cmd is None:
             yield _d(
                 "E043",
                 scenario.when.loc,
                 name=scenario.when.name,
-                hint=did_you_mean(scenario.when.name, (c.name for c in model.commands)),
+                hint=did_you_mean(scenario.when.name, commands),
             )
             continue
         if cmd.aggregate is not scenario.aggregate:
             yield _d("E070", scenario.when.loc, what="command", name=cmd.name, aggregate=scenario.aggregate.name)
         yield from _check_values("command", cmd.name, cmd.fields, scenario.when, complete=True)
         for occ in scenario.then or ():
-            yield from _scenario_event(model, scenario, occ, complete=False)
-            event = model.event(occ.name)
+            yield from _scenario_event(events, scenario, occ, complete=False)
+            event = events.get(occ.name)
             if event is not None and event not in cmd.emits:
                 yield _d(
                     "E074",

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from helpers import MINIMAL, SAGA, TWO_SERVICES, codes, show, validate_text, variant
+from helpers import MINIMAL, SAGA, TWO_SERVICES, codes, show, validate_text, variant, write
 
-from esp import check
+from esp import api, build, check
 from esp.check import RULES
 from esp.model import Model
 
@@ -530,3 +530,69 @@ def test_format_errors_read_as_a_sentence(tmp_path: Path) -> None:
     assert d.code == "E025"
     assert "is not a duration such as 500ms" in d.message and not d.message.endswith(".")
     assert d.hint.startswith("write a duration")
+
+
+def _ring(n: int) -> str:
+    """n microservices whose listeners hand an integration event round in a ring."""
+    parts = ["journey: Ring\nmicroservices:\n"]
+    parts += [f"  svc{i}:\n    aggregates:\n      Agg{i}:\n        identity: agg{i}_id\n" for i in range(n)]
+    parts.append("processes:\n")
+    for i in range(n):
+        parts.append(
+            f"  - process: Proc{i}\n    microservice: svc{i}\n    aggregate: Agg{i}\n    actions:\n"
+            f"      - command: Open{i}\n        emits: [Opened{i}]\n        creates: true\n"
+            f"    events:\n      - event: Opened{i}\n        kind: integration\n"
+        )
+    parts.append("listeners:\n")
+    parts += [f"  - on: Opened{i}\n    in: svc{(i + 1) % n}\n    command: Open{(i + 1) % n}\n" for i in range(n)]
+    return "".join(parts)
+
+
+def test_a_long_ring_of_listeners_is_one_readable_cycle(tmp_path: Path) -> None:
+    result = validate_text(tmp_path, _ring(300))
+    (loop,) = [d for d in result.diagnostics if d.code == "E058"]
+    assert loop.message.startswith("listeners form a cycle: Opened0 => Open1 -> Opened1 => Open2")
+    assert "... 295 more ..." in loop.message and loop.message.endswith("Opened299 => Open0 -> Opened0")
+    assert len(loop.message) < 300
+
+
+def test_separate_cycles_are_reported_separately(tmp_path: Path) -> None:
+    first = _ring(2)
+    second = _ring(3).replace("svc", "other").replace("Agg", "Thing").replace("Open", "Start")
+    second = second.replace("journey: Ring", "journey: Ring Two")
+    one, two = write(tmp_path, first, "one.yaml"), write(tmp_path, second, "two.yaml")
+    result = api.validate([one, two])
+    loops = [d for d in result.diagnostics if d.code == "E058"]
+    assert [d.location.file for d in loops] == [str(one), str(two)], show(result.diagnostics)
+
+
+def test_a_listener_that_answers_its_own_event_is_a_cycle(tmp_path: Path) -> None:
+    text = _ring(1)
+    result = validate_text(tmp_path, text)
+    (loop,) = [d for d in result.diagnostics if d.code == "E058"]
+    assert loop.message == "listeners form a cycle: Opened0 => Open0 -> Opened0"
+
+
+def test_suggestions_stop_when_there_are_too_many_misspellings() -> None:
+    known = [f"Event{i}" for i in range(1000)]
+    build.reset_suggestions()
+    assert build.did_you_mean("Evnt7", known) == "did you mean 'Event7'?"
+    hints = [build.did_you_mean(f"Evnt{i}", known) for i in range(build.SUGGESTION_BUDGET // 1000 + 5)]
+    assert hints[-1] == "check the spelling: a reference must match a defined name exactly"
+    build.reset_suggestions()
+    assert build.did_you_mean("Evnt7", known) == "did you mean 'Event7'?"
+
+
+def test_many_unknown_references_are_all_reported(tmp_path: Path) -> None:
+    n = 2000
+    actions = "".join(f"      - command: Do{i}\n        emits: [Donx{i}]\n" for i in range(n))
+    events = "".join(f"      - event: Done{i}\n" for i in range(n))
+    text = (
+        "journey: Typos\nmicroservices:\n  s:\n    aggregates:\n      A:\n        identity: a_id\n"
+        "processes:\n  - process: P\n    microservice: s\n    aggregate: A\n"
+        f"    actions:\n{actions}    events:\n{events}"
+    )
+    result = validate_text(tmp_path, text)
+    unknown = [d for d in result.diagnostics if d.code == "E042"]
+    assert len(unknown) == n
+    assert unknown[0].hint.startswith("did you mean")
