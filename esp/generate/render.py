@@ -1,0 +1,250 @@
+"""Render the template view of a model into files: path -> text, and who owns each.
+
+Templates are found in the installed wheel (``esp/templates``), else in the
+repository's top-level ``templates/`` (an editable install); a folder given
+with ``--templates`` overrides single files and falls back to these.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from esp.generate.context import JourneyV, MicroserviceV
+from esp.generate.text import GenerateError, UnsafeText, docstring, plain, pystr, pytuple
+
+if TYPE_CHECKING:
+    import jinja2
+
+# Where each name used in generated code is imported from (the standard library).
+STDLIB = {
+    "Decimal": "decimal",
+    "UUID": "uuid",
+    "uuid4": "uuid",
+    "date": "datetime",
+    "datetime": "datetime",
+    "UTC": "datetime",
+    "Any": "typing",
+    "ClassVar": "typing",
+    "Literal": "typing",
+    "Self": "typing",
+    "Protocol": "typing",
+    "TYPE_CHECKING": "typing",
+    "Iterator": "collections.abc",
+    "Mapping": "collections.abc",
+    "Sequence": "collections.abc",
+    "Callable": "collections.abc",
+    "Sized": "collections.abc",
+    "dataclass": "dataclasses",
+    "field": "dataclasses",
+    "Path": "pathlib",
+}
+
+
+@dataclass(frozen=True)
+class File:
+    """One output file: its text, and whether esp owns it (else the user does after the first write)."""
+
+    path: str  # relative to the output folder, with '/'
+    text: str
+    generated: bool = True
+
+
+def template_dirs(override: Path | None) -> list[Path]:
+    """The template folders, most specific first."""
+    dirs = [override] if override is not None else []
+    shipped = resources.files("esp") / "templates"
+    if shipped.is_dir():
+        dirs.append(Path(str(shipped)))
+    repo = Path(__file__).resolve().parents[2] / "templates"
+    if repo.is_dir():
+        dirs.append(repo)
+    if len(dirs) == (1 if override is not None else 0):
+        raise GenerateError("esp's templates are missing from this installation", "reinstall esp")
+    return dirs
+
+
+def environment(override: Path | None) -> jinja2.Environment:
+    import jinja2
+
+    if override is not None and not override.is_dir():
+        raise GenerateError(f"--templates {override}: no such folder")
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(d) for d in template_dirs(override)]),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+        finalize=_finalize,
+    )
+    env.filters["doc"] = _doc_filter
+    env.filters["pystr"] = pystr
+    env.filters["plain"] = plain
+    env.filters["pytuple"] = pytuple
+    env.globals["imports"] = imports
+    env.globals["call"] = call
+    env.filters["kwargs"] = kwargs
+    env.globals["from_imports"] = from_imports
+    return env
+
+
+def call(callee: str, pairs: Iterable[tuple[str, str]], indent: int) -> str:
+    """``callee(name=expr, ...)``, one argument a line with a trailing comma (ruff keeps it so), or ``callee()``."""
+    pairs = list(pairs)
+    if not pairs:
+        return f"{callee}()"
+    pad = " " * (indent + 4)
+    args = "".join(f"{pad}{name}={expr},\n" for name, expr in pairs)
+    return f"{callee}(\n{args}{' ' * indent})"
+
+
+def kwargs(items: Iterable[Any]) -> list[tuple[str, str]]:
+    """(name, source) pairs: a value's expression, or a field's example value."""
+    return [(i.field.name, i.expr) if hasattr(i, "expr") else (i.name, i.sample) for i in items]
+
+
+def _finalize(value: Any) -> Any:
+    if isinstance(value, UnsafeText):
+        raise GenerateError("a template printed journey text without the 'doc' or 'pystr' filter")
+    return value
+
+
+def _doc_filter(text: str | UnsafeText, indent: int = 0, fallback: str = "") -> str:
+    return docstring(text, indent, fallback)
+
+
+def imports(body: str, *extra: str, modules: str = "") -> str:
+    """The standard-library imports ``body`` (Python source) needs, sorted the way ruff's isort sorts them,
+    followed by a blank line (nothing if none is needed)."""
+    used = _names(body) | set(extra)
+    from_modules: dict[str, set[str]] = {}
+    for name in used:
+        if name in STDLIB:
+            from_modules.setdefault(STDLIB[name], set()).add(name)
+    lines = [f"import {m}" for m in sorted(modules.split())]
+    for module in sorted(from_modules):
+        names = sorted(from_modules[module], key=_isort_key)
+        lines.append(f"from {module} import {', '.join(names)}")
+    return "\n".join(lines) + "\n\n" if lines else ""
+
+
+def from_imports(items: Iterable[tuple[str, str, str]]) -> str:
+    """``from module import name [as alias]`` lines for (module, name, alias) items, in ruff's isort order."""
+    plain: dict[str, set[str]] = {}
+    aliased: set[tuple[str, str, str]] = set()
+    for module, name, alias in items:
+        if alias:
+            aliased.add((module, name, alias))
+        else:
+            plain.setdefault(module, set()).add(name)
+    lines = [(m.lower(), "", _from_line(m, sorted(ns, key=_isort_key))) for m, ns in plain.items()]
+    lines += [(m.lower(), n, f"from {m} import {n} as {a}") for m, n, a in aliased]
+    return "\n".join(line for _, _, line in sorted(lines))
+
+
+def _from_line(module: str, names: list[str]) -> str:
+    line = f"from {module} import {', '.join(names)}"
+    if len(line) <= 120:
+        return line
+    return f"from {module} import (\n" + "".join(f"    {n},\n" for n in names) + ")"
+
+
+def _isort_key(name: str) -> tuple[int, str]:
+    if name.isupper() and len(name) > 1:
+        return (0, name)
+    if name[:1].isupper():
+        return (1, name)
+    return (2, name)
+
+
+def _names(source: str) -> set[str]:
+    """Names used in code (not in strings, comments or after a dot)."""
+    found: set[str] = set()
+    previous = ""
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            if tok.type == tokenize.NAME and previous != ".":
+                found.add(tok.string)
+            if tok.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT):
+                previous = tok.string
+    except (tokenize.TokenError, IndentationError, SyntaxError) as exc:
+        raise GenerateError(f"a template produced code that cannot be read: {exc}") from None
+    return found
+
+
+def _header(view: JourneyV, generated: bool, comment: str = "#") -> str:
+    files = ", ".join(Path(f).name for f in view.files)
+    if generated:
+        return f"{comment} Generated by esp from {files}: do not edit. Run 'esp generate' again instead.\n"
+    return f"{comment} Written once by esp from {files}: this file is yours; esp never overwrites it.\n"
+
+
+def render(view: JourneyV, override: Path | None = None) -> list[File]:
+    """Every file of the generated package for ``view``, in a stable order."""
+    env = environment(override)
+    pkg = view.package
+    files: list[File] = []
+
+    def emit(template: str, path: str, generated: bool = True, **extra: Any) -> None:
+        text = env.get_template(f"python/{template}").render(j=view, **extra)
+        comment = "" if path.endswith((".md", ".typed")) else "#"
+        head = _header(view, generated, comment) if comment else ""
+        if path.endswith(".md"):
+            head = "<!-- " + _header(view, generated, "").strip() + " -->\n\n"
+        if path.endswith(".py"):
+            text = _tidy(text)
+        files.append(File(path, head + text if text.strip() or head else text, generated))
+
+    emit("README.md.j2", "README.md")
+    emit("pyproject.toml.j2", "pyproject.toml")
+    emit("package/__init__.py.j2", f"{pkg}/__init__.py")
+    emit("package/__main__.py.j2", f"{pkg}/__main__.py")
+    emit("package/runtime.py.j2", f"{pkg}/runtime.py")
+    emit("package/system.py.j2", f"{pkg}/system.py")
+    emit("package/journey.py.j2", f"{pkg}/journey.py")
+    emit("package/testing.py.j2", f"{pkg}/testing.py")
+    files.append(File(f"{pkg}/py.typed", ""))
+    for ms in view.microservices:
+        _service(emit, pkg, ms)
+    emit("tests/conftest.py.j2", "tests/conftest.py")
+    emit("tests/test_scenarios.py.j2", "tests/test_scenarios.py")
+    emit("tests/test_commands.py.j2", "tests/test_commands.py")
+    emit("tests/test_listeners.py.j2", "tests/test_listeners.py")
+    emit("tests/test_journey.py.j2", "tests/test_journey.py")
+    _check_paths(f.path for f in files)
+    return files
+
+
+def _service(emit: Callable[..., None], pkg: str, ms: MicroserviceV) -> None:
+    base = f"{pkg}/{ms.module}"
+    emit("service/__init__.py.j2", f"{base}/__init__.py", ms=ms)
+    emit("service/commands.py.j2", f"{base}/commands.py", ms=ms)
+    emit("service/aggregates.py.j2", f"{base}/aggregates.py", ms=ms)
+    emit("service/hooks.py.j2", f"{base}/hooks.py", ms=ms)
+    emit("service/rules.py.j2", f"{base}/rules.py", generated=False, ms=ms)
+    emit("service/application.py.j2", f"{base}/application.py", ms=ms)
+    if ms.projections:
+        emit("service/projections.py.j2", f"{base}/projections.py", ms=ms)
+
+
+def _tidy(text: str) -> str:
+    """No trailing spaces, at most two blank lines in a row, one newline at the end (as ruff format leaves it)."""
+    text = "\n".join(line.rstrip() for line in text.splitlines())
+    text = re.sub(r"\n{4,}", "\n\n\n", text).strip("\n")
+    return text + "\n" if text else ""
+
+
+def _check_paths(paths: Iterable[str]) -> None:
+    seen: set[str] = set()
+    for path in paths:
+        parts = path.split("/")
+        if path in seen or any(p in ("", ".", "..") for p in parts) or path.startswith("/"):
+            raise GenerateError(f"refusing to write the output path {path!r}")
+        seen.add(path)
