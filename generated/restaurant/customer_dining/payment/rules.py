@@ -1,0 +1,14 @@
+# Written once by esp from restaurant.yaml: this file is yours; esp never overwrites it.
+"""Your business rules for the payment microservice.
+
+Override the methods of Hooks (see hooks.py) to decide, for example, which of several events a
+command emits, or the values of event fields a command does not carry.
+"""
+
+from __future__ import annotations
+
+from customer_dining.payment.hooks import Hooks
+
+
+class Rules(Hooks):
+    """The rules the PaymentService application uses."""
