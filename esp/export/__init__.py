@@ -53,14 +53,16 @@ def export_asyncapi(paths: Sequence[Path], output: Path | None = None) -> str:
 
 
 def export_eventcatalog(paths: Sequence[Path], output: Path) -> list[Path]:
-    """Write an EventCatalog tree for the journeys at ``paths`` into ``output``;
-    return the files written."""
+    """Write an EventCatalog tree for the journeys at ``paths`` into ``output``
+    (an existing eventcatalog.config.js is kept); return the files written."""
     from esp.export import eventcatalog
 
     files = eventcatalog.files(load_model(paths))
     written = []
     for rel, text in files.items():
         target = output / rel
+        if rel == eventcatalog.CONFIG and target.exists():
+            continue  # the user's own settings
         _write(target, text)
         written.append(target)
     return written

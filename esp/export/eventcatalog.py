@@ -59,9 +59,31 @@ def _ref(ident: str, version: str) -> dict[str, str]:
     return {"id": ident, "version": version}
 
 
+CONFIG = "eventcatalog.config.js"
+
+
+def config(model: Model) -> str:
+    """A minimal eventcatalog.config.js, so the folder builds as it is. The title
+    is a JSON string literal (data, never code); the catalog id is derived from
+    the model's name, so the file is the same on every export."""
+    import uuid
+
+    cid = uuid.uuid5(uuid.NAMESPACE_URL, f"esp:{model.name}")
+    title = json.dumps(f"{model.name} events", ensure_ascii=True).replace("<", "\\u003c").replace(">", "\\u003e")
+    return (
+        "// Written once by esp export eventcatalog; edit freely (esp never overwrites it).\n"
+        "export default {\n"
+        f"  cId: {json.dumps(str(cid))},\n"
+        f"  title: {title},\n"
+        '  organizationName: "esp",\n'
+        '  output: "static",\n'
+        "};\n"
+    )
+
+
 def files(model: Model) -> dict[str, str]:
     """Every file of the catalog, by its path relative to the catalog folder."""
-    out: dict[str, str] = {}
+    out: dict[str, str] = {CONFIG: config(model)}
     for journey in model.journeys:
         out[f"domains/{slug(journey.name)}/index.mdx"] = _domain(journey)
     sends = dict(integration.published(model))
