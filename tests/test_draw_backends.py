@@ -159,5 +159,34 @@ def test_mermaid_colours_each_kind_and_line() -> None:
 
 def test_mermaid_grid_keeps_lane_order_in_each_row() -> None:
     output = mermaid.render(grid())
-    titles = re.findall(r'subgraph row_1_lane_\d+\["([^"]+)"\]', output)
+    titles = re.findall(r'lane_\d+\["([^"]+)"\]:::lane', output)
     assert [shown_text("mermaid", t) for t in titles] == list(grid().lanes)
+    assert "  lane_0 ~~~ lane_1 ~~~ lane_2 ~~~ lane_3 ~~~ lane_4" in output
+    # each sticky after the previous lane's first and before the next lane's first
+    for chain in (
+        "n_process_a ~~~ n_command_a",
+        "n_process_a ~~~ n_command_a ~~~ n_microservice_a",
+        "n_command_a ~~~ n_microservice_a ~~~ n_event_a",
+        "n_microservice_a ~~~ n_event_a ~~~ n_aggregate_a",
+        "n_event_a ~~~ n_aggregate_a",
+    ):
+        assert f"  {chain}\n" in output, chain
+    assert output.index('subgraph lanes[" "]') < output.index("subgraph row_1")
+
+
+def test_mermaid_cuts_arrows_between_rows_into_stubs() -> None:
+    base = grid()
+    second = Row("row-2", "Process 2", ((), ("command-b",), (), (), ()))
+    drawing = Graph(
+        view="esp",
+        title=base.title,
+        nodes=(*base.nodes, Node("command-b", "command", "Follow Up")),
+        edges=(*base.edges, Edge("event-a", "command-b", "listener", constraint=False)),
+        lanes=base.lanes,
+        rows=(*base.rows, second),
+    )
+    output = mermaid.render(drawing)
+    assert "n_event_a ==> n_command_b" not in output
+    assert re.search(r"n_event_a ==> n_stub_\d+_out", output)
+    assert re.search(r"n_stub_\d+_in ==> n_command_b", output)
+    assert "to Follow Up" in output and "from First Thing Done" in output

@@ -1,9 +1,11 @@
 """The Mermaid back-end: a Graph as a ``flowchart`` that GitHub and GitLab
 render in Markdown.
 
-Mermaid lays out on its own, so the ESP map becomes one box per process with
-a box per lane inside, in lane order; colours come from ``classDef`` and
-``linkStyle``. Every label character outside a small safe set is written as
+Mermaid lays out on its own and drops a box's direction once an arrow
+leaves it, so in the ESP map an arrow between rows (a listener) is cut into
+two labelled stubs, and each row is a box laid out left to right, its lanes
+chained in order by invisible links under a box of lane titles. Colours come
+from ``classDef`` and ``linkStyle``. Every label character outside a small safe set is written as
 a Mermaid entity code, so no text from a journey can become markup.
 """
 
@@ -12,10 +14,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from esp.draw import pages
 from esp.draw.graph import Graph, Node, wrap
 from esp.draw.style import LINES, STICKIES
 
 _SAFE = re.compile(r"[A-Za-z0-9 .,:;!?()/_'+=*-]")
+LANE_FILL = "#37474f"
 _ARROWS = {"solid": "-->", "bold": "==>", "dashed": "-.->", "dotted": "-.-"}
 
 
@@ -24,6 +28,8 @@ def render(graph: Graph) -> str:
 
 
 def _lines(graph: Graph) -> Iterator[str]:
+    if graph.rows:  # listeners between rows become stubs: each row then keeps its lanes left to right
+        graph = pages.isolate_rows(graph)
     ids = _ids(graph)
     yield f"%% {_comment(graph.title)} (esp diagram --view {graph.view})"
     yield f"flowchart {'TB' if graph.rows else graph.direction}"
@@ -39,6 +45,8 @@ def _lines(graph: Graph) -> Iterator[str]:
     else:
         yield from _groups(graph, ids)
     yield from _edges(graph, ids)
+    if graph.rows:
+        yield from _grid_order(graph, ids)
 
 
 def _ids(graph: Graph) -> dict[str, str]:
@@ -69,20 +77,38 @@ def _node(node: Node, ids: dict[str, str]) -> str:
 
 
 def _grid(graph: Graph, ids: dict[str, str]) -> Iterator[str]:
+    """A box of lane titles, then one box per row laid out left to right."""
     byid = {n.id: n for n in graph.nodes}
+    yield f"  classDef lane fill:{LANE_FILL},stroke:{LANE_FILL},color:#fff,font-weight:bold"
+    yield '  subgraph lanes[" "]'
+    yield "    direction LR"
+    for i, title in enumerate(graph.lanes):
+        yield f'    lane_{i}["{text(title)}"]:::lane'
+    yield "  end"
     for r, row in enumerate(graph.rows, start=1):
         head = byid[row.cells[0][0]].label if row.cells and row.cells[0] else ""
-        yield f'  subgraph row_{r}["{text(row.label)}: {text(head)}"]'
+        title = row.title or f"{row.label}: {head}"
+        yield f'  subgraph row_{r}["{text(title)}"]'
         yield "    direction LR"
-        for lane, cell in enumerate(row.cells):
-            if not cell:
-                continue
-            yield f'    subgraph row_{r}_lane_{lane}["{text(graph.lanes[lane])}"]'
-            yield "      direction TB"
-            for nid in cell:
-                yield "      " + _node(byid[nid], ids)
-            yield "    end"
+        for cell in row.cells:
+            for nid in reversed(cell):  # dagre stacks a rank's nodes bottom-up in the order it meets them
+                yield "    " + _node(byid[nid], ids)
         yield "  end"
+
+
+def _grid_order(graph: Graph, ids: dict[str, str]) -> Iterator[str]:
+    """Invisible links, after the visible ones so linkStyle numbers stay put: the
+    lanes of each row in order, and the rows one under the other."""
+    yield "  " + " ~~~ ".join(f"lane_{i}" for i in range(len(graph.lanes)))
+    for row in graph.rows:  # every sticky after the previous lane's first, before the next lane's first
+        cells = [[ids[n] for n in cell] for cell in row.cells if cell]
+        for i, cell in enumerate(cells):
+            for node in cell:
+                chain = [cells[i - 1][0]] if i else []
+                chain += [node, cells[i + 1][0]] if i + 1 < len(cells) else [node]
+                if len(chain) > 1:
+                    yield "  " + " ~~~ ".join(chain)
+    yield "  " + " ~~~ ".join(["lanes", *(f"row_{r}" for r in range(1, len(graph.rows) + 1))])
 
 
 def _groups(graph: Graph, ids: dict[str, str]) -> Iterator[str]:
@@ -106,7 +132,8 @@ def _edges(graph: Graph, ids: dict[str, str]) -> Iterator[str]:
         arrow = _ARROWS[line.style]
         words = "<br/>".join(text(w) for part in edge.label.split("\n") for w in wrap(part, 24)) if edge.label else ""
         between = f'|"{words}"|' if words else ""
-        yield f"  {ids[edge.src]} {arrow}{between} {ids[edge.dst]}"
+        ends = (edge.src, edge.dst) if line.arrowhead != "none" else (edge.dst, edge.src)  # no arrow: no push
+        yield f"  {ids[ends[0]]} {arrow}{between} {ids[ends[1]]}"
         width = 2.5 if line.style == "bold" else 1.5
         styles.append(f"  linkStyle {i} stroke:{line.color},stroke-width:{width:g}px")
     yield from styles

@@ -30,13 +30,36 @@ def split(graph: Graph) -> list[Graph]:
     chunks = _chunks(graph)
     if len(chunks) < 2:
         return [graph]
+    return _cut(graph, chunks, "page")
+
+
+def isolate_rows(graph: Graph) -> Graph:
+    """The ESP map with every arrow between two rows cut into a stub at each end, so
+    each row is a graph of its own (Mermaid can then lay each row out left to right)."""
+    if len(graph.rows) < 2:
+        return graph
+    parts = _cut(graph, [[(r.id, [list(c) for c in r.cells])] for r in graph.rows], "process", shift=1)
+    return replace(
+        graph,
+        nodes=tuple(n for p in parts for n in p.nodes),
+        edges=tuple(dict.fromkeys(e for p in parts for e in p.edges)),
+        rows=tuple(p.rows[0] for p in parts),
+    )
+
+
+def _cut(graph: Graph, chunks: list[list[_Box]], unit: str, shift: int = 0) -> list[Graph]:
+    """The chunks as pages; an arrow that leaves a page ends in a stub, ``shift``
+    lanes after its tail or before its head (0: in the same cell)."""
     page_of = {nid: p for p, chunk in enumerate(chunks, start=1) for _, cells in chunk for c in cells for nid in c}
     touching: dict[int, list[tuple[int, Edge]]] = {p: [] for p in range(1, len(chunks) + 1)}
     for number, edge in enumerate(graph.edges):  # each edge goes to the page(s) of its ends
         for p in sorted({page_of[edge.src], page_of[edge.dst]}):
             touching[p].append((number, edge))
     byid = {n.id: n for n in graph.nodes}
-    return [_page(graph, chunk, p, len(chunks), touching[p], page_of, byid) for p, chunk in enumerate(chunks, start=1)]
+    return [
+        _page(graph, chunk, (p, len(chunks), unit, shift), touching[p], page_of, byid)
+        for p, chunk in enumerate(chunks, start=1)
+    ]
 
 
 def svg(graph: Graph) -> str:
@@ -72,12 +95,12 @@ def _chunks(graph: Graph) -> list[list[_Box]]:
 def _page(
     graph: Graph,
     chunk: list[_Box],
-    page: int,
-    pages: int,
+    numbering: tuple[int, int, str, int],  # this page, how many, what to call one, where stubs go
     touching: list[tuple[int, Edge]],
     page_of: dict[str, int],
     byid: dict[str, Node],
 ) -> Graph:
+    page, pages, unit, shift = numbering
     cells = dict(chunk)
     where = {nid: (box, i) for box, box_cells in chunk for i, cell in enumerate(box_cells) for nid in cell}
     stubs: list[Node] = []
@@ -90,10 +113,14 @@ def _page(
         anchor, other = (edge.src, edge.dst) if src_here else (edge.dst, edge.src)
         text = f"to {byid[other].label}" if src_here else f"from {byid[other].label}"
         kind = "listener" if edge.kind == "listener" else "note"
-        stub = Node(f"stub-{number}-{'out' if src_here else 'in'}", kind, text, f"page {page_of[other]}")
+        stub = Node(f"stub-{number}-{'out' if src_here else 'in'}", kind, text, f"{unit} {page_of[other]}")
         box, i = where[anchor]
-        cell = cells[box][i]
-        cell.insert(cell.index(anchor) + (1 if src_here else 0), stub.id)
+        if shift:  # in the next lane after a tail, the lane before a head
+            lane = min(max(i + (shift if src_here else -shift), 0), len(cells[box]) - 1)
+            cells[box][lane].append(stub.id)
+        else:
+            cell = cells[box][i]
+            cell.insert(cell.index(anchor) + (1 if src_here else 0), stub.id)
         stubs.append(stub)
         edges.append(Edge(anchor, stub.id, edge.kind) if src_here else Edge(stub.id, anchor, edge.kind))
     if graph.rows:
