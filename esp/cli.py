@@ -424,10 +424,17 @@ def new(
 @app.command()
 def generate(
     paths: Annotated[
-        list[Path],
-        typer.Argument(help="Journey files (or folders) forming one model.", metavar="PATH", show_default=False),
-    ],
-    output: Annotated[Path, typer.Option("--output", "-o", help="The folder of the generated package.")],
+        list[Path] | None,
+        typer.Argument(
+            help="Journey files (or folders) forming one model (default: the configured journeys folder).",
+            metavar="PATH",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="The folder of the generated package (default: configured output)."),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite generated files edited by hand.")] = False,
     check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 with a diff if out of date.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Write nothing; list what would change.")] = False,
@@ -437,10 +444,17 @@ def generate(
 ) -> None:
     """Generate event-sourced Python (eventsourcing 9.x): services, rules hooks, tests.
 
-    Example: esp generate journeys/restaurant.yaml -o generated/restaurant
+    Examples:
+
+        esp generate journeys/restaurant.yaml -o generated/restaurant
+
+        esp generate --check    # the journeys and output folder of [tool.esp] in pyproject.toml
     """
+    from esp import config
     from esp.generate import generate_paths
 
+    settings = config.load({"output": output, "templates": templates})
+    paths, output, templates = config.resolve_paths(paths, settings), settings.output, settings.templates
     result = generate_paths(paths, output, force=force, check=check, dry_run=dry_run, templates=templates)
     if check:
         sys.stdout.write(result.diff())
