@@ -20,6 +20,7 @@ from typing import Any
 
 from esp import names
 from esp.errors import ExitCode, UserError
+from esp.generate.render import File
 from esp.generate.text import GenerateError
 from esp.model import Model
 
@@ -114,7 +115,7 @@ def generate(
         return result
     if result.conflicts and not force:
         raise HandEdited(result.conflicts)
-    write(result, files)
+    write(result)
     return result
 
 
@@ -170,19 +171,15 @@ def load_manifest(root: Path) -> dict[str, str]:
     return {str(k): v for k, v in files.items()}
 
 
-def manifest_text(files: list[object]) -> str:
-    from esp.generate.render import File
-
-    generated = {f.path: _sha(f.text) for f in files if isinstance(f, File) and f.generated}
-    user = sorted(f.path for f in files if isinstance(f, File) and not f.generated)
+def manifest_text(files: list[File]) -> str:
+    generated = {f.path: _sha(f.text) for f in files if f.generated}
+    user = sorted(f.path for f in files if not f.generated)
     data = {"tool": "esp generate", "generated": dict(sorted(generated.items())), "user_owned": user}
     return json.dumps(data, indent=2, sort_keys=False) + "\n"
 
 
-def plan(out_dir: Path, files: list[object]) -> Result:
+def plan(out_dir: Path, files: list[File]) -> Result:
     """Compare the files esp would write with the output folder and its manifest."""
-    from esp.generate.render import File
-
     root = out_dir.resolve()
     if root.exists() and not root.is_dir():
         raise GenerateError(f"the output {out_dir} is not a folder")
@@ -190,7 +187,6 @@ def plan(out_dir: Path, files: list[object]) -> Result:
     result = Result(out_dir)
     wanted: set[str] = set()
     for f in [*files, File(MANIFEST, manifest_text(files))]:
-        assert isinstance(f, File)
         wanted.add(f.path)
         current = _read(_inside(root, f.path))
         if current is None:
@@ -212,7 +208,7 @@ def plan(out_dir: Path, files: list[object]) -> Result:
     return result
 
 
-def write(result: Result, files: list[object]) -> None:
+def write(result: Result) -> None:
     """Carry out the plan: atomic writes, removals, then the manifest last."""
     root = result.out_dir.resolve()
     root.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,6 @@ from esp.generate.text import GenerateError, UnsafeText, default, ident, literal
 from esp.model import (
     Aggregate,
     Command,
-    Event,
     Field,
     FieldType,
     Listener,
@@ -516,7 +515,9 @@ class _Builder:
                     known.append(f.type)
         aggv.attributes = [(name, _union([*ts, "None"])) for name, ts in types.items()]
         for cmd in agg.commands:
-            method = _refuse("command", ident(names.snake(cmd.name)), AGGREGATE_ATTRIBUTES | APPLICATION_ATTRIBUTES, cmd.name)
+            method = _refuse(
+                "command", ident(names.snake(cmd.name)), AGGREGATE_ATTRIBUTES | APPLICATION_ATTRIBUTES, cmd.name
+            )
             if method in types:
                 raise GenerateError(f"command {cmd.name!r} and a field of {agg.name!r} both become {method!r}")
             fields = [field_v(f) for f in cmd.fields]
@@ -694,9 +695,7 @@ class _Builder:
         )
 
     @staticmethod
-    def _event_value(
-        raw: str, want: FieldV, event_fields: Mapping[str, FieldV], identity: FieldV
-    ) -> str | None:
+    def _event_value(raw: str, want: FieldV, event_fields: Mapping[str, FieldV], identity: FieldV) -> str | None:
         f = event_fields.get(raw)
         if f is not None:
             if f.type == want.type or want.type == _union([f.type, "None"]):
@@ -721,7 +720,11 @@ class _Builder:
         for step in then or []:
             emit = next((e for e in cv.emits if e.event is step.event), None)
             from_rules = {v.field.name for v in emit.values if v.expr.startswith("rules.")} if emit else set()
-            step.values = [ValueV(v.field, v.expr, v.field.name in from_rules) for v in step.values if v.field.raw in _given(s, step)]
+            step.values = [
+                ValueV(v.field, v.expr, v.field.name in from_rules)
+                for v in step.values
+                if v.field.raw in _given(s, step)
+            ]
         default = [e.event.cls for e in cv.emits[: (2 if cv.creates else 1)]] if cv.choice_hook else None
         expected = [e.event.cls for e in cv.emits] if default is None else default
         matches = then is None or [t.event.cls for t in then] == expected

@@ -92,9 +92,17 @@ def _escape(raw: str, quote: str) -> str:
 
 
 def _doc_safe(line: str) -> str:
-    """One line of docstring text that cannot close or escape the docstring."""
-    line = line.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
-    return line
+    """One line of docstring text that cannot close or escape the docstring.
+
+    Backslashes are doubled; a quote next to another quote, or at either end of
+    the line, is escaped, so no three quotes can ever meet.
+    """
+    line = line.replace("\\", "\\\\")
+    out = []
+    for i, c in enumerate(line):
+        near = (i > 0 and line[i - 1] == '"') or (i + 1 < len(line) and line[i + 1] == '"')
+        out.append('\\"' if c == '"' and (near or i in (0, len(line) - 1)) else c)
+    return "".join(out)
 
 
 def docstring(text: str | UnsafeText, indent: int, fallback: str = "") -> str:
@@ -112,10 +120,6 @@ def docstring(text: str | UnsafeText, indent: int, fallback: str = "") -> str:
         if i:
             lines.append("")
         lines.extend(_doc_safe(w) for w in textwrap.wrap(paragraph, width, break_on_hyphens=False))
-    if lines[-1].endswith('"'):
-        lines[-1] = lines[-1][:-1] + '\\"'
-    if lines[0].startswith(" ") or lines[0].startswith('"'):
-        lines[0] = "\\" + lines[0] if lines[0].startswith('"') else lines[0].lstrip()
     pad = " " * indent
     if len(lines) == 1:
         return f'"""{lines[0]}"""'

@@ -22,7 +22,7 @@ class Hooks:
         command: commands.ConfirmBooking,
     ) -> str:
         """The confirmation_code of BookingConfirmed (default: the aggregate's current
-        confirmation_code, else "").
+        confirmation_code, else \"\").
         """
         if aggregate.confirmation_code is not None:
             return aggregate.confirmation_code
@@ -122,7 +122,7 @@ class Hooks:
         command: commands.SubmitBooking,
     ) -> str:
         """The customer_email of BookingSubmitted (default: the aggregate's current customer_email,
-        else "").
+        else \"\").
         """
         if aggregate.customer_email is not None:
             return aggregate.customer_email

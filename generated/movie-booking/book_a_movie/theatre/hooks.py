@@ -44,7 +44,7 @@ class Hooks:
         aggregate: aggregates.Screening,
         command: commands.ReserveSeats,
     ) -> str:
-        """The movie_title of SeatsReserved (default: the aggregate's current movie_title, else "")."""
+        """The movie_title of SeatsReserved (default: the aggregate's current movie_title, else \"\")."""
         if aggregate.movie_title is not None:
             return aggregate.movie_title
         return ""

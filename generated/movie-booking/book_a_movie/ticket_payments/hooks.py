@@ -45,7 +45,7 @@ class Hooks:
         aggregate: aggregates.TicketPayment,
         command: commands.PayForTickets,
     ) -> str:
-        """The reason of TicketPaymentRefused (default: the aggregate's current reason, else "")."""
+        """The reason of TicketPaymentRefused (default: the aggregate's current reason, else \"\")."""
         if aggregate.reason is not None:
             return aggregate.reason
         return ""

@@ -20,7 +20,7 @@ class Hooks:
         aggregate: aggregates.BillableOrder,
         command: commands.ProcessPayment,
     ) -> str:
-        """The reason of PaymentDeclined (default: the aggregate's current reason, else "")."""
+        """The reason of PaymentDeclined (default: the aggregate's current reason, else \"\")."""
         if aggregate.reason is not None:
             return aggregate.reason
         return ""

@@ -29,7 +29,7 @@ class Hooks:
         aggregate: aggregates.CustomerOrder,
         command: commands.RecordOrderPayment,
     ) -> str:
-        """The email of OrderPaid (default: the aggregate's current email, else "")."""
+        """The email of OrderPaid (default: the aggregate's current email, else \"\")."""
         if aggregate.email is not None:
             return aggregate.email
         return ""
@@ -50,7 +50,7 @@ class Hooks:
         command: commands.RecordOrderPayment,
     ) -> str:
         """The shipping_address of OrderPaid (default: the aggregate's current shipping_address, else
-        "").
+        \"\").
         """
         if aggregate.shipping_address is not None:
             return aggregate.shipping_address

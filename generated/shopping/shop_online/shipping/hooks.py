@@ -30,7 +30,7 @@ class Hooks:
         aggregate: aggregates.Shipment,
         command: commands.ShipOrder,
     ) -> str:
-        """The reason of ShipmentDispatchFailed (default: the aggregate's current reason, else "")."""
+        """The reason of ShipmentDispatchFailed (default: the aggregate's current reason, else \"\")."""
         if aggregate.reason is not None:
             return aggregate.reason
         return ""
@@ -39,7 +39,7 @@ class Hooks:
         self,
         command: commands.ShipOrder,
     ) -> str:
-        """The carrier of ShipmentDispatched, which the command does not carry (default: "")."""
+        """The carrier of ShipmentDispatched, which the command does not carry (default: \"\")."""
         return ""
 
     def shipment_dispatched_expected_on(
@@ -55,5 +55,5 @@ class Hooks:
         self,
         command: commands.ShipOrder,
     ) -> str:
-        """The tracking_number of ShipmentDispatched, which the command does not carry (default: "")."""
+        """The tracking_number of ShipmentDispatched, which the command does not carry (default: \"\")."""
         return ""

@@ -71,7 +71,7 @@ class Hooks:
         aggregate: aggregates.OrderPayment,
         command: commands.PayForOrder,
     ) -> str:
-        """The reason of OrderPaymentFailed (default: the aggregate's current reason, else "")."""
+        """The reason of OrderPaymentFailed (default: the aggregate's current reason, else \"\")."""
         if aggregate.reason is not None:
             return aggregate.reason
         return ""

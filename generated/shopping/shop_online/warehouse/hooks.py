@@ -31,7 +31,7 @@ class Hooks:
         aggregate: aggregates.StockReservation,
         command: commands.ReserveStock,
     ) -> str:
-        """The reason of StockReservationFailed (default: the aggregate's current reason, else "")."""
+        """The reason of StockReservationFailed (default: the aggregate's current reason, else \"\")."""
         if aggregate.reason is not None:
             return aggregate.reason
         return ""
@@ -49,5 +49,5 @@ class Hooks:
         self,
         command: commands.ReserveStock,
     ) -> str:
-        """The warehouse_code of StockReserved, which the command does not carry (default: "")."""
+        """The warehouse_code of StockReserved, which the command does not carry (default: \"\")."""
         return ""

@@ -32,7 +32,7 @@ class Hooks:
         aggregate: aggregates.CarRental,
         command: commands.ReserveCar,
     ) -> str:
-        """The reason of CarReservationFailed (default: the aggregate's current reason, else "")."""
+        """The reason of CarReservationFailed (default: the aggregate's current reason, else \"\")."""
         if aggregate.reason is not None:
             return aggregate.reason
         return ""
@@ -55,5 +55,5 @@ class Hooks:
         self,
         command: commands.ReserveCar,
     ) -> str:
-        """The pickup_location of CarReserved, which the command does not carry (default: "")."""
+        """The pickup_location of CarReserved, which the command does not carry (default: \"\")."""
         return ""

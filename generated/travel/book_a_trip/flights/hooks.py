@@ -32,7 +32,7 @@ class Hooks:
         aggregate: aggregates.SeatReservation,
         command: commands.ReserveFlight,
     ) -> str:
-        """The reason of FlightReservationFailed (default: the aggregate's current reason, else "")."""
+        """The reason of FlightReservationFailed (default: the aggregate's current reason, else \"\")."""
         if aggregate.reason is not None:
             return aggregate.reason
         return ""

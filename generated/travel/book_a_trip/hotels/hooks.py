@@ -32,7 +32,7 @@ class Hooks:
         aggregate: aggregates.RoomReservation,
         command: commands.ReserveHotel,
     ) -> str:
-        """The reason of HotelReservationFailed (default: the aggregate's current reason, else "")."""
+        """The reason of HotelReservationFailed (default: the aggregate's current reason, else \"\")."""
         if aggregate.reason is not None:
             return aggregate.reason
         return ""
@@ -48,7 +48,7 @@ class Hooks:
         self,
         command: commands.ReserveHotel,
     ) -> str:
-        """The hotel_name of HotelReserved, which the command does not carry (default: "")."""
+        """The hotel_name of HotelReserved, which the command does not carry (default: \"\")."""
         return ""
 
     def hotel_reserved_nightly_rate(

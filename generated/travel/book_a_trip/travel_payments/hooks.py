@@ -19,7 +19,7 @@ class Hooks:
         aggregate: aggregates.CardCharge,
         command: commands.ChargeCard,
     ) -> str:
-        """The reason of CardChargeDeclined (default: the aggregate's current reason, else "")."""
+        """The reason of CardChargeDeclined (default: the aggregate's current reason, else \"\")."""
         if aggregate.reason is not None:
             return aggregate.reason
         return ""
@@ -28,7 +28,7 @@ class Hooks:
         self,
         command: commands.ChargeCard,
     ) -> str:
-        """The authorisation_code of CardCharged, which the command does not carry (default: "")."""
+        """The authorisation_code of CardCharged, which the command does not carry (default: \"\")."""
         return ""
 
     def card_charged_charged_at(

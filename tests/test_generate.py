@@ -1,0 +1,303 @@
+"""esp generate: safe text, deterministic output, and a manifest that never loses a hand edit."""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from esp import api
+from esp.cli import app
+from esp.generate import MANIFEST, GenerateError, HandEdited, generate
+from esp.generate.text import UnsafeText, docstring, ident, literal, pystr
+from esp.model import FieldType, Model
+
+ROOT = Path(__file__).resolve().parent.parent
+JOURNEYS = sorted((ROOT / "journeys").glob("*.yaml"))
+HOSTILE = [
+    'He said "hi"',
+    "it's",
+    '"""; __import__("os").system("touch PWNED"); """',
+    "'''; __import__('os').system('touch PWNED'); '''",
+    "line one\nline two\r\n\tand\x0bmore\u2028end",
+    "back\\slash at the end\\",
+    'ends with a quote"',
+    '"starts with a quote',
+    "__import__('os').system('touch PWNED')",
+    "{{ 7 * 7 }} {% if x %}",
+]
+
+
+def model_of(path: Path) -> Model:
+    v = api.validate([path])
+    assert v.exit_code() == 0, [str(d) for d in v.diagnostics]
+    assert v.model is not None
+    return v.model
+
+
+def hostile_journey(tmp_path: Path, text: str) -> Path:
+    """A small valid journey whose every description and string value is ``text``."""
+    data: dict[str, Any] = {
+        "journey": "Hostile Place",
+        "description": text,
+        "microservices": {
+            "orders": {
+                "description": text,
+                "aggregates": {
+                    "Order": {"description": text, "identity": "order_id", "states": ["open", "closed"]},
+                },
+            },
+            "billing": {"description": text, "aggregates": {"Bill": {"identity": "bill_id", "states": ["due"]}}},
+        },
+        "processes": [
+            {
+                "process": "Order",
+                "description": text,
+                "microservice": "orders",
+                "aggregate": "Order",
+                "actions": [
+                    {
+                        "command": "OpenOrder",
+                        "description": text,
+                        "fields": {"note": "str"},
+                        "emits": ["OrderOpened"],
+                        "creates": True,
+                    },
+                    {"command": "CloseOrder", "description": text, "emits": ["OrderClosed"], "allowed_in": ["open"]},
+                ],
+                "events": [
+                    {"event": "OrderOpened", "description": text, "fields": {"note": "str"}, "enters": "open"},
+                    {
+                        "event": "OrderClosed",
+                        "kind": "integration",
+                        "description": text,
+                        "fields": {"note": "str"},
+                        "enters": "closed",
+                    },
+                ],
+            },
+            {
+                "process": "Bill",
+                "microservice": "billing",
+                "aggregate": "Bill",
+                "actions": [
+                    {"command": "PrepareBill", "fields": {"note": "str"}, "emits": ["BillPrepared"], "creates": True}
+                ],
+                "events": [{"event": "BillPrepared", "fields": {"note": "str"}, "enters": "due"}],
+            },
+        ],
+        "listeners": [{"on": "OrderClosed", "in": "billing", "command": "PrepareBill", "description": text}],
+        "scenarios": [
+            {
+                "scenario": "an order is opened",
+                "aggregate": "Order",
+                "when": {"OpenOrder": {"note": text}},
+                "then": [{"OrderOpened": {"note": text}}],
+            }
+        ],
+    }
+    path = tmp_path / "hostile.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+# -- text --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_string_literals_and_docstrings_hold_any_text(text: str) -> None:
+    assert ast.literal_eval(pystr(text)) == text
+    source = f"def f():\n    {docstring(text, 4)}\n"
+    tree = ast.parse(source)
+    function = tree.body[0]
+    assert isinstance(function, ast.FunctionDef)
+    assert len(function.body) == 1  # only the docstring: nothing became a statement
+    assert isinstance(ast.get_docstring(function), str)
+
+
+def test_journey_text_cannot_reach_a_template_unfiltered() -> None:
+    with pytest.raises(TypeError):
+        str(UnsafeText("x"))
+
+
+@pytest.mark.parametrize("name", ["class", "1abc", "a-b", "", "a b", "é"])
+def test_identifiers_are_checked(name: str) -> None:
+    with pytest.raises(GenerateError):
+        ident(name)
+
+
+def test_scenario_values_become_literals_only_when_they_fit() -> None:
+    assert literal("x'\"", FieldType("str")) == pystr("x'\"")
+    assert literal(["a"], FieldType("list", FieldType("str"))) == '["a"]'
+    assert literal("1.50", FieldType("decimal")) == 'Decimal("1.50")'
+    with pytest.raises(GenerateError):
+        literal("__import__('os')", FieldType("int"))
+    with pytest.raises(GenerateError):
+        literal("not a uuid", FieldType("uuid"))
+
+
+@pytest.mark.parametrize("text", HOSTILE[:4] + HOSTILE[4:6])
+def test_hostile_text_compiles_and_runs_nothing(tmp_path: Path, text: str) -> None:
+    out = tmp_path / "out"
+    generate(model_of(hostile_journey(tmp_path, text)), out)
+    for path in out.rglob("*.py"):
+        compile(path.read_text(encoding="utf-8"), str(path), "exec")
+    ruff = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "-q", "."],
+        cwd=out,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ruff.returncode == 0, ruff.stdout + ruff.stderr
+    env = {**os.environ, "PYTHONPATH": str(out), "PYTHONDONTWRITEBYTECODE": "1"}
+    run = subprocess.run(
+        [sys.executable, "-m", "hostile_place", "--memory"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "BillPrepared" in run.stdout  # the listener ran across microservices
+    assert not list(tmp_path.rglob("PWNED"))
+
+
+# -- output and manifest --------------------------------------------------------------------
+
+
+@pytest.fixture
+def restaurant() -> Model:
+    return model_of(ROOT / "journeys" / "restaurant.yaml")
+
+
+def test_output_is_deterministic(tmp_path: Path, restaurant: Model) -> None:
+    generate(restaurant, tmp_path / "a")
+    generate(model_of(ROOT / "journeys" / "restaurant.yaml"), tmp_path / "b")
+    a = {p.relative_to(tmp_path / "a"): p.read_bytes() for p in (tmp_path / "a").rglob("*") if p.is_file()}
+    b = {p.relative_to(tmp_path / "b"): p.read_bytes() for p in (tmp_path / "b").rglob("*") if p.is_file()}
+    assert a == b
+    assert generate(restaurant, tmp_path / "a", check=True).clean
+
+
+def test_generated_files_say_so(tmp_path: Path, restaurant: Model) -> None:
+    generate(restaurant, tmp_path)
+    app_file = tmp_path / "customer_dining" / "dining" / "application.py"
+    assert app_file.read_text().startswith("# Generated by esp from restaurant.yaml: do not edit.")
+    assert "esp never overwrites it" in (tmp_path / "customer_dining" / "dining" / "rules.py").read_text()
+
+
+def test_a_hand_edit_is_refused_not_lost(tmp_path: Path, restaurant: Model) -> None:
+    generate(restaurant, tmp_path)
+    edited = tmp_path / "customer_dining" / "dining" / "aggregates.py"
+    edited.write_text(edited.read_text() + "# mine\n")
+    with pytest.raises(HandEdited) as refused:
+        generate(restaurant, tmp_path)
+    assert refused.value.exit_code == 1
+    assert "customer_dining/dining/aggregates.py" in refused.value.message
+    assert edited.read_text().endswith("# mine\n")
+    result = generate(restaurant, tmp_path, check=True)
+    assert not result.clean and "+# mine" not in result.diff() and "-# mine" in result.diff()
+    generate(restaurant, tmp_path, force=True)
+    assert not edited.read_text().endswith("# mine\n")
+
+
+def test_user_owned_rules_are_written_once(tmp_path: Path, restaurant: Model) -> None:
+    generate(restaurant, tmp_path)
+    rules = tmp_path / "customer_dining" / "payment" / "rules.py"
+    rules.write_text(rules.read_text() + "\n# my rule\n")
+    result = generate(restaurant, tmp_path, force=True)
+    assert rules.read_text().endswith("# my rule\n")
+    assert generate(restaurant, tmp_path, check=True).clean
+    assert not [a for a in result.changes if a.path.endswith("rules.py")]
+
+
+def test_stale_files_are_removed_and_foreign_files_kept(tmp_path: Path, restaurant: Model) -> None:
+    generate(restaurant, tmp_path)
+    manifest = tmp_path / MANIFEST
+    stale = tmp_path / "customer_dining" / "old" / "gone.py"
+    stale.parent.mkdir()
+    stale.write_text("x = 1\n")
+    foreign = tmp_path / "customer_dining" / "notes.txt"
+    foreign.write_text("mine\n")
+    import hashlib
+    import json
+
+    data = json.loads(manifest.read_text())
+    data["generated"]["customer_dining/old/gone.py"] = hashlib.sha256(b"x = 1\n").hexdigest()
+    manifest.write_text(json.dumps(data))
+    dry = generate(restaurant, tmp_path, dry_run=True)
+    assert "remove  customer_dining/old/gone.py" in dry.summary()
+    assert stale.exists()
+    generate(restaurant, tmp_path)
+    assert not stale.exists() and not stale.parent.exists()
+    assert foreign.read_text() == "mine\n"
+
+
+def test_a_foreign_file_in_the_way_is_not_overwritten(tmp_path: Path, restaurant: Model) -> None:
+    target = tmp_path / "customer_dining" / "runtime.py"
+    target.parent.mkdir(parents=True)
+    target.write_text("# someone else's\n")
+    with pytest.raises(HandEdited):
+        generate(restaurant, tmp_path)
+    assert target.read_text() == "# someone else's\n"
+
+
+def test_writes_never_follow_a_symlink_out(tmp_path: Path, restaurant: Model) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "customer_dining").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(GenerateError, match="outside the output folder"):
+        generate(restaurant, out, force=True)
+    assert list(outside.iterdir()) == []
+
+
+def test_templates_can_be_overridden_one_by_one(tmp_path: Path, restaurant: Model) -> None:
+    custom = tmp_path / "templates" / "python"
+    custom.mkdir(parents=True)
+    (custom / "README.md.j2").write_text("# {{ j.title | plain }}, our way\n")
+    generate(restaurant, tmp_path / "out", templates=tmp_path / "templates")
+    assert (tmp_path / "out" / "README.md").read_text().endswith("# Customer Dining, our way\n")
+    assert (tmp_path / "out" / "customer_dining" / "system.py").exists()
+
+
+def test_a_template_printing_raw_text_is_an_error(tmp_path: Path, restaurant: Model) -> None:
+    custom = tmp_path / "templates" / "python"
+    custom.mkdir(parents=True)
+    (custom / "README.md.j2").write_text("{{ j.doc }}\n")
+    with pytest.raises(GenerateError, match="filter"):
+        generate(restaurant, tmp_path / "out", templates=tmp_path / "templates")
+
+
+# -- the command line ----------------------------------------------------------------------------
+
+
+def test_cli_check_and_dry_run(tmp_path: Path) -> None:
+    runner = CliRunner()
+    journey = str(ROOT / "journeys" / "restaurant.yaml")
+    out = str(tmp_path / "out")
+    dry = runner.invoke(app, ["generate", journey, "-o", out, "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "create  customer_dining/system.py" in dry.output
+    assert not (tmp_path / "out").exists()
+    check = runner.invoke(app, ["generate", journey, "-o", out, "--check"])
+    assert check.exit_code == 1
+    assert "+++ b/customer_dining/system.py" in check.output
+    assert runner.invoke(app, ["generate", journey, "-o", out]).exit_code == 0
+    assert runner.invoke(app, ["generate", journey, "-o", out, "--check"]).exit_code == 0
+
+
+@pytest.mark.parametrize("journey", JOURNEYS, ids=lambda p: p.stem)
+def test_committed_output_is_current(journey: Path) -> None:
+    result = generate(model_of(journey), ROOT / "generated" / journey.stem, check=True)
+    assert result.clean, result.diff()[:4000]

@@ -1,0 +1,128 @@
+"""Property: any small valid journey generates a package that imports and plays its journey."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from esp import api
+from esp.generate import generate
+
+FIELDS = {
+    "note": ("str", "a note"),
+    "count": ("int", 2),
+    "price": ("decimal", "1.50"),
+    "due": ("date", "2024-01-31"),
+    "tags": ("list[str]", ["a", "b"]),
+    "urgent": ("bool", True),
+    "ref": ("uuid", "0b7c2f6e-8d1a-4d8e-9a59-3c1f3e0c9a11"),
+    "memo": ("optional[str]", None),
+}
+AGGREGATES = ["Order", "Parcel", "Ticket"]
+VERBS = [("Update", "Updated"), ("Close", "Closed"), ("Approve", "Approved")]
+STATES = ["open", "active", "closed"]
+
+fields = st.lists(st.sampled_from(sorted(FIELDS)), max_size=3, unique=True)
+
+
+@st.composite
+def journeys(draw: st.DrawFn) -> dict[str, Any]:
+    count = draw(st.integers(1, 3))
+    microservices: dict[str, Any] = {}
+    processes = []
+    scenarios = []
+    creators: list[tuple[str, str, list[str]]] = []  # (microservice, create command, its fields)
+    integration: list[tuple[str, str, list[str]]] = []  # (microservice, event, its fields)
+    for i in range(count):
+        agg = AGGREGATES[i]
+        ms = f"{agg.lower()} service"
+        states = STATES[: draw(st.integers(1, 3))]
+        microservices[ms] = {"aggregates": {agg: {"identity": f"{agg.lower()}_id", "states": states}}}
+        created = draw(fields)
+        actions: list[dict[str, Any]] = [
+            {
+                "command": f"Open{agg}",
+                "fields": {f: FIELDS[f][0] for f in created},
+                "emits": [f"{agg}Opened"],
+                "creates": True,
+            }
+        ]
+        events: list[dict[str, Any]] = [
+            {"event": f"{agg}Opened", "fields": {f: FIELDS[f][0] for f in created}, "enters": states[0]}
+        ]
+        for verb, past in draw(st.lists(st.sampled_from(VERBS), max_size=2, unique=True)):
+            changed = draw(fields)
+            allowed = draw(st.lists(st.sampled_from(states), max_size=2, unique=True))
+            command: dict[str, Any] = {
+                "command": f"{verb}{agg}",
+                "fields": {f: FIELDS[f][0] for f in changed},
+                "emits": [f"{agg}{past}"],
+            }
+            if allowed:
+                command["allowed_in"] = allowed
+            event: dict[str, Any] = {"event": f"{agg}{past}", "fields": {f: FIELDS[f][0] for f in draw(fields)}}
+            enters = draw(st.sampled_from([None, *states]))
+            if enters:
+                event["enters"] = enters
+            if draw(st.booleans()):
+                event["kind"] = "integration"
+                integration.append((ms, event["event"], list(event["fields"])))
+            actions.append(command)
+            events.append(event)
+        creators.append((ms, f"Open{agg}", created))
+        processes.append(
+            {"process": f"Handle {agg}", "microservice": ms, "aggregate": agg, "actions": actions, "events": events}
+        )
+        if draw(st.booleans()):
+            scenarios.append(
+                {
+                    "scenario": f"a new {agg.lower()}",
+                    "aggregate": agg,
+                    "when": {f"Open{agg}": {f: FIELDS[f][1] for f in created}},
+                    "then": [{f"{agg}Opened": {f: FIELDS[f][1] for f in created}}],
+                }
+            )
+    listeners = []
+    for ms, event, event_fields in integration:
+        for other, command, command_fields in creators:
+            if other != ms and set(command_fields) <= set(event_fields) and draw(st.booleans()):
+                listeners.append({"on": event, "in": other, "command": command})
+                break
+    journey: dict[str, Any] = {"journey": "Random Journey", "microservices": microservices, "processes": processes}
+    if listeners:
+        journey["listeners"] = listeners
+    if scenarios:
+        journey["scenarios"] = scenarios
+    return journey
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(journeys())
+def test_random_valid_journeys_generate_code_that_runs(journey: dict[str, Any]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        path = root / "journey.yaml"
+        path.write_text(yaml.safe_dump(journey), encoding="utf-8")
+        validation = api.validate([path])
+        assume(validation.model is not None and validation.exit_code() == 0)
+        assert validation.model is not None
+        generate(validation.model, root / "out")
+        env = {**os.environ, "PYTHONPATH": str(root / "out"), "PYTHONDONTWRITEBYTECODE": "1"}
+        played = subprocess.run(
+            [sys.executable, "-m", "random_journey", "--memory"],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert played.returncode == 0, played.stderr
+        assert "Open" in played.stdout and "Opened" in played.stdout

@@ -1,0 +1,54 @@
+"""Each example journey's generated package: lint-clean, type-clean, and its own tests pass on
+memory, SQLite and PostgreSQL (one pytest subprocess per journey runs all three)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from esp import api
+from esp.generate import generate
+
+ROOT = Path(__file__).resolve().parent.parent
+JOURNEYS = sorted((ROOT / "journeys").glob("*.yaml"))
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="module")
+def mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One mypy cache for every journey: the eventsourcing library is analysed once."""
+    return tmp_path_factory.mktemp("mypy-cache")
+
+
+def run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **env}
+    return subprocess.run(args, cwd=cwd, env=environ, capture_output=True, text=True, check=False, timeout=900)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("journey", JOURNEYS, ids=lambda p: p.stem)
+def test_generated_package_is_clean_and_its_tests_pass(journey: Path, tmp_path: Path, mypy_cache: Path) -> None:
+    validation = api.validate([journey])
+    assert validation.model is not None and validation.exit_code() == 0
+    out = tmp_path / journey.stem
+    generate(validation.model, out)
+
+    lint = run([str(BIN / "ruff"), "check", "--no-cache", "."], out)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    fmt = run([str(BIN / "ruff"), "format", "--check", "--no-cache", "."], out)
+    assert fmt.returncode == 0, fmt.stdout + fmt.stderr
+    types = run([str(BIN / "mypy"), "--cache-dir", str(mypy_cache), "."], out)
+    assert types.returncode == 0, types.stdout + types.stderr
+
+    tests = run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error"],
+        out,
+        PYTHONPATH=str(out),
+        ESP_PERSISTENCE="memory,sqlite,postgres",
+    )
+    assert tests.returncode == 0, tests.stdout[-6000:] + tests.stderr[-2000:]
+    assert "skipped" not in tests.stdout.splitlines()[-1] or not os.environ.get("CI"), tests.stdout[-2000:]
