@@ -82,12 +82,12 @@ def test_fatal_and_plain_problems_together_exit_2_and_report_both(tmp_path: Path
 @pytest.mark.parametrize(
     "args",
     [
-        ["validate"],
+        ["validate", "--format"],
         ["validate", "--format", "xml", "x.yaml"],
         ["validate", "--nope", "x.yaml"],
         ["no-such-command"],
     ],
-    ids=["no-path", "bad-format", "bad-option", "bad-command"],
+    ids=["format-without-value", "bad-format", "bad-option", "bad-command"],
 )
 def test_usage_errors_exit_2(args: list[str]) -> None:
     assert_exit(invoke(*args), 2)
