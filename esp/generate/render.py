@@ -218,6 +218,7 @@ def render(view: JourneyV, override: Path | None = None) -> list[File]:
     emit("tests/test_commands.py.j2", "tests/test_commands.py")
     emit("tests/test_listeners.py.j2", "tests/test_listeners.py")
     emit("tests/test_journey.py.j2", "tests/test_journey.py")
+    emit("tests/test_integration_events.py.j2", "tests/test_integration_events.py")
     _check_paths(f.path for f in files)
     return files
 
