@@ -128,11 +128,19 @@ class _Builder:
     projections: dict[str, _Named] = field(default_factory=dict)
     sagas: dict[str, _Named] = field(default_factory=dict)
     microservice_refs: dict[str, _Named] = field(default_factory=dict)  # for self.ref, made once
+    scenario_names: dict[tuple[str, str], Location] = field(default_factory=dict)
 
     # -- helpers ----------------------------------------------------------------
 
     def add(self, code: str, loc: Location, **params: Any) -> None:
         self.problems.append(diagnostic(code, loc, **params))
+
+    def once(self, seen: dict[Any, Location], key: Any, kind: str, name: str, loc: Location) -> None:
+        """Report a second use of a name that must be unique among its kind (E031)."""
+        if key in seen:
+            self.add("E031", loc, kind=kind, name=name, first=_where(seen[key], loc))
+        else:
+            seen[key] = loc
 
     def unique(self, table: dict[str, _Named], kind: str, name: str, obj: Any, loc: Location) -> bool:
         if name in table:
@@ -209,6 +217,11 @@ class _Builder:
         journeys = [
             self.journey(doc, [(i, p) for d, i, p in processes_raw if d is doc], process_ctx, events) for doc in docs
         ]
+        journey_names: dict[Any, Location] = {}
+        for doc in docs:
+            if isinstance(doc.data.get("journey"), str):
+                name = doc.data["journey"]
+                self.once(journey_names, name, "journey", name, doc.loc(("journey",)))
         listeners = [li for doc in docs for li in self.listeners(doc)]
         sagas = [s for doc in docs for s in self.sagas_of(doc)]
         scenarios = [s for doc in docs for s in self.scenarios(doc)]
@@ -355,7 +368,9 @@ class _Builder:
     ) -> Journey:
         actors = self.actors(doc)
         processes = []
+        names: dict[Any, Location] = {}
         for i, raw in rows:
+            self.once(names, raw["process"], "process", raw["process"], doc.loc(("processes", i, "process")))
             ms, aggregate = ctx[id(raw)]
             processes.append(self.process(doc, i, raw, ms, aggregate, events[id(raw)], actors))
         return Journey(
@@ -537,6 +552,11 @@ class _Builder:
         ms = self.ref(doc, (*path, "in"), self.microservice_refs, "E040")
         ends = [self.ref(doc, (*path, k), self.events, "E042") for k in ("starts_on", "completes_with", "aborts_with")]
         steps = [self.step(doc, (*path, "steps", j), s) for j, s in enumerate(_list(raw, "steps"))]
+        step_names: dict[Any, Location] = {}
+        for j, step in enumerate(_list(raw, "steps")):
+            if _str(step, "step"):
+                loc = doc.loc((*path, "steps", j, "step"))
+                self.once(step_names, step["step"], "saga step", step["step"], loc)
         retries_raw = raw.get("retries")
         retries = None
         if isinstance(retries_raw, dict) and isinstance(retries_raw.get("max"), int):
@@ -607,6 +627,12 @@ class _Builder:
                 continue
             then_raw = raw.get("then")
             then = None if then_raw == "rejected" else tuple(_occurrences(doc, path, "then"))
+            if _str(raw, "scenario"):
+                name = raw["scenario"]
+                key = (aggregate.name, name)
+                self.once(
+                    self.scenario_names, key, f"scenario of '{aggregate.name}'", name, doc.loc((*path, "scenario"))
+                )
             result.append(
                 Scenario(
                     _str(raw, "scenario"),

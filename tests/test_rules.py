@@ -596,3 +596,17 @@ def test_many_unknown_references_are_all_reported(tmp_path: Path) -> None:
     unknown = [d for d in result.diagnostics if d.code == "E042"]
     assert len(unknown) == n
     assert unknown[0].hint.startswith("did you mean")
+
+
+def test_two_files_of_one_journey_name(tmp_path: Path) -> None:
+    one = write(tmp_path, MINIMAL, "one.yaml")
+    two = write(tmp_path, TWO_SERVICES.replace("journey: Order Food", "journey: Shopping"), "two.yaml")
+    result = api.validate([one, two])
+    assert [(d.code, d.location.file, d.location.line) for d in result.diagnostics] == [("E031", str(two), 1)]
+    assert "journey 'Shopping' is defined twice" in result.diagnostics[0].message
+
+
+def test_the_same_process_name_in_two_journeys_is_fine(tmp_path: Path) -> None:
+    one = write(tmp_path, MINIMAL, "one.yaml")
+    two = write(tmp_path, TWO_SERVICES.replace("- process: Cook", "- process: Shop"), "two.yaml")
+    assert not api.validate([one, two]).diagnostics
