@@ -93,7 +93,7 @@ def test_every_label_is_shown(backend: str, make: str) -> None:
     for node in drawing.nodes:
         if node.kind in ("start", "end"):
             continue
-        for line in wrap(node.label):
+        for line in wrap(node.label, STICKIES[node.kind].wrap):
             assert " ".join(line.split()) in output, (node.id, line)
 
 

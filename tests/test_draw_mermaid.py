@@ -17,6 +17,7 @@ from test_draw_esp_map import EXAMPLES, model_of
 
 from esp.draw import VIEWS, draw, graph
 from esp.draw.graph import wrap
+from esp.draw.style import STICKIES
 
 ROOT = Path(__file__).resolve().parent.parent
 MERMAID_JS = ROOT / "tools" / "mermaid" / "node_modules" / "mermaid" / "dist" / "mermaid.min.js"
@@ -84,5 +85,5 @@ def test_mermaid_draws_every_sticky(rendered: dict[str, dict[str, object]], path
     for node in drawing.nodes:
         if node.kind in ("start", "end"):
             continue
-        for line in wrap(node.label):
+        for line in wrap(node.label, STICKIES[node.kind].wrap):
             assert line in shown, (node.id, line)

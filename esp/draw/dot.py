@@ -151,7 +151,7 @@ def _node(node: Node) -> str:
     if sticky.peripheries > 1:
         attrs["peripheries"] = str(sticky.peripheries)
     if sticky.shape == "box":
-        attrs["width"] = f"{SMALL_WIDTH if sticky.fontsize < 11 else STICKY_WIDTH:g}"
+        attrs["width"] = f"{SMALL_WIDTH if node.kind == 'actor' else STICKY_WIDTH:g}"
     if node.kind == "start":
         attrs.update(label='""', width="0.25", fixedsize="true")
     if node.kind == "end":
@@ -160,7 +160,7 @@ def _node(node: Node) -> str:
 
 
 def _sticky_label(node: Node, sticky: Sticky) -> str:
-    text = "<br/>".join(esc(line) for line in wrap(node.label))
+    text = "<br/>".join(esc(line) for line in wrap(node.label, sticky.wrap))
     if node.kind == "process":
         text = f"<b>{text}</b>"
     note = f"{sticky.marker} {node.note}".strip() if sticky.marker or node.note else ""

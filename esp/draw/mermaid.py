@@ -63,7 +63,7 @@ def _ids(graph: Graph) -> dict[str, str]:
 
 
 def _node(node: Node, ids: dict[str, str]) -> str:
-    lines = [text(x) for x in wrap(node.label)]
+    lines = [text(x) for x in wrap(node.label, STICKIES[node.kind].wrap)]
     marker = STICKIES[node.kind].marker
     note = f"{marker} {node.note or 'integration'}" if marker else node.note
     if note:

@@ -23,6 +23,7 @@ class Sticky:
     marker: str = ""  # prefixed to the note line, e.g. "⇄"
     rounded: bool = False
     dashed: bool = False
+    wrap: int = 18  # characters per line
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ STICKIES: dict[str, Sticky] = {
     "readmodel": Sticky("read model", "#aed581", "#558b2f", rounded=True),
     "listener": Sticky("listener (policy)", "#d1c4e9", "#7e57c2"),
     "saga": Sticky("saga", "#d1c4e9", "#512da8", penwidth=2.0),
-    "hotspot": Sticky("hotspot (open question)", "#f8bbd0", "#c2185b", fontsize=10),
+    "hotspot": Sticky("hotspot (open question)", "#f8bbd0", "#c2185b", fontsize=10, wrap=24),
     "start": Sticky("start", "#333333", "#333333", shape="circle", fontsize=8),
     "end": Sticky("end", "#ffffff", "#333333", shape="doublecircle", fontsize=8),
     "note": Sticky("note", "#ffffff", "#9e9e9e", dashed=True),
