@@ -18,10 +18,13 @@ def render(diagnostics: Sequence[Diagnostic], files: Sequence[str], fmt: str, ou
 def summary(diagnostics: Sequence[Diagnostic], files: Sequence[str]) -> str:
     errors = sum(d.severity is Severity.ERROR for d in diagnostics)
     warnings = len(diagnostics) - errors
-    what = f"{len(files)} journey file{'s' if len(files) != 1 else ''}"
+    what = f"{len(files)} journey file{'s' if len(files) != 1 else ''} checked"
+    unreadable = len({d.location.file for d in diagnostics if d.fatal and d.code != "E014"})
+    if unreadable:
+        what += f", {unreadable} could not be read"
     if not diagnostics:
-        return f"{what} checked: no problems"
-    return f"{what} checked: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
+        return f"{what}: no problems"
+    return f"{what}: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
 
 
 def _plural(n: int, word: str) -> str:

@@ -269,3 +269,10 @@ def test_help_through_the_console_script() -> None:
 def test_copied_journey_validates_from_another_folder(tmp_path: Path) -> None:
     shutil.copy(RESTAURANT, tmp_path / "restaurant.yaml")
     assert_exit(run_esp("validate", "restaurant.yaml", cwd=tmp_path), 0)
+
+
+def test_summary_counts_files_that_could_not_be_read(tmp_path: Path) -> None:
+    bad = write(tmp_path, "- a list\n", "list.yaml")
+    result = run_esp("validate", bad, tmp_path / "missing.yaml", _clean(tmp_path))
+    assert_exit(result, 2)
+    assert result.stdout.splitlines()[-1] == "1 journey file checked, 2 could not be read: 2 errors, 0 warnings"
