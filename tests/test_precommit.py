@@ -122,3 +122,38 @@ def test_validate_hook_fails_on_an_invalid_journey(tmp_path: Path, pre_commit_ho
     assert "Failed" in proc.stdout
     assert "journeys/broken.yaml:" in proc.stdout  # the located diagnostic reaches the user
     assert "Traceback" not in proc.stdout
+
+
+def _worktree_matches_head(*paths: str) -> bool:
+    """pre-commit installs esp from HEAD; the scratch output is made by this checkout."""
+    proc = subprocess.run(
+        ["git", "status", "--porcelain", *paths], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    return proc.returncode == 0 and proc.stdout.strip() == ""
+
+
+def test_generate_check_hook(tmp_path: Path, pre_commit_home: Path) -> None:
+    """Up to date: passes; a journey edited without regenerating: fails."""
+    repo = _scratch_repo(
+        tmp_path,
+        {
+            "pyproject.toml": '[tool.esp]\njourneys = "journeys"\noutput = "generated/restaurant"\n',
+            "journeys/restaurant.yaml": (JOURNEYS / "restaurant.yaml").read_text(encoding="utf-8"),
+        },
+    )
+    esp = Path(sys.executable).parent / "esp"
+    subprocess.run([str(esp), "generate"], cwd=repo, check=True, capture_output=True)
+    _git(repo, "add", ".")
+    if _worktree_matches_head("esp", "templates"):
+        proc = _try_hook(repo, pre_commit_home, "esp-generate-check")
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert "Passed" in proc.stdout
+    journey = repo / "journeys" / "restaurant.yaml"
+    text = journey.read_text(encoding="utf-8")
+    edited = text.replace("during one visit", "during one evening")
+    assert edited != text
+    journey.write_text(edited, encoding="utf-8")
+    _git(repo, "add", ".")
+    proc = _try_hook(repo, pre_commit_home, "esp-generate-check")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "Failed" in proc.stdout and "evening" in proc.stdout  # the diff shows what is out of date
