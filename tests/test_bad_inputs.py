@@ -5,6 +5,7 @@ traceback, and memory stays bounded on huge inputs."""
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -175,3 +176,40 @@ def test_huge_input_gets_its_error_in_bounded_memory(tmp_path: Path, kind: str, 
         assert report["found"][0][1] >= 1 and report["found"][0][2] >= 1, report
     assert report["peak_kb"] < MEMORY_LIMIT_MB * 1024, f"peak {report['peak_kb'] // 1024} MB"
     assert_exit(run_esp("validate", path), 2)
+
+
+# -- no input crashes the pipeline ------------------------------------------------------------------
+
+_SPECIAL = [*b"[]{}:&*!|>'\"%@\t\r\n-?#,~ \\", 0xFF, 0xC3, 0x00, 0x85]
+_TOKENS = [
+    b"&a ", b"*a", b"!!str ", b"!!binary ", b"!!timestamp ", b"%YAML 1.1\n---\n", b"--- ", b"... ", b"<<: *a\n",
+    b"? ", b"\xe2\x80\xa8", b"\xc2\x85", b".inf", b"\t", b"\r", b"{a: [b, {c: d}]}", b"|-\n  x\n", b"!local ",
+    b"9" * 5000, b"- - - -", b"on: yes\n",
+]  # fmt: skip
+
+
+def test_mutated_examples_never_crash() -> None:
+    """Random byte-level damage to the examples: every outcome is diagnostics, never an exception."""
+    from esp import build, check, load, schema
+
+    rng = random.Random(7)
+    sources = [p.read_bytes() for p in sorted((ROOT / "journeys").glob("*.yaml"))]
+    for _ in range(400):
+        data = bytearray(rng.choice(sources))
+        for _ in range(rng.randint(1, 4)):
+            i = rng.randrange(len(data))
+            roll = rng.random()
+            if roll < 0.4:
+                data[i:i] = bytes([rng.choice(_SPECIAL)])
+            elif roll < 0.7:
+                data[i:i] = rng.choice(_TOKENS)
+            elif roll < 0.85:
+                del data[i : i + rng.randint(1, 20)]
+            else:
+                data[i] = rng.choice(_SPECIAL)
+        doc, problems = load.load_bytes(bytes(data), "damaged.yaml")
+        assert doc is not None or any(d.fatal for d in problems)
+        if doc is not None:
+            schema.check(doc)
+            model, _ = build.build([doc])
+            check.check(model)
