@@ -272,6 +272,9 @@ class _Builder:
             seen.setdefault(state, i) if isinstance(state, str) else None
         snapshot = raw.get("snapshot_every") if isinstance(raw, dict) else None
         at = {k: doc.loc((*path, k)) for k in ("identity", "states")}
+        for i, state in enumerate(_list(raw, "states")):  # "state:<name>": where each state is written
+            if isinstance(state, str):
+                at.setdefault(f"state:{state}", doc.loc((*path, "states", i)))
         return Aggregate(
             name,
             _str(raw, "description"),

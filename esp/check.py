@@ -249,7 +249,8 @@ def lifecycle(model: Model) -> Iterator[Diagnostic]:
         entered = {e.enters for e in agg.events if e.enters}
         for state in agg.states:
             if state not in entered:
-                yield _d("W102", agg.at.get("states", agg.loc), state=state, aggregate=agg.name)
+                where = agg.at.get(f"state:{state}", agg.at.get("states", agg.loc))
+                yield _d("W102", where, state=state, aggregate=agg.name)
         if agg.commands and not agg.creators:
             yield _d("E057", agg.loc, name=agg.name)
         reachable = _reachable_states(agg, saga_events)
