@@ -633,9 +633,7 @@ class _Builder:
             if _str(raw, "scenario"):
                 name = raw["scenario"]
                 key = (aggregate.name, name)
-                self.once(
-                    self.scenario_names, key, f"scenario of '{aggregate.name}'", name, doc.loc((*path, "scenario"))
-                )
+                self.once(self.scenario_names, key, "scenario", name, doc.loc((*path, "scenario")))
             result.append(
                 Scenario(
                     _str(raw, "scenario"),

@@ -120,13 +120,79 @@ def fields_become_distinct_names(model: Model) -> Iterator[Diagnostic]:
                 yield _d("E032", f.loc, kind="field", name=f.name, other=other, ident=ident)
 
 
-def _verb_first_suggestion(name: str) -> str:
+# Verbs that commands (and misnamed events) commonly start with.
+_VERB_WORDS = """
+add open place create update delete remove cancel pay ship book reserve start close submit approve reject register send
+prepare serve make take confirm assign change set put order buy sell give hold keep finish complete end stop plan drop
+release refund charge accept decline issue publish receive return request schedule check verify validate apply record
+archive restore move rename withdraw deposit transfer invite join leave log sign select choose list mark queue print
+"""
+_VERBS = frozenset(_VERB_WORDS.split())
+_IRREGULAR = {
+    "pay": "paid", "send": "sent", "make": "made", "hold": "held", "sell": "sold", "buy": "bought", "take": "taken",
+    "give": "given", "keep": "kept", "choose": "chosen", "set": "set", "put": "put", "leave": "left",
+    "withdraw": "withdrawn", "begin": "begun", "build": "built", "find": "found", "tell": "told", "write": "written",
+    "submit": "submitted", "commit": "committed", "transfer": "transferred", "refer": "referred",
+}  # fmt: skip
+_PRESENT = {past: verb for verb, past in _IRREGULAR.items()}
+_VOWELS = set("aeiou")
+
+
+def _past(verb: str) -> str:
+    """'open' -> 'opened', 'place' -> 'placed', 'ship' -> 'shipped', 'apply' -> 'applied', 'pay' -> 'paid'."""
+    if verb in _IRREGULAR:
+        return _IRREGULAR[verb]
+    if verb.endswith("e"):
+        return verb + "d"
+    if len(verb) > 1 and verb.endswith("y") and verb[-2] not in _VOWELS:
+        return verb[:-1] + "ied"
+    one_vowel = sum(c in _VOWELS for c in verb) == 1
+    if one_vowel and len(verb) >= 3 and verb[-1] not in _VOWELS | set("wxy") and verb[-2] in _VOWELS:
+        return verb + verb[-1] + "ed"  # ship -> shipped
+    return verb + "ed"
+
+
+def _present(past: str) -> str:
+    """The verb of a past tense: 'placed' -> 'place', 'started' -> 'start', 'shipped' -> 'ship', 'paid' -> 'pay'."""
+    if past in _PRESENT:
+        return _PRESENT[past]
+    if past.endswith("ied"):
+        return past[:-3] + "y"
+    stem = past.removesuffix("ed")
+    if len(stem) > 2 and stem[-1] == stem[-2] and stem[-1] not in "lsz":
+        return stem[:-1]  # shipped -> ship
+    for verb in (stem + "e", stem):
+        if verb in _VERBS:
+            return verb
+    if stem.endswith(("c", "v", "z", "u", "rg", "dg")) or (
+        len(stem) > 2 and stem[-3] not in _VOWELS and stem.endswith(("at", "ar", "ur", "ir", "os", "as"))
+    ):
+        return stem + "e"  # placed, moved, queued, created, prepared
+    return stem
+
+
+def _nominal_verb(word: str) -> str | None:
+    """The verb behind a noun made from it: 'confirmation' -> 'confirm', 'payment' -> 'pay'."""
+    for suffix in ("ation", "ment", "ion"):
+        if word.endswith(suffix):
+            stem = word.removesuffix(suffix)
+            return next((v for v in (stem, stem + "e") if v in _VERBS), None)
+    return None
+
+
+def _past_tense_suggestion(name: str) -> str:
+    """An event name in the past tense: 'OpenCart' -> 'CartOpened', 'CartOpen' -> 'CartOpened'."""
     parts = words(name)
-    if len(parts) < 2:
-        return name + "ed"
-    verb = parts[0]
-    past = verb + ("d" if verb.endswith("e") else "ed")
-    return "".join(w.capitalize() for w in [*parts[1:], past])
+    noun_verb = _nominal_verb(parts[-1]) if parts else None
+    if noun_verb is not None:  # OrderConfirmation -> OrderConfirmed, OrderPayment -> OrderPaid
+        parts = [*parts[:-1], _past(noun_verb)]
+    elif len(parts) >= 2 and parts[0] in _VERBS:
+        parts = [*parts[1:], _past(parts[0])]
+    elif parts and parts[-1] in _VERBS:
+        parts = [*parts[:-1], _past(parts[-1])]
+    else:
+        parts = [*parts, "created"]
+    return "".join(w.capitalize() for w in parts)
 
 
 # Words in -eed that are not past tenses (agreed, freed, guaranteed are).
@@ -144,14 +210,12 @@ def naming_conventions(model: Model) -> Iterator[Diagnostic]:
         parts = words(event.name)
         if parts and not _past_tense(parts[-1]):
             yield _d(
-                "W103", event.at.get("event", event.loc), name=event.name, suggestion=_verb_first_suggestion(event.name)
+                "W103", event.at.get("event", event.loc), name=event.name, suggestion=_past_tense_suggestion(event.name)
             )
     for cmd in model.commands:
         parts = words(cmd.name)
         if len(parts) >= 2 and _past_tense(parts[-1]) and not _past_tense(parts[0]):
-            past = parts[-1]
-            verb = past[:-1] if past.endswith("ed") and past[-3:-2] == "e" else past.removesuffix("ed")
-            suggestion = "".join(w.capitalize() for w in [verb, *parts[:-1]])
+            suggestion = "".join(w.capitalize() for w in [_present(parts[-1]), *parts[:-1]])
             yield _d("W104", cmd.at.get("command", cmd.loc), name=cmd.name, suggestion=suggestion)
 
 

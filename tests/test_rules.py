@@ -610,3 +610,43 @@ def test_the_same_process_name_in_two_journeys_is_fine(tmp_path: Path) -> None:
     one = write(tmp_path, MINIMAL, "one.yaml")
     two = write(tmp_path, TWO_SERVICES.replace("- process: Cook", "- process: Shop"), "two.yaml")
     assert not api.validate([one, two]).diagnostics
+
+
+@pytest.mark.parametrize(
+    ("event", "suggestion"),
+    [
+        ("CartOpen", "CartOpened"),
+        ("OpenCart", "CartOpened"),
+        ("PlaceOrder", "OrderPlaced"),
+        ("OrderConfirmation", "OrderConfirmed"),
+        ("OrderPayment", "OrderPaid"),
+        ("ShipParcel", "ParcelShipped"),
+        ("Table Close", "TableClosed"),
+        ("Refund", "Refunded"),
+    ],
+)
+def test_event_tense_hint_suggests_a_past_tense(tmp_path: Path, event: str, suggestion: str) -> None:
+    result = validate_text(tmp_path, M.replace("CartOpened", event))
+    (d,) = [d for d in result.diagnostics if d.code == "W103"]
+    assert d.hint == f"name events in the past tense, e.g. '{suggestion}'"
+
+
+@pytest.mark.parametrize(
+    ("command", "suggestion"),
+    [
+        ("CartStarted", "StartCart"),
+        ("OrderPlaced", "PlaceOrder"),
+        ("Order Shipped", "ShipOrder"),
+        ("BillPaid", "PayBill"),
+    ],
+)
+def test_command_tense_hint_suggests_an_imperative(tmp_path: Path, command: str, suggestion: str) -> None:
+    result = validate_text(tmp_path, M.replace("OpenCart", command))
+    (d,) = [d for d in result.diagnostics if d.code == "W104"]
+    assert d.hint == f"name commands as imperatives, e.g. '{suggestion}'"
+
+
+def test_a_bad_name_is_not_repeated_in_its_own_message(tmp_path: Path) -> None:
+    result = validate_text(tmp_path, M.replace("process: Shop", "process: 2 Shop"))
+    (d,) = result.diagnostics
+    assert d.message == "the process name: '2 Shop' is not a valid name"

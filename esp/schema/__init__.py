@@ -100,6 +100,8 @@ def describe_path(data: Any, path: NodePath) -> str:
         prev = step
     if not parts:
         return label
+    if len(parts) == 1 and parts[0].lstrip(".") in _NAME_KEYS and label.startswith(parts[0].lstrip(".") + " '"):
+        return f"the {parts[0].lstrip('.')} name"  # not "process 'X': process", which repeats the bad value
     tail = "".join(parts)
     return tail if label == "the journey" else f"{label}: {tail.lstrip('.')}"
 
