@@ -5,14 +5,32 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from esp.errors import Diagnostic, Severity
+from esp.errors import Diagnostic, Location, Severity
 from esp.output import Printer
 
 FORMATS = ("text", "json", "github", "sarif")
 
 
 def render(diagnostics: Sequence[Diagnostic], files: Sequence[str], fmt: str, out: Printer) -> None:
+    diagnostics = [_printable(d) for d in diagnostics]
+    files = [_clean(f) for f in files]
     {"text": _text, "json": _json, "github": _github, "sarif": _sarif}[fmt](diagnostics, files, out)
+
+
+def _clean(text: str) -> str:
+    """A file name that is not valid UTF-8 reaches Python with surrogates, which no
+    UTF-8 terminal or JSON reader accepts: show the bad bytes as U+FFFD instead."""
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _printable(d: Diagnostic) -> Diagnostic:
+    loc = d.location
+    cleaned = (_clean(loc.file), _clean(d.message), _clean(d.hint))
+    if cleaned == (loc.file, d.message, d.hint):
+        return d
+    return Diagnostic(d.code, Location(cleaned[0], loc.line, loc.col), cleaned[1], cleaned[2])
 
 
 def summary(diagnostics: Sequence[Diagnostic], files: Sequence[str]) -> str:

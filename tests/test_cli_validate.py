@@ -276,3 +276,15 @@ def test_summary_counts_files_that_could_not_be_read(tmp_path: Path) -> None:
     result = run_esp("validate", bad, tmp_path / "missing.yaml", _clean(tmp_path))
     assert_exit(result, 2)
     assert result.stdout.splitlines()[-1] == "1 journey file checked, 2 could not be read: 2 errors, 0 warnings"
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "github", "sarif"])
+def test_a_file_name_that_is_not_utf8_is_shown_not_crashed_on(tmp_path: Path, fmt: str) -> None:
+    name = os.fsdecode(b"caf\xe9.yaml")  # as Python sees such a name: with a surrogate
+    (tmp_path / name).write_text(variant(MINIMAL, ("microservice: shop", "microservice: shops")), encoding="utf-8")
+    result = run_esp("validate", "-f", fmt, tmp_path, env={"LC_ALL": "C.UTF-8", "PYTHONUTF8": "0"})
+    assert_exit(result, 1)
+    if fmt in ("json", "sarif"):
+        json.loads(result.stdout)
+    shown = json.loads(result.stdout)["files"][0] if fmt == "json" else result.stdout
+    assert "caf\ufffd.yaml" in shown or fmt == "sarif"  # SARIF writes the name as a percent-encoded URI
