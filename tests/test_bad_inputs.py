@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -213,3 +214,12 @@ def test_mutated_examples_never_crash() -> None:
             schema.check(doc)
             model, _ = build.build([doc])
             check.check(model)
+
+
+def test_the_catalogue_is_consistent() -> None:
+    for code, info in CODES.items():
+        assert re.fullmatch(r"[EW]\d{3}", code), code
+        assert info.severity == ("error" if code.startswith("E") else "warning"), code
+        assert info.title and info.message, code
+        assert info.hint, f"{code} has no hint: say how to fix it (or pass one with '{{hint}}')"
+        assert not info.fatal or int(code[1:]) < 20, f"{code}: only reading errors (E001-E019) are fatal"
