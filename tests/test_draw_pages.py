@@ -9,6 +9,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from helpers import JOURNEYS
+from test_draw_esp_map import model_of
 
 from esp import api
 from esp.draw import draw, graph, pages
@@ -16,6 +18,7 @@ from esp.draw.graph import label
 from esp.model import Model
 
 SVG = "{http://www.w3.org/2000/svg}"
+RESTAURANT = JOURNEYS / "restaurant.yaml"
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
 
 
@@ -86,3 +89,39 @@ def test_the_pages_stack_into_one_svg_with_every_sticky(big: Model) -> None:
     tops = [float(s.get("y", "0")) for s in root.findall(f"{SVG}svg")]
     assert len(tops) == 3 and tops == sorted(tops) and tops[0] == 0
     assert svg == draw(big, "esp", "svg")  # parallel layout, same bytes
+
+
+@pytest.fixture
+def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Page thresholds small enough to cut the restaurant's views."""
+    monkeypatch.setattr(pages, "ONE_PAGE_NODES", 10)
+    monkeypatch.setattr(pages, "NODES_PER_PAGE", 12)
+
+
+@pytest.mark.usefixtures("small_pages")
+def test_a_large_box_view_is_cut_between_whole_boxes() -> None:
+    whole = graph(model_of(RESTAURANT), "flow")
+    parts = pages.split(whole)
+    assert [[g.label for g in p.groups] for p in parts] == [["Food Menu"], ["Dining"], ["Kitchen"], ["Payment"]]
+    assert [p.title for p in parts][1] == "Flow: Customer Dining (page 2 of 4)"
+    dining, kitchen = parts[1], parts[2]
+    out = next(n for n in dining.nodes if n.label == "to Listener")
+    assert (out.kind, out.note) == ("listener", "page 3")
+    assert out.id in dining.groups[0].nodes
+    assert any(e.src == "event-order_placed" and e.dst == out.id and e.kind == "listener" for e in dining.edges)
+    into = next(n for n in kitchen.nodes if n.label == "from Order Placed")
+    assert any(e.src == into.id and e.dst == "listener-1" for e in kitchen.edges)
+    read = next(n for n in dining.nodes if n.label == "from Menu")  # not a listener: a plain note
+    assert read.kind == "note"
+
+
+@needs_dot
+@pytest.mark.usefixtures("small_pages")
+def test_a_cut_box_view_stacks_into_one_svg() -> None:
+    svg = draw(model_of(RESTAURANT), "aggregate", "svg")
+    assert isinstance(svg, str)
+    root = ET.fromstring(svg.encode())
+    count = len(pages.split(graph(model_of(RESTAURANT), "aggregate")))
+    assert count > 1 and len(root.findall(f"{SVG}svg")) == count
+    ids = Counter(g.get("id") for g in root.iter(f"{SVG}g") if g.get("id"))
+    assert [i for i, n in ids.items() if n > 1] == []
