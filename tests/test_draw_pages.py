@@ -13,8 +13,9 @@ from helpers import JOURNEYS
 from test_draw_esp_map import model_of
 
 from esp import api
-from esp.draw import draw, graph, pages
+from esp.draw import draw, graph, layout, pages
 from esp.draw.graph import label
+from esp.errors import UserError
 from esp.model import Model
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -125,3 +126,14 @@ def test_a_cut_box_view_stacks_into_one_svg() -> None:
     assert count > 1 and len(root.findall(f"{SVG}svg")) == count
     ids = Counter(g.get("id") for g in root.iter(f"{SVG}g") if g.get("id"))
     assert [i for i, n in ids.items() if n > 1] == []
+
+
+@needs_dot
+def test_a_bitmap_too_tall_to_read_is_refused_with_what_to_do_instead() -> None:
+    tall = "digraph tall { ranksep=2; " + " -> ".join(f"n{i}" for i in range(700)) + " }"
+    with pytest.raises(UserError) as caught:
+        layout.run(tall, "png")
+    assert "too large for one png" in caught.value.message
+    assert "--process NAME" in caught.value.hint
+    short = "digraph short { ranksep=2; " + " -> ".join(f"n{i}" for i in range(250)) + " }"
+    assert layout.run(short, "png").startswith(b"\x89PNG")  # shrunk a little: still drawn

@@ -19,6 +19,8 @@ INSTALL_HINT = (
     "or choose --format dot, mermaid or html, which need no Graphviz"
 )
 LAID_OUT = ("svg", "png", "pdf")
+MIN_SCALE = 0.5  # a bitmap shrunk further than this is unreadable: refuse rather than draw it
+_SHRUNK = re.compile(r"too large for cairo-renderer bitmaps\. Scaling by ([0-9.]+)")
 MAX_WORKERS: int | None = None  # dot processes at once for a paged drawing (None: one per CPU)
 
 
@@ -37,6 +39,13 @@ def run(source: str, fmt: str) -> bytes:
     done = subprocess.run([program, f"-T{fmt}"], input=source.encode(), capture_output=True, env=env, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"dot failed ({done.returncode}): {done.stderr.decode(errors='replace').strip()}")
+    shrink = _SHRUNK.search(done.stderr.decode(errors="replace"))
+    if shrink is not None and float(shrink[1]) < MIN_SCALE:
+        raise UserError(
+            f"the drawing is too large for one {fmt}: Graphviz would shrink it to {float(shrink[1]):.0%}"
+            " (bitmaps stop at 32,767 pixels a side), too small to read",
+            hint="draw it as svg, html or pdf, or a part of it with --process NAME or --microservice NAME",
+        )
     return done.stdout
 
 
