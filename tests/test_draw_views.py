@@ -233,3 +233,19 @@ def test_the_whole_journeys_folder_draws_as_one_model() -> None:
     texts = " ".join(" ".join((t.text or "").split()) for t in root.iter("{http://www.w3.org/2000/svg}text"))
     for process in result.model.processes:
         assert label(process.name).split()[0] in texts
+
+
+def test_a_filtered_map_keeps_its_numbers_and_says_where_listeners_lead() -> None:
+    drawing = graph(model_of(RESTAURANT), microservice="dining")
+    (row,) = drawing.rows
+    assert row.label == "Process 2"
+    out = {n.id: (n.label, n.note) for n in drawing.nodes if n.kind == "listener"}
+    assert out == {
+        "listener-1-out": ("to Queue Ticket", "Process 3: Cook and Serve"),
+        "listener-2-out": ("to Prepare Bill", "Process 4: Pay"),
+    }
+    assert row.cells[3][-4:] == ("event-order_placed", "listener-1-out", "event-table_closed", "listener-2-out")
+    assert ("event-order_placed", "listener-1-out", "listener") in edges(drawing)
+    cook = graph(model_of(RESTAURANT), process="Cook and Serve")
+    assert cook.rows[0].cells[1][:2] == ("listener-1-in", "command-queue_ticket")
+    assert cook.node("listener-1-in").label == "from Order Placed"

@@ -20,14 +20,12 @@ def build(model: Model, scope: Scope) -> Graph:
     nodes: list[Node] = []
     edges: list[Edge] = []
     rows: list[Row] = []
-    for number, process in enumerate(scope.processes, start=1):
+    numbers = {id(p): n for n, p in enumerate(model.processes, start=1)}  # a filter keeps the model's numbers
+    for process in scope.processes:
+        number = numbers[id(process)]
         cells = _row(process, number, nodes, edges)
         rows.append(Row(node_id("row", str(number)), f"Process {number}", cells))
-    drawn = {n.id for n in nodes}
-    for listener in model.listeners:
-        src, dst = node_id("event", listener.on.name), node_id("command", listener.command.name)
-        if src in drawn and dst in drawn:
-            edges.append(Edge(src, dst, "listener", constraint=False))
+    rows = _listeners(model, rows, nodes, edges, numbers)
     rows = _with_hotspots(model, rows, nodes, edges, loose=scope.whole)
     return Graph(
         view="esp",
@@ -93,6 +91,36 @@ def _bridge(process: Process, aggregate: str | None) -> list[Edge]:
         for event in process.events:
             edges.append(Edge(node_id("event", event.name), aggregate, "builds"))
     return edges
+
+
+def _listeners(
+    model: Model, rows: list[Row], nodes: list[Node], edges: list[Edge], numbers: dict[int, int]
+) -> list[Row]:
+    """Listener arrows between drawn rows; when a filter leaves one end out, a lilac
+    stub beside the other end says where the arrow goes or comes from."""
+    where = {nid: (r, lane) for r, row in enumerate(rows) for lane, cell in enumerate(row.cells) for nid in cell}
+    cells = [[list(cell) for cell in row.cells] for row in rows]
+    for i, listener in enumerate(model.listeners, start=1):
+        src, dst = node_id("event", listener.on.name), node_id("command", listener.command.name)
+        if src in where and dst in where:
+            edges.append(Edge(src, dst, "listener", constraint=False))
+            continue
+        if src in where:
+            other = listener.command.process
+            stub = Node(node_id("listener", str(i), "out"), "listener", f"to {label(listener.command.name)}", "")
+        elif dst in where:
+            other = listener.on.process
+            stub = Node(node_id("listener", str(i), "in"), "listener", f"from {label(listener.on.name)}", "")
+        else:
+            continue
+        stub = Node(stub.id, stub.kind, stub.label, f"Process {numbers[id(other)]}: {label(other.name)}")
+        anchor = src if src in where else dst
+        r, lane = where[anchor]
+        cell = cells[r][lane]
+        cell.insert(cell.index(anchor) + (1 if anchor == src else 0), stub.id)
+        nodes.append(stub)
+        edges.append(Edge(anchor, stub.id, "listener") if anchor == src else Edge(stub.id, anchor, "listener"))
+    return [Row(row.id, row.label, tuple(tuple(c) for c in cells[i]), row.title) for i, row in enumerate(rows)]
 
 
 def _with_hotspots(model: Model, rows: list[Row], nodes: list[Node], edges: list[Edge], *, loose: bool) -> list[Row]:
