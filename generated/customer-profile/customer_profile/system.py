@@ -10,7 +10,7 @@ from typing import Self
 from uuid import UUID
 
 from eventsourcing.domain import DomainEvent
-from eventsourcing.system import SingleThreadedRunner, System
+from eventsourcing.system import RecordingEvent, SingleThreadedRunner, System
 
 from customer_profile.customer_profiles import application as customer_profiles_application
 from customer_profile.customer_profiles import commands as customer_profiles_commands
@@ -61,12 +61,14 @@ class CustomerProfile:
         }
 
     def catch_up(self) -> None:
-        """Let every follower process what its leaders stored while it was not running."""
-        for follower, leaders in SYSTEM.follows.items():
-            app = self.runner.apps[follower]
-            assert isinstance(app, Service)
-            for leader in leaders:
-                app.pull_and_process(leader)
+        """Let every follower process what its leaders stored while it was not running.
+
+        Followers do not catch up on their own at start-up. The prompt goes through the
+        runner, which processes one prompt at a time: pulling directly could re-enter a
+        follower that is busy when two microservices listen to each other.
+        """
+        for leader in list(SYSTEM.leads):
+            self.runner.receive_recording_event(RecordingEvent[UUID](leader, [], None))
 
     def positions(self) -> dict[str, int]:
         """The last position of each microservice's notification log."""

@@ -3,8 +3,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from decimal import Decimal
+
 from book_a_movie.journey import play, table
+from book_a_movie.runtime import events_of, listener_id
 from book_a_movie.system import BookAMovie
+from book_a_movie.testing import screening_in
+from book_a_movie.theatre import application as theatre_application
 
 
 def test_the_journey_plays_end_to_end(system: BookAMovie) -> None:
@@ -26,3 +32,24 @@ def test_the_journey_survives_a_restart(env: dict[str, str]) -> None:
     with BookAMovie(env) as system:
         after = len(system.recorded())
     assert after == before or env["PERSISTENCE_MODULE"] == "eventsourcing.popo"
+
+
+def test_followers_catch_up_at_start_up(env: dict[str, str]) -> None:
+    """An event stored while its listener's microservice was not running is processed when the system starts."""
+    if env["PERSISTENCE_MODULE"] == "eventsourcing.popo":
+        return  # nothing outlives the process in memory
+    leader = theatre_application.TheatreService(env)
+    source = screening_in(leader, "")
+    source.trigger_event(
+        source.SeatsReserved,
+        seats=["Seats"],
+        customer_email="Customer Email",
+        movie_title="Movie Title",
+        starts_at=datetime(2024, 1, 31, 12, 0, tzinfo=UTC),
+        ticket_total=Decimal("9.50"),
+    )
+    leader.save(source)
+    leader.close()
+    with BookAMovie(env) as system:
+        created = listener_id(source.id, source.version, "OpenBooking")
+        assert events_of(system.box_office, created)

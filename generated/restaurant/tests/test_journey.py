@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+from customer_dining.dining import application as dining_application
 from customer_dining.journey import play, table
+from customer_dining.runtime import events_of, listener_id
 from customer_dining.system import CustomerDining
+from customer_dining.testing import dining_order_in
 
 
 def test_the_journey_plays_end_to_end(system: CustomerDining) -> None:
@@ -27,3 +30,21 @@ def test_the_journey_survives_a_restart(env: dict[str, str]) -> None:
     with CustomerDining(env) as system:
         after = len(system.recorded())
     assert after == before or env["PERSISTENCE_MODULE"] == "eventsourcing.popo"
+
+
+def test_followers_catch_up_at_start_up(env: dict[str, str]) -> None:
+    """An event stored while its listener's microservice was not running is processed when the system starts."""
+    if env["PERSISTENCE_MODULE"] == "eventsourcing.popo":
+        return  # nothing outlives the process in memory
+    leader = dining_application.DiningService(env)
+    source = dining_order_in(leader, "")
+    source.trigger_event(
+        source.OrderPlaced,
+        table_number=1,
+        dishes=["Dishes"],
+    )
+    leader.save(source)
+    leader.close()
+    with CustomerDining(env) as system:
+        created = listener_id(source.id, source.version, "QueueTicket")
+        assert events_of(system.kitchen, created)

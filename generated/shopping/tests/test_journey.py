@@ -3,8 +3,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from uuid import UUID
+
+from shop_online.cart import application as cart_application
 from shop_online.journey import play, table
+from shop_online.runtime import events_of, listener_id
 from shop_online.system import ShopOnline
+from shop_online.testing import shopping_cart_in
 
 
 def test_the_journey_plays_end_to_end(system: ShopOnline) -> None:
@@ -30,3 +36,25 @@ def test_the_journey_survives_a_restart(env: dict[str, str]) -> None:
     with ShopOnline(env) as system:
         after = len(system.recorded())
     assert after == before or env["PERSISTENCE_MODULE"] == "eventsourcing.popo"
+
+
+def test_followers_catch_up_at_start_up(env: dict[str, str]) -> None:
+    """An event stored while its listener's microservice was not running is processed when the system starts."""
+    if env["PERSISTENCE_MODULE"] == "eventsourcing.popo":
+        return  # nothing outlives the process in memory
+    leader = cart_application.CartService(env)
+    source = shopping_cart_in(leader, "")
+    source.trigger_event(
+        source.CheckoutCompleted,
+        customer_id=UUID("00000000-0000-4000-8000-000000000001"),
+        email="Email",
+        lines=["Lines"],
+        total=Decimal("9.50"),
+        shipping_address="Shipping Address",
+        delivery_notes="Delivery Notes",
+    )
+    leader.save(source)
+    leader.close()
+    with ShopOnline(env) as system:
+        created = listener_id(source.id, source.version, "PlaceCustomerOrder")
+        assert events_of(system.orders, created)

@@ -15,6 +15,15 @@ from shop_online.shipping import aggregates, commands
 class Hooks:
     """Default answers to every question the generated code asks; override them in rules.Rules."""
 
+    def ship_order_fails(
+        self,
+        command: commands.ShipOrder,
+    ) -> str | None:
+        """Why ShipOrder fails when a saga runs it, or None when it succeeds (default: None). A reason
+        makes the step record ShipmentDispatchFailed.
+        """
+        return None
+
     def shipment_delivered_order_id(
         self,
         aggregate: aggregates.Shipment,

@@ -26,6 +26,15 @@ class Hooks:
             return aggregate.picked_at
         return datetime.now(UTC)
 
+    def reserve_stock_fails(
+        self,
+        command: commands.ReserveStock,
+    ) -> str | None:
+        """Why ReserveStock fails when a saga runs it, or None when it succeeds (default: None). A
+        reason makes the step record StockReservationFailed.
+        """
+        return None
+
     def stock_reservation_failed_reason(
         self,
         aggregate: aggregates.StockReservation,

@@ -57,3 +57,12 @@ class Hooks:
     ) -> str:
         """The pickup_location of CarReserved, which the command does not carry (default: \"\")."""
         return ""
+
+    def reserve_car_fails(
+        self,
+        command: commands.ReserveCar,
+    ) -> str | None:
+        """Why ReserveCar fails when a saga runs it, or None when it succeeds (default: None). A reason
+        makes the step record CarReservationFailed.
+        """
+        return None

@@ -66,3 +66,12 @@ class Hooks:
     ) -> list[str]:
         """The seats of FlightReserved, which the command does not carry (default: [])."""
         return []
+
+    def reserve_flight_fails(
+        self,
+        command: commands.ReserveFlight,
+    ) -> str | None:
+        """Why ReserveFlight fails when a saga runs it, or None when it succeeds (default: None). A
+        reason makes the step record FlightReservationFailed.
+        """
+        return None

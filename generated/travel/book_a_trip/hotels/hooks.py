@@ -71,3 +71,12 @@ class Hooks:
     ) -> str | None:
         """The room_number of HotelReserved, which the command does not carry (default: None)."""
         return None
+
+    def reserve_hotel_fails(
+        self,
+        command: commands.ReserveHotel,
+    ) -> str | None:
+        """Why ReserveHotel fails when a saga runs it, or None when it succeeds (default: None). A
+        reason makes the step record HotelReservationFailed.
+        """
+        return None

@@ -39,3 +39,12 @@ class Hooks:
         datetime.now(UTC)).
         """
         return datetime.now(UTC)
+
+    def charge_card_fails(
+        self,
+        command: commands.ChargeCard,
+    ) -> str | None:
+        """Why ChargeCard fails when a saga runs it, or None when it succeeds (default: None). A reason
+        makes the step record CardChargeDeclined.
+        """
+        return None
