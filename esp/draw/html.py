@@ -1,4 +1,4 @@
-"""The HTML back-end: one page with the title, the drawing and a legend.
+"""The HTML back-end: one page with the title, a legend and the drawing.
 
 With Graphviz's ``dot`` the page is self-contained: the SVG is inline. Without
 it the page carries the Mermaid source and loads Mermaid from a CDN to draw it
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import replace
 
 from esp.draw import layout, mermaid, pages
 from esp.draw.graph import Graph
@@ -31,7 +32,7 @@ ul.legend li { display: flex; align-items: center; gap: .4rem; font-size: .85rem
 def render(graph: Graph) -> str:
     """The page: inline SVG when ``dot`` is installed, else Mermaid drawn in the browser."""
     if layout.dot_program() is not None:
-        return page(graph, figure=_svg(pages.svg(graph)))
+        return page(graph, figure=_svg(pages.svg(replace(graph, legend=False))))  # the page has its own legend
     source = html.escape(mermaid.render(graph), quote=False)
     figure = f'<pre class="mermaid">\n{source}</pre>\n<script type="module">\n'
     figure += (
@@ -62,9 +63,8 @@ def page(graph: Graph, *, figure: str, note: str = "") -> str:
         "<body>",
         f"<h1>{html.escape(graph.title)}</h1>",
         *(f'<p class="note">{html.escape(n)}</p>' for n in notes),
-        f"<figure>\n{figure}\n</figure>",
-        "<h2>Legend</h2>",
         legend(graph),
+        f"<figure>\n{figure}\n</figure>",
         "</body>",
         "</html>",
     ]
