@@ -127,7 +127,9 @@ def _groups(graph: Graph) -> Iterator[str]:
         if node.id not in grouped:
             yield "  " + _node(node)
     if len(graph.groups) > 1:  # boxes top to bottom in model order, as the rows of the map
-        yield from _spine([g.nodes[0] for g in graph.groups if g.nodes], graph.suffix, weight=1)
+        targets = {e.dst for e in graph.edges if e.src != e.dst}
+        anchors = [next((n for n in g.nodes if n not in targets), g.nodes[0]) for g in graph.groups if g.nodes]
+        yield from _spine(anchors, graph.suffix, weight=1)  # a box's anchor: a sticky nothing leads to
 
 
 def _node(node: Node) -> str:
