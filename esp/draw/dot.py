@@ -2,10 +2,11 @@
 
 The ESP map is laid out as a grid: ``newrank`` lets one ``rank=same`` per lane
 line the lanes up across all row clusters (rankdir LR, so a rank is a vertical
-lane), and invisible edges between the first stickies of consecutive rows
-keep the rows in process order from top to bottom. Stickies carry an SVG
-``class`` ("sticky command") and a stable ``id`` so tests, CSS and people can
-find them in the SVG.
+lane), and an invisible spine left of the first lane keeps the rows in
+process order from top to bottom (see ``_row_order``). Other views are boxes
+(clusters) kept in model order the same way. Stickies carry an SVG ``class``
+("sticky command") and a stable ``id`` so tests, CSS and people can find them
+in the SVG.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from esp.draw.graph import Edge, Graph, Node, wrap
-from esp.draw.style import LINES, STICKIES, Line, Sticky
+from esp.draw.style import LANE_FILL, LINES, STICKIES, Line, Sticky
 
 FONT = "Helvetica,Arial,sans-serif"
 STICKY_WIDTH = 1.8  # inches: a wrapped 18-character line at 11pt fits
@@ -56,7 +57,7 @@ def _grid(graph: Graph) -> Iterator[str]:
     for i, title in enumerate(graph.lanes):
         yield (
             f'    {quote(f"lane-{i}{sfx}")} [id="lane-{i}{sfx}", class="lane", shape=box, style="filled,rounded",'
-            f' fillcolor="#37474f", fontcolor="#ffffff", color="#37474f", width={STICKY_WIDTH},'
+            f' fillcolor="{LANE_FILL}", fontcolor="#ffffff", color="{LANE_FILL}", width={STICKY_WIDTH},'
             f" label=<<b>{esc(title)}</b>>];"
         )
     yield "  }"

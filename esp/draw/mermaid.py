@@ -16,10 +16,9 @@ from collections.abc import Iterator
 
 from esp.draw import pages
 from esp.draw.graph import Graph, Node, wrap
-from esp.draw.style import LINES, STICKIES
+from esp.draw.style import LANE_FILL, LINES, STICKIES
 
 _SAFE = re.compile(r"[A-Za-z0-9 .,:;!?()/_'+=*-]")
-LANE_FILL = "#37474f"
 _ARROWS = {"solid": "-->", "bold": "==>", "dashed": "-.->", "dotted": "-.-"}
 
 

@@ -35,6 +35,7 @@ class Line:
 
 
 INTEGRATION_MARKER = "⇄"
+LANE_FILL = "#37474f"  # the ESP map's lane titles
 
 STICKIES: dict[str, Sticky] = {
     "process": Sticky("process", "#ffffff", "#555555", penwidth=1.5, fontsize=12),
