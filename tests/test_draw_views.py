@@ -72,7 +72,9 @@ def test_context_map_labels_integration_events_between_services() -> None:
     assert [n.label for n in drawing.nodes if n.kind == "microservice"] == ["Food Menu", "Dining", "Kitchen", "Payment"]
     assert edge(drawing, "microservice-dining", "microservice-kitchen").label == "⇄ Order Placed"
     assert edge(drawing, "microservice-dining", "microservice-payment").label == "⇄ Table Closed"
-    assert {e.kind for e in drawing.edges if e.kind != "about"} == {"integration"}
+    reads = edge(drawing, "microservice-food_menu", "microservice-dining")  # View Menu asks the Menu read model
+    assert (reads.kind, reads.label) == ("reads", "Menu")
+    assert {e.kind for e in drawing.edges if e.kind != "about"} == {"integration", "reads"}
 
 
 def test_context_map_of_one_service_keeps_its_neighbours() -> None:

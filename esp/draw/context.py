@@ -1,8 +1,8 @@
 """The context view: microservices as boxes and what flows between them, a
 context map. Integration events heard by another service's listener are
 labelled arrows, as are the events that answer a saga; read models fed from
-another service and a saga's calls into other services are drawn too, each in
-its own line style.
+another service, read models asked by another service's queries and a saga's
+calls into other services are drawn too, each in its own line style.
 """
 
 from __future__ import annotations
@@ -59,6 +59,11 @@ def _links(model: Model) -> _Links:
     for projection in model.projections:
         for event in projection.sources:
             _add(links, event.microservice, projection.microservice, "projects", label(event.name))
+    for query in model.queries:  # a service that asks another's read model
+        if query.projection is not None:
+            _add(
+                links, query.projection.microservice, query.process.microservice, "reads", label(query.projection.name)
+            )
     for saga in model.sagas:  # the saga's calls out, and the events that answer it
         prefix = f"{label(saga.name)}: " if len(model.sagas) > 1 else ""
         for step in saga.steps:
