@@ -108,7 +108,10 @@ def generate(
     from esp.generate.context import build
     from esp.generate.render import render
 
+    from esp.generate.saga import attach
+
     view = build(model, package or package_name(model))
+    attach(view, model)
     files = render(view, templates)
     result = plan(out_dir, files)
     if check or dry_run:

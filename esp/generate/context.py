@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePath
+from typing import Any
 
 from esp import names
 from esp.generate.text import GenerateError, UnsafeText, default, ident, literal, py_type, sample
@@ -268,6 +269,7 @@ class MicroserviceV:
     projections: list[ProjectionV] = field(default_factory=list)
     queries: list[QueryV] = field(default_factory=list)
     hooks: list[HookV] = field(default_factory=list)
+    saga_part: Any = None  # what it does for sagas (esp.generate.saga.SagaPartV), if anything
 
     @property
     def commands(self) -> list[CommandV]:
@@ -364,6 +366,7 @@ class JourneyV:
     scenarios: list[ScenarioV]
     sagas: list[str]  # names of the sagas not generated yet
     processes: list[ProcessV]  # in journey order, for the player
+    saga_views: list[Any] = field(default_factory=list)  # esp.generate.saga.SagaV, one per saga
 
     @property
     def aggregates(self) -> list[AggregateV]:

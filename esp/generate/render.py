@@ -30,6 +30,7 @@ STDLIB = {
     "date": "datetime",
     "datetime": "datetime",
     "UTC": "datetime",
+    "timedelta": "datetime",
     "Any": "typing",
     "ClassVar": "typing",
     "Literal": "typing",
@@ -210,6 +211,8 @@ def render(view: JourneyV, override: Path | None = None) -> list[File]:
     emit("package/system.py.j2", f"{pkg}/system.py")
     emit("package/journey.py.j2", f"{pkg}/journey.py")
     emit("package/testing.py.j2", f"{pkg}/testing.py")
+    if view.saga_views:
+        emit("package/saga.py.j2", f"{pkg}/saga.py")
     files.append(File(f"{pkg}/py.typed", ""))
     for ms in view.microservices:
         _service(emit, pkg, ms)
@@ -219,6 +222,8 @@ def render(view: JourneyV, override: Path | None = None) -> list[File]:
     emit("tests/test_listeners.py.j2", "tests/test_listeners.py")
     emit("tests/test_journey.py.j2", "tests/test_journey.py")
     emit("tests/test_integration_events.py.j2", "tests/test_integration_events.py")
+    if view.saga_views:
+        emit("tests/test_sagas.py.j2", "tests/test_sagas.py")
     _check_paths(f.path for f in files)
     return files
 
@@ -233,6 +238,10 @@ def _service(emit: Callable[..., None], pkg: str, ms: MicroserviceV) -> None:
     emit("service/application.py.j2", f"{base}/application.py", ms=ms)
     if ms.projections:
         emit("service/projections.py.j2", f"{base}/projections.py", ms=ms)
+    if ms.saga_part is not None and ms.saga_part.runs:
+        emit("service/sagas.py.j2", f"{base}/sagas.py", ms=ms)
+    if ms.saga_part is not None and (ms.saga_part.steps or ms.saga_part.outcomes):
+        emit("service/saga_steps.py.j2", f"{base}/saga_steps.py", ms=ms)
 
 
 def _tidy(text: str) -> str:
