@@ -20,7 +20,9 @@ from shop_online.catalogue import projections as catalogue_projections
 from shop_online.orders import application as orders_application
 from shop_online.orders import commands as orders_commands
 from shop_online.orders import projections as orders_projections
+from shop_online.orders import sagas as orders_sagas
 from shop_online.runtime import Service
+from shop_online.saga import SagaExecutionContainer
 from shop_online.shipping import application as shipping_application
 from shop_online.shop_notifications import application as shop_notifications_application
 from shop_online.shop_payments import application as shop_payments_application
@@ -32,6 +34,14 @@ SYSTEM = System(
         [shop_payments_application.ShopPaymentsService, orders_application.OrdersService],
         [shipping_application.ShippingService, orders_application.OrdersService],
         [orders_application.OrdersService, shop_payments_application.ShopPaymentsService],
+        [orders_application.OrdersService, orders_sagas.FulfilOrderSaga],
+        [warehouse_application.WarehouseService, orders_sagas.FulfilOrderSaga],
+        [orders_sagas.FulfilOrderSaga, warehouse_application.WarehouseService],
+        [shipping_application.ShippingService, orders_sagas.FulfilOrderSaga],
+        [orders_sagas.FulfilOrderSaga, shipping_application.ShippingService],
+        [shop_notifications_application.ShopNotificationsService, orders_sagas.FulfilOrderSaga],
+        [orders_sagas.FulfilOrderSaga, shop_notifications_application.ShopNotificationsService],
+        [orders_sagas.FulfilOrderSaga, orders_application.OrdersService],
         [catalogue_application.CatalogueService],
         [cart_application.CartService],
         [orders_application.OrdersService],
@@ -77,6 +87,7 @@ class ShopOnline:
         self.warehouse = self.runner.get(warehouse_application.WarehouseService)
         self.shipping = self.runner.get(shipping_application.ShippingService)
         self.shop_notifications = self.runner.get(shop_notifications_application.ShopNotificationsService)
+        self.fulfil_order_saga = self.runner.get(orders_sagas.FulfilOrderSaga)
         self.catch_up()
         self.product_catalogue = catalogue_projections.ProductCatalogue(self.catalogue)
         self.cart_summary = cart_projections.CartSummary(self.cart)
@@ -104,6 +115,17 @@ class ShopOnline:
         """
         for leader in list(SYSTEM.leads):
             self.runner.receive_recording_event(RecordingEvent[UUID](leader, [], None))
+
+    @property
+    def sagas(self) -> dict[str, SagaExecutionContainer]:
+        """Each saga's execution container, by saga name."""
+        return {
+            "FulfilOrder": self.fulfil_order_saga,
+        }
+
+    def tick(self, now: datetime | None = None) -> int:
+        """Time out saga steps past their deadline and start the retries that are due (call it now and then)."""
+        return sum(sec.tick(now) for sec in self.sagas.values())
 
     def positions(self) -> dict[str, int]:
         """The last position of each microservice's notification log."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Protocol, TypeVar
 from uuid import UUID, uuid4
 
 from shop_online.cart import aggregates as cart_aggregates
@@ -13,6 +14,7 @@ from shop_online.catalogue import aggregates as catalogue_aggregates
 from shop_online.catalogue import application as catalogue_application
 from shop_online.orders import aggregates as orders_aggregates
 from shop_online.orders import application as orders_application
+from shop_online.runtime import Service
 from shop_online.shipping import aggregates as shipping_aggregates
 from shop_online.shipping import application as shipping_application
 from shop_online.shop_notifications import aggregates as shop_notifications_aggregates
@@ -21,6 +23,14 @@ from shop_online.shop_payments import aggregates as shop_payments_aggregates
 from shop_online.shop_payments import application as shop_payments_application
 from shop_online.warehouse import aggregates as warehouse_aggregates
 from shop_online.warehouse import application as warehouse_application
+
+S = TypeVar("S", bound=Service)
+
+
+class Alone(Protocol):
+    """Makes a microservice's application on its own (no listeners), on the test's persistence."""
+
+    def __call__(self, cls: type[S]) -> S: ...
 
 
 def product_in(

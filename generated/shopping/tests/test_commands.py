@@ -10,20 +10,26 @@ from uuid import UUID
 import pytest
 
 from shop_online.cart import aggregates as cart_aggregates
+from shop_online.cart import application as cart_application
 from shop_online.cart import commands as cart_commands
 from shop_online.catalogue import aggregates as catalogue_aggregates
+from shop_online.catalogue import application as catalogue_application
 from shop_online.catalogue import commands as catalogue_commands
 from shop_online.orders import aggregates as orders_aggregates
+from shop_online.orders import application as orders_application
 from shop_online.orders import commands as orders_commands
 from shop_online.runtime import CommandRejected, events_of
 from shop_online.shipping import aggregates as shipping_aggregates
+from shop_online.shipping import application as shipping_application
 from shop_online.shipping import commands as shipping_commands
 from shop_online.shop_notifications import aggregates as shop_notifications_aggregates
+from shop_online.shop_notifications import application as shop_notifications_application
 from shop_online.shop_notifications import commands as shop_notifications_commands
 from shop_online.shop_payments import aggregates as shop_payments_aggregates
+from shop_online.shop_payments import application as shop_payments_application
 from shop_online.shop_payments import commands as shop_payments_commands
-from shop_online.system import ShopOnline
 from shop_online.testing import (
+    Alone,
     customer_order_in,
     order_payment_in,
     product_in,
@@ -32,11 +38,12 @@ from shop_online.testing import (
     stock_reservation_in,
 )
 from shop_online.warehouse import aggregates as warehouse_aggregates
+from shop_online.warehouse import application as warehouse_application
 from shop_online.warehouse import commands as warehouse_commands
 
 
-def test_list_product_creates_a_product(system: ShopOnline) -> None:
-    app = system.catalogue
+def test_list_product_creates_a_product(alone: Alone) -> None:
+    app = alone(catalogue_application.CatalogueService)
     command = catalogue_commands.ListProduct(
         sku="Sku",
         name="Name",
@@ -51,8 +58,8 @@ def test_list_product_creates_a_product(system: ShopOnline) -> None:
 
 
 @pytest.mark.parametrize("state", ["listed", "withdrawn"])
-def test_change_price_by_state(system: ShopOnline, state: str) -> None:
-    app = system.catalogue
+def test_change_price_by_state(alone: Alone, state: str) -> None:
+    app = alone(catalogue_application.CatalogueService)
     aggregate = product_in(app, state)
     command = catalogue_commands.ChangePrice(
         product_id=aggregate.id,
@@ -71,8 +78,8 @@ def test_change_price_by_state(system: ShopOnline, state: str) -> None:
 
 
 @pytest.mark.parametrize("state", ["listed", "withdrawn"])
-def test_withdraw_product_by_state(system: ShopOnline, state: str) -> None:
-    app = system.catalogue
+def test_withdraw_product_by_state(alone: Alone, state: str) -> None:
+    app = alone(catalogue_application.CatalogueService)
     aggregate = product_in(app, state)
     command = catalogue_commands.WithdrawProduct(
         product_id=aggregate.id,
@@ -89,8 +96,8 @@ def test_withdraw_product_by_state(system: ShopOnline, state: str) -> None:
         assert events_of(app, aggregate.id, after=aggregate.version) == []
 
 
-def test_open_cart_creates_a_shopping_cart(system: ShopOnline) -> None:
-    app = system.cart
+def test_open_cart_creates_a_shopping_cart(alone: Alone) -> None:
+    app = alone(cart_application.CartService)
     command = cart_commands.OpenCart(
         customer_id=UUID("00000000-0000-4000-8000-000000000001"),
     )
@@ -100,8 +107,8 @@ def test_open_cart_creates_a_shopping_cart(system: ShopOnline) -> None:
 
 
 @pytest.mark.parametrize("state", ["open", "checked_out"])
-def test_add_item_to_cart_by_state(system: ShopOnline, state: str) -> None:
-    app = system.cart
+def test_add_item_to_cart_by_state(alone: Alone, state: str) -> None:
+    app = alone(cart_application.CartService)
     aggregate = shopping_cart_in(app, state)
     command = cart_commands.AddItemToCart(
         cart_id=aggregate.id,
@@ -122,8 +129,8 @@ def test_add_item_to_cart_by_state(system: ShopOnline, state: str) -> None:
 
 
 @pytest.mark.parametrize("state", ["open", "checked_out"])
-def test_remove_item_from_cart_by_state(system: ShopOnline, state: str) -> None:
-    app = system.cart
+def test_remove_item_from_cart_by_state(alone: Alone, state: str) -> None:
+    app = alone(cart_application.CartService)
     aggregate = shopping_cart_in(app, state)
     command = cart_commands.RemoveItemFromCart(
         cart_id=aggregate.id,
@@ -141,8 +148,8 @@ def test_remove_item_from_cart_by_state(system: ShopOnline, state: str) -> None:
 
 
 @pytest.mark.parametrize("state", ["open", "checked_out"])
-def test_apply_coupon_by_state(system: ShopOnline, state: str) -> None:
-    app = system.cart
+def test_apply_coupon_by_state(alone: Alone, state: str) -> None:
+    app = alone(cart_application.CartService)
     aggregate = shopping_cart_in(app, state)
     command = cart_commands.ApplyCoupon(
         cart_id=aggregate.id,
@@ -160,8 +167,8 @@ def test_apply_coupon_by_state(system: ShopOnline, state: str) -> None:
 
 
 @pytest.mark.parametrize("state", ["open", "checked_out"])
-def test_check_out_by_state(system: ShopOnline, state: str) -> None:
-    app = system.cart
+def test_check_out_by_state(alone: Alone, state: str) -> None:
+    app = alone(cart_application.CartService)
     aggregate = shopping_cart_in(app, state)
     command = cart_commands.CheckOut(
         cart_id=aggregate.id,
@@ -180,8 +187,8 @@ def test_check_out_by_state(system: ShopOnline, state: str) -> None:
         assert events_of(app, aggregate.id, after=aggregate.version) == []
 
 
-def test_place_customer_order_creates_a_customer_order(system: ShopOnline) -> None:
-    app = system.orders
+def test_place_customer_order_creates_a_customer_order(alone: Alone) -> None:
+    app = alone(orders_application.OrdersService)
     command = orders_commands.PlaceCustomerOrder(
         cart_id=UUID("00000000-0000-4000-8000-000000000001"),
         customer_id=UUID("00000000-0000-4000-8000-000000000001"),
@@ -197,8 +204,8 @@ def test_place_customer_order_creates_a_customer_order(system: ShopOnline) -> No
 
 
 @pytest.mark.parametrize("state", ["placed", "paid", "fulfilled", "fulfilment_failed", "delivered"])
-def test_record_order_payment_by_state(system: ShopOnline, state: str) -> None:
-    app = system.orders
+def test_record_order_payment_by_state(alone: Alone, state: str) -> None:
+    app = alone(orders_application.OrdersService)
     aggregate = customer_order_in(app, state)
     command = orders_commands.RecordOrderPayment(
         order_id=aggregate.id,
@@ -218,8 +225,8 @@ def test_record_order_payment_by_state(system: ShopOnline, state: str) -> None:
 
 
 @pytest.mark.parametrize("state", ["placed", "paid", "fulfilled", "fulfilment_failed", "delivered"])
-def test_record_order_delivery_by_state(system: ShopOnline, state: str) -> None:
-    app = system.orders
+def test_record_order_delivery_by_state(alone: Alone, state: str) -> None:
+    app = alone(orders_application.OrdersService)
     aggregate = customer_order_in(app, state)
     command = orders_commands.RecordOrderDelivery(
         order_id=aggregate.id,
@@ -236,8 +243,8 @@ def test_record_order_delivery_by_state(system: ShopOnline, state: str) -> None:
         assert events_of(app, aggregate.id, after=aggregate.version) == []
 
 
-def test_request_payment_creates_a_order_payment(system: ShopOnline) -> None:
-    app = system.shop_payments
+def test_request_payment_creates_a_order_payment(alone: Alone) -> None:
+    app = alone(shop_payments_application.ShopPaymentsService)
     command = shop_payments_commands.RequestPayment(
         order_id=UUID("00000000-0000-4000-8000-000000000001"),
         amount=Decimal("9.50"),
@@ -249,8 +256,8 @@ def test_request_payment_creates_a_order_payment(system: ShopOnline) -> None:
 
 
 @pytest.mark.parametrize("state", ["requested", "captured", "failed"])
-def test_pay_for_order_by_state(system: ShopOnline, state: str) -> None:
-    app = system.shop_payments
+def test_pay_for_order_by_state(alone: Alone, state: str) -> None:
+    app = alone(shop_payments_application.ShopPaymentsService)
     aggregate = order_payment_in(app, state)
     command = shop_payments_commands.PayForOrder(
         payment_id=aggregate.id,
@@ -267,8 +274,8 @@ def test_pay_for_order_by_state(system: ShopOnline, state: str) -> None:
         assert events_of(app, aggregate.id, after=aggregate.version) == []
 
 
-def test_reserve_stock_creates_a_stock_reservation(system: ShopOnline) -> None:
-    app = system.warehouse
+def test_reserve_stock_creates_a_stock_reservation(alone: Alone) -> None:
+    app = alone(warehouse_application.WarehouseService)
     command = warehouse_commands.ReserveStock(
         order_id=UUID("00000000-0000-4000-8000-000000000001"),
         lines=["Lines"],
@@ -279,8 +286,8 @@ def test_reserve_stock_creates_a_stock_reservation(system: ShopOnline) -> None:
 
 
 @pytest.mark.parametrize("state", ["reserved", "failed", "picked"])
-def test_pick_items_by_state(system: ShopOnline, state: str) -> None:
-    app = system.warehouse
+def test_pick_items_by_state(alone: Alone, state: str) -> None:
+    app = alone(warehouse_application.WarehouseService)
     aggregate = stock_reservation_in(app, state)
     command = warehouse_commands.PickItems(
         stock_reservation_id=aggregate.id,
@@ -297,8 +304,8 @@ def test_pick_items_by_state(system: ShopOnline, state: str) -> None:
         assert events_of(app, aggregate.id, after=aggregate.version) == []
 
 
-def test_ship_order_creates_a_shipment(system: ShopOnline) -> None:
-    app = system.shipping
+def test_ship_order_creates_a_shipment(alone: Alone) -> None:
+    app = alone(shipping_application.ShippingService)
     command = shipping_commands.ShipOrder(
         order_id=UUID("00000000-0000-4000-8000-000000000001"),
         lines=["Lines"],
@@ -311,8 +318,8 @@ def test_ship_order_creates_a_shipment(system: ShopOnline) -> None:
 
 
 @pytest.mark.parametrize("state", ["dispatched", "dispatch_failed", "delivered"])
-def test_record_delivery_by_state(system: ShopOnline, state: str) -> None:
-    app = system.shipping
+def test_record_delivery_by_state(alone: Alone, state: str) -> None:
+    app = alone(shipping_application.ShippingService)
     aggregate = shipment_in(app, state)
     command = shipping_commands.RecordDelivery(
         shipment_id=aggregate.id,
@@ -330,8 +337,8 @@ def test_record_delivery_by_state(system: ShopOnline, state: str) -> None:
         assert events_of(app, aggregate.id, after=aggregate.version) == []
 
 
-def test_notify_customer_creates_a_customer_notification(system: ShopOnline) -> None:
-    app = system.shop_notifications
+def test_notify_customer_creates_a_customer_notification(alone: Alone) -> None:
+    app = alone(shop_notifications_application.ShopNotificationsService)
     command = shop_notifications_commands.NotifyCustomer(
         order_id=UUID("00000000-0000-4000-8000-000000000001"),
         email="Email",

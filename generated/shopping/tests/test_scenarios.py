@@ -10,22 +10,27 @@ from uuid import UUID, uuid4
 import pytest
 
 from shop_online.cart import aggregates as cart_aggregates
+from shop_online.cart import application as cart_application
 from shop_online.cart import commands as cart_commands
 from shop_online.catalogue import aggregates as catalogue_aggregates
+from shop_online.catalogue import application as catalogue_application
 from shop_online.catalogue import commands as catalogue_commands
 from shop_online.orders import aggregates as orders_aggregates
+from shop_online.orders import application as orders_application
 from shop_online.orders import commands as orders_commands
 from shop_online.runtime import DomainError, events_of
 from shop_online.shipping import aggregates as shipping_aggregates
+from shop_online.shipping import application as shipping_application
 from shop_online.shipping import commands as shipping_commands
 from shop_online.shop_payments import aggregates as shop_payments_aggregates
+from shop_online.shop_payments import application as shop_payments_application
 from shop_online.shop_payments import commands as shop_payments_commands
-from shop_online.system import ShopOnline
+from shop_online.testing import Alone
 
 
-def test_an_open_cart_takes_an_item(system: ShopOnline) -> None:
+def test_an_open_cart_takes_an_item(alone: Alone) -> None:
     """an open cart takes an item"""
-    app = system.cart
+    app = alone(cart_application.CartService)
     cls = cart_aggregates.ShoppingCart
     aggregate = cls._create(
         cls.CartOpened,
@@ -51,9 +56,9 @@ def test_an_open_cart_takes_an_item(system: ShopOnline) -> None:
     assert event_1.unit_price == Decimal("12.50")
 
 
-def test_a_checked_out_cart_takes_no_more_items(system: ShopOnline) -> None:
+def test_a_checked_out_cart_takes_no_more_items(alone: Alone) -> None:
     """a checked-out cart takes no more items"""
-    app = system.cart
+    app = alone(cart_application.CartService)
     cls = cart_aggregates.ShoppingCart
     aggregate = cls._create(
         cls.CartOpened,
@@ -89,9 +94,9 @@ def test_a_checked_out_cart_takes_no_more_items(system: ShopOnline) -> None:
     assert events_of(app, aggregate.id, after=aggregate.version) == []
 
 
-def test_the_shopper_checks_out(system: ShopOnline) -> None:
+def test_the_shopper_checks_out(alone: Alone) -> None:
     """the shopper checks out"""
-    app = system.cart
+    app = alone(cart_application.CartService)
     cls = cart_aggregates.ShoppingCart
     aggregate = cls._create(
         cls.CartOpened,
@@ -124,9 +129,9 @@ def test_the_shopper_checks_out(system: ShopOnline) -> None:
     assert event_1.shipping_address == "1 High Street, Oxford OX1 1AA"
 
 
-def test_a_withdrawn_product_keeps_its_last_price(system: ShopOnline) -> None:
+def test_a_withdrawn_product_keeps_its_last_price(alone: Alone) -> None:
     """a withdrawn product keeps its last price"""
-    app = system.catalogue
+    app = alone(catalogue_application.CatalogueService)
     cls = catalogue_aggregates.Product
     aggregate = cls._create(
         cls.ProductListed,
@@ -153,9 +158,9 @@ def test_a_withdrawn_product_keeps_its_last_price(system: ShopOnline) -> None:
     assert events_of(app, aggregate.id, after=aggregate.version) == []
 
 
-def test_a_shopper_pays_with_another_card_after_a_refusal(system: ShopOnline) -> None:
+def test_a_shopper_pays_with_another_card_after_a_refusal(alone: Alone) -> None:
     """a shopper pays with another card after a refusal"""
-    app = system.shop_payments
+    app = alone(shop_payments_application.ShopPaymentsService)
     cls = shop_payments_aggregates.OrderPayment
     aggregate = cls._create(
         cls.PaymentRequested,
@@ -183,9 +188,9 @@ def test_a_shopper_pays_with_another_card_after_a_refusal(system: ShopOnline) ->
     # amount comes from the rule order_payment_captured_amount in rules.py: not compared here
 
 
-def test_an_order_is_not_paid_twice(system: ShopOnline) -> None:
+def test_an_order_is_not_paid_twice(alone: Alone) -> None:
     """an order is not paid twice"""
-    app = system.orders
+    app = alone(orders_application.OrdersService)
     cls = orders_aggregates.CustomerOrder
     aggregate = cls._create(
         cls.CustomerOrderPlaced,
@@ -220,9 +225,9 @@ def test_an_order_is_not_paid_twice(system: ShopOnline) -> None:
     assert events_of(app, aggregate.id, after=aggregate.version) == []
 
 
-def test_a_delivered_parcel_is_not_delivered_again(system: ShopOnline) -> None:
+def test_a_delivered_parcel_is_not_delivered_again(alone: Alone) -> None:
     """a delivered parcel is not delivered again"""
-    app = system.shipping
+    app = alone(shipping_application.ShippingService)
     cls = shipping_aggregates.Shipment
     aggregate = cls._create(
         cls.ShipmentDispatched,

@@ -16,13 +16,25 @@ from book_a_trip.cars import application as cars_application
 from book_a_trip.flights import application as flights_application
 from book_a_trip.hotels import application as hotels_application
 from book_a_trip.runtime import Service
+from book_a_trip.saga import SagaExecutionContainer
 from book_a_trip.travel_payments import application as travel_payments_application
 from book_a_trip.trips import application as trips_application
 from book_a_trip.trips import commands as trips_commands
 from book_a_trip.trips import projections as trips_projections
+from book_a_trip.trips import sagas as trips_sagas
 
 SYSTEM = System(
     pipes=[
+        [trips_application.TripsService, trips_sagas.BookTripSaga],
+        [flights_application.FlightsService, trips_sagas.BookTripSaga],
+        [trips_sagas.BookTripSaga, flights_application.FlightsService],
+        [hotels_application.HotelsService, trips_sagas.BookTripSaga],
+        [trips_sagas.BookTripSaga, hotels_application.HotelsService],
+        [cars_application.CarsService, trips_sagas.BookTripSaga],
+        [trips_sagas.BookTripSaga, cars_application.CarsService],
+        [travel_payments_application.TravelPaymentsService, trips_sagas.BookTripSaga],
+        [trips_sagas.BookTripSaga, travel_payments_application.TravelPaymentsService],
+        [trips_sagas.BookTripSaga, trips_application.TripsService],
         [trips_application.TripsService],
         [flights_application.FlightsService],
         [hotels_application.HotelsService],
@@ -64,6 +76,7 @@ class BookATrip:
         self.hotels = self.runner.get(hotels_application.HotelsService)
         self.cars = self.runner.get(cars_application.CarsService)
         self.travel_payments = self.runner.get(travel_payments_application.TravelPaymentsService)
+        self.book_trip_saga = self.runner.get(trips_sagas.BookTripSaga)
         self.catch_up()
         self.my_trips = trips_projections.MyTrips(self.trips, self.flights, self.hotels, self.cars)
         self.rejected_trips = trips_projections.RejectedTrips(self.trips)
@@ -88,6 +101,17 @@ class BookATrip:
         """
         for leader in list(SYSTEM.leads):
             self.runner.receive_recording_event(RecordingEvent[UUID](leader, [], None))
+
+    @property
+    def sagas(self) -> dict[str, SagaExecutionContainer]:
+        """Each saga's execution container, by saga name."""
+        return {
+            "BookTrip": self.book_trip_saga,
+        }
+
+    def tick(self, now: datetime | None = None) -> int:
+        """Time out saga steps past their deadline and start the retries that are due (call it now and then)."""
+        return sum(sec.tick(now) for sec in self.sagas.values())
 
     def positions(self) -> dict[str, int]:
         """The last position of each microservice's notification log."""

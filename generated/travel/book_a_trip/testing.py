@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Protocol, TypeVar
 from uuid import UUID, uuid4
 
 from book_a_trip.cars import aggregates as cars_aggregates
@@ -13,10 +14,19 @@ from book_a_trip.flights import aggregates as flights_aggregates
 from book_a_trip.flights import application as flights_application
 from book_a_trip.hotels import aggregates as hotels_aggregates
 from book_a_trip.hotels import application as hotels_application
+from book_a_trip.runtime import Service
 from book_a_trip.travel_payments import aggregates as travel_payments_aggregates
 from book_a_trip.travel_payments import application as travel_payments_application
 from book_a_trip.trips import aggregates as trips_aggregates
 from book_a_trip.trips import application as trips_application
+
+S = TypeVar("S", bound=Service)
+
+
+class Alone(Protocol):
+    """Makes a microservice's application on its own (no listeners), on the test's persistence."""
+
+    def __call__(self, cls: type[S]) -> S: ...
 
 
 def trip_in(

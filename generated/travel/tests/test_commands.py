@@ -10,22 +10,26 @@ from uuid import UUID
 import pytest
 
 from book_a_trip.cars import aggregates as cars_aggregates
+from book_a_trip.cars import application as cars_application
 from book_a_trip.cars import commands as cars_commands
 from book_a_trip.flights import aggregates as flights_aggregates
+from book_a_trip.flights import application as flights_application
 from book_a_trip.flights import commands as flights_commands
 from book_a_trip.hotels import aggregates as hotels_aggregates
+from book_a_trip.hotels import application as hotels_application
 from book_a_trip.hotels import commands as hotels_commands
 from book_a_trip.runtime import CommandRejected, events_of
-from book_a_trip.system import BookATrip
-from book_a_trip.testing import car_rental_in, room_reservation_in, seat_reservation_in
+from book_a_trip.testing import Alone, car_rental_in, room_reservation_in, seat_reservation_in
 from book_a_trip.travel_payments import aggregates as travel_payments_aggregates
+from book_a_trip.travel_payments import application as travel_payments_application
 from book_a_trip.travel_payments import commands as travel_payments_commands
 from book_a_trip.trips import aggregates as trips_aggregates
+from book_a_trip.trips import application as trips_application
 from book_a_trip.trips import commands as trips_commands
 
 
-def test_request_trip_creates_a_trip(system: BookATrip) -> None:
-    app = system.trips
+def test_request_trip_creates_a_trip(alone: Alone) -> None:
+    app = alone(trips_application.TripsService)
     command = trips_commands.RequestTrip(
         traveller="Traveller",
         email="Email",
@@ -46,8 +50,8 @@ def test_request_trip_creates_a_trip(system: BookATrip) -> None:
     assert isinstance(created, trips_aggregates.Trip.TripRequested)
 
 
-def test_reserve_flight_creates_a_seat_reservation(system: BookATrip) -> None:
-    app = system.flights
+def test_reserve_flight_creates_a_seat_reservation(alone: Alone) -> None:
+    app = alone(flights_application.FlightsService)
     command = flights_commands.ReserveFlight(
         trip_id=UUID("00000000-0000-4000-8000-000000000001"),
         origin="Origin",
@@ -63,8 +67,8 @@ def test_reserve_flight_creates_a_seat_reservation(system: BookATrip) -> None:
 
 
 @pytest.mark.parametrize("state", ["reserved", "failed", "cancelled"])
-def test_cancel_flight_reservation_by_state(system: BookATrip, state: str) -> None:
-    app = system.flights
+def test_cancel_flight_reservation_by_state(alone: Alone, state: str) -> None:
+    app = alone(flights_application.FlightsService)
     aggregate = seat_reservation_in(app, state)
     command = flights_commands.CancelFlightReservation(
         seat_reservation_id=aggregate.id,
@@ -82,8 +86,8 @@ def test_cancel_flight_reservation_by_state(system: BookATrip, state: str) -> No
 
 
 @pytest.mark.parametrize("state", ["reserved", "failed", "cancelled"])
-def test_issue_boarding_passes_by_state(system: BookATrip, state: str) -> None:
-    app = system.flights
+def test_issue_boarding_passes_by_state(alone: Alone, state: str) -> None:
+    app = alone(flights_application.FlightsService)
     aggregate = seat_reservation_in(app, state)
     command = flights_commands.IssueBoardingPasses(
         seat_reservation_id=aggregate.id,
@@ -100,8 +104,8 @@ def test_issue_boarding_passes_by_state(system: BookATrip, state: str) -> None:
         assert events_of(app, aggregate.id, after=aggregate.version) == []
 
 
-def test_reserve_hotel_creates_a_room_reservation(system: BookATrip) -> None:
-    app = system.hotels
+def test_reserve_hotel_creates_a_room_reservation(alone: Alone) -> None:
+    app = alone(hotels_application.HotelsService)
     command = hotels_commands.ReserveHotel(
         trip_id=UUID("00000000-0000-4000-8000-000000000001"),
         destination="Destination",
@@ -116,8 +120,8 @@ def test_reserve_hotel_creates_a_room_reservation(system: BookATrip) -> None:
 
 
 @pytest.mark.parametrize("state", ["reserved", "failed", "cancelled"])
-def test_cancel_hotel_reservation_by_state(system: BookATrip, state: str) -> None:
-    app = system.hotels
+def test_cancel_hotel_reservation_by_state(alone: Alone, state: str) -> None:
+    app = alone(hotels_application.HotelsService)
     aggregate = room_reservation_in(app, state)
     command = hotels_commands.CancelHotelReservation(
         room_reservation_id=aggregate.id,
@@ -134,8 +138,8 @@ def test_cancel_hotel_reservation_by_state(system: BookATrip, state: str) -> Non
         assert events_of(app, aggregate.id, after=aggregate.version) == []
 
 
-def test_reserve_car_creates_a_car_rental(system: BookATrip) -> None:
-    app = system.cars
+def test_reserve_car_creates_a_car_rental(alone: Alone) -> None:
+    app = alone(cars_application.CarsService)
     command = cars_commands.ReserveCar(
         trip_id=UUID("00000000-0000-4000-8000-000000000001"),
         destination="Destination",
@@ -149,8 +153,8 @@ def test_reserve_car_creates_a_car_rental(system: BookATrip) -> None:
 
 
 @pytest.mark.parametrize("state", ["reserved", "failed", "cancelled"])
-def test_cancel_car_reservation_by_state(system: BookATrip, state: str) -> None:
-    app = system.cars
+def test_cancel_car_reservation_by_state(alone: Alone, state: str) -> None:
+    app = alone(cars_application.CarsService)
     aggregate = car_rental_in(app, state)
     command = cars_commands.CancelCarReservation(
         rental_id=aggregate.id,
@@ -167,8 +171,8 @@ def test_cancel_car_reservation_by_state(system: BookATrip, state: str) -> None:
         assert events_of(app, aggregate.id, after=aggregate.version) == []
 
 
-def test_charge_card_creates_a_card_charge(system: BookATrip) -> None:
-    app = system.travel_payments
+def test_charge_card_creates_a_card_charge(alone: Alone) -> None:
+    app = alone(travel_payments_application.TravelPaymentsService)
     command = travel_payments_commands.ChargeCard(
         trip_id=UUID("00000000-0000-4000-8000-000000000001"),
         card_token="Card Token",

@@ -10,23 +10,27 @@ from uuid import UUID, uuid4
 import pytest
 
 from book_a_trip.cars import aggregates as cars_aggregates
+from book_a_trip.cars import application as cars_application
 from book_a_trip.cars import commands as cars_commands
 from book_a_trip.flights import aggregates as flights_aggregates
+from book_a_trip.flights import application as flights_application
 from book_a_trip.flights import commands as flights_commands
 from book_a_trip.hotels import aggregates as hotels_aggregates
+from book_a_trip.hotels import application as hotels_application
 from book_a_trip.hotels import commands as hotels_commands
 from book_a_trip.runtime import DomainError, events_of
-from book_a_trip.system import BookATrip
-from book_a_trip.testing import car_rental_in
+from book_a_trip.testing import Alone, car_rental_in
 from book_a_trip.travel_payments import aggregates as travel_payments_aggregates
+from book_a_trip.travel_payments import application as travel_payments_application
 from book_a_trip.travel_payments import commands as travel_payments_commands
 from book_a_trip.trips import aggregates as trips_aggregates
+from book_a_trip.trips import application as trips_application
 from book_a_trip.trips import commands as trips_commands
 
 
-def test_a_trip_is_requested(system: BookATrip) -> None:
+def test_a_trip_is_requested(alone: Alone) -> None:
     """a trip is requested"""
-    app = system.trips
+    app = alone(trips_application.TripsService)
     cls = trips_aggregates.Trip
     command = trips_commands.RequestTrip(
         traveller="Grace Hopper",
@@ -62,9 +66,9 @@ def test_a_trip_is_requested(system: BookATrip) -> None:
 
 
 @pytest.mark.xfail(reason="the default rules emit other events: see rules.py", strict=False)
-def test_seats_are_reserved_on_the_flights(system: BookATrip) -> None:
+def test_seats_are_reserved_on_the_flights(alone: Alone) -> None:
     """seats are reserved on the flights"""
-    app = system.flights
+    app = alone(flights_application.FlightsService)
     cls = flights_aggregates.SeatReservation
     command = flights_commands.ReserveFlight(
         trip_id=UUID("5d0b6c52-5b1e-4d8e-8f7a-0f3c2a9e1b11"),
@@ -87,9 +91,9 @@ def test_seats_are_reserved_on_the_flights(system: BookATrip) -> None:
 
 
 @pytest.mark.xfail(reason="the default rules emit other events: see rules.py", strict=False)
-def test_a_sold_out_flight_fails_the_reservation(system: BookATrip) -> None:
+def test_a_sold_out_flight_fails_the_reservation(alone: Alone) -> None:
     """a sold-out flight fails the reservation"""
-    app = system.flights
+    app = alone(flights_application.FlightsService)
     cls = flights_aggregates.SeatReservation
     command = flights_commands.ReserveFlight(
         trip_id=UUID("5d0b6c52-5b1e-4d8e-8f7a-0f3c2a9e1b11"),
@@ -108,9 +112,9 @@ def test_a_sold_out_flight_fails_the_reservation(system: BookATrip) -> None:
     # reason comes from the rule flight_reservation_failed_reason in rules.py: not compared here
 
 
-def test_a_reserved_seat_is_cancelled_when_the_saga_rolls_back(system: BookATrip) -> None:
+def test_a_reserved_seat_is_cancelled_when_the_saga_rolls_back(alone: Alone) -> None:
     """a reserved seat is cancelled when the saga rolls back"""
-    app = system.flights
+    app = alone(flights_application.FlightsService)
     cls = flights_aggregates.SeatReservation
     aggregate = cls._create(
         cls.FlightReserved,
@@ -134,9 +138,9 @@ def test_a_reserved_seat_is_cancelled_when_the_saga_rolls_back(system: BookATrip
     assert event_1.trip_id == UUID("5d0b6c52-5b1e-4d8e-8f7a-0f3c2a9e1b11")
 
 
-def test_a_cancelled_seat_cannot_be_cancelled_again(system: BookATrip) -> None:
+def test_a_cancelled_seat_cannot_be_cancelled_again(alone: Alone) -> None:
     """a cancelled seat cannot be cancelled again"""
-    app = system.flights
+    app = alone(flights_application.FlightsService)
     cls = flights_aggregates.SeatReservation
     aggregate = cls._create(
         cls.FlightReserved,
@@ -162,9 +166,9 @@ def test_a_cancelled_seat_cannot_be_cancelled_again(system: BookATrip) -> None:
     assert events_of(app, aggregate.id, after=aggregate.version) == []
 
 
-def test_a_cancelled_seat_gets_no_boarding_pass(system: BookATrip) -> None:
+def test_a_cancelled_seat_gets_no_boarding_pass(alone: Alone) -> None:
     """a cancelled seat gets no boarding pass"""
-    app = system.flights
+    app = alone(flights_application.FlightsService)
     cls = flights_aggregates.SeatReservation
     aggregate = cls._create(
         cls.FlightReserved,
@@ -190,9 +194,9 @@ def test_a_cancelled_seat_gets_no_boarding_pass(system: BookATrip) -> None:
     assert events_of(app, aggregate.id, after=aggregate.version) == []
 
 
-def test_a_reserved_room_is_cancelled_when_the_saga_rolls_back(system: BookATrip) -> None:
+def test_a_reserved_room_is_cancelled_when_the_saga_rolls_back(alone: Alone) -> None:
     """a reserved room is cancelled when the saga rolls back"""
-    app = system.hotels
+    app = alone(hotels_application.HotelsService)
     cls = hotels_aggregates.RoomReservation
     aggregate = cls._create(
         cls.HotelReserved,
@@ -217,9 +221,9 @@ def test_a_reserved_room_is_cancelled_when_the_saga_rolls_back(system: BookATrip
     assert event_1.trip_id == UUID("5d0b6c52-5b1e-4d8e-8f7a-0f3c2a9e1b11")
 
 
-def test_a_failed_car_reservation_has_nothing_to_cancel(system: BookATrip) -> None:
+def test_a_failed_car_reservation_has_nothing_to_cancel(alone: Alone) -> None:
     """a failed car reservation has nothing to cancel"""
-    app = system.cars
+    app = alone(cars_application.CarsService)
     cls = cars_aggregates.CarRental
     aggregate = car_rental_in(app, "")
     aggregate.trigger_event(
@@ -238,9 +242,9 @@ def test_a_failed_car_reservation_has_nothing_to_cancel(system: BookATrip) -> No
 
 
 @pytest.mark.xfail(reason="the default rules emit other events: see rules.py", strict=False)
-def test_a_refused_card_fails_the_pivot(system: BookATrip) -> None:
+def test_a_refused_card_fails_the_pivot(alone: Alone) -> None:
     """a refused card fails the pivot"""
-    app = system.travel_payments
+    app = alone(travel_payments_application.TravelPaymentsService)
     cls = travel_payments_aggregates.CardCharge
     command = travel_payments_commands.ChargeCard(
         trip_id=UUID("5d0b6c52-5b1e-4d8e-8f7a-0f3c2a9e1b11"),

@@ -12,7 +12,7 @@ from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.domain import DomainEventProtocol, MutableOrImmutableAggregate
 
 from shop_online.cart import aggregates as cart_aggregates
-from shop_online.orders import aggregates, commands
+from shop_online.orders import aggregates, commands, saga_steps
 from shop_online.orders.hooks import Hooks
 from shop_online.orders.rules import Rules
 from shop_online.runtime import Service, listener_id, react
@@ -93,7 +93,8 @@ class OrdersService(Service):
 
     @singledispatchmethod
     def policy(self, domain_event: DomainEventProtocol[UUID], processing_event: ProcessingEvent[UUID]) -> None:
-        """Events this microservice does not listen to change nothing here."""
+        """A saga's command (an event of its SEC) runs here; other events change nothing."""
+        saga_steps.react(self, domain_event, processing_event)
 
     @policy.register
     def _on_cart_checkout_completed(

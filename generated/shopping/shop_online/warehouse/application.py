@@ -11,7 +11,7 @@ from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.domain import DomainEventProtocol
 
 from shop_online.runtime import Service
-from shop_online.warehouse import aggregates, commands
+from shop_online.warehouse import aggregates, commands, saga_steps
 from shop_online.warehouse.hooks import Hooks
 from shop_online.warehouse.rules import Rules
 
@@ -68,4 +68,5 @@ class WarehouseService(Service):
 
     @singledispatchmethod
     def policy(self, domain_event: DomainEventProtocol[UUID], processing_event: ProcessingEvent[UUID]) -> None:
-        """Events this microservice does not listen to change nothing here."""
+        """A saga's command (an event of its SEC) runs here; other events change nothing."""
+        saga_steps.react(self, domain_event, processing_event)

@@ -10,7 +10,7 @@ from eventsourcing.application import ProcessingEvent
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.domain import DomainEventProtocol
 
-from book_a_trip.hotels import aggregates, commands
+from book_a_trip.hotels import aggregates, commands, saga_steps
 from book_a_trip.hotels.hooks import Hooks
 from book_a_trip.hotels.rules import Rules
 from book_a_trip.runtime import Service
@@ -68,4 +68,5 @@ class HotelsService(Service):
 
     @singledispatchmethod
     def policy(self, domain_event: DomainEventProtocol[UUID], processing_event: ProcessingEvent[UUID]) -> None:
-        """Events this microservice does not listen to change nothing here."""
+        """A saga's command (an event of its SEC) runs here; other events change nothing."""
+        saga_steps.react(self, domain_event, processing_event)

@@ -13,7 +13,7 @@ from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.domain import DomainEventProtocol
 
 from book_a_trip.runtime import Service
-from book_a_trip.travel_payments import aggregates, commands
+from book_a_trip.travel_payments import aggregates, commands, saga_steps
 from book_a_trip.travel_payments.hooks import Hooks
 from book_a_trip.travel_payments.rules import Rules
 
@@ -53,4 +53,5 @@ class TravelPaymentsService(Service):
 
     @singledispatchmethod
     def policy(self, domain_event: DomainEventProtocol[UUID], processing_event: ProcessingEvent[UUID]) -> None:
-        """Events this microservice does not listen to change nothing here."""
+        """A saga's command (an event of its SEC) runs here; other events change nothing."""
+        saga_steps.react(self, domain_event, processing_event)
