@@ -36,6 +36,7 @@ STDLIB = {
     "Literal": "typing",
     "Self": "typing",
     "Protocol": "typing",
+    "TypeVar": "typing",
     "TYPE_CHECKING": "typing",
     "Iterator": "collections.abc",
     "Mapping": "collections.abc",

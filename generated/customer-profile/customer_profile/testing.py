@@ -6,10 +6,20 @@ application.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Protocol, TypeVar
 from uuid import UUID, uuid4
 
 from customer_profile.customer_profiles import aggregates as customer_profiles_aggregates
 from customer_profile.customer_profiles import application as customer_profiles_application
+from customer_profile.runtime import Service
+
+S = TypeVar("S", bound=Service)
+
+
+class Alone(Protocol):
+    """Makes a microservice's application on its own (no listeners), on the test's persistence."""
+
+    def __call__(self, cls: type[S]) -> S: ...
 
 
 def customer_profile_in(

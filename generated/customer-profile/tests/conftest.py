@@ -10,14 +10,16 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 from uuid import uuid4
 
 import pytest
 
-from customer_profile.runtime import memory_env, postgres_env, sqlite_env
+from customer_profile.runtime import Service, memory_env, postgres_env, sqlite_env
 from customer_profile.system import SYSTEM, CustomerProfile
+from customer_profile.testing import Alone
 
+S = TypeVar("S", bound=Service)
 PERSISTENCE = os.environ.get("ESP_PERSISTENCE", "memory,sqlite,postgres").split(",")
 
 
@@ -71,3 +73,18 @@ def _unavailable(reason: str) -> NoReturn:
 def system(env: dict[str, str]) -> Iterator[CustomerProfile]:
     with CustomerProfile(env) as running:
         yield running
+
+
+@pytest.fixture
+def alone(env: dict[str, str]) -> Iterator[Alone]:
+    """Microservices on their own, without the listeners of the system: for aggregate-level tests."""
+    apps: list[Service] = []
+
+    def make(cls: type[S]) -> S:
+        app = cls(env)
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        app.close()

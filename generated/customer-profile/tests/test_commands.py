@@ -8,14 +8,14 @@ from datetime import date
 import pytest
 
 from customer_profile.customer_profiles import aggregates as customer_profiles_aggregates
+from customer_profile.customer_profiles import application as customer_profiles_application
 from customer_profile.customer_profiles import commands as customer_profiles_commands
 from customer_profile.runtime import CommandRejected, events_of
-from customer_profile.system import CustomerProfile
-from customer_profile.testing import customer_profile_in
+from customer_profile.testing import Alone, customer_profile_in
 
 
-def test_create_profile_creates_a_customer_profile(system: CustomerProfile) -> None:
-    app = system.customer_profiles
+def test_create_profile_creates_a_customer_profile(alone: Alone) -> None:
+    app = alone(customer_profiles_application.CustomerProfilesService)
     command = customer_profiles_commands.CreateProfile(
         first_name="First Name",
         last_name="Last Name",
@@ -31,8 +31,8 @@ def test_create_profile_creates_a_customer_profile(system: CustomerProfile) -> N
 
 
 @pytest.mark.parametrize("state", ["active", "closed"])
-def test_update_title_by_state(system: CustomerProfile, state: str) -> None:
-    app = system.customer_profiles
+def test_update_title_by_state(alone: Alone, state: str) -> None:
+    app = alone(customer_profiles_application.CustomerProfilesService)
     aggregate = customer_profile_in(app, state)
     command = customer_profiles_commands.UpdateTitle(
         profile_id=aggregate.id,
@@ -50,8 +50,8 @@ def test_update_title_by_state(system: CustomerProfile, state: str) -> None:
 
 
 @pytest.mark.parametrize("state", ["active", "closed"])
-def test_add_address_by_state(system: CustomerProfile, state: str) -> None:
-    app = system.customer_profiles
+def test_add_address_by_state(alone: Alone, state: str) -> None:
+    app = alone(customer_profiles_application.CustomerProfilesService)
     aggregate = customer_profile_in(app, state)
     command = customer_profiles_commands.AddAddress(
         profile_id=aggregate.id,
@@ -74,8 +74,8 @@ def test_add_address_by_state(system: CustomerProfile, state: str) -> None:
 
 
 @pytest.mark.parametrize("state", ["active", "closed"])
-def test_delete_notes_by_state(system: CustomerProfile, state: str) -> None:
-    app = system.customer_profiles
+def test_delete_notes_by_state(alone: Alone, state: str) -> None:
+    app = alone(customer_profiles_application.CustomerProfilesService)
     aggregate = customer_profile_in(app, state)
     command = customer_profiles_commands.DeleteNotes(
         profile_id=aggregate.id,
@@ -93,8 +93,8 @@ def test_delete_notes_by_state(system: CustomerProfile, state: str) -> None:
 
 
 @pytest.mark.parametrize("state", ["active", "closed"])
-def test_close_profile_by_state(system: CustomerProfile, state: str) -> None:
-    app = system.customer_profiles
+def test_close_profile_by_state(alone: Alone, state: str) -> None:
+    app = alone(customer_profiles_application.CustomerProfilesService)
     aggregate = customer_profile_in(app, state)
     command = customer_profiles_commands.CloseProfile(
         profile_id=aggregate.id,

@@ -9,14 +9,15 @@ from uuid import uuid4
 import pytest
 
 from customer_profile.customer_profiles import aggregates as customer_profiles_aggregates
+from customer_profile.customer_profiles import application as customer_profiles_application
 from customer_profile.customer_profiles import commands as customer_profiles_commands
 from customer_profile.runtime import DomainError, events_of
-from customer_profile.system import CustomerProfile
+from customer_profile.testing import Alone
 
 
-def test_a_profile_is_created(system: CustomerProfile) -> None:
+def test_a_profile_is_created(alone: Alone) -> None:
     """a profile is created"""
-    app = system.customer_profiles
+    app = alone(customer_profiles_application.CustomerProfilesService)
     cls = customer_profiles_aggregates.CustomerProfile
     command = customer_profiles_commands.CreateProfile(
         first_name="Ada",
@@ -40,9 +41,9 @@ def test_a_profile_is_created(system: CustomerProfile) -> None:
     assert event_1.notes == "prefers email"
 
 
-def test_an_active_profile_gets_a_new_title(system: CustomerProfile) -> None:
+def test_an_active_profile_gets_a_new_title(alone: Alone) -> None:
     """an active profile gets a new title"""
-    app = system.customer_profiles
+    app = alone(customer_profiles_application.CustomerProfilesService)
     cls = customer_profiles_aggregates.CustomerProfile
     aggregate = cls._create(
         cls.ProfileCreated,
@@ -69,9 +70,9 @@ def test_an_active_profile_gets_a_new_title(system: CustomerProfile) -> None:
     # previous_title comes from the rule title_updated_previous_title in rules.py: not compared here
 
 
-def test_an_address_is_added_to_an_active_profile(system: CustomerProfile) -> None:
+def test_an_address_is_added_to_an_active_profile(alone: Alone) -> None:
     """an address is added to an active profile"""
-    app = system.customer_profiles
+    app = alone(customer_profiles_application.CustomerProfilesService)
     cls = customer_profiles_aggregates.CustomerProfile
     aggregate = cls._create(
         cls.ProfileCreated,
@@ -107,9 +108,9 @@ def test_an_address_is_added_to_an_active_profile(system: CustomerProfile) -> No
     assert event_1.primary is True
 
 
-def test_the_notes_are_deleted(system: CustomerProfile) -> None:
+def test_the_notes_are_deleted(alone: Alone) -> None:
     """the notes are deleted"""
-    app = system.customer_profiles
+    app = alone(customer_profiles_application.CustomerProfilesService)
     cls = customer_profiles_aggregates.CustomerProfile
     aggregate = cls._create(
         cls.ProfileCreated,
@@ -135,9 +136,9 @@ def test_the_notes_are_deleted(system: CustomerProfile) -> None:
     assert event_1.reason == "customer asked"
 
 
-def test_a_closed_profile_takes_no_new_address(system: CustomerProfile) -> None:
+def test_a_closed_profile_takes_no_new_address(alone: Alone) -> None:
     """a closed profile takes no new address"""
-    app = system.customer_profiles
+    app = alone(customer_profiles_application.CustomerProfilesService)
     cls = customer_profiles_aggregates.CustomerProfile
     aggregate = cls._create(
         cls.ProfileCreated,

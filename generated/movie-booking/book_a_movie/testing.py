@@ -5,16 +5,26 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Protocol, TypeVar
 from uuid import UUID, uuid4
 
 from book_a_movie.box_office import aggregates as box_office_aggregates
 from book_a_movie.box_office import application as box_office_application
 from book_a_movie.concessions import aggregates as concessions_aggregates
 from book_a_movie.concessions import application as concessions_application
+from book_a_movie.runtime import Service
 from book_a_movie.theatre import aggregates as theatre_aggregates
 from book_a_movie.theatre import application as theatre_application
 from book_a_movie.ticket_payments import aggregates as ticket_payments_aggregates
 from book_a_movie.ticket_payments import application as ticket_payments_application
+
+S = TypeVar("S", bound=Service)
+
+
+class Alone(Protocol):
+    """Makes a microservice's application on its own (no listeners), on the test's persistence."""
+
+    def __call__(self, cls: type[S]) -> S: ...
 
 
 def screening_in(

@@ -10,14 +10,16 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 from uuid import uuid4
 
 import pytest
 
-from book_a_movie.runtime import memory_env, postgres_env, sqlite_env
+from book_a_movie.runtime import Service, memory_env, postgres_env, sqlite_env
 from book_a_movie.system import SYSTEM, BookAMovie
+from book_a_movie.testing import Alone
 
+S = TypeVar("S", bound=Service)
 PERSISTENCE = os.environ.get("ESP_PERSISTENCE", "memory,sqlite,postgres").split(",")
 
 
@@ -71,3 +73,18 @@ def _unavailable(reason: str) -> NoReturn:
 def system(env: dict[str, str]) -> Iterator[BookAMovie]:
     with BookAMovie(env) as running:
         yield running
+
+
+@pytest.fixture
+def alone(env: dict[str, str]) -> Iterator[Alone]:
+    """Microservices on their own, without the listeners of the system: for aggregate-level tests."""
+    apps: list[Service] = []
+
+    def make(cls: type[S]) -> S:
+        app = cls(env)
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        app.close()

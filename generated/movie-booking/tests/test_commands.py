@@ -10,20 +10,23 @@ from uuid import UUID
 import pytest
 
 from book_a_movie.box_office import aggregates as box_office_aggregates
+from book_a_movie.box_office import application as box_office_application
 from book_a_movie.box_office import commands as box_office_commands
 from book_a_movie.concessions import aggregates as concessions_aggregates
+from book_a_movie.concessions import application as concessions_application
 from book_a_movie.concessions import commands as concessions_commands
 from book_a_movie.runtime import CommandRejected, events_of
-from book_a_movie.system import BookAMovie
-from book_a_movie.testing import screening_in, snack_order_in, ticket_booking_in, ticket_payment_in
+from book_a_movie.testing import Alone, screening_in, snack_order_in, ticket_booking_in, ticket_payment_in
 from book_a_movie.theatre import aggregates as theatre_aggregates
+from book_a_movie.theatre import application as theatre_application
 from book_a_movie.theatre import commands as theatre_commands
 from book_a_movie.ticket_payments import aggregates as ticket_payments_aggregates
+from book_a_movie.ticket_payments import application as ticket_payments_application
 from book_a_movie.ticket_payments import commands as ticket_payments_commands
 
 
-def test_schedule_screening_creates_a_screening(system: BookAMovie) -> None:
-    app = system.theatre
+def test_schedule_screening_creates_a_screening(alone: Alone) -> None:
+    app = alone(theatre_application.TheatreService)
     command = theatre_commands.ScheduleScreening(
         movie_title="Movie Title",
         auditorium="Auditorium",
@@ -39,8 +42,8 @@ def test_schedule_screening_creates_a_screening(system: BookAMovie) -> None:
 
 
 @pytest.mark.parametrize("state", ["scheduled", "on_sale", "closed", "cancelled"])
-def test_open_sales_by_state(system: BookAMovie, state: str) -> None:
-    app = system.theatre
+def test_open_sales_by_state(alone: Alone, state: str) -> None:
+    app = alone(theatre_application.TheatreService)
     aggregate = screening_in(app, state)
     command = theatre_commands.OpenSales(
         screening_id=aggregate.id,
@@ -57,8 +60,8 @@ def test_open_sales_by_state(system: BookAMovie, state: str) -> None:
 
 
 @pytest.mark.parametrize("state", ["scheduled", "on_sale", "closed", "cancelled"])
-def test_close_sales_by_state(system: BookAMovie, state: str) -> None:
-    app = system.theatre
+def test_close_sales_by_state(alone: Alone, state: str) -> None:
+    app = alone(theatre_application.TheatreService)
     aggregate = screening_in(app, state)
     command = theatre_commands.CloseSales(
         screening_id=aggregate.id,
@@ -75,8 +78,8 @@ def test_close_sales_by_state(system: BookAMovie, state: str) -> None:
 
 
 @pytest.mark.parametrize("state", ["scheduled", "on_sale", "closed", "cancelled"])
-def test_cancel_screening_by_state(system: BookAMovie, state: str) -> None:
-    app = system.theatre
+def test_cancel_screening_by_state(alone: Alone, state: str) -> None:
+    app = alone(theatre_application.TheatreService)
     aggregate = screening_in(app, state)
     command = theatre_commands.CancelScreening(
         screening_id=aggregate.id,
@@ -94,8 +97,8 @@ def test_cancel_screening_by_state(system: BookAMovie, state: str) -> None:
 
 
 @pytest.mark.parametrize("state", ["scheduled", "on_sale", "closed", "cancelled"])
-def test_reserve_seats_by_state(system: BookAMovie, state: str) -> None:
-    app = system.theatre
+def test_reserve_seats_by_state(alone: Alone, state: str) -> None:
+    app = alone(theatre_application.TheatreService)
     aggregate = screening_in(app, state)
     command = theatre_commands.ReserveSeats(
         screening_id=aggregate.id,
@@ -114,8 +117,8 @@ def test_reserve_seats_by_state(system: BookAMovie, state: str) -> None:
 
 
 @pytest.mark.parametrize("state", ["scheduled", "on_sale", "closed", "cancelled"])
-def test_release_seats_by_state(system: BookAMovie, state: str) -> None:
-    app = system.theatre
+def test_release_seats_by_state(alone: Alone, state: str) -> None:
+    app = alone(theatre_application.TheatreService)
     aggregate = screening_in(app, state)
     command = theatre_commands.ReleaseSeats(
         screening_id=aggregate.id,
@@ -132,8 +135,8 @@ def test_release_seats_by_state(system: BookAMovie, state: str) -> None:
         assert events_of(app, aggregate.id, after=aggregate.version) == []
 
 
-def test_open_booking_creates_a_ticket_booking(system: BookAMovie) -> None:
-    app = system.box_office
+def test_open_booking_creates_a_ticket_booking(alone: Alone) -> None:
+    app = alone(box_office_application.BoxOfficeService)
     command = box_office_commands.OpenBooking(
         screening_id=UUID("00000000-0000-4000-8000-000000000001"),
         seats=["Seats"],
@@ -148,8 +151,8 @@ def test_open_booking_creates_a_ticket_booking(system: BookAMovie) -> None:
 
 
 @pytest.mark.parametrize("state", ["open", "submitted", "confirmed", "expired"])
-def test_add_snacks_by_state(system: BookAMovie, state: str) -> None:
-    app = system.box_office
+def test_add_snacks_by_state(alone: Alone, state: str) -> None:
+    app = alone(box_office_application.BoxOfficeService)
     aggregate = ticket_booking_in(app, state)
     command = box_office_commands.AddSnacks(
         booking_id=aggregate.id,
@@ -168,8 +171,8 @@ def test_add_snacks_by_state(system: BookAMovie, state: str) -> None:
 
 
 @pytest.mark.parametrize("state", ["open", "submitted", "confirmed", "expired"])
-def test_submit_booking_by_state(system: BookAMovie, state: str) -> None:
-    app = system.box_office
+def test_submit_booking_by_state(alone: Alone, state: str) -> None:
+    app = alone(box_office_application.BoxOfficeService)
     aggregate = ticket_booking_in(app, state)
     command = box_office_commands.SubmitBooking(
         booking_id=aggregate.id,
@@ -186,8 +189,8 @@ def test_submit_booking_by_state(system: BookAMovie, state: str) -> None:
 
 
 @pytest.mark.parametrize("state", ["open", "submitted", "confirmed", "expired"])
-def test_confirm_booking_by_state(system: BookAMovie, state: str) -> None:
-    app = system.box_office
+def test_confirm_booking_by_state(alone: Alone, state: str) -> None:
+    app = alone(box_office_application.BoxOfficeService)
     aggregate = ticket_booking_in(app, state)
     command = box_office_commands.ConfirmBooking(
         booking_id=aggregate.id,
@@ -206,8 +209,8 @@ def test_confirm_booking_by_state(system: BookAMovie, state: str) -> None:
 
 
 @pytest.mark.parametrize("state", ["open", "submitted", "confirmed", "expired"])
-def test_expire_booking_by_state(system: BookAMovie, state: str) -> None:
-    app = system.box_office
+def test_expire_booking_by_state(alone: Alone, state: str) -> None:
+    app = alone(box_office_application.BoxOfficeService)
     aggregate = ticket_booking_in(app, state)
     command = box_office_commands.ExpireBooking(
         booking_id=aggregate.id,
@@ -223,8 +226,8 @@ def test_expire_booking_by_state(system: BookAMovie, state: str) -> None:
         assert events_of(app, aggregate.id, after=aggregate.version) == []
 
 
-def test_queue_snack_order_creates_a_snack_order(system: BookAMovie) -> None:
-    app = system.concessions
+def test_queue_snack_order_creates_a_snack_order(alone: Alone) -> None:
+    app = alone(concessions_application.ConcessionsService)
     command = concessions_commands.QueueSnackOrder(
         booking_id=UUID("00000000-0000-4000-8000-000000000001"),
         snacks=["Snacks"],
@@ -236,8 +239,8 @@ def test_queue_snack_order_creates_a_snack_order(system: BookAMovie) -> None:
 
 
 @pytest.mark.parametrize("state", ["queued", "prepared", "collected"])
-def test_prepare_snacks_by_state(system: BookAMovie, state: str) -> None:
-    app = system.concessions
+def test_prepare_snacks_by_state(alone: Alone, state: str) -> None:
+    app = alone(concessions_application.ConcessionsService)
     aggregate = snack_order_in(app, state)
     command = concessions_commands.PrepareSnacks(
         snack_order_id=aggregate.id,
@@ -254,8 +257,8 @@ def test_prepare_snacks_by_state(system: BookAMovie, state: str) -> None:
 
 
 @pytest.mark.parametrize("state", ["queued", "prepared", "collected"])
-def test_hand_out_snacks_by_state(system: BookAMovie, state: str) -> None:
-    app = system.concessions
+def test_hand_out_snacks_by_state(alone: Alone, state: str) -> None:
+    app = alone(concessions_application.ConcessionsService)
     aggregate = snack_order_in(app, state)
     command = concessions_commands.HandOutSnacks(
         snack_order_id=aggregate.id,
@@ -272,8 +275,8 @@ def test_hand_out_snacks_by_state(system: BookAMovie, state: str) -> None:
         assert events_of(app, aggregate.id, after=aggregate.version) == []
 
 
-def test_request_ticket_payment_creates_a_ticket_payment(system: BookAMovie) -> None:
-    app = system.ticket_payments
+def test_request_ticket_payment_creates_a_ticket_payment(alone: Alone) -> None:
+    app = alone(ticket_payments_application.TicketPaymentsService)
     command = ticket_payments_commands.RequestTicketPayment(
         booking_id=UUID("00000000-0000-4000-8000-000000000001"),
         amount=Decimal("9.50"),
@@ -285,8 +288,8 @@ def test_request_ticket_payment_creates_a_ticket_payment(system: BookAMovie) -> 
 
 
 @pytest.mark.parametrize("state", ["pending", "settled", "refused"])
-def test_pay_for_tickets_by_state(system: BookAMovie, state: str) -> None:
-    app = system.ticket_payments
+def test_pay_for_tickets_by_state(alone: Alone, state: str) -> None:
+    app = alone(ticket_payments_application.TicketPaymentsService)
     aggregate = ticket_payment_in(app, state)
     command = ticket_payments_commands.PayForTickets(
         ticket_payment_id=aggregate.id,

@@ -10,20 +10,24 @@ from uuid import UUID, uuid4
 import pytest
 
 from book_a_movie.box_office import aggregates as box_office_aggregates
+from book_a_movie.box_office import application as box_office_application
 from book_a_movie.box_office import commands as box_office_commands
 from book_a_movie.concessions import aggregates as concessions_aggregates
+from book_a_movie.concessions import application as concessions_application
 from book_a_movie.concessions import commands as concessions_commands
 from book_a_movie.runtime import DomainError, events_of
-from book_a_movie.system import BookAMovie
+from book_a_movie.testing import Alone
 from book_a_movie.theatre import aggregates as theatre_aggregates
+from book_a_movie.theatre import application as theatre_application
 from book_a_movie.theatre import commands as theatre_commands
 from book_a_movie.ticket_payments import aggregates as ticket_payments_aggregates
+from book_a_movie.ticket_payments import application as ticket_payments_application
 from book_a_movie.ticket_payments import commands as ticket_payments_commands
 
 
-def test_seats_are_reserved_for_a_screening_on_sale(system: BookAMovie) -> None:
+def test_seats_are_reserved_for_a_screening_on_sale(alone: Alone) -> None:
     """seats are reserved for a screening on sale"""
-    app = system.theatre
+    app = alone(theatre_application.TheatreService)
     cls = theatre_aggregates.Screening
     aggregate = cls._create(
         cls.ScreeningScheduled,
@@ -58,9 +62,9 @@ def test_seats_are_reserved_for_a_screening_on_sale(system: BookAMovie) -> None:
     # ticket_total comes from the rule seats_reserved_ticket_total in rules.py: not compared here
 
 
-def test_no_seats_are_reserved_for_a_cancelled_screening(system: BookAMovie) -> None:
+def test_no_seats_are_reserved_for_a_cancelled_screening(alone: Alone) -> None:
     """no seats are reserved for a cancelled screening"""
-    app = system.theatre
+    app = alone(theatre_application.TheatreService)
     cls = theatre_aggregates.Screening
     aggregate = cls._create(
         cls.ScreeningScheduled,
@@ -92,9 +96,9 @@ def test_no_seats_are_reserved_for_a_cancelled_screening(system: BookAMovie) -> 
     assert events_of(app, aggregate.id, after=aggregate.version) == []
 
 
-def test_snacks_are_added_to_an_open_booking(system: BookAMovie) -> None:
+def test_snacks_are_added_to_an_open_booking(alone: Alone) -> None:
     """snacks are added to an open booking"""
-    app = system.box_office
+    app = alone(box_office_application.BoxOfficeService)
     cls = box_office_aggregates.TicketBooking
     aggregate = cls._create(
         cls.BookingOpened,
@@ -121,9 +125,9 @@ def test_snacks_are_added_to_an_open_booking(system: BookAMovie) -> None:
     assert event_1.snacks_total == Decimal("9.80")
 
 
-def test_an_expired_booking_is_not_confirmed(system: BookAMovie) -> None:
+def test_an_expired_booking_is_not_confirmed(alone: Alone) -> None:
     """an expired booking is not confirmed"""
-    app = system.box_office
+    app = alone(box_office_application.BoxOfficeService)
     cls = box_office_aggregates.TicketBooking
     aggregate = cls._create(
         cls.BookingOpened,
@@ -157,9 +161,9 @@ def test_an_expired_booking_is_not_confirmed(system: BookAMovie) -> None:
     assert events_of(app, aggregate.id, after=aggregate.version) == []
 
 
-def test_a_refused_payment_is_retried_with_another_card(system: BookAMovie) -> None:
+def test_a_refused_payment_is_retried_with_another_card(alone: Alone) -> None:
     """a refused payment is retried with another card"""
-    app = system.ticket_payments
+    app = alone(ticket_payments_application.TicketPaymentsService)
     cls = ticket_payments_aggregates.TicketPayment
     aggregate = cls._create(
         cls.TicketPaymentRequested,
@@ -187,9 +191,9 @@ def test_a_refused_payment_is_retried_with_another_card(system: BookAMovie) -> N
     # amount comes from the rule ticket_payment_settled_amount in rules.py: not compared here
 
 
-def test_snacks_are_handed_out_only_once_prepared(system: BookAMovie) -> None:
+def test_snacks_are_handed_out_only_once_prepared(alone: Alone) -> None:
     """snacks are handed out only once prepared"""
-    app = system.concessions
+    app = alone(concessions_application.ConcessionsService)
     cls = concessions_aggregates.SnackOrder
     aggregate = cls._create(
         cls.SnackOrderQueued,

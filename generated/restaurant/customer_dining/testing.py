@@ -6,6 +6,7 @@ application.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Protocol, TypeVar
 from uuid import UUID, uuid4
 
 from customer_dining.dining import aggregates as dining_aggregates
@@ -16,6 +17,15 @@ from customer_dining.kitchen import aggregates as kitchen_aggregates
 from customer_dining.kitchen import application as kitchen_application
 from customer_dining.payment import aggregates as payment_aggregates
 from customer_dining.payment import application as payment_application
+from customer_dining.runtime import Service
+
+S = TypeVar("S", bound=Service)
+
+
+class Alone(Protocol):
+    """Makes a microservice's application on its own (no listeners), on the test's persistence."""
+
+    def __call__(self, cls: type[S]) -> S: ...
 
 
 def menu_item_in(

@@ -9,20 +9,23 @@ from uuid import UUID
 import pytest
 
 from customer_dining.dining import aggregates as dining_aggregates
+from customer_dining.dining import application as dining_application
 from customer_dining.dining import commands as dining_commands
 from customer_dining.food_menu import aggregates as food_menu_aggregates
+from customer_dining.food_menu import application as food_menu_application
 from customer_dining.food_menu import commands as food_menu_commands
 from customer_dining.kitchen import aggregates as kitchen_aggregates
+from customer_dining.kitchen import application as kitchen_application
 from customer_dining.kitchen import commands as kitchen_commands
 from customer_dining.payment import aggregates as payment_aggregates
+from customer_dining.payment import application as payment_application
 from customer_dining.payment import commands as payment_commands
 from customer_dining.runtime import CommandRejected, events_of
-from customer_dining.system import CustomerDining
-from customer_dining.testing import billable_order_in, dining_order_in, kitchen_ticket_in, menu_item_in
+from customer_dining.testing import Alone, billable_order_in, dining_order_in, kitchen_ticket_in, menu_item_in
 
 
-def test_add_food_creates_a_menu_item(system: CustomerDining) -> None:
-    app = system.food_menu
+def test_add_food_creates_a_menu_item(alone: Alone) -> None:
+    app = alone(food_menu_application.FoodMenuService)
     command = food_menu_commands.AddFood(
         name="Name",
         price=Decimal("9.50"),
@@ -34,8 +37,8 @@ def test_add_food_creates_a_menu_item(system: CustomerDining) -> None:
 
 
 @pytest.mark.parametrize("state", ["offered", "discontinued"])
-def test_update_food_by_state(system: CustomerDining, state: str) -> None:
-    app = system.food_menu
+def test_update_food_by_state(alone: Alone, state: str) -> None:
+    app = alone(food_menu_application.FoodMenuService)
     aggregate = menu_item_in(app, state)
     command = food_menu_commands.UpdateFood(
         item_id=aggregate.id,
@@ -53,8 +56,8 @@ def test_update_food_by_state(system: CustomerDining, state: str) -> None:
 
 
 @pytest.mark.parametrize("state", ["offered", "discontinued"])
-def test_discontinue_food_by_state(system: CustomerDining, state: str) -> None:
-    app = system.food_menu
+def test_discontinue_food_by_state(alone: Alone, state: str) -> None:
+    app = alone(food_menu_application.FoodMenuService)
     aggregate = menu_item_in(app, state)
     command = food_menu_commands.DiscontinueFood(
         item_id=aggregate.id,
@@ -70,8 +73,8 @@ def test_discontinue_food_by_state(system: CustomerDining, state: str) -> None:
         assert events_of(app, aggregate.id, after=aggregate.version) == []
 
 
-def test_open_table_creates_a_dining_order(system: CustomerDining) -> None:
-    app = system.dining
+def test_open_table_creates_a_dining_order(alone: Alone) -> None:
+    app = alone(dining_application.DiningService)
     command = dining_commands.OpenTable(
         table_number=1,
         guests=1,
@@ -82,8 +85,8 @@ def test_open_table_creates_a_dining_order(system: CustomerDining) -> None:
 
 
 @pytest.mark.parametrize("state", ["open", "ordered", "closed"])
-def test_add_drinks_by_state(system: CustomerDining, state: str) -> None:
-    app = system.dining
+def test_add_drinks_by_state(alone: Alone, state: str) -> None:
+    app = alone(dining_application.DiningService)
     aggregate = dining_order_in(app, state)
     command = dining_commands.AddDrinks(
         order_id=aggregate.id,
@@ -102,8 +105,8 @@ def test_add_drinks_by_state(system: CustomerDining, state: str) -> None:
 
 
 @pytest.mark.parametrize("state", ["open", "ordered", "closed"])
-def test_add_food_item_by_state(system: CustomerDining, state: str) -> None:
-    app = system.dining
+def test_add_food_item_by_state(alone: Alone, state: str) -> None:
+    app = alone(dining_application.DiningService)
     aggregate = dining_order_in(app, state)
     command = dining_commands.AddFoodItem(
         order_id=aggregate.id,
@@ -122,8 +125,8 @@ def test_add_food_item_by_state(system: CustomerDining, state: str) -> None:
 
 
 @pytest.mark.parametrize("state", ["open", "ordered", "closed"])
-def test_remove_item_by_state(system: CustomerDining, state: str) -> None:
-    app = system.dining
+def test_remove_item_by_state(alone: Alone, state: str) -> None:
+    app = alone(dining_application.DiningService)
     aggregate = dining_order_in(app, state)
     command = dining_commands.RemoveItem(
         order_id=aggregate.id,
@@ -141,8 +144,8 @@ def test_remove_item_by_state(system: CustomerDining, state: str) -> None:
 
 
 @pytest.mark.parametrize("state", ["open", "ordered", "closed"])
-def test_place_order_by_state(system: CustomerDining, state: str) -> None:
-    app = system.dining
+def test_place_order_by_state(alone: Alone, state: str) -> None:
+    app = alone(dining_application.DiningService)
     aggregate = dining_order_in(app, state)
     command = dining_commands.PlaceOrder(
         order_id=aggregate.id,
@@ -159,8 +162,8 @@ def test_place_order_by_state(system: CustomerDining, state: str) -> None:
 
 
 @pytest.mark.parametrize("state", ["open", "ordered", "closed"])
-def test_close_table_by_state(system: CustomerDining, state: str) -> None:
-    app = system.dining
+def test_close_table_by_state(alone: Alone, state: str) -> None:
+    app = alone(dining_application.DiningService)
     aggregate = dining_order_in(app, state)
     command = dining_commands.CloseTable(
         order_id=aggregate.id,
@@ -176,8 +179,8 @@ def test_close_table_by_state(system: CustomerDining, state: str) -> None:
         assert events_of(app, aggregate.id, after=aggregate.version) == []
 
 
-def test_queue_ticket_creates_a_kitchen_ticket(system: CustomerDining) -> None:
-    app = system.kitchen
+def test_queue_ticket_creates_a_kitchen_ticket(alone: Alone) -> None:
+    app = alone(kitchen_application.KitchenService)
     command = kitchen_commands.QueueTicket(
         order_id=UUID("00000000-0000-4000-8000-000000000001"),
         table_number=1,
@@ -189,8 +192,8 @@ def test_queue_ticket_creates_a_kitchen_ticket(system: CustomerDining) -> None:
 
 
 @pytest.mark.parametrize("state", ["queued", "prepared", "served"])
-def test_prepare_food_by_state(system: CustomerDining, state: str) -> None:
-    app = system.kitchen
+def test_prepare_food_by_state(alone: Alone, state: str) -> None:
+    app = alone(kitchen_application.KitchenService)
     aggregate = kitchen_ticket_in(app, state)
     command = kitchen_commands.PrepareFood(
         ticket_id=aggregate.id,
@@ -207,8 +210,8 @@ def test_prepare_food_by_state(system: CustomerDining, state: str) -> None:
 
 
 @pytest.mark.parametrize("state", ["queued", "prepared", "served"])
-def test_serve_food_by_state(system: CustomerDining, state: str) -> None:
-    app = system.kitchen
+def test_serve_food_by_state(alone: Alone, state: str) -> None:
+    app = alone(kitchen_application.KitchenService)
     aggregate = kitchen_ticket_in(app, state)
     command = kitchen_commands.ServeFood(
         ticket_id=aggregate.id,
@@ -224,8 +227,8 @@ def test_serve_food_by_state(system: CustomerDining, state: str) -> None:
         assert events_of(app, aggregate.id, after=aggregate.version) == []
 
 
-def test_prepare_bill_creates_a_billable_order(system: CustomerDining) -> None:
-    app = system.payment
+def test_prepare_bill_creates_a_billable_order(alone: Alone) -> None:
+    app = alone(payment_application.PaymentService)
     command = payment_commands.PrepareBill(
         order_id=UUID("00000000-0000-4000-8000-000000000001"),
         table_number=1,
@@ -236,8 +239,8 @@ def test_prepare_bill_creates_a_billable_order(system: CustomerDining) -> None:
 
 
 @pytest.mark.parametrize("state", ["prepared", "paid", "declined"])
-def test_process_payment_by_state(system: CustomerDining, state: str) -> None:
-    app = system.payment
+def test_process_payment_by_state(alone: Alone, state: str) -> None:
+    app = alone(payment_application.PaymentService)
     aggregate = billable_order_in(app, state)
     command = payment_commands.ProcessPayment(
         bill_id=aggregate.id,
@@ -256,8 +259,8 @@ def test_process_payment_by_state(system: CustomerDining, state: str) -> None:
 
 
 @pytest.mark.parametrize("state", ["prepared", "paid", "declined"])
-def test_pay_cash_by_state(system: CustomerDining, state: str) -> None:
-    app = system.payment
+def test_pay_cash_by_state(alone: Alone, state: str) -> None:
+    app = alone(payment_application.PaymentService)
     aggregate = billable_order_in(app, state)
     command = payment_commands.PayCash(
         bill_id=aggregate.id,

@@ -8,16 +8,18 @@ from uuid import UUID, uuid4
 import pytest
 
 from customer_dining.dining import aggregates as dining_aggregates
+from customer_dining.dining import application as dining_application
 from customer_dining.dining import commands as dining_commands
 from customer_dining.kitchen import aggregates as kitchen_aggregates
+from customer_dining.kitchen import application as kitchen_application
 from customer_dining.kitchen import commands as kitchen_commands
 from customer_dining.runtime import DomainError, events_of
-from customer_dining.system import CustomerDining
+from customer_dining.testing import Alone
 
 
-def test_a_table_is_opened_for_the_guests(system: CustomerDining) -> None:
+def test_a_table_is_opened_for_the_guests(alone: Alone) -> None:
     """a table is opened for the guests"""
-    app = system.dining
+    app = alone(dining_application.DiningService)
     cls = dining_aggregates.DiningOrder
     command = dining_commands.OpenTable(
         table_number=4,
@@ -31,9 +33,9 @@ def test_a_table_is_opened_for_the_guests(system: CustomerDining) -> None:
     assert event_1.guests == 2
 
 
-def test_an_open_table_takes_drinks(system: CustomerDining) -> None:
+def test_an_open_table_takes_drinks(alone: Alone) -> None:
     """an open table takes drinks"""
-    app = system.dining
+    app = alone(dining_application.DiningService)
     cls = dining_aggregates.DiningOrder
     aggregate = cls._create(
         cls.TableOpened,
@@ -56,9 +58,9 @@ def test_an_open_table_takes_drinks(system: CustomerDining) -> None:
     assert event_1.quantity == 2
 
 
-def test_a_closed_table_takes_no_more_food(system: CustomerDining) -> None:
+def test_a_closed_table_takes_no_more_food(alone: Alone) -> None:
     """a closed table takes no more food"""
-    app = system.dining
+    app = alone(dining_application.DiningService)
     cls = dining_aggregates.DiningOrder
     aggregate = cls._create(
         cls.TableOpened,
@@ -86,9 +88,9 @@ def test_a_closed_table_takes_no_more_food(system: CustomerDining) -> None:
     assert events_of(app, aggregate.id, after=aggregate.version) == []
 
 
-def test_food_is_served_only_once_prepared(system: CustomerDining) -> None:
+def test_food_is_served_only_once_prepared(alone: Alone) -> None:
     """food is served only once prepared"""
-    app = system.kitchen
+    app = alone(kitchen_application.KitchenService)
     cls = kitchen_aggregates.KitchenTicket
     aggregate = cls._create(
         cls.TicketQueued,
