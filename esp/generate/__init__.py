@@ -107,7 +107,6 @@ def generate(
     """
     from esp.generate.context import build
     from esp.generate.render import render
-
     from esp.generate.saga import attach
 
     view = build(model, package or package_name(model))
