@@ -223,3 +223,16 @@ def test_the_catalogue_is_consistent() -> None:
         assert info.title and info.message, code
         assert info.hint, f"{code} has no hint: say how to fix it (or pass one with '{{hint}}')"
         assert not info.fatal or int(code[1:]) < 20, f"{code}: only reading errors (E001-E019) are fatal"
+
+
+def test_the_pure_python_parser_gives_the_same_diagnostics(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where PyYAML comes without libyaml, the loader falls back to PyYAML's own parser."""
+    import yaml
+
+    monkeypatch.delattr(yaml, "CSafeLoader", raising=False)
+    different = {}
+    for path in CORPUS:
+        found = located(api.validate([path]).diagnostics)
+        if found != expectations(path):
+            different[path.name] = found
+    assert not different
