@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from helpers import BAD, JOURNEYS, MINIMAL, SAGA, assert_exit, explain, run_esp, variant, write
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from esp.cli import app
 from esp.codes import CODES
@@ -27,7 +27,7 @@ TEXT_LINE = re.compile(
 GITHUB_LINE = re.compile(r"^::(error|warning) file=[^,:]+,line=\d+,col=\d+,title=[EW]\d{3}::\S.*$")
 
 
-def invoke(*args: str | Path, env: dict[str, str] | None = None) -> object:
+def invoke(*args: str | Path, env: dict[str, str] | None = None) -> Result:
     """Run the typer app in-process (no colour: CliRunner's output is not a terminal)."""
     return CliRunner().invoke(app, [str(a) for a in args], env=env)
 
@@ -50,7 +50,7 @@ def _errors(folder: Path) -> Path:
 def test_clean_journey_exits_0(tmp_path: Path) -> None:
     result = invoke("validate", _clean(tmp_path))
     assert_exit(result, 0)
-    assert "1 journey file checked: no problems" in result.stdout  # type: ignore[attr-defined]
+    assert "1 journey file checked: no problems" in result.stdout
 
 
 def test_the_examples_are_valid() -> None:
@@ -161,14 +161,14 @@ def test_json_carries_every_field(tmp_path: Path) -> None:
 def test_json_for_unusable_input(tmp_path: Path) -> None:
     result = invoke("validate", "-f", "json", tmp_path / "missing.yaml")
     assert_exit(result, 2)
-    (d,) = json.loads(result.stdout)["diagnostics"]  # type: ignore[attr-defined]
+    (d,) = json.loads(result.stdout)["diagnostics"]
     assert d["code"] == "E001" and d["file"] == str(tmp_path / "missing.yaml")
 
 
 def test_json_of_a_clean_run(tmp_path: Path) -> None:
     result = invoke("validate", "--format=json", _clean(tmp_path))
     assert_exit(result, 0)
-    assert json.loads(result.stdout)["diagnostics"] == []  # type: ignore[attr-defined]
+    assert json.loads(result.stdout)["diagnostics"] == []
 
 
 # -- github ---------------------------------------------------------------------------------------
@@ -222,7 +222,7 @@ def test_machine_formats_never_colour(tmp_path: Path) -> None:
 
 def test_in_process_output_is_plain(tmp_path: Path) -> None:
     result = invoke("validate", _errors(tmp_path))
-    assert ESC not in result.stdout  # type: ignore[attr-defined]
+    assert ESC not in result.stdout
 
 
 # -- esp schema -----------------------------------------------------------------------------------------
@@ -231,8 +231,8 @@ def test_in_process_output_is_plain(tmp_path: Path) -> None:
 def test_schema_prints_the_package_resource() -> None:
     result = invoke("schema")
     assert_exit(result, 0)
-    assert result.stdout == schema_text()  # type: ignore[attr-defined]
-    assert json.loads(result.stdout)["$schema"] == "http://json-schema.org/draft-07/schema#"  # type: ignore[attr-defined]
+    assert result.stdout == schema_text()
+    assert json.loads(result.stdout)["$schema"] == "http://json-schema.org/draft-07/schema#"
     sub = run_esp("schema")
     assert_exit(sub, 0)
     assert json.loads(sub.stdout) == json.loads(schema_text())
@@ -253,7 +253,7 @@ def test_help_matches_its_snapshot(args: list[str]) -> None:
     result = invoke(*args, env={"COLUMNS": "100", "TERM": "dumb"})
     assert_exit(result, 0)
     snapshot = SNAPSHOTS / ("esp-" + "-".join(a.strip("-") for a in args) + ".txt")
-    text = result.stdout  # type: ignore[attr-defined]
+    text = result.stdout
     if UPDATE or not snapshot.exists():
         snapshot.parent.mkdir(exist_ok=True)
         snapshot.write_text(text, encoding="utf-8")

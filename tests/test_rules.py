@@ -3,7 +3,7 @@ keeps it (often the same journey with one line changed)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,9 +12,10 @@ from helpers import MINIMAL, SAGA, TWO_SERVICES, codes, show, validate_text, var
 
 from esp import api, build, check
 from esp.check import RULES
+from esp.errors import Diagnostic
 from esp.model import Model
 
-Rule = Callable[[Model], object]
+Rule = Callable[[Model], Iterator[Diagnostic]]
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class Case:
 def _rule_codes(tmp_path: Path, case: Case) -> list[str]:
     result = validate_text(tmp_path, case.text)
     assert result.model is not None, show(result.diagnostics)
-    found = list(case.rule(result.model))  # type: ignore[call-overload]
+    found = list(case.rule(result.model))
     return codes(found)
 
 
