@@ -51,7 +51,7 @@ CODES: dict[str, CodeInfo] = {
     ),
     "E004": _e(
         "file too large",
-        "the file is {size:,} bytes; journeys are limited to {limit:,} bytes",
+        "the file is {size} bytes; journeys are limited to {limit:,} bytes",
         "split the model into several journey files",
         fatal=True,
     ),

@@ -78,7 +78,7 @@ def load_path(path: Path, display: str | None = None) -> tuple[Document | None, 
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
-            return None, [diagnostic("E004", Location(name), size=size, limit=MAX_BYTES)]
+            return None, [diagnostic("E004", Location(name), size=f"{size:,}", limit=MAX_BYTES)]
         with path.open("rb") as f:
             raw = f.read(MAX_BYTES + 1)
     except FileNotFoundError:
@@ -93,7 +93,8 @@ def load_path(path: Path, display: str | None = None) -> tuple[Document | None, 
 def load_bytes(raw: bytes, name: str) -> tuple[Document | None, list[Diagnostic]]:
     """Decode (UTF-8, with or without BOM) and load."""
     if len(raw) > MAX_BYTES:
-        return None, [diagnostic("E004", Location(name), size=len(raw), limit=MAX_BYTES)]
+        size = f"more than {MAX_BYTES:,}" if len(raw) == MAX_BYTES + 1 else f"{len(raw):,}"  # only so much is read
+        return None, [diagnostic("E004", Location(name), size=size, limit=MAX_BYTES)]
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

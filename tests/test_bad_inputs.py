@@ -236,3 +236,12 @@ def test_the_pure_python_parser_gives_the_same_diagnostics(monkeypatch: pytest.M
         if found != expectations(path):
             different[path.name] = found
     assert not different
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/null and /dev/zero")
+def test_devices_are_read_only_so_far() -> None:
+    """An endless stream is cut at the size limit, not read into memory."""
+    result = api.validate([Path("/dev/null"), Path("/dev/zero")])
+    assert [(d.code, d.location.file) for d in result.diagnostics] == [("E011", "/dev/null"), ("E004", "/dev/zero")]
+    assert "is more than 5,242,880 bytes" in result.diagnostics[1].message
+    assert_exit(run_esp("validate", "/dev/zero"), 2)
