@@ -109,7 +109,7 @@ CODES: dict[str, CodeInfo] = {
     "E024": _e(
         "invalid name",
         "{where}: '{value}' is not a valid name",
-        "names start with a letter and hold letters, digits, spaces, '-' and '_'",
+        "names start with a letter A-Z or a-z and hold only such letters, digits, spaces, '-' and '_'",
     ),
     "E025": _e("invalid format", "{where}: '{value}' is not {expected}", "{hint}"),
     "E026": _e("out of range", "{where}: {problem}", "{hint}"),
