@@ -1,0 +1,238 @@
+"""The process the saga crash test kills: it books trips with the generated travel system on SQLite.
+
+Run as ``python tests/saga_crash_worker.py DATA_DIR TRIPS SEED FAILURE_RATE``. It prints ``up`` once
+imported, then builds the system (which resumes every unfinished saga and lets every service catch up),
+requests the trips not requested yet (trip ``i`` always has the same id, so a restart never asks twice),
+and prints ``done`` when every saga has ended. Participants fail at random, but the same step of the same
+trip always decides the same way (seeded), so a re-run after a crash cannot change a recorded outcome.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from collections import Counter
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid5
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "generated" / "travel"))
+
+from book_a_trip.cars import commands as cars_commands  # noqa: E402
+from book_a_trip.cars.rules import Rules as CarsRules  # noqa: E402
+from book_a_trip.flights import commands as flights_commands  # noqa: E402
+from book_a_trip.flights.rules import Rules as FlightsRules  # noqa: E402
+from book_a_trip.hotels import commands as hotels_commands  # noqa: E402
+from book_a_trip.hotels.rules import Rules as HotelsRules  # noqa: E402
+from book_a_trip.runtime import sqlite_env  # noqa: E402
+from book_a_trip.saga import SagaRun, run_id, runs  # noqa: E402
+from book_a_trip.system import SYSTEM, BookATrip  # noqa: E402
+from book_a_trip.travel_payments import commands as payments_commands  # noqa: E402
+from book_a_trip.travel_payments.rules import Rules as PaymentsRules  # noqa: E402
+from book_a_trip.trips import commands as trips_commands  # noqa: E402
+from eventsourcing.persistence import ProcessRecorder  # noqa: E402
+
+TRIPS = UUID("6f1c9d0e-2b8a-4c57-9e43-0d5b7a1f2c38")
+
+
+def trip_id(i: int) -> UUID:
+    return uuid5(TRIPS, f"trip-{i}")
+
+
+def fails(seed: int, rate: float, trip: UUID, step: str) -> bool:
+    """Whether this step of this trip fails: random, but the same every time it is asked."""
+    digest = hashlib.sha256(f"{seed}/{trip}/{step}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < rate
+
+
+class Flaky:
+    """Participant rules that fail a step at random (seeded per trip and step)."""
+
+    seed = 0
+    rate = 0.0
+
+    def _reason(self, trip: UUID, step: str) -> str | None:
+        return "random failure" if fails(self.seed, self.rate, trip, step) else None
+
+
+class FlakyFlights(Flaky, FlightsRules):
+    def reserve_flight_fails(self, command: flights_commands.ReserveFlight) -> str | None:
+        return self._reason(command.trip_id, "flight")
+
+
+class FlakyHotels(Flaky, HotelsRules):
+    def reserve_hotel_fails(self, command: hotels_commands.ReserveHotel) -> str | None:
+        return self._reason(command.trip_id, "hotel")
+
+
+class FlakyCars(Flaky, CarsRules):
+    def reserve_car_fails(self, command: cars_commands.ReserveCar) -> str | None:
+        return self._reason(command.trip_id, "car")
+
+
+class FlakyPayments(Flaky, PaymentsRules):
+    def charge_card_fails(self, command: payments_commands.ChargeCard) -> str | None:
+        return self._reason(command.trip_id, "card")
+
+
+def request(i: int) -> trips_commands.RequestTrip:
+    return trips_commands.RequestTrip(
+        traveller=f"Traveller {i}",
+        email=f"t{i}@example.org",
+        origin="JFK",
+        destination="LIS",
+        depart_on=date(2026, 6, 1),
+        return_on=date(2026, 6, 8),
+        travellers=1 + i % 4,
+        cabin="economy",
+        room_type="double",
+        car_class="compact",
+        card_token=f"tok_{i}",
+        amount=Decimal("100.00") + i,
+        loyalty_number=None,
+    )
+
+
+def open_system(data: Path, seed: int, rate: float) -> BookATrip:
+    """The system on SQLite with the flaky rules in place before it catches up (no step runs with other rules)."""
+    import book_a_trip.cars.application as cars_app
+    import book_a_trip.flights.application as flights_app
+    import book_a_trip.hotels.application as hotels_app
+    import book_a_trip.travel_payments.application as payments_app
+
+    Flaky.seed, Flaky.rate = seed, rate
+    # Each service builds its rules from its module's Rules when constructed: these are the user's rules.
+    flights_app.Rules = FlakyFlights  # type: ignore[attr-defined]
+    hotels_app.Rules = FlakyHotels  # type: ignore[attr-defined]
+    cars_app.Rules = FlakyCars  # type: ignore[attr-defined]
+    payments_app.Rules = FlakyPayments  # type: ignore[attr-defined]
+    return BookATrip(sqlite_env(data, SYSTEM.nodes))
+
+
+STEPS = ("flight", "hotel", "car", "card")
+STEP_NAMES = {"flight": "Reserve flight", "hotel": "Reserve hotel", "car": "Reserve car", "card": "Charge card"}
+
+
+def _events(app: Any) -> list[Any]:
+    """Every event in an application's log, checking that the log has no gap."""
+    events, start, last = [], 1, 0
+    while True:
+        notifications = app.recorder.select_notifications(start, 500)
+        for n in notifications:
+            assert n.id == last + 1, f"{app.name}: notification {last + 1} is missing"
+            last = n.id
+            events.append(app.mapper.to_domain_event(n))
+        if len(notifications) < 500:
+            return events
+        start = notifications[-1].id + 1
+
+
+def verify(data: Path, trips: int, seed: int, rate: float) -> dict[str, int]:
+    """Check the stored events of every application after the crashes; the counts of what happened."""
+    with open_system(data, seed, rate) as system:
+        return _check(system, trips, seed, rate, list(runs(system.book_trip_saga)))
+
+
+def _check(system: BookATrip, trips: int, seed: int, rate: float, all_runs: list[SagaRun]) -> dict[str, int]:
+    apps: dict[str, Any] = {**system.services, "BookTripSaga": system.book_trip_saga}
+    logs = {name: _events(app) for name, app in apps.items()}
+
+    # Nothing is left unprocessed: every follower has processed all of each leader's log.
+    for follower, leaders in SYSTEM.follows.items():
+        for leader in leaders:
+            leader_app = system.runner.apps[leader]
+            follower_app = system.runner.apps[follower]
+            assert isinstance(follower_app.recorder, ProcessRecorder)
+            position = follower_app.recorder.max_tracking_id(leader) or 0
+            assert position == (leader_app.recorder.max_notification_id() or 0), f"{follower} is behind {leader}"
+
+    # Every aggregate's versions run 1, 2, 3, ... in every log.
+    for name, events in logs.items():
+        versions: dict[UUID, int] = {}
+        for e in events:
+            assert e.originator_version == versions.get(e.originator_id, 0) + 1, f"{name}: a version is missing"
+            versions[e.originator_id] = e.originator_version
+
+    # One run per trip, every run ended, and the trip says how.
+    assert len(all_runs) == trips, f"{len(all_runs)} saga runs for {trips} trips"
+    counts: Counter[str] = Counter()
+    participants = {
+        "flight": logs["flights"],
+        "hotel": logs["hotels"],
+        "car": logs["cars"],
+        "card": logs["travel-payments"],
+    }
+    made: dict[str, Counter[UUID]] = {k: Counter() for k in STEPS}  # successful steps per trip
+    undone: dict[str, Counter[UUID]] = {k: Counter() for k in STEPS}
+    for kind, events in participants.items():
+        for e in events:
+            name = type(e).__name__
+            if name in ("FlightReserved", "HotelReserved", "CarReserved", "CardCharged"):
+                made[kind][e.trip_id] += 1
+            elif name.endswith("Cancelled"):
+                undone[kind][e.trip_id] += 1
+    journal = logs["BookTripSaga"]
+    started = Counter(e.target_id for e in journal if isinstance(e, SagaRun.StepStarted))
+    assert max(started.values()) == 1, "a step was journaled as started twice"
+    for i in range(trips):
+        tid = trip_id(i)
+        trip = system.trips.get_trip(tid)
+        failing = [k for k in STEPS if fails(seed, rate, tid, k)]
+        for kind in STEPS:
+            assert made[kind][tid] <= 1, f"trip {i}: {kind} took effect twice"
+            assert undone[kind][tid] <= made[kind][tid], f"trip {i}: {kind} was undone more than done"
+        if not failing:
+            assert trip.state == "booked", f"trip {i} should be booked, is {trip.state!r}"
+            assert all(made[k][tid] == 1 and undone[k][tid] == 0 for k in STEPS)
+            counts["booked"] += 1
+            continue
+        assert trip.state == "rejected", f"trip {i} should be rejected, is {trip.state!r}"
+        first = STEPS.index(failing[0])
+        done = STEPS[:first]
+        assert all(made[k][tid] == 1 for k in done), f"trip {i}: a step before the failure did not run"
+        assert all(made[k][tid] == 0 for k in STEPS[first:]), f"trip {i}: a step ran after the failure"
+        assert all(undone[k][tid] == 1 for k in done), f"trip {i}: not fully compensated"
+        counts["rejected"] += 1
+        counts[f"rejected at {failing[0]}"] += 1
+        counts["compensations"] += len(done)
+    for run in all_runs:
+        assert run.finished
+        steps = [
+            e.step
+            for e in system.book_trip_saga.repository.event_store.get(run.id)
+            if isinstance(e, SagaRun.CompensationDone)
+        ]
+        failed_at = run.reason.partition(":")[0]
+        if run.status == "aborted":
+            before = [STEP_NAMES[k] for k in STEPS][: [STEP_NAMES[k] for k in STEPS].index(failed_at)]
+            assert steps == list(reversed(before)), f"compensations ran out of order: {steps}"
+    counts["events"] = sum(len(events) for events in logs.values())
+    counts["sagas"] = len(all_runs)
+    return dict(counts)
+
+
+def main(argv: list[str]) -> int:
+    if argv[0] == "verify":
+        data, trips, seed, rate = Path(argv[1]), int(argv[2]), int(argv[3]), float(argv[4])
+        print(json.dumps(verify(data, trips, seed, rate), sort_keys=True))
+        return 0
+    data, trips, seed, rate = Path(argv[0]), int(argv[1]), int(argv[2]), float(argv[3])
+    print("up", flush=True)
+    with open_system(data, seed, rate) as system:
+        for i in range(trips):
+            tid = trip_id(i)
+            if tid not in system.trips.repository:
+                system.trips.request_trip(request(i), aggregate_id=tid)
+        sec = system.book_trip_saga
+        unfinished = [r for r in sec.unfinished() if not sec.get_run(r).finished]
+        missing = [i for i in range(trips) if run_id("BookTrip", trip_id(i)) not in sec.repository]
+        print(f"done unfinished={len(unfinished)} missing={len(missing)}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
