@@ -483,7 +483,11 @@ class SagaExecutionContainer(Service):
             self.clock = lambda: now
         moved = 0
         for rid in self.unfinished():
-            run = self.get_run(rid)
+            try:
+                run = self.get_run(rid)
+            except AggregateNotFoundError:  # its start was never committed (the processing failed)
+                self.active.discard(rid)
+                continue
             new = self._due(run, self.clock())
             if run.pending_events:
                 self.save(run, *new)
