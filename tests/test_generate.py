@@ -301,3 +301,68 @@ def test_cli_check_and_dry_run(tmp_path: Path) -> None:
 def test_committed_output_is_current(journey: Path) -> None:
     result = generate(model_of(journey), ROOT / "generated" / journey.stem, check=True)
     assert result.clean, result.diff()[:4000]
+
+
+def awkward_journey(tmp_path: Path, service: str = "class") -> Path:
+    """Names that are Python keywords, soft keywords and builtins once resolved."""
+    data: dict[str, Any] = {
+        "journey": "import",
+        "microservices": {service: {"aggregates": {"Lambda": {"identity": "from", "states": ["None", "True"]}}}},
+        "processes": [
+            {
+                "process": "Match",
+                "microservice": service,
+                "aggregate": "Lambda",
+                "actions": [
+                    {
+                        "command": "Start Lambda",
+                        "fields": {"type": "str", "list": "list[int]", "match": "optional[str]"},
+                        "emits": ["LambdaStarted"],
+                        "creates": True,
+                    },
+                    {"command": "Stop Lambda", "emits": ["LambdaStopped"], "allowed_in": ["None"]},
+                ],
+                "events": [
+                    {"event": "LambdaStarted", "fields": {"type": "str", "list": "list[int]"}, "enters": "None"},
+                    {"event": "LambdaStopped", "enters": "True"},
+                ],
+            }
+        ],
+        "scenarios": [
+            {
+                "scenario": "def",
+                "aggregate": "Lambda",
+                "when": {"Start Lambda": {"type": "x", "list": [1], "match": None}},
+                "then": [{"LambdaStarted": {"type": "x", "list": [1]}}],
+            }
+        ],
+    }
+    path = tmp_path / "awkward.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+def test_keywords_and_builtins_become_safe_names(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    v = api.validate([awkward_journey(tmp_path)])
+    assert v.model is not None and v.exit_code() == 0, [str(d) for d in v.diagnostics]
+    generate(v.model, out)
+    assert (out / "import_" / "class_" / "aggregates.py").exists()
+    env = {**os.environ, "PYTHONPATH": str(out), "PYTHONDONTWRITEBYTECODE": "1", "ESP_PERSISTENCE": "memory"}
+    tests = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=out,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert tests.returncode == 0, tests.stdout[-3000:]
+
+
+def test_a_name_the_package_uses_is_refused(tmp_path: Path) -> None:
+    v = api.validate([awkward_journey(tmp_path, service="system")])
+    assert v.model is not None
+    with pytest.raises(GenerateError, match="'system'") as refused:
+        generate(v.model, tmp_path / "out")
+    assert refused.value.exit_code == 1

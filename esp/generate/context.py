@@ -79,6 +79,9 @@ APPLICATION_ATTRIBUTES = frozenset(
         "snapshotting_intervals",
     }
 )
+# Modules of the generated package and members of its system class.
+PACKAGE_MODULES = frozenset({"runtime", "system", "journey", "testing", "tests", "saga", "sagas"})
+SYSTEM_MEMBERS = frozenset({"runner", "services", "catch_up", "positions", "recorded", "close"})
 MODULE_NAMES = frozenset({"Decimal", "UUID", "date", "datetime", "UTC", "Aggregate", "Any", "Literal"})
 
 
@@ -135,7 +138,7 @@ class EventV:
 
     @property
     def snake(self) -> str:
-        return ident(names.snake(self.cls))
+        return ident(names.module_name(self.cls))
 
     @property
     def service(self) -> MicroserviceV:
@@ -201,7 +204,7 @@ class AggregateV:
 
     @property
     def snake(self) -> str:
-        return ident(names.snake(self.cls))
+        return ident(names.module_name(self.cls))
 
     @property
     def reachable(self) -> list[str]:
@@ -416,6 +419,8 @@ class _Builder:
         model = self.model
         services = [self.microservice(ms) for ms in model.microservices]
         _unique("microservices", (s.module for s in services))
+        for svc in services:
+            _refuse("microservice", svc.module, PACKAGE_MODULES | SYSTEM_MEMBERS, svc.raw)
         _unique("applications", (s.cls for s in services))
         for ms in model.microservices:
             for agg in ms.aggregates:
@@ -440,6 +445,14 @@ class _Builder:
                 + [a.getter for a in svc.aggregates]
                 + [f"_{c.method}" for c in svc.commands],
             )
+        _unique(
+            "microservices, read models and queries",
+            [s.attr for s in services]
+            + [p.attr for s in services for p in s.projections]
+            + [q.method for s in services for q in s.queries if q.projection],
+        )
+        for name in [p.attr for s in services for p in s.projections] + [q.method for s in services for q in s.queries]:
+            _refuse("read model or query", name, SYSTEM_MEMBERS, name)
         scenarios = [self.scenario(s) for s in model.scenarios]
         _dedupe_tests(scenarios)
         title = model.name
@@ -519,7 +532,7 @@ class _Builder:
         aggv.attributes = [(name, _union([*ts, "None"])) for name, ts in types.items()]
         for cmd in agg.commands:
             method = _refuse(
-                "command", ident(names.snake(cmd.name)), AGGREGATE_ATTRIBUTES | APPLICATION_ATTRIBUTES, cmd.name
+                "command", ident(names.module_name(cmd.name)), AGGREGATE_ATTRIBUTES | APPLICATION_ATTRIBUTES, cmd.name
             )
             if method in types:
                 raise GenerateError(f"command {cmd.name!r} and a field of {agg.name!r} both become {method!r}")
@@ -631,7 +644,7 @@ class _Builder:
         pv = ProjectionV(
             cls,
             ident(cls + "Row"),
-            ident(names.snake(pr.name)),
+            ident(names.module_name(pr.name)),
             pr.name,
             UnsafeText(pr.description),
             fields,
@@ -652,7 +665,7 @@ class _Builder:
             QueryV(
                 svc.module,
                 ident(names.class_name(query.name)),
-                ident(names.snake(query.name)),
+                ident(names.module_name(query.name)),
                 query.name,
                 UnsafeText(query.description),
                 fields,
