@@ -52,3 +52,22 @@ def test_generated_package_is_clean_and_its_tests_pass(journey: Path, tmp_path: 
     )
     assert tests.returncode == 0, tests.stdout[-6000:] + tests.stderr[-2000:]
     assert "skipped" not in tests.stdout.splitlines()[-1] or not os.environ.get("CI"), tests.stdout[-2000:]
+
+
+@pytest.mark.parametrize("ci", ["true", ""])
+def test_unreachable_postgres_fails_in_ci_and_is_skipped_elsewhere(ci: str) -> None:
+    out = ROOT / "generated" / "restaurant"
+    result = run(
+        [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "tests/test_journey.py", "-k", "plays"],
+        out,
+        PYTHONPATH=str(out),
+        ESP_PERSISTENCE="postgres",
+        POSTGRES_HOST="127.0.0.1",
+        POSTGRES_PORT="1",
+        CI=ci,
+    )
+    assert "PostgreSQL is not reachable at 127.0.0.1:1" in result.stdout, result.stdout[-3000:]
+    if ci:
+        assert result.returncode == 1 and "1 failed" in result.stdout
+    else:
+        assert result.returncode == 0 and "1 skipped" in result.stdout
