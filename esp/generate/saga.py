@@ -206,6 +206,15 @@ class _Saga:
                 known[f.name] = f.type
                 start_values.append((f.name, f"domain_event.{f.name}"))
         steps = [self.step(i, s, known) for i, s in enumerate(saga.steps)]
+        seen: dict[str, str] = {}
+        for step in steps:
+            if step.method in seen:
+                raise GenerateError(
+                    f"saga {saga.name!r}: the steps {seen[step.method]!r} and {step.raw!r} become the same "
+                    f"Python name {step.method!r}",
+                    "rename one of them",
+                )
+            seen[step.method] = step.raw
         completes = self.event(saga.completes_with.name, start.aggregate.raw)
         aborts = self.event(saga.aborts_with.name, start.aggregate.raw)
         retries = (saga.retries.max, saga.retries.backoff, saga.retries.delay_ms) if saga.retries else None

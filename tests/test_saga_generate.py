@@ -1,0 +1,120 @@
+"""esp generate for sagas: what the Saga Execution Container is told, the participants' rules, safe text.
+
+The generated SEC itself runs in each example's generated tests (tests/test_sagas.py there, through
+tests/test_generate_suites.py) and in the crash test (tests/test_saga_crash.py).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from esp import api
+from esp.generate import GenerateError, generate
+from esp.generate.context import build
+from esp.generate.saga import SagaV, attach
+from esp.model import Model
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def model_of(path: Path) -> Model:
+    v = api.validate([path])
+    assert v.exit_code() == 0, [str(d) for d in v.diagnostics]
+    assert v.model is not None
+    return v.model
+
+
+def saga_view(path: Path) -> tuple[SagaV, Any]:
+    view = build(model_of(path), "pkg")
+    attach(view, model_of(path))
+    (saga,) = view.saga_views
+    return saga, view
+
+
+def edited_travel(tmp_path: Path, edit: Any) -> Path:
+    data = yaml.safe_load((ROOT / "journeys" / "travel.yaml").read_text(encoding="utf-8"))
+    edit(data)
+    path = tmp_path / "travel.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_backward_recovery_compensates_completed_steps_in_reverse() -> None:
+    saga, _ = saga_view(ROOT / "journeys" / "travel.yaml")
+    assert [s.raw for s in saga.steps] == ["Reserve flight", "Reserve hotel", "Reserve car", "Charge card"]
+    assert saga.pivot == 3 and saga.recovery == "backward" and not saga.compensate_failed_step
+    assert saga.compensations(0) == []
+    assert saga.compensations(2) == ['"Reserve hotel"', '"Reserve flight"']
+    assert saga.compensations(3) == ['"Reserve car"', '"Reserve hotel"', '"Reserve flight"']
+    # A step that timed out may have taken effect: it is compensated too.
+    assert saga.compensations(1, timed_out=True) == ['"Reserve hotel"', '"Reserve flight"']
+    assert [s.timeout_ms for s in saga.steps] == [30_000, 30_000, 30_000, 10_000]
+    assert saga.timing_out is saga.steps[0]
+    assert not any(saga.retried(i) for i in range(4))
+
+
+def test_each_participant_gets_a_rule_that_can_fail_its_step() -> None:
+    saga, view = saga_view(ROOT / "journeys" / "travel.yaml")
+    hooks = {ms.raw: {h.method for h in ms.hooks} for ms in view.microservices}
+    assert "reserve_flight_fails" in hooks["flights"]
+    assert "charge_card_fails" in hooks["travel-payments"]
+    assert not any(h.endswith("_fails") for h in hooks["trips"])
+    # The compensation targets the aggregate the step made; the other fields come from the starting event.
+    cancel = dict(saga.steps[0].compensation)
+    assert cancel == {"seat_reservation_id": "target", "trip_id": 'values["trip_id"]'}
+    assert dict(saga.start_values)["trip_id"] == "domain_event.originator_id"
+
+
+def test_forward_recovery_retries_and_never_compensates() -> None:
+    saga, _ = saga_view(ROOT / "journeys" / "shopping.yaml")
+    assert saga.recovery == "forward"
+    assert saga.retries == (5, "exponential", 200)
+    assert all(saga.retried(i) for i in range(len(saga.steps)))
+    assert saga.compensations(1) == []
+    assert [s.raw for s in saga.failing] == ["Reserve stock", "Ship order"]  # Notify customer cannot fail
+    aborts = dict(saga.aborts_values)
+    assert aborts == {"step": 'domain_event.reason.partition(": ")[0]', "reason": "domain_event.reason"}
+
+
+def test_a_step_whose_command_does_not_create_its_aggregate_is_refused(tmp_path: Path) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        step = data["sagas"][0]["steps"][0]
+        step.update(invoke="IssueBoardingPasses", succeeds_on="BoardingPassesIssued")
+        del step["fails_on"]
+        events = [e for p in data["processes"] for e in p.get("events", [])]
+        next(e for e in events if e["event"] == "BoardingPassesIssued")["kind"] = "integration"
+
+    with pytest.raises(GenerateError, match="creates"):
+        generate(model_of(edited_travel(tmp_path, edit)), tmp_path / "out", dry_run=True)
+
+
+def test_steps_that_become_one_python_name_are_refused(tmp_path: Path) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["sagas"][0]["steps"][1]["step"] = "Reserve-flight"
+
+    model = model_of(edited_travel(tmp_path, edit))
+    with pytest.raises(GenerateError, match="same Python name"):
+        generate(model, tmp_path / "out", dry_run=True)
+
+
+def test_saga_text_reaches_the_code_only_as_docstrings(tmp_path: Path) -> None:
+    hostile = '"""; __import__("os").system("touch PWNED"); """ \\ {{ 7 * 7 }}'
+
+    def edit(data: dict[str, Any]) -> None:
+        data["sagas"][0]["description"] = hostile
+        data["sagas"][0]["steps"][3]["description"] = hostile
+
+    out = tmp_path / "out"
+    generate(model_of(edited_travel(tmp_path, edit)), out)
+    for path in [out / "book_a_trip" / "saga.py", out / "book_a_trip" / "trips" / "sagas.py"]:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "__import__"]
+        assert calls == []
+    sec = (out / "book_a_trip" / "trips" / "sagas.py").read_text(encoding="utf-8")
+    assert "touch PWNED" in sec  # in the docstring, harmless
+    assert not (tmp_path / "PWNED").exists()
