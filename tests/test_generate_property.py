@@ -91,10 +91,10 @@ def journeys(draw: st.DrawFn) -> dict[str, Any]:
                 }
             )
     listeners = []
-    for ms, event, event_fields in integration:
-        for other, command, command_fields in creators:
-            if other != ms and set(command_fields) <= set(event_fields) and draw(st.booleans()):
-                listeners.append({"on": event, "in": other, "command": command})
+    for ms, heard, heard_fields in integration:
+        for other, creator, creator_fields in creators:
+            if other != ms and set(creator_fields) <= set(heard_fields) and draw(st.booleans()):
+                listeners.append({"on": heard, "in": other, "command": creator})
                 break
     journey: dict[str, Any] = {"journey": "Random Journey", "microservices": microservices, "processes": processes}
     if listeners:
