@@ -45,3 +45,12 @@ def test_every_golden_file_belongs_to_a_case() -> None:
     """A removed journey or view leaves no stale golden file behind."""
     expected = {golden_path(*case).name for case in CASES}
     assert {p.name for p in GOLDEN.iterdir()} <= expected
+
+
+@pytest.mark.parametrize("journey", EXAMPLES, ids=lambda p: p.stem)
+def test_example_mermaid_stays_within_githubs_limits(journey: Path) -> None:
+    """GitHub renders Mermaid up to 50,000 characters and 500 links (Mermaid's defaults)."""
+    for view in VIEWS:
+        text = str(draw(model_of(journey), view, "mermaid"))
+        links = sum(line.count(arrow) for line in text.splitlines() for arrow in ("-->", "==>", "-.->", "-.-", "~~~"))
+        assert len(text) < 50_000 and links < 500, (view, len(text), links)

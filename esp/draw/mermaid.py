@@ -5,8 +5,13 @@ Mermaid lays out on its own and drops a box's direction once an arrow
 leaves it, so in the ESP map an arrow between rows (a listener) is cut into
 two labelled stubs, and each row is a box laid out left to right, its lanes
 chained in order by invisible links under a box of lane titles. Colours come
-from ``classDef`` and ``linkStyle``. Every label character outside a small safe set is written as
-a Mermaid entity code, so no text from a journey can become markup.
+from ``classDef`` and ``linkStyle``. Every label character outside a small
+safe set is written as a Mermaid entity code, so no text from a journey can
+become markup.
+
+GitHub renders up to 50,000 characters and 500 links (Mermaid's defaults):
+an ESP map of about 15 busy processes. Draw a larger model a part at a time
+(``--process``, ``--microservice``), or as SVG or HTML.
 """
 
 from __future__ import annotations
@@ -125,7 +130,7 @@ def _groups(graph: Graph, ids: dict[str, str]) -> Iterator[str]:
 
 
 def _edges(graph: Graph, ids: dict[str, str]) -> Iterator[str]:
-    styles = []
+    styles: dict[str, list[str]] = {}  # one linkStyle line per kind of line, listing its links
     for i, edge in enumerate(graph.edges):
         line = LINES[edge.kind]
         arrow = _ARROWS[line.style]
@@ -134,8 +139,9 @@ def _edges(graph: Graph, ids: dict[str, str]) -> Iterator[str]:
         ends = (edge.src, edge.dst) if line.arrowhead != "none" else (edge.dst, edge.src)  # no arrow: no push
         yield f"  {ids[ends[0]]} {arrow}{between} {ids[ends[1]]}"
         width = 2.5 if line.style == "bold" else 1.5
-        styles.append(f"  linkStyle {i} stroke:{line.color},stroke-width:{width:g}px")
-    yield from styles
+        styles.setdefault(f"stroke:{line.color},stroke-width:{width:g}px", []).append(str(i))
+    for style, links in styles.items():
+        yield f"  linkStyle {','.join(links)} {style}"
 
 
 def text(value: str) -> str:
