@@ -119,6 +119,15 @@ class SagaPartV:
         return any(st.fails is not None or st.compensate is not None for _, st in self.steps)
 
     @property
+    def first_failures(self) -> list[tuple[str, list[EventV]]]:
+        """Per aggregate, the failure events a step records as the aggregate's first event."""
+        found: dict[str, list[EventV]] = {}
+        for _, st in self.steps:
+            if st.fails is not None and st.fails not in found.setdefault(st.invoke.aggregate.cls, []):
+                found[st.invoke.aggregate.cls].append(st.fails)
+        return [(cls, events) for cls, events in found.items() if events]
+
+    @property
     def compensations(self) -> list[tuple[SagaV, StepV]]:
         return [(s, st) for s, st in self.steps if st.compensate is not None]
 

@@ -34,8 +34,14 @@ def react(
         return
 
 
-class ShipmentDispatchFailed(Aggregate.Created, aggregates.Shipment.ShipmentDispatchFailed):
-    """ShipmentDispatchFailed as the first event of a Shipment: the saga step made nothing else."""
+class Shipment:
+    """Shipment's failure events as a saga step records them: as its first event, since nothing else was made.
+
+    Each is a subclass of the aggregate's own event class, so whoever listens to that event hears this one.
+    """
+
+    class ShipmentDispatchFailed(Aggregate.Created, aggregates.Shipment.ShipmentDispatchFailed):
+        """ShipmentDispatchFailed as the first event of a Shipment."""
 
 
 def fulfil_order_ship_order(
@@ -51,7 +57,7 @@ def fulfil_order_ship_order(
     if reason is not None:
         return [
             cls._create(
-                ShipmentDispatchFailed,
+                Shipment.ShipmentDispatchFailed,
                 id=started.target_id,
                 order_id=command.order_id,
                 reason=reason,

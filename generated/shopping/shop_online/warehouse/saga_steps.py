@@ -34,8 +34,14 @@ def react(
         return
 
 
-class StockReservationFailed(Aggregate.Created, aggregates.StockReservation.StockReservationFailed):
-    """StockReservationFailed as the first event of a StockReservation: the saga step made nothing else."""
+class StockReservation:
+    """StockReservation's failure events as a saga step records them: as its first event, since nothing else was made.
+
+    Each is a subclass of the aggregate's own event class, so whoever listens to that event hears this one.
+    """
+
+    class StockReservationFailed(Aggregate.Created, aggregates.StockReservation.StockReservationFailed):
+        """StockReservationFailed as the first event of a StockReservation."""
 
 
 def fulfil_order_reserve_stock(
@@ -51,7 +57,7 @@ def fulfil_order_reserve_stock(
     if reason is not None:
         return [
             cls._create(
-                StockReservationFailed,
+                StockReservation.StockReservationFailed,
                 id=started.target_id,
                 order_id=command.order_id,
                 reason=reason,

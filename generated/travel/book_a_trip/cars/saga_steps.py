@@ -39,8 +39,14 @@ def react(
         return
 
 
-class CarReservationFailed(Aggregate.Created, aggregates.CarRental.CarReservationFailed):
-    """CarReservationFailed as the first event of a CarRental: the saga step made nothing else."""
+class CarRental:
+    """CarRental's failure events as a saga step records them: as its first event, since nothing else was made.
+
+    Each is a subclass of the aggregate's own event class, so whoever listens to that event hears this one.
+    """
+
+    class CarReservationFailed(Aggregate.Created, aggregates.CarRental.CarReservationFailed):
+        """CarReservationFailed as the first event of a CarRental."""
 
 
 def book_trip_reserve_car(
@@ -56,7 +62,7 @@ def book_trip_reserve_car(
     if reason is not None:
         return [
             cls._create(
-                CarReservationFailed,
+                CarRental.CarReservationFailed,
                 id=started.target_id,
                 trip_id=command.trip_id,
                 reason=reason,

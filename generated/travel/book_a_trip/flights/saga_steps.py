@@ -39,8 +39,14 @@ def react(
         return
 
 
-class FlightReservationFailed(Aggregate.Created, aggregates.SeatReservation.FlightReservationFailed):
-    """FlightReservationFailed as the first event of a SeatReservation: the saga step made nothing else."""
+class SeatReservation:
+    """SeatReservation's failure events as a saga step records them: as its first event, since nothing else was made.
+
+    Each is a subclass of the aggregate's own event class, so whoever listens to that event hears this one.
+    """
+
+    class FlightReservationFailed(Aggregate.Created, aggregates.SeatReservation.FlightReservationFailed):
+        """FlightReservationFailed as the first event of a SeatReservation."""
 
 
 def book_trip_reserve_flight(
@@ -56,7 +62,7 @@ def book_trip_reserve_flight(
     if reason is not None:
         return [
             cls._create(
-                FlightReservationFailed,
+                SeatReservation.FlightReservationFailed,
                 id=started.target_id,
                 trip_id=command.trip_id,
                 reason=reason,

@@ -34,8 +34,14 @@ def react(
         return
 
 
-class CardChargeDeclined(Aggregate.Created, aggregates.CardCharge.CardChargeDeclined):
-    """CardChargeDeclined as the first event of a CardCharge: the saga step made nothing else."""
+class CardCharge:
+    """CardCharge's failure events as a saga step records them: as its first event, since nothing else was made.
+
+    Each is a subclass of the aggregate's own event class, so whoever listens to that event hears this one.
+    """
+
+    class CardChargeDeclined(Aggregate.Created, aggregates.CardCharge.CardChargeDeclined):
+        """CardChargeDeclined as the first event of a CardCharge."""
 
 
 def book_trip_charge_card(
@@ -51,7 +57,7 @@ def book_trip_charge_card(
     if reason is not None:
         return [
             cls._create(
-                CardChargeDeclined,
+                CardCharge.CardChargeDeclined,
                 id=started.target_id,
                 trip_id=command.trip_id,
                 reason=reason,
