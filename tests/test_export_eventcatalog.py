@@ -17,7 +17,7 @@ from typing import Any, cast
 import jsonschema
 import pytest
 import yaml
-from export_helpers import EXAMPLES, JOURNEYS, ROOT, types_model
+from export_helpers import EXAMPLES, JOURNEYS, ROOT, TYPES_JOURNEY, types_model
 from typer.testing import CliRunner
 
 from esp.cli import app
@@ -138,8 +138,12 @@ def test_eventcatalog_builds_the_export() -> None:
     if shutil.which("node") is None or not core.is_dir():
         pytest.skip("EventCatalog is not installed (tools/eventcatalog: ./dev setup installs it in CI)")
     catalog = CATALOG_TOOL / ".catalogs" / uuid.uuid4().hex
+    hostile = catalog.parent / f"{catalog.name}.yaml"
     try:
         export_eventcatalog([JOURNEYS], catalog)
+        # A second model in the same catalog, whose description holds braces and markup.
+        hostile.write_text(TYPES_JOURNEY.replace("OrderPlaced", "TypedOrderPlaced"), encoding="utf-8")
+        export_eventcatalog([hostile], catalog)
         shutil.copy(CATALOG_TOOL / "package.json", catalog / "package.json")
         bin_dir = CATALOG_TOOL / "node_modules" / ".bin"
         env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
@@ -154,5 +158,8 @@ def test_eventcatalog_builds_the_export() -> None:
         assert "The kitchen starts cooking" in page.read_text(encoding="utf-8")
         for ms in load_model([JOURNEYS]).microservices:
             assert (docs / "services" / eventcatalog.slug(ms.name) / "1.0.0" / "index.html").is_file(), ms.name
+        typed = (docs / "events" / "TypedOrderPlaced" / "1.0.0" / "index.html").read_text(encoding="utf-8")
+        assert "An order {with} &lt;b&gt;markup&lt;/b&gt; is placed" in typed  # shown as text, not run or rendered
     finally:
         shutil.rmtree(catalog, ignore_errors=True)
+        hostile.unlink(missing_ok=True)
