@@ -36,7 +36,6 @@ class _EspGroup(TyperGroup):
 app = typer.Typer(
     cls=_EspGroup,
     name="esp",
-    help="Event Storming Process maps: validate, draw and generate event-sourced services from journey YAML.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=True,
@@ -64,10 +63,21 @@ def _root(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
 ) -> None:
-    """esp turns Event Storming journeys written in YAML into checked models,
-    diagrams and runnable event-sourced Python.
+    """Event Storming Process maps: validate, draw and generate event-sourced services from journey YAML.
 
-    Exit codes: 0 clean, 1 problems found, 2 unusable input or usage error.
+    Examples:
+
+        esp new "Pizza Delivery" --dir journeys
+
+        esp validate journeys/
+
+        esp diagram journeys/restaurant.yaml -o restaurant.svg
+
+        esp generate journeys/restaurant.yaml -o generated/restaurant
+
+    Settings: [tool.esp] in pyproject.toml (see esp config). Shell completion:
+    esp --install-completion. Exit codes: 0 clean, 1 problems found, 2 unusable
+    input or usage error, 3 internal error.
     """
 
 

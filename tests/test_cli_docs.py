@@ -106,6 +106,12 @@ def test_groups_have_help() -> None:
             assert (command.help or "").strip(), f"{path} has no help"
 
 
+def test_esp_help_has_examples_and_completion() -> None:
+    root = typer.main.get_command(app)
+    assert "Examples:" in (root.help or "")
+    assert "--install-completion" in (root.help or "")
+
+
 def test_the_reference_documents_every_command() -> None:
     text = cli_markdown()
     for path, _, _ in commands():
