@@ -7,6 +7,9 @@ tests/test_generate_suites.py) and in the crash test (tests/test_saga_crash.py).
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -118,3 +121,36 @@ def test_saga_text_reaches_the_code_only_as_docstrings(tmp_path: Path) -> None:
     sec = (out / "book_a_trip" / "trips" / "sagas.py").read_text(encoding="utf-8")
     assert "touch PWNED" in sec  # in the docstring, harmless
     assert not (tmp_path / "PWNED").exists()
+
+
+@pytest.mark.slow
+def test_a_field_no_saga_event_carries_comes_from_a_rule_and_the_saga_still_runs(tmp_path: Path) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        request = data["processes"][0]
+        del request["actions"][1]["fields"]["cabin"]
+        del request["events"][0]["fields"]["cabin"]
+        del data["scenarios"][0]["when"]["RequestTrip"]["cabin"]
+        del data["scenarios"][0]["then"][0]["TripRequested"]["cabin"]
+
+    out = tmp_path / "out"
+    generate(model_of(edited_travel(tmp_path, edit)), out)
+    hooks = (out / "book_a_trip" / "trips" / "hooks.py").read_text(encoding="utf-8")
+    assert "def book_trip_reserve_flight_cabin(" in hooks
+    assert '"cabin": self.rules.book_trip_reserve_flight_cabin(values)' in (
+        out / "book_a_trip" / "trips" / "sagas.py"
+    ).read_text(encoding="utf-8")
+    bin_dir = Path(sys.executable).parent
+    for command in (
+        [str(bin_dir / "ruff"), "check", "--quiet", "."],
+        [str(bin_dir / "mypy"), "--strict", "book_a_trip"],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_sagas.py"],
+    ):
+        done = subprocess.run(
+            command,
+            cwd=out,
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "ESP_PERSISTENCE": "memory"},
+        )
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

@@ -98,6 +98,16 @@ class SagaV:
         return next((st for st in steps if st.compensate is not None), steps[0] if steps else None)
 
     @property
+    def leaders(self) -> list[MicroserviceV]:
+        """What the SEC follows: the starting event's microservice and the participants (their answers)."""
+        return _unique_services([self.starts_on.service, *self.participants])
+
+    @property
+    def followers(self) -> list[MicroserviceV]:
+        """What follows the SEC: the participants (its commands) and the microservice that records the end."""
+        return _unique_services([*self.participants, self.completes.service])
+
+    @property
     def participants(self) -> list[MicroserviceV]:
         seen: dict[str, MicroserviceV] = {}
         for step in self.steps:
@@ -151,6 +161,13 @@ def attach(view: JourneyV, model: Model) -> None:
         ms.hooks.sort(key=lambda h: h.method)
     view.saga_views = sagas
     view.sagas = []
+
+
+def _unique_services(services: list[MicroserviceV]) -> list[MicroserviceV]:
+    seen: dict[str, MicroserviceV] = {}
+    for ms in services:
+        seen.setdefault(ms.module, ms)
+    return list(seen.values())
 
 
 def _part(ms: MicroserviceV) -> SagaPartV:
