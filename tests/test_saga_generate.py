@@ -47,6 +47,25 @@ def edited_travel(tmp_path: Path, edit: Any) -> Path:
     return path
 
 
+def check_generated(out: Path) -> None:
+    """ruff and mypy --strict on the generated package, and its saga tests (in memory)."""
+    bin_dir = Path(sys.executable).parent
+    for command in (
+        [str(bin_dir / "ruff"), "check", "--quiet", "."],
+        [str(bin_dir / "mypy"), "--strict", "book_a_trip"],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_sagas.py"],
+    ):
+        done = subprocess.run(
+            command,
+            cwd=out,
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "ESP_PERSISTENCE": "memory"},
+        )
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
 def test_backward_recovery_compensates_completed_steps_in_reverse() -> None:
     saga, _ = saga_view(ROOT / "journeys" / "travel.yaml")
     assert [s.raw for s in saga.steps] == ["Reserve flight", "Reserve hotel", "Reserve car", "Charge card"]
@@ -139,18 +158,16 @@ def test_a_field_no_saga_event_carries_comes_from_a_rule_and_the_saga_still_runs
     assert '"cabin": self.rules.book_trip_reserve_flight_cabin(values)' in (
         out / "book_a_trip" / "trips" / "sagas.py"
     ).read_text(encoding="utf-8")
-    bin_dir = Path(sys.executable).parent
-    for command in (
-        [str(bin_dir / "ruff"), "check", "--quiet", "."],
-        [str(bin_dir / "mypy"), "--strict", "book_a_trip"],
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_sagas.py"],
-    ):
-        done = subprocess.run(
-            command,
-            cwd=out,
-            capture_output=True,
-            text=True,
-            check=False,
-            env={**os.environ, "ESP_PERSISTENCE": "memory"},
-        )
-        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    check_generated(out)
+
+
+@pytest.mark.slow
+def test_compensating_the_failed_step_too_is_a_no_op_when_it_took_no_effect(tmp_path: Path) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["sagas"][0]["compensate_failed_step"] = True
+
+    model = model_of(edited_travel(tmp_path, edit))
+    saga, _ = saga_view(edited_travel(tmp_path, edit))
+    assert saga.compensations(2) == ['"Reserve car"', '"Reserve hotel"', '"Reserve flight"']
+    generate(model, tmp_path / "out")
+    check_generated(tmp_path / "out")
