@@ -350,13 +350,39 @@ def _source_fields(event: Event) -> dict[str, FieldType]:
     return fields
 
 
+def _fits(source: FieldType, target: FieldType) -> bool:
+    """A value of type ``source`` can fill a field of type ``target`` (an int may widen)."""
+    if source == target:
+        return True
+    if target.name == "optional" and target.of is not None:
+        inner = source.of if source.name == "optional" and source.of is not None else source
+        return _fits(inner, target.of)
+    if source.name == target.name == "list" and source.of is not None and target.of is not None:
+        return _fits(source.of, target.of)
+    return (source.name, target.name) in {("int", "float"), ("int", "decimal")}
+
+
 def listeners_can_issue(model: Model) -> Iterator[Diagnostic]:
     for li in model.listeners:
         available = _source_fields(li.on)
         mapped = dict(li.mapping)
         for f in li.command.fields:
-            if f.name not in mapped and f.name not in available and f.type.name != "optional":
-                yield _d("E059", li.at.get("command", li.loc), event=li.on.name, field=f.name, command=li.command.name)
+            source = mapped.get(f.name, f.name)
+            if source not in available:
+                if f.type.name != "optional":
+                    where = li.at.get("command", li.loc)
+                    yield _d("E059", where, event=li.on.name, field=f.name, command=li.command.name)
+            elif not _fits(available[source], f.type):
+                yield _d(
+                    "E065",
+                    li.at.get("map" if f.name in mapped else "command", li.loc),
+                    event=li.on.name,
+                    field=f.name,
+                    expected=str(f.type),
+                    command=li.command.name,
+                    source=source,
+                    found=str(available[source]),
+                )
         target_agg = li.command.aggregate
         if not li.creates and target_agg is not None and li.target is None and target_agg.identity not in available:
             yield _d(

@@ -205,6 +205,11 @@ CODES: dict[str, CodeInfo] = {
         "a listener issues commands of its own microservice: 'in: {owner}'",
     ),
     "E064": _e("listener map to unknown command field", "command '{command}' has no field '{field}'", "{hint}"),
+    "E065": _e(
+        "listener field type",
+        "listener on '{event}' fills field '{field}' ({expected}) of command '{command}' from '{source}' ({found})",
+        "make the two types match, or map another event field: 'map: {{{field}: <event field>}}'",
+    ),
     # -- scenarios -----------------------------------------------------------------
     "E070": _e(
         "scenario step of another aggregate",

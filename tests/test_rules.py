@@ -268,6 +268,44 @@ CASES = [
         (),
     ),
     Case(
+        "issue-field-type",
+        check.listeners_can_issue,
+        variant(
+            T,
+            ("fields: {order_id: uuid, dish: str}\n        emits", "fields: {order_id: str, dish: str}\n        emits"),
+        ),
+        ("E065",),  # the order's id is a uuid
+    ),
+    Case(
+        "issue-mapped-field-type",
+        check.listeners_can_issue,
+        variant(
+            T,
+            (
+                "fields: {order_id: uuid, dish: str}\n        emits",
+                "fields: {order_id: uuid, meal: int}\n        emits",
+            ),
+            ("    command: QueueTicket\n", "    command: QueueTicket\n    map: {meal: dish}\n"),
+        ),
+        ("E065",),
+    ),
+    Case(
+        "issue-types-that-fit",
+        check.listeners_can_issue,
+        variant(
+            T,
+            (
+                "        fields: {dish: str}\n        enters: placed",
+                "        fields: {dish: str, seats: int}\n        enters: placed",
+            ),
+            (
+                "fields: {order_id: uuid, dish: str}\n        emits",
+                "fields: {order_id: 'optional[uuid]', dish: 'optional[str]', seats: decimal}\n        emits",
+            ),
+        ),
+        (),  # a value fills an optional field of its type, and an int widens to decimal
+    ),
+    Case(
         "issue-target-unknown",
         check.listeners_can_issue,
         variant(
