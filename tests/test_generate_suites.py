@@ -71,3 +71,34 @@ def test_unreachable_postgres_fails_in_ci_and_is_skipped_elsewhere(ci: str) -> N
         assert result.returncode == 1 and "1 failed" in result.stdout
     else:
         assert result.returncode == 0 and "1 skipped" in result.stdout
+
+
+@pytest.mark.slow
+def test_the_generated_package_installs_and_plays(tmp_path: Path) -> None:
+    """pip builds and installs the output (its pyproject.toml); python -m then plays the journey from elsewhere."""
+    validation = api.validate([ROOT / "journeys" / "restaurant.yaml"])
+    assert validation.model is not None
+    generate(validation.model, tmp_path / "src")
+    target = tmp_path / "site"
+    install = run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--disable-pip-version-check",
+            "--no-deps",
+            "--target",
+            str(target),
+            str(tmp_path / "src"),
+        ],
+        tmp_path,
+    )
+    assert install.returncode == 0, install.stdout + install.stderr
+    assert (target / "customer_dining" / "system.py").exists()
+    assert not (target / "tests").exists()
+    played = run([sys.executable, "-m", "customer_dining", "--memory"], tmp_path, PYTHONPATH=str(target))
+    assert played.returncode == 0, played.stderr
+    assert "QueueTicket: done by a listener" in played.stdout
+    assert "TicketQueued" in played.stdout
