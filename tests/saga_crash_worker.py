@@ -134,6 +134,7 @@ def _events(app: Any) -> list[Any]:
 def verify(data: Path, trips: int, seed: int, rate: float) -> dict[str, int]:
     """Check the stored events of every application after the crashes; the counts of what happened."""
     with open_system(data, seed, rate) as system:
+        print(f"resumed={system.book_trip_saga.resumed}", flush=True)
         return _check(system, trips, seed, rate, list(runs(system.book_trip_saga)))
 
 
@@ -223,6 +224,7 @@ def main(argv: list[str]) -> int:
     data, trips, seed, rate = Path(argv[0]), int(argv[1]), int(argv[2]), float(argv[3])
     print("up", flush=True)
     with open_system(data, seed, rate) as system:
+        print(f"resumed={system.book_trip_saga.resumed}", flush=True)
         for i in range(trips):
             tid = trip_id(i)
             if tid not in system.trips.repository:

@@ -18,7 +18,6 @@ let the SEC find the saga of a reply from the id of the aggregate that sent it.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,8 +28,6 @@ from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 from eventsourcing.domain import Aggregate, DomainEventProtocol
 
 from book_a_trip.runtime import Service
-
-logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 
@@ -271,7 +268,7 @@ class SagaExecutionContainer(Service):
         super().__init__(env)
         self.clock: Clock = lambda: datetime.now(UTC)
         self.active: set[UUID] = set()
-        self.resume()
+        self.resumed = self.resume()  # how many runs were unfinished when it started
 
     # -- what each saga says (the generated subclass) --
 
