@@ -171,3 +171,14 @@ def test_compensating_the_failed_step_too_is_a_no_op_when_it_took_no_effect(tmp_
     assert saga.compensations(2) == ['"Reserve car"', '"Reserve hotel"', '"Reserve flight"']
     generate(model, tmp_path / "out")
     check_generated(tmp_path / "out")
+
+
+def test_a_saga_whose_name_the_system_already_uses_is_refused(tmp_path: Path) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["microservices"]["book-trip-saga"] = data["microservices"].pop("cars")
+        for process in data["processes"]:
+            if process["microservice"] == "cars":
+                process["microservice"] = "book-trip-saga"
+
+    with pytest.raises(GenerateError, match="book_trip_saga"):
+        generate(model_of(edited_travel(tmp_path, edit)), tmp_path / "out", dry_run=True)

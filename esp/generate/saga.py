@@ -148,6 +148,7 @@ def attach(view: JourneyV, model: Model) -> None:
     events = {(e.aggregate.raw if e.aggregate else "", e.raw): e for ms in view.microservices for e in ms.events}
     commands = {c.raw: c for ms in view.microservices for c in ms.commands}
     sagas = [_Saga(saga, by_name, events, commands).build() for saga in model.sagas]
+    _check_names(view, sagas)
     for sv in sagas:
         _part(sv.microservice).runs.append(sv)
         _part(sv.completes.service).outcomes.append(sv)
@@ -161,6 +162,40 @@ def attach(view: JourneyV, model: Model) -> None:
         ms.hooks.sort(key=lambda h: h.method)
     view.saga_views = sagas
     view.sagas = []
+
+
+# Names the system class has once sagas run, and names saga_steps.py imports (an aggregate's holder class there).
+SYSTEM_NAMES = frozenset({"runner", "services", "catch_up", "positions", "recorded", "close", "sagas", "tick"})
+STEP_MODULE_NAMES = frozenset(
+    {"Aggregate", "AggregateNotFoundError", "DomainError", "DomainEventProtocol", "ProcessingEvent", "SagaRun", "UUID"}
+)
+
+
+def _check_names(view: JourneyV, sagas: list[SagaV]) -> None:
+    """Refuse a saga whose generated names would clash with the system's or a module's own names."""
+    taken = {ms.attr: f"microservice {ms.raw!r}" for ms in view.microservices}
+    taken.update({q.method: f"query {q.raw!r}" for q in view.queries})
+    for sv in sagas:
+        clash = taken.get(sv.attr) or ("the system class" if sv.attr in SYSTEM_NAMES else None)
+        if clash:
+            raise GenerateError(
+                f"saga {sv.raw!r} becomes {sv.attr!r}, which {clash} already is", "rename the saga or the other"
+            )
+        taken[sv.attr] = f"saga {sv.raw!r}"
+        for step in sv.steps:
+            if step.invoke.aggregate.cls in STEP_MODULE_NAMES:
+                raise GenerateError(
+                    f"aggregate {step.invoke.aggregate.raw!r} runs a saga step but its name "
+                    f"{step.invoke.aggregate.cls!r} is one the saga code already uses",
+                    "rename the aggregate",
+                )
+    if sagas:
+        for ms in view.microservices:
+            if ms.attr in SYSTEM_NAMES:
+                raise GenerateError(
+                    f"microservice {ms.raw!r} becomes {ms.attr!r}, which the system class uses for sagas",
+                    "rename the microservice",
+                )
 
 
 def _unique_services(services: list[MicroserviceV]) -> list[MicroserviceV]:
