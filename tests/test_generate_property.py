@@ -1,4 +1,5 @@
-"""Property: any small valid journey generates a package that imports and plays its journey."""
+"""Property: any small valid journey generates a package that imports, plays its journey, and passes its
+generated tests (in memory)."""
 
 from __future__ import annotations
 
@@ -126,3 +127,12 @@ def test_random_valid_journeys_generate_code_that_runs(journey: dict[str, Any]) 
         )
         assert played.returncode == 0, played.stderr
         assert "Open" in played.stdout and "Opened" in played.stdout
+        tests = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x"],
+            cwd=root / "out",
+            env={**env, "ESP_PERSISTENCE": "memory"},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert tests.returncode == 0, tests.stdout[-4000:]
