@@ -17,10 +17,13 @@ from shop_online.runtime import Service, events_of
 from shop_online.saga import SagaRun, run_id, target_id
 from shop_online.shipping import commands as shipping_commands
 from shop_online.shipping import rules as shipping_rules
+from shop_online.shipping import saga_steps as shipping_saga_steps
+from shop_online.shop_notifications import saga_steps as shop_notifications_saga_steps
 from shop_online.system import ShopOnline
 from shop_online.testing import customer_order_in
 from shop_online.warehouse import commands as warehouse_commands
 from shop_online.warehouse import rules as warehouse_rules
+from shop_online.warehouse import saga_steps as warehouse_saga_steps
 
 
 class Unavailable(Exception):
@@ -107,6 +110,25 @@ def test_fulfil_order_saga_completes(system: ShopOnline) -> None:
     assert last_event(system.shipping, run.succeeded[1]) == "ShipmentDispatched"
     assert last_event(system.shop_notifications, run.succeeded[2]) == "CustomerNotified"
     assert last_event(system.orders, run.start_id) == "OrderFulfilled"
+
+
+def test_fulfil_order_saga_repeated_commands_change_nothing(system: ShopOnline) -> None:
+    """A step's command delivered again finds the aggregate it made and makes nothing."""
+    run = settle(system, system.fulfil_order_saga.get_run(start_fulfil_order_saga(system)))
+    repeated = 0
+    for event in journal(system, run):
+        if not isinstance(event, SagaRun.StepStarted):
+            continue
+        if event.step == "Reserve stock":
+            assert warehouse_saga_steps.fulfil_order_reserve_stock(system.warehouse, event) == []
+            repeated += 1
+        if event.step == "Ship order":
+            assert shipping_saga_steps.fulfil_order_ship_order(system.shipping, event) == []
+            repeated += 1
+        if event.step == "Notify customer":
+            assert shop_notifications_saga_steps.fulfil_order_notify_customer(system.shop_notifications, event) == []
+            repeated += 1
+    assert repeated == 3
 
 
 def test_fulfil_order_reserve_stock_fails(system: ShopOnline) -> None:

@@ -15,16 +15,20 @@ from eventsourcing.domain import DomainEventProtocol
 
 from book_a_trip.cars import commands as cars_commands
 from book_a_trip.cars import rules as cars_rules
+from book_a_trip.cars import saga_steps as cars_saga_steps
 from book_a_trip.flights import commands as flights_commands
 from book_a_trip.flights import rules as flights_rules
+from book_a_trip.flights import saga_steps as flights_saga_steps
 from book_a_trip.hotels import commands as hotels_commands
 from book_a_trip.hotels import rules as hotels_rules
+from book_a_trip.hotels import saga_steps as hotels_saga_steps
 from book_a_trip.runtime import Service, events_of
-from book_a_trip.saga import SagaRun, run_id
+from book_a_trip.saga import SagaRun, StepReply, run_id, target_id
 from book_a_trip.system import BookATrip
 from book_a_trip.testing import trip_in
 from book_a_trip.travel_payments import commands as travel_payments_commands
 from book_a_trip.travel_payments import rules as travel_payments_rules
+from book_a_trip.travel_payments import saga_steps as travel_payments_saga_steps
 
 
 class Unavailable(Exception):
@@ -148,6 +152,57 @@ def test_book_trip_saga_completes(system: BookATrip) -> None:
     assert last_event(system.trips, run.start_id) == "TripBooked"
 
 
+def test_book_trip_saga_repeated_commands_change_nothing(system: BookATrip) -> None:
+    """A step's command delivered again finds the aggregate it made and makes nothing."""
+    run = settle(system, system.book_trip_saga.get_run(start_book_trip_saga(system)))
+    repeated = 0
+    for event in journal(system, run):
+        if not isinstance(event, SagaRun.StepStarted):
+            continue
+        if event.step == "Reserve flight":
+            assert flights_saga_steps.book_trip_reserve_flight(system.flights, event) == []
+            repeated += 1
+        if event.step == "Reserve hotel":
+            assert hotels_saga_steps.book_trip_reserve_hotel(system.hotels, event) == []
+            repeated += 1
+        if event.step == "Reserve car":
+            assert cars_saga_steps.book_trip_reserve_car(system.cars, event) == []
+            repeated += 1
+        if event.step == "Charge card":
+            assert travel_payments_saga_steps.book_trip_charge_card(system.travel_payments, event) == []
+            repeated += 1
+    assert repeated == 4
+
+
+def test_book_trip_saga_repeated_compensations_change_nothing(system: BookATrip) -> None:
+    """A compensation delivered again finds nothing to undo: it answers, and changes nothing."""
+    system.travel_payments.rules = BookTripChargeCardRule()
+    run = settle(system, system.book_trip_saga.get_run(start_book_trip_saga(system)))
+    repeated = version = 0
+    for event in journal(system, run):
+        if not isinstance(event, SagaRun.CompensationStarted):
+            continue
+        if event.step == "Reserve flight":
+            version = system.flights.repository.get(event.target_id).version
+            answer = flights_saga_steps.book_trip_reserve_flight_compensate(system.flights, event)
+            assert isinstance(answer, StepReply)
+            assert system.flights.repository.get(event.target_id).version == version
+            repeated += 1
+        if event.step == "Reserve hotel":
+            version = system.hotels.repository.get(event.target_id).version
+            answer = hotels_saga_steps.book_trip_reserve_hotel_compensate(system.hotels, event)
+            assert isinstance(answer, StepReply)
+            assert system.hotels.repository.get(event.target_id).version == version
+            repeated += 1
+        if event.step == "Reserve car":
+            version = system.cars.repository.get(event.target_id).version
+            answer = cars_saga_steps.book_trip_reserve_car_compensate(system.cars, event)
+            assert isinstance(answer, StepReply)
+            assert system.cars.repository.get(event.target_id).version == version
+            repeated += 1
+    assert repeated == 3
+
+
 def test_book_trip_reserve_flight_fails(system: BookATrip) -> None:
     """ReserveFlight fails: the saga aborts."""
     system.flights.rules = BookTripReserveFlightRule()
@@ -212,4 +267,7 @@ def test_book_trip_reserve_flight_times_out(system: BookATrip) -> None:
     assert any(isinstance(e, SagaRun.StepTimedOut) for e in journal(system, run))
     assert run.status == "aborted"
     assert compensated(system, run) == ["Reserve flight"]
+    # The late answer took effect, then its compensation undid it.
+    late = target_id(run.id, "Reserve flight", 1)
+    assert last_event(system.flights, late) == "FlightReservationCancelled"
     assert last_event(system.trips, run.start_id) == "TripRejected"
