@@ -26,6 +26,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 from eventsourcing.domain import Aggregate, DomainEventProtocol
+from eventsourcing.utils import get_topic
 
 from shop_online.runtime import Service
 
@@ -291,9 +292,11 @@ class SagaExecutionContainer(Service):
         once each, and ``tick`` times out steps and retries as their time comes.
         """
         self.active.clear()
+        # Only the events that start and end runs, selected by the database (their topics).
+        topics = [get_topic(cls) for cls in (self.RUN.Started, self.RUN.Completed, self.RUN.Aborted)]
         start = 1
         while True:
-            notifications = self.recorder.select_notifications(start, 1000)
+            notifications = self.recorder.select_notifications(start, 1000, topics=topics)
             for notification in notifications:
                 event = self.mapper.to_domain_event(notification)
                 if isinstance(event, SagaRun.Started):
