@@ -98,9 +98,8 @@ def load_bytes(raw: bytes, name: str) -> tuple[Document | None, list[Diagnostic]
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        start = max(raw.rfind(b"\n", 0, exc.start) + 1, 3 if raw.startswith(b"\xef\xbb\xbf") else 0)
-        col = len(raw[start : exc.start].decode("utf-8", errors="replace")) + 1  # characters, not bytes
+        before = raw[: exc.start].decode("utf-8-sig", errors="replace")  # count characters, not bytes
+        line, col = _position(before, len(before))
         return None, [diagnostic("E003", Location(name, line, col), byte=raw[exc.start])]
     return load_text(text, name)
 
@@ -130,8 +129,7 @@ def load_text(text: str, name: str) -> tuple[Document | None, list[Diagnostic]]:
     except yaml.reader.ReaderError as exc:  # a control character: libyaml's position counts bytes, so find it
         index = text.find(chr(exc.character)) if isinstance(exc.character, int) else -1
         index = index if index >= 0 else min(exc.position, len(text))
-        row = text.count("\n", 0, index) + 1
-        column = index - (text.rfind("\n", 0, index) + 1) + 1
+        row, column = _position(text, index)
         problem = f"the control character U+{exc.character:04X} is not allowed in YAML"
         hint = "remove it (it may have come from copying text out of another program)"
         return None, [*builder.problems, diagnostic("E006", Location(name, row, column), problem=problem, hint=hint)]
@@ -139,6 +137,16 @@ def load_text(text: str, name: str) -> tuple[Document | None, list[Diagnostic]]:
         hint = "check the indentation and quoting"
         return None, [*builder.problems, diagnostic("E006", Location(name, 1, 1), problem=str(exc), hint=hint)]
     return doc, builder.problems
+
+
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")  # as the YAML parser counts lines
+
+
+def _position(text: str, index: int) -> tuple[int, int]:
+    """1-based line and column of ``text[index]``."""
+    breaks = list(_LINE_BREAK.finditer(text, 0, index))
+    start = breaks[-1].end() if breaks else 0
+    return len(breaks) + 1, index - start + 1
 
 
 def _syntax_hint(problem: str, context: str, text: str, mark: Any) -> str:

@@ -253,3 +253,19 @@ def test_a_folder_is_one_model(tmp_path: Path) -> None:
     assert sorted({d.code for d in result.diagnostics}) == ["E031"], show(result.diagnostics)
     assert all(d.location.file.endswith("two.yaml") for d in result.diagnostics)
     assert any("one.yaml:" in d.message for d in result.diagnostics)  # another file: named in full
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r", "\u2028"])
+def test_errors_found_before_parsing_count_lines_as_the_parser_does(newline: str) -> None:
+    text = f"journey: Café{newline}note: a\x01b{newline}"
+    _, problems = load_text(text, "j.yaml")
+    assert located(problems) == [("E006", 2, 8)]
+    raw = f"journey: Café{newline}note: é".encode() + b"\xe9" + newline.encode()
+    _, problems = load_bytes(raw, "j.yaml")
+    assert located(problems) == [("E003", 2, 8)]
+
+
+def test_the_parser_counts_the_same_line_breaks() -> None:
+    for newline in ["\n", "\r\n", "\r", "\u2028"]:
+        doc = _load(f"journey: J{newline}note: x{newline}")
+        assert doc.values[("note",)] == (2, 7), repr(newline)
