@@ -52,7 +52,13 @@ def journey_files(paths: Iterable[Path]) -> tuple[list[Path], list[Diagnostic]]:
             files.extend(found)
         else:
             files.append(path)
-    return list(dict.fromkeys(files)), problems
+    seen: set[Path] = set()
+    unique = []
+    for path in files:  # the same file named twice (or by two paths) is read once
+        if path.resolve() not in seen:
+            seen.add(path.resolve())
+            unique.append(path)
+    return unique, problems
 
 
 def load_documents(paths: Iterable[Path]) -> tuple[list[Document], list[Diagnostic]]:

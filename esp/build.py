@@ -451,6 +451,7 @@ class _Builder:
                 self.states(doc, (*path, "allowed_in"), aggregate),
                 doc.loc(path),
                 _key_locs(doc, path, raw),
+                written_emits=len(_list(raw, "emits")),
             )
             return (
                 command if self.unique(self.commands, "command", name, command, doc.loc((*path, "command"))) else None

@@ -224,7 +224,7 @@ def naming_conventions(model: Model) -> Iterator[Diagnostic]:
 
 def commands_emit(model: Model) -> Iterator[Diagnostic]:
     for cmd in model.commands:
-        if not cmd.emits:
+        if not cmd.emits and not cmd.written_emits:  # unknown names are E042 already
             yield _d("E050", cmd.at.get("command", cmd.loc), name=cmd.name)
         for event in cmd.emits:
             if cmd.aggregate is not None and event.aggregate is not None and event.aggregate is not cmd.aggregate:
@@ -319,8 +319,9 @@ def lifecycle(model: Model) -> Iterator[Diagnostic]:
             yield _d("E057", agg.loc, name=agg.name)
         reachable = _reachable_states(agg, saga_events)
         for cmd in agg.commands:
-            if cmd.allowed_in and agg.creators and not reachable & set(cmd.allowed_in):
-                yield _d("E055", cmd.at.get("allowed_in", cmd.loc), name=cmd.name, states=", ".join(cmd.allowed_in))
+            known = [s for s in cmd.allowed_in if s in agg.states]  # unknown states are E045 already
+            if known and agg.creators and not reachable & set(known):
+                yield _d("E055", cmd.at.get("allowed_in", cmd.loc), name=cmd.name, states=", ".join(known))
 
 
 def creation_events_are_distinct(model: Model) -> Iterator[Diagnostic]:

@@ -483,6 +483,10 @@ def main() -> None:
         app()  # click's standalone mode: usage errors exit 2, typer.Exit gives its code
     except UserError as exc:
         sys.exit(_report_user_error(exc))
+    except BrokenPipeError:  # the output's reader (e.g. `| head`) has all it wants
+        from esp.entry import quiet_broken_pipe
+
+        sys.exit(quiet_broken_pipe())
     except Exception as exc:  # the last line of defence against tracebacks
         if os.environ.get("ESP_DEBUG"):
             raise

@@ -51,6 +51,13 @@ def run_validate(paths: list[Path], fmt: str, strict: bool) -> int:
     return int(result.exit_code(strict=strict))
 
 
+def quiet_broken_pipe() -> int:
+    """Point stdout at /dev/null so Python's final flush cannot fail again; exit quietly."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 0
+
+
 def main() -> None:
     args = sys.argv[1:]
     fast = parse_validate(args[1:]) if args[:1] == ["validate"] else None
@@ -61,6 +68,9 @@ def main() -> None:
         return
     try:
         code = run_validate(*fast)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `esp validate ... | head`: the reader has all it wants
+        code = quiet_broken_pipe()
     except Exception as exc:  # the last line of defence against tracebacks
         if os.environ.get("ESP_DEBUG"):
             raise

@@ -3,7 +3,9 @@
 Every reference is an object (a command's ``emits`` are :class:`Event`
 objects), so renderers and generators never look names up again. Entities
 compare by identity; their back-references (``event.aggregate``,
-``command.process``) are set once by ``esp.build`` and never change.
+``command.process``) are set once by ``esp.build`` and never change, so the
+derived collections (``model.events``, ``aggregate.commands``) are computed
+once, on first use.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 from esp.errors import Location
@@ -85,15 +88,15 @@ class Aggregate:
     microservice: Microservice = _back()
     processes: tuple[Process, ...] = _back()
 
-    @property
+    @cached_property
     def commands(self) -> tuple[Command, ...]:
         return tuple(c for p in self.processes for c in p.commands)
 
-    @property
+    @cached_property
     def events(self) -> tuple[Event, ...]:
         return tuple(e for p in self.processes for e in p.events)
 
-    @property
+    @cached_property
     def creators(self) -> tuple[Command, ...]:
         return tuple(c for c in self.commands if c.creates)
 
@@ -108,6 +111,7 @@ class Command:
     allowed_in: tuple[str, ...]
     loc: Location
     at: Mapping[str, Location]
+    written_emits: int = 0  # names written under 'emits', resolved or not
     process: Process = _back()
 
     @property
@@ -173,11 +177,11 @@ class Process:
     loc: Location
     at: Mapping[str, Location]
 
-    @property
+    @cached_property
     def commands(self) -> tuple[Command, ...]:
         return tuple(a for a in self.actions if isinstance(a, Command))
 
-    @property
+    @cached_property
     def queries(self) -> tuple[Query, ...]:
         return tuple(a for a in self.actions if isinstance(a, Query))
 
@@ -311,35 +315,43 @@ class Model:
     def name(self) -> str:
         return self.journeys[0].name if len(self.journeys) == 1 else " + ".join(j.name for j in self.journeys)
 
-    @property
+    @cached_property
     def processes(self) -> tuple[Process, ...]:
         return tuple(p for j in self.journeys for p in j.processes)
 
-    @property
+    @cached_property
     def aggregates(self) -> tuple[Aggregate, ...]:
         return tuple(a for m in self.microservices for a in m.aggregates)
 
-    @property
+    @cached_property
     def commands(self) -> tuple[Command, ...]:
         return tuple(c for p in self.processes for c in p.commands)
 
-    @property
+    @cached_property
     def queries(self) -> tuple[Query, ...]:
         return tuple(q for p in self.processes for q in p.queries)
 
-    @property
+    @cached_property
     def events(self) -> tuple[Event, ...]:
         return tuple(e for p in self.processes for e in p.events)
 
-    @property
+    @cached_property
     def actors(self) -> tuple[Actor, ...]:
         return tuple(a for j in self.journeys for a in j.actors)
 
+    @cached_property
+    def _events_by_name(self) -> dict[str, Event]:
+        return {e.name: e for e in self.events}
+
+    @cached_property
+    def _commands_by_name(self) -> dict[str, Command]:
+        return {c.name: c for c in self.commands}
+
     def event(self, name: str) -> Event | None:
-        return next((e for e in self.events if e.name == name), None)
+        return self._events_by_name.get(name)
 
     def command(self, name: str) -> Command | None:
-        return next((c for c in self.commands if c.name == name), None)
+        return self._commands_by_name.get(name)
 
     def listeners_on(self, event: Event) -> tuple[Listener, ...]:
         return tuple(li for li in self.listeners if li.on is event)
