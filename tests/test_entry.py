@@ -54,3 +54,20 @@ def test_validate_imports_nothing_heavy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert "HEAVY []" in out, out
+
+
+def test_a_closed_pipe_is_not_an_internal_error(tmp_path: Path) -> None:
+    """`esp validate ... | head`: the reader stops early; esp exits quietly."""
+    hotspots = "".join(f"  - Open question number {n} that the workshop did not answer?\n" for n in range(3000))
+    journey = tmp_path / "many.yaml"
+    journey.write_text(f"journey: Many\nhotspots:\n{hotspots}", encoding="utf-8")  # ~400 KB of warnings
+    proc = subprocess.run(
+        f"{sys.executable} -m esp validate {journey} | head -c 10",
+        shell=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert len(proc.stdout) == 10
+    assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr

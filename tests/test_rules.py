@@ -689,3 +689,27 @@ def test_a_bad_name_is_not_repeated_in_its_own_message(tmp_path: Path) -> None:
     result = validate_text(tmp_path, M.replace("process: Shop", "process: 2 Shop"))
     (d,) = result.diagnostics
     assert d.message == "the process name: '2 Shop' is not a valid name"
+
+
+def test_a_misspelt_event_is_one_problem_not_three(tmp_path: Path) -> None:
+    """An unknown name under emits or allowed_in is reported once, where it is
+    written: not again as 'emits nothing' or 'allowed only in unreachable states'."""
+    text = variant(
+        M,
+        ("emits: [CartOpened]", "emits: [CartOpend]"),
+        _cmd("      - command: CloseCart\n        emits: [CartOpened]\n        allowed_in: [opne]\n"),
+    )
+    found = codes(validate_text(tmp_path, text).diagnostics)
+    assert "E042" in found and "E045" in found
+    assert "E050" not in found and "E055" not in found
+
+
+def test_an_empty_emits_list_still_emits_nothing(tmp_path: Path) -> None:
+    found = codes(validate_text(tmp_path, variant(M, ("emits: [CartOpened]", "emits: []"))).diagnostics)
+    assert "E050" in found
+
+
+def test_one_file_named_twice_is_one_file(tmp_path: Path) -> None:
+    path = write(tmp_path, M, "cart.yaml")
+    result = api.validate([path, tmp_path / "." / "cart.yaml", tmp_path])
+    assert result.files == (str(path),) and not result.errors
