@@ -124,6 +124,23 @@ class SagaPartV:
     runs: list[SagaV] = field(default_factory=list)  # sagas whose SEC it hosts
 
     @property
+    def topics(self) -> list[tuple[SagaV, str]]:
+        """The SEC events meant for this microservice: (saga, event class name in its run)."""
+        found = []
+        for sv in _unique_sagas([sv for sv, _ in self.steps]):
+            found.append((sv, "StepStarted"))
+            if any(st.compensate is not None for s2, st in self.steps if s2 is sv):
+                found.append((sv, "CompensationStarted"))
+        for sv in self.outcomes:
+            found += [(sv, "Completed"), (sv, "Aborted")]
+        return found
+
+    @property
+    def sagas(self) -> list[SagaV]:
+        """The sagas whose SEC events it reads."""
+        return _unique_sagas([sv for sv, _ in self.topics])
+
+    @property
     def needs_aggregate(self) -> bool:
         """Whether its module names ``Aggregate`` (a failure as a first event, or a compensation's answer)."""
         return any(st.fails is not None or st.compensate is not None for _, st in self.steps)
@@ -196,6 +213,13 @@ def _check_names(view: JourneyV, sagas: list[SagaV]) -> None:
                     f"microservice {ms.raw!r} becomes {ms.attr!r}, which the system class uses for sagas",
                     "rename the microservice",
                 )
+
+
+def _unique_sagas(sagas: list[SagaV]) -> list[SagaV]:
+    seen: dict[str, SagaV] = {}
+    for sv in sagas:
+        seen.setdefault(sv.cls, sv)
+    return list(seen.values())
 
 
 def _unique_services(services: list[MicroserviceV]) -> list[MicroserviceV]:

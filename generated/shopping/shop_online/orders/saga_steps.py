@@ -14,12 +14,19 @@ from uuid import UUID
 
 from eventsourcing.application import ProcessingEvent
 from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.utils import get_topic
 
-from shop_online.orders import aggregates
+from shop_online.orders import aggregates, sagas
 from shop_online.saga import SagaRun
 
 if TYPE_CHECKING:
     from shop_online.orders.application import OrdersService
+
+# The events of the sagas' SECs meant for this microservice (it can follow only these).
+TOPICS = (
+    get_topic(sagas.FulfilOrderRun.Completed),
+    get_topic(sagas.FulfilOrderRun.Aborted),
+)
 
 
 def react(

@@ -19,6 +19,9 @@ from shop_online.shipping.rules import Rules
 class ShippingService(Service):
     """Parcels handed to carriers"""
 
+    # It follows only sagas' SECs: it reads only their events meant for it (far fewer positions to record).
+    topics = saga_steps.TOPICS
+
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         super().__init__(env)
         self.rules: Hooks = Rules()

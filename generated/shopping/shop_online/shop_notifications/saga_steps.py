@@ -14,12 +14,17 @@ from uuid import UUID
 
 from eventsourcing.application import ProcessingEvent
 from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.utils import get_topic
 
+from shop_online.orders import sagas as orders_sagas
 from shop_online.saga import SagaRun, already_done
 from shop_online.shop_notifications import aggregates, commands
 
 if TYPE_CHECKING:
     from shop_online.shop_notifications.application import ShopNotificationsService
+
+# The events of the sagas' SECs meant for this microservice (it can follow only these).
+TOPICS = (get_topic(orders_sagas.FulfilOrderRun.StepStarted),)
 
 
 def react(

@@ -14,13 +14,21 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 from eventsourcing.domain import Aggregate, DomainEventProtocol
+from eventsourcing.utils import get_topic
 
 from book_a_trip.cars import aggregates, commands
 from book_a_trip.runtime import DomainError
 from book_a_trip.saga import SagaRun, already_done, skipped
+from book_a_trip.trips import sagas as trips_sagas
 
 if TYPE_CHECKING:
     from book_a_trip.cars.application import CarsService
+
+# The events of the sagas' SECs meant for this microservice (it can follow only these).
+TOPICS = (
+    get_topic(trips_sagas.BookTripRun.StepStarted),
+    get_topic(trips_sagas.BookTripRun.CompensationStarted),
+)
 
 
 def react(

@@ -14,12 +14,17 @@ from uuid import UUID
 
 from eventsourcing.application import ProcessingEvent
 from eventsourcing.domain import Aggregate, DomainEventProtocol
+from eventsourcing.utils import get_topic
 
 from book_a_trip.saga import SagaRun, already_done
 from book_a_trip.travel_payments import aggregates, commands
+from book_a_trip.trips import sagas as trips_sagas
 
 if TYPE_CHECKING:
     from book_a_trip.travel_payments.application import TravelPaymentsService
+
+# The events of the sagas' SECs meant for this microservice (it can follow only these).
+TOPICS = (get_topic(trips_sagas.BookTripRun.StepStarted),)
 
 
 def react(

@@ -14,12 +14,19 @@ from uuid import UUID
 
 from eventsourcing.application import ProcessingEvent
 from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.utils import get_topic
 
 from book_a_trip.saga import SagaRun
-from book_a_trip.trips import aggregates
+from book_a_trip.trips import aggregates, sagas
 
 if TYPE_CHECKING:
     from book_a_trip.trips.application import TripsService
+
+# The events of the sagas' SECs meant for this microservice (it can follow only these).
+TOPICS = (
+    get_topic(sagas.BookTripRun.Completed),
+    get_topic(sagas.BookTripRun.Aborted),
+)
 
 
 def react(
