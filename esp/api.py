@@ -32,6 +32,10 @@ class Validation:
     def warnings(self) -> tuple[Diagnostic, ...]:
         return tuple(d for d in self.diagnostics if d.severity is Severity.WARNING)
 
+    @property
+    def todos(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.severity is Severity.TODO)
+
 
 def journey_files(paths: Iterable[Path]) -> tuple[list[Path], list[Diagnostic]]:
     """The journey files named by ``paths``: files as given, folders searched
@@ -72,9 +76,11 @@ def load_documents(paths: Iterable[Path]) -> tuple[list[Document], list[Diagnost
     return docs, problems
 
 
-def validate(paths: Sequence[Path]) -> Validation:
-    """Load, schema-check, build and check the journeys at ``paths`` as one model."""
+def validate(paths: Sequence[Path], profile: str = "default") -> Validation:
+    """Load, schema-check, build and check the journeys at ``paths`` as one model;
+    ``profile`` "workshop" turns what a half-finished model may lack into to-dos."""
     from esp import build, check, schema
+    from esp.profile import apply as apply_profile
 
     docs, problems = load_documents(paths)
     for doc in docs:
@@ -84,8 +90,8 @@ def validate(paths: Sequence[Path]) -> Validation:
         model, built = build.build(docs)
         problems.extend(built)
         problems.extend(check.check(model))
-    unique = sorted(dict.fromkeys(problems), key=Diagnostic.sort_key)
-    return Validation(model, tuple(unique), tuple(doc.file for doc in docs))
+    unique = apply_profile(sorted(dict.fromkeys(problems), key=Diagnostic.sort_key), profile)
+    return Validation(model, unique, tuple(doc.file for doc in docs))
 
 
 def load_model(paths: Sequence[Path]) -> Model:

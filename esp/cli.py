@@ -30,7 +30,7 @@ class _EspGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except UserError as exc:
-            raise typer.Exit(_report_user_error(exc)) from None
+            raise typer.Exit(report_user_error(exc)) from None
 
 
 app = typer.Typer(
@@ -42,6 +42,11 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+class Profile(StrEnum):
+    default = "default"
+    workshop = "workshop"
 
 
 class OutputFormat(StrEnum):
@@ -95,6 +100,12 @@ def validate(
         OutputFormat, typer.Option("--format", "-f", help="text, json, github (annotations) or sarif (code scanning).")
     ] = OutputFormat.text,
     strict: Annotated[bool, typer.Option("--strict", help="Treat warnings as failures.")] = False,
+    profile: Annotated[
+        Profile | None,
+        typer.Option(
+            help="default: what code generation needs; workshop: half-done models, gaps as to-dos.", show_default=False
+        ),
+    ] = None,
 ) -> None:
     """Check journeys like a compiler: every problem at once, with code, place and hint.
 
@@ -109,9 +120,10 @@ def validate(
         esp validate --format sarif > esp.sarif
     """
     from esp.config import resolve_paths
-    from esp.entry import run_validate
+    from esp.entry import ValidateArgs, run_validate
 
-    raise typer.Exit(run_validate(resolve_paths(paths), fmt.value, strict))
+    args = ValidateArgs(resolve_paths(paths), fmt.value, strict, profile.value if profile else None)
+    raise typer.Exit(run_validate(args))
 
 
 @app.command()
@@ -344,6 +356,12 @@ def serve(
     host: Annotated[str, typer.Option("--host", help="The address to listen on (loopback only by default).")] = (
         "127.0.0.1"
     ),
+    profile: Annotated[
+        Profile | None,
+        typer.Option(
+            help="workshop: draw half-done models, list their gaps as to-dos (default: configured).", show_default=False
+        ),
+    ] = None,
 ) -> None:
     """Serve a live board: the ESP map and the other views, redrawn whenever a journey is saved.
 
@@ -355,7 +373,7 @@ def serve(
     """
     import time
 
-    from esp.config import resolve_paths
+    from esp.config import load, resolve_paths
     from esp.draw import VIEWS, draw
     from esp.draw.layout import dot_program
     from esp.serve import Board
@@ -367,7 +385,8 @@ def serve(
             hint="install it: sudo apt-get install graphviz (macOS: brew install graphviz)",
         )
     targets = resolve_paths(paths)
-    board = Board(targets, lambda model, view: str(draw(model, view, "svg")), list(VIEWS))
+    chosen = profile.value if profile else load().profile
+    board = Board(targets, lambda model, view: str(draw(model, view, "svg")), list(VIEWS), chosen)
     try:
         server = start(board, targets, host, port)
     except OSError as exc:
@@ -482,7 +501,7 @@ def main() -> None:
     try:
         app()  # click's standalone mode: usage errors exit 2, typer.Exit gives its code
     except UserError as exc:
-        sys.exit(_report_user_error(exc))
+        sys.exit(report_user_error(exc))
     except BrokenPipeError:  # the output's reader (e.g. `| head`) has all it wants
         from esp.entry import quiet_broken_pipe
 
@@ -501,7 +520,7 @@ def internal_error(exc: Exception) -> int:
     return 3
 
 
-def _report_user_error(exc: UserError) -> int:
+def report_user_error(exc: UserError) -> int:
     if isinstance(exc, ProblemsFound):
         from esp import report
 

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from esp.errors import UserError
+from esp.profile import PROFILES
 
-PROFILES = ("default", "workshop")
 DEFAULTS: dict[str, str | None] = {"journeys": "journeys", "output": "out", "profile": "default", "templates": None}
 PATH_KEYS = ("journeys", "output", "templates")
 DEFAULT = "default"

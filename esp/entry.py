@@ -11,16 +11,27 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
+from esp.errors import UserError
+
 # validate's options: name -> takes a value. Must match esp.cli.validate.
-VALIDATE_OPTIONS = {"--format": True, "-f": True, "--strict": False}
+VALIDATE_OPTIONS = {"--format": True, "-f": True, "--strict": False, "--profile": True}
 
 
-def parse_validate(args: list[str]) -> tuple[list[Path], str, bool] | None:
-    """(paths, format, strict) for a plain ``esp validate`` call, or None to let typer parse it."""
+@dataclass(frozen=True)
+class ValidateArgs:
+    paths: list[Path]
+    fmt: str = "text"
+    strict: bool = False
+    profile: str | None = None  # None: the configured one ([tool.esp] or "default")
+
+
+def parse_validate(args: list[str]) -> ValidateArgs | None:
+    """The options of a plain ``esp validate`` call, or None to let typer parse it."""
     paths: list[Path] = []
-    fmt, strict = "text", False
+    fmt, strict, profile = "text", False, None
     it = iter(args)
     for arg in it:
         name, _, value = arg.partition("=")
@@ -28,27 +39,35 @@ def parse_validate(args: list[str]) -> tuple[list[Path], str, bool] | None:
             paths.extend(Path(a) for a in it)
         elif name in ("--format", "-f"):
             fmt = value or next(it, "")
+        elif name == "--profile":
+            profile = value or next(it, "")
         elif arg == "--strict":
             strict = True
         elif arg.startswith("-"):
             return None
         else:
             paths.append(Path(arg))
+    from esp.profile import PROFILES
     from esp.report import FORMATS
 
-    if not paths or fmt not in FORMATS:
+    if not paths or fmt not in FORMATS or profile not in (None, *PROFILES):
         return None
-    return paths, fmt, strict
+    return ValidateArgs(paths, fmt, strict, profile)
 
 
-def run_validate(paths: list[Path], fmt: str, strict: bool) -> int:
+def run_validate(args: ValidateArgs) -> int:
     """Validate, print the report, and return the exit code."""
     from esp import api, report
     from esp.output import stdout
 
-    result = api.validate(paths)
-    report.render(result.diagnostics, result.files, fmt, stdout())
-    return int(result.exit_code(strict=strict))
+    profile = args.profile
+    if profile is None:
+        from esp.config import load
+
+        profile = load().profile
+    result = api.validate(args.paths, profile)
+    report.render(result.diagnostics, result.files, args.fmt, stdout())
+    return int(result.exit_code(strict=args.strict))
 
 
 def quiet_broken_pipe() -> int:
@@ -67,10 +86,14 @@ def main() -> None:
         typer_main()
         return
     try:
-        code = run_validate(*fast)
+        code = run_validate(fast)
         sys.stdout.flush()
     except BrokenPipeError:  # `esp validate ... | head`: the reader has all it wants
         code = quiet_broken_pipe()
+    except UserError as exc:  # e.g. a broken [tool.esp]
+        from esp.cli import report_user_error
+
+        code = report_user_error(exc)
     except Exception as exc:  # the last line of defence against tracebacks
         if os.environ.get("ESP_DEBUG"):
             raise

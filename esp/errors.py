@@ -24,6 +24,7 @@ class ExitCode(enum.IntEnum):
 class Severity(enum.Enum):
     ERROR = "error"
     WARNING = "warning"
+    TODO = "to-do"  # tolerated by the workshop profile: listed, never a failure
 
 
 @dataclass(frozen=True, order=True)
@@ -48,10 +49,11 @@ class Diagnostic:
     location: Location
     message: str
     hint: str = ""
+    todo: bool = False  # set by the workshop profile (esp.profile)
 
     @property
     def severity(self) -> Severity:
-        return CODES[self.code].severity_enum()
+        return Severity.TODO if self.todo else CODES[self.code].severity_enum()
 
     @property
     def fatal(self) -> bool:
@@ -104,6 +106,6 @@ def exit_code_for(diagnostics: Iterable[Diagnostic], *, strict: bool) -> ExitCod
     for d in diagnostics:
         if d.fatal:
             return ExitCode.UNUSABLE
-        if d.severity is Severity.ERROR or strict:
+        if d.severity is Severity.ERROR or (strict and d.severity is Severity.WARNING):
             code = ExitCode.PROBLEMS
     return code

@@ -9,8 +9,9 @@ those as to-dos instead of failing.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
-from esp.errors import Diagnostic
+from esp.errors import Diagnostic, UserError
 
 PROFILES = ("default", "workshop")
 
@@ -37,13 +38,10 @@ WORKSHOP_TODOS = frozenset(
 )
 
 
-def split(diagnostics: Iterable[Diagnostic], profile: str) -> tuple[tuple[Diagnostic, ...], tuple[Diagnostic, ...]]:
-    """(problems, to-dos) of ``diagnostics`` under ``profile``."""
+def apply(diagnostics: Iterable[Diagnostic], profile: str) -> tuple[Diagnostic, ...]:
+    """``diagnostics`` with what ``profile`` tolerates marked as to-dos."""
     if profile not in PROFILES:
-        raise ValueError(f"unknown profile {profile!r}")
-    items = tuple(diagnostics)
+        raise UserError(f"unknown profile {profile!r}", hint="use one of: " + ", ".join(PROFILES))
     if profile == "default":
-        return items, ()
-    problems = tuple(d for d in items if d.code not in WORKSHOP_TODOS)
-    todos = tuple(d for d in items if d.code in WORKSHOP_TODOS)
-    return problems, todos
+        return tuple(diagnostics)
+    return tuple(replace(d, todo=True) if d.code in WORKSHOP_TODOS else d for d in diagnostics)

@@ -35,14 +35,16 @@ def _printable(d: Diagnostic) -> Diagnostic:
 
 def summary(diagnostics: Sequence[Diagnostic], files: Sequence[str]) -> str:
     errors = sum(d.severity is Severity.ERROR for d in diagnostics)
-    warnings = len(diagnostics) - errors
+    todos = sum(d.severity is Severity.TODO for d in diagnostics)
+    warnings = len(diagnostics) - errors - todos
     what = f"{len(files)} journey file{'s' if len(files) != 1 else ''} checked"
     unreadable = len({d.location.file for d in diagnostics if d.fatal and d.code != "E014"})
     if unreadable:
         what += f", {unreadable} could not be read"
     if not diagnostics:
         return f"{what}: no problems"
-    return f"{what}: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
+    counts = f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
+    return f"{what}: {counts}" + (f", {_plural(todos, 'to-do')}" if todos else "")
 
 
 def _plural(n: int, word: str) -> str:
@@ -51,7 +53,7 @@ def _plural(n: int, word: str) -> str:
 
 def _text(diagnostics: Sequence[Diagnostic], files: Sequence[str], out: Printer) -> None:
     for d in diagnostics:
-        colour = "red" if d.severity is Severity.ERROR else "yellow"
+        colour = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.TODO: "blue"}[d.severity]
         head = f"{out.style(str(d.location), 'bold')}: {out.style(d.severity.value, colour, 'bold')} {d.code}"
         out.line(f"{head}: {d.message}")
         if d.hint:
@@ -73,11 +75,15 @@ def as_dict(d: Diagnostic) -> dict[str, object]:
 
 
 def _json(diagnostics: Sequence[Diagnostic], files: Sequence[str], out: Printer) -> None:
-    errors = sum(d.severity is Severity.ERROR for d in diagnostics)
+    count = {s: sum(d.severity is s for d in diagnostics) for s in Severity}
     payload = {
         "files": list(files),
         "diagnostics": [as_dict(d) for d in diagnostics],
-        "summary": {"errors": errors, "warnings": len(diagnostics) - errors},
+        "summary": {
+            "errors": count[Severity.ERROR],
+            "warnings": count[Severity.WARNING],
+            "todos": count[Severity.TODO],
+        },
     }
     out.line(json.dumps(payload, indent=2, ensure_ascii=False))
 
@@ -90,7 +96,7 @@ def _escape(text: str, *, prop: bool = False) -> str:
 
 def _github(diagnostics: Sequence[Diagnostic], files: Sequence[str], out: Printer) -> None:
     for d in diagnostics:
-        level = "error" if d.severity is Severity.ERROR else "warning"
+        level = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.TODO: "notice"}[d.severity]
         loc = d.location
         props = f"file={_escape(loc.file, prop=True)}"
         if loc.line:

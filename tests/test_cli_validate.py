@@ -155,7 +155,7 @@ def test_json_carries_every_field(tmp_path: Path) -> None:
         assert d["severity"] == CODES[d["code"]].severity
         assert isinstance(d["line"], int) and d["line"] > 0 and d["column"] > 0
         assert d["message"] and d["hint"]
-    assert payload["summary"] == {"errors": 1, "warnings": 1}
+    assert payload["summary"] == {"errors": 1, "warnings": 1, "todos": 0}
 
 
 def test_json_for_unusable_input(tmp_path: Path) -> None:

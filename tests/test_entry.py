@@ -10,7 +10,7 @@ import pytest
 import typer.main
 
 from esp.cli import app
-from esp.entry import VALIDATE_OPTIONS, parse_validate
+from esp.entry import VALIDATE_OPTIONS, ValidateArgs, parse_validate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,18 +27,21 @@ def test_fast_parser_knows_every_option_of_the_typer_command() -> None:
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["a.yaml"], ([Path("a.yaml")], "text", False)),
-        (["--strict", "a.yaml", "b"], ([Path("a.yaml"), Path("b")], "text", True)),
-        (["-f", "json", "a.yaml"], ([Path("a.yaml")], "json", False)),
-        (["--format=github", "a.yaml"], ([Path("a.yaml")], "github", False)),
-        (["--", "-odd.yaml"], ([Path("-odd.yaml")], "text", False)),
+        (["a.yaml"], ValidateArgs([Path("a.yaml")])),
+        (["--strict", "a.yaml", "b"], ValidateArgs([Path("a.yaml"), Path("b")], strict=True)),
+        (["-f", "json", "a.yaml"], ValidateArgs([Path("a.yaml")], "json")),
+        (["--format=github", "a.yaml"], ValidateArgs([Path("a.yaml")], "github")),
+        (["--profile", "workshop", "a.yaml"], ValidateArgs([Path("a.yaml")], profile="workshop")),
+        (["--", "-odd.yaml"], ValidateArgs([Path("-odd.yaml")])),
     ],
 )
-def test_fast_parser_accepts_plain_calls(args: list[str], expected: tuple[list[Path], str, bool]) -> None:
+def test_fast_parser_accepts_plain_calls(args: list[str], expected: ValidateArgs) -> None:
     assert parse_validate(args) == expected
 
 
-@pytest.mark.parametrize("args", [[], ["--help"], ["-x", "a.yaml"], ["--format", "xml", "a.yaml"], ["-f"]])
+@pytest.mark.parametrize(
+    "args", [[], ["--help"], ["-x", "a.yaml"], ["--format", "xml", "a.yaml"], ["-f"], ["--profile=lax", "a.yaml"]]
+)
 def test_anything_else_goes_to_typer(args: list[str]) -> None:
     assert parse_validate(args) is None
 

@@ -98,6 +98,6 @@ def test_the_schema_check_can_fail() -> None:
 
 
 def test_the_fast_path_knows_sarif() -> None:
-    from esp.entry import parse_validate
+    from esp.entry import ValidateArgs, parse_validate
 
-    assert parse_validate(["--format", "sarif", "a.yaml"]) == ([Path("a.yaml")], "sarif", False)
+    assert parse_validate(["--format", "sarif", "a.yaml"]) == ValidateArgs([Path("a.yaml")], "sarif")

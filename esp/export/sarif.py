@@ -63,7 +63,7 @@ def result(d: Diagnostic) -> Sarif:
     return {
         "ruleId": d.code,
         "ruleIndex": _RULE_INDEX[d.code],
-        "level": "error" if d.severity is Severity.ERROR else "warning",
+        "level": {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.TODO: "note"}[d.severity],
         "message": {"text": text},
         "locations": [{"physicalLocation": physical}],
     }

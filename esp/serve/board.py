@@ -34,6 +34,7 @@ class Snapshot:
             "views": list(views) if self.model is not None else [],
             "problems": [as_dict(d) for d in self.problems],
             "errors": sum(d.severity is Severity.ERROR for d in self.problems),
+            "todos": sum(d.severity is Severity.TODO for d in self.problems),
             "hotspots": list(self.hotspots),
             "stale": self.stale,
             "files": list(self.files),
@@ -49,6 +50,7 @@ class Board:
     paths: Sequence[Path]
     render: Renderer
     views: Sequence[str]
+    profile: str = "default"
     render_error: str = ""
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _snapshot: Snapshot = field(default_factory=lambda: Snapshot(0, None, (), (), False))
@@ -62,7 +64,7 @@ class Board:
 
     def refresh(self) -> Snapshot:
         """Re-read the journeys; keep the last good model while they are invalid."""
-        result = validate(list(self.paths))
+        result = validate(list(self.paths), self.profile)
         good = result.model if result.model is not None and not result.errors else None
         hotspots = tuple(h.text for h in result.model.hotspots) if result.model else ()
         with self._lock:
