@@ -198,7 +198,7 @@ def play(system: CustomerDining) -> list[Step]:
         ),
         Action(
             "command",
-            "AddFood Item",
+            "AddFoodItem",
             "DiningOrder",
             run=lambda player: _done(
                 system.dining.add_food_item(

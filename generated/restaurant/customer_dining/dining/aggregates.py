@@ -126,8 +126,8 @@ class DiningOrder(Aggregate):
         command: commands.AddFoodItem,
         rules: Hooks,
     ) -> None:
-        """Handle AddFood Item."""
-        require_state("AddFood Item", "DiningOrder", self.state, ("open",))
+        """Handle AddFoodItem."""
+        require_state("AddFoodItem", "DiningOrder", self.state, ("open",))
         self.trigger_event(
             self.FoodItemAdded,
             dish=command.dish,

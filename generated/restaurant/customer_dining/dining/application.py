@@ -75,7 +75,7 @@ class DiningService(Service):
         self,
         command: commands.AddFoodItem,
     ) -> int:
-        """Handle AddFood Item; the aggregate's new version is returned."""
+        """Handle AddFoodItem; the aggregate's new version is returned."""
         aggregate = self._add_food_item(command)
         self.save(aggregate)
         return aggregate.version

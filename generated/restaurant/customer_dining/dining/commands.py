@@ -36,7 +36,7 @@ class AddDrinks(Command):
 
 @dataclass(frozen=True)
 class AddFoodItem(Command):
-    """The command AddFood Item."""
+    """The command AddFoodItem."""
 
     order_id: UUID
     dish: str
