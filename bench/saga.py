@@ -90,6 +90,21 @@ def throughput(env: dict[str, str], trips: int) -> tuple[float, int]:
     return trips / seconds, stored // trips
 
 
+@contextmanager
+def following_everything() -> Iterator[None]:
+    """The services follow every SEC event, as they did before they followed only theirs (for the ratio)."""
+    classes = [SYSTEM.follower_cls(name) for name in SYSTEM.followers]
+    classes = [cls for cls in classes if cls.topics]
+    saved = {cls: cls.topics for cls in classes}
+    for cls in classes:
+        cls.topics = ()
+    try:
+        yield
+    finally:
+        for cls, topics in saved.items():
+            cls.topics = topics
+
+
 def resumption(data: Path, unfinished: int) -> tuple[float, float, float]:
     """Seconds to leave ``unfinished`` sagas waiting; seconds for the SEC to find them; seconds to finish them."""
     env = sqlite_env(data, SYSTEM.nodes)
@@ -134,6 +149,16 @@ def main(argv: list[str]) -> None:
                 rate, per_saga = throughput(make(path), trips)
                 rates.append(rate)
         print(f"  {name:16} {statistics.median(rates):8.1f} sagas/s  ({trips} sagas a round, {per_saga} events a saga)")
+
+    rates_only, rates_all = [], []
+    for _ in range(args.rounds):  # interleaved: following only the events meant for them, then all of them
+        with folder(tmpfs()) as path:
+            rates_only.append(throughput(sqlite_env(path, SYSTEM.nodes), args.trips)[0])
+        with folder(tmpfs()) as path, following_everything():
+            rates_all.append(throughput(sqlite_env(path, SYSTEM.nodes), args.trips)[0])
+    ratio = statistics.median(a / b for a, b in zip(rates_only, rates_all, strict=True))
+    print(f"  SQLite on tmpfs, participants following every SEC event: {statistics.median(rates_all):.1f} sagas/s")
+    print(f"  following only the SEC events meant for them: {ratio:.2f}x the sagas/s")
 
     with folder(tmpfs()) as path:
         setup, scan, finish = resumption(path, args.unfinished)
