@@ -300,6 +300,13 @@ class _Saga:
                     "rename one of them",
                 )
             seen[step.method] = step.raw
+        for event in (saga.completes_with, saga.aborts_with):
+            if event.aggregate is None or event.aggregate.name != start.aggregate.raw:
+                raise GenerateError(
+                    f"saga {saga.name!r}: esp records {event.name!r} on the aggregate whose event started the saga "
+                    f"({start.aggregate.raw}), but it is an event of another aggregate",
+                    f"make {event.name!r} an event of {start.aggregate.raw!r}",
+                )
         completes = self.event(saga.completes_with.name, start.aggregate.raw)
         aborts = self.event(saga.aborts_with.name, start.aggregate.raw)
         retries = (saga.retries.max, saga.retries.backoff, saga.retries.delay_ms) if saga.retries else None
