@@ -38,6 +38,15 @@ class StepV:
     fails_hook: str | None  # the participant's rule that injects a failure
 
     @property
+    def started_cls(self) -> str:
+        """The run's event that carries this step's command: one class per participant, which follows only its own."""
+        return ident(names.class_name(self.participant.raw) + "StepStarted")
+
+    @property
+    def compensation_cls(self) -> str:
+        return ident(names.class_name(self.participant.raw) + "CompensationStarted")
+
+    @property
     def compensation_method(self) -> str:
         assert self.compensate is not None
         return ident(f"{self.method}_compensate")
@@ -108,6 +117,19 @@ class SagaV:
         return _unique_services([*self.participants, self.completes.service])
 
     @property
+    def run_events(self) -> list[tuple[str, str, MicroserviceV]]:
+        """The run's command events, one class per participant: (class, base class, participant)."""
+        found: list[tuple[str, str, MicroserviceV]] = []
+        for st in self.steps:
+            pairs = [(st.started_cls, "StepStarted")]
+            if st.compensate is not None:
+                pairs.append((st.compensation_cls, "CompensationStarted"))
+            for cls, base in pairs:
+                if cls not in [f[0] for f in found]:
+                    found.append((cls, base, st.participant))
+        return found
+
+    @property
     def participants(self) -> list[MicroserviceV]:
         seen: dict[str, MicroserviceV] = {}
         for step in self.steps:
@@ -126,11 +148,11 @@ class SagaPartV:
     @property
     def topics(self) -> list[tuple[SagaV, str]]:
         """The SEC events meant for this microservice: (saga, event class name in its run)."""
-        found = []
-        for sv in _unique_sagas([sv for sv, _ in self.steps]):
-            found.append((sv, "StepStarted"))
-            if any(st.compensate is not None for s2, st in self.steps if s2 is sv):
-                found.append((sv, "CompensationStarted"))
+        found: list[tuple[SagaV, str]] = []
+        for sv, st in self.steps:
+            for cls in [st.started_cls] + ([st.compensation_cls] if st.compensate is not None else []):
+                if (sv, cls) not in found:
+                    found.append((sv, cls))
         for sv in self.outcomes:
             found += [(sv, "Completed"), (sv, "Aborted")]
         return found

@@ -262,6 +262,8 @@ class SagaExecutionContainer(Service):
     RETRIES: Retries | None
     PIVOT: int | None  # the index of the pivot step
     RUN: type[SagaRun]
+    STEP_EVENTS: tuple[type[SagaRun.StepStarted], ...]  # per step: its participant's class of StepStarted
+    COMPENSATION_EVENTS: tuple[type[SagaRun.CompensationStarted] | None, ...]
     STARTS_ON: type[Any]
     REPLIES: ClassVar[Mapping[type[Any], tuple[int, Outcome]]]  # a participant's event class -> (step index, outcome)
 
@@ -394,7 +396,7 @@ class SagaExecutionContainer(Service):
         target = target_id(run.id, step.name, attempt)
         deadline = self.clock() + step.timeout if step.timeout is not None else None
         run.trigger_event(
-            run.StepStarted,
+            self.STEP_EVENTS[index],
             saga=self.SAGA,
             step=step.name,
             index=index,
@@ -443,8 +445,10 @@ class SagaExecutionContainer(Service):
         if not run.pending:
             return self._abort(run)
         index, target = run.pending[0]
+        compensation = self.COMPENSATION_EVENTS[index]
+        assert compensation is not None  # only compensable steps are planned
         run.trigger_event(
-            run.CompensationStarted,
+            compensation,
             saga=self.SAGA,
             step=self.STEPS[index].name,
             index=index,

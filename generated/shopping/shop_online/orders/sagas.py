@@ -18,7 +18,20 @@ from shop_online.warehouse import aggregates as warehouse_aggregates
 
 
 class FulfilOrderRun(SagaRun):
-    """One run of the FulfilOrder saga: the SEC's journal of its steps and compensations."""
+    """One run of the FulfilOrder saga: the SEC's journal of its steps and compensations.
+
+    A step's command is a StepStarted (a compensation a CompensationStarted) of its participant's own
+    class, so each participant follows only the commands meant for it.
+    """
+
+    class WarehouseStepStarted(SagaRun.StepStarted):
+        """A StepStarted for the WarehouseService."""
+
+    class ShippingStepStarted(SagaRun.StepStarted):
+        """A StepStarted for the ShippingService."""
+
+    class ShopNotificationsStepStarted(SagaRun.StepStarted):
+        """A StepStarted for the ShopNotificationsService."""
 
 
 class FulfilOrderSaga(SagaExecutionContainer):
@@ -38,6 +51,16 @@ class FulfilOrderSaga(SagaExecutionContainer):
     RETRIES = Retries(max=5, backoff="exponential", delay=timedelta(milliseconds=200))
     PIVOT = None
     RUN = FulfilOrderRun
+    STEP_EVENTS = (
+        FulfilOrderRun.WarehouseStepStarted,
+        FulfilOrderRun.ShippingStepStarted,
+        FulfilOrderRun.ShopNotificationsStepStarted,
+    )
+    COMPENSATION_EVENTS = (
+        None,
+        None,
+        None,
+    )
     STARTS_ON = aggregates.CustomerOrder.OrderPaid
     REPLIES: ClassVar[dict[type[Any], tuple[int, Outcome]]] = {
         warehouse_aggregates.StockReservation.StockReserved: (0, "succeeded"),

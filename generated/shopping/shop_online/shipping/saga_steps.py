@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from shop_online.shipping.application import ShippingService
 
 # The events of the sagas' SECs meant for this microservice (it can follow only these).
-TOPICS = (get_topic(orders_sagas.FulfilOrderRun.StepStarted),)
+TOPICS = (get_topic(orders_sagas.FulfilOrderRun.ShippingStepStarted),)
 
 
 def react(

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from shop_online.shop_notifications.application import ShopNotificationsService
 
 # The events of the sagas' SECs meant for this microservice (it can follow only these).
-TOPICS = (get_topic(orders_sagas.FulfilOrderRun.StepStarted),)
+TOPICS = (get_topic(orders_sagas.FulfilOrderRun.ShopNotificationsStepStarted),)
 
 
 def react(

@@ -26,8 +26,8 @@ if TYPE_CHECKING:
 
 # The events of the sagas' SECs meant for this microservice (it can follow only these).
 TOPICS = (
-    get_topic(trips_sagas.BookTripRun.StepStarted),
-    get_topic(trips_sagas.BookTripRun.CompensationStarted),
+    get_topic(trips_sagas.BookTripRun.CarsStepStarted),
+    get_topic(trips_sagas.BookTripRun.CarsCompensationStarted),
 )
 
 

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from book_a_trip.travel_payments.application import TravelPaymentsService
 
 # The events of the sagas' SECs meant for this microservice (it can follow only these).
-TOPICS = (get_topic(trips_sagas.BookTripRun.StepStarted),)
+TOPICS = (get_topic(trips_sagas.BookTripRun.TravelPaymentsStepStarted),)
 
 
 def react(

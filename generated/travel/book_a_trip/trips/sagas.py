@@ -19,7 +19,32 @@ from book_a_trip.trips.rules import Rules
 
 
 class BookTripRun(SagaRun):
-    """One run of the BookTrip saga: the SEC's journal of its steps and compensations."""
+    """One run of the BookTrip saga: the SEC's journal of its steps and compensations.
+
+    A step's command is a StepStarted (a compensation a CompensationStarted) of its participant's own
+    class, so each participant follows only the commands meant for it.
+    """
+
+    class FlightsStepStarted(SagaRun.StepStarted):
+        """A StepStarted for the FlightsService."""
+
+    class FlightsCompensationStarted(SagaRun.CompensationStarted):
+        """A CompensationStarted for the FlightsService."""
+
+    class HotelsStepStarted(SagaRun.StepStarted):
+        """A StepStarted for the HotelsService."""
+
+    class HotelsCompensationStarted(SagaRun.CompensationStarted):
+        """A CompensationStarted for the HotelsService."""
+
+    class CarsStepStarted(SagaRun.StepStarted):
+        """A StepStarted for the CarsService."""
+
+    class CarsCompensationStarted(SagaRun.CompensationStarted):
+        """A CompensationStarted for the CarsService."""
+
+    class TravelPaymentsStepStarted(SagaRun.StepStarted):
+        """A StepStarted for the TravelPaymentsService."""
 
 
 class BookTripSaga(SagaExecutionContainer):
@@ -39,6 +64,18 @@ class BookTripSaga(SagaExecutionContainer):
     RETRIES = None
     PIVOT = 3
     RUN = BookTripRun
+    STEP_EVENTS = (
+        BookTripRun.FlightsStepStarted,
+        BookTripRun.HotelsStepStarted,
+        BookTripRun.CarsStepStarted,
+        BookTripRun.TravelPaymentsStepStarted,
+    )
+    COMPENSATION_EVENTS = (
+        BookTripRun.FlightsCompensationStarted,
+        BookTripRun.HotelsCompensationStarted,
+        BookTripRun.CarsCompensationStarted,
+        None,
+    )
     STARTS_ON = aggregates.Trip.TripRequested
     REPLIES: ClassVar[dict[type[Any], tuple[int, Outcome]]] = {
         flights_aggregates.SeatReservation.FlightReserved: (0, "succeeded"),
