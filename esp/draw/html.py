@@ -32,7 +32,7 @@ ul.legend li { display: flex; align-items: center; gap: .4rem; font-size: .85rem
 def render(graph: Graph) -> str:
     """The page: inline SVG when ``dot`` is installed, else Mermaid drawn in the browser."""
     if layout.dot_program() is not None:
-        return page(graph, figure=_svg(pages.svg(replace(graph, legend=False))))  # the page has its own legend
+        return page(graph, figure=inline_svg(pages.svg(replace(graph, legend=False))))  # the page has its own legend
     source = html.escape(mermaid.render(graph), quote=False)
     figure = f'<pre class="mermaid">\n{source}</pre>\n<script type="module">\n'
     figure += (
@@ -44,7 +44,7 @@ def render(graph: Graph) -> str:
     )
 
 
-def _svg(document: str) -> str:
+def inline_svg(document: str) -> str:
     """The <svg> element alone: no XML declaration or doctype inside HTML."""
     start = document.find("<svg")
     return re.sub(r"<!--.*?-->\n?", "", document[start:], flags=re.DOTALL).strip()

@@ -8,9 +8,9 @@ attached to a wiki. All text from the journey is HTML-escaped.
 from __future__ import annotations
 
 import html
-import re
 
 from esp.draw import draw
+from esp.draw.html import inline_svg
 from esp.draw.style import STICKIES
 from esp.export.table import LANES, Sticky, rows
 from esp.model import Model
@@ -55,15 +55,9 @@ def _table(model: Model) -> str:
     return f"<table>\n{head}\n{body}\n</table>"
 
 
-def _inline(svg_document: str) -> str:
-    """The <svg> element alone: no XML declaration, doctype or comments inside HTML."""
-    start = svg_document.find("<svg")
-    return re.sub(r"<!--.*?-->\n?", "", svg_document[start:], flags=re.DOTALL).strip()
-
-
 def _figures(model: Model) -> list[str]:
     views = [*_VIEWS, ("saga", "Sagas")] if model.sagas else list(_VIEWS)
-    return [f"<h2>{title}</h2>\n<figure>{_inline(str(draw(model, view, 'svg')))}</figure>" for view, title in views]
+    return [f"<h2>{title}</h2>\n<figure>{inline_svg(str(draw(model, view, 'svg')))}</figure>" for view, title in views]
 
 
 def _lists(model: Model) -> list[str]:
