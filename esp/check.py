@@ -325,7 +325,9 @@ def lifecycle(model: Model) -> Iterator[Diagnostic]:
 
 
 def creation_events_are_distinct(model: Model) -> Iterator[Diagnostic]:
-    creating = {c.emits[0]: c for c in model.commands if c.creates and c.emits}
+    """A creating command's events are alternatives, each of which creates the
+    aggregate; none may also be recorded on an existing one."""
+    creating = {e: c for c in model.commands if c.creates for e in reversed(c.emits)}
     for cmd in model.commands:
         if cmd.creates:
             continue

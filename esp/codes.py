@@ -196,7 +196,7 @@ CODES: dict[str, CodeInfo] = {
     "E061": _e("listener map to unknown field", "event '{event}' has no field '{field}'", "{hint}"),
     "E062": _e(
         "creation event reused",
-        "event '{event}' creates '{aggregate}' (first event of '{command}'), yet '{other}' records it again",
+        "event '{event}' creates '{aggregate}' (an event of '{command}'), yet '{other}' records it again",
         "give the creation its own event",
     ),
     "E063": _e(

@@ -170,13 +170,19 @@ class CommandV:
     choices: list[str] = field(default_factory=list)
 
     @property
+    def choice_type(self) -> str:
+        """What the choice hook returns: one event name for a creating command, a sequence otherwise."""
+        options = "Literal[" + ", ".join(f'"{c}"' for c in self.choices) + "]"
+        return options if self.creates else f"Sequence[{options}]"
+
+    @property
     def all_fields(self) -> list[FieldV]:
         return ([self.id_field] if self.id_field and self.id_field not in self.fields else []) + self.fields
 
     @property
     def default_enters(self) -> str | None:
         """The state the command leaves its aggregate in under the default rules (None: unchanged)."""
-        emits = self.later_emits[:1] if self.choice_hook else self.later_emits
+        emits = self.emits[:1] if self.choice_hook or self.creates else self.emits
         states = [e.event.enters for e in emits if e.event.enters]
         return states[-1] if states else None
 
@@ -186,7 +192,8 @@ class CommandV:
 
     @property
     def later_emits(self) -> list[EmitV]:
-        return self.emits[1:] if self.creates else self.emits
+        """The events recorded on an existing aggregate (a creating command's one event creates it)."""
+        return [] if self.creates else self.emits
 
 
 @dataclass
@@ -504,7 +511,8 @@ class _Builder:
 
     def fill_aggregate(self, agg: Aggregate) -> None:
         aggv = self.aggregates[id(agg)]
-        creation = {c.emits[0] for c in agg.commands if c.creates and c.emits}
+        # A creating command's events are alternatives: whichever a rule picks creates the aggregate.
+        creation = {e for c in agg.commands if c.creates for e in c.emits}
         for event in agg.events:
             cls = _refuse("event", ident(names.class_name(event.name)), NESTED_CLASSES | MODULE_NAMES, event.name)
             fields = [field_v(f) for f in event.fields]
@@ -579,9 +587,9 @@ class _Builder:
                 values.append(ValueV(f, f"rules.{hook}" + ("(command)" if ev.creation else "(self, command)")))
                 self._want_hook(aggv, ev, f, hook, cv, attrs)
             cv.emits.append(EmitV(ev, values))
-        if len(emitted) > (2 if cmd.creates else 1):
+        if len(emitted) > 1:
             cv.choice_hook = ident(f"{cv.method}_emits")
-            cv.choices = [e.cls for e in (emitted[1:] if cmd.creates else emitted)]
+            cv.choices = [e.cls for e in emitted]
 
     def _want_hook(
         self, aggv: AggregateV, ev: EventV, f: FieldV, hook: str, cv: CommandV, attrs: Mapping[str, str]
@@ -595,14 +603,24 @@ class _Builder:
     def hooks(self, svc: MicroserviceV) -> list[HookV]:
         result = []
         for cv in svc.commands:
-            if cv.choice_hook:
-                options = ", ".join(f'"{c}"' for c in cv.choices)
+            if cv.choice_hook and cv.creates:
+                result.append(
+                    HookV(
+                        cv.choice_hook,
+                        f"Which of {', '.join(cv.choices)} {cv.cls} records: the one event that creates the "
+                        "aggregate (default: the first).",
+                        f"command: commands.{cv.cls}",
+                        cv.choice_type,
+                        [f'return "{cv.choices[0]}"'],
+                    )
+                )
+            elif cv.choice_hook:
                 result.append(
                     HookV(
                         cv.choice_hook,
                         f"Which of {', '.join(cv.choices)} {cv.cls} emits (default: the first).",
                         f"aggregate: aggregates.{cv.aggregate.cls}, command: commands.{cv.cls}",
-                        f"Sequence[Literal[{options}]]",
+                        cv.choice_type,
                         [f'return ("{cv.choices[0]}",)'],
                     )
                 )
@@ -741,7 +759,7 @@ class _Builder:
                 for v in step.values
                 if v.field.raw in _given(s, step)
             ]
-        default = [e.event.cls for e in cv.emits[: (2 if cv.creates else 1)]] if cv.choice_hook else None
+        default = [cv.emits[0].event.cls] if cv.choice_hook else None
         expected = [e.event.cls for e in cv.emits] if default is None else default
         matches = then is None or [t.event.cls for t in then] == expected
         when = _values(cv.fields, s.when)

@@ -165,14 +165,16 @@ class SagaPartV:
     @property
     def needs_aggregate(self) -> bool:
         """Whether its module names ``Aggregate`` (a failure as a first event, or a compensation's answer)."""
-        return any(st.fails is not None or st.compensate is not None for _, st in self.steps)
+        return bool(self.first_failures) or any(st.compensate is not None for _, st in self.steps)
 
     @property
     def first_failures(self) -> list[tuple[str, list[EventV]]]:
         """Per aggregate, the failure events a step records as the aggregate's first event."""
         found: dict[str, list[EventV]] = {}
         for _, st in self.steps:
-            if st.fails is not None and st.fails not in found.setdefault(st.invoke.aggregate.cls, []):
+            if st.fails is None or st.fails.creation:  # a creating command's alternative creates already
+                continue
+            if st.fails not in found.setdefault(st.invoke.aggregate.cls, []):
                 found[st.invoke.aggregate.cls].append(st.fails)
         return [(cls, events) for cls, events in found.items() if events]
 

@@ -177,6 +177,15 @@ def stock_reservation_in(
 ) -> warehouse_aggregates.StockReservation:
     """A stored StockReservation in ``state`` (example values; "" is the state right after creation)."""
     cls = warehouse_aggregates.StockReservation
+    if state == "failed":  # another creating alternative enters it
+        other = cls._create(
+            cls.StockReservationFailed,
+            id=aggregate_id or uuid4(),
+            order_id=UUID("00000000-0000-4000-8000-000000000001"),
+            reason="Reason",
+        )
+        app.save(other)
+        return other
     aggregate = cls._create(
         cls.StockReserved,
         id=aggregate_id or uuid4(),
@@ -185,12 +194,6 @@ def stock_reservation_in(
         warehouse_code="Warehouse Code",
         reserved_at=datetime(2024, 1, 31, 12, 0, tzinfo=UTC),
     )
-    if state == "failed" and aggregate.state != state:
-        aggregate.trigger_event(
-            cls.StockReservationFailed,
-            order_id=UUID("00000000-0000-4000-8000-000000000001"),
-            reason="Reason",
-        )
     if state == "picked" and aggregate.state != state:
         aggregate.trigger_event(
             cls.ItemsPicked,
@@ -209,6 +212,15 @@ def shipment_in(
 ) -> shipping_aggregates.Shipment:
     """A stored Shipment in ``state`` (example values; "" is the state right after creation)."""
     cls = shipping_aggregates.Shipment
+    if state == "dispatch_failed":  # another creating alternative enters it
+        other = cls._create(
+            cls.ShipmentDispatchFailed,
+            id=aggregate_id or uuid4(),
+            order_id=UUID("00000000-0000-4000-8000-000000000001"),
+            reason="Reason",
+        )
+        app.save(other)
+        return other
     aggregate = cls._create(
         cls.ShipmentDispatched,
         id=aggregate_id or uuid4(),
@@ -217,12 +229,6 @@ def shipment_in(
         tracking_number="Tracking Number",
         expected_on=date(2024, 1, 31),
     )
-    if state == "dispatch_failed" and aggregate.state != state:
-        aggregate.trigger_event(
-            cls.ShipmentDispatchFailed,
-            order_id=UUID("00000000-0000-4000-8000-000000000001"),
-            reason="Reason",
-        )
     if state == "delivered" and aggregate.state != state:
         aggregate.trigger_event(
             cls.ShipmentDelivered,

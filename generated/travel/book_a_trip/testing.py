@@ -77,6 +77,15 @@ def seat_reservation_in(
 ) -> flights_aggregates.SeatReservation:
     """A stored SeatReservation in ``state`` (example values; "" is the state right after creation)."""
     cls = flights_aggregates.SeatReservation
+    if state == "failed":  # another creating alternative enters it
+        other = cls._create(
+            cls.FlightReservationFailed,
+            id=aggregate_id or uuid4(),
+            trip_id=UUID("00000000-0000-4000-8000-000000000001"),
+            reason="Reason",
+        )
+        app.save(other)
+        return other
     aggregate = cls._create(
         cls.FlightReserved,
         id=aggregate_id or uuid4(),
@@ -86,12 +95,6 @@ def seat_reservation_in(
         departs_at=datetime(2024, 1, 31, 12, 0, tzinfo=UTC),
         price=Decimal("9.50"),
     )
-    if state == "failed" and aggregate.state != state:
-        aggregate.trigger_event(
-            cls.FlightReservationFailed,
-            trip_id=UUID("00000000-0000-4000-8000-000000000001"),
-            reason="Reason",
-        )
     if state == "cancelled" and aggregate.state != state:
         aggregate.trigger_event(
             cls.FlightReservationCancelled,
@@ -110,6 +113,15 @@ def room_reservation_in(
 ) -> hotels_aggregates.RoomReservation:
     """A stored RoomReservation in ``state`` (example values; "" is the state right after creation)."""
     cls = hotels_aggregates.RoomReservation
+    if state == "failed":  # another creating alternative enters it
+        other = cls._create(
+            cls.HotelReservationFailed,
+            id=aggregate_id or uuid4(),
+            trip_id=UUID("00000000-0000-4000-8000-000000000001"),
+            reason="Reason",
+        )
+        app.save(other)
+        return other
     aggregate = cls._create(
         cls.HotelReserved,
         id=aggregate_id or uuid4(),
@@ -120,12 +132,6 @@ def room_reservation_in(
         nightly_rate=Decimal("9.50"),
         guest_rating=1.5,
     )
-    if state == "failed" and aggregate.state != state:
-        aggregate.trigger_event(
-            cls.HotelReservationFailed,
-            trip_id=UUID("00000000-0000-4000-8000-000000000001"),
-            reason="Reason",
-        )
     if state == "cancelled" and aggregate.state != state:
         aggregate.trigger_event(
             cls.HotelReservationCancelled,
@@ -144,6 +150,15 @@ def car_rental_in(
 ) -> cars_aggregates.CarRental:
     """A stored CarRental in ``state`` (example values; "" is the state right after creation)."""
     cls = cars_aggregates.CarRental
+    if state == "failed":  # another creating alternative enters it
+        other = cls._create(
+            cls.CarReservationFailed,
+            id=aggregate_id or uuid4(),
+            trip_id=UUID("00000000-0000-4000-8000-000000000001"),
+            reason="Reason",
+        )
+        app.save(other)
+        return other
     aggregate = cls._create(
         cls.CarReserved,
         id=aggregate_id or uuid4(),
@@ -152,12 +167,6 @@ def car_rental_in(
         pickup_at=datetime(2024, 1, 31, 12, 0, tzinfo=UTC),
         daily_rate=Decimal("9.50"),
     )
-    if state == "failed" and aggregate.state != state:
-        aggregate.trigger_event(
-            cls.CarReservationFailed,
-            trip_id=UUID("00000000-0000-4000-8000-000000000001"),
-            reason="Reason",
-        )
     if state == "cancelled" and aggregate.state != state:
         aggregate.trigger_event(
             cls.CarReservationCancelled,
@@ -176,6 +185,15 @@ def card_charge_in(
 ) -> travel_payments_aggregates.CardCharge:
     """A stored CardCharge in ``state`` (example values; "" is the state right after creation)."""
     cls = travel_payments_aggregates.CardCharge
+    if state == "declined":  # another creating alternative enters it
+        other = cls._create(
+            cls.CardChargeDeclined,
+            id=aggregate_id or uuid4(),
+            trip_id=UUID("00000000-0000-4000-8000-000000000001"),
+            reason="Reason",
+        )
+        app.save(other)
+        return other
     aggregate = cls._create(
         cls.CardCharged,
         id=aggregate_id or uuid4(),
@@ -184,11 +202,5 @@ def card_charge_in(
         authorisation_code="Authorisation Code",
         charged_at=datetime(2024, 1, 31, 12, 0, tzinfo=UTC),
     )
-    if state == "declined" and aggregate.state != state:
-        aggregate.trigger_event(
-            cls.CardChargeDeclined,
-            trip_id=UUID("00000000-0000-4000-8000-000000000001"),
-            reason="Reason",
-        )
     app.save(aggregate)
     return aggregate

@@ -36,7 +36,7 @@ class Shipment(Aggregate):
             aggregate.tracking_number = self.tracking_number
             aggregate.expected_on = self.expected_on
 
-    class ShipmentDispatchFailed(Aggregate.Event, IntegrationEvent):
+    class ShipmentDispatchFailed(Aggregate.Created, IntegrationEvent):
         """No carrier took the parcel this time (carrier API down); retried."""
 
         NAME: ClassVar[str] = "ShipmentDispatchFailed"
@@ -83,20 +83,24 @@ class Shipment(Aggregate):
         aggregate_id: UUID,
     ) -> Shipment:
         """Handle ShipOrder: create the aggregate."""
-        aggregate = cls._create(
-            cls.ShipmentDispatched,
-            id=aggregate_id,
-            order_id=command.order_id,
-            carrier=rules.shipment_dispatched_carrier(command),
-            tracking_number=rules.shipment_dispatched_tracking_number(command),
-            expected_on=rules.shipment_dispatched_expected_on(command),
-        )
-        aggregate.trigger_event(
-            aggregate.ShipmentDispatchFailed,
-            order_id=command.order_id,
-            reason=rules.shipment_dispatch_failed_reason(aggregate, command),
-        )
-        return aggregate
+        chosen = rules.ship_order_emits(command)
+        if chosen == "ShipmentDispatched":
+            return cls._create(
+                cls.ShipmentDispatched,
+                id=aggregate_id,
+                order_id=command.order_id,
+                carrier=rules.shipment_dispatched_carrier(command),
+                tracking_number=rules.shipment_dispatched_tracking_number(command),
+                expected_on=rules.shipment_dispatched_expected_on(command),
+            )
+        if chosen == "ShipmentDispatchFailed":
+            return cls._create(
+                cls.ShipmentDispatchFailed,
+                id=aggregate_id,
+                order_id=command.order_id,
+                reason=rules.shipment_dispatch_failed_reason(command),
+            )
+        raise ValueError(f"{chosen!r} is not one of the events of ShipOrder")
 
     def record_delivery(
         self,

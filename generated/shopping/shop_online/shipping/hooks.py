@@ -7,6 +7,7 @@ Write your own answers in rules.py (a subclass of Hooks): this file is regenerat
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 from uuid import UUID, uuid4
 
 from shop_online.shipping import aggregates, commands
@@ -14,6 +15,15 @@ from shop_online.shipping import aggregates, commands
 
 class Hooks:
     """Default answers to every question the generated code asks; override them in rules.Rules."""
+
+    def ship_order_emits(
+        self,
+        command: commands.ShipOrder,
+    ) -> Literal["ShipmentDispatched", "ShipmentDispatchFailed"]:
+        """Which of ShipmentDispatched, ShipmentDispatchFailed ShipOrder records: the one event that
+        creates the aggregate (default: the first).
+        """
+        return "ShipmentDispatched"
 
     def ship_order_fails(
         self,
@@ -36,12 +46,9 @@ class Hooks:
 
     def shipment_dispatch_failed_reason(
         self,
-        aggregate: aggregates.Shipment,
         command: commands.ShipOrder,
     ) -> str:
-        """The reason of ShipmentDispatchFailed (default: the aggregate's current reason, else \"\")."""
-        if aggregate.reason is not None:
-            return aggregate.reason
+        """The reason of ShipmentDispatchFailed, which the command does not carry (default: \"\")."""
         return ""
 
     def shipment_dispatched_carrier(

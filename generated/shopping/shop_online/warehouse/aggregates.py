@@ -36,7 +36,7 @@ class StockReservation(Aggregate):
             aggregate.warehouse_code = self.warehouse_code
             aggregate.reserved_at = self.reserved_at
 
-    class StockReservationFailed(Aggregate.Event, IntegrationEvent):
+    class StockReservationFailed(Aggregate.Created, IntegrationEvent):
         """The stock could not be reserved now (stock count running, system busy); retried."""
 
         NAME: ClassVar[str] = "StockReservationFailed"
@@ -79,20 +79,24 @@ class StockReservation(Aggregate):
         aggregate_id: UUID,
     ) -> StockReservation:
         """Handle ReserveStock: create the aggregate."""
-        aggregate = cls._create(
-            cls.StockReserved,
-            id=aggregate_id,
-            order_id=command.order_id,
-            lines=command.lines,
-            warehouse_code=rules.stock_reserved_warehouse_code(command),
-            reserved_at=rules.stock_reserved_reserved_at(command),
-        )
-        aggregate.trigger_event(
-            aggregate.StockReservationFailed,
-            order_id=command.order_id,
-            reason=rules.stock_reservation_failed_reason(aggregate, command),
-        )
-        return aggregate
+        chosen = rules.reserve_stock_emits(command)
+        if chosen == "StockReserved":
+            return cls._create(
+                cls.StockReserved,
+                id=aggregate_id,
+                order_id=command.order_id,
+                lines=command.lines,
+                warehouse_code=rules.stock_reserved_warehouse_code(command),
+                reserved_at=rules.stock_reserved_reserved_at(command),
+            )
+        if chosen == "StockReservationFailed":
+            return cls._create(
+                cls.StockReservationFailed,
+                id=aggregate_id,
+                order_id=command.order_id,
+                reason=rules.stock_reservation_failed_reason(command),
+            )
+        raise ValueError(f"{chosen!r} is not one of the events of ReserveStock")
 
     def pick_items(
         self,

@@ -7,6 +7,7 @@ Write your own answers in rules.py (a subclass of Hooks): this file is regenerat
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Literal
 
 from shop_online.warehouse import aggregates, commands
 
@@ -26,6 +27,15 @@ class Hooks:
             return aggregate.picked_at
         return datetime.now(UTC)
 
+    def reserve_stock_emits(
+        self,
+        command: commands.ReserveStock,
+    ) -> Literal["StockReserved", "StockReservationFailed"]:
+        """Which of StockReserved, StockReservationFailed ReserveStock records: the one event that
+        creates the aggregate (default: the first).
+        """
+        return "StockReserved"
+
     def reserve_stock_fails(
         self,
         command: commands.ReserveStock,
@@ -37,12 +47,9 @@ class Hooks:
 
     def stock_reservation_failed_reason(
         self,
-        aggregate: aggregates.StockReservation,
         command: commands.ReserveStock,
     ) -> str:
-        """The reason of StockReservationFailed (default: the aggregate's current reason, else \"\")."""
-        if aggregate.reason is not None:
-            return aggregate.reason
+        """The reason of StockReservationFailed, which the command does not carry (default: \"\")."""
         return ""
 
     def stock_reserved_reserved_at(

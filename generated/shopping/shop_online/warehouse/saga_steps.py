@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from eventsourcing.application import ProcessingEvent
-from eventsourcing.domain import Aggregate, DomainEventProtocol
+from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.utils import get_topic
 
 from shop_online.orders import sagas as orders_sagas
@@ -39,16 +39,6 @@ def react(
         return
 
 
-class StockReservation:
-    """StockReservation's failure events as a saga step records them: as its first event, since nothing else was made.
-
-    Each is a subclass of the aggregate's own event class, so whoever listens to that event hears this one.
-    """
-
-    class StockReservationFailed(Aggregate.Created, aggregates.StockReservation.StockReservationFailed):
-        """StockReservationFailed as the first event of a StockReservation."""
-
-
 def fulfil_order_reserve_stock(
     app: WarehouseService,
     started: SagaRun.StepStarted,
@@ -62,7 +52,7 @@ def fulfil_order_reserve_stock(
     if reason is not None:
         return [
             cls._create(
-                StockReservation.StockReservationFailed,
+                cls.StockReservationFailed,
                 id=started.target_id,
                 order_id=command.order_id,
                 reason=reason,

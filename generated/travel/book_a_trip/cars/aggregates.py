@@ -37,7 +37,7 @@ class CarRental(Aggregate):
             aggregate.pickup_at = self.pickup_at
             aggregate.daily_rate = self.daily_rate
 
-    class CarReservationFailed(Aggregate.Event, IntegrationEvent):
+    class CarReservationFailed(Aggregate.Created, IntegrationEvent):
         """No car of that class could be reserved."""
 
         NAME: ClassVar[str] = "CarReservationFailed"
@@ -79,20 +79,24 @@ class CarRental(Aggregate):
         aggregate_id: UUID,
     ) -> CarRental:
         """Reserve a rental car at the destination airport."""
-        aggregate = cls._create(
-            cls.CarReserved,
-            id=aggregate_id,
-            trip_id=command.trip_id,
-            pickup_location=rules.car_reserved_pickup_location(command),
-            pickup_at=rules.car_reserved_pickup_at(command),
-            daily_rate=rules.car_reserved_daily_rate(command),
-        )
-        aggregate.trigger_event(
-            aggregate.CarReservationFailed,
-            trip_id=command.trip_id,
-            reason=rules.car_reservation_failed_reason(aggregate, command),
-        )
-        return aggregate
+        chosen = rules.reserve_car_emits(command)
+        if chosen == "CarReserved":
+            return cls._create(
+                cls.CarReserved,
+                id=aggregate_id,
+                trip_id=command.trip_id,
+                pickup_location=rules.car_reserved_pickup_location(command),
+                pickup_at=rules.car_reserved_pickup_at(command),
+                daily_rate=rules.car_reserved_daily_rate(command),
+            )
+        if chosen == "CarReservationFailed":
+            return cls._create(
+                cls.CarReservationFailed,
+                id=aggregate_id,
+                trip_id=command.trip_id,
+                reason=rules.car_reservation_failed_reason(command),
+            )
+        raise ValueError(f"{chosen!r} is not one of the events of ReserveCar")
 
     def cancel_car_reservation(
         self,

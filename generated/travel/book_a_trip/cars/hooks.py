@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Literal
 
 from book_a_trip.cars import aggregates, commands
 
@@ -29,12 +30,9 @@ class Hooks:
 
     def car_reservation_failed_reason(
         self,
-        aggregate: aggregates.CarRental,
         command: commands.ReserveCar,
     ) -> str:
-        """The reason of CarReservationFailed (default: the aggregate's current reason, else \"\")."""
-        if aggregate.reason is not None:
-            return aggregate.reason
+        """The reason of CarReservationFailed, which the command does not carry (default: \"\")."""
         return ""
 
     def car_reserved_daily_rate(
@@ -57,6 +55,15 @@ class Hooks:
     ) -> str:
         """The pickup_location of CarReserved, which the command does not carry (default: \"\")."""
         return ""
+
+    def reserve_car_emits(
+        self,
+        command: commands.ReserveCar,
+    ) -> Literal["CarReserved", "CarReservationFailed"]:
+        """Which of CarReserved, CarReservationFailed ReserveCar records: the one event that creates
+        the aggregate (default: the first).
+        """
+        return "CarReserved"
 
     def reserve_car_fails(
         self,

@@ -47,16 +47,6 @@ def react(
         return
 
 
-class CarRental:
-    """CarRental's failure events as a saga step records them: as its first event, since nothing else was made.
-
-    Each is a subclass of the aggregate's own event class, so whoever listens to that event hears this one.
-    """
-
-    class CarReservationFailed(Aggregate.Created, aggregates.CarRental.CarReservationFailed):
-        """CarReservationFailed as the first event of a CarRental."""
-
-
 def book_trip_reserve_car(
     app: CarsService,
     started: SagaRun.StepStarted,
@@ -70,7 +60,7 @@ def book_trip_reserve_car(
     if reason is not None:
         return [
             cls._create(
-                CarRental.CarReservationFailed,
+                cls.CarReservationFailed,
                 id=started.target_id,
                 trip_id=command.trip_id,
                 reason=reason,

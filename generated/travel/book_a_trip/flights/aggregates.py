@@ -39,7 +39,7 @@ class SeatReservation(Aggregate):
             aggregate.departs_at = self.departs_at
             aggregate.price = self.price
 
-    class FlightReservationFailed(Aggregate.Event, IntegrationEvent):
+    class FlightReservationFailed(Aggregate.Created, IntegrationEvent):
         """No seats could be reserved (sold out, no such route, airline down)."""
 
         NAME: ClassVar[str] = "FlightReservationFailed"
@@ -91,21 +91,25 @@ class SeatReservation(Aggregate):
         aggregate_id: UUID,
     ) -> SeatReservation:
         """Reserve seats on the outbound and return flights."""
-        aggregate = cls._create(
-            cls.FlightReserved,
-            id=aggregate_id,
-            trip_id=command.trip_id,
-            flight_numbers=rules.flight_reserved_flight_numbers(command),
-            seats=rules.flight_reserved_seats(command),
-            departs_at=rules.flight_reserved_departs_at(command),
-            price=rules.flight_reserved_price(command),
-        )
-        aggregate.trigger_event(
-            aggregate.FlightReservationFailed,
-            trip_id=command.trip_id,
-            reason=rules.flight_reservation_failed_reason(aggregate, command),
-        )
-        return aggregate
+        chosen = rules.reserve_flight_emits(command)
+        if chosen == "FlightReserved":
+            return cls._create(
+                cls.FlightReserved,
+                id=aggregate_id,
+                trip_id=command.trip_id,
+                flight_numbers=rules.flight_reserved_flight_numbers(command),
+                seats=rules.flight_reserved_seats(command),
+                departs_at=rules.flight_reserved_departs_at(command),
+                price=rules.flight_reserved_price(command),
+            )
+        if chosen == "FlightReservationFailed":
+            return cls._create(
+                cls.FlightReservationFailed,
+                id=aggregate_id,
+                trip_id=command.trip_id,
+                reason=rules.flight_reservation_failed_reason(command),
+            )
+        raise ValueError(f"{chosen!r} is not one of the events of ReserveFlight")
 
     def cancel_flight_reservation(
         self,

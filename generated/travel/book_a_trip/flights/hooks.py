@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Literal
 
 from book_a_trip.flights import aggregates, commands
 
@@ -29,12 +30,9 @@ class Hooks:
 
     def flight_reservation_failed_reason(
         self,
-        aggregate: aggregates.SeatReservation,
         command: commands.ReserveFlight,
     ) -> str:
-        """The reason of FlightReservationFailed (default: the aggregate's current reason, else \"\")."""
-        if aggregate.reason is not None:
-            return aggregate.reason
+        """The reason of FlightReservationFailed, which the command does not carry (default: \"\")."""
         return ""
 
     def flight_reserved_departs_at(
@@ -66,6 +64,15 @@ class Hooks:
     ) -> list[str]:
         """The seats of FlightReserved, which the command does not carry (default: [])."""
         return []
+
+    def reserve_flight_emits(
+        self,
+        command: commands.ReserveFlight,
+    ) -> Literal["FlightReserved", "FlightReservationFailed"]:
+        """Which of FlightReserved, FlightReservationFailed ReserveFlight records: the one event that
+        creates the aggregate (default: the first).
+        """
+        return "FlightReserved"
 
     def reserve_flight_fails(
         self,

@@ -47,16 +47,6 @@ def react(
         return
 
 
-class SeatReservation:
-    """SeatReservation's failure events as a saga step records them: as its first event, since nothing else was made.
-
-    Each is a subclass of the aggregate's own event class, so whoever listens to that event hears this one.
-    """
-
-    class FlightReservationFailed(Aggregate.Created, aggregates.SeatReservation.FlightReservationFailed):
-        """FlightReservationFailed as the first event of a SeatReservation."""
-
-
 def book_trip_reserve_flight(
     app: FlightsService,
     started: SagaRun.StepStarted,
@@ -70,7 +60,7 @@ def book_trip_reserve_flight(
     if reason is not None:
         return [
             cls._create(
-                SeatReservation.FlightReservationFailed,
+                cls.FlightReservationFailed,
                 id=started.target_id,
                 trip_id=command.trip_id,
                 reason=reason,

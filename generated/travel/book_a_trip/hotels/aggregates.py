@@ -41,7 +41,7 @@ class RoomReservation(Aggregate):
             aggregate.nightly_rate = self.nightly_rate
             aggregate.guest_rating = self.guest_rating
 
-    class HotelReservationFailed(Aggregate.Event, IntegrationEvent):
+    class HotelReservationFailed(Aggregate.Created, IntegrationEvent):
         """No room could be reserved."""
 
         NAME: ClassVar[str] = "HotelReservationFailed"
@@ -85,22 +85,26 @@ class RoomReservation(Aggregate):
         aggregate_id: UUID,
     ) -> RoomReservation:
         """Reserve a room at the destination for the nights of the trip."""
-        aggregate = cls._create(
-            cls.HotelReserved,
-            id=aggregate_id,
-            trip_id=command.trip_id,
-            hotel_name=rules.hotel_reserved_hotel_name(command),
-            room_number=rules.hotel_reserved_room_number(command),
-            nights=rules.hotel_reserved_nights(command),
-            nightly_rate=rules.hotel_reserved_nightly_rate(command),
-            guest_rating=rules.hotel_reserved_guest_rating(command),
-        )
-        aggregate.trigger_event(
-            aggregate.HotelReservationFailed,
-            trip_id=command.trip_id,
-            reason=rules.hotel_reservation_failed_reason(aggregate, command),
-        )
-        return aggregate
+        chosen = rules.reserve_hotel_emits(command)
+        if chosen == "HotelReserved":
+            return cls._create(
+                cls.HotelReserved,
+                id=aggregate_id,
+                trip_id=command.trip_id,
+                hotel_name=rules.hotel_reserved_hotel_name(command),
+                room_number=rules.hotel_reserved_room_number(command),
+                nights=rules.hotel_reserved_nights(command),
+                nightly_rate=rules.hotel_reserved_nightly_rate(command),
+                guest_rating=rules.hotel_reserved_guest_rating(command),
+            )
+        if chosen == "HotelReservationFailed":
+            return cls._create(
+                cls.HotelReservationFailed,
+                id=aggregate_id,
+                trip_id=command.trip_id,
+                reason=rules.hotel_reservation_failed_reason(command),
+            )
+        raise ValueError(f"{chosen!r} is not one of the events of ReserveHotel")
 
     def cancel_hotel_reservation(
         self,

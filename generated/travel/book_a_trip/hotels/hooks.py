@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Literal
 
 from book_a_trip.hotels import aggregates, commands
 
@@ -29,12 +30,9 @@ class Hooks:
 
     def hotel_reservation_failed_reason(
         self,
-        aggregate: aggregates.RoomReservation,
         command: commands.ReserveHotel,
     ) -> str:
-        """The reason of HotelReservationFailed (default: the aggregate's current reason, else \"\")."""
-        if aggregate.reason is not None:
-            return aggregate.reason
+        """The reason of HotelReservationFailed, which the command does not carry (default: \"\")."""
         return ""
 
     def hotel_reserved_guest_rating(
@@ -71,6 +69,15 @@ class Hooks:
     ) -> str | None:
         """The room_number of HotelReserved, which the command does not carry (default: None)."""
         return None
+
+    def reserve_hotel_emits(
+        self,
+        command: commands.ReserveHotel,
+    ) -> Literal["HotelReserved", "HotelReservationFailed"]:
+        """Which of HotelReserved, HotelReservationFailed ReserveHotel records: the one event that
+        creates the aggregate (default: the first).
+        """
+        return "HotelReserved"
 
     def reserve_hotel_fails(
         self,

@@ -47,16 +47,6 @@ def react(
         return
 
 
-class RoomReservation:
-    """RoomReservation's failure events as a saga step records them: as its first event, since nothing else was made.
-
-    Each is a subclass of the aggregate's own event class, so whoever listens to that event hears this one.
-    """
-
-    class HotelReservationFailed(Aggregate.Created, aggregates.RoomReservation.HotelReservationFailed):
-        """HotelReservationFailed as the first event of a RoomReservation."""
-
-
 def book_trip_reserve_hotel(
     app: HotelsService,
     started: SagaRun.StepStarted,
@@ -70,7 +60,7 @@ def book_trip_reserve_hotel(
     if reason is not None:
         return [
             cls._create(
-                RoomReservation.HotelReservationFailed,
+                cls.HotelReservationFailed,
                 id=started.target_id,
                 trip_id=command.trip_id,
                 reason=reason,

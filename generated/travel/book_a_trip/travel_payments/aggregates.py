@@ -39,7 +39,7 @@ class CardCharge(Aggregate):
             aggregate.authorisation_code = self.authorisation_code
             aggregate.charged_at = self.charged_at
 
-    class CardChargeDeclined(Aggregate.Event, IntegrationEvent):
+    class CardChargeDeclined(Aggregate.Created, IntegrationEvent):
         """The bank refused the payment."""
 
         NAME: ClassVar[str] = "CardChargeDeclined"
@@ -69,17 +69,21 @@ class CardCharge(Aggregate):
         aggregate_id: UUID,
     ) -> CardCharge:
         """Charge the traveller's card the quoted price of the trip."""
-        aggregate = cls._create(
-            cls.CardCharged,
-            id=aggregate_id,
-            trip_id=command.trip_id,
-            amount=command.amount,
-            authorisation_code=rules.card_charged_authorisation_code(command),
-            charged_at=rules.card_charged_charged_at(command),
-        )
-        aggregate.trigger_event(
-            aggregate.CardChargeDeclined,
-            trip_id=command.trip_id,
-            reason=rules.card_charge_declined_reason(aggregate, command),
-        )
-        return aggregate
+        chosen = rules.charge_card_emits(command)
+        if chosen == "CardCharged":
+            return cls._create(
+                cls.CardCharged,
+                id=aggregate_id,
+                trip_id=command.trip_id,
+                amount=command.amount,
+                authorisation_code=rules.card_charged_authorisation_code(command),
+                charged_at=rules.card_charged_charged_at(command),
+            )
+        if chosen == "CardChargeDeclined":
+            return cls._create(
+                cls.CardChargeDeclined,
+                id=aggregate_id,
+                trip_id=command.trip_id,
+                reason=rules.card_charge_declined_reason(command),
+            )
+        raise ValueError(f"{chosen!r} is not one of the events of ChargeCard")

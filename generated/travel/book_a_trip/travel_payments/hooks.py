@@ -7,8 +7,9 @@ Write your own answers in rules.py (a subclass of Hooks): this file is regenerat
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Literal
 
-from book_a_trip.travel_payments import aggregates, commands
+from book_a_trip.travel_payments import commands
 
 
 class Hooks:
@@ -16,12 +17,9 @@ class Hooks:
 
     def card_charge_declined_reason(
         self,
-        aggregate: aggregates.CardCharge,
         command: commands.ChargeCard,
     ) -> str:
-        """The reason of CardChargeDeclined (default: the aggregate's current reason, else \"\")."""
-        if aggregate.reason is not None:
-            return aggregate.reason
+        """The reason of CardChargeDeclined, which the command does not carry (default: \"\")."""
         return ""
 
     def card_charged_authorisation_code(
@@ -39,6 +37,15 @@ class Hooks:
         datetime.now(UTC)).
         """
         return datetime.now(UTC)
+
+    def charge_card_emits(
+        self,
+        command: commands.ChargeCard,
+    ) -> Literal["CardCharged", "CardChargeDeclined"]:
+        """Which of CardCharged, CardChargeDeclined ChargeCard records: the one event that creates the
+        aggregate (default: the first).
+        """
+        return "CardCharged"
 
     def charge_card_fails(
         self,

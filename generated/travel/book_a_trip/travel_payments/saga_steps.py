@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from eventsourcing.application import ProcessingEvent
-from eventsourcing.domain import Aggregate, DomainEventProtocol
+from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.utils import get_topic
 
 from book_a_trip.saga import SagaRun, already_done
@@ -39,16 +39,6 @@ def react(
         return
 
 
-class CardCharge:
-    """CardCharge's failure events as a saga step records them: as its first event, since nothing else was made.
-
-    Each is a subclass of the aggregate's own event class, so whoever listens to that event hears this one.
-    """
-
-    class CardChargeDeclined(Aggregate.Created, aggregates.CardCharge.CardChargeDeclined):
-        """CardChargeDeclined as the first event of a CardCharge."""
-
-
 def book_trip_charge_card(
     app: TravelPaymentsService,
     started: SagaRun.StepStarted,
@@ -62,7 +52,7 @@ def book_trip_charge_card(
     if reason is not None:
         return [
             cls._create(
-                CardCharge.CardChargeDeclined,
+                cls.CardChargeDeclined,
                 id=started.target_id,
                 trip_id=command.trip_id,
                 reason=reason,
