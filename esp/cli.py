@@ -44,6 +44,14 @@ app = typer.Typer(
 )
 
 
+# The journeys a command works on; every command takes them the same way.
+JourneyPaths = Annotated[
+    list[Path] | None,
+    typer.Argument(help="Journey files or folders (default: the configured journeys folder).", metavar="PATH"),
+]
+OutputFile = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")]
+
+
 class Profile(StrEnum):
     default = "default"
     workshop = "workshop"
@@ -128,7 +136,7 @@ def validate(
 
 @app.command()
 def schema(
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
+    output: OutputFile = None,
 ) -> None:
     """Print the journey JSON Schema (draft-07), for editors and other tools.
 
@@ -162,10 +170,7 @@ class DiagramFormat(StrEnum):
 
 @app.command()
 def diagram(
-    paths: Annotated[
-        list[Path] | None,
-        typer.Argument(help="Journey files or folders (default: the configured journeys folder).", metavar="PATH"),
-    ] = None,
+    paths: JourneyPaths = None,
     view: Annotated[
         DiagramView, typer.Option("--view", help="esp (the ESP map), flow, context, saga or aggregate.")
     ] = DiagramView.esp,
@@ -173,7 +178,7 @@ def diagram(
         DiagramFormat | None,
         typer.Option("--format", "-f", help="Default: from -o's extension, else svg.", show_default=False),
     ] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
+    output: OutputFile = None,
     process: Annotated[str | None, typer.Option(help="Draw only this process.", show_default=False)] = None,
     microservice: Annotated[
         str | None, typer.Option(help="Draw only this microservice's processes.", show_default=False)
@@ -243,10 +248,7 @@ app.add_typer(export_app)
 
 @export_app.command("asyncapi")
 def export_asyncapi(
-    paths: Annotated[
-        list[Path] | None,
-        typer.Argument(help="Journey files or folders (default: the configured journeys folder).", metavar="PATH"),
-    ] = None,
+    paths: JourneyPaths = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here: .yaml/.yml for YAML, .json for JSON.")
     ] = None,
@@ -273,10 +275,7 @@ def export_asyncapi(
 
 @export_app.command("eventcatalog")
 def export_eventcatalog(
-    paths: Annotated[
-        list[Path] | None,
-        typer.Argument(help="Journey files or folders (default: the configured journeys folder).", metavar="PATH"),
-    ] = None,
+    paths: JourneyPaths = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="The catalog folder to write into.")] = Path(
         "eventcatalog"
     ),
@@ -298,11 +297,8 @@ def export_eventcatalog(
 
 @export_app.command("markdown")
 def export_markdown(
-    paths: Annotated[
-        list[Path] | None,
-        typer.Argument(help="Journey files or folders (default: the configured journeys folder).", metavar="PATH"),
-    ] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
+    paths: JourneyPaths = None,
+    output: OutputFile = None,
 ) -> None:
     """Write the ESP table (Process | Actions | Microservice | Events | ES Aggregate) as Markdown.
 
@@ -323,11 +319,8 @@ def export_markdown(
 
 @export_app.command("html")
 def export_html(
-    paths: Annotated[
-        list[Path] | None,
-        typer.Argument(help="Journey files or folders (default: the configured journeys folder).", metavar="PATH"),
-    ] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
+    paths: JourneyPaths = None,
+    output: OutputFile = None,
 ) -> None:
     """Write one self-contained HTML page: the ESP table, the drawings, listeners and hotspots.
 
@@ -348,10 +341,7 @@ def export_html(
 
 @app.command()
 def serve(
-    paths: Annotated[
-        list[Path] | None,
-        typer.Argument(help="Journey files or folders (default: the configured journeys folder).", metavar="PATH"),
-    ] = None,
+    paths: JourneyPaths = None,
     port: Annotated[int, typer.Option("--port", "-p", help="The port; 0 picks a free one.")] = 0,
     host: Annotated[str, typer.Option("--host", help="The address to listen on (loopback only by default).")] = (
         "127.0.0.1"
