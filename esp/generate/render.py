@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from esp.generate.context import JourneyV, MicroserviceV
 from esp.generate.text import GenerateError, UnsafeText, docstring, plain, pystr, pytuple
+from esp.progress import track
 
 if TYPE_CHECKING:
     import jinja2
@@ -214,7 +215,7 @@ def render(view: JourneyV, override: Path | None = None) -> list[File]:
     if view.saga_views:
         emit("package/saga.py.j2", f"{pkg}/saga.py")
     files.append(File(f"{pkg}/py.typed", ""))
-    for ms in view.microservices:
+    for ms in track(view.microservices, "generating microservices"):  # a bar on a terminal only
         _service(emit, pkg, ms)
     emit("tests/conftest.py.j2", "tests/conftest.py")
     emit("tests/test_scenarios.py.j2", "tests/test_scenarios.py")
