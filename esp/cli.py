@@ -352,6 +352,12 @@ def serve(
             help="workshop: draw half-done models, list their gaps as to-dos (default: configured).", show_default=False
         ),
     ] = None,
+    process: Annotated[
+        str | None, typer.Option(help="Draw only this process (big models redraw faster).", show_default=False)
+    ] = None,
+    microservice: Annotated[
+        str | None, typer.Option(help="Draw only this microservice's processes.", show_default=False)
+    ] = None,
 ) -> None:
     """Serve a live board: the ESP map and the other views, redrawn whenever a journey is saved.
 
@@ -359,13 +365,18 @@ def serve(
     journey is invalid the board keeps the last good drawing and lists the
     problems. Needs Graphviz's dot. Stop with Ctrl+C.
 
-    Example: esp serve journeys/restaurant.yaml --port 8000
+    Examples:
+
+        esp serve journeys/restaurant.yaml --port 8000
+
+        esp serve journeys/ --profile workshop --microservice kitchen
     """
     import time
 
     from esp.config import load, resolve_paths
     from esp.draw import VIEWS, draw
     from esp.draw.layout import dot_program
+    from esp.model import Model
     from esp.serve import Board
     from esp.serve import serve as start
 
@@ -376,11 +387,20 @@ def serve(
         )
     targets = resolve_paths(paths)
     chosen = profile.value if profile else load().profile
-    board = Board(targets, lambda model, view: str(draw(model, view, "svg")), list(VIEWS), chosen)
+
+    def render(model: Model, view: str) -> str:
+        return str(draw(model, view, "svg", process=process, microservice=microservice))
+
+    board = Board(targets, render, list(VIEWS), chosen)
     try:
         server = start(board, targets, host, port)
     except OSError as exc:
         raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}", hint="try another --port") from None
+    if (process or microservice) and board.snapshot.model is not None:
+        board.drawing("esp")  # an unknown --process or --microservice shows here, before anyone looks
+        if board.render_error:
+            server.shutdown()
+            raise UserError(board.render_error)
     stdout().line(f"esp board for {', '.join(map(str, targets))}: {server.url}")
     stdout().line("watching for changes; Ctrl+C stops")
     try:

@@ -113,3 +113,40 @@ def test_server_sent_events_announce_each_version(server: BoardServer, journey: 
 def test_binds_to_loopback_by_default(server: BoardServer) -> None:
     assert server.server_address[0] == "127.0.0.1"
     assert server.url.startswith("http://127.0.0.1:")
+
+
+def test_cli_draws_only_the_chosen_process(journey: Path) -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "esp", "serve", str(journey), "--process", "Pay"], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    try:
+        url = proc.stdout.readline().split("http://")[1].strip().rstrip("/")
+        host, port = url.split(":")
+        conn = http.client.HTTPConnection(host, int(port), timeout=30)
+        conn.request("GET", "/view/esp.svg")
+        svg = conn.getresponse().read().decode()
+        conn.close()
+        assert "Billable Order" in svg and "Manage Menu" not in svg
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        proc.stdout.close()
+
+
+def test_cli_refuses_an_unknown_process(journey: Path) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "esp", "serve", str(journey), "--process", "Nope"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "Nope" in done.stderr and "Traceback" not in done.stderr
