@@ -214,9 +214,10 @@ class _Builder:
         process_ctx = {id(p): self.process_context(doc, i, p) for doc, i, p in processes_raw}
         events = {id(p): self.declare_events(doc, i, p, process_ctx[id(p)][1]) for doc, i, p in processes_raw}
         projections = [pr for doc in docs for pr in self.declare_projections(doc)]
-        journeys = [
-            self.journey(doc, [(i, p) for d, i, p in processes_raw if d is doc], process_ctx, events) for doc in docs
-        ]
+        rows_of: dict[int, list[tuple[int, dict[str, Any]]]] = {id(doc): [] for doc in docs}
+        for doc, i, p in processes_raw:  # one pass, not one per document
+            rows_of[id(doc)].append((i, p))
+        journeys = [self.journey(doc, rows_of[id(doc)], process_ctx, events) for doc in docs]
         journey_names: dict[Any, Location] = {}
         for doc in docs:
             if isinstance(doc.data.get("journey"), str):
@@ -226,9 +227,14 @@ class _Builder:
         sagas = [s for doc in docs for s in self.sagas_of(doc)]
         scenarios = [s for doc in docs for s in self.scenarios(doc)]
         hotspots = [h for doc in docs for h in self.hotspots(doc)]
+        by_aggregate: dict[int, list[Process]] = {}
+        for journey in journeys:  # one pass over the processes, not one per aggregate (quadratic at 5,000)
+            for process in journey.processes:
+                if process.aggregate is not None:
+                    by_aggregate.setdefault(id(process.aggregate), []).append(process)
         for agg_named in self.aggregates.values():
             agg: Aggregate = agg_named.obj
-            object.__setattr__(agg, "processes", tuple(p for j in journeys for p in j.processes if p.aggregate is agg))
+            object.__setattr__(agg, "processes", tuple(by_aggregate.get(id(agg), ())))
         model = Model(
             tuple(journeys),
             tuple(self.microservices.values()),
