@@ -25,12 +25,13 @@ from uuid import UUID, uuid4
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
+from esp_runtime import memory_env, sqlite_env
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "generated" / "restaurant"))
 
 from customer_dining.dining import application as generated  # noqa: E402
 from customer_dining.dining import commands  # noqa: E402
-from customer_dining.runtime import memory_env, sqlite_env  # noqa: E402
 
 
 class Order(Aggregate):

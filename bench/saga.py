@@ -24,11 +24,12 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from esp_runtime import memory_env, sqlite_env
+from esp_runtime.saga import runs
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "generated" / "travel"))
 
-from book_a_trip.runtime import memory_env, sqlite_env  # noqa: E402
-from book_a_trip.saga import runs  # noqa: E402
 from book_a_trip.system import SYSTEM, BookATrip  # noqa: E402
 from book_a_trip.travel_payments import commands as payments_commands  # noqa: E402
 from book_a_trip.travel_payments.rules import Rules as PaymentsRules  # noqa: E402

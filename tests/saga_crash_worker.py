@@ -28,13 +28,14 @@ from book_a_trip.flights import commands as flights_commands  # noqa: E402
 from book_a_trip.flights.rules import Rules as FlightsRules  # noqa: E402
 from book_a_trip.hotels import commands as hotels_commands  # noqa: E402
 from book_a_trip.hotels.rules import Rules as HotelsRules  # noqa: E402
-from book_a_trip.runtime import Service, sqlite_env  # noqa: E402
-from book_a_trip.saga import SagaRun, run_id, runs  # noqa: E402
 from book_a_trip.system import SYSTEM, BookATrip  # noqa: E402
 from book_a_trip.travel_payments import commands as payments_commands  # noqa: E402
 from book_a_trip.travel_payments.rules import Rules as PaymentsRules  # noqa: E402
 from book_a_trip.trips import commands as trips_commands  # noqa: E402
 from eventsourcing.persistence import ProcessRecorder  # noqa: E402
+
+from esp_runtime import Service, sqlite_env  # noqa: E402
+from esp_runtime.saga import SagaRun, run_id, runs  # noqa: E402
 
 TRIPS = UUID("6f1c9d0e-2b8a-4c57-9e43-0d5b7a1f2c38")
 

@@ -243,7 +243,7 @@ def test_stale_files_are_removed_and_foreign_files_kept(tmp_path: Path, restaura
 
 
 def test_a_foreign_file_in_the_way_is_not_overwritten(tmp_path: Path, restaurant: Model) -> None:
-    target = tmp_path / "customer_dining" / "runtime.py"
+    target = tmp_path / "customer_dining" / "system.py"
     target.parent.mkdir(parents=True)
     target.write_text("# someone else's\n")
     with pytest.raises(HandEdited):

@@ -133,7 +133,7 @@ def test_saga_text_reaches_the_code_only_as_docstrings(tmp_path: Path) -> None:
 
     out = tmp_path / "out"
     generate(model_of(edited_travel(tmp_path, edit)), out)
-    for path in [out / "book_a_trip" / "saga.py", out / "book_a_trip" / "trips" / "sagas.py"]:
+    for path in [out / "book_a_trip" / "system.py", out / "book_a_trip" / "trips" / "sagas.py"]:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "__import__"]
         assert calls == []

@@ -32,12 +32,34 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The esp console script of a fresh venv (no system site-packages) with only the wheel and its dependencies."""
+def runtime_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """esp-runtime's wheel, built from runtime/: esp depends on it, and it is not on PyPI."""
+    out = tmp_path_factory.mktemp("dist-runtime")
+    _run(sys.executable, "-m", "build", "--wheel", "--outdir", out, ROOT / "runtime")
+    (built,) = out.glob("*.whl")
+    return built
+
+
+@pytest.fixture(scope="module")
+def installed(wheel: Path, runtime_wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The esp console script of a fresh venv (no system site-packages) with only the wheels and their dependencies."""
     env = tmp_path_factory.mktemp("venv") / "venv"
     venv.EnvBuilder(with_pip=True, system_site_packages=False).create(env)
-    _run(env / "bin" / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check", wheel)
+    pip = [env / "bin" / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    _run(*pip, runtime_wheel, wheel)
     return env / "bin" / "esp"
+
+
+def test_the_runtime_wheel_holds_only_the_runtime(runtime_wheel: Path) -> None:
+    names = zipfile.ZipFile(runtime_wheel).namelist()
+    assert "esp_runtime/saga.py" in names and "esp_runtime/py.typed" in names
+    assert not [n for n in names if n.startswith("esp/")]
+    metadata = next(n for n in names if n.endswith("METADATA"))
+    requires = [
+        line for line in zipfile.ZipFile(runtime_wheel).read(metadata).decode().splitlines() if "Requires-Dist" in line
+    ]
+    # the CLI's dependencies stay out of the runtime: a deployed service needs none of them
+    assert not [r for r in requires if any(cli in r for cli in ("typer", "jinja2", "rich", "pyyaml"))], requires
 
 
 def test_the_wheel_ships_the_schema_and_templates(wheel: Path) -> None:

@@ -208,12 +208,9 @@ def render(view: JourneyV, override: Path | None = None) -> list[File]:
     emit("pyproject.toml.j2", "pyproject.toml")
     emit("package/__init__.py.j2", f"{pkg}/__init__.py")
     emit("package/__main__.py.j2", f"{pkg}/__main__.py")
-    emit("package/runtime.py.j2", f"{pkg}/runtime.py")
     emit("package/system.py.j2", f"{pkg}/system.py")
     emit("package/journey.py.j2", f"{pkg}/journey.py")
     emit("package/testing.py.j2", f"{pkg}/testing.py")
-    if view.saga_views:
-        emit("package/saga.py.j2", f"{pkg}/saga.py")
     files.append(File(f"{pkg}/py.typed", ""))
     for ms in track(view.microservices, "generating microservices"):  # a bar on a terminal only
         _service(emit, pkg, ms)

@@ -7,8 +7,8 @@ import argparse
 from pathlib import Path
 
 from customer_profile.journey import play, table
-from customer_profile.runtime import memory_env, sqlite_env
 from customer_profile.system import SYSTEM, CustomerProfile
+from esp_runtime import memory_env, sqlite_env
 
 
 def main(argv: list[str] | None = None) -> None:

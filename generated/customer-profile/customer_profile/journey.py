@@ -10,8 +10,8 @@ from typing import Protocol
 from uuid import UUID
 
 from customer_profile.customer_profiles import commands as customer_profiles_commands
-from customer_profile.runtime import DomainError, Service, events_of, listener_id
 from customer_profile.system import CustomerProfile, Recorded
+from esp_runtime import DomainError, Service, events_of, listener_id
 
 
 @dataclass

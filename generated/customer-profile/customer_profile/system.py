@@ -15,7 +15,7 @@ from eventsourcing.system import RecordingEvent, SingleThreadedRunner, System
 from customer_profile.customer_profiles import application as customer_profiles_application
 from customer_profile.customer_profiles import commands as customer_profiles_commands
 from customer_profile.customer_profiles import projections as customer_profiles_projections
-from customer_profile.runtime import Service
+from esp_runtime import Service
 
 SYSTEM = System(
     pipes=[

@@ -11,7 +11,7 @@ from uuid import UUID, uuid4
 
 from customer_profile.customer_profiles import aggregates as customer_profiles_aggregates
 from customer_profile.customer_profiles import application as customer_profiles_application
-from customer_profile.runtime import Service
+from esp_runtime import Service
 
 S = TypeVar("S", bound=Service)
 

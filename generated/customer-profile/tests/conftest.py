@@ -15,9 +15,9 @@ from uuid import uuid4
 
 import pytest
 
-from customer_profile.runtime import Service, memory_env, postgres_env, sqlite_env
 from customer_profile.system import SYSTEM, CustomerProfile
 from customer_profile.testing import Alone
+from esp_runtime import Service, memory_env, postgres_env, sqlite_env
 
 S = TypeVar("S", bound=Service)
 PERSISTENCE = os.environ.get("ESP_PERSISTENCE", "memory,sqlite,postgres").split(",")

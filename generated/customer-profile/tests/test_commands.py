@@ -10,8 +10,8 @@ import pytest
 from customer_profile.customer_profiles import aggregates as customer_profiles_aggregates
 from customer_profile.customer_profiles import application as customer_profiles_application
 from customer_profile.customer_profiles import commands as customer_profiles_commands
-from customer_profile.runtime import CommandRejected, events_of
 from customer_profile.testing import Alone, customer_profile_in
+from esp_runtime import CommandRejected, events_of
 
 
 def test_create_profile_creates_a_customer_profile(alone: Alone) -> None:

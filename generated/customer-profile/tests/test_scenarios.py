@@ -11,8 +11,8 @@ import pytest
 from customer_profile.customer_profiles import aggregates as customer_profiles_aggregates
 from customer_profile.customer_profiles import application as customer_profiles_application
 from customer_profile.customer_profiles import commands as customer_profiles_commands
-from customer_profile.runtime import DomainError, events_of
 from customer_profile.testing import Alone
+from esp_runtime import DomainError, events_of
 
 
 def test_a_profile_is_created(alone: Alone) -> None:

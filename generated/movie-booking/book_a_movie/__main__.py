@@ -7,8 +7,8 @@ import argparse
 from pathlib import Path
 
 from book_a_movie.journey import play, table
-from book_a_movie.runtime import memory_env, sqlite_env
 from book_a_movie.system import SYSTEM, BookAMovie
+from esp_runtime import memory_env, sqlite_env
 
 
 def main(argv: list[str] | None = None) -> None:

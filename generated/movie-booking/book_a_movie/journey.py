@@ -13,11 +13,11 @@ from uuid import UUID
 from book_a_movie.box_office import aggregates as box_office_aggregates
 from book_a_movie.box_office import commands as box_office_commands
 from book_a_movie.concessions import commands as concessions_commands
-from book_a_movie.runtime import DomainError, Service, events_of, listener_id
 from book_a_movie.system import BookAMovie, Recorded
 from book_a_movie.theatre import aggregates as theatre_aggregates
 from book_a_movie.theatre import commands as theatre_commands
 from book_a_movie.ticket_payments import commands as ticket_payments_commands
+from esp_runtime import DomainError, Service, events_of, listener_id
 
 
 @dataclass

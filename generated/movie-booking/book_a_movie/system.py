@@ -18,11 +18,11 @@ from book_a_movie.box_office import projections as box_office_projections
 from book_a_movie.concessions import application as concessions_application
 from book_a_movie.concessions import commands as concessions_commands
 from book_a_movie.concessions import projections as concessions_projections
-from book_a_movie.runtime import Service
 from book_a_movie.theatre import application as theatre_application
 from book_a_movie.theatre import commands as theatre_commands
 from book_a_movie.theatre import projections as theatre_projections
 from book_a_movie.ticket_payments import application as ticket_payments_application
+from esp_runtime import Service
 
 SYSTEM = System(
     pipes=[

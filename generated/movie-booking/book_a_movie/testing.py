@@ -12,11 +12,11 @@ from book_a_movie.box_office import aggregates as box_office_aggregates
 from book_a_movie.box_office import application as box_office_application
 from book_a_movie.concessions import aggregates as concessions_aggregates
 from book_a_movie.concessions import application as concessions_application
-from book_a_movie.runtime import Service
 from book_a_movie.theatre import aggregates as theatre_aggregates
 from book_a_movie.theatre import application as theatre_application
 from book_a_movie.ticket_payments import aggregates as ticket_payments_aggregates
 from book_a_movie.ticket_payments import application as ticket_payments_application
+from esp_runtime import Service
 
 S = TypeVar("S", bound=Service)
 

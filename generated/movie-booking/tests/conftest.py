@@ -15,9 +15,9 @@ from uuid import uuid4
 
 import pytest
 
-from book_a_movie.runtime import Service, memory_env, postgres_env, sqlite_env
 from book_a_movie.system import SYSTEM, BookAMovie
 from book_a_movie.testing import Alone
+from esp_runtime import Service, memory_env, postgres_env, sqlite_env
 
 S = TypeVar("S", bound=Service)
 PERSISTENCE = os.environ.get("ESP_PERSISTENCE", "memory,sqlite,postgres").split(",")

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from book_a_movie.journey import play, table
-from book_a_movie.runtime import events_of, listener_id
 from book_a_movie.system import BookAMovie
 from book_a_movie.testing import screening_in
 from book_a_movie.theatre import application as theatre_application
+from esp_runtime import events_of, listener_id
 
 
 def test_the_journey_plays_end_to_end(system: BookAMovie) -> None:

@@ -9,10 +9,10 @@ from uuid import UUID
 
 from book_a_movie.box_office import aggregates as box_office_aggregates
 from book_a_movie.concessions import aggregates as concessions_aggregates
-from book_a_movie.runtime import events_of, listener_id
 from book_a_movie.system import BookAMovie
 from book_a_movie.testing import screening_in, ticket_booking_in, ticket_payment_in
 from book_a_movie.ticket_payments import aggregates as ticket_payments_aggregates
+from esp_runtime import events_of, listener_id
 
 
 def test_booking_expired_leads_to_release_seats(system: BookAMovie) -> None:

@@ -15,7 +15,6 @@ from book_a_movie.box_office import commands as box_office_commands
 from book_a_movie.concessions import aggregates as concessions_aggregates
 from book_a_movie.concessions import application as concessions_application
 from book_a_movie.concessions import commands as concessions_commands
-from book_a_movie.runtime import DomainError, events_of
 from book_a_movie.testing import Alone
 from book_a_movie.theatre import aggregates as theatre_aggregates
 from book_a_movie.theatre import application as theatre_application
@@ -23,6 +22,7 @@ from book_a_movie.theatre import commands as theatre_commands
 from book_a_movie.ticket_payments import aggregates as ticket_payments_aggregates
 from book_a_movie.ticket_payments import application as ticket_payments_application
 from book_a_movie.ticket_payments import commands as ticket_payments_commands
+from esp_runtime import DomainError, events_of
 
 
 def test_seats_are_reserved_for_a_screening_on_sale(alone: Alone) -> None:

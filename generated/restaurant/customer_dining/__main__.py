@@ -7,8 +7,8 @@ import argparse
 from pathlib import Path
 
 from customer_dining.journey import play, table
-from customer_dining.runtime import memory_env, sqlite_env
 from customer_dining.system import SYSTEM, CustomerDining
+from esp_runtime import memory_env, sqlite_env
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -14,8 +14,8 @@ from customer_dining.dining import commands as dining_commands
 from customer_dining.food_menu import commands as food_menu_commands
 from customer_dining.kitchen import commands as kitchen_commands
 from customer_dining.payment import commands as payment_commands
-from customer_dining.runtime import DomainError, Service, events_of, listener_id
 from customer_dining.system import CustomerDining, Recorded
+from esp_runtime import DomainError, Service, events_of, listener_id
 
 
 @dataclass

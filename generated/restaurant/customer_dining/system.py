@@ -18,7 +18,7 @@ from customer_dining.food_menu import application as food_menu_application
 from customer_dining.food_menu import projections as food_menu_projections
 from customer_dining.kitchen import application as kitchen_application
 from customer_dining.payment import application as payment_application
-from customer_dining.runtime import Service
+from esp_runtime import Service
 
 SYSTEM = System(
     pipes=[

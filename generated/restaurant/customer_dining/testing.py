@@ -17,7 +17,7 @@ from customer_dining.kitchen import aggregates as kitchen_aggregates
 from customer_dining.kitchen import application as kitchen_application
 from customer_dining.payment import aggregates as payment_aggregates
 from customer_dining.payment import application as payment_application
-from customer_dining.runtime import Service
+from esp_runtime import Service
 
 S = TypeVar("S", bound=Service)
 

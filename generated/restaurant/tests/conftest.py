@@ -15,9 +15,9 @@ from uuid import uuid4
 
 import pytest
 
-from customer_dining.runtime import Service, memory_env, postgres_env, sqlite_env
 from customer_dining.system import SYSTEM, CustomerDining
 from customer_dining.testing import Alone
+from esp_runtime import Service, memory_env, postgres_env, sqlite_env
 
 S = TypeVar("S", bound=Service)
 PERSISTENCE = os.environ.get("ESP_PERSISTENCE", "memory,sqlite,postgres").split(",")

@@ -20,8 +20,8 @@ from customer_dining.kitchen import commands as kitchen_commands
 from customer_dining.payment import aggregates as payment_aggregates
 from customer_dining.payment import application as payment_application
 from customer_dining.payment import commands as payment_commands
-from customer_dining.runtime import CommandRejected, events_of
 from customer_dining.testing import Alone, billable_order_in, dining_order_in, kitchen_ticket_in, menu_item_in
+from esp_runtime import CommandRejected, events_of
 
 
 def test_add_food_creates_a_menu_item(alone: Alone) -> None:

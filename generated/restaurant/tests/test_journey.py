@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from customer_dining.dining import application as dining_application
 from customer_dining.journey import play, table
-from customer_dining.runtime import events_of, listener_id
 from customer_dining.system import CustomerDining
 from customer_dining.testing import dining_order_in
+from esp_runtime import events_of, listener_id
 
 
 def test_the_journey_plays_end_to_end(system: CustomerDining) -> None:

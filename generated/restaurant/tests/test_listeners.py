@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from customer_dining.kitchen import aggregates as kitchen_aggregates
 from customer_dining.payment import aggregates as payment_aggregates
-from customer_dining.runtime import events_of, listener_id
 from customer_dining.system import CustomerDining
 from customer_dining.testing import dining_order_in
+from esp_runtime import events_of, listener_id
 
 
 def test_order_placed_leads_to_queue_ticket(system: CustomerDining) -> None:

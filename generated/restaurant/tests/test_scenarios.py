@@ -13,8 +13,8 @@ from customer_dining.dining import commands as dining_commands
 from customer_dining.kitchen import aggregates as kitchen_aggregates
 from customer_dining.kitchen import application as kitchen_application
 from customer_dining.kitchen import commands as kitchen_commands
-from customer_dining.runtime import DomainError, events_of
 from customer_dining.testing import Alone
+from esp_runtime import DomainError, events_of
 
 
 def test_a_table_is_opened_for_the_guests(alone: Alone) -> None:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from esp_runtime import memory_env, sqlite_env
 from shop_online.journey import play, table
-from shop_online.runtime import memory_env, sqlite_env
 from shop_online.system import SYSTEM, ShopOnline
 
 

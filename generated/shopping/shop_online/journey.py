@@ -10,12 +10,12 @@ from decimal import Decimal
 from typing import Protocol
 from uuid import UUID
 
+from esp_runtime import DomainError, Service, events_of, listener_id
 from shop_online.cart import aggregates as cart_aggregates
 from shop_online.cart import commands as cart_commands
 from shop_online.catalogue import commands as catalogue_commands
 from shop_online.orders import aggregates as orders_aggregates
 from shop_online.orders import commands as orders_commands
-from shop_online.runtime import DomainError, Service, events_of, listener_id
 from shop_online.shipping import commands as shipping_commands
 from shop_online.shop_notifications import commands as shop_notifications_commands
 from shop_online.shop_payments import commands as shop_payments_commands

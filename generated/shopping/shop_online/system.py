@@ -12,6 +12,8 @@ from uuid import UUID
 from eventsourcing.domain import DomainEvent
 from eventsourcing.system import RecordingEvent, SingleThreadedRunner, System
 
+from esp_runtime import Service
+from esp_runtime.saga import SagaExecutionContainer
 from shop_online.cart import application as cart_application
 from shop_online.cart import commands as cart_commands
 from shop_online.cart import projections as cart_projections
@@ -21,8 +23,6 @@ from shop_online.orders import application as orders_application
 from shop_online.orders import commands as orders_commands
 from shop_online.orders import projections as orders_projections
 from shop_online.orders import sagas as orders_sagas
-from shop_online.runtime import Service
-from shop_online.saga import SagaExecutionContainer
 from shop_online.shipping import application as shipping_application
 from shop_online.shop_notifications import application as shop_notifications_application
 from shop_online.shop_payments import application as shop_payments_application

@@ -8,13 +8,13 @@ from decimal import Decimal
 from typing import Protocol, TypeVar
 from uuid import UUID, uuid4
 
+from esp_runtime import Service
 from shop_online.cart import aggregates as cart_aggregates
 from shop_online.cart import application as cart_application
 from shop_online.catalogue import aggregates as catalogue_aggregates
 from shop_online.catalogue import application as catalogue_application
 from shop_online.orders import aggregates as orders_aggregates
 from shop_online.orders import application as orders_application
-from shop_online.runtime import Service
 from shop_online.shipping import aggregates as shipping_aggregates
 from shop_online.shipping import application as shipping_application
 from shop_online.shop_notifications import aggregates as shop_notifications_aggregates

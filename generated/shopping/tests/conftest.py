@@ -15,7 +15,7 @@ from uuid import uuid4
 
 import pytest
 
-from shop_online.runtime import Service, memory_env, postgres_env, sqlite_env
+from esp_runtime import Service, memory_env, postgres_env, sqlite_env
 from shop_online.system import SYSTEM, ShopOnline
 from shop_online.testing import Alone
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from decimal import Decimal
 from uuid import UUID
 
+from esp_runtime import events_of, listener_id
 from shop_online.cart import application as cart_application
 from shop_online.journey import play, table
-from shop_online.runtime import events_of, listener_id
 from shop_online.system import ShopOnline
 from shop_online.testing import shopping_cart_in
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from uuid import UUID, uuid4
 
+from esp_runtime import events_of, listener_id
 from shop_online.orders import aggregates as orders_aggregates
-from shop_online.runtime import events_of, listener_id
 from shop_online.shop_payments import aggregates as shop_payments_aggregates
 from shop_online.system import ShopOnline
 from shop_online.testing import customer_order_in, order_payment_in, shipment_in, shopping_cart_in

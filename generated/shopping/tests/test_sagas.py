@@ -13,8 +13,8 @@ from uuid import UUID
 import pytest
 from eventsourcing.domain import DomainEventProtocol
 
-from shop_online.runtime import Service, events_of
-from shop_online.saga import SagaRun, run_id, target_id
+from esp_runtime import Service, events_of
+from esp_runtime.saga import SagaRun, run_id, target_id
 from shop_online.shipping import commands as shipping_commands
 from shop_online.shipping import rules as shipping_rules
 from shop_online.shipping import saga_steps as shipping_saga_steps

@@ -9,6 +9,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from esp_runtime import DomainError, events_of
 from shop_online.cart import aggregates as cart_aggregates
 from shop_online.cart import application as cart_application
 from shop_online.cart import commands as cart_commands
@@ -18,7 +19,6 @@ from shop_online.catalogue import commands as catalogue_commands
 from shop_online.orders import aggregates as orders_aggregates
 from shop_online.orders import application as orders_application
 from shop_online.orders import commands as orders_commands
-from shop_online.runtime import DomainError, events_of
 from shop_online.shipping import aggregates as shipping_aggregates
 from shop_online.shipping import application as shipping_application
 from shop_online.shipping import commands as shipping_commands

@@ -7,8 +7,8 @@ import argparse
 from pathlib import Path
 
 from book_a_trip.journey import play, table
-from book_a_trip.runtime import memory_env, sqlite_env
 from book_a_trip.system import SYSTEM, BookATrip
+from esp_runtime import memory_env, sqlite_env
 
 
 def main(argv: list[str] | None = None) -> None:

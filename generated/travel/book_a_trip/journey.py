@@ -13,10 +13,10 @@ from uuid import UUID
 from book_a_trip.cars import commands as cars_commands
 from book_a_trip.flights import commands as flights_commands
 from book_a_trip.hotels import commands as hotels_commands
-from book_a_trip.runtime import DomainError, Service, events_of, listener_id
 from book_a_trip.system import BookATrip, Recorded
 from book_a_trip.travel_payments import commands as travel_payments_commands
 from book_a_trip.trips import commands as trips_commands
+from esp_runtime import DomainError, Service, events_of, listener_id
 
 
 @dataclass

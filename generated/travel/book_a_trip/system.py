@@ -15,13 +15,13 @@ from eventsourcing.system import RecordingEvent, SingleThreadedRunner, System
 from book_a_trip.cars import application as cars_application
 from book_a_trip.flights import application as flights_application
 from book_a_trip.hotels import application as hotels_application
-from book_a_trip.runtime import Service
-from book_a_trip.saga import SagaExecutionContainer
 from book_a_trip.travel_payments import application as travel_payments_application
 from book_a_trip.trips import application as trips_application
 from book_a_trip.trips import commands as trips_commands
 from book_a_trip.trips import projections as trips_projections
 from book_a_trip.trips import sagas as trips_sagas
+from esp_runtime import Service
+from esp_runtime.saga import SagaExecutionContainer
 
 SYSTEM = System(
     pipes=[

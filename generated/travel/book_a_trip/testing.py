@@ -14,11 +14,11 @@ from book_a_trip.flights import aggregates as flights_aggregates
 from book_a_trip.flights import application as flights_application
 from book_a_trip.hotels import aggregates as hotels_aggregates
 from book_a_trip.hotels import application as hotels_application
-from book_a_trip.runtime import Service
 from book_a_trip.travel_payments import aggregates as travel_payments_aggregates
 from book_a_trip.travel_payments import application as travel_payments_application
 from book_a_trip.trips import aggregates as trips_aggregates
 from book_a_trip.trips import application as trips_application
+from esp_runtime import Service
 
 S = TypeVar("S", bound=Service)
 

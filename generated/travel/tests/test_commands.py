@@ -18,7 +18,6 @@ from book_a_trip.flights import commands as flights_commands
 from book_a_trip.hotels import aggregates as hotels_aggregates
 from book_a_trip.hotels import application as hotels_application
 from book_a_trip.hotels import commands as hotels_commands
-from book_a_trip.runtime import CommandRejected, events_of
 from book_a_trip.testing import Alone, car_rental_in, room_reservation_in, seat_reservation_in
 from book_a_trip.travel_payments import aggregates as travel_payments_aggregates
 from book_a_trip.travel_payments import application as travel_payments_application
@@ -26,6 +25,7 @@ from book_a_trip.travel_payments import commands as travel_payments_commands
 from book_a_trip.trips import aggregates as trips_aggregates
 from book_a_trip.trips import application as trips_application
 from book_a_trip.trips import commands as trips_commands
+from esp_runtime import CommandRejected, events_of
 
 
 def test_request_trip_creates_a_trip(alone: Alone) -> None:

@@ -22,13 +22,13 @@ from book_a_trip.flights import saga_steps as flights_saga_steps
 from book_a_trip.hotels import commands as hotels_commands
 from book_a_trip.hotels import rules as hotels_rules
 from book_a_trip.hotels import saga_steps as hotels_saga_steps
-from book_a_trip.runtime import Service, events_of
-from book_a_trip.saga import SagaRun, StepReply, run_id, target_id
 from book_a_trip.system import BookATrip
 from book_a_trip.testing import trip_in
 from book_a_trip.travel_payments import commands as travel_payments_commands
 from book_a_trip.travel_payments import rules as travel_payments_rules
 from book_a_trip.travel_payments import saga_steps as travel_payments_saga_steps
+from esp_runtime import Service, events_of
+from esp_runtime.saga import SagaRun, StepReply, run_id, target_id
 
 
 class Unavailable(Exception):

@@ -20,7 +20,6 @@ from book_a_trip.flights import rules as flights_rules
 from book_a_trip.hotels import aggregates as hotels_aggregates
 from book_a_trip.hotels import application as hotels_application
 from book_a_trip.hotels import commands as hotels_commands
-from book_a_trip.runtime import DomainError, events_of
 from book_a_trip.testing import Alone
 from book_a_trip.travel_payments import aggregates as travel_payments_aggregates
 from book_a_trip.travel_payments import application as travel_payments_application
@@ -29,6 +28,7 @@ from book_a_trip.travel_payments import rules as travel_payments_rules
 from book_a_trip.trips import aggregates as trips_aggregates
 from book_a_trip.trips import application as trips_application
 from book_a_trip.trips import commands as trips_commands
+from esp_runtime import DomainError, events_of
 
 
 def test_a_trip_is_requested(alone: Alone) -> None:

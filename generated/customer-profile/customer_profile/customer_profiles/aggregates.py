@@ -12,7 +12,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from customer_profile.customer_profiles import commands
-from customer_profile.runtime import require_state
+from esp_runtime import require_state
 
 if TYPE_CHECKING:
     from customer_profile.customer_profiles.hooks import Hooks

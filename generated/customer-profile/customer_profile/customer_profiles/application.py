@@ -16,7 +16,7 @@ from eventsourcing.domain import DomainEventProtocol, MutableOrImmutableAggregat
 from customer_profile.customer_profiles import aggregates, commands
 from customer_profile.customer_profiles.hooks import Hooks
 from customer_profile.customer_profiles.rules import Rules
-from customer_profile.runtime import Service
+from esp_runtime import Service
 
 
 class CustomerProfilesService(Service):

@@ -13,9 +13,9 @@ from eventsourcing.domain import DomainEventProtocol
 from book_a_movie.box_office import aggregates, commands
 from book_a_movie.box_office.hooks import Hooks
 from book_a_movie.box_office.rules import Rules
-from book_a_movie.runtime import Service, listener_id, react
 from book_a_movie.theatre import aggregates as theatre_aggregates
 from book_a_movie.ticket_payments import aggregates as ticket_payments_aggregates
+from esp_runtime import Service, listener_id, react
 
 
 class BoxOfficeService(Service):

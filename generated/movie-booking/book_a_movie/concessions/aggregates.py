@@ -10,7 +10,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from book_a_movie.concessions import commands
-from book_a_movie.runtime import require_state
+from esp_runtime import require_state
 
 if TYPE_CHECKING:
     from book_a_movie.concessions.hooks import Hooks

@@ -14,7 +14,7 @@ from book_a_movie.box_office import aggregates as box_office_aggregates
 from book_a_movie.concessions import aggregates, commands
 from book_a_movie.concessions.hooks import Hooks
 from book_a_movie.concessions.rules import Rules
-from book_a_movie.runtime import Service, listener_id, react
+from esp_runtime import Service, listener_id, react
 
 
 class ConcessionsService(Service):

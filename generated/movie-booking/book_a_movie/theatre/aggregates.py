@@ -10,8 +10,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from book_a_movie.runtime import IntegrationEvent, require_state
 from book_a_movie.theatre import commands
+from esp_runtime import IntegrationEvent, require_state
 
 if TYPE_CHECKING:
     from book_a_movie.theatre.hooks import Hooks

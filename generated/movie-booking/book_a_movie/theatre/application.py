@@ -12,10 +12,10 @@ from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.domain import DomainEventProtocol, MutableOrImmutableAggregate
 
 from book_a_movie.box_office import aggregates as box_office_aggregates
-from book_a_movie.runtime import Service, react
 from book_a_movie.theatre import aggregates, commands
 from book_a_movie.theatre.hooks import Hooks
 from book_a_movie.theatre.rules import Rules
+from esp_runtime import Service, react
 
 
 class TheatreService(Service):

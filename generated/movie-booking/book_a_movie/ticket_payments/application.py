@@ -13,10 +13,10 @@ from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.domain import DomainEventProtocol
 
 from book_a_movie.box_office import aggregates as box_office_aggregates
-from book_a_movie.runtime import Service, listener_id, react
 from book_a_movie.ticket_payments import aggregates, commands
 from book_a_movie.ticket_payments.hooks import Hooks
 from book_a_movie.ticket_payments.rules import Rules
+from esp_runtime import Service, listener_id, react
 
 
 class TicketPaymentsService(Service):

@@ -14,7 +14,7 @@ from eventsourcing.domain import DomainEventProtocol, MutableOrImmutableAggregat
 from customer_dining.dining import aggregates, commands
 from customer_dining.dining.hooks import Hooks
 from customer_dining.dining.rules import Rules
-from customer_dining.runtime import Service
+from esp_runtime import Service
 
 
 class DiningService(Service):

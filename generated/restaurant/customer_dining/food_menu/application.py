@@ -13,7 +13,7 @@ from eventsourcing.domain import DomainEventProtocol
 from customer_dining.food_menu import aggregates, commands
 from customer_dining.food_menu.hooks import Hooks
 from customer_dining.food_menu.rules import Rules
-from customer_dining.runtime import Service
+from esp_runtime import Service
 
 
 class FoodMenuService(Service):

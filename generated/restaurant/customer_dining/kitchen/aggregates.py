@@ -9,7 +9,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from customer_dining.kitchen import commands
-from customer_dining.runtime import require_state
+from esp_runtime import require_state
 
 if TYPE_CHECKING:
     from customer_dining.kitchen.hooks import Hooks

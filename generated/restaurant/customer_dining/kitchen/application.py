@@ -14,7 +14,7 @@ from customer_dining.dining import aggregates as dining_aggregates
 from customer_dining.kitchen import aggregates, commands
 from customer_dining.kitchen.hooks import Hooks
 from customer_dining.kitchen.rules import Rules
-from customer_dining.runtime import Service, listener_id, react
+from esp_runtime import Service, listener_id, react
 
 
 class KitchenService(Service):

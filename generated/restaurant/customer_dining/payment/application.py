@@ -14,7 +14,7 @@ from customer_dining.dining import aggregates as dining_aggregates
 from customer_dining.payment import aggregates, commands
 from customer_dining.payment.hooks import Hooks
 from customer_dining.payment.rules import Rules
-from customer_dining.runtime import Service, listener_id, react
+from esp_runtime import Service, listener_id, react
 
 
 class PaymentService(Service):

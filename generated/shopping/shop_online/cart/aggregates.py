@@ -9,8 +9,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from esp_runtime import IntegrationEvent, require_state
 from shop_online.cart import commands
-from shop_online.runtime import IntegrationEvent, require_state
 
 if TYPE_CHECKING:
     from shop_online.cart.hooks import Hooks

@@ -10,10 +10,10 @@ from eventsourcing.application import ProcessingEvent
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.domain import DomainEventProtocol
 
+from esp_runtime import Service
 from shop_online.cart import aggregates, commands
 from shop_online.cart.hooks import Hooks
 from shop_online.cart.rules import Rules
-from shop_online.runtime import Service
 
 
 class CartService(Service):

@@ -10,8 +10,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from esp_runtime import IntegrationEvent, require_state
 from shop_online.orders import commands
-from shop_online.runtime import IntegrationEvent, require_state
 
 if TYPE_CHECKING:
     from shop_online.orders.hooks import Hooks

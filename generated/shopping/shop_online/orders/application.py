@@ -11,11 +11,11 @@ from eventsourcing.application import ProcessingEvent
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.domain import DomainEventProtocol, MutableOrImmutableAggregate
 
+from esp_runtime import Service, listener_id, react
 from shop_online.cart import aggregates as cart_aggregates
 from shop_online.orders import aggregates, commands, saga_steps
 from shop_online.orders.hooks import Hooks
 from shop_online.orders.rules import Rules
-from shop_online.runtime import Service, listener_id, react
 from shop_online.shipping import aggregates as shipping_aggregates
 from shop_online.shop_payments import aggregates as shop_payments_aggregates
 

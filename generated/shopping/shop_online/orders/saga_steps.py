@@ -16,8 +16,8 @@ from eventsourcing.application import ProcessingEvent
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.utils import get_topic
 
+from esp_runtime.saga import SagaRun
 from shop_online.orders import aggregates, sagas
-from shop_online.saga import SagaRun
 
 if TYPE_CHECKING:
     from shop_online.orders.application import OrdersService

@@ -8,10 +8,10 @@ from datetime import timedelta
 from typing import Any, ClassVar
 from uuid import UUID
 
+from esp_runtime.saga import Outcome, Retries, SagaExecutionContainer, SagaRun, Step
 from shop_online.orders import aggregates
 from shop_online.orders.hooks import Hooks
 from shop_online.orders.rules import Rules
-from shop_online.saga import Outcome, Retries, SagaExecutionContainer, SagaRun, Step
 from shop_online.shipping import aggregates as shipping_aggregates
 from shop_online.shop_notifications import aggregates as shop_notifications_aggregates
 from shop_online.warehouse import aggregates as warehouse_aggregates

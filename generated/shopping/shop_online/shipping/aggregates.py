@@ -9,7 +9,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from shop_online.runtime import IntegrationEvent, require_state
+from esp_runtime import IntegrationEvent, require_state
 from shop_online.shipping import commands
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ from eventsourcing.application import ProcessingEvent
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.domain import DomainEventProtocol
 
-from shop_online.runtime import Service
+from esp_runtime import Service
 from shop_online.shipping import aggregates, commands, saga_steps
 from shop_online.shipping.hooks import Hooks
 from shop_online.shipping.rules import Rules

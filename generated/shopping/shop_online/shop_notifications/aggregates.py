@@ -11,7 +11,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from shop_online.runtime import IntegrationEvent
+from esp_runtime import IntegrationEvent
 from shop_online.shop_notifications import commands
 
 if TYPE_CHECKING:

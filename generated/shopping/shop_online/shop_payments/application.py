@@ -10,8 +10,8 @@ from eventsourcing.application import ProcessingEvent
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.domain import DomainEventProtocol
 
+from esp_runtime import Service, listener_id, react
 from shop_online.orders import aggregates as orders_aggregates
-from shop_online.runtime import Service, listener_id, react
 from shop_online.shop_payments import aggregates, commands
 from shop_online.shop_payments.hooks import Hooks
 from shop_online.shop_payments.rules import Rules

@@ -10,7 +10,7 @@ from eventsourcing.application import ProcessingEvent
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.domain import DomainEventProtocol
 
-from shop_online.runtime import Service
+from esp_runtime import Service
 from shop_online.warehouse import aggregates, commands, saga_steps
 from shop_online.warehouse.hooks import Hooks
 from shop_online.warehouse.rules import Rules

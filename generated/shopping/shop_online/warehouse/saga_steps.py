@@ -16,8 +16,8 @@ from eventsourcing.application import ProcessingEvent
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.utils import get_topic
 
+from esp_runtime.saga import SagaRun, already_done
 from shop_online.orders import sagas as orders_sagas
-from shop_online.saga import SagaRun, already_done
 from shop_online.warehouse import aggregates, commands
 
 if TYPE_CHECKING:

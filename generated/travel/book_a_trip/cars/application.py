@@ -13,7 +13,7 @@ from eventsourcing.domain import DomainEventProtocol
 from book_a_trip.cars import aggregates, commands, saga_steps
 from book_a_trip.cars.hooks import Hooks
 from book_a_trip.cars.rules import Rules
-from book_a_trip.runtime import Service
+from esp_runtime import Service
 
 
 class CarsService(Service):

@@ -13,7 +13,7 @@ from eventsourcing.domain import DomainEventProtocol
 from book_a_trip.flights import aggregates, commands, saga_steps
 from book_a_trip.flights.hooks import Hooks
 from book_a_trip.flights.rules import Rules
-from book_a_trip.runtime import Service
+from esp_runtime import Service
 
 
 class FlightsService(Service):

@@ -11,7 +11,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from book_a_trip.hotels import commands
-from book_a_trip.runtime import IntegrationEvent, require_state
+from esp_runtime import IntegrationEvent, require_state
 
 if TYPE_CHECKING:
     from book_a_trip.hotels.hooks import Hooks

@@ -13,7 +13,7 @@ from eventsourcing.domain import DomainEventProtocol
 from book_a_trip.hotels import aggregates, commands, saga_steps
 from book_a_trip.hotels.hooks import Hooks
 from book_a_trip.hotels.rules import Rules
-from book_a_trip.runtime import Service
+from esp_runtime import Service
 
 
 class HotelsService(Service):

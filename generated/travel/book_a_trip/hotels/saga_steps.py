@@ -17,9 +17,9 @@ from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.utils import get_topic
 
 from book_a_trip.hotels import aggregates, commands
-from book_a_trip.runtime import DomainError
-from book_a_trip.saga import SagaRun, already_done, skipped
 from book_a_trip.trips import sagas as trips_sagas
+from esp_runtime import DomainError
+from esp_runtime.saga import SagaRun, already_done, skipped
 
 if TYPE_CHECKING:
     from book_a_trip.hotels.application import HotelsService

@@ -12,8 +12,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from book_a_trip.runtime import IntegrationEvent
 from book_a_trip.travel_payments import commands
+from esp_runtime import IntegrationEvent
 
 if TYPE_CHECKING:
     from book_a_trip.travel_payments.hooks import Hooks

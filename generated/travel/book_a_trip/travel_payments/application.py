@@ -12,10 +12,10 @@ from eventsourcing.application import ProcessingEvent
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.domain import DomainEventProtocol
 
-from book_a_trip.runtime import Service
 from book_a_trip.travel_payments import aggregates, commands, saga_steps
 from book_a_trip.travel_payments.hooks import Hooks
 from book_a_trip.travel_payments.rules import Rules
+from esp_runtime import Service
 
 
 class TravelPaymentsService(Service):

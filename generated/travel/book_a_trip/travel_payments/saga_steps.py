@@ -16,9 +16,9 @@ from eventsourcing.application import ProcessingEvent
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.utils import get_topic
 
-from book_a_trip.saga import SagaRun, already_done
 from book_a_trip.travel_payments import aggregates, commands
 from book_a_trip.trips import sagas as trips_sagas
+from esp_runtime.saga import SagaRun, already_done
 
 if TYPE_CHECKING:
     from book_a_trip.travel_payments.application import TravelPaymentsService

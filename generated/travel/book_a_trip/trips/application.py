@@ -10,10 +10,10 @@ from eventsourcing.application import ProcessingEvent
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.domain import DomainEventProtocol
 
-from book_a_trip.runtime import Service
 from book_a_trip.trips import aggregates, commands, saga_steps
 from book_a_trip.trips.hooks import Hooks
 from book_a_trip.trips.rules import Rules
+from esp_runtime import Service
 
 
 class TripsService(Service):

@@ -16,8 +16,8 @@ from eventsourcing.application import ProcessingEvent
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.utils import get_topic
 
-from book_a_trip.saga import SagaRun
 from book_a_trip.trips import aggregates, sagas
+from esp_runtime.saga import SagaRun
 
 if TYPE_CHECKING:
     from book_a_trip.trips.application import TripsService

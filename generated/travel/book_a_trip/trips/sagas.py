@@ -11,11 +11,11 @@ from uuid import UUID
 from book_a_trip.cars import aggregates as cars_aggregates
 from book_a_trip.flights import aggregates as flights_aggregates
 from book_a_trip.hotels import aggregates as hotels_aggregates
-from book_a_trip.saga import Outcome, SagaExecutionContainer, SagaRun, Step
 from book_a_trip.travel_payments import aggregates as travel_payments_aggregates
 from book_a_trip.trips import aggregates
 from book_a_trip.trips.hooks import Hooks
 from book_a_trip.trips.rules import Rules
+from esp_runtime.saga import Outcome, SagaExecutionContainer, SagaRun, Step
 
 
 class BookTripRun(SagaRun):

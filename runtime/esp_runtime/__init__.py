@@ -1,0 +1,30 @@
+"""esp-runtime: what every package esp generates runs on.
+
+The names here are the stable surface generated code imports; the Saga
+Execution Container is in :mod:`esp_runtime.saga`, one process per
+microservice in :mod:`esp_runtime.process`, the HTTP API in
+:mod:`esp_runtime.http`.
+"""
+
+from esp_runtime.domain import CommandRejected, DomainError, listener_id, require_state
+from esp_runtime.integration import IntegrationEvent
+from esp_runtime.persistence import memory_env, postgres_env, sqlite_env
+from esp_runtime.service import DateAsISO, Service, events_of, react
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CommandRejected",
+    "DateAsISO",
+    "DomainError",
+    "IntegrationEvent",
+    "Service",
+    "__version__",
+    "events_of",
+    "listener_id",
+    "memory_env",
+    "postgres_env",
+    "react",
+    "require_state",
+    "sqlite_env",
+]

@@ -1,0 +1,33 @@
+"""Domain errors and the rules every generated aggregate shares."""
+
+from __future__ import annotations
+
+from uuid import UUID, uuid5
+
+
+class DomainError(Exception):
+    """A business rule said no: the command changed nothing."""
+
+
+class CommandRejected(DomainError):
+    """A command was issued while its aggregate was in a state that does not allow it."""
+
+    def __init__(self, command: str, aggregate: str, state: str, allowed: tuple[str, ...]) -> None:
+        super().__init__(
+            f"{command} is not allowed in state {state!r} of {aggregate}; it is allowed in: {', '.join(allowed)}"
+        )
+        self.command = command
+        self.aggregate = aggregate
+        self.state = state
+        self.allowed = allowed
+
+
+def require_state(command: str, aggregate: str, state: str, allowed: tuple[str, ...]) -> None:
+    """Reject ``command`` unless the aggregate is in one of the ``allowed`` states."""
+    if state not in allowed:
+        raise CommandRejected(command, aggregate, state, allowed)
+
+
+def listener_id(source_id: UUID, source_version: int, command: str) -> UUID:
+    """The id of an aggregate a listener creates: the same event always gives the same id."""
+    return uuid5(source_id, f"{command}/{source_version}")

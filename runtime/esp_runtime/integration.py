@@ -1,0 +1,65 @@
+"""Integration events: the events other microservices read, with a stable name, a version and a JSON form."""
+
+from __future__ import annotations
+
+import json
+import types
+import typing
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, ClassVar, Self
+from uuid import UUID
+
+
+class IntegrationEvent:
+    """An event other microservices read: a stable name, a version and a JSON form."""
+
+    NAME: ClassVar[str]
+    VERSION: ClassVar[int]
+
+    def to_json(self) -> str:
+        """The event as JSON: its name, version and data (ids, decimals and dates as text)."""
+        data = {key: _encode(value) for key, value in sorted(vars(self).items())}
+        return json.dumps({"name": self.NAME, "version": self.VERSION, "data": data}, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Self:
+        """The event read back from ``to_json``'s form; a different name or version is refused."""
+        message = json.loads(text)
+        if message.get("name") != cls.NAME or message.get("version") != cls.VERSION:
+            found = f"{message.get('name')} v{message.get('version')}"
+            raise ValueError(f"not a {cls.NAME} v{cls.VERSION} message: {found}")
+        hints = typing.get_type_hints(cls)
+        data = message["data"]
+        hints["originator_id"] = UUID
+        values = {key: _decode(value, hints.get(key, Any)) for key, value in data.items()}
+        return cls(**values)
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, (UUID, Decimal)):
+        return str(value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [_encode(v) for v in value]
+    return value
+
+
+def _decode(value: Any, hint: Any) -> Any:
+    if value is None:
+        return None
+    origin = typing.get_origin(hint)
+    if origin in (types.UnionType, typing.Union):
+        inner = [a for a in typing.get_args(hint) if a is not type(None)]
+        return _decode(value, inner[0]) if inner else value
+    if origin is list:
+        (inner_hint,) = typing.get_args(hint)
+        return [_decode(v, inner_hint) for v in value]
+    if hint is datetime:
+        return datetime.fromisoformat(value)
+    if hint is date:
+        return date.fromisoformat(value)
+    if hint in (UUID, Decimal):
+        return hint(value)
+    return value

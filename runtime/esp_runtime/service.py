@@ -1,0 +1,58 @@
+"""A microservice: an event-sourced application that can also follow others."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.domain import Aggregate, DomainEventProtocol
+from eventsourcing.persistence import JSONTranscoder, Transcoding
+from eventsourcing.system import ProcessApplication
+
+from esp_runtime.domain import DomainError
+
+logger = logging.getLogger(__name__)
+
+
+def react(
+    processing_event: ProcessingEvent[UUID],
+    domain_event: DomainEventProtocol[UUID],
+    run: Callable[[Any], Aggregate],
+) -> None:
+    """Run a listener's command in a policy; a rejection is logged, and the event still counts as processed."""
+    try:
+        aggregate = run(domain_event)
+    except (DomainError, AggregateNotFoundError) as error:
+        logger.warning("%s did not lead to a command: %s", type(domain_event).__qualname__, error)
+        return
+    processing_event.collect_events(aggregate)
+
+
+class DateAsISO(Transcoding):
+    """Stores ``datetime.date`` values (the library stores datetimes, not dates)."""
+
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+class Service(ProcessApplication[UUID]):
+    """A microservice: an event-sourced application that can also follow others."""
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+
+def events_of(app: Application[UUID], aggregate_id: UUID, after: int = 0) -> list[DomainEventProtocol[UUID]]:
+    """The stored events of one aggregate, after version ``after``."""
+    return list(app.repository.event_store.get(aggregate_id, gt=after or None))
