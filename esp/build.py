@@ -24,12 +24,12 @@ from esp.model import (
     Event,
     Field,
     FieldType,
+    Given,
     Hotspot,
     Journey,
     Listener,
     Microservice,
     Model,
-    Occurrence,
     Process,
     Projection,
     Query,
@@ -37,9 +37,11 @@ from esp.model import (
     Saga,
     SagaStep,
     Scenario,
+    When,
 )
 
 T = TypeVar("T")
+_Row = tuple[tuple[Document, int, dict[str, Any]], tuple[Microservice, Aggregate | None], list[Event]]
 _DURATION = re.compile(r"^([0-9]+)(ms|s|m|h)$")
 _MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000}
 
@@ -63,6 +65,10 @@ def _list(node: Any, key: str) -> list[Any]:
 def _map(node: Any, key: str) -> dict[str, Any]:
     value = node.get(key) if isinstance(node, dict) else None
     return value if isinstance(value, dict) else {}
+
+
+def _named(node: Any, key: str) -> bool:
+    return isinstance(node, dict) and isinstance(node.get(key), str)
 
 
 def _flag(node: Any, key: str) -> bool:
@@ -120,7 +126,6 @@ class _Builder:
     docs: Sequence[Document]
     problems: list[Diagnostic] = field(default_factory=list)
     aggregates: dict[str, _Named] = field(default_factory=dict)
-    aggregate_ms: dict[str, str] = field(default_factory=dict)
     microservices: dict[str, Microservice] = field(default_factory=dict)
     events: dict[str, _Named] = field(default_factory=dict)
     commands: dict[str, _Named] = field(default_factory=dict)
@@ -205,19 +210,19 @@ class _Builder:
     def run(self) -> tuple[Model, list[Diagnostic]]:
         docs = sorted(self.docs, key=lambda d: d.file)
         self.declare_microservices(docs)
-        processes_raw = [
-            (doc, i, p)
-            for doc in docs
-            for i, p in enumerate(_list(doc.data, "processes"))
-            if isinstance(p, dict) and isinstance(p.get("process"), str)
+        raw = [
+            [(doc, i, p) for i, p in enumerate(_list(doc.data, "processes")) if _named(p, "process")] for doc in docs
         ]
-        process_ctx = {id(p): self.process_context(doc, i, p) for doc, i, p in processes_raw}
-        events = {id(p): self.declare_events(doc, i, p, process_ctx[id(p)][1]) for doc, i, p in processes_raw}
+        contexts = [[self.process_context(*r) for r in rows] for rows in raw]
+        events = [
+            [self.declare_events(*r, *ctx) for r, ctx in zip(rows, ctxs, strict=True)]
+            for rows, ctxs in zip(raw, contexts, strict=True)
+        ]
         projections = [pr for doc in docs for pr in self.declare_projections(doc)]
-        rows_of: dict[int, list[tuple[int, dict[str, Any]]]] = {id(doc): [] for doc in docs}
-        for doc, i, p in processes_raw:  # one pass, not one per document
-            rows_of[id(doc)].append((i, p))
-        journeys = [self.journey(doc, rows_of[id(doc)], process_ctx, events) for doc in docs]
+        journeys = [
+            self.journey(doc, list(zip(rows, ctxs, evs, strict=True)))
+            for doc, rows, ctxs, evs in zip(docs, raw, contexts, events, strict=True)
+        ]
         journey_names: dict[Any, Location] = {}
         for doc in docs:
             if isinstance(doc.data.get("journey"), str):
@@ -227,17 +232,10 @@ class _Builder:
         sagas = [s for doc in docs for s in self.sagas_of(doc)]
         scenarios = [s for doc in docs for s in self.scenarios(doc)]
         hotspots = [h for doc in docs for h in self.hotspots(doc)]
-        by_aggregate: dict[int, list[Process]] = {}
-        for journey in journeys:  # one pass over the processes, not one per aggregate (quadratic at 5,000)
-            for process in journey.processes:
-                if process.aggregate is not None:
-                    by_aggregate.setdefault(id(process.aggregate), []).append(process)
-        for agg_named in self.aggregates.values():
-            agg: Aggregate = agg_named.obj
-            object.__setattr__(agg, "processes", tuple(by_aggregate.get(id(agg), ())))
         model = Model(
             tuple(journeys),
             tuple(self.microservices.values()),
+            tuple(named.obj for named in self.aggregates.values()),
             tuple(listeners),
             tuple(projections),
             tuple(sagas),
@@ -247,27 +245,25 @@ class _Builder:
         return model, self.problems
 
     def declare_microservices(self, docs: Sequence[Document]) -> None:
-        declared: dict[str, tuple[str, Location, list[Aggregate]]] = {}
+        """Every microservice (declared in one or more journeys: the first description wins), then their aggregates."""
+        declared: dict[str, tuple[str, Location]] = {}
         for doc in docs:
             for ms_name, ms in _map(doc.data, "microservices").items():
                 loc = doc.loc(("microservices", ms_name), key=True)
-                description, first_loc, aggs = declared.setdefault(ms_name, (_str(ms, "description"), loc, []))
+                description, first_loc = declared.setdefault(ms_name, (_str(ms, "description"), loc))
                 if not description and _str(ms, "description"):
-                    declared[ms_name] = (_str(ms, "description"), first_loc, aggs)
+                    declared[ms_name] = (_str(ms, "description"), first_loc)
+        for ms_name, (description, loc) in declared.items():
+            self.microservices[ms_name] = Microservice(ms_name, description, loc)
+            self.microservice_refs[ms_name] = _Named(self.microservices[ms_name], loc)
+        for doc in docs:
+            for ms_name, ms in _map(doc.data, "microservices").items():
                 for agg_name, agg in _map(ms, "aggregates").items():
                     path: NodePath = ("microservices", ms_name, "aggregates", agg_name)
-                    aggregate = self.aggregate(doc, path, agg_name, agg)
-                    if self.unique(self.aggregates, "aggregate", agg_name, aggregate, aggregate.loc):
-                        aggs.append(aggregate)
-                        self.aggregate_ms[agg_name] = ms_name
-        for ms_name, (description, loc, aggs) in declared.items():
-            ms = Microservice(ms_name, description, tuple(aggs), loc)
-            self.microservices[ms_name] = ms
-            self.microservice_refs[ms_name] = _Named(ms, loc)
-            for aggregate in aggs:
-                object.__setattr__(aggregate, "microservice", ms)
+                    aggregate = self.aggregate(doc, path, agg_name, agg, self.microservices[ms_name])
+                    self.unique(self.aggregates, "aggregate", agg_name, aggregate, aggregate.loc)
 
-    def aggregate(self, doc: Document, path: NodePath, name: str, raw: Any) -> Aggregate:
+    def aggregate(self, doc: Document, path: NodePath, name: str, raw: Any, ms: Microservice) -> Aggregate:
         states = tuple(s for s in _list(raw, "states") if isinstance(s, str))
         seen: dict[str, int] = {}
         for i, state in enumerate(_list(raw, "states")):
@@ -287,6 +283,7 @@ class _Builder:
             _str(raw, "identity", "id"),
             tuple(dict.fromkeys(states)),
             snapshot if isinstance(snapshot, int) and not isinstance(snapshot, bool) else 0,
+            ms,
             doc.loc(path, key=True),
             at,
         )
@@ -304,7 +301,7 @@ class _Builder:
                     name=ms_name,
                     hint=did_you_mean(ms_name, self.microservices),
                 )
-            ms = Microservice(ms_name or "?", "", (), doc.loc(path))
+            ms = Microservice(ms_name or "?", "", doc.loc(path))
         aggregate: Aggregate | None = None
         if "aggregate" in raw:
             aggregate = self.ref(doc, (*path, "aggregate"), self.aggregates, "E041")
@@ -320,7 +317,9 @@ class _Builder:
             self.add("E047", doc.loc(path), process=raw["process"])
         return ms, aggregate
 
-    def declare_events(self, doc: Document, i: int, raw: dict[str, Any], aggregate: Aggregate | None) -> list[Event]:
+    def declare_events(
+        self, doc: Document, i: int, raw: dict[str, Any], ms: Microservice, aggregate: Aggregate | None
+    ) -> list[Event]:
         result = []
         for j, ev in enumerate(_list(raw, "events")):
             name = _str(ev, "event")
@@ -337,6 +336,9 @@ class _Builder:
                 version if isinstance(version, int) and not isinstance(version, bool) else 1,
                 self.fields(doc, (*path, "fields")),
                 enters[0] if enters else None,
+                ms,
+                aggregate,
+                _journey_name(doc),
                 doc.loc(path),
                 _key_locs(doc, path, ev),
             )
@@ -368,20 +370,13 @@ class _Builder:
                 result.append(projection)
         return result
 
-    def journey(
-        self,
-        doc: Document,
-        rows: list[tuple[int, dict[str, Any]]],
-        ctx: Mapping[int, tuple[Microservice, Aggregate | None]],
-        events: Mapping[int, list[Event]],
-    ) -> Journey:
+    def journey(self, doc: Document, rows: list[_Row]) -> Journey:
         actors = self.actors(doc)
         processes = []
         names: dict[Any, Location] = {}
-        for i, raw in rows:
+        for (_, i, raw), (ms, aggregate), events in rows:
             self.once(names, raw["process"], "process", raw["process"], doc.loc(("processes", i, "process")))
-            ms, aggregate = ctx[id(raw)]
-            processes.append(self.process(doc, i, raw, ms, aggregate, events[id(raw)], actors))
+            processes.append(self.process(doc, i, raw, ms, aggregate, events, actors))
         return Journey(
             _journey_name(doc),
             _str(doc.data, "description"),
@@ -417,7 +412,7 @@ class _Builder:
         path: NodePath = ("processes", i)
         actions: list[Action] = []
         for j, act in enumerate(_list(raw, "actions")):
-            action = self.action(doc, (*path, "actions", j), act, aggregate)
+            action = self.action(doc, (*path, "actions", j), act, ms, aggregate)
             if action is not None:
                 actions.append(action)
         actor = None
@@ -427,7 +422,7 @@ class _Builder:
             if actor is None:
                 self.add("W105", doc.loc((*path, "actor")), name=actor_name)
                 actor = Actor(actor_name, "", doc.loc((*path, "actor")))
-        process = Process(
+        return Process(
             raw["process"],
             actor,
             _str(raw, "description"),
@@ -439,11 +434,10 @@ class _Builder:
             doc.loc(path),
             _key_locs(doc, path, raw),
         )
-        for item in (*actions, *events):
-            object.__setattr__(item, "process", process)
-        return process
 
-    def action(self, doc: Document, path: NodePath, raw: Any, aggregate: Aggregate | None) -> Action | None:
+    def action(
+        self, doc: Document, path: NodePath, raw: Any, ms: Microservice, aggregate: Aggregate | None
+    ) -> Action | None:
         if not isinstance(raw, dict):
             return None
         if isinstance(raw.get("command"), str) and "query" not in raw:
@@ -455,6 +449,9 @@ class _Builder:
                 self.refs(doc, (*path, "emits"), self.events, "E042"),
                 _flag(raw, "creates"),
                 self.states(doc, (*path, "allowed_in"), aggregate),
+                ms,
+                aggregate,
+                _journey_name(doc),
                 doc.loc(path),
                 _key_locs(doc, path, raw),
                 written_emits=len(_list(raw, "emits")),
@@ -470,6 +467,8 @@ class _Builder:
                 _str(raw, "description"),
                 self.fields(doc, (*path, "fields")),
                 projection,
+                ms,
+                _journey_name(doc),
                 doc.loc(path),
                 _key_locs(doc, path, raw),
             )
@@ -628,31 +627,41 @@ class _Builder:
         )
 
     def scenarios(self, doc: Document) -> list[Scenario]:
+        """Scenarios with their events and command resolved; one naming an unknown one is reported and left out."""
         result = []
         for i, raw in enumerate(_list(doc.data, "scenarios")):
             path: NodePath = ("scenarios", i)
             aggregate = self.ref(doc, (*path, "aggregate"), self.aggregates, "E041")
-            when = _occurrences(doc, path, "when")
-            if aggregate is None or not isinstance(raw, dict) or not when:
+            given = _all([self.given(o) for o in _occurrences(doc, path, "given")])
+            when_occ = _occurrences(doc, path, "when")
+            when = self.when(when_occ[0]) if when_occ else None
+            rejected = isinstance(raw, dict) and raw.get("then") == "rejected"
+            then = None if rejected else _all([self.given(o) for o in _occurrences(doc, path, "then")])
+            if aggregate is None or not isinstance(raw, dict) or not when_occ:
                 continue
-            then_raw = raw.get("then")
-            then = None if then_raw == "rejected" else tuple(_occurrences(doc, path, "then"))
             if _str(raw, "scenario"):
                 name = raw["scenario"]
                 key = (aggregate.name, name)
                 self.once(self.scenario_names, key, "scenario", name, doc.loc((*path, "scenario")))
-            result.append(
-                Scenario(
-                    _str(raw, "scenario"),
-                    aggregate,
-                    tuple(_occurrences(doc, path, "given")),
-                    when[0],
-                    then,
-                    _journey_name(doc),
-                    doc.loc(path),
-                )
-            )
+            if given is None or when is None or (then is None and not rejected):
+                continue
+            scenario = Scenario(_str(raw, "scenario"), aggregate, given, when, then, _journey_name(doc), doc.loc(path))
+            result.append(scenario)
         return result
+
+    def given(self, occ: _Occurrence) -> Given | None:
+        named = self.events.get(occ.name)
+        if named is None:
+            self.add("E042", occ.loc, name=occ.name, hint=did_you_mean(occ.name, self.events))
+            return None
+        return Given(named.obj, occ.values, occ.loc)
+
+    def when(self, occ: _Occurrence) -> When | None:
+        named = self.commands.get(occ.name)
+        if named is None:
+            self.add("E043", occ.loc, name=occ.name, hint=did_you_mean(occ.name, self.commands))
+            return None
+        return When(named.obj, occ.values, occ.loc)
 
     def hotspots(self, doc: Document) -> list[Hotspot]:
         result = []
@@ -710,7 +719,22 @@ def _event_field_names(event: Event) -> list[str]:
     return names
 
 
-def _occurrences(doc: Document, path: NodePath, key: str) -> list[Occurrence]:
+@dataclass(frozen=True)
+class _Occurrence:
+    """An event or command name with field values, as a scenario writes it."""
+
+    name: str
+    values: Mapping[str, Any]
+    loc: Location
+
+
+def _all(items: list[T | None]) -> tuple[T, ...] | None:
+    """All of ``items``, or None if one could not be resolved (it is reported already)."""
+    found = tuple(i for i in items if i is not None)
+    return found if len(found) == len(items) else None
+
+
+def _occurrences(doc: Document, path: NodePath, key: str) -> list[_Occurrence]:
     raw = _at(doc.data, (*path, key))
     items: list[tuple[NodePath, Any]]
     if isinstance(raw, dict):
@@ -724,6 +748,6 @@ def _occurrences(doc: Document, path: NodePath, key: str) -> list[Occurrence]:
         if isinstance(item, dict) and len(item) == 1:
             ((name, values),) = item.items()
             result.append(
-                Occurrence(name, values if isinstance(values, dict) else {}, doc.loc((*item_path, name), key=True))
+                _Occurrence(name, values if isinstance(values, dict) else {}, doc.loc((*item_path, name), key=True))
             )
     return result

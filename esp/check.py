@@ -20,11 +20,12 @@ from esp.model import (
     Event,
     Field,
     FieldType,
+    Given,
     Listener,
     Model,
-    Occurrence,
     Saga,
     Scenario,
+    When,
 )
 from esp.names import BUILTINS, class_name, module_name, snake, words
 
@@ -283,14 +284,14 @@ def integration_events_are_heard(model: Model) -> Iterator[Diagnostic]:
             yield _d("W101", event.at.get("kind", event.loc), name=event.name)
 
 
-def _reachable_states(agg: Aggregate, saga_events: set[Event]) -> set[str]:
+def _reachable_states(model: Model, agg: Aggregate, saga_events: set[Event]) -> set[str]:
     """States an aggregate can get into, starting from its creation."""
     reached: set[str] = set()
     created = False
     changed = True
     while changed:
         changed = False
-        for cmd in agg.commands:
+        for cmd in model.commands_of(agg):
             runs = cmd.creates or (created and (not cmd.allowed_in or reached & set(cmd.allowed_in)))
             if not runs:
                 continue
@@ -299,7 +300,7 @@ def _reachable_states(agg: Aggregate, saga_events: set[Event]) -> set[str]:
                 if event.enters and event.enters not in reached:
                     reached.add(event.enters)
                     changed = True
-        for event in agg.events:
+        for event in model.events_of(agg):
             if event in saga_events and event.enters and event.enters not in reached:
                 reached.add(event.enters)
                 changed = True
@@ -310,17 +311,19 @@ def lifecycle(model: Model) -> Iterator[Diagnostic]:
     """States are entered, commands can run, aggregates can be created."""
     saga_events = _saga_events(model)
     for agg in model.aggregates:
-        entered = {e.enters for e in agg.events if e.enters}
+        entered = {e.enters for e in model.events_of(agg) if e.enters}
         for state in agg.states:
             if state not in entered:
                 where = agg.at.get(f"state:{state}", agg.at.get("states", agg.loc))
                 yield _d("W102", where, state=state, aggregate=agg.name)
-        if agg.commands and not agg.creators:
+        commands = model.commands_of(agg)
+        creators = model.creators_of(agg)
+        if commands and not creators:
             yield _d("E057", agg.loc, name=agg.name)
-        reachable = _reachable_states(agg, saga_events)
-        for cmd in agg.commands:
+        reachable = _reachable_states(model, agg, saga_events)
+        for cmd in commands:
             known = [s for s in cmd.allowed_in if s in agg.states]  # unknown states are E045 already
-            if known and agg.creators and not reachable & set(known):
+            if known and creators and not reachable & set(known):
                 yield _d("E055", cmd.at.get("allowed_in", cmd.loc), name=cmd.name, states=", ".join(known))
 
 
@@ -506,60 +509,48 @@ def _parses(parse: Callable[[str], object], value: Any) -> bool:
     return True
 
 
-def _check_values(
-    what: str, name: str, fields: Iterable[Field], occ: Occurrence, *, complete: bool
-) -> Iterator[Diagnostic]:
+def _check_values(what: str, name: str, fields: Iterable[Field], occ: Given | When) -> Iterator[Diagnostic]:
+    """Values that are fields of the event or command, of their types; a ``then`` may leave fields out."""
     by_name = {f.name: f for f in fields}
     for key, value in occ.values.items():
         if key not in by_name:
             yield _d("E071", occ.loc, what=what, name=name, field=key, hint=did_you_mean(key, by_name))
         elif not _value_fits(value, by_name[key].type):
             yield _d("E073", occ.loc, field=key, name=name, expected=str(by_name[key].type), found=value)
-    if complete:
-        for f in fields:
-            if f.name not in occ.values and f.type.name != "optional":
-                yield _d("E072", occ.loc, what=what, name=name, field=f.name)
 
 
-def _scenario_event(
-    events: dict[str, Event], scenario: Scenario, occ: Occurrence, *, complete: bool
-) -> Iterator[Diagnostic]:
-    event = events.get(occ.name)
-    if event is None:
-        yield _d("E042", occ.loc, name=occ.name, hint=did_you_mean(occ.name, events))
-        return
+def _complete(what: str, name: str, fields: Iterable[Field], occ: Given | When) -> Iterator[Diagnostic]:
+    for f in fields:
+        if f.name not in occ.values and f.type.name != "optional":
+            yield _d("E072", occ.loc, what=what, name=name, field=f.name)
+
+
+def _scenario_event(scenario: Scenario, occ: Given, *, complete: bool) -> Iterator[Diagnostic]:
+    event = occ.event
     if event.aggregate is not scenario.aggregate:
-        yield _d("E070", occ.loc, what="event", name=occ.name, aggregate=scenario.aggregate.name)
-    yield from _check_values("event", occ.name, event.fields, occ, complete=complete)
+        yield _d("E070", occ.loc, what="event", name=event.name, aggregate=scenario.aggregate.name)
+    yield from _check_values("event", event.name, event.fields, occ)
+    if complete:
+        yield from _complete("event", event.name, event.fields, occ)
 
 
 def scenarios_fit(model: Model) -> Iterator[Diagnostic]:
-    events = {e.name: e for e in model.events}
-    commands = {c.name: c for c in model.commands}
     for scenario in model.scenarios:
         for occ in scenario.given:
-            yield from _scenario_event(events, scenario, occ, complete=True)
-        cmd = commands.get(scenario.when.name)
-        if cmd is None:
-            yield _d(
-                "E043",
-                scenario.when.loc,
-                name=scenario.when.name,
-                hint=did_you_mean(scenario.when.name, commands),
-            )
-            continue
+            yield from _scenario_event(scenario, occ, complete=True)
+        cmd = scenario.when.command
         if cmd.aggregate is not scenario.aggregate:
             yield _d("E070", scenario.when.loc, what="command", name=cmd.name, aggregate=scenario.aggregate.name)
-        yield from _check_values("command", cmd.name, cmd.fields, scenario.when, complete=True)
+        yield from _check_values("command", cmd.name, cmd.fields, scenario.when)
+        yield from _complete("command", cmd.name, cmd.fields, scenario.when)
         for occ in scenario.then or ():
-            yield from _scenario_event(events, scenario, occ, complete=False)
-            event = events.get(occ.name)
-            if event is not None and event not in cmd.emits:
+            yield from _scenario_event(scenario, occ, complete=False)
+            if occ.event not in cmd.emits:
                 yield _d(
                     "E074",
                     occ.loc,
                     command=cmd.name,
-                    event=occ.name,
+                    event=occ.event.name,
                     emits=", ".join(e.name for e in cmd.emits) or "nothing",
                 )
 

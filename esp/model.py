@@ -1,18 +1,20 @@
 """The Model: an immutable, fully resolved picture of one or more journeys.
 
 Every reference is an object (a command's ``emits`` are :class:`Event`
-objects), so renderers and generators never look names up again. Entities
-compare by identity; their back-references (``event.aggregate``,
-``command.process``) are set once by ``esp.build`` and never change, so the
-derived collections (``model.events``, ``aggregate.commands``) are computed
-once, on first use.
+objects, a scenario's steps name their events and command), so renderers and
+generators never look names up again. Entities compare by identity and are
+built top down, once, by ``esp.build``: each holds what it belongs to
+(``event.aggregate``, ``command.microservice``) and the rows of the map hold
+their lanes (``process.actions``). What an aggregate or a microservice holds
+(``model.commands_of(aggregate)``) is indexed by the Model, computed once on
+first use, so no entity is ever changed after it is made.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
 
@@ -57,10 +59,6 @@ class Field:
     loc: Location
 
 
-def _back() -> Any:
-    return field(init=False, repr=False, compare=False, default=None)
-
-
 @dataclass(frozen=True, eq=False)
 class Actor:
     name: str
@@ -72,7 +70,6 @@ class Actor:
 class Microservice:
     name: str
     description: str
-    aggregates: tuple[Aggregate, ...]
     loc: Location
 
 
@@ -83,22 +80,9 @@ class Aggregate:
     identity: str
     states: tuple[str, ...]
     snapshot_every: int
+    microservice: Microservice
     loc: Location
     at: Mapping[str, Location]
-    microservice: Microservice = _back()
-    processes: tuple[Process, ...] = _back()
-
-    @cached_property
-    def commands(self) -> tuple[Command, ...]:
-        return tuple(c for p in self.processes for c in p.commands)
-
-    @cached_property
-    def events(self) -> tuple[Event, ...]:
-        return tuple(e for p in self.processes for e in p.events)
-
-    @cached_property
-    def creators(self) -> tuple[Command, ...]:
-        return tuple(c for c in self.commands if c.creates)
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,18 +93,12 @@ class Command:
     emits: tuple[Event, ...]
     creates: bool
     allowed_in: tuple[str, ...]
+    microservice: Microservice
+    aggregate: Aggregate | None
+    journey: str
     loc: Location
     at: Mapping[str, Location]
     written_emits: int = 0  # names written under 'emits', resolved or not
-    process: Process = _back()
-
-    @property
-    def aggregate(self) -> Aggregate | None:
-        return self.process.aggregate
-
-    @property
-    def microservice(self) -> Microservice:
-        return self.process.microservice
 
 
 @dataclass(frozen=True, eq=False)
@@ -129,9 +107,10 @@ class Query:
     description: str
     fields: tuple[Field, ...]
     projection: Projection | None
+    microservice: Microservice
+    journey: str
     loc: Location
     at: Mapping[str, Location]
-    process: Process = _back()
 
 
 Action = Command | Query
@@ -145,21 +124,15 @@ class Event:
     version: int
     fields: tuple[Field, ...]
     enters: str | None
+    microservice: Microservice
+    aggregate: Aggregate | None
+    journey: str
     loc: Location
     at: Mapping[str, Location]
-    process: Process = _back()
 
     @property
     def integration(self) -> bool:
         return self.kind == "integration"
-
-    @property
-    def aggregate(self) -> Aggregate | None:
-        return self.process.aggregate
-
-    @property
-    def microservice(self) -> Microservice:
-        return self.process.microservice
 
 
 @dataclass(frozen=True, eq=False)
@@ -261,10 +234,19 @@ class Saga:
 
 
 @dataclass(frozen=True)
-class Occurrence:
-    """An event or command with field values, in a scenario."""
+class Given:
+    """An event with field values, in a scenario (a ``given`` or a ``then``)."""
 
-    name: str
+    event: Event
+    values: Mapping[str, Any]  # as written in YAML: checked against the fields by esp.check
+    loc: Location
+
+
+@dataclass(frozen=True)
+class When:
+    """The command of a scenario, with field values."""
+
+    command: Command
     values: Mapping[str, Any]
     loc: Location
 
@@ -273,9 +255,9 @@ class Occurrence:
 class Scenario:
     name: str
     aggregate: Aggregate
-    given: tuple[Occurrence, ...]
-    when: Occurrence
-    then: tuple[Occurrence, ...] | None  # None: the command is rejected
+    given: tuple[Given, ...]
+    when: When
+    then: tuple[Given, ...] | None  # None: the command is rejected
     journey: str
     loc: Location
 
@@ -299,12 +281,22 @@ class Journey:
     loc: Location
 
 
+@dataclass(frozen=True)
+class _Parts:
+    """What one aggregate holds, in journey order."""
+
+    processes: tuple[Process, ...]
+    commands: tuple[Command, ...]
+    events: tuple[Event, ...]
+
+
 @dataclass(frozen=True, eq=False)
 class Model:
     """One or more journeys that share microservices."""
 
     journeys: tuple[Journey, ...]
     microservices: tuple[Microservice, ...]
+    aggregates: tuple[Aggregate, ...]
     listeners: tuple[Listener, ...]
     projections: tuple[Projection, ...]
     sagas: tuple[Saga, ...]
@@ -318,10 +310,6 @@ class Model:
     @cached_property
     def processes(self) -> tuple[Process, ...]:
         return tuple(p for j in self.journeys for p in j.processes)
-
-    @cached_property
-    def aggregates(self) -> tuple[Aggregate, ...]:
-        return tuple(a for m in self.microservices for a in m.aggregates)
 
     @cached_property
     def commands(self) -> tuple[Command, ...]:
@@ -339,6 +327,59 @@ class Model:
     def actors(self) -> tuple[Actor, ...]:
         return tuple(a for j in self.journeys for a in j.actors)
 
+    # -- what each entity holds, indexed once -----------------------------------------
+
+    @cached_property
+    def _parts(self) -> dict[Aggregate, _Parts]:
+        rows: dict[Aggregate, list[Process]] = {a: [] for a in self.aggregates}
+        for p in self.processes:
+            if p.aggregate is not None:
+                rows.setdefault(p.aggregate, []).append(p)
+        return {
+            agg: _Parts(
+                tuple(ps),
+                tuple(c for p in ps for c in p.commands),
+                tuple(e for p in ps for e in p.events),
+            )
+            for agg, ps in rows.items()
+        }
+
+    @cached_property
+    def _aggregates_in(self) -> dict[Microservice, tuple[Aggregate, ...]]:
+        found: dict[Microservice, list[Aggregate]] = {m: [] for m in self.microservices}
+        for agg in self.aggregates:
+            found.setdefault(agg.microservice, []).append(agg)
+        return {m: tuple(aggs) for m, aggs in found.items()}
+
+    @cached_property
+    def _process_of(self) -> dict[Command | Query | Event, Process]:
+        return {item: p for p in self.processes for item in (*p.actions, *p.events)}
+
+    def aggregates_in(self, microservice: Microservice) -> tuple[Aggregate, ...]:
+        """The aggregates a microservice declares."""
+        return self._aggregates_in.get(microservice, ())
+
+    def processes_of(self, aggregate: Aggregate) -> tuple[Process, ...]:
+        """The rows of the map whose lane 5 is ``aggregate``."""
+        parts = self._parts.get(aggregate)
+        return parts.processes if parts else ()
+
+    def commands_of(self, aggregate: Aggregate) -> tuple[Command, ...]:
+        parts = self._parts.get(aggregate)
+        return parts.commands if parts else ()
+
+    def events_of(self, aggregate: Aggregate) -> tuple[Event, ...]:
+        parts = self._parts.get(aggregate)
+        return parts.events if parts else ()
+
+    def creators_of(self, aggregate: Aggregate) -> tuple[Command, ...]:
+        """The commands that create ``aggregate``."""
+        return tuple(c for c in self.commands_of(aggregate) if c.creates)
+
+    def process_of(self, item: Command | Query | Event) -> Process:
+        """The row of the map a command, query or event is written in."""
+        return self._process_of[item]
+
     @cached_property
     def _events_by_name(self) -> dict[str, Event]:
         return {e.name: e for e in self.events}
@@ -353,5 +394,12 @@ class Model:
     def command(self, name: str) -> Command | None:
         return self._commands_by_name.get(name)
 
+    @cached_property
+    def _listeners_on(self) -> dict[Event, tuple[Listener, ...]]:
+        found: dict[Event, list[Listener]] = {}
+        for li in self.listeners:
+            found.setdefault(li.on, []).append(li)
+        return {e: tuple(ls) for e, ls in found.items()}
+
     def listeners_on(self, event: Event) -> tuple[Listener, ...]:
-        return tuple(li for li in self.listeners if li.on is event)
+        return self._listeners_on.get(event, ())

@@ -16,13 +16,15 @@ ANY = "any state"
 
 
 def build(model: Model, scope: Scope) -> Graph:
-    aggregates = [a for a in model.aggregates if scope.whole or any(p in scope.processes for p in a.processes)]
+    aggregates = [
+        a for a in model.aggregates if scope.whole or any(p in scope.processes for p in model.processes_of(a))
+    ]
     nodes: list[Node] = []
     edges: list[Edge] = []
     groups: list[Group] = []
     for aggregate in aggregates:
         first = len(nodes)
-        _lifecycle(aggregate, nodes, edges)
+        _lifecycle(model, aggregate, nodes, edges)
         title = f"{label(aggregate.name)} (in {label(aggregate.microservice.name)})"
         groups.append(
             Group(node_id("aggregate", aggregate.name), title, "aggregate", tuple(n.id for n in nodes[first:]))
@@ -38,7 +40,7 @@ def build(model: Model, scope: Scope) -> Graph:
     )
 
 
-def _lifecycle(aggregate: Aggregate, nodes: list[Node], edges: list[Edge]) -> None:
+def _lifecycle(model: Model, aggregate: Aggregate, nodes: list[Node], edges: list[Edge]) -> None:
     start = node_id("start", aggregate.name)
     nodes.append(Node(start, "start", "start"))
     if aggregate.states:
@@ -50,7 +52,7 @@ def _lifecycle(aggregate: Aggregate, nodes: list[Node], edges: list[Edge]) -> No
     whole = node_id("state", aggregate.name, "live") if not state else None
     anywhere = node_id("state", aggregate.name, "any")
     moves: dict[tuple[str, str], list[str]] = {}  # one arrow per pair of states, its events listed
-    for command in aggregate.commands:
+    for command in model.commands_of(aggregate):
         if command.creates:
             sources = [start]
         elif whole is not None:

@@ -22,7 +22,7 @@ def build(model: Model, scope: Scope) -> Graph:
     if not scope.whole:  # the chosen services and their neighbours
         links = {k: v for k, v in links.items() if k[0] in chosen or k[1] in chosen}
     shown = set(chosen) | {end for key in links for end in key[:2]}
-    nodes = [_box(m) for m in model.microservices if node_id("microservice", m.name) in shown]
+    nodes = [_box(model, m) for m in model.microservices if node_id("microservice", m.name) in shown]
     edges = [Edge(src, dst, kind, "\n".join(names)) for (src, dst, kind), names in links.items()]
     for spot, subject in hotspot_nodes(model, nodes):
         if subject is not None:
@@ -38,8 +38,8 @@ def build(model: Model, scope: Scope) -> Graph:
     )
 
 
-def _box(service: Microservice) -> Node:
-    aggregates = ", ".join(label(a.name) for a in service.aggregates)
+def _box(model: Model, service: Microservice) -> Node:
+    aggregates = ", ".join(label(a.name) for a in model.aggregates_in(service))
     return Node(node_id("microservice", service.name), "microservice", label(service.name), aggregates)
 
 
@@ -61,9 +61,7 @@ def _links(model: Model) -> _Links:
             _add(links, event.microservice, projection.microservice, "projects", label(event.name))
     for query in model.queries:  # a service that asks another's read model
         if query.projection is not None:
-            _add(
-                links, query.projection.microservice, query.process.microservice, "reads", label(query.projection.name)
-            )
+            _add(links, query.projection.microservice, query.microservice, "reads", label(query.projection.name))
     for saga in model.sagas:  # the saga's calls out, and the events that answer it
         prefix = f"{label(saga.name)}: " if len(model.sagas) > 1 else ""
         for step in saga.steps:

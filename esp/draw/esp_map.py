@@ -106,10 +106,10 @@ def _listeners(
             edges.append(Edge(src, dst, "listener", constraint=False))
             continue
         if src in where:
-            other = listener.command.process
+            other = model.process_of(listener.command)
             stub = Node(node_id("listener", str(i), "out"), "listener", f"to {label(listener.command.name)}", "")
         elif dst in where:
-            other = listener.on.process
+            other = model.process_of(listener.on)
             stub = Node(node_id("listener", str(i), "in"), "listener", f"from {label(listener.on.name)}", "")
         else:
             continue

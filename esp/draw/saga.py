@@ -17,7 +17,9 @@ def build(model: Model, scope: Scope) -> Graph:
     sagas = [
         s
         for s in model.sagas
-        if scope.whole or s.microservice in services or any(st.invoke.process in scope.processes for st in s.steps)
+        if scope.whole
+        or s.microservice in services
+        or any(model.process_of(st.invoke) in scope.processes for st in s.steps)
     ]
     nodes: list[Node] = []
     edges: list[Edge] = []

@@ -21,7 +21,7 @@ from typing import Any
 from esp import names
 from esp.export import integration
 from esp.export.payload import event_schema
-from esp.model import Event, Journey, Microservice, Model
+from esp.model import Aggregate, Event, Journey, Microservice, Model
 
 DRAFT_07 = "http://json-schema.org/draft-07/schema#"
 SERVICE_VERSION = "1.0.0"
@@ -89,7 +89,9 @@ def files(model: Model) -> dict[str, str]:
     sends = dict(integration.published(model))
     receives = dict(integration.received(model))
     for ms in model.microservices:
-        out[f"services/{slug(ms.name)}/index.mdx"] = _service(ms, sends.get(ms, ()), receives.get(ms, ()))
+        out[f"services/{slug(ms.name)}/index.mdx"] = _service(
+            ms, model.aggregates_in(ms), sends.get(ms, ()), receives.get(ms, ())
+        )
     for event in integration.integration_events(model):
         folder = f"events/{event_id(event)}"
         out[f"{folder}/index.mdx"] = _event(event)
@@ -119,7 +121,9 @@ def _domain(journey: Journey) -> str:
     return _page(front, body)
 
 
-def _service(ms: Microservice, sends: tuple[Event, ...], receives: tuple[Event, ...]) -> str:
+def _service(
+    ms: Microservice, aggregates: tuple[Aggregate, ...], sends: tuple[Event, ...], receives: tuple[Event, ...]
+) -> str:
     front: dict[str, Any] = {
         "id": slug(ms.name),
         "name": ms.name,
@@ -130,8 +134,8 @@ def _service(ms: Microservice, sends: tuple[Event, ...], receives: tuple[Event, 
         "badges": [{"content": "microservice", "backgroundColor": "green", "textColor": "green"}],
     }
     body = ["## Overview", mdx_text(ms.description or ms.name)]
-    if ms.aggregates:
-        items = "\n".join(f"- {mdx_text(a.name)}: {mdx_text(a.description)}".rstrip(": ") for a in ms.aggregates)
+    if aggregates:
+        items = "\n".join(f"- {mdx_text(a.name)}: {mdx_text(a.description)}".rstrip(": ") for a in aggregates)
         body += ["## Aggregates", items]
     body.append("<NodeGraph />")
     return _page(front, body)

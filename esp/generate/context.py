@@ -20,14 +20,15 @@ from esp.model import (
     Command,
     Field,
     FieldType,
+    Given,
     Listener,
     Microservice,
     Model,
-    Occurrence,
     Process,
     Projection,
     Query,
     Scenario,
+    When,
 )
 
 # Names the runtime gives aggregates, applications and events: a journey name
@@ -430,11 +431,11 @@ class _Builder:
             _refuse("microservice", svc.module, PACKAGE_MODULES | SYSTEM_MEMBERS, svc.raw)
         _unique("applications", (s.cls for s in services))
         for ms in model.microservices:
-            for agg in ms.aggregates:
+            for agg in model.aggregates_in(ms):
                 self.fill_aggregate(agg)
         for ms in model.microservices:
-            for agg in ms.aggregates:
-                for cmd in agg.commands:
+            for agg in model.aggregates_in(ms):
+                for cmd in model.commands_of(agg):
                     self.fill_command(cmd)
         for pr in model.projections:
             self.projection(pr)
@@ -500,7 +501,7 @@ class _Builder:
             UnsafeText(ms.description),
         )
         self.services[id(ms)] = svc
-        for agg in ms.aggregates:
+        for agg in self.model.aggregates_in(ms):
             cls = _refuse("aggregate", ident(names.class_name(agg.name)), MODULE_NAMES, agg.name)
             identity = field_of(agg.identity, FieldType("uuid"))
             aggv = AggregateV(cls, agg.name, UnsafeText(agg.description), identity, agg.states, agg.snapshot_every)
@@ -512,8 +513,8 @@ class _Builder:
     def fill_aggregate(self, agg: Aggregate) -> None:
         aggv = self.aggregates[id(agg)]
         # A creating command's events are alternatives: whichever a rule picks creates the aggregate.
-        creation = {e for c in agg.commands if c.creates for e in c.emits}
-        for event in agg.events:
+        creation = {e for c in self.model.creators_of(agg) for e in c.emits}
+        for event in self.model.events_of(agg):
             cls = _refuse("event", ident(names.class_name(event.name)), NESTED_CLASSES | MODULE_NAMES, event.name)
             fields = [field_v(f) for f in event.fields]
             ev = EventV(
@@ -538,7 +539,7 @@ class _Builder:
                 if f.type not in known:
                     known.append(f.type)
         aggv.attributes = [(name, _union([*ts, "None"])) for name, ts in types.items()]
-        for cmd in agg.commands:
+        for cmd in self.model.commands_of(agg):
             method = _refuse(
                 "command", ident(names.module_name(cmd.name)), AGGREGATE_ATTRIBUTES | APPLICATION_ATTRIBUTES, cmd.name
             )
@@ -674,7 +675,7 @@ class _Builder:
         svc.projections.append(pv)
 
     def query(self, query: Query) -> None:
-        svc = self.services[id(query.process.microservice)]
+        svc = self.services[id(query.microservice)]
         fields = [field_v(f) for f in query.fields]
         pv = self.projections.get(id(query.projection)) if query.projection is not None else None
         row = dict(pv.fields) if pv else {}
@@ -745,10 +746,7 @@ class _Builder:
 
     def scenario(self, s: Scenario) -> ScenarioV:
         aggv = self.aggregates[id(s.aggregate)]
-        cmd = self.model.command(s.when.name)
-        if cmd is None or id(cmd) not in self.commands:
-            raise GenerateError(f"scenario {s.name!r}: unknown command {s.when.name!r}")
-        cv = self.commands[id(cmd)]
+        cv = self.commands[id(s.when.command)]
         given = [self.step(o) for o in s.given]
         then = None if s.then is None else [self.step(o) for o in s.then]
         for step in then or []:
@@ -775,21 +773,18 @@ class _Builder:
             matches,
         )
 
-    def step(self, occ: Occurrence) -> StepV:
-        event = self.model.event(occ.name)
-        if event is None or id(event) not in self.events:
-            raise GenerateError(f"unknown event {occ.name!r} in a scenario")
-        ev = self.events[id(event)]
+    def step(self, occ: Given) -> StepV:
+        ev = self.events[id(occ.event)]
         return StepV(ev, _values(ev.fields, occ))
 
 
 def _given(s: Scenario, step: StepV) -> set[str]:
     """The field names a scenario wrote for a then-event (the others are not compared)."""
-    occ = next((o for o in s.then or () if o.name == step.event.raw), None)
+    occ = next((o for o in s.then or () if o.event.name == step.event.raw), None)
     return set(occ.values) if occ else set()
 
 
-def _values(fields: list[FieldV], occ: Occurrence) -> list[ValueV]:
+def _values(fields: list[FieldV], occ: Given | When) -> list[ValueV]:
     """Every field's value: as written, else None for an optional field, else an example."""
     values = []
     for f in fields:

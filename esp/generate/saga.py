@@ -402,7 +402,7 @@ class _Saga:
             compensate,
             step.retriable,
             step.timeout_ms if step.timeout_ms is not None else self.saga.timeout_ms,
-            invoke.aggregate.microservice or self.services[step.invoke.process.microservice.name],
+            invoke.aggregate.microservice or self.services[step.invoke.microservice.name],
             values,
             compensation,
             success,
