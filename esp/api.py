@@ -1,14 +1,23 @@
-"""The library's front door: each CLI command calls one function here."""
+"""The library's front door: each CLI command calls one function here.
+
+The layers below (build, check, draw, generate, export) take a Model; this
+module reads and validates the journeys that make it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from esp.errors import Diagnostic, ExitCode, Location, Severity, diagnostic, exit_code_for
+from esp.errors import Diagnostic, ExitCode, Location, ProblemsFound, Severity, UserError, diagnostic, exit_code_for
 from esp.load import Document, load_path
 from esp.model import Model
+
+if TYPE_CHECKING:
+    from esp.generate import Result
+    from esp.output import Printer
 
 JOURNEY_SUFFIXES = (".yaml", ".yml")
 
@@ -96,9 +105,78 @@ def validate(paths: Sequence[Path], profile: str = "default") -> Validation:
 
 def load_model(paths: Sequence[Path]) -> Model:
     """The valid model at ``paths``; its problems (raised as ProblemsFound) otherwise."""
-    from esp.errors import ProblemsFound
-
     result = validate(paths)
     if result.model is None or result.exit_code() != ExitCode.OK:
         raise ProblemsFound(result.diagnostics)
     return result.model
+
+
+def report(
+    paths: Sequence[Path], out: Printer, *, fmt: str = "text", strict: bool = False, profile: str | None = None
+) -> ExitCode:
+    """``esp validate``: validate, print the report in ``fmt`` to ``out``, return the exit code.
+    ``profile`` None means the configured one ([tool.esp], else "default")."""
+    from esp import report as reports
+
+    if profile is None:
+        from esp.config import load
+
+        profile = load().profile
+    result = validate(paths, profile)
+    reports.render(result.diagnostics, result.files, fmt, out)
+    return result.exit_code(strict=strict)
+
+
+def packages(paths: Sequence[Path], out_dir: Path, package: str | None = None) -> list[tuple[Model, Path]]:
+    """What ``esp generate`` makes of the journeys at ``paths``: (model, folder) pairs.
+
+    One journey: one package in ``out_dir``. Several with ``package``: one
+    package of them all, so named, in ``out_dir``. Several without: one package
+    per journey, each validated on its own, in ``out_dir/<file name>`` —
+    never one package named after all of them."""
+    model = load_model(paths)
+    if package is not None or len(model.journeys) == 1:
+        return [(model, out_dir)]
+    found: list[tuple[Model, Path]] = []
+    folders: dict[Path, str] = {}
+    for journey in model.journeys:
+        folder = out_dir / Path(journey.file).stem
+        if folder in folders:
+            raise UserError(
+                f"{folders[folder]} and {journey.file} would both be generated into {folder}",
+                "rename one of the files, or generate the journeys as one package: --package NAME",
+            )
+        folders[folder] = journey.file
+        alone = validate([Path(journey.file)])
+        if alone.model is None or alone.exit_code() != ExitCode.OK:
+            first = (alone.errors or alone.diagnostics)[0]
+            raise UserError(
+                f"journey '{journey.name}' does not stand alone, so it cannot be a package of its own:"
+                f" {first.location}: {first.message}",
+                "generate the journeys as one package (--package NAME), or fix the journey",
+            )
+        found.append((alone.model, folder))
+    return found
+
+
+def generate(
+    paths: Sequence[Path],
+    out_dir: Path,
+    *,
+    package: str | None = None,
+    force: bool = False,
+    check: bool = False,
+    dry_run: bool = False,
+    templates: Path | None = None,
+) -> list[Result]:
+    """``esp generate``: the package(s) of the journeys at ``paths`` (see :func:`packages`),
+    written all or nothing unless ``check`` or ``dry_run``."""
+    from esp.generate import check_package_name, prepare, write
+
+    if package is not None:
+        check_package_name(package)
+    targets = packages(paths, out_dir, package)
+    results = [prepare(model, folder, templates=templates, package=package) for model, folder in targets]
+    if not (check or dry_run):
+        write(results, force=force)
+    return results

@@ -1,16 +1,17 @@
 """The command line: parse options, call one library function, print its result.
 
-Exceptions become exit codes in one place, ``main``; the codes are listed in
-the README (0 clean, 1 problems found, 2 unusable input or usage error).
-Heavy modules (jinja2, graphviz, the generator) are imported inside the
-commands that need them, so ``esp validate`` starts fast.
+The console script enters through ``esp.entry.run``; what a command raises
+becomes an exit code in ``esp.outcome`` (the codes are listed in the README).
+The choices an option offers (views, formats, profiles) come from the
+library's own lists. Heavy modules (jinja2, the generator, the drawings) are
+imported inside the commands that need them.
 """
 
 from __future__ import annotations
 
-import os
+import difflib
 import sys
-from enum import StrEnum
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,19 +19,59 @@ import typer
 from typer.core import TyperGroup
 
 from esp import __version__
-from esp.errors import ExitCode, ProblemsFound, UserError
+from esp.draw import FORMATS as DRAW_FORMATS
+from esp.draw import VIEWS
+from esp.errors import ExitCode, UserError
+from esp.export import FORMATS as EXPORT_FORMATS
 from esp.output import stderr, stdout
+from esp.profile import PROFILES
+from esp.report import FORMATS as REPORT_FORMATS
 
 
 class _EspGroup(TyperGroup):
-    """Every command's UserError becomes its message and exit code here, so the
-    console script and in-process runners (tests) behave the same."""
+    """Whatever a command raises becomes its message and exit code in esp.outcome, so
+    the console script and in-process runners (tests) behave the same."""
 
     def invoke(self, ctx: Any) -> Any:  # typer vendors click: its Context type is private
         try:
             return super().invoke(ctx)
-        except UserError as exc:
-            raise typer.Exit(report_user_error(exc)) from None
+        except (typer.Exit, typer.Abort, click_exception()):
+            raise
+        except Exception as exc:
+            from esp.outcome import exit_code
+
+            raise typer.Exit(exit_code(exc)) from None
+
+
+def click_exception() -> type[Exception]:
+    """click's own exceptions (usage errors), which click reports itself."""
+    from typer._click.exceptions import ClickException  # typer vendors click
+
+    return ClickException
+
+
+def choice(what: str, values: Iterable[str]) -> Callable[[str], str]:
+    """A parser that accepts one of ``values`` and suggests the nearest for a typo."""
+    allowed = tuple(values)
+
+    def parse(value: str) -> str:
+        if value in allowed:
+            return value
+        close = difflib.get_close_matches(value, allowed, n=1, cutoff=0.5)
+        guess = f"did you mean {close[0]!r}? " if close else ""
+        raise typer.BadParameter(f"unknown {what} {value!r}; {guess}{what}s: {', '.join(allowed)}")
+
+    return parse
+
+
+def metavar(values: Iterable[str]) -> str:
+    return "[" + "|".join(values) + "]"
+
+
+def one_of(*names: str, what: str, values: Iterable[str], help: str) -> Any:
+    """An option whose value is one of ``values`` (a library's list), with a suggestion for a typo."""
+    allowed = tuple(values)
+    return typer.Option(*names, parser=choice(what, allowed), metavar=metavar(allowed), help=help)
 
 
 app = typer.Typer(
@@ -50,18 +91,6 @@ JourneyPaths = Annotated[
     typer.Argument(help="Journey files or folders (default: the configured journeys folder).", metavar="PATH"),
 ]
 OutputFile = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")]
-
-
-class Profile(StrEnum):
-    default = "default"
-    workshop = "workshop"
-
-
-class OutputFormat(StrEnum):
-    text = "text"
-    json = "json"
-    github = "github"
-    sarif = "sarif"
 
 
 def _version(value: bool) -> None:
@@ -105,13 +134,22 @@ def validate(
         ),
     ] = None,
     fmt: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="text, json, github (annotations) or sarif (code scanning).")
-    ] = OutputFormat.text,
+        str,
+        one_of(
+            "--format",
+            "-f",
+            what="format",
+            values=REPORT_FORMATS,
+            help="text, json, github (annotations) or sarif (code scanning).",
+        ),
+    ] = "text",
     strict: Annotated[bool, typer.Option("--strict", help="Treat warnings as failures.")] = False,
     profile: Annotated[
-        Profile | None,
-        typer.Option(
-            help="default: what code generation needs; workshop: half-done models, gaps as to-dos.", show_default=False
+        str | None,
+        one_of(
+            what="profile",
+            values=PROFILES,
+            help="default: what code generation needs; workshop: half-done models, gaps as to-dos.",
         ),
     ] = None,
 ) -> None:
@@ -127,11 +165,10 @@ def validate(
 
         esp validate --format sarif > esp.sarif
     """
+    from esp import api
     from esp.config import resolve_paths
-    from esp.entry import ValidateArgs, run_validate
 
-    args = ValidateArgs(resolve_paths(paths), fmt.value, strict, profile.value if profile else None)
-    raise typer.Exit(run_validate(args))
+    raise typer.Exit(api.report(resolve_paths(paths), stdout(), fmt=fmt, strict=strict, profile=profile))
 
 
 @app.command()
@@ -151,32 +188,16 @@ def schema(
         output.write_text(text, encoding="utf-8")
 
 
-class DiagramView(StrEnum):
-    esp = "esp"
-    flow = "flow"
-    context = "context"
-    saga = "saga"
-    aggregate = "aggregate"
-
-
-class DiagramFormat(StrEnum):
-    svg = "svg"
-    png = "png"
-    pdf = "pdf"
-    dot = "dot"
-    mermaid = "mermaid"
-    html = "html"
-
-
 @app.command()
 def diagram(
     paths: JourneyPaths = None,
     view: Annotated[
-        DiagramView, typer.Option("--view", help="esp (the ESP map), flow, context, saga or aggregate.")
-    ] = DiagramView.esp,
+        str,
+        one_of("--view", what="view", values=VIEWS, help="esp (the ESP map), flow, context, saga or aggregate."),
+    ] = "esp",
     fmt: Annotated[
-        DiagramFormat | None,
-        typer.Option("--format", "-f", help="Default: from -o's extension, else svg.", show_default=False),
+        str | None,
+        one_of("--format", "-f", what="format", values=DRAW_FORMATS, help="Default: from -o's extension, else svg."),
     ] = None,
     output: OutputFile = None,
     process: Annotated[str | None, typer.Option(help="Draw only this process.", show_default=False)] = None,
@@ -199,13 +220,11 @@ def diagram(
     from esp.config import resolve_paths
     from esp.draw import BINARY, draw, format_for
 
-    chosen = fmt.value if fmt is not None else format_for(output) if output is not None else "svg"
+    chosen = fmt if fmt is not None else format_for(output) if output is not None else "svg"
     if output is None and chosen in BINARY and sys.stdout.isatty():
         raise UserError(f"{chosen} is binary and stdout is a terminal", hint=f"write it to a file: -o diagram.{chosen}")
-    result = api.validate(resolve_paths(paths))
-    if result.model is None or result.exit_code() != ExitCode.OK:
-        raise ProblemsFound(result.diagnostics)
-    drawing = draw(result.model, view.value, chosen, process=process, microservice=microservice)
+    model = api.load_model(resolve_paths(paths))
+    drawing = draw(model, view, chosen, process=process, microservice=microservice)
     data = drawing.encode("utf-8") if isinstance(drawing, str) else drawing
     if output is None:
         sys.stdout.buffer.write(data)
@@ -218,7 +237,10 @@ def diagram(
 def show_config(
     journeys: Annotated[Path | None, typer.Option(help="The journeys folder.", show_default=False)] = None,
     output: Annotated[Path | None, typer.Option(help="The output folder.", show_default=False)] = None,
-    profile: Annotated[str | None, typer.Option(help="default or workshop.", show_default=False)] = None,
+    profile: Annotated[
+        str | None,
+        one_of(what="profile", values=PROFILES, help="default or workshop."),
+    ] = None,
     templates: Annotated[Path | None, typer.Option(help="A templates folder.", show_default=False)] = None,
 ) -> None:
     """Show the effective configuration and where each value came from.
@@ -240,7 +262,7 @@ def show_config(
 
 export_app = typer.Typer(
     name="export",
-    help="Export the model to other tools' formats: AsyncAPI 3.0, EventCatalog.",
+    help=f"Export the model to other tools' formats: {', '.join(EXPORT_FORMATS)}.",
     no_args_is_help=True,
 )
 app.add_typer(export_app)
@@ -265,10 +287,11 @@ def export_asyncapi(
 
         esp export asyncapi journeys/ -o build/asyncapi.json
     """
+    from esp import api
     from esp.config import resolve_paths
     from esp.export import export_asyncapi as run
 
-    text = run(resolve_paths(paths), output)
+    text = run(api.load_model(resolve_paths(paths)), output)
     if output is None:
         sys.stdout.write(text)
 
@@ -288,10 +311,11 @@ def export_eventcatalog(
 
         cd catalog && npx @eventcatalog/core dev
     """
+    from esp import api
     from esp.config import resolve_paths
     from esp.export import export_eventcatalog as run
 
-    written = run(resolve_paths(paths), output)
+    written = run(api.load_model(resolve_paths(paths)), output)
     stdout().line(f"wrote {len(written)} files to {output}")
 
 
@@ -347,9 +371,11 @@ def serve(
         "127.0.0.1"
     ),
     profile: Annotated[
-        Profile | None,
-        typer.Option(
-            help="workshop: draw half-done models, list their gaps as to-dos (default: configured).", show_default=False
+        str | None,
+        one_of(
+            what="profile",
+            values=PROFILES,
+            help="workshop: draw half-done models, list their gaps as to-dos (default: configured).",
         ),
     ] = None,
     process: Annotated[
@@ -374,7 +400,7 @@ def serve(
     import time
 
     from esp.config import load, resolve_paths
-    from esp.draw import VIEWS, draw
+    from esp.draw import draw
     from esp.draw.layout import dot_program
     from esp.model import Model
     from esp.serve import Board
@@ -386,7 +412,7 @@ def serve(
             hint="install it: sudo apt-get install graphviz (macOS: brew install graphviz)",
         )
     targets = resolve_paths(paths)
-    chosen = profile.value if profile else load().profile
+    chosen = profile or load().profile
 
     def render(model: Model, view: str) -> str:
         return str(draw(model, view, "svg", process=process, microservice=microservice))
@@ -465,7 +491,7 @@ def generate(
     paths: Annotated[
         list[Path] | None,
         typer.Argument(
-            help="Journey files (or folders) forming one model (default: the configured journeys folder).",
+            help="Journey files or folders (default: the configured journeys folder).",
             metavar="PATH",
             show_default=False,
         ),
@@ -473,6 +499,14 @@ def generate(
     output: Annotated[
         Path | None,
         typer.Option("--output", "-o", help="The folder of the generated package (default: configured output)."),
+    ] = None,
+    package: Annotated[
+        str | None,
+        typer.Option(
+            "--package",
+            help="Generate several journeys as one package of this name (default: one package per journey).",
+            show_default=False,
+        ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite generated files edited by hand.")] = False,
     check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 with a diff if out of date.")] = False,
@@ -483,64 +517,44 @@ def generate(
 ) -> None:
     """Generate event-sourced Python (eventsourcing 9.x): services, rules hooks, tests.
 
+    One journey gives one package in the output folder. Several journeys (a
+    folder) give one package per journey, each in a folder named after its
+    file (-o generated gives generated/restaurant, ...), or one package of
+    them all with --package NAME. Nothing is written if any file fails.
+
     Examples:
 
         esp generate journeys/restaurant.yaml -o generated/restaurant
 
+        esp generate journeys/ -o generated
+
         esp generate --check    # the journeys and output folder of [tool.esp] in pyproject.toml
     """
-    from esp import config
-    from esp.generate import generate_paths
+    from esp import api, config
 
     settings = config.load({"output": output, "templates": templates})
-    paths, output, templates = config.resolve_paths(paths, settings), settings.output, settings.templates
-    result = generate_paths(paths, output, force=force, check=check, dry_run=dry_run, templates=templates)
+    paths = config.resolve_paths(paths, settings)
+    results = api.generate(
+        paths,
+        settings.output,
+        package=package,
+        force=force,
+        check=check,
+        dry_run=dry_run,
+        templates=settings.templates,
+    )
+    several = len(results) > 1
     if check:
-        sys.stdout.write(result.diff())
-        for path in result.conflicts:
-            stderr().line(f"esp: {path} was changed since esp wrote it")
-        raise typer.Exit(0 if result.clean else int(ExitCode.PROBLEMS))
-    for line in result.summary():
-        stdout().line(line)
-    if not dry_run:
-        stdout().line(f"{output}: {len(result.changes)} change(s), up to date")
+        for result in results:
+            sys.stdout.write(result.diff())
+            for path in result.conflicts:
+                stderr().line(f"esp: {result.out_dir / path} was changed since esp wrote it")
+        raise typer.Exit(0 if all(r.clean for r in results) else int(ExitCode.PROBLEMS))
+    for result in results:
+        for line in result.summary():
+            stdout().line(f"{result.out_dir}: {line}" if several else line)
+    for result in results:
+        stdout().line(f"{result.out_dir}: {result.status()}{' (dry run: nothing written)' if dry_run else ''}")
 
 
-def main() -> None:
-    """The console script: run the app and map every outcome to an exit code."""
-    try:
-        app()  # click's standalone mode: usage errors exit 2, typer.Exit gives its code
-    except UserError as exc:
-        sys.exit(report_user_error(exc))
-    except BrokenPipeError:  # the output's reader (e.g. `| head`) has all it wants
-        from esp.entry import quiet_broken_pipe
-
-        sys.exit(quiet_broken_pipe())
-    except Exception as exc:  # the last line of defence against tracebacks
-        if os.environ.get("ESP_DEBUG"):
-            raise
-        sys.exit(internal_error(exc))
-
-
-def internal_error(exc: Exception) -> int:
-    """Report a bug in esp itself without a traceback; exit code 3."""
-    err = stderr()
-    err.line(f"esp: internal error: {type(exc).__name__}: {exc}")
-    err.line("    this is a bug in esp; run with ESP_DEBUG=1 for the traceback and please report it")
-    return 3
-
-
-def report_user_error(exc: UserError) -> int:
-    if isinstance(exc, ProblemsFound):
-        from esp import report
-
-        report.render(exc.diagnostics, sorted({d.location.file for d in exc.diagnostics}), "text", stderr())
-        return int(exc.exit_code)
-    err = stderr()
-    err.line(f"{err.style('esp:', 'bold')} {err.style('error:', 'red', 'bold')} {exc.message}")
-    if exc.hint:
-        err.line(f"    {err.style('hint:', 'cyan')} {exc.hint}")
-    return int(exc.exit_code)
-
-
-__all__ = ["ExitCode", "app", "main"]
+__all__ = ["app"]

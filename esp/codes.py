@@ -8,11 +8,14 @@ tolerates some of them as to-dos). ``docs/diagnostics.md`` lists them all.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from esp.errors import Severity
+
+class Severity(enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    TODO = "to-do"  # tolerated by the workshop profile: listed, never a failure
 
 
 @dataclass(frozen=True)
@@ -24,8 +27,6 @@ class CodeInfo:
     fatal: bool = False
 
     def severity_enum(self) -> Severity:
-        from esp.errors import Severity
-
         return Severity(self.severity)
 
 

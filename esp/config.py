@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from esp import files
 from esp.errors import UserError
 from esp.profile import PROFILES
 
@@ -73,14 +74,20 @@ def find_pyproject(start: Path | None = None) -> Path | None:
         candidate = folder / "pyproject.toml"
         if candidate.is_file():
             return candidate
+        if candidate.exists():  # a FIFO or device would make reading it wait forever
+            raise UserError(
+                f"cannot read {candidate}: it is not a regular file", "replace it with a file, or remove it"
+            )
     return None
 
 
 def read_table(pyproject: Path) -> dict[str, Any]:
     """The ``[tool.esp]`` table of ``pyproject`` ({} if there is none)."""
     try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
+        data = tomllib.loads(files.read_text(pyproject))
+    except OSError as exc:
+        raise UserError(f"cannot read {pyproject}: {files.reason(exc)}") from exc
+    except UnicodeDecodeError as exc:
         raise UserError(f"cannot read {pyproject}: {exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise UserError(f"{pyproject}: not valid TOML: {exc}", "fix the file or remove it") from exc

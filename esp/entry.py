@@ -1,20 +1,21 @@
-"""The ``esp`` console script.
+"""The ``esp`` console script (and ``python -m esp``): one ``run(argv)``.
 
 ``esp validate`` is the command people and pre-commit hooks run most, so its
 common forms are parsed here without importing typer (which costs more than
 validating a journey: see docs/performance.md). Anything else — help, other
 commands, an option this parser does not know — goes to the typer app in
 ``esp.cli``, which defines the same options (a test keeps the two in step).
+Either way, what is raised becomes an exit code in ``esp.outcome``.
+
+Layers: entry → cli → api → the pipeline; nothing below imports this module.
 """
 
 from __future__ import annotations
 
-import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-from esp.errors import UserError
 
 # validate's options: name -> takes a value. Must match esp.cli.validate.
 VALIDATE_OPTIONS = {"--format": True, "-f": True, "--strict": False, "--profile": True}
@@ -55,49 +56,36 @@ def parse_validate(args: list[str]) -> ValidateArgs | None:
     return ValidateArgs(paths, fmt, strict, profile)
 
 
-def run_validate(args: ValidateArgs) -> int:
-    """Validate, print the report, and return the exit code."""
-    from esp import api, report
+def run(argv: Sequence[str]) -> int:
+    """Run esp with the command line ``argv`` (without the program name); the exit code."""
+    args = list(argv)
+    try:
+        fast = parse_validate(args[1:]) if args[:1] == ["validate"] else None
+        code = _validate(fast) if fast is not None else _typer(args)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler, not at exit
+        return code
+    except BaseException as exc:
+        from esp.outcome import exit_code
+
+        return exit_code(exc)
+
+
+def _validate(args: ValidateArgs) -> int:
+    from esp import api
     from esp.output import stdout
 
-    profile = args.profile
-    if profile is None:
-        from esp.config import load
-
-        profile = load().profile
-    result = api.validate(args.paths, profile)
-    report.render(result.diagnostics, result.files, args.fmt, stdout())
-    return int(result.exit_code(strict=args.strict))
+    return int(api.report(args.paths, stdout(), fmt=args.fmt, strict=args.strict, profile=args.profile))
 
 
-def quiet_broken_pipe() -> int:
-    """Point stdout at /dev/null so Python's final flush cannot fail again; exit quietly."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
+def _typer(args: list[str]) -> int:
+    from esp.cli import app
+
+    try:
+        app(args=args, prog_name="esp")  # click's standalone mode: usage errors exit 2, typer.Exit its code
+    except SystemExit as done:
+        return done.code if isinstance(done.code, int) else int(done.code is not None)
     return 0
 
 
 def main() -> None:
-    args = sys.argv[1:]
-    fast = parse_validate(args[1:]) if args[:1] == ["validate"] else None
-    if fast is None:
-        from esp.cli import main as typer_main
-
-        typer_main()
-        return
-    try:
-        code = run_validate(fast)
-        sys.stdout.flush()
-    except BrokenPipeError:  # `esp validate ... | head`: the reader has all it wants
-        code = quiet_broken_pipe()
-    except UserError as exc:  # e.g. a broken [tool.esp]
-        from esp.cli import report_user_error
-
-        code = report_user_error(exc)
-    except Exception as exc:  # the last line of defence against tracebacks
-        if os.environ.get("ESP_DEBUG"):
-            raise
-        from esp.cli import internal_error
-
-        code = internal_error(exc)
-    sys.exit(code)
+    sys.exit(run(sys.argv[1:]))

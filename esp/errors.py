@@ -1,7 +1,8 @@
 """Diagnostics, the errors that carry them, and the exit codes, in one place.
 
 Every problem esp finds is a :class:`Diagnostic` made in the library; the CLI
-renders them (``esp.report``) and turns them into an exit code here.
+renders them (``esp.report``); ``exit_code_for`` turns diagnostics into an exit
+code and ``esp.outcome`` turns any exception into one.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from esp.codes import CODES
+from esp.codes import CODES, Severity
 
 
 class ExitCode(enum.IntEnum):
@@ -19,12 +20,7 @@ class ExitCode(enum.IntEnum):
     OK = 0
     PROBLEMS = 1  # the input was read and has problems (or --check found changes)
     UNUSABLE = 2  # the input could not be used at all, or the command line is wrong
-
-
-class Severity(enum.Enum):
-    ERROR = "error"
-    WARNING = "warning"
-    TODO = "to-do"  # tolerated by the workshop profile: listed, never a failure
+    INTERNAL = 3  # a bug in esp (esp.outcome reports it without a traceback)
 
 
 @dataclass(frozen=True, order=True)
@@ -109,3 +105,16 @@ def exit_code_for(diagnostics: Iterable[Diagnostic], *, strict: bool) -> ExitCod
         if d.severity is Severity.ERROR or (strict and d.severity is Severity.WARNING):
             code = ExitCode.PROBLEMS
     return code
+
+
+__all__ = [
+    "Diagnostic",
+    "EspError",
+    "ExitCode",
+    "Location",
+    "ProblemsFound",
+    "Severity",
+    "UserError",
+    "diagnostic",
+    "exit_code_for",
+]

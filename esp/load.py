@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from esp import files
 from esp.errors import Diagnostic, Location, diagnostic
 
 MAX_BYTES = 5 * 1024 * 1024  # a journey is a few KiB; this bounds memory and time
@@ -79,14 +80,11 @@ def load_path(path: Path, display: str | None = None) -> tuple[Document | None, 
         size = path.stat().st_size
         if size > MAX_BYTES:
             return None, [diagnostic("E004", Location(name), size=f"{size:,}", limit=MAX_BYTES)]
-        with path.open("rb") as f:
-            raw = f.read(MAX_BYTES + 1)
+        raw = files.read_bytes(path, MAX_BYTES)  # a FIFO or device is refused, never waited on
     except FileNotFoundError:
         return None, [diagnostic("E001", Location(name), path=name)]
-    except IsADirectoryError:
-        return None, [diagnostic("E002", Location(name), path=name, reason="it is a folder")]
     except OSError as exc:
-        return None, [diagnostic("E002", Location(name), path=name, reason=exc.strerror or str(exc))]
+        return None, [diagnostic("E002", Location(name), path=name, reason=files.reason(exc))]
     return load_bytes(raw, name)
 
 

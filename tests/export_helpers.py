@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from esp.export import load_model
+from esp.api import load_model
 from esp.model import Model
 
 ROOT = Path(__file__).resolve().parent.parent

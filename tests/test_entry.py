@@ -10,7 +10,8 @@ import pytest
 import typer.main
 
 from esp.cli import app
-from esp.entry import VALIDATE_OPTIONS, ValidateArgs, parse_validate
+from esp.entry import VALIDATE_OPTIONS, ValidateArgs, parse_validate, run
+from esp.errors import ExitCode
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -74,3 +75,118 @@ def test_a_closed_pipe_is_not_an_internal_error(tmp_path: Path) -> None:
     )
     assert len(proc.stdout) == 10
     assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+
+
+# -- one run(argv), one handler --------------------------------------------------------------------
+
+
+def test_internal_is_exit_code_3() -> None:
+    assert ExitCode.INTERNAL == 3
+    assert [int(c) for c in ExitCode] == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["validate", "journeys/restaurant.yaml"], 0),  # the typer-free path
+        (["validate", "--strict", "journeys/restaurant.yaml", "-f", "json"], 1),  # its warnings fail when strict
+        (["validate", "-h"], 0),  # typer
+        (["--version"], 0),
+        (["validate", "--nope", "journeys/restaurant.yaml"], 2),
+        (["validate", "missing.yaml"], 2),
+        (["diagram", "journeys/restaurant.yaml", "--view", "flw"], 2),
+        (["frobnicate"], 2),
+    ],
+)
+def test_run_gives_the_exit_code(args: list[str], code: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    assert run(args) == code
+
+
+@pytest.mark.parametrize("args", [["validate", "journeys/restaurant.yaml"], ["validate"]], ids=["fast", "typer"])
+def test_a_bug_is_exit_3_with_one_line_on_either_path(
+    args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Fault injection: the validator raises as a bug would (the fast path and typer's alike)."""
+
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.chdir(ROOT)
+    monkeypatch.delenv("ESP_DEBUG", raising=False)
+    monkeypatch.setattr("esp.api.validate", broken)
+    assert run(args) == ExitCode.INTERNAL
+    err = capsys.readouterr().err
+    assert "esp: internal error: RuntimeError: boom" in err and "Traceback" not in err
+
+
+def test_a_bug_shows_its_traceback_with_esp_debug(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("ESP_DEBUG", "1")
+    monkeypatch.setattr("esp.api.validate", broken)
+    with pytest.raises(RuntimeError, match="boom"):
+        run(["validate", "journeys/restaurant.yaml"])
+
+
+def test_the_console_script_and_python_m_are_the_same_entry() -> None:
+    source = (ROOT / "esp" / "__main__.py").read_text(encoding="utf-8")
+    assert "from esp.entry import main" in source
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'esp = "esp.entry:main"' in pyproject
+
+
+# -- the CLI's choices are the library's lists ------------------------------------------------------
+
+
+def test_the_cli_offers_exactly_the_librarys_choices() -> None:
+    from esp.draw import FORMATS as DRAW_FORMATS
+    from esp.draw import VIEWS
+    from esp.export import FORMATS as EXPORT_FORMATS
+    from esp.profile import PROFILES
+    from esp.report import FORMATS as REPORT_FORMATS
+
+    command = typer.main.get_command(app)
+    sub = command.commands  # type: ignore[attr-defined]
+
+    def metavar(cmd: str, option: str) -> str:
+        param = next(p for p in sub[cmd].params if option in p.opts)
+        return str(param.metavar)
+
+    assert metavar("diagram", "--view") == "[" + "|".join(VIEWS) + "]"
+    assert metavar("diagram", "--format") == "[" + "|".join(DRAW_FORMATS) + "]"
+    assert metavar("validate", "--format") == "[" + "|".join(REPORT_FORMATS) + "]"
+    assert metavar("validate", "--profile") == "[" + "|".join(PROFILES) + "]"
+    assert list(sub["export"].commands) == list(EXPORT_FORMATS)
+
+
+def test_export_help_lists_every_format() -> None:
+    from esp.export import FORMATS as EXPORT_FORMATS
+
+    out = subprocess.run(
+        [sys.executable, "-m", "esp", "export", "--help"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    first = out.split("\n\n")[1]
+    assert all(name in first for name in EXPORT_FORMATS), out
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--view", "flw"], "did you mean 'flow'?"),
+        (["--process", "Cook and Srve"], "did you mean 'Cook and Serve'?"),
+        (["--microservice", "kitchn"], "did you mean 'kitchen'?"),
+    ],
+)
+def test_a_wrong_name_gets_a_suggestion(args: list[str], expected: str) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "esp", "diagram", "journeys/restaurant.yaml", "-f", "dot", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert expected in proc.stderr, proc.stderr

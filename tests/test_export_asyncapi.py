@@ -14,8 +14,9 @@ import yaml
 from export_helpers import EXAMPLES, JOURNEYS, ROOT, types_model
 from typer.testing import CliRunner
 
+from esp.api import load_model
 from esp.cli import app
-from esp.export import asyncapi, export_asyncapi, load_model
+from esp.export import asyncapi, export_asyncapi
 from esp.export.payload import DECIMAL_PATTERN, event_schema, type_schema
 from esp.model import FieldType, Model
 
@@ -111,14 +112,14 @@ def test_restaurant_receivers() -> None:
 
 def test_yaml_and_json_carry_the_same_document(tmp_path: Path) -> None:
     as_yaml, as_json = tmp_path / "api.yaml", tmp_path / "api.json"
-    export_asyncapi([JOURNEYS], as_yaml)
-    export_asyncapi([JOURNEYS], as_json)
+    export_asyncapi(load_model([JOURNEYS]), as_yaml)
+    export_asyncapi(load_model([JOURNEYS]), as_json)
     assert yaml.safe_load(as_yaml.read_text()) == json.loads(as_json.read_text())
     assert "&id" not in as_yaml.read_text()  # no YAML anchors: every tool reads it
 
 
 def test_output_is_deterministic() -> None:
-    assert export_asyncapi([JOURNEYS]) == export_asyncapi([JOURNEYS])
+    assert export_asyncapi(load_model([JOURNEYS])) == export_asyncapi(load_model([JOURNEYS]))
 
 
 def _model(path: Path) -> Model:
@@ -181,15 +182,15 @@ def _parse_with_official_parser(files: list[Path]) -> list[dict[str, object]]:
 @pytest.mark.parametrize("journey", EXAMPLES, ids=lambda p: p.stem)
 def test_every_example_parses_with_the_official_parser(journey: Path, tmp_path: Path) -> None:
     as_yaml, as_json = tmp_path / f"{journey.stem}.yaml", tmp_path / f"{journey.stem}.json"
-    export_asyncapi([journey], as_yaml)
-    export_asyncapi([journey], as_json)
+    export_asyncapi(load_model([journey]), as_yaml)
+    export_asyncapi(load_model([journey]), as_json)
     verdicts = _parse_with_official_parser([as_yaml, as_json])
     assert [v["version"] for v in verdicts] == ["3.0.0", "3.0.0"]
 
 
 def test_the_whole_example_model_and_every_type_parse(tmp_path: Path) -> None:
     whole, typed = tmp_path / "all.yaml", tmp_path / "typed.json"
-    export_asyncapi([JOURNEYS], whole)
+    export_asyncapi(load_model([JOURNEYS]), whole)
     typed.write_text(asyncapi.dumps(asyncapi.document(types_model(tmp_path)), "json"), encoding="utf-8")
     assert len(_parse_with_official_parser([whole, typed])) == 2
 

@@ -20,8 +20,9 @@ import yaml
 from export_helpers import EXAMPLES, JOURNEYS, ROOT, TYPES_JOURNEY, types_model
 from typer.testing import CliRunner
 
+from esp.api import load_model
 from esp.cli import app
-from esp.export import eventcatalog, export_eventcatalog, integration, load_model
+from esp.export import eventcatalog, export_eventcatalog, integration
 from esp.model import Model
 
 SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
@@ -118,8 +119,8 @@ def test_the_cli_writes_the_tree_and_keeps_a_users_config(tmp_path: Path) -> Non
 
 def test_the_export_is_deterministic(tmp_path: Path) -> None:
     first, second = tmp_path / "a", tmp_path / "b"
-    export_eventcatalog([JOURNEYS], first)
-    export_eventcatalog([JOURNEYS], second)
+    export_eventcatalog(load_model([JOURNEYS]), first)
+    export_eventcatalog(load_model([JOURNEYS]), second)
     listing = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
     assert listing == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
     for rel in listing:
@@ -140,10 +141,10 @@ def test_eventcatalog_builds_the_export() -> None:
     catalog = CATALOG_TOOL / ".catalogs" / uuid.uuid4().hex
     hostile = catalog.parent / f"{catalog.name}.yaml"
     try:
-        export_eventcatalog([JOURNEYS], catalog)
+        export_eventcatalog(load_model([JOURNEYS]), catalog)
         # A second model in the same catalog, whose description holds braces and markup.
         hostile.write_text(TYPES_JOURNEY.replace("OrderPlaced", "TypedOrderPlaced"), encoding="utf-8")
-        export_eventcatalog([hostile], catalog)
+        export_eventcatalog(load_model([hostile]), catalog)
         shutil.copy(CATALOG_TOOL / "package.json", catalog / "package.json")
         bin_dir = CATALOG_TOOL / "node_modules" / ".bin"
         env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}

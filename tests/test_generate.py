@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from esp import api
 from esp.cli import app
+from esp.files import OutsideOutput
 from esp.generate import MANIFEST, GenerateError, HandEdited, generate
 from esp.generate.text import UnsafeText, docstring, ident, literal, pystr
 from esp.model import FieldType, Model
@@ -257,7 +258,7 @@ def test_writes_never_follow_a_symlink_out(tmp_path: Path, restaurant: Model) ->
     out = tmp_path / "out"
     out.mkdir()
     (out / "customer_dining").symlink_to(outside, target_is_directory=True)
-    with pytest.raises(GenerateError, match="outside the output folder"):
+    with pytest.raises(OutsideOutput, match="symbolic link"):
         generate(restaurant, out, force=True)
     assert list(outside.iterdir()) == []
 

@@ -1,30 +1,25 @@
 """Exports: the model (or its diagnostics) in other tools' formats.
 
 Each exporter is a module with a pure function from the Model to data
-(``asyncapi.document``, ``eventcatalog.files``, ``sarif.log``); the functions
-here are the CLI's front door: read the journeys, refuse an invalid model,
-write the result.
+(``asyncapi.document``, ``eventcatalog.files``, ``markdown.markdown``,
+``html.page``); the functions here write the result. They take a Model: the
+caller (``esp.api``, the CLI) reads and validates the journeys.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from esp.errors import ProblemsFound, UserError
-from esp.model import Model
+from esp import files
+from esp.errors import UserError
 
+if TYPE_CHECKING:
+    from esp.model import Model
+
+# Every export format (a command of `esp export` each, in this order).
+FORMATS = ("asyncapi", "eventcatalog", "markdown", "html")
 ASYNCAPI_SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".json": "json"}
-
-
-def load_model(paths: Sequence[Path]) -> Model:
-    """The model of the journeys at ``paths``, or ProblemsFound if it has errors."""
-    from esp import api
-
-    result = api.validate(paths)
-    if result.exit_code() != 0 or result.model is None:
-        raise ProblemsFound(result.diagnostics)
-    return result.model
 
 
 def asyncapi_format(output: Path | None) -> str:
@@ -40,35 +35,34 @@ def asyncapi_format(output: Path | None) -> str:
     return fmt
 
 
-def export_asyncapi(paths: Sequence[Path], output: Path | None = None) -> str:
-    """The AsyncAPI 3.0 document of the journeys at ``paths``; written to
-    ``output`` when given (format by extension), returned either way."""
+def export_asyncapi(model: Model, output: Path | None = None) -> str:
+    """The AsyncAPI 3.0 document of ``model``; written to ``output`` when given
+    (format by extension), returned either way."""
     from esp.export import asyncapi
 
     fmt = asyncapi_format(output)
-    text = asyncapi.dumps(asyncapi.document(load_model(paths)), fmt)
+    text = asyncapi.dumps(asyncapi.document(model), fmt)
     if output is not None:
-        _write(output, text)
+        write_file(output, text)
     return text
 
 
-def export_eventcatalog(paths: Sequence[Path], output: Path) -> list[Path]:
-    """Write an EventCatalog tree for the journeys at ``paths`` into ``output``
-    (an existing eventcatalog.config.js is kept); return the files written."""
+def export_eventcatalog(model: Model, output: Path) -> list[Path]:
+    """Write an EventCatalog tree for ``model`` into ``output`` (an existing
+    eventcatalog.config.js is kept), all or nothing, never through a symbolic
+    link inside ``output``; return the files written."""
     from esp.export import eventcatalog
 
-    files = eventcatalog.files(load_model(paths))
-    written = []
-    for rel, text in files.items():
-        target = output / rel
-        if rel == eventcatalog.CONFIG and target.exists():
-            continue  # the user's own settings
-        _write(target, text)
-        written.append(target)
-    return written
+    with files.Staging(output) as staging:
+        for rel, text in eventcatalog.files(model).items():
+            if rel == eventcatalog.CONFIG and files.inside(output, rel).exists():
+                continue  # the user's own settings
+            staging.add(rel, text)
+        return staging.commit()
 
 
-def _write(path: Path, text: str) -> None:
+def write_file(path: Path, text: str) -> None:
+    """Write one exported file (the path the user named)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")

@@ -12,12 +12,12 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-import os
-import tempfile
+import keyword
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+from esp import files as fs
 from esp import names
 from esp.errors import ExitCode, UserError
 from esp.generate.render import File
@@ -26,7 +26,18 @@ from esp.model import Model
 
 MANIFEST = ".esp-manifest.json"
 
-__all__ = ["MANIFEST", "Action", "GenerateError", "HandEdited", "Result", "generate", "generate_paths", "package_name"]
+__all__ = [
+    "MANIFEST",
+    "Action",
+    "GenerateError",
+    "HandEdited",
+    "Result",
+    "check_package_name",
+    "generate",
+    "package_name",
+    "prepare",
+    "write",
+]
 
 
 class HandEdited(UserError):
@@ -82,6 +93,32 @@ class Result:
     def summary(self) -> list[str]:
         return [f"{a.kind:7} {a.path}" for a in self.changes]
 
+    def status(self) -> str:
+        """What was done (or would be) in a few words: "41 files created", "2 changed, 1 removed", "up to date"."""
+        counts = {kind: sum(a.kind == kind for a in self.changes) for kind in ("create", "change", "remove")}
+        if not any(counts.values()):
+            return "up to date"
+        words = {"create": "created", "change": "changed", "remove": "removed"}
+        parts = [(n, words[kind]) for kind, n in counts.items() if n]
+        if len(parts) == 1:
+            n, word = parts[0]
+            return f"{n} file{'s' if n != 1 else ''} {word}"
+        return f"{sum(counts.values())} files: " + ", ".join(f"{n} {word}" for n, word in parts)
+
+
+def check_package_name(name: str) -> None:
+    """Refuse a ``--package`` name that Python cannot import as intended."""
+    if (
+        not (name.isascii() and name.isidentifier() and name == name.lower())
+        or keyword.iskeyword(name)
+        or name in sys.stdlib_module_names
+    ):
+        raise UserError(
+            f"--package {name!r} is not a usable Python package name",
+            "use lower-case letters, digits and '_', starting with a letter, and not the name of a"
+            " standard-library module; e.g. --package ordering",
+        )
+
 
 def package_name(model: Model) -> str:
     """The Python package of a model: its journey's name in snake case."""
@@ -103,62 +140,43 @@ def generate(
 
     ``check`` and ``dry_run`` write nothing (the CLI prints ``diff()`` or
     ``summary()``); otherwise a hand-edited generated file raises
-    :class:`HandEdited` unless ``force``.
+    :class:`HandEdited` unless ``force``, and a failure part-way writes nothing.
     """
+    result = prepare(model, out_dir, templates=templates, package=package)
+    if not (check or dry_run):
+        write([result], force=force)
+    return result
+
+
+def prepare(model: Model, out_dir: Path, *, templates: Path | None = None, package: str | None = None) -> Result:
+    """Render the package for ``model`` and compare it with ``out_dir``: what ``write`` would do."""
     from esp.generate.context import build
     from esp.generate.render import render
     from esp.generate.saga import attach
 
     view = build(model, package or package_name(model))
     attach(view, model)
-    files = render(view, templates)
-    result = plan(out_dir, files)
-    if check or dry_run:
-        return result
-    if result.conflicts and not force:
-        raise HandEdited(result.conflicts)
-    write(result)
-    return result
-
-
-def generate_paths(paths: list[Path], out_dir: Path, **options: Any) -> Result:
-    """Validate the journeys at ``paths`` as one model and ``generate`` it (problems raise ProblemsFound)."""
-    from esp import api
-    from esp.errors import ProblemsFound
-
-    validation = api.validate(paths)
-    if validation.model is None or validation.exit_code() != ExitCode.OK:
-        raise ProblemsFound(validation.errors or validation.diagnostics)
-    return generate(validation.model, out_dir, **options)
+    return plan(out_dir, render(view, templates))
 
 
 def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _inside(root: Path, rel: str) -> Path:
-    """``root/rel``, refusing any path (or symlink) that leads outside ``root``."""
-    path = root / rel
-    resolved = path.resolve()
-    if resolved != root and root not in resolved.parents:
-        raise GenerateError(f"refusing to write {path}: it leads outside the output folder {root}")
-    if path.is_symlink():
-        raise GenerateError(f"refusing to write {path}: it is a symbolic link")
-    return path
-
-
 def _read(path: Path) -> str | None:
     try:
-        return path.read_text(encoding="utf-8")
+        return fs.read_text(path)
     except FileNotFoundError:
         return None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
+        raise GenerateError(f"cannot read {path}: {fs.reason(exc)}") from None
+    except UnicodeDecodeError as exc:
         raise GenerateError(f"cannot read {path}: {exc}") from None
 
 
 def load_manifest(root: Path) -> dict[str, str]:
     """The sha256 of each file esp generated earlier in ``root`` (empty if none)."""
-    text = _read(_inside(root, MANIFEST)) if root.is_dir() else None
+    text = _read(fs.inside(root, MANIFEST)) if root.is_dir() else None
     if text is None:
         return {}
     try:
@@ -190,7 +208,7 @@ def plan(out_dir: Path, files: list[File]) -> Result:
     wanted: set[str] = set()
     for f in [*files, File(MANIFEST, manifest_text(files))]:
         wanted.add(f.path)
-        current = _read(_inside(root, f.path))
+        current = _read(fs.inside(root, f.path))
         if current is None:
             result.actions.append(Action("create", f.path, None, f.text))
         elif not f.generated:
@@ -201,7 +219,7 @@ def plan(out_dir: Path, files: list[File]) -> Result:
                 result.conflicts.append(f.path)
             result.actions.append(Action("change", f.path, current, f.text))
     for path in sorted(set(manifest) - wanted):
-        current = _read(_inside(root, path))
+        current = _read(fs.inside(root, path))
         if current is None:
             continue
         if _sha(current) != manifest[path]:
@@ -210,39 +228,37 @@ def plan(out_dir: Path, files: list[File]) -> Result:
     return result
 
 
-def write(result: Result) -> None:
-    """Carry out the plan: atomic writes, removals, then the manifest last."""
-    root = result.out_dir.resolve()
-    root.mkdir(parents=True, exist_ok=True)
-    manifest = None
-    for action in result.changes:
-        path = _inside(root, action.path)
-        if action.kind == "remove":
-            path.unlink()
-            _prune(path.parent, root)
-        elif action.path == MANIFEST:
-            manifest = action
-        else:
-            assert action.new is not None
-            _atomic_write(root, path, action.new)
-    if manifest is not None:
-        assert manifest.new is not None
-        _atomic_write(root, _inside(root, MANIFEST), manifest.new)
-    result.written = True
-
-
-def _atomic_write(root: Path, path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _inside(root, str(path.parent.relative_to(root)) if path.parent != root else ".")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".esp-", suffix=".tmp")
+def write(results: list[Result], *, force: bool = False) -> None:
+    """Carry out the plans, all or nothing: every file is staged inside its output
+    folder first, and only when all are staged do they move into place (the
+    manifest last); then files no longer produced are removed."""
+    several = len(results) > 1
+    conflicts = [f"{r.out_dir}/{path}" if several else path for r in results for path in r.conflicts]
+    if conflicts and not force:
+        raise HandEdited(conflicts)
+    stagings = [fs.Staging(r.out_dir) for r in results]
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        for result, staging in zip(results, stagings, strict=True):
+            changed = [a for a in result.changes if a.kind != "remove"]
+            for action in sorted(changed, key=lambda a: a.path == MANIFEST):  # the manifest last
+                assert action.new is not None
+                staging.add(action.path, action.new)
+        for result, staging in zip(results, stagings, strict=True):
+            staging.commit()
+            _remove(result)
+            result.written = True
+    finally:
+        for staging in stagings:
+            staging.discard()
+
+
+def _remove(result: Result) -> None:
+    root = result.out_dir
+    for action in result.changes:
+        if action.kind == "remove":
+            path = fs.inside(root, action.path)
+            path.unlink(missing_ok=True)
+            _prune(path.parent, root)
 
 
 def _prune(folder: Path, root: Path) -> None:

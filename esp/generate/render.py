@@ -77,7 +77,7 @@ def environment(override: Path | None) -> jinja2.Environment:
     if override is not None and not override.is_dir():
         raise GenerateError(f"--templates {override}: no such folder")
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(d) for d in template_dirs(override)]),
+        loader=_loader([str(d) for d in template_dirs(override)]),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
@@ -94,6 +94,28 @@ def environment(override: Path | None) -> jinja2.Environment:
     env.filters["kwargs"] = kwargs
     env.globals["from_imports"] = from_imports
     return env
+
+
+def _loader(searchpath: list[str]) -> jinja2.BaseLoader:
+    """jinja2's file loader, refusing a template that is a FIFO or device (reading it would wait forever)."""
+    import stat
+
+    import jinja2
+
+    class Loader(jinja2.FileSystemLoader):
+        def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+            for folder in self.searchpath:
+                path = Path(folder, *jinja2.loaders.split_template_path(template))
+                try:
+                    mode = path.stat().st_mode
+                except OSError:
+                    continue
+                if not stat.S_ISREG(mode):
+                    raise GenerateError(f"cannot read the template {path}: it is not a regular file")
+                break
+            return super().get_source(environment, template)
+
+    return Loader(searchpath)
 
 
 def call(callee: str, pairs: Iterable[tuple[str, str]], indent: int) -> str:

@@ -18,11 +18,10 @@ import pytest
 from export_helpers import JOURNEYS, ROOT
 from typer.testing import CliRunner
 
-from esp import api
+from esp import api, report
 from esp.cli import app
 from esp.codes import CODES
 from esp.errors import Diagnostic, Location
-from esp.export import sarif
 
 SCHEMA = json.loads((ROOT / "tests" / "data" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
 BAD = ROOT / "tests" / "bad"
@@ -52,7 +51,7 @@ def test_a_clean_model_gives_a_valid_log_without_results() -> None:
 
 
 def test_the_rules_are_the_catalogue_of_codes() -> None:
-    rules = sarif.log([], [])["runs"][0]["tool"]["driver"]["rules"]
+    rules = report.sarif_log([], [])["runs"][0]["tool"]["driver"]["rules"]
     assert [r["id"] for r in rules] == list(CODES)
     for rule in rules:
         assert rule["shortDescription"]["text"] == CODES[rule["id"]].title
@@ -79,7 +78,7 @@ def test_locations_lines_columns_and_uris() -> None:
         Diagnostic("E030", Location("journeys/my trip.yaml", 12, 7), "a message", "a hint"),
         Diagnostic("E001", Location("/abs/missing.yaml"), "no such file"),
     ]
-    log = sarif.log(diags, ["journeys/my trip.yaml"])
+    log = report.sarif_log(diags, ["journeys/my trip.yaml"])
     assert _errors(log) == []
     first, second = log["runs"][0]["results"]
     assert first["locations"][0]["physicalLocation"] == {
@@ -91,7 +90,7 @@ def test_locations_lines_columns_and_uris() -> None:
 
 
 def test_the_schema_check_can_fail() -> None:
-    log = sarif.log([Diagnostic("E030", Location("a.yaml", 1, 1), "m")], ["a.yaml"])
+    log = report.sarif_log([Diagnostic("E030", Location("a.yaml", 1, 1), "m")], ["a.yaml"])
     log["runs"][0]["results"][0]["level"] = "fatal"  # not a SARIF level
     del log["version"]
     assert len(_errors(log)) == 2
