@@ -239,9 +239,9 @@ def test_the_pure_python_parser_gives_the_same_diagnostics(monkeypatch: pytest.M
 
 
 @pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/null and /dev/zero")
-def test_devices_are_read_only_so_far() -> None:
-    """An endless stream is cut at the size limit, not read into memory."""
+def test_devices_are_refused_not_read() -> None:
+    """A device (an endless stream, or one that blocks) is not a journey: E002, nothing read."""
     result = api.validate([Path("/dev/null"), Path("/dev/zero")])
-    assert [(d.code, d.location.file) for d in result.diagnostics] == [("E011", "/dev/null"), ("E004", "/dev/zero")]
-    assert "is more than 5,242,880 bytes" in result.diagnostics[1].message
+    assert [(d.code, d.location.file) for d in result.diagnostics] == [("E002", "/dev/null"), ("E002", "/dev/zero")]
+    assert all("it is a device, not a regular file" in d.message for d in result.diagnostics)
     assert_exit(run_esp("validate", "/dev/zero"), 2)
