@@ -20,10 +20,10 @@ import pytest
 from helpers import JOURNEYS, MINIMAL, variant
 
 from esp import api
-from esp.draw import draw, graph
+from esp.draw import dot, draw, graph, routes
 from esp.draw.dot import esc
 from esp.draw.esp_map import LANES
-from esp.draw.graph import label, node_id
+from esp.draw.graph import Edge, label, node_id
 from esp.draw.style import STICKIES
 from esp.model import Model
 
@@ -97,9 +97,8 @@ class Layout:
 
 @cache
 def layout_of(path: Path) -> Layout:
-    source = draw(model_of(path), "esp", "dot")
-    assert isinstance(source, str)
-    return Layout(source)
+    """The layout esp draws: the map without its listener arrows, which are routed after (``routes``)."""
+    return Layout(dot.render(graph(model_of(path)), routed=False))
 
 
 @cache
@@ -240,11 +239,42 @@ def test_arrows_join_command_events_aggregate_and_listeners(path: Path) -> None:
             agg = node_id("aggregate", process.aggregate.name, str(number))
             for event in process.events:
                 assert (node_id("event", event.name), agg, "builds") in edges
-    for li in model.listeners:
-        assert (node_id("event", li.on.name), node_id("command", li.command.name), "listener") in edges
+    source = str(draw(model, "esp", "dot"))  # the DOT for people keeps the listener arrows
     svg_edges = {g.get("id") for g in svg_groups(svg_of(path)).values() if "edge" in (g.get("class") or "")}
     for li in model.listeners:
-        assert f"edge-{node_id('event', li.on.name)}--{node_id('command', li.command.name)}" in svg_edges
+        src, dst = node_id("event", li.on.name), node_id("command", li.command.name)
+        assert f'"{src}" -> "{dst}" [id="edge-{src}--{dst}", class="edge listener"' in source
+        assert f"edge-{src}--{dst}" in svg_edges
+
+
+@needs_dot
+@pytest.mark.parametrize("path", [*EXAMPLES, JOURNEYS], ids=lambda p: p.stem)
+def test_listener_arrows_run_around_every_sticky(path: Path) -> None:
+    """Each routed arrow is straight lines through corridors and gaps: none crosses a
+    sticky other than its own two ends."""
+    model = api.validate([path]).model
+    assert model is not None
+    drawing = graph(model)
+    source = dot.render(drawing, routed=False)
+    done = subprocess.run(["dot", "-Tjson"], input=source.encode(), capture_output=True, check=True)
+    layout = routes.read(json.loads(done.stdout), drawing.suffix)
+    routed = [e for e in drawing.edges if e.routed]
+    found = routes.paths(layout, routed)
+    assert set(found) == set(routed)
+    stickies = {n.id: layout.nodes[n.id] for n in drawing.nodes}
+    for edge, points in found.items():
+        for (x1, y1), (x2, y2) in itertools.pairwise(points):
+            assert x1 == x2 or y1 == y2, "not a straight line across or down"
+            crossed = [
+                nid
+                for nid, box in stickies.items()
+                if nid not in (edge.src, edge.dst)
+                and min(x1, x2) < box.x2
+                and max(x1, x2) > box.x1
+                and min(y1, y2) < box.y2
+                and max(y1, y2) > box.y1
+            ]
+            assert crossed == [], f"{edge.src} -> {edge.dst} crosses {crossed}"
 
 
 @needs_dot
@@ -259,7 +289,11 @@ def test_a_query_comes_before_the_command_that_follows_it() -> None:
 def test_a_hotspot_sits_pink_beside_what_it_is_about() -> None:
     path = JOURNEYS / "restaurant.yaml"
     layout = layout_of(path)
-    assert ("hotspot-1", "aggregate-dining_order-2", "about") in layout.visible_edges()
+    assert (
+        Edge("hotspot-1", "aggregate-dining_order-2", "about", constraint=False, routed=True)
+        in graph(model_of(path)).edges
+    )
+    assert layout.box("hotspot-1").y < layout.box("aggregate-dining_order-2").y  # just under it
     assert layout.box("hotspot-1").x == pytest.approx(layout.box("aggregate-dining_order-2").x, abs=0.5)
     assert layout.nodes["hotspot-1"]["fillcolor"] == STICKIES["hotspot"].fill
 
@@ -289,3 +323,24 @@ def test_the_same_model_gives_the_same_bytes(fmt: str) -> None:
     first = draw(model_of(path), "esp", fmt)
     again = draw(api.validate([path]).model or model_of(path), "esp", fmt)
     assert first == again
+
+
+def test_events_a_saga_records_come_from_a_saga_sticky() -> None:
+    drawing = graph(model_of(JOURNEYS / "travel.yaml"))
+    request = drawing.rows[0]
+    assert request.cells[1][:3] == ("query-view_my_trips", "command-request_trip", "saga-book_trip-1")  # Actions lane
+    assert drawing.node("saga-book_trip-1").kind == "saga"
+    found = {(e.src, e.dst, e.kind, e.label) for e in drawing.edges}
+    assert ("saga-book_trip-1", "event-trip_booked", "records", "completes") in found
+    assert ("saga-book_trip-1", "event-trip_rejected", "records", "aborts") in found
+
+
+def test_a_saga_sticky_goes_where_its_arrows_cross_no_others() -> None:
+    drawing = graph(model_of(JOURNEYS / "shopping.yaml"))
+    actions = drawing.rows[2].cells[1]  # Place and Track Order: the saga records Order Fulfilled before Delivered
+    assert actions.index("saga-fulfil_order-3") == actions.index("command-record_order_payment") + 1
+
+
+def test_a_hotspot_says_what_it_is_about() -> None:
+    drawing = graph(model_of(JOURNEYS / "restaurant.yaml"))
+    assert drawing.node("hotspot-1").note.startswith("about Dining Order")

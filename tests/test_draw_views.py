@@ -12,7 +12,7 @@ from helpers import JOURNEYS, SAGA, variant
 from test_draw_esp_map import EXAMPLES, model_of
 
 from esp import api
-from esp.draw import FORMATS, VIEWS, draw, graph
+from esp.draw import FORMATS, VIEWS, draw, flow, graph
 from esp.draw.graph import Edge, Graph, label
 from esp.errors import UserError
 from esp.model import Model
@@ -40,20 +40,81 @@ def edge(drawing: Graph, src: str, dst: str) -> Edge:
 # -- flow ---------------------------------------------------------------------------
 
 
-def test_flow_boxes_each_microservice_and_follows_listeners() -> None:
+def layer_of(drawing: Graph) -> dict[str, int]:
+    return {nid: i for i, layer in enumerate(drawing.layers) for nid in layer}
+
+
+def test_flow_reads_down_in_time() -> None:
+    """A command, then its events, then what a listener issues on one of them."""
     drawing = graph(model_of(RESTAURANT), "flow")
-    assert [g.label for g in drawing.groups] == ["Food Menu", "Dining", "Kitchen", "Payment"]
-    kitchen = next(g for g in drawing.groups if g.label == "Kitchen")
-    assert {"command-queue_ticket", "event-ticket_queued", "listener-1"} <= set(kitchen.nodes)
+    at = layer_of(drawing)
+    assert set(at) == {n.id for n in drawing.nodes}
+    story = [
+        "command-add_food",
+        "event-food_added",
+        "readmodel-menu",
+        "query-view_menu",
+        "command-open_table",
+        "event-table_opened",
+        "command-add_drinks",
+        "command-add_food_item",
+        "command-remove_item",
+        "command-place_order",
+        "event-order_placed",
+        "command-queue_ticket",
+        "command-prepare_food",
+        "command-serve_food",
+    ]
+    assert [at[n] for n in story] == sorted(at[n] for n in story)
+    assert at["event-order_placed"] < at["command-queue_ticket"]
+    assert at["event-table_closed"] < at["command-prepare_bill"]
     assert {
-        ("event-order_placed", "listener-1", "listener"),
-        ("listener-1", "command-queue_ticket", "listener"),
-        ("event-table_closed", "listener-2", "listener"),
-        ("listener-2", "command-prepare_bill", "listener"),
+        ("event-order_placed", "command-queue_ticket", "listener"),
+        ("event-table_closed", "command-prepare_bill", "listener"),
         ("command-place_order", "event-order_placed", "emits"),
         ("event-food_added", "readmodel-menu", "projects"),
         ("readmodel-menu", "query-view_menu", "reads"),
+        ("query-view_menu", "command-open_table", "next"),
     } <= edges(drawing)
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_flow_layers_are_narrow_and_no_arrow_runs_within_one(path: Path) -> None:
+    """Graphviz draws an arrow between two stickies of one layer over the stickies
+    between them, or backwards: a flow never has one."""
+    drawing = graph(model_of(path), "flow")
+    at = layer_of(drawing)
+    assert max(len(layer) for layer in drawing.layers) <= flow.BUDGET
+    assert [e for e in drawing.edges if at[e.src] == at[e.dst]] == []
+    boxed = [nid for g in drawing.groups for nid in g.nodes]
+    assert sorted(boxed) == sorted(n.id for n in drawing.nodes)  # each sticky in one box
+
+
+def test_flow_boxes_are_stretches_of_time_in_one_microservice() -> None:
+    drawing = graph(model_of(JOURNEYS / "shopping.yaml"), "flow")
+    at = layer_of(drawing)
+    orders = [g for g in drawing.groups if g.label == "Orders"]
+    assert len(orders) > 1  # the story leaves the orders service and comes back
+    for box in drawing.groups:
+        layers = sorted({at[n] for n in box.nodes})
+        assert layers == list(range(layers[0], layers[-1] + 1)), box.id
+
+
+def test_flow_saga_runs_its_steps_in_turn_and_compensates_last_first() -> None:
+    drawing = graph(model_of(JOURNEYS / "travel.yaml"), "flow")
+    at = layer_of(drawing)
+    steps = ["reserve_flight", "reserve_hotel", "reserve_car", "charge_card"]
+    undo = ["cancel_car_reservation", "cancel_hotel_reservation", "cancel_flight_reservation"]
+    order = ["event-trip_requested", "saga-book_trip", *(f"command-{c}" for c in steps + undo), "event-trip_rejected"]
+    assert [at[n] for n in order] == sorted(at[n] for n in order) and len({at[n] for n in order}) == len(order)
+    assert edge(drawing, "saga-book_trip", "command-reserve_flight").label == "T1"
+    assert edge(drawing, "event-flight_reserved", "command-reserve_hotel").label == "T2"
+    assert edge(drawing, "event-card_charge_declined", "command-cancel_car_reservation").label == "C3"
+    assert edge(drawing, "event-car_reservation_cancelled", "command-cancel_hotel_reservation").label == "C2"
+    booked = edge(drawing, "event-card_charged", "event-trip_booked")  # the saga records it: nothing else does
+    assert (booked.kind, booked.label) == ("records", "Book Trip completes")
+    rejected = edge(drawing, "event-flight_reservation_cancelled", "event-trip_rejected")
+    assert (rejected.kind, rejected.label) == ("records", "Book Trip aborts")
 
 
 def test_flow_of_one_process_shows_where_its_listeners_lead() -> None:
@@ -161,6 +222,13 @@ def test_aggregate_lifecycle_moves_between_states() -> None:
     assert edge(drawing, s + "ordered", s + "closed").label == "Table Closed"
     paid = edge(drawing, "state-billable_order-prepared", "state-billable_order-paid").label
     assert paid == "Payment Approved\nCash Paid"
+
+
+def test_aggregate_view_shows_the_states_a_saga_enters() -> None:
+    drawing = graph(model_of(JOURNEYS / "travel.yaml"), "aggregate")
+    booked = edge(drawing, "state-trip-requested", "state-trip-booked")
+    assert (booked.kind, booked.label) == ("records", "Trip Booked (Book Trip saga)")
+    assert edge(drawing, "state-trip-requested", "state-trip-rejected").kind == "records"
 
 
 def test_aggregate_view_of_one_process() -> None:

@@ -67,7 +67,7 @@ def draw(
 
 
 def render(drawing: Graph, fmt: str) -> bytes | str:
-    from esp.draw import dot, html, layout, mermaid, pages
+    from esp.draw import dot, html, mermaid, pages
 
     if fmt == "dot":
         return dot.render(drawing)
@@ -77,8 +77,16 @@ def render(drawing: Graph, fmt: str) -> bytes | str:
         return html.render(drawing)
     if fmt == "svg":
         return pages.svg(drawing)
-    data = layout.run(dot.render(drawing), fmt)
+    data = pages.render(drawing, fmt)
     return data if fmt in BINARY else data.decode("utf-8")
+
+
+def failure_svg(view: str, message: str) -> str:
+    """An SVG saying the ``view`` could not be drawn and why (``message``): what a page
+    shows in the drawing's place. Needs no Graphviz."""
+    from esp.draw.layout import failure_svg as draw_failure
+
+    return draw_failure(view, message)
 
 
 def format_for(path: Path) -> str:
@@ -92,4 +100,4 @@ def format_for(path: Path) -> str:
     return fmt
 
 
-__all__ = ["EXTENSIONS", "FORMATS", "VIEWS", "draw", "format_for", "graph", "render"]
+__all__ = ["EXTENSIONS", "FORMATS", "VIEWS", "draw", "failure_svg", "format_for", "graph", "render"]

@@ -3,7 +3,10 @@ events that move it between them (one arrow per pair of states).
 
 A creating command starts from the black dot; a command allowed in some
 states starts from each of them; an event that ``enters`` no state loops on
-the state it happened in. An aggregate without states is drawn as one node.
+the state it happened in. An event a saga records on the aggregate (its
+``completes_with`` or ``aborts_with``) moves it from the state the saga
+started in, in the saga's colour. An aggregate without states is drawn as
+one node.
 """
 
 from __future__ import annotations
@@ -73,5 +76,21 @@ def _lifecycle(model: Model, aggregate: Aggregate, nodes: list[Node], edges: lis
                 if label(event.name) not in names:
                     names.append(label(event.name))
     edges.extend(Edge(src, dst, "moves", "\n".join(names)) for (src, dst), names in moves.items())
+    edges.extend(_recorded(model, aggregate, state, whole or anywhere))
     if any(anywhere in (e.src, e.dst) for e in edges):
         nodes.append(Node(anywhere, "note", ANY))
+
+
+def _recorded(model: Model, aggregate: Aggregate, state: dict[str, str], other: str) -> list[Edge]:
+    """The moves of the events sagas record on ``aggregate`` themselves, from the state
+    the saga started in (``other``: any state, or the aggregate without states)."""
+    emitted = {e for c in model.commands_of(aggregate) for e in c.emits}
+    edges = []
+    for saga in model.sagas:
+        start = saga.starts_on.enters if saga.starts_on.aggregate is aggregate else None
+        src = state.get(start or "", other)
+        for event in (saga.completes_with, saga.aborts_with):
+            if event.aggregate is aggregate and event not in emitted:
+                dst = state.get(event.enters or "", src)
+                edges.append(Edge(src, dst, "records", f"{label(event.name)} ({label(saga.name)} saga)"))
+    return edges

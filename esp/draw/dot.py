@@ -12,6 +12,7 @@ in the SVG.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from esp.draw.graph import Edge, Graph, Node, wrap
 from esp.draw.style import LANE_FILL, LINES, STICKIES, Line, Sticky
@@ -20,18 +21,23 @@ FONT = "Helvetica,Arial,sans-serif"
 STICKY_WIDTH = 1.8  # inches: a wrapped 18-character line at 11pt fits
 SMALL_WIDTH = 1.2
 LEGEND_COLUMNS = 6
+RANKSEP = 0.45  # inches between ranks (the ESP map's lanes, the boxes of the other views)
+RANKSEP_LAYERS = 0.32  # between the moments of the flow view: it grows down, keep it short
+ROW_GAP = 10  # points around each row of the map (in an invisible box): room for listener arrows (``routes``)
 
 
-def render(graph: Graph) -> str:
-    """The DOT source of ``graph``: the same graph always gives the same text."""
-    return "\n".join(_lines(graph)) + "\n"
+def render(graph: Graph, *, routed: bool = True) -> str:
+    """The DOT source of ``graph``: the same graph always gives the same text. With
+    ``routed=False`` it leaves out the edges ``routes`` draws after the layout."""
+    return "\n".join(_lines(graph, routed=routed)) + "\n"
 
 
-def _lines(graph: Graph) -> Iterator[str]:
+def _lines(graph: Graph, *, routed: bool) -> Iterator[str]:
     yield f"digraph {quote(graph.view)} {{"
     yield (
         f"  graph [rankdir={graph.direction}, newrank=true, fontname={quote(FONT)}, fontsize=12,"
-        " nodesep=0.18, ranksep=0.45, pad=0.3, labelloc=t, labeljust=l, outputorder=edgesfirst,"
+        f" nodesep=0.18, ranksep={RANKSEP_LAYERS if graph.layers else RANKSEP}, pad=0.3, labelloc=t, labeljust=l,"
+        " outputorder=edgesfirst,"
         f" label={_title_and_legend(graph)}];"
     )
     yield f'  node [fontname={quote(FONT)}, fontsize=11, margin="0.12,0.06"];'
@@ -44,7 +50,8 @@ def _lines(graph: Graph) -> Iterator[str]:
         yield from _groups(graph)
     for names in graph.same_rank:
         yield "  { rank=same; " + " ".join(f"{quote(n)};" for n in names) + " }"
-    yield from _edges(graph.edges, _cells(graph))
+    yield from _layers(graph)
+    yield from _edges(graph, routed=routed)
     yield "}"
 
 
@@ -62,6 +69,8 @@ def _grid(graph: Graph) -> Iterator[str]:
         )
     yield "  }"
     for row in graph.rows:
+        yield f"  subgraph {quote('cluster_gap_' + row.id)} {{"
+        yield f'  graph [id={quote("gap-" + row.id)}, style=invis, label="", margin={ROW_GAP}];'
         yield f"  subgraph {quote('cluster_' + row.id)} {{"
         yield (
             f'    graph [id={quote(row.id)}, class="row", style="rounded", color="#b0bec5",'
@@ -70,6 +79,7 @@ def _grid(graph: Graph) -> Iterator[str]:
         for cell in row.cells:
             for nid in cell:
                 yield "    " + _node(byid[nid])
+        yield "  }"
         yield "  }"
     for lane in range(len(graph.lanes)):
         members = [f"lane-{lane}{sfx}", *(nid for row in graph.rows for nid in row.cells[lane])]
@@ -112,12 +122,13 @@ def _spine(heads: list[str], suffix: str, weight: int = 10) -> Iterator[str]:
 def _groups(graph: Graph) -> Iterator[str]:
     byid = {n.id: n for n in graph.nodes}
     grouped = set()
-    for group in graph.groups:
-        yield f"  subgraph {quote('cluster_' + group.id)} {{"
+    for group in graph.groups:  # a box cut by pages is on several: the suffix keeps its ids unique
+        yield f"  subgraph {quote('cluster_' + group.id + graph.suffix)} {{"
         sticky = STICKIES.get(group.kind)
         color = sticky.border if sticky else "#90a4ae"
         yield (
-            f'    graph [id={quote(group.id)}, class="group {group.kind}", style="rounded,dashed", color="{color}",'
+            f'    graph [id={quote(group.id + graph.suffix)}, class="group {group.kind}", style="rounded,dashed",'
+            f' color="{color}",'
             f" fontsize=12, label=<<b>{esc(group.label)}</b>>];"
         )
         for nid in group.nodes:
@@ -127,10 +138,28 @@ def _groups(graph: Graph) -> Iterator[str]:
     for node in graph.nodes:
         if node.id not in grouped:
             yield "  " + _node(node)
-    if len(graph.groups) > 1:  # boxes top to bottom in model order, as the rows of the map
+    if len(graph.groups) > 1 and not graph.layers:  # boxes top to bottom in model order, as the rows of the map
         targets = {e.dst for e in graph.edges if e.src != e.dst}
         anchors = [next((n for n in g.nodes if n not in targets), g.nodes[0]) for g in graph.groups if g.nodes]
         yield from _spine(anchors, graph.suffix, weight=1)  # a box's anchor: a sticky nothing leads to
+
+
+def _layers(graph: Graph) -> Iterator[str]:
+    """One rank per layer, in order: an invisible chain of markers left of everything
+    holds the layers top to bottom, whatever the edges say."""
+    if not graph.layers:
+        return
+    marks = [quote(f"layer-{i}{graph.suffix}") for i in range(len(graph.layers))]
+    for mark in marks:
+        yield f"  {mark} [shape=point, style=invis, width=0, height=0];"
+    if len(marks) > 1:
+        yield "  " + " -> ".join(marks) + " [style=invis];"
+    for mark, layer in zip(marks, graph.layers, strict=True):
+        yield "  { rank=same; " + " ".join([f"{mark};", *(f"{quote(n)};" for n in layer)]) + " }"
+
+
+def _layer_of(graph: Graph) -> dict[str, int]:
+    return {nid: i for i, layer in enumerate(graph.layers) for nid in layer}
 
 
 def _node(node: Node) -> str:
@@ -180,8 +209,25 @@ def _cells(graph: Graph) -> dict[str, int]:
     return {nid: i for i, cell in enumerate(c for row in graph.rows for c in row.cells) for nid in cell}
 
 
-def _edges(edges: tuple[Edge, ...], cells: dict[str, int]) -> Iterator[str]:
+def _edges(graph: Graph, *, routed: bool) -> Iterator[str]:
+    """The edges; those routed after the layout (see ``routes``) only if ``routed``."""
+    cells, layer_of = _cells(graph), _layer_of(graph)
+    for edge, attrs in zip(graph.edges, _edge_attrs(graph.edges), strict=True):
+        if edge.routed and not routed:
+            continue
+        src, dst = edge.src, edge.dst
+        flat = src in cells and cells.get(dst) == cells[src]  # flat, within a cell: agree with its chain
+        if flat or layer_of.get(src, 0) > layer_of.get(dst, 0):  # back up in time: keep the layers
+            src, dst = dst, src
+            attrs["dir"] = "back"
+            attrs["arrowtail"] = attrs.pop("arrowhead", "normal")
+        yield f"  {quote(src)} -> {quote(dst)} [{_join(attrs)}];"
+
+
+def _edge_attrs(edges: tuple[Edge, ...]) -> list[dict[str, str]]:
+    """Each edge's attributes, with an id unique in the graph."""
     seen: dict[str, int] = {}
+    result = []
     for edge in edges:
         line = LINES[edge.kind]
         base = f"edge-{edge.src}--{edge.dst}"
@@ -194,18 +240,35 @@ def _edges(edges: tuple[Edge, ...], cells: dict[str, int]) -> Iterator[str]:
             attrs["fontcolor"] = quote(line.color)
         if not edge.constraint:
             attrs["constraint"] = "false"
-        src, dst = edge.src, edge.dst
-        if src in cells and cells.get(dst) == cells[src]:  # flat, within a cell: agree with its chain
-            src, dst = dst, src
-            attrs["dir"] = "back"
-            attrs["arrowtail"] = attrs.pop("arrowhead", "normal")
-        yield f"  {quote(src)} -> {quote(dst)} [" + ", ".join(f"{k}={v}" for k, v in attrs.items()) + "];"
+        result.append(attrs)
+    return result
+
+
+def routed(graph: Graph, laid_out: dict[str, Any]) -> list[str]:
+    """DOT lines of the edges routed after the layout (``laid_out``: ``dot -Tjson``)."""
+    from esp.draw import routes
+
+    layout = routes.read(laid_out, graph.suffix)
+    chosen = [(e, a) for e, a in zip(graph.edges, _edge_attrs(graph.edges), strict=True) if e.routed]
+    found = routes.paths(layout, [e for e, _ in chosen])
+    return [
+        f"  {quote(edge.src)} -> {quote(edge.dst)} [{_join(attrs)},"
+        f" pos={quote(routes.spline(found[edge], arrow=LINES[edge.kind].arrowhead != 'none'))}];"
+        for edge, attrs in chosen
+        if edge in found
+    ]
+
+
+def _join(attrs: dict[str, str]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in attrs.items())
 
 
 def _line(line: Line) -> dict[str, str]:
     attrs = {"color": quote(line.color), "style": quote(line.style)}
     if line.style == "bold":
         attrs["penwidth"] = "2"
+    elif line.penwidth != 1:
+        attrs["penwidth"] = f"{line.penwidth:g}"
     if line.arrowhead != "normal":
         attrs["arrowhead"] = line.arrowhead
     return attrs
@@ -237,6 +300,8 @@ def _swatch(sticky: Sticky) -> str:
 
 def _stroke(line: Line) -> str:
     dash = {"dashed": "╌╌╌▶", "dotted": "┈┈┈", "bold": "━━━▶"}.get(line.style, "───▶")
+    if line.arrowhead == "none":
+        dash = dash.rstrip("▶")
     return (
         f'<td><font color="{line.color}">{dash}</font></td>'
         f'<td align="left"><font point-size="10">{esc(line.legend)}</font></td>'

@@ -25,6 +25,7 @@ def build(model: Model, scope: Scope) -> Graph:
         number = numbers[id(process)]
         cells = _row(process, number, nodes, edges)
         rows.append(Row(node_id("row", str(number)), f"Process {number}", cells))
+    rows = _sagas(model, rows, nodes, edges)
     rows = _listeners(model, rows, nodes, edges, numbers)
     rows = _with_hotspots(model, rows, nodes, edges, loose=scope.whole)
     return Graph(
@@ -93,6 +94,34 @@ def _bridge(process: Process, aggregate: str | None) -> list[Edge]:
     return edges
 
 
+def _sagas(model: Model, rows: list[Row], nodes: list[Node], edges: list[Edge]) -> list[Row]:
+    """The events a saga records itself (``completes_with``, ``aborts_with``) come from
+    a saga sticky in their row's Actions lane, as other events come from commands."""
+    where = {nid: r for r, row in enumerate(rows) for cell in row.cells for nid in cell}
+    cells = [[list(cell) for cell in row.cells] for row in rows]
+    for saga in model.sagas:
+        for why, event in (("completes", saga.completes_with), ("aborts", saga.aborts_with)):
+            eid = node_id("event", event.name)
+            if eid not in where:
+                continue
+            row = where[eid]
+            sid = node_id("saga", saga.name, str(row + 1))
+            if sid not in cells[row][1]:
+                cells[row][1].insert(_before(cells[row], edges, cells[row][3].index(eid)), sid)
+                nodes.append(Node(sid, "saga", label(saga.name), "saga: records its outcome"))
+            edges.append(Edge(sid, eid, "records", why))
+    return [Row(row.id, row.label, tuple(tuple(c) for c in cells[i]), row.title) for i, row in enumerate(rows)]
+
+
+def _before(cells: list[list[str]], edges: list[Edge], event: int) -> int:
+    """Where in the Actions lane a sticky leading to the ``event``-th event goes: before
+    the first action that leads only to later events, so its arrows do not cross theirs."""
+    events = cells[3]
+    first = {e.src: events.index(e.dst) for e in reversed(edges) if e.kind == "emits" and e.dst in events}
+    later = [i for i, nid in enumerate(cells[1]) if first.get(nid, -1) > event]
+    return later[0] if later else len(cells[1])
+
+
 def _listeners(
     model: Model, rows: list[Row], nodes: list[Node], edges: list[Edge], numbers: dict[int, int]
 ) -> list[Row]:
@@ -103,7 +132,7 @@ def _listeners(
     for i, listener in enumerate(model.listeners, start=1):
         src, dst = node_id("event", listener.on.name), node_id("command", listener.command.name)
         if src in where and dst in where:
-            edges.append(Edge(src, dst, "listener", constraint=False))
+            edges.append(Edge(src, dst, "listener", constraint=False, routed=True))
             continue
         if src in where:
             other = model.process_of(listener.command)
@@ -124,16 +153,20 @@ def _listeners(
 
 
 def _with_hotspots(model: Model, rows: list[Row], nodes: list[Node], edges: list[Edge], *, loose: bool) -> list[Row]:
-    """Each hotspot beside what it is about (same row and lane), or, when the whole
-    model is drawn, in a last row of its own."""
+    """Each hotspot just under what it is about (same row and lane, after the hotspots
+    already there), or, when the whole model is drawn, in a last row of its own."""
     where = {nid: (r, lane) for r, row in enumerate(rows) for lane, cell in enumerate(row.cells) for nid in cell}
     unplaced: list[str] = []
     cells = [[list(cell) for cell in row.cells] for row in rows]
     for spot, subject in hotspot_nodes(model, nodes):
         if subject is not None and subject in where:
             r, lane = where[subject]
-            cells[r][lane].append(spot.id)
-            edges.append(Edge(spot.id, subject, "about", constraint=False))
+            cell = cells[r][lane]
+            at = cell.index(subject) + 1
+            while at < len(cell) and cell[at].startswith("hotspot-"):
+                at += 1
+            cell.insert(at, spot.id)
+            edges.append(Edge(spot.id, subject, "about", constraint=False, routed=True))
         elif loose and rows:
             unplaced.append(spot.id)
         else:

@@ -1,5 +1,15 @@
-"""The flow view: the whole command -> event -> listener -> command chain,
-one box per microservice, with read models and sagas where events lead.
+"""The flow view: the command -> event -> listener -> command chain in time,
+top to bottom, in boxes of the microservice each step happens in, with read
+models and sagas where events lead.
+
+Each layer holds what happens at one moment: a command, then under it the
+events it records, then the command a listener (a bold lilac arrow) issues
+on one of them, and so on (see ``order``), so reading down is reading the
+story; a layer holds a few stickies at most, so the drawing grows down, not
+across. A box is a stretch of time the story spends in one microservice: the
+story may leave a service and come back, so a service may have several boxes.
+Events a saga records itself (its ``completes_with`` and ``aborts_with``)
+come from the saga.
 
 With a filter, the chosen processes are drawn with the listeners that reach
 in or out of them, and the other end of each such listener, so you see where
@@ -8,72 +18,89 @@ the flow comes from and goes to.
 
 from __future__ import annotations
 
+import itertools
+from dataclasses import dataclass, field
+
 from esp.draw.graph import Edge, Graph, Group, Node, label, node_id
 from esp.draw.hotspots import hotspot_nodes
+from esp.draw.order import CAUSE, LISTED, SEES, THEN, Rule, layers
 from esp.draw.scope import Scope
-from esp.model import Command, Event, Listener, Microservice, Model, Query
+from esp.model import Command, Event, Listener, Microservice, Model, Projection, Query, Saga
 
-_Placed = dict[str, tuple[Node, Microservice]]
+BUDGET = 6  # stickies in one layer: with the boxes around them, about 1,500 px at 96 dpi
+
+
+@dataclass
+class _Flow:
+    """What the view has placed so far: each node with its box and journey, edges, rules."""
+
+    placed: dict[str, tuple[Node, Microservice, int]] = field(default_factory=dict)
+    edges: list[Edge] = field(default_factory=list)
+    rules: list[Rule] = field(default_factory=list)
+
+    def put(self, node: Node, microservice: Microservice, journey: int) -> None:
+        self.placed.setdefault(node.id, (node, microservice, journey))
+
+    def has(self, nid: str) -> bool:
+        return nid in self.placed
 
 
 def build(model: Model, scope: Scope) -> Graph:
-    placed: _Placed = {}
-    edges: list[Edge] = []
-    for process in scope.processes:
-        previous: Query | None = None
-        for action in process.actions:
-            _put(placed, _action(action), process.microservice)
-            if isinstance(action, Query):
-                previous = action
-                continue
-            if previous is not None:
-                edges.append(Edge(node_id("query", previous.name), node_id("command", action.name), "next"))
-                previous = None
-            for event in action.emits:
-                _put(placed, _event(event), process.microservice)
-                edges.append(Edge(node_id("command", action.name), node_id("event", event.name), "emits"))
+    journeys = {j.name: i for i, j in enumerate(model.journeys)}
+    flow = _Flow()
+    for before, process in zip((None, *scope.processes), scope.processes, strict=False):
+        _actions(flow, process.actions, process.microservice, journeys[process.journey])
         for event in process.events:
-            _put(placed, _event(event), process.microservice)
-    for number, listener in enumerate(model.listeners, start=1):
-        edges.extend(_listener(listener, number, placed, whole=scope.whole))
+            flow.put(_event(event), process.microservice, journeys[process.journey])
+        if before is not None and before.actions and process.actions:  # processes start in the order told
+            flow.rules.append(Rule(_action(before.actions[0]).id, _action(process.actions[0]).id, LISTED))
+    for listener in model.listeners:
+        _listener(flow, listener, journeys, whole=scope.whole)
     for projection in model.projections:
-        rid = node_id("readmodel", projection.name)
-        sources = [e for e in projection.sources if node_id("event", e.name) in placed]
-        readers = [q for q in model.queries if q.projection is projection and node_id("query", q.name) in placed]
-        if not sources and not readers:
-            continue
-        _put(placed, Node(rid, "readmodel", label(projection.name), "read model"), projection.microservice)
-        edges.extend(Edge(node_id("event", e.name), rid, "projects") for e in sources)
-        edges.extend(Edge(rid, node_id("query", q.name), "reads") for q in readers)
+        _projection(flow, model, projection, journeys[projection.journey])
     for saga in model.sagas:
-        start = node_id("event", saga.starts_on.name)
-        if start not in placed:
-            continue
-        sid = node_id("saga", saga.name)
-        _put(placed, Node(sid, "saga", label(saga.name), f"saga, {saga.recovery} recovery"), saga.microservice)
-        edges.append(Edge(start, sid, "saga"))
-        for i, step in enumerate(saga.steps, start=1):
-            for command, name in ((step.invoke, f"T{i}"), (step.compensate, f"C{i}")):
-                if command is not None and node_id("command", command.name) in placed:
-                    edges.append(Edge(sid, node_id("command", command.name), "saga", name))
-    nodes = [n for n, _ in placed.values()]
-    for spot, subject in hotspot_nodes(model, nodes):
+        _saga(flow, saga, journeys[saga.journey])
+    _states(flow, model, scope)
+    for spot, subject in hotspot_nodes(model, [n for n, _, _ in flow.placed.values()]):
         if subject is not None:
-            placed[spot.id] = (spot, placed[subject][1])
-            edges.append(Edge(spot.id, subject, "about"))
+            _, microservice, journey = flow.placed[subject]
+            flow.put(spot, microservice, journey)
+            flow.edges.append(Edge(spot.id, subject, "about"))
+            flow.rules.append(Rule(subject, spot.id, CAUSE))
+    parts: list[list[str]] = [[] for _ in model.journeys]
+    for nid, (_, _, journey) in flow.placed.items():
+        parts[journey].append(nid)
+    timeline = layers([p for p in parts if p], flow.rules, BUDGET, [(e.src, e.dst) for e in flow.edges])
     return Graph(
         view="flow",
         title=f"Flow: {model.name}",
-        nodes=tuple(n for n, _ in placed.values()),
-        edges=tuple(edges),
-        groups=_boxes(model, placed),
-        empty="" if placed else "No processes to draw",
+        nodes=tuple(n for n, _, _ in flow.placed.values()),
+        edges=tuple(flow.edges),
+        groups=_boxes(model, flow, timeline),
+        layers=timeline,
+        direction="TB",
+        empty="" if flow.placed else "No processes to draw",
         notes=(scope.note,) if scope.note else (),
     )
 
 
-def _put(placed: _Placed, node: Node, microservice: Microservice) -> None:
-    placed.setdefault(node.id, (node, microservice))
+def _actions(flow: _Flow, actions: tuple[Command | Query, ...], microservice: Microservice, journey: int) -> None:
+    """Each action after the one listed before it; a command's events under it."""
+    previous: Command | Query | None = None
+    for action in actions:
+        node = _action(action)
+        flow.put(node, microservice, journey)
+        if previous is not None:
+            flow.rules.append(Rule(_action(previous).id, node.id, LISTED))
+        if isinstance(action, Command):
+            for event in action.emits:
+                flow.put(_event(event), microservice, journey)
+                flow.edges.append(Edge(node.id, node_id("event", event.name), "emits"))
+                flow.rules.append(Rule(node.id, node_id("event", event.name), CAUSE))
+            if isinstance(previous, Query):
+                flow.edges.append(Edge(_action(previous).id, node.id, "next"))
+                flow.rules.append(Rule(_action(previous).id, node.id, THEN))
+        previous = action
 
 
 def _action(action: Command | Query) -> Node:
@@ -86,24 +113,109 @@ def _event(event: Event) -> Node:
     return Node(node_id("event", event.name), "integration" if event.integration else "event", label(event.name))
 
 
-def _listener(listener: Listener, number: int, placed: _Placed, *, whole: bool) -> list[Edge]:
-    """event -> policy -> command; with a filter, also the end that lies outside it."""
+def _listener(flow: _Flow, listener: Listener, journeys: dict[str, int], *, whole: bool) -> None:
+    """The event, then the command its listener issues; with a filter, also the end
+    that lies outside it."""
     eid, cid = node_id("event", listener.on.name), node_id("command", listener.command.name)
-    if not whole and eid not in placed and cid not in placed:
-        return []
-    if eid not in placed:
-        _put(placed, _event(listener.on), listener.on.microservice)
-    if cid not in placed:
-        _put(placed, _action(listener.command), listener.command.microservice)
-    lid = node_id("listener", str(number))
-    _put(placed, Node(lid, "listener", "Listener", f"in {label(listener.microservice.name)}"), listener.microservice)
-    return [Edge(eid, lid, "listener"), Edge(lid, cid, "listener")]
+    if not whole and not flow.has(eid) and not flow.has(cid):
+        return
+    flow.put(_event(listener.on), listener.on.microservice, journeys[listener.on.journey])
+    flow.put(_action(listener.command), listener.command.microservice, journeys[listener.command.journey])
+    flow.edges.append(Edge(eid, cid, "listener"))
+    flow.rules.append(Rule(eid, cid, CAUSE))
 
 
-def _boxes(model: Model, placed: _Placed) -> tuple[Group, ...]:
+def _projection(flow: _Flow, model: Model, projection: Projection, journey: int) -> None:
+    """A read model after the first event that feeds it, before the queries that read it."""
+    rid = node_id("readmodel", projection.name)
+    sources = [node_id("event", e.name) for e in projection.sources if flow.has(node_id("event", e.name))]
+    readers = [
+        node_id("query", q.name)
+        for q in model.queries
+        if q.projection is projection and flow.has(node_id("query", q.name))
+    ]
+    if not sources and not readers:
+        return
+    flow.put(Node(rid, "readmodel", label(projection.name), "read model"), projection.microservice, journey)
+    flow.edges.extend(Edge(e, rid, "projects") for e in sources)
+    flow.edges.extend(Edge(rid, q, "reads") for q in readers)
+    flow.rules.extend(Rule(e, rid, THEN) for e in sources[:1])
+    flow.rules.extend(Rule(rid, q, SEES) for q in readers)
+
+
+def _saga(flow: _Flow, saga: Saga, journey: int) -> None:
+    """The saga after the event that starts it; then, as it runs them, each step after
+    the event that ended the one before, and after a failure the compensations of
+    the steps done, last first; the events the saga records at the end."""
+    start = node_id("event", saga.starts_on.name)
+    if not flow.has(start):
+        return
+    sid = node_id("saga", saga.name)
+    flow.put(Node(sid, "saga", label(saga.name), f"saga, {saga.recovery} recovery"), saga.microservice, journey)
+    _follow(flow, start, sid, "saga")
+    aborts = node_id("event", saga.aborts_with.name)
+    done = sid  # what the next step follows
+    undo: list[tuple[str, Command]] = []  # compensations of the steps done, last first
+    for i, step in enumerate(saga.steps, start=1):
+        _follow(flow, done, node_id("command", step.invoke.name), "saga", f"T{i}")
+        if step.fails_on is not None and undo:
+            _follow(flow, node_id("event", step.fails_on.name), node_id("command", undo[0][1].name), "saga", undo[0][0])
+        elif step.fails_on is not None:
+            why = f"after {saga.retries.max} retries" if saga.retries is not None else "aborts"
+            _follow(flow, node_id("event", step.fails_on.name), aborts, "records", f"{label(saga.name)} {why}")
+        if step.compensate is not None:
+            undo.insert(0, (f"C{i}", step.compensate))
+        done = node_id("event", step.succeeds_on.name)
+    for (_, command), (name, after) in itertools.pairwise(undo):
+        _follow(flow, _outcome(command), node_id("command", after.name), "saga", name)
+    if undo:
+        _follow(flow, _outcome(undo[-1][1]), aborts, "records", f"{label(saga.name)} aborts")
+    _follow(flow, done, node_id("event", saga.completes_with.name), "records", f"{label(saga.name)} completes")
+
+
+def _outcome(command: Command) -> str:
+    """Where a compensation is done: its first event, else the command itself."""
+    return node_id("event", command.emits[0].name) if command.emits else node_id("command", command.name)
+
+
+def _follow(flow: _Flow, before: str, after: str, kind: str, text: str = "") -> None:
+    """An arrow and a rule: ``after`` comes after ``before`` (when both are drawn)."""
+    if flow.has(before) and flow.has(after):
+        flow.edges.append(Edge(before, after, kind, text))
+        flow.rules.append(Rule(before, after, CAUSE))
+
+
+def _states(flow: _Flow, model: Model, scope: Scope) -> None:
+    """A command allowed only in some states comes after an event that enters one."""
+    for process in scope.processes:
+        for command in process.commands:
+            if not command.allowed_in or command.aggregate is None:
+                continue
+            enters = [
+                e
+                for e in model.events_of(command.aggregate)
+                if e.enters in command.allowed_in and e not in command.emits
+            ]
+            placed = [node_id("event", e.name) for e in enters if flow.has(node_id("event", e.name))]
+            if placed:
+                flow.rules.append(Rule(placed[0], node_id("command", command.name), THEN))
+
+
+def _boxes(model: Model, flow: _Flow, timeline: tuple[tuple[str, ...], ...]) -> tuple[Group, ...]:
+    """A box per stretch of time a microservice is busy: the story enters it, leaves it
+    and may come back (one box over the whole story would push everything else aside)."""
+    layer_of = {nid: i for i, layer in enumerate(timeline) for nid in layer}
     groups = []
     for service in model.microservices:
-        members = tuple(nid for nid, (_, ms) in placed.items() if ms is service)
-        if members:
-            groups.append(Group(node_id("microservice", service.name), label(service.name), "microservice", members))
+        members = sorted((layer_of[nid], nid) for nid, (_, ms, _) in flow.placed.items() if ms is service)
+        stretches: list[list[str]] = []
+        last = -2
+        for layer, nid in members:
+            if layer > last + 1:
+                stretches.append([])
+            stretches[-1].append(nid)
+            last = layer
+        gid = node_id("microservice", service.name)
+        for i, stretch in enumerate(stretches, start=1):
+            groups.append(Group(gid if i == 1 else f"{gid}-{i}", label(service.name), "microservice", tuple(stretch)))
     return tuple(groups)

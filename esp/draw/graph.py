@@ -12,7 +12,6 @@ the same model always gives the same graph (and the same bytes).
 from __future__ import annotations
 
 import re
-import textwrap
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -38,6 +37,7 @@ class Edge:
     kind: str  # picks colour and line style (see ``style.EDGES``)
     label: str = ""
     constraint: bool = True  # False: the edge must not push the layout (listeners across rows)
+    routed: bool = False  # drawn after the layout through free space (``routes``): listeners across the map
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,7 @@ class Graph:
     lanes: tuple[str, ...] = ()  # the ESP map's lane titles; with ``rows``, a grid
     rows: tuple[Row, ...] = ()
     same_rank: tuple[tuple[str, ...], ...] = ()  # nodes to keep side by side (saga T/C ladder)
+    layers: tuple[tuple[str, ...], ...] = ()  # every node's layer, in order (the flow view's time)
     direction: Literal["LR", "TB"] = "LR"
     empty: str = ""  # why the view has nothing to show ("No sagas in this model")
     notes: tuple[str, ...] = field(default=())  # lines under the title (filters applied)
@@ -109,8 +110,27 @@ def label(name: str) -> str:
 
 
 def wrap(text: str, width: int = WRAP) -> list[str]:
-    """Lines of at most ``width`` characters, so long names never widen a lane."""
+    """Lines of at most ``width`` characters, so long names never widen a lane.
+
+    Lines break between words, or after an underscore or a hyphen inside one
+    ("awaiting_" / "acceptance"), never inside a word: a word longer than
+    ``width`` keeps a line of its own.
+    """
     flat = " ".join(text.split())
-    if len(flat) <= width:  # most stickies: skip textwrap, a tenth of a large drawing's Python time
+    if len(flat) <= width:  # most stickies: nothing to do
         return [flat]
-    return textwrap.wrap(flat, width, break_long_words=True, break_on_hyphens=True)
+    lines: list[str] = []
+    line = ""
+    for word in flat.split(" "):
+        for i, piece in enumerate(_PIECE.findall(word)):
+            glue = "" if i else " "
+            if line and len(line) + len(glue) + len(piece) > width:
+                lines.append(line)
+                line = piece
+            else:
+                line = f"{line}{glue}{piece}" if line else piece
+    lines.append(line)
+    return lines
+
+
+_PIECE = re.compile(r"[^_-]+[_-]*|[_-]+")  # a word's parts, each ending at an underscore or hyphen

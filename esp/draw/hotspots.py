@@ -17,6 +17,10 @@ def hotspot_nodes(model: Model, drawn: Sequence[Node]) -> Iterator[tuple[Node, s
         if node.kind not in ("hotspot", "note", "start", "end"):
             by_name.setdefault(snake(node.label), node.id)
     for number, spot in enumerate(model.hotspots, start=1):
-        note = f"by {label(spot.by)}" if spot.by else ""
-        node = Node(node_id("hotspot", str(number)), "hotspot", spot.text, note)
-        yield node, by_name.get(snake(spot.about)) if spot.about else None
+        subject = by_name.get(snake(spot.about)) if spot.about else None
+        said = [
+            f"about {label(spot.about)}" if subject is not None and spot.about else "",
+            f"by {label(spot.by)}" if spot.by else "",
+        ]
+        node = Node(node_id("hotspot", str(number)), "hotspot", spot.text, ", ".join(s for s in said if s))
+        yield node, subject

@@ -6,10 +6,14 @@ problem to fix (exit 2 with how to install it), found before anything runs.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
+import textwrap
+from collections.abc import Callable
+from typing import Any
 
 from esp.errors import UserError
 
@@ -20,7 +24,9 @@ INSTALL_HINT = (
 )
 LAID_OUT = ("svg", "png", "pdf")
 MIN_SCALE = 0.5  # a bitmap shrunk further than this is unreadable: refuse rather than draw it
+_PDF_DATE = re.compile(rb"/CreationDate \(D:\d{14}Z\)")  # as long as its replacement: offsets hold
 _SHRUNK = re.compile(r"too large for cairo-renderer bitmaps\. Scaling by ([0-9.]+)")
+Finish = Callable[[dict[str, Any]], list[str]]  # a layout -> DOT lines of edges placed on it
 MAX_WORKERS: int | None = None  # dot processes at once for a paged drawing (None: one per CPU)
 
 
@@ -29,16 +35,56 @@ def dot_program() -> str | None:
     return shutil.which("dot")
 
 
-def run(source: str, fmt: str) -> bytes:
-    """Lay out and render DOT ``source`` as ``fmt`` (svg, png or pdf)."""
+# dot's spline router can fail on graphs with boxes (Graphviz 2.43: "triangulation
+# failed", "lost edge"): then the same graph is laid out again with simpler lines,
+# and at last without drawing the boxes, rather than not at all.
+ATTEMPTS: tuple[tuple[str, ...], ...] = (
+    (),
+    ("-Gsplines=polyline",),
+    ("-Gsplines=line",),
+    ("-Gsplines=line", "-Gclusterrank=none"),
+)
+
+
+def run(source: str, fmt: str, finish: Finish | None = None) -> bytes:
+    """Lay out and render DOT ``source`` as ``fmt`` (svg, png or pdf).
+
+    With ``finish``, the layout (``dot -Tjson``) is handed to it for more edges,
+    already placed (``pos``), and ``neato -n2`` renders the whole as laid out.
+    """
     program = dot_program()
     if program is None:
         raise UserError(f"drawing {fmt} needs Graphviz's dot program, which is not on PATH", hint=INSTALL_HINT)
-    # SOURCE_DATE_EPOCH: cairo then stamps PDFs with a fixed date, so the same model gives the same bytes.
-    env = {**os.environ, "SOURCE_DATE_EPOCH": "0"}
-    done = subprocess.run([program, f"-T{fmt}"], input=source.encode(), capture_output=True, env=env, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"dot failed ({done.returncode}): {done.stderr.decode(errors='replace').strip()}")
+    if finish is None:
+        return _checked(_dot(program, source, [f"-T{fmt}"]), fmt)
+    text = _dot(program, source, ["-Tjson", "-Tdot"]).stdout.decode("utf-8")
+    cut = text.index("\ndigraph")  # json first, then the laid-out DOT (no line of json starts so)
+    laid_out, placed = json.loads(text[:cut]), text[cut + 1 :]
+    whole = placed[: placed.rindex("}")] + "".join(line + "\n" for line in finish(laid_out)) + "}\n"
+    neato = shutil.which("neato", path=os.path.dirname(program)) or "neato"
+    return _checked(_dot(neato, whole, ["-n2", f"-T{fmt}"]), fmt)
+
+
+def _dot(program: str, source: str, args: list[str]) -> subprocess.CompletedProcess[bytes]:
+    """``program`` run on ``source``, tried again with simpler lines when it fails."""
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "0"}  # a cairo that reads it dates PDFs 1970 (see _PDF_DATE)
+    first = ""
+    for extra in ATTEMPTS:
+        done = subprocess.run(
+            [program, *args, *extra], input=source.encode(), capture_output=True, env=env, check=False
+        )
+        if done.returncode == 0:
+            return done
+        first = first or _reason(done.stderr.decode(errors="replace"), done.returncode)
+    raise UserError(
+        f"Graphviz's dot could not lay out this drawing: {first}",
+        hint="draw a part of it (--process NAME or --microservice NAME), or choose --format dot, mermaid or"
+        " html, which need no layout by esp; please report it with the journey",
+    )
+
+
+def _checked(done: subprocess.CompletedProcess[bytes], fmt: str) -> bytes:
+    """The output, unless Graphviz shrank a bitmap past reading."""
     shrink = _SHRUNK.search(done.stderr.decode(errors="replace"))
     if shrink is not None and float(shrink[1]) < MIN_SCALE:
         raise UserError(
@@ -46,20 +92,48 @@ def run(source: str, fmt: str) -> bytes:
             " (bitmaps stop at 32,767 pixels a side), too small to read",
             hint="draw it as svg, html or pdf, or a part of it with --process NAME or --microservice NAME",
         )
+    if fmt == "pdf":  # cairo stamps the time of day; the same bytes for the same model need a fixed one
+        return _PDF_DATE.sub(b"/CreationDate (D:19700101000000Z)", done.stdout)
     return done.stdout
 
 
-def run_many(sources: list[str]) -> list[str]:
-    """The SVG of each DOT source, in order, with one ``dot`` at a time per CPU.
+def _reason(stderr: str, code: int) -> str:
+    """dot's first error line (it prints many), or how it ended."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if not line.startswith("Warning")]
+    return (errors or lines or [f"exit status {code}"])[0]
+
+
+def failure_svg(view: str, message: str) -> str:
+    """An SVG that says the view could not be drawn, and why: what a page shows in
+    the drawing's place (the live board, an HTML export) instead of nothing."""
+    from xml.sax.saxutils import escape
+
+    lines = [f"The {view} view could not be drawn.", *textwrap.wrap(message, 90)]
+    texts = "".join(
+        f'<text x="16" y="{28 + 20 * i}" font-size="{15 if i == 0 else 13}">{escape(line)}</text>'
+        for i, line in enumerate(lines)
+    )
+    height = 28 + 20 * len(lines)
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="720" height="{height}" viewBox="0 0 720 {height}"'
+        ' class="failure" font-family="Helvetica,Arial,sans-serif">'
+        f'<rect x="1" y="1" width="718" height="{height - 2}" fill="#fff3f3" stroke="#c62828" stroke-dasharray="6 3"/>'
+        f"{texts}</svg>"
+    )
+
+
+def run_many(jobs: list[Callable[[], str]]) -> list[str]:
+    """The result of each job (drawing one page), in order, with one ``dot`` at a time per CPU.
 
     One process per graph: dot can render several graphs from one input, but
     then the later ones are not laid out the same from run to run.
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    workers = max(1, min(MAX_WORKERS or os.cpu_count() or 1, len(sources)))
+    workers = max(1, min(MAX_WORKERS or os.cpu_count() or 1, len(jobs)))
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(lambda source: run(source, "svg").decode("utf-8"), sources))
+        return list(pool.map(lambda job: job(), jobs))
 
 
 _SIZE = re.compile(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"\s+viewBox="([^"]+)"')

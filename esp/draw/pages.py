@@ -14,6 +14,7 @@ where it comes from.
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 
 from esp.draw.graph import Edge, Graph, Group, Node, Row
 
@@ -64,12 +65,25 @@ def _cut(graph: Graph, chunks: list[list[_Box]], unit: str, shift: int = 0) -> l
 
 def svg(graph: Graph) -> str:
     """The SVG of ``graph``: one layout, or its pages laid out in parallel and stacked."""
-    from esp.draw import dot, layout
+    from esp.draw import layout
 
     parts = split(graph)
     if len(parts) == 1:
-        return layout.run(dot.render(graph), "svg").decode("utf-8")
-    return layout.stack(layout.run_many([dot.render(p) for p in parts]))
+        return render(graph, "svg").decode("utf-8")
+    return layout.stack(layout.run_many([partial(_page_svg, p) for p in parts]))
+
+
+def render(graph: Graph, fmt: str) -> bytes:
+    """One graph laid out by ``dot``; its routed edges, if any, drawn after (``routes``)."""
+    from esp.draw import dot, layout
+
+    if any(e.routed for e in graph.edges):
+        return layout.run(dot.render(graph, routed=False), fmt, finish=partial(dot.routed, graph))
+    return layout.run(dot.render(graph), fmt)
+
+
+def _page_svg(graph: Graph) -> str:
+    return render(graph, "svg").decode("utf-8")
 
 
 def _chunks(graph: Graph) -> list[list[_Box]]:
@@ -81,6 +95,8 @@ def _chunks(graph: Graph) -> list[list[_Box]]:
     grouped = sum(len(g.nodes) for g in graph.groups)
     if len(graph.nodes) <= ONE_PAGE_NODES or grouped != len(graph.nodes):
         return []  # small, or has loose nodes that belong to no page
+    if graph.layers:
+        return _spans(graph)
     chunks: list[list[_Box]] = [[]]
     size = 0
     for group in graph.groups:
@@ -90,6 +106,22 @@ def _chunks(graph: Graph) -> list[list[_Box]]:
         chunks[-1].append((group.id, [list(group.nodes)]))
         size += len(group.nodes)
     return chunks
+
+
+def _spans(graph: Graph) -> list[list[_Box]]:
+    """Pages of a graph in layers (the flow view's time): runs of whole layers, each
+    box cut where a page ends."""
+    page_of: dict[str, int] = {}
+    page, size = 0, 0
+    for layer in graph.layers:
+        if size and size + len(layer) > NODES_PER_PAGE:
+            page, size = page + 1, 0
+        page_of.update(dict.fromkeys(layer, page))
+        size += len(layer)
+    return [
+        [(g.id, [kept]) for g in graph.groups if (kept := [n for n in g.nodes if page_of[n] == p])]
+        for p in range(page + 1)
+    ]
 
 
 def _page(
@@ -136,6 +168,7 @@ def _page(
         rows=tuple(Row(r.id, r.label, tuple(map(tuple, cells[r.id])), r.title) for r in graph.rows if r.id in cells),
         groups=tuple(Group(g.id, g.label, g.kind, tuple(cells[g.id][0])) for g in graph.groups if g.id in cells),
         same_rank=tuple(s for s in graph.same_rank if all(page_of[n] == page for n in s)),
+        layers=tuple(kept for layer in graph.layers if (kept := tuple(n for n in layer if page_of[n] == page))),
         legend=page == 1,
         page=page,
     )

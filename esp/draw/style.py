@@ -32,6 +32,7 @@ class Line:
     color: str
     style: str = "solid"  # solid, dashed, dotted, bold
     arrowhead: str = "normal"
+    penwidth: float = 1.0  # bold lines are 2
 
 
 INTEGRATION_MARKER = "⇄"
@@ -73,6 +74,7 @@ LINES: dict[str, Line] = {
     "fails": Line("fails on", "#c62828", "dashed"),
     "compensates": Line("compensation", "#c62828"),
     "retry": Line("retry (forward recovery)", "#7e57c2", "dashed"),
-    "about": Line("hotspot about", "#c2185b", "dotted", "none"),
+    "about": Line("hotspot about", "#c2185b", "dashed", "none", penwidth=1.5),
     "saga": Line("saga invokes", "#512da8", "dashed"),
+    "records": Line("saga records event", "#512da8", "bold"),
 }
