@@ -88,10 +88,16 @@ def load_documents(paths: Iterable[Path]) -> tuple[list[Document], list[Diagnost
 def validate(paths: Sequence[Path], profile: str = "default") -> Validation:
     """Load, schema-check, build and check the journeys at ``paths`` as one model;
     ``profile`` "workshop" turns what a half-finished model may lack into to-dos."""
+    docs, problems = load_documents(paths)
+    return validate_documents(docs, problems, profile)
+
+
+def validate_documents(docs: Sequence[Document], problems: Iterable[Diagnostic], profile: str) -> Validation:
+    """:func:`validate` for journeys already loaded (the live board loads them from text)."""
     from esp import build, check, schema
     from esp.profile import apply as apply_profile
 
-    docs, problems = load_documents(paths)
+    problems = list(problems)
     for doc in docs:
         problems.extend(schema.check(doc))
     model: Model | None = None

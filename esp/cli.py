@@ -328,16 +328,20 @@ def export_markdown(
 
     Listeners, projections, sagas and hotspots follow, with the ESP map as a
     Mermaid diagram that GitHub and GitLab draw: ready for a wiki or a README.
+    Changes made from the live board (esp serve --edit) end it, with who made them.
 
     Example: esp export markdown journeys/restaurant.yaml -o docs/restaurant.md
     """
-    from esp.api import load_model
+    from esp.api import journey_files, load_model
     from esp.config import resolve_paths
     from esp.draw import draw
     from esp.export.markdown import markdown
+    from esp.serve import changelog
 
-    model = load_model(resolve_paths(paths))
-    text = markdown(model, mermaid=str(draw(model, "esp", "mermaid")))
+    targets = resolve_paths(paths)
+    model = load_model(targets)
+    changes = [(e.when.replace("T", " ").rstrip("Z"), e.who, e.what) for e in changelog.read(journey_files(targets)[0])]
+    text = markdown(model, mermaid=str(draw(model, "esp", "mermaid")), changes=changes)
     _write_text(text, output)
 
 
@@ -384,26 +388,37 @@ def serve(
     microservice: Annotated[
         str | None, typer.Option(help="Draw only this microservice's processes.", show_default=False)
     ] = None,
+    edit: Annotated[
+        bool,
+        typer.Option("--edit", help="Let participants add stickies from the browser (written into the journey files)."),
+    ] = False,
 ) -> None:
     """Serve a live board: the ESP map and the other views, redrawn whenever a journey is saved.
 
     Open the printed link in a browser (several may watch at once). While a
     journey is invalid the board keeps the last good drawing and lists the
-    problems. Needs Graphviz's dot. Stop with Ctrl+C.
+    problems. With --edit, participants add events, commands, hotspots,
+    actors, processes and listeners from the page (the workshop profile
+    unless one is chosen); a board on another address than loopback then
+    needs the token in the printed link. Needs Graphviz's dot. Stop with Ctrl+C.
 
     Examples:
 
         esp serve journeys/restaurant.yaml --port 8000
 
         esp serve journeys/ --profile workshop --microservice kitchen
+
+        esp serve journeys/restaurant.yaml --edit
     """
+    import secrets
     import time
 
-    from esp.config import load, resolve_paths
+    from esp.config import DEFAULT, load, resolve_paths
     from esp.draw import draw
     from esp.draw.layout import dot_program
+    from esp.errors import ProblemsFound
     from esp.model import Model
-    from esp.serve import Board
+    from esp.serve import Board, Workshop, is_loopback, missing_journeys
     from esp.serve import serve as start
 
     if dot_program() is None:
@@ -412,14 +427,22 @@ def serve(
             hint="install it: sudo apt-get install graphviz (macOS: brew install graphviz)",
         )
     targets = resolve_paths(paths)
-    chosen = profile or load().profile
+    missing = missing_journeys(targets)
+    if missing:
+        raise ProblemsFound(missing)
+    config = load()
+    chosen = profile or config.profile
+    if edit and profile is None and config.settings["profile"].source == DEFAULT:
+        chosen = "workshop"  # a model being built in the room is half-done by nature
 
     def render(model: Model, view: str) -> str:
         return str(draw(model, view, "svg", process=process, microservice=microservice))
 
     board = Board(targets, render, list(VIEWS), chosen)
+    workshop = Workshop(board) if edit else None
+    token = secrets.token_urlsafe(16) if edit and not is_loopback(host) else ""
     try:
-        server = start(board, targets, host, port)
+        server = start(board, targets, host, port, workshop=workshop, token=token)
     except OSError as exc:
         raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}", hint="try another --port") from None
     if (process or microservice) and board.snapshot.model is not None:
@@ -428,6 +451,8 @@ def serve(
             server.shutdown()
             raise UserError(board.render_error)
     stdout().line(f"esp board for {', '.join(map(str, targets))}: {server.url}")
+    if edit:
+        stdout().line(f"editing is on ({chosen} profile): changes are written into the journey files")
     stdout().line("watching for changes; Ctrl+C stops")
     try:
         while True:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import shutil
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,10 +40,10 @@ def server(journey: Path) -> Iterator[BoardServer]:
     running.server_close()
 
 
-def get(server: BoardServer, path: str) -> tuple[int, str, str]:
+def get(server: BoardServer, path: str, headers: dict[str, str] | None = None) -> tuple[int, str, str]:
     host, port = server.server_address[:2]
     conn = http.client.HTTPConnection(str(host), port, timeout=10)
-    conn.request("GET", path)
+    conn.request("GET", path, headers=headers or {})
     response = conn.getresponse()
     body = response.read().decode()
     conn.close()
@@ -62,7 +63,10 @@ def wait_for_version(server: BoardServer, above: int) -> dict[str, object]:
 def test_page_state_and_views(server: BoardServer) -> None:
     status, ctype, page = get(server, "/")
     assert status == 200 and ctype.startswith("text/html")
-    assert "EventSource" in page and "http" not in page.split("<script>")[1].replace("http://www.w3.org", "")
+    assert '<script src="/board.js"' in page and "<script>" not in page and "style=" not in page
+    status, ctype, script = get(server, "/board.js")
+    assert status == 200 and ctype.startswith("text/javascript") and "EventSource" in script
+    assert "http" not in script and "http" not in get(server, "/board.css")[2]  # nothing from the internet
     state = json.loads(get(server, "/state")[2])
     assert state["views"] == ["esp", "flow"]
     assert state["errors"] == 0 and state["stale"] is False
@@ -150,3 +154,250 @@ def test_cli_refuses_an_unknown_process(journey: Path) -> None:
     )
     assert done.returncode == 2, done.stderr
     assert "Nope" in done.stderr and "Traceback" not in done.stderr
+
+
+# -- hardening: Host check, timeouts, quiet disconnects, headers (issue 10.5) -----------------------
+
+
+def raw_status(server: BoardServer, request: bytes) -> bytes:
+    """The status line the board answers a hand-written request with."""
+    with socket.create_connection(server.server_address[:2], timeout=10) as sock:
+        sock.sendall(request)
+        return sock.recv(4096).split(b"\r\n", 1)[0]
+
+
+def test_the_host_header_must_name_the_board(server: BoardServer) -> None:
+    port = server.server_address[1]
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"):
+        assert get(server, "/state", {"Host": host})[0] == 200, host
+    for host in (f"evil.example:{port}", "evil.example", f"127.0.0.1:{port + 1}", f"127.0.0.1.evil.example:{port}"):
+        status, _, body = get(server, "/state", {"Host": host})
+        assert status == 421 and "Host" in body, host  # a DNS-rebinding page reads nothing
+    assert raw_status(server, b"GET /state HTTP/1.0\r\n\r\n").endswith(b" 421 Misdirected Request")  # no Host
+
+
+def test_every_answer_says_what_it_is_and_what_the_page_may_load(server: BoardServer) -> None:
+    host, port = server.server_address[:2]
+    for path in ("/", "/board.js", "/state", "/view/esp.svg", "/nothing"):
+        conn = http.client.HTTPConnection(str(host), port, timeout=10)
+        conn.request("GET", path)
+        response = conn.getresponse()
+        response.read()
+        conn.close()
+        assert response.getheader("X-Content-Type-Options") == "nosniff", path
+        policy = response.getheader("Content-Security-Policy") or ""
+        assert "default-src 'none'" in policy and "script-src 'self'" in policy, path
+        assert "frame-ancestors 'none'" in policy, path
+
+
+@pytest.fixture
+def quick(journey: Path) -> Iterator[BoardServer]:
+    """A board whose connections time out after half a second."""
+    board = Board([journey], names_renderer, ["esp"])
+    running = serve(board, [journey], "127.0.0.1", 0, idle_timeout=0.5)
+    yield running
+    running.shutdown()
+    running.server_close()
+
+
+def closed_by_server(sock: socket.socket) -> bool:
+    sock.settimeout(10)
+    try:
+        while sock.recv(4096):
+            pass
+    except ConnectionResetError:
+        pass
+    return True
+
+
+def test_idle_and_half_open_connections_time_out(quick: BoardServer) -> None:
+    import threading
+
+    before = threading.active_count()
+    address = quick.server_address[:2]
+    half_open = [socket.create_connection(address, timeout=10) for _ in range(40)]
+    for n, sock in enumerate(half_open):
+        sock.sendall(b"GET /state HTTP/1.1\r\nHost: 127.0.0.1" if n % 2 else b"")  # never finished
+    idle = socket.create_connection(address, timeout=10)
+    port = quick.server_address[1]
+    idle.sendall(f"GET /state HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())  # then keep-alive, silent
+    assert idle.recv(4096).startswith(b"HTTP/1.1 200")
+    started = time.monotonic()
+    for sock in [*half_open, idle]:
+        assert closed_by_server(sock)
+        sock.close()
+    assert time.monotonic() - started < 8
+    deadline = time.monotonic() + 10
+    while threading.active_count() > before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert threading.active_count() <= before  # every connection's thread is gone
+
+
+def test_connections_beyond_the_cap_are_closed_at_once(journey: Path) -> None:
+    board = Board([journey], names_renderer, ["esp"])
+    board.refresh()
+    server = BoardServer(("127.0.0.1", 0), board, max_connections=3, idle_timeout=5)
+    import threading
+
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        held = [socket.create_connection(server.server_address[:2], timeout=10) for _ in range(3)]
+        time.sleep(0.2)
+        extra = socket.create_connection(server.server_address[:2], timeout=10)
+        started = time.monotonic()
+        assert closed_by_server(extra) and time.monotonic() - started < 2
+        for sock in [*held, extra]:
+            sock.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_client_that_hangs_up_is_not_an_error(journey: Path) -> None:
+    import struct
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "esp", "serve", str(journey)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    try:
+        url = proc.stdout.readline().split("http://")[1].strip().rstrip("/")
+        host, port = url.split(":")
+        for path in ["/view/esp.svg", "/events", "/state", "/"] * 5:
+            sock = socket.create_connection((host, int(port)), timeout=10)
+            sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {url}\r\n\r\n".encode())
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            sock.close()  # a reset, mid-answer
+        time.sleep(1.5)
+        assert get_url(host, int(port), "/state")[0] == 200  # still serving
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        errors = proc.stderr.read()
+        proc.stdout.close()
+        proc.stderr.close()
+    assert "Traceback" not in errors and "Error" not in errors, errors
+
+
+def get_url(host: str, port: int, path: str) -> tuple[int, str]:
+    conn = http.client.HTTPConnection(host, port, timeout=10)
+    conn.request("GET", path)
+    response = conn.getresponse()
+    body = response.read().decode()
+    conn.close()
+    return response.status, body
+
+
+@pytest.mark.parametrize("target", ["nope.yaml", "empty-folder"])
+def test_a_missing_journey_is_refused_at_start(tmp_path: Path, target: str) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "empty-folder").mkdir()
+    done = subprocess.run(
+        [sys.executable, "-m", "esp", "serve", str(tmp_path / target)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert target in done.stderr and ("E001" in done.stderr or "E014" in done.stderr)
+    assert "Traceback" not in done.stderr and not done.stdout
+
+
+# -- editing over HTTP: off unless --edit, JSON from the board's own page, a token off loopback --------
+
+
+def post(server: BoardServer, path: str, body: object, headers: dict[str, str] | None = None) -> tuple[int, dict]:
+    host, port = server.server_address[:2]
+    conn = http.client.HTTPConnection(str(host), port, timeout=10)
+    sent = {"Content-Type": "application/json", **(headers or {})}
+    conn.request("POST", path, body=json.dumps(body).encode(), headers=sent)
+    response = conn.getresponse()
+    data = json.loads(response.read() or b"{}")
+    conn.close()
+    return response.status, data
+
+
+ADD = {"action": "add", "kind": "actor", "name": "Sommelier", "who": "Ana", "base": 1}
+
+
+def test_editing_is_off_unless_asked_for(server: BoardServer, journey: Path) -> None:
+    before = journey.read_bytes()
+    status, data = post(server, "/change", ADD)
+    assert status == 403 and "--edit" in data["message"]
+    assert json.loads(get(server, "/state")[2])["editable"] is False
+    assert journey.read_bytes() == before
+
+
+@pytest.fixture
+def editing(journey: Path) -> Iterator[BoardServer]:
+    from esp.serve import Workshop
+
+    board = Board([journey], names_renderer, ["esp"], "workshop")
+    running = serve(board, [journey], "127.0.0.1", 0, workshop=Workshop(board))
+    yield running
+    running.shutdown()
+    running.server_close()
+
+
+def test_changes_come_as_json_from_the_boards_own_page(editing: BoardServer, journey: Path) -> None:
+    before = journey.read_bytes()
+    port = editing.server_address[1]
+    assert post(editing, "/change", ADD, {"Origin": "http://evil.example"})[0] == 403
+    assert post(editing, "/change", ADD, {"Origin": f"http://localhost:{port}"})[0] == 403  # not the Host used
+    assert post(editing, "/change", ADD, {"Content-Type": "text/plain"})[0] == 415
+    assert post(editing, "/change", [ADD])[0] == 400
+    assert post(editing, "/change", {**ADD, "name": "x" * 20_000})[0] == 413
+    assert journey.read_bytes() == before
+    status, data = post(editing, "/change", ADD, {"Origin": f"http://127.0.0.1:{port}"})
+    assert status == 200 and data["status"] == "ok" and data["message"] == "added actor Sommelier"
+    state = json.loads(get(editing, "/state")[2])
+    assert state["editable"] is True and state["version"] == data["version"]
+    assert state["added"] == [{"kind": "actor", "name": "Sommelier", "who": "Ana", "file": str(journey)}]
+    assert state["log"][-1]["what"] == "added actor Sommelier" and state["undo"] == "added actor Sommelier"
+    assert "Dine" in [p["name"] for p in state["names"]["processes"]]
+    status, data = post(editing, "/change", ADD)
+    assert status == 409 and data["status"] == "conflict"
+    status, data = post(editing, "/change", {**ADD, "name": "Sommelier", "kind": "command", "details": {}})
+    assert status == 422 and data["status"] == "refused"
+    status, data = post(editing, "/undo", {"who": "Ana", "base": state["version"]})
+    assert status == 200 and journey.read_bytes() == before
+
+
+def test_off_loopback_the_board_wants_its_token(journey: Path) -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "esp", "serve", str(journey), "--edit", "--host", "0.0.0.0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    try:
+        url = proc.stdout.readline().split("http://")[1].strip()
+        where, _, query = url.partition("/?token=")
+        assert len(query) >= 20, url
+        host, port = where.split(":")
+        assert get_url(host, int(port), "/state")[0] == 403
+        assert get_url(host, int(port), "/state?token=wrong")[0] == 403
+        conn = http.client.HTTPConnection(host, int(port), timeout=10)
+        conn.request("GET", f"/?token={query}")
+        response = conn.getresponse()
+        response.read()
+        cookie = (response.getheader("Set-Cookie") or "").split(";")[0]
+        assert response.status == 200 and cookie == f"esp_token={query}"
+        conn.request("GET", "/state", headers={"Cookie": cookie})  # the page's later requests carry the cookie
+        state = conn.getresponse()
+        assert state.status == 200 and json.loads(state.read())["editable"] is True
+        conn.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        proc.stdout.close()
+        proc.stderr.close()

@@ -3,6 +3,7 @@ Chromium, a journey edited and saved while the page is open."""
 
 from __future__ import annotations
 
+import difflib
 import os
 import shutil
 import subprocess
@@ -26,6 +27,9 @@ if not (CHROMIUM and CHROMEDRIVER and shutil.which("dot")):
 from selenium import webdriver  # noqa: E402 - only once we know a browser is there
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
+from selenium.webdriver.remote.webelement import WebElement  # noqa: E402
+from selenium.webdriver.support.ui import Select  # noqa: E402
 
 
 @pytest.fixture
@@ -37,8 +41,13 @@ def journey(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def board_url(journey: Path) -> Iterator[str]:
+    yield from running_board(journey)
+
+
+def running_board(journey: Path, *options: str) -> Iterator[str]:
+    """A real `esp serve` process on ``journey``; its link while it runs."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "esp", "serve", str(journey)],
+        [sys.executable, "-m", "esp", "serve", str(journey), *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -141,3 +150,114 @@ def test_several_browsers_watch_at_once(
             wait_until(lambda p=page: "Seat Guests" in drawing_text(p), "the redrawn map")
     finally:
         second.quit()
+
+
+# -- editing from the board (esp serve --edit), two participants at once ---------------------------
+
+
+@pytest.fixture
+def edit_url(journey: Path) -> Iterator[str]:
+    yield from running_board(journey, "--edit")
+
+
+def join(page: webdriver.Chrome, url: str, name: str) -> None:
+    page.get(url)
+    wait_until(lambda: "Open Table" in drawing_text(page), "the map")
+    page.find_element(By.ID, "join-name").send_keys(name, Keys.ENTER)
+    wait_until(lambda: page.find_element(By.ID, "who-name").text == name, "the display name")
+
+
+def add(page: webdriver.Chrome, shortcut: str, name: str, **fields: str) -> None:
+    """Add a sticky as a facilitator does: a key opens the form, Enter sends it."""
+    page.find_element(By.TAG_NAME, "body").send_keys(shortcut)
+    wait_until(lambda: page.find_element(By.ID, "f-name").is_displayed(), "the form")
+    for field_id, value in fields.items():
+        element = page.find_element(By.ID, f"f-{field_id}")
+        if element.tag_name == "select":
+            Select(element).select_by_visible_text(value)
+        else:
+            element.send_keys(value)
+    page.find_element(By.ID, "f-name").send_keys(name, Keys.ENTER)
+    wait_until(lambda: "added" in message(page), f"{name} added")
+
+
+def show(page: webdriver.Chrome, sticky: str) -> None:
+    """Scroll the map so ``sticky`` is in the middle of the window (for the screenshots)."""
+    page.execute_script(
+        "const t = [...document.querySelectorAll('#drawing svg text')].find(t => t.textContent === arguments[0]);"
+        "t.scrollIntoView({block: 'center'});",
+        sticky,
+    )
+
+
+def message(page: webdriver.Chrome) -> str:
+    return str(page.find_element(By.ID, "message").text)
+
+
+def added_item(page: webdriver.Chrome, kind: str, name: str) -> WebElement:
+    return page.find_element(By.CSS_SELECTOR, f"#added li[data-kind='{kind}'][data-name='{name}']")
+
+
+def test_two_participants_edit_the_journey_together(
+    edit_url: str, journey: Path, tmp_path: Path, browser: webdriver.Chrome
+) -> None:
+    original = journey.read_text(encoding="utf-8")
+    ana, ben = browser, new_browser(tmp_path / "ben")
+    try:
+        join(ana, edit_url, "Ana")
+        join(ben, edit_url, "Ben")
+
+        # Each addition shows in the other browser without a reload.
+        add(ana, "e", "DishRated", process="Dine")
+        wait_until(lambda: "Dish Rated" in drawing_text(ben), "Ana's event in Ben's browser")
+        add(ben, "c", "RateDish", process="Dine", emits="DishRated")
+        wait_until(lambda: "Rate Dish" in drawing_text(ana), "Ben's command in Ana's browser")
+        ARTIFACTS.mkdir(exist_ok=True)
+        ana.find_element(By.TAG_NAME, "body").send_keys("h")
+        ana.find_element(By.ID, "f-about").send_keys("RateDish")
+        ana.find_element(By.ID, "f-name").send_keys("Who may rate a dish?")
+        ana.save_screenshot(str(ARTIFACTS / "workshop-add.png"))
+        ana.find_element(By.ID, "f-name").send_keys(Keys.ENTER)
+        wait_until(lambda: "Who may rate a dish?" in ben.find_element(By.ID, "hotspots").text, "the hotspot")
+        show(ben, "Rate Dish")
+        ben.save_screenshot(str(ARTIFACTS / "workshop-board.png"))
+
+        # The file on disk: the three stickies, every other line as it was.
+        saved = journey.read_text(encoding="utf-8")
+        for written in ("- event: DishRated", "- command: RateDish", "emits: [DishRated]", "'Who may rate a dish?'"):
+            assert written in saved, written
+        assert only_insertions(original, saved)
+        log = ana.find_element(By.ID, "log").text
+        assert "Ana added event DishRated to Dine" in log and "Ben added command RateDish to Dine" in log
+
+        # Undo the last change (the hotspot): gone from the file and from both boards.
+        ana.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE, "u")
+        wait_until(lambda: "Who may rate" not in ben.find_element(By.ID, "hotspots").text, "the undo in Ben's browser")
+        assert "Who may rate" not in journey.read_text(encoding="utf-8")
+        assert "undid: added hotspot" in ana.find_element(By.ID, "log").text
+
+        # A conflict: Ben starts renaming the event, Ana renames it first; Ben is told, nothing is lost.
+        added_item(ben, "event", "DishRated").find_element(By.CSS_SELECTOR, "button.rename").click()
+        field = ben.find_element(By.CSS_SELECTOR, "#added input.rename-field")
+        added_item(ana, "event", "DishRated").find_element(By.CSS_SELECTOR, "button.rename").click()
+        ana_field = ana.find_element(By.CSS_SELECTOR, "#added input.rename-field")
+        ana_field.send_keys(Keys.CONTROL, "a")
+        ana_field.send_keys("DishReviewed", Keys.ENTER)
+        wait_until(lambda: "Dish Reviewed" in drawing_text(ben), "Ana's rename in Ben's browser")
+        field.send_keys(Keys.CONTROL, "a")
+        field.send_keys("DishScored", Keys.ENTER)
+        wait_until(lambda: "Conflict" in message(ben), "the conflict")
+        assert "changed since you began: Ana renamed event DishRated to DishReviewed" in message(ben)
+        show(ben, "Dish Reviewed")
+        ben.save_screenshot(str(ARTIFACTS / "workshop-conflict.png"))
+        saved = journey.read_text(encoding="utf-8")
+        assert "event: DishReviewed" in saved and "emits: [DishReviewed]" in saved and "DishScored" not in saved
+        assert only_insertions(original, saved)
+    finally:
+        ben.quit()
+
+
+def only_insertions(before: str, after: str) -> bool:
+    """Whether ``after`` is ``before`` with lines inserted: every original line kept, byte for byte, in order."""
+    matcher = difflib.SequenceMatcher(a=before.splitlines(keepends=True), b=after.splitlines(keepends=True))
+    return all(op in ("equal", "insert") for op, *_ in matcher.get_opcodes())

@@ -9,6 +9,7 @@ journey is escaped, so it cannot become Markdown or HTML markup.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from esp.export.table import LANES, Cell, Sticky, rows
 from esp.model import Model, Saga
@@ -66,8 +67,9 @@ def _saga(saga: Saga) -> list[str]:
     return [*lines, ""]
 
 
-def markdown(model: Model, mermaid: str | None = None) -> str:
-    """The whole page; ``mermaid`` is a diagram to embed (e.g. the ESP map)."""
+def markdown(model: Model, mermaid: str | None = None, changes: Sequence[tuple[str, str, str]] = ()) -> str:
+    """The whole page; ``mermaid`` is a diagram to embed (e.g. the ESP map); ``changes``
+    the live board's change log as (when, who, what)."""
     lines = [f"# User journey: {md(model.name)}", ""]
     for journey in model.journeys:
         if journey.description:
@@ -104,5 +106,9 @@ def markdown(model: Model, mermaid: str | None = None) -> str:
     if model.hotspots:
         lines += ["## Hotspots", ""]
         lines += [f"- ❓ {md(h.text)}" + (f" *(about {md(h.about)})*" if h.about else "") for h in model.hotspots]
+        lines.append("")
+    if changes:
+        lines += ["## Workshop changes", "", "| when (UTC) | who | what |", "|---|---|---|"]
+        lines += [f"| {md(when)} | {md(who)} | {md(what)} |" for when, who, what in changes]
         lines.append("")
     return "\n".join(lines)

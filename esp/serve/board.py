@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import html
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from esp.api import journey_files, validate
+from esp.api import Validation, journey_files, validate
 from esp.errors import Diagnostic, Severity
 from esp.model import Model
 
 Renderer = Callable[[Model, str], str]  # (model, view) -> SVG text
+Signature = tuple[tuple[str, int, int], ...]
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class Snapshot:
     hotspots: tuple[str, ...]
     stale: bool  # the files changed since the last good model (they are invalid now)
     files: tuple[str, ...] = ()
+    drawn: int = 0  # the version that brought the model: drawings are cached per model
 
     def as_json(self, views: Sequence[str], render_error: str) -> dict[str, object]:
         from esp.report import as_dict
@@ -45,7 +47,10 @@ class Snapshot:
 @dataclass
 class Board:
     """Validates ``paths`` on demand and draws views of the last good model,
-    each view once per model (drawing is the slow part); thread-safe."""
+    each view once per model (drawing is the slow part); thread-safe.
+
+    It remembers the bytes of each journey file as it read them, so a change
+    made from the board can tell whether an editor saved the file since."""
 
     paths: Sequence[Path]
     render: Renderer
@@ -53,32 +58,72 @@ class Board:
     profile: str = "default"
     render_error: str = ""
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _draw_lock: threading.Lock = field(default_factory=threading.Lock)
     _snapshot: Snapshot = field(default_factory=lambda: Snapshot(0, None, (), (), False))
-    _drawings: dict[str, str] = field(default_factory=dict)
+    _drawings: dict[tuple[int, str], str] = field(default_factory=dict)
     _changed: threading.Condition = field(default_factory=threading.Condition)
+    _texts: dict[str, bytes] = field(default_factory=dict)  # file -> bytes at the current version
+    _seen: Signature = ()
+    _outside: dict[str, int] = field(default_factory=dict)  # file -> version of its last change not made here
 
     @property
     def snapshot(self) -> Snapshot:
         with self._lock:
             return self._snapshot
 
+    def text(self, file: str) -> bytes | None:
+        """The bytes of journey ``file`` as the current version read them."""
+        with self._lock:
+            return self._texts.get(file)
+
+    def changed_outside(self, file: str) -> int:
+        """The version at which ``file`` last changed other than through the board (0: never)."""
+        with self._lock:
+            return self._outside.get(file, 0)
+
+    def poll(self) -> bool:
+        """Refresh if a journey file was saved, added or removed since last seen."""
+        now = signature(self.paths)
+        if now == self._seen:
+            return False
+        self.refresh()
+        return True
+
     def refresh(self) -> Snapshot:
         """Re-read the journeys; keep the last good model while they are invalid."""
-        result = validate(list(self.paths), self.profile)
+        seen = signature(self.paths)
+        texts = read_texts(self.paths)  # before validating: a save in between is seen as a change
+        return self._install(validate(list(self.paths), self.profile), texts, seen, outside=True)
+
+    def accept(self, result: Validation, texts: Mapping[str, bytes]) -> Snapshot:
+        """Show ``result``, the validation of ``texts`` the board has just written,
+        without validating again; a save that raced it is picked up at once."""
+        seen = signature(self.paths)
+        if read_texts(self.paths) != dict(texts):
+            return self.refresh()
+        return self._install(result, dict(texts), seen, outside=False)
+
+    def _install(self, result: Validation, texts: dict[str, bytes], seen: Signature, *, outside: bool) -> Snapshot:
         good = result.model if result.model is not None and not result.errors else None
         hotspots = tuple(h.text for h in result.model.hotspots) if result.model else ()
         with self._lock:
             old = self._snapshot
-            if good is not None:
-                self._drawings = {}
+            version = old.version + 1
+            if outside:
+                for file, raw in texts.items():
+                    if self._texts.get(file) != raw:
+                        self._outside[file] = version
             self._snapshot = Snapshot(
-                old.version + 1,
+                version,
                 good if good is not None else old.model,
                 result.diagnostics,
                 hotspots or old.hotspots,
                 stale=good is None,
                 files=result.files,
+                drawn=version if good is not None else old.drawn,
             )
+            self._texts = texts
+            self._seen = seen
             snapshot = self._snapshot
         with self._changed:
             self._changed.notify_all()
@@ -86,13 +131,16 @@ class Board:
 
     def drawing(self, view: str) -> str | None:
         """The SVG of ``view`` for the last good model (None: no such view or no model yet)."""
-        with self._lock:
-            model = self._snapshot.model
-            if view not in self.views or model is None:
-                return None
-            if view not in self._drawings:
-                self._drawings[view] = self._draw(model, view)
-            return self._drawings[view]
+        snapshot = self.snapshot
+        if view not in self.views or snapshot.model is None:
+            return None
+        key = (snapshot.drawn, view)
+        with self._draw_lock:  # one layout at a time; state and events are not held up meanwhile
+            if key not in self._drawings:
+                if len(self._drawings) > 4 * len(self.views):
+                    self._drawings.clear()
+                self._drawings[key] = self._draw(snapshot.model, view)
+            return self._drawings[key]
 
     def _draw(self, model: Model, view: str) -> str:
         from esp.errors import UserError
@@ -112,7 +160,7 @@ class Board:
         return self.snapshot
 
 
-def signature(paths: Sequence[Path]) -> tuple[tuple[str, int, int], ...]:
+def signature(paths: Sequence[Path]) -> Signature:
     """What changes when a journey file is saved, added or removed."""
     files, _ = journey_files(paths)
     result = []
@@ -123,3 +171,15 @@ def signature(paths: Sequence[Path]) -> tuple[tuple[str, int, int], ...]:
             continue
         result.append((str(path), stat.st_mtime_ns, stat.st_size))
     return tuple(result)
+
+
+def read_texts(paths: Sequence[Path]) -> dict[str, bytes]:
+    """Each journey file's bytes, by the name diagnostics give it."""
+    files, _ = journey_files(paths)
+    texts = {}
+    for path in files:
+        try:
+            texts[str(path)] = path.read_bytes()
+        except OSError:
+            continue
+    return texts

@@ -1,51 +1,158 @@
-"""The HTTP side of the board: the page, its state, the drawings, and a
-server-sent event stream that tells every open page when to redraw."""
+"""The HTTP side of the board: the page, its state, the drawings, a server-sent
+event stream that tells every open page when to redraw, and (with ``--edit``)
+the participants' changes.
+
+Hardened for a room full of laptops: the Host header must name the address
+served (a DNS-rebinding page cannot read the board), idle and half-open
+connections time out and their number is capped, a client that hangs up is
+not an error, every response says what it is (nosniff) and what the page may
+load (a Content-Security-Policy: nothing but the board itself). A board that
+listens beyond loopback and takes changes wants the token of its link;
+changes come as JSON from the board's own origin only.
+"""
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import json
+import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
 from http import HTTPStatus
+from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
-from esp.serve.board import Board, signature
+from esp.model import Model
+from esp.serve.board import Board
+from esp.serve.edit import Change
+from esp.serve.workshop import Outcome, Workshop
 
 POLL_SECONDS = 0.1  # how often the files are looked at: well under the 1 s budget
 HEARTBEAT_SECONDS = 15.0
+IDLE_SECONDS = 10.0  # a connection that sends nothing for this long is closed
+MAX_CONNECTIONS = 256  # each holds a thread; a page holds one for its event stream
+MAX_BODY = 16 * 1024
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+STATIC = {
+    "/": ("page.html", "text/html; charset=utf-8"),
+    "/board.js": ("board.js", "text/javascript; charset=utf-8"),
+    "/board.css": ("board.css", "text/css; charset=utf-8"),
+}
+SECURITY_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    (
+        "Content-Security-Policy",
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    ),
+    ("Referrer-Policy", "no-referrer"),
+)
 
 
 class BoardServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], board: Board) -> None:
-        super().__init__(address, _Handler)
+    def __init__(
+        self,
+        address: tuple[str, int],
+        board: Board,
+        *,
+        workshop: Workshop | None = None,
+        token: str = "",
+        idle_timeout: float = IDLE_SECONDS,
+        max_connections: int = MAX_CONNECTIONS,
+    ) -> None:
+        # StreamRequestHandler applies its class's ``timeout`` to each connection's socket
+        super().__init__(address, type("_TimedHandler", (_Handler,), {"timeout": idle_timeout}))
         self.board = board
+        self.workshop = workshop
+        self.token = token
+        self.idle_timeout = idle_timeout
         self.stopping = threading.Event()
+        self._slots = threading.BoundedSemaphore(max_connections)
+        self.hosts = allowed_hosts(address[0])
 
     @property
     def url(self) -> str:
         host, port = str(self.server_address[0]), self.server_address[1]
-        shown = "127.0.0.1" if host in ("", "0.0.0.0") else host
-        return f"http://{shown}:{port}/"
+        shown = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+        shown = f"[{shown}]" if ":" in shown else shown
+        return f"http://{shown}:{port}/" + (f"?token={self.token}" if self.token else "")
 
     def watch(self, paths: Sequence[Path]) -> None:
         """Poll the journey files and refresh the board when they change."""
-        seen = signature(paths)
         while not self.stopping.wait(POLL_SECONDS):
-            now = signature(paths)
-            if now != seen:
-                seen = now
-                self.board.refresh()
+            self.board.poll()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):  # full: refuse at once instead of queueing threads
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up or went quiet is normal on a board: no traceback for it."""
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
 
     def shutdown(self) -> None:
         self.stopping.set()
         super().shutdown()
+
+
+def allowed_hosts(bound: str) -> frozenset[str]:
+    """The host names a browser may use for this board (without the port).
+
+    Bound to loopback or a named address: those names. Bound to every
+    interface: any IP address, this machine's names, and localhost; never a
+    made-up domain name pointed at us (DNS rebinding)."""
+    names = set(LOOPBACK_NAMES)
+    if bound in ("", "0.0.0.0", "::"):
+        names |= {socket.gethostname().lower(), socket.getfqdn().lower(), "*"}
+    else:
+        names.add(bound.lower())
+    return frozenset(names)
+
+
+def host_allowed(header: str | None, hosts: frozenset[str], port: int) -> bool:
+    if not header:
+        return False
+    parsed = urlsplit(f"//{header}")
+    try:
+        given_port = parsed.port
+    except ValueError:
+        return False
+    name = (parsed.hostname or "").lower()
+    if given_port not in (port, None if port == 80 else port):
+        return False
+    if name in hosts:
+        return True
+    if "*" not in hosts:
+        return False
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -55,32 +162,129 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         """Quiet: a workshop terminal is for the link, not for access logs."""
 
+    def end_headers(self) -> None:
+        for name, value in SECURITY_HEADERS:
+            self.send_header(name, value)
+        super().end_headers()
+
+    # -- requests ------------------------------------------------------------------------------
+
     def do_GET(self) -> None:
+        if not self.admitted():
+            return
         path = urlsplit(self.path).path
-        routes: dict[str, Callable[[], None]] = {"/": self.page, "/state": self.state, "/events": self.events}
-        if path in routes:
+        routes: dict[str, Callable[[], None]] = {"/state": self.state, "/events": self.events}
+        if path in STATIC:
+            self.static(*STATIC[path])
+        elif path in routes:
             routes[path]()
         elif path.startswith("/view/") and path.endswith(".svg"):
             self.view(path.removeprefix("/view/").removesuffix(".svg"))
         else:
             self.send(HTTPStatus.NOT_FOUND, b"not found", "text/plain; charset=utf-8")
 
-    def send(self, status: HTTPStatus, body: bytes, content_type: str) -> None:
+    def do_POST(self) -> None:
+        if not self.admitted():
+            return
+        body = self.json_body()
+        if body is None:
+            return
+        workshop = self.server.workshop
+        path = urlsplit(self.path).path
+        if workshop is None:
+            self.reply(HTTPStatus.FORBIDDEN, {"status": "refused", "message": "editing is off: esp serve --edit"})
+        elif path == "/change":
+            change = Change(
+                _text(body, "action"),
+                _text(body, "kind"),
+                _text(body, "name"),
+                _text(body, "new_name"),
+                {str(k): str(v) for k, v in dict(body.get("details") or {}).items()},
+            )
+            self.outcome(workshop.submit(change, _text(body, "who"), _int(body, "base"), _text(body, "file")))
+        elif path == "/undo":
+            self.outcome(workshop.undo(_text(body, "who"), _int(body, "base")))
+        else:
+            self.reply(HTTPStatus.NOT_FOUND, {"status": "refused", "message": "not found"})
+
+    def admitted(self) -> bool:
+        """The Host names this board; with a token, the request carries it."""
+        if not host_allowed(self.headers.get("Host"), self.server.hosts, self.server.server_address[1]):
+            self.send(HTTPStatus.MISDIRECTED_REQUEST, b"this board does not answer to that Host", "text/plain")
+            return False
+        token = self.server.token
+        if not token:
+            return True
+        given = parse_qs(urlsplit(self.path).query).get("token", [""])[0]
+        cookie = SimpleCookie(self.headers.get("Cookie", "")).get("esp_token")
+        if hmac.compare_digest(given, token) or (cookie is not None and hmac.compare_digest(cookie.value, token)):
+            return True
+        self.send(HTTPStatus.FORBIDDEN, b"open the board with the link esp serve printed: it has a token", "text/plain")
+        return False
+
+    def json_body(self) -> dict[str, Any] | None:
+        """The request's JSON object, if it came from the board's own page."""
+        origin = self.headers.get("Origin")
+        if origin is not None and urlsplit(origin).netloc != self.headers.get("Host"):
+            self.reply(HTTPStatus.FORBIDDEN, {"status": "refused", "message": "changes come from the board's page"})
+            return None
+        if not (self.headers.get("Content-Type") or "").startswith("application/json"):
+            self.reply(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, {"status": "refused", "message": "send JSON"})
+            return None
+        try:
+            length = int(self.headers.get("Content-Length") or "0")
+        except ValueError:
+            length = -1
+        if not 0 < length <= MAX_BODY:
+            self.reply(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"status": "refused", "message": "a change is small"})
+            return None
+        try:
+            body = json.loads(self.rfile.read(length))
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            self.reply(HTTPStatus.BAD_REQUEST, {"status": "refused", "message": "send a JSON object"})
+            return None
+        return body
+
+    # -- answers -------------------------------------------------------------------------------
+
+    def send(self, status: HTTPStatus, body: bytes, content_type: str, *extra: tuple[str, str]) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
+        for name, value in extra:
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(body)
 
-    def page(self) -> None:
-        body = resources.files(__package__).joinpath("page.html").read_bytes()
-        self.send(HTTPStatus.OK, body, "text/html; charset=utf-8")
+    def reply(self, status: HTTPStatus, data: dict[str, Any]) -> None:
+        self.send(status, json.dumps(data).encode(), "application/json")
+
+    def outcome(self, outcome: Outcome) -> None:
+        statuses = {"ok": HTTPStatus.OK, "conflict": HTTPStatus.CONFLICT}
+        self.reply(statuses.get(outcome.status, HTTPStatus.UNPROCESSABLE_ENTITY), outcome.as_json())
+
+    def static(self, name: str, content_type: str) -> None:
+        body = resources.files(__package__).joinpath(name).read_bytes()
+        extra = []
+        if self.server.token and name == "page.html":  # later requests (the event stream too) carry it
+            extra.append(("Set-Cookie", f"esp_token={self.server.token}; HttpOnly; SameSite=Strict; Path=/"))
+        self.send(HTTPStatus.OK, body, content_type, *extra)
 
     def state(self) -> None:
         board = self.server.board
-        body = json.dumps(board.snapshot.as_json(board.views, board.render_error)).encode()
-        self.send(HTTPStatus.OK, body, "application/json")
+        snapshot = board.snapshot
+        data = snapshot.as_json(board.views, board.render_error)
+        workshop = self.server.workshop
+        data["editable"] = workshop is not None
+        if workshop is not None:
+            data["names"] = names(snapshot.model) if snapshot.model is not None else {}
+            data["added"] = workshop.added()
+            data["log"] = workshop.log()
+            data["undo"] = workshop.undoable()
+        self.send(HTTPStatus.OK, json.dumps(data).encode(), "application/json")
 
     def view(self, name: str) -> None:
         svg = self.server.board.drawing(name)
@@ -110,14 +314,44 @@ class _Handler(BaseHTTPRequestHandler):
                     self.wfile.write(b": heartbeat\n\n")
                     self.wfile.flush()
                     last_beat = time.monotonic()
-        except (BrokenPipeError, ConnectionResetError):
-            return
+        except OSError:  # the page closed, or stopped reading
+            self.close_connection = True
 
 
-def serve(board: Board, paths: Sequence[Path], host: str, port: int) -> BoardServer:
+def names(model: Model) -> dict[str, list[Any]]:
+    """What the page's forms offer to pick from."""
+    return {
+        "processes": [{"name": p.name, "file": p.loc.file} for p in model.processes],
+        "events": sorted({e.name for p in model.processes for e in p.events}),
+        "commands": sorted(c.name for c in model.commands),
+        "actors": sorted({a.name for j in model.journeys for a in j.actors}),
+        "microservices": sorted(m.name for m in model.microservices),
+    }
+
+
+def _text(body: dict[str, Any], key: str) -> str:
+    value = body.get(key, "")
+    return value if isinstance(value, str) else str(value)
+
+
+def _int(body: dict[str, Any], key: str) -> int:
+    value = body.get(key, 0)
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def serve(
+    board: Board,
+    paths: Sequence[Path],
+    host: str,
+    port: int,
+    *,
+    workshop: Workshop | None = None,
+    token: str = "",
+    idle_timeout: float = IDLE_SECONDS,
+) -> BoardServer:
     """Start serving ``board`` in background threads; the caller owns shutdown."""
     board.refresh()
-    server = BoardServer((host, port), board)
+    server = BoardServer((host, port), board, workshop=workshop, token=token, idle_timeout=idle_timeout)
     threading.Thread(target=server.serve_forever, name="esp-serve", daemon=True).start()
     threading.Thread(target=server.watch, args=(paths,), name="esp-watch", daemon=True).start()
     return server
