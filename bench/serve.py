@@ -1,81 +1,204 @@
-"""`esp serve`: time from saving a journey to the page having the new drawing.
+"""`esp serve`: how soon a change is on every open page.
 
-A real `esp serve` process watches the file; a client holds the page's
-server-sent event stream open, as the browser does. Each round appends a
-comment to the journey (a save), waits for the 'update' event, then fetches
-the current view's SVG — what the page does. Target: under 1 s for the
-restaurant journey. Results go in docs/performance.md under "## esp serve".
+Two measurements, on the restaurant journey and on a 200-process journey:
+
+- **save**: time from saving a journey in an editor to the page having the new
+  drawing. A real `esp serve` process watches the file; a client holds the
+  page's server-sent event stream open, as the browser does. Each round
+  appends a comment (a save), waits for the 'update' event, then fetches the
+  current view's SVG — what the page does.
+- **board**: time from one participant's change on the board (`esp serve
+  --edit`: the POST the page sends) to another participant's page having the
+  new drawing. Rounds alternate adding an event to a process row and
+  removing it again, interleaved with the saves above (the baseline: the
+  same server, the same machine moment).
+
+``--browser`` measures the board change between two real headless Chromiums
+instead: browser A sends the change as its page does, browser B records when
+its drawing has the new version and has been painted.
+
+Target: under 1 s. Results go in docs/performance.md under "## esp serve".
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from bench.diagram import journey_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _update(stream: http.client.HTTPResponse) -> int:
-    """Block until the next 'update' event; its version."""
-    while True:
-        line = stream.fp.readline()
-        if line.startswith(b"data: "):
-            return int(line.removeprefix(b"data: "))
-
-
-def save_to_drawing(journey: Path, rounds: int, view: str) -> list[float]:
-    proc = subprocess.Popen([sys.executable, "-m", "esp", "serve", str(journey)], stdout=subprocess.PIPE, text=True)
+@contextmanager
+def board(journey: Path, *options: str) -> Iterator[tuple[str, int]]:
+    """A real `esp serve` process on ``journey``: its host and port while it runs."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "esp", "serve", str(journey), *options], stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout is not None
     try:
         url = proc.stdout.readline().split("http://")[1].strip().rstrip("/")
         host, port = url.split(":")
-        events = http.client.HTTPConnection(host, int(port), timeout=60)
-        events.request("GET", "/events")
-        stream = events.getresponse()
-        _update(stream)
-        page = http.client.HTTPConnection(host, int(port), timeout=60)
-        times = []
-        for n in range(rounds):
-            start = time.perf_counter()
-            with journey.open("a", encoding="utf-8") as f:
-                f.write(f"# saved {n}\n")
-            _update(stream)
-            page.request("GET", f"/view/{view}.svg")
-            body = page.getresponse().read()
-            times.append(time.perf_counter() - start)
-            assert body.startswith(b"<?xml") or b"<svg" in body
-        return times
+        yield host, int(port)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
         proc.stdout.close()
 
 
+class Page:
+    """What the board's page does: hold the event stream, fetch the state and the drawing."""
+
+    def __init__(self, host: str, port: int, view: str) -> None:
+        self.view = view
+        events = http.client.HTTPConnection(host, port, timeout=60)
+        events.request("GET", "/events")
+        self.stream = events.getresponse()
+        self.conn = http.client.HTTPConnection(host, port, timeout=60)
+        self.version = self.next_update()
+
+    def next_update(self) -> int:
+        while True:
+            line = self.stream.fp.readline()
+            if line.startswith(b"data: "):
+                return int(line.removeprefix(b"data: "))
+
+    def get(self, path: str) -> bytes:
+        self.conn.request("GET", path)
+        return self.conn.getresponse().read()
+
+    def follow(self, version: int = 0) -> None:
+        """Wait for the update (at least ``version``), then fetch what the page fetches."""
+        target = max(version, self.version + 1)
+        while self.version < target:
+            self.version = self.next_update()
+        self.get("/state")
+        svg = self.get(f"/view/{self.view}.svg")
+        assert b"<svg" in svg
+
+
+def post(page: Page, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    data = json.dumps(body).encode()
+    page.conn.request("POST", path, body=data, headers={"Content-Type": "application/json"})
+    outcome: dict[str, Any] = json.loads(page.conn.getresponse().read())
+    assert outcome["status"] == "ok", outcome
+    return outcome
+
+
+def change(n: int, process: str, base: int) -> dict[str, Any]:
+    """Round ``n``'s change: add an event to ``process``, or remove the one added before."""
+    body = {"kind": "event", "name": f"BenchNoted{n // 2}", "who": "A", "base": base}
+    if n % 2 == 0:
+        return body | {"action": "add", "details": {"process": process}}
+    return body | {"action": "remove"}
+
+
+def save_and_board(journey: Path, process: str, rounds: int, view: str) -> tuple[list[float], list[float]]:
+    """Interleaved rounds: (save → drawing) and (board change → another page's drawing)."""
+    saves, edits = [], []
+    with board(journey, "--edit") as (host, port):
+        watcher = Page(host, port, view)  # the other participant's page
+        author = Page(host, port, view)  # the participant who changes the board
+        for n in range(rounds + 1):
+            start = time.perf_counter()
+            with journey.open("a", encoding="utf-8") as f:
+                f.write(f"# saved {n}\n")
+            watcher.follow()
+            saved = time.perf_counter() - start
+            author.follow(watcher.version)
+            start = time.perf_counter()
+            outcome = post(author, "/change", change(n, process, watcher.version))
+            watcher.follow(outcome["version"])
+            if n:  # the first round warms the drawing cache up
+                saves.append(saved)
+                edits.append(time.perf_counter() - start)
+            author.follow(outcome["version"])
+    return saves, edits
+
+
+def browsers(journey: Path, process: str, rounds: int, profile: Path) -> list[float]:
+    """Board change in browser A → new drawing painted in browser B, in real Chromiums."""
+    from tests.test_serve_browser import new_browser, wait_until
+
+    with board(journey, "--edit") as (host, port):
+        a, b = new_browser(profile / "a"), new_browser(profile / "b")
+        try:
+            for page in (a, b):
+                page.get(f"http://{host}:{port}/")
+                wait_until(lambda p=page: bool(p.execute_script("return document.body.dataset.version")), "the board")
+            b.execute_script(
+                "window.marks = {}; const d = document.getElementById('drawing');"
+                "new MutationObserver(() => requestAnimationFrame(() => {"
+                " window.marks[d.dataset.version] = window.marks[d.dataset.version] || Date.now(); }))"
+                ".observe(d, {attributes: true, attributeFilter: ['data-version']});"
+            )
+            times = []
+            for n in range(rounds + 1):
+                base = int(a.execute_script("return Number(document.body.dataset.version)"))
+                sent, version = a.execute_async_script(
+                    "const done = arguments[arguments.length - 1]; const t0 = Date.now();"
+                    "fetch('/change', {method: 'POST', headers: {'Content-Type': 'application/json'},"
+                    " body: JSON.stringify(arguments[0])}).then(r => r.json()).then(o => done([t0, o.version]));",
+                    change(n, process, base),
+                )
+                seen: list[int] = []
+
+                def painted(v: int = version, found: list[int] = seen) -> bool:
+                    marks = b.execute_script("return window.marks")
+                    found[:] = [t for k, t in marks.items() if int(k) >= v]
+                    return bool(found)
+
+                wait_until(painted, "the change in browser B")
+                wait_until(lambda v=version: int(a.execute_script("return document.body.dataset.version")) >= v, "A")
+                if n:
+                    times.append((min(seen) - sent) / 1000)
+            return times
+        finally:
+            a.quit()
+            b.quit()
+
+
+def line(name: str, what: str, times: list[float]) -> str:
+    return (
+        f"{name:14} {what:28} median {statistics.median(times) * 1000:6.0f} ms   "
+        f"max {max(times) * 1000:6.0f} ms   ({len(times)} rounds)"
+    )
+
+
 def main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--browser", action="store_true", help="two real headless Chromiums (board changes only)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         restaurant = Path(tmp) / "restaurant.yaml"
-        shutil.copy(ROOT / "journeys" / "restaurant.yaml", restaurant)
         big = Path(tmp) / "synthetic-200.yaml"
-        big.write_text(journey_yaml(200), encoding="utf-8")
-        for name, path in (("restaurant", restaurant), ("200 processes", big)):
+        journeys = (("restaurant", restaurant, "Dine"), ("200 processes", big, "Handle Case 100"))
+        for name, path, process in journeys:
+            shutil.copy(ROOT / "journeys" / "restaurant.yaml", restaurant)
+            big.write_text(journey_yaml(200), encoding="utf-8")
+            if args.browser:
+                times = browsers(path, process, args.rounds, Path(tmp))
+                print(line(name, "board change, browser→browser", times), flush=True)
+                continue
             for view in ("esp", "context"):
-                times = save_to_drawing(path, args.rounds, view)
-                print(
-                    f"{name:14} view {view:8} median {statistics.median(times) * 1000:7.0f} ms   "
-                    f"max {max(times) * 1000:7.0f} ms   ({args.rounds} saves)"
-                )
+                saves, edits = save_and_board(path, process, args.rounds, view)
+                print(line(name, f"save → drawing ({view})", saves), flush=True)
+                print(line(name, f"board change → page ({view})", edits), flush=True)
+                ratios = [e / s for e, s in zip(edits, saves, strict=True)]
+                print(f"{'':14} board change / save, median of per-round ratios: {statistics.median(ratios):.2f}x")
 
 
 if __name__ == "__main__":

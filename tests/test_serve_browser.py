@@ -44,10 +44,11 @@ def board_url(journey: Path) -> Iterator[str]:
     yield from running_board(journey)
 
 
-def running_board(journey: Path, *options: str) -> Iterator[str]:
-    """A real `esp serve` process on ``journey``; its link while it runs."""
+def running_board(journey: Path, *options: str, cwd: Path | None = None) -> Iterator[str]:
+    """A real `esp serve` process on ``journey`` (relative to ``cwd``); its link while it runs."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "esp", "serve", str(journey), *options],
+        cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -157,7 +158,11 @@ def test_several_browsers_watch_at_once(
 
 @pytest.fixture
 def edit_url(journey: Path) -> Iterator[str]:
-    yield from running_board(journey, "--edit")
+    """A board with editing on, started as the docs show it: from the project, on journeys/<name>."""
+    (journey.parent / "journeys").mkdir()
+    journey.rename(journey.parent / "journeys" / journey.name)
+    journey.symlink_to(Path("journeys") / journey.name)  # the test reads and checks the file by its old name
+    yield from running_board(Path("journeys") / journey.name, "--edit", cwd=journey.parent)
 
 
 def join(page: webdriver.Chrome, url: str, name: str) -> None:
