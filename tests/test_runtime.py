@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
 
+import pytest
+from eventsourcing.domain import Aggregate
+from fastapi.testclient import TestClient
 from packaging.requirements import Requirement
 
 import esp_runtime
+from esp_runtime import Service, memory_env, require_state
+from esp_runtime.http import Api, CommandRoute, make_app
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,3 +50,106 @@ def test_generated_packages_ship_no_copy_of_the_runtime() -> None:
     for package in (ROOT / "generated").glob("*/*/__init__.py"):
         assert not (package.parent / "runtime.py").exists()
         assert not (package.parent / "saga.py").exists()
+
+
+# -- the HTTP API's answers, on a small real application (in memory) ------------------------------
+
+
+@dataclass(frozen=True)
+class OpenBox:
+    """Open a box."""
+
+    label: str
+
+
+@dataclass(frozen=True)
+class CloseBox:
+    """Close a box."""
+
+    box_id: UUID
+
+
+class Box(Aggregate):
+    class Opened(Aggregate.Created):
+        label: str
+
+    class Closed(Aggregate.Event):
+        def apply(self, aggregate: Any) -> None:
+            aggregate.state = "closed"
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.state = "open"
+
+    def close(self) -> None:
+        require_state("CloseBox", "Box", self.state, ("open",))
+        self.trigger_event(self.Closed)
+
+
+class Boxes(Service):
+    def open_box(self, command: OpenBox, box_id: UUID) -> Box:
+        box: Box = Box._create(Box.Opened, id=box_id, label=command.label)
+        return box
+
+    def close_box(self, command: CloseBox, _: UUID) -> Box:
+        box: Box = self.repository.get(command.box_id)
+        box.close()
+        return box
+
+
+@pytest.fixture
+def boxes() -> Iterator[tuple[Boxes, TestClient]]:
+    app = Boxes(memory_env())
+    api = Api(
+        "boxes",
+        commands=(
+            CommandRoute("OpenBox", OpenBox, app.open_box, creates=True),
+            CommandRoute("CloseBox", CloseBox, app.close_box, creates=False),
+        ),
+    )
+    with TestClient(make_app(api, app)) as client:
+        yield app, client
+    app.close()
+
+
+def test_a_command_answers_its_aggregate_id_and_version(boxes: tuple[Boxes, TestClient]) -> None:
+    _, client = boxes
+    opened = client.post("/commands/open-box", json={"label": "a"})
+    assert opened.status_code == 201 and opened.json()["version"] == 1
+    closed = client.post("/commands/close-box", json={"box_id": opened.json()["id"]})
+    assert closed.status_code == 200 and closed.json() == {"id": opened.json()["id"], "version": 2}
+
+
+def test_a_rejected_command_is_a_409_problem(boxes: tuple[Boxes, TestClient]) -> None:
+    _, client = boxes
+    box = client.post("/commands/open-box", json={"label": "a"}).json()["id"]
+    client.post("/commands/close-box", json={"box_id": box})
+    again = client.post("/commands/close-box", json={"box_id": box})
+    assert again.status_code == 409 and again.headers["content-type"] == "application/problem+json"
+    assert again.json()["status"] == 409 and "not allowed in state 'closed'" in again.json()["detail"]
+    missing = client.post("/commands/close-box", json={"box_id": str(uuid4())})
+    assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
+    invalid = client.post("/commands/open-box", json={"label": 3})
+    assert invalid.status_code == 422 and invalid.json()["errors"][0]["loc"] == ["body", "label"]
+
+
+def test_an_idempotency_key_applies_a_command_once(boxes: tuple[Boxes, TestClient]) -> None:
+    app, client = boxes
+    before = app.recorder.max_notification_id() or 0
+    first = client.post("/commands/open-box", json={"label": "a"}, headers={"Idempotency-Key": "k1"})
+    again = client.post("/commands/open-box", json={"label": "a"}, headers={"Idempotency-Key": "k1"})
+    assert again.json() == first.json() and again.status_code == first.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
+    # one box and one stored answer, in one transaction: nothing more for the repeat
+    assert (app.recorder.max_notification_id() or 0) - before == 2
+    other = client.post("/commands/open-box", json={"label": "b"}, headers={"Idempotency-Key": "k1"})
+    assert other.status_code == 422 and "another request" in other.json()["detail"]
+    # a rejection is an answer too: its repeat is the same rejection
+    box = first.json()["id"]
+    client.post("/commands/close-box", json={"box_id": box})
+    rejected = client.post("/commands/close-box", json={"box_id": box}, headers={"Idempotency-Key": "k2"})
+    assert rejected.status_code == 409
+    assert (
+        client.post("/commands/close-box", json={"box_id": box}, headers={"Idempotency-Key": "k2"}).json()
+        == rejected.json()
+    )

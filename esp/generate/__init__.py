@@ -151,11 +151,13 @@ def generate(
 def prepare(model: Model, out_dir: Path, *, templates: Path | None = None, package: str | None = None) -> Result:
     """Render the package for ``model`` and compare it with ``out_dir``: what ``write`` would do."""
     from esp.generate.context import build
+    from esp.generate.deploy import attach_deploy
     from esp.generate.render import render
     from esp.generate.saga import attach
 
     view = build(model, package or package_name(model))
     attach(view, model)
+    attach_deploy(view)
     return plan(out_dir, render(view, templates))
 
 

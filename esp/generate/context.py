@@ -81,7 +81,7 @@ APPLICATION_ATTRIBUTES = frozenset(
     }
 )
 # Modules of the generated package and members of its system class.
-PACKAGE_MODULES = frozenset({"runtime", "system", "journey", "testing", "tests", "saga", "sagas"})
+PACKAGE_MODULES = frozenset({"runtime", "system", "journey", "testing", "tests", "saga", "sagas", "deploy"})
 SYSTEM_MEMBERS = frozenset({"runner", "services", "catch_up", "positions", "recorded", "close"})
 MODULE_NAMES = frozenset({"Decimal", "UUID", "date", "datetime", "UTC", "Aggregate", "Any", "Literal"})
 
@@ -378,6 +378,7 @@ class JourneyV:
     sagas: list[str]  # names of the sagas not generated yet
     processes: list[ProcessV]  # in journey order, for the player
     saga_views: list[Any] = field(default_factory=list)  # esp.generate.saga.SagaV, one per saga
+    deploy: Any = None  # esp.generate.deploy.DeployV: its processes and HTTP APIs
 
     @property
     def aggregates(self) -> list[AggregateV]:

@@ -233,22 +233,26 @@ def render(view: JourneyV, override: Path | None = None) -> list[File]:
     emit("package/system.py.j2", f"{pkg}/system.py")
     emit("package/journey.py.j2", f"{pkg}/journey.py")
     emit("package/testing.py.j2", f"{pkg}/testing.py")
+    emit("package/deploy.py.j2", f"{pkg}/deploy.py")
+    emit("Procfile.j2", "Procfile")
     files.append(File(f"{pkg}/py.typed", ""))
     for ms in track(view.microservices, "generating microservices"):  # a bar on a terminal only
-        _service(emit, pkg, ms)
+        _service(emit, pkg, ms, view.deploy)
     emit("tests/conftest.py.j2", "tests/conftest.py")
     emit("tests/test_scenarios.py.j2", "tests/test_scenarios.py")
     emit("tests/test_commands.py.j2", "tests/test_commands.py")
     emit("tests/test_listeners.py.j2", "tests/test_listeners.py")
     emit("tests/test_journey.py.j2", "tests/test_journey.py")
     emit("tests/test_integration_events.py.j2", "tests/test_integration_events.py")
+    if view.deploy is not None and view.deploy.apis:
+        emit("tests/test_api.py.j2", "tests/test_api.py")
     if view.saga_views:
         emit("tests/test_sagas.py.j2", "tests/test_sagas.py")
     _check_paths(f.path for f in files)
     return files
 
 
-def _service(emit: Callable[..., None], pkg: str, ms: MicroserviceV) -> None:
+def _service(emit: Callable[..., None], pkg: str, ms: MicroserviceV, deploy: Any = None) -> None:
     base = f"{pkg}/{ms.module}"
     emit("service/__init__.py.j2", f"{base}/__init__.py", ms=ms)
     emit("service/commands.py.j2", f"{base}/commands.py", ms=ms)
@@ -262,6 +266,9 @@ def _service(emit: Callable[..., None], pkg: str, ms: MicroserviceV) -> None:
         emit("service/sagas.py.j2", f"{base}/sagas.py", ms=ms)
     if ms.saga_part is not None and (ms.saga_part.steps or ms.saga_part.outcomes):
         emit("service/saga_steps.py.j2", f"{base}/saga_steps.py", ms=ms)
+    api = next((a for a in deploy.apis if a.microservice is ms), None) if deploy is not None else None
+    if api is not None:
+        emit("service/api.py.j2", f"{base}/api.py", ms=ms, api=api)
 
 
 def _tidy(text: str) -> str:

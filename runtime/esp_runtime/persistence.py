@@ -31,6 +31,8 @@ def postgres_env(schema: str = "", environ: Mapping[str, str] | None = None) -> 
         "POSTGRES_PORT": environ.get("POSTGRES_PORT", "5432"),
         "POSTGRES_USER": environ.get("POSTGRES_USER", "postgres"),
         "POSTGRES_PASSWORD": environ.get("POSTGRES_PASSWORD", ""),
+        # one connection kept open per application (more are opened when needed): a server has 100 in all
+        "POSTGRES_POOL_SIZE": environ.get("POSTGRES_POOL_SIZE", "1"),
     }
     if schema:
         env["POSTGRES_SCHEMA"] = schema

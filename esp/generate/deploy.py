@@ -1,0 +1,93 @@
+"""The deployment view: one process per microservice and per saga's SEC, and each microservice's HTTP API.
+
+Kept apart from :mod:`esp.generate.context` (which builds the model's view):
+this only arranges what that view already resolved into processes, for the
+templates of ``deploy.py``, ``<ms>/api.py`` and the ``Procfile``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from esp import names
+from esp.generate.context import JourneyV, MicroserviceV, ProjectionV, QueryV
+from esp.generate.text import GenerateError
+
+
+@dataclass
+class ProjectionUseV:
+    """A read model a microservice's API answers queries from: its attribute and the applications it reads."""
+
+    attr: str
+    projection: ProjectionV
+    apps: list[MicroserviceV]  # in the projection's constructor's order
+
+
+@dataclass
+class ApiV:
+    """What one microservice answers over HTTP."""
+
+    microservice: MicroserviceV
+    queries: list[QueryV]
+    projections: list[ProjectionUseV]
+    readers: list[MicroserviceV]  # other microservices whose logs its read models read
+
+
+@dataclass
+class ProcessUnitV:
+    """One line of the Procfile: a process name and the application it runs."""
+
+    name: str  # [a-z0-9-]+, as in the Procfile and `run NAME`
+    module: str  # the microservice module holding the application
+    ref: str  # the application class, as the deploy module imports it (alias.Class)
+    api: ApiV | None = None
+
+
+@dataclass
+class DeployV:
+    processes: list[ProcessUnitV] = field(default_factory=list)
+
+    @property
+    def apis(self) -> list[ApiV]:
+        return [p.api for p in self.processes if p.api is not None]
+
+
+def process_name(raw: str) -> str:
+    """A Procfile process type: lower case letters, digits and dashes."""
+    name = re.sub(r"[^a-z0-9]+", "-", names.snake(raw).lower()).strip("-")
+    if not name:
+        raise GenerateError(f"{raw!r} gives no process name")
+    return name
+
+
+def attach_deploy(view: JourneyV) -> None:
+    """Set ``view.deploy``: the processes of the package, in Procfile order (microservices, then SECs)."""
+    deploy = DeployV()
+    for ms in view.microservices:
+        queries = [q for q in view.queries if q.module == ms.module and q.projection is not None]
+        api = _api(ms, queries) if ms.commands or queries else None
+        deploy.processes.append(ProcessUnitV(process_name(ms.raw), ms.module, f"{ms.module}_application.{ms.cls}", api))
+    for saga in view.saga_views:
+        module = saga.microservice.module
+        sec = ProcessUnitV(process_name(saga.raw) + "-saga", module, f"{module}_sagas.{saga.sec_cls}")
+        deploy.processes.append(sec)
+    seen: set[str] = set()
+    for p in deploy.processes:
+        if p.name in seen:
+            raise GenerateError(f"two processes would be called {p.name!r}", "rename a microservice or a saga")
+        seen.add(p.name)
+    view.deploy = deploy
+
+
+def _api(ms: MicroserviceV, queries: list[QueryV]) -> ApiV:
+    uses: dict[str, ProjectionUseV] = {}
+    readers: dict[str, MicroserviceV] = {}
+    for q in queries:
+        assert q.projection is not None
+        p = q.projection
+        uses.setdefault(p.attr, ProjectionUseV(p.attr, p, list(p.apps)))
+        for app in p.apps:
+            if app.module != ms.module:
+                readers.setdefault(app.module, app)
+    return ApiV(ms, queries, list(uses.values()), list(readers.values()))
