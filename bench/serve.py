@@ -170,6 +170,14 @@ def browsers(journey: Path, process: str, rounds: int, profile: Path) -> list[fl
             b.quit()
 
 
+def fresh(restaurant: Path, big: Path) -> None:
+    """The journeys as they were, without a change log."""
+    shutil.copy(ROOT / "journeys" / "restaurant.yaml", restaurant)
+    big.write_text(journey_yaml(200), encoding="utf-8")
+    for journey in (restaurant, big):
+        journey.with_name(journey.stem + ".changes.jsonl").unlink(missing_ok=True)
+
+
 def line(name: str, what: str, times: list[float]) -> str:
     return (
         f"{name:14} {what:28} median {statistics.median(times) * 1000:6.0f} ms   "
@@ -187,13 +195,13 @@ def main(argv: list[str]) -> None:
         big = Path(tmp) / "synthetic-200.yaml"
         journeys = (("restaurant", restaurant, "Dine"), ("200 processes", big, "Handle Case 100"))
         for name, path, process in journeys:
-            shutil.copy(ROOT / "journeys" / "restaurant.yaml", restaurant)
-            big.write_text(journey_yaml(200), encoding="utf-8")
             if args.browser:
+                fresh(restaurant, big)
                 times = browsers(path, process, args.rounds, Path(tmp))
                 print(line(name, "board change, browser→browser", times), flush=True)
                 continue
             for view in ("esp", "context"):
+                fresh(restaurant, big)
                 saves, edits = save_and_board(path, process, args.rounds, view)
                 print(line(name, f"save → drawing ({view})", saves), flush=True)
                 print(line(name, f"board change → page ({view})", edits), flush=True)

@@ -292,3 +292,24 @@ def test_names_are_written_as_text_never_as_yaml(name: str) -> None:
 def test_hostile_names_are_refused(name: str) -> None:
     with pytest.raises(Refused):
         change_text(FLOW, add("actor", name))
+
+
+def test_a_change_in_one_row_of_a_big_map_leaves_the_other_pages_as_they_were(tmp_path: Path) -> None:
+    """Each page's DOT stays the same, so the layout cache lays out only the changed page again."""
+    from bench.diagram import journey_yaml
+    from esp.draw import dot, graph
+    from esp.draw.pages import split
+
+    journey = tmp_path / "big.yaml"
+    journey.write_text(journey_yaml(200), encoding="utf-8")
+
+    def pages() -> list[str]:
+        model = validate([journey], "workshop").model
+        assert model is not None
+        return [dot.render(page, routed=False) for page in split(graph(model, "esp"))]
+
+    before = pages()
+    submit(workshop_on(journey), add("event", "CaseNoted", process="Handle Case 100"))
+    after = pages()
+    assert len(before) == len(after) == 8
+    assert [a == b for a, b in zip(before, after, strict=True)] == [True] * 4 + [False] + [True] * 3

@@ -6,6 +6,7 @@ problem to fix (exit 2 with how to install it), found before anything runs.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -66,6 +67,13 @@ def run(source: str, fmt: str, finish: Finish | None = None) -> bytes:
 
 
 def _dot(program: str, source: str, args: list[str]) -> subprocess.CompletedProcess[bytes]:
+    """``program`` run on ``source`` (the same input gives the same output: a live
+    board redrawing a paged map lays out again only the pages that changed)."""
+    return _dot_once(program, source, tuple(args))
+
+
+@functools.lru_cache(maxsize=64)
+def _dot_once(program: str, source: str, args: tuple[str, ...]) -> subprocess.CompletedProcess[bytes]:
     """``program`` run on ``source``, tried again with simpler lines when it fails."""
     env = {**os.environ, "SOURCE_DATE_EPOCH": "0"}  # a cairo that reads it dates PDFs 1970 (see _PDF_DATE)
     first = ""

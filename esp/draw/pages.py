@@ -145,7 +145,12 @@ def _page(
         anchor, other = (edge.src, edge.dst) if src_here else (edge.dst, edge.src)
         text = f"to {byid[other].label}" if src_here else f"from {byid[other].label}"
         kind = "listener" if edge.kind == "listener" else "note"
-        stub = Node(f"stub-{number}-{'out' if src_here else 'in'}", kind, text, f"{unit} {page_of[other]}")
+        end = "out" if src_here else "in"
+        name = f"stub-{number}-{end}"
+        if unit == "page":  # named after its arrow: a change elsewhere leaves this page's DOT (and layout) as it was
+            name = f"stub-{edge.kind}-{edge.src}-{edge.dst}-{end}"
+            name += f"-{number}" if any(s.id == name for s in stubs) else ""
+        stub = Node(name, kind, text, f"{unit} {page_of[other]}")
         box, i = where[anchor]
         if shift:  # in the next lane after a tail, the lane before a head
             lane = min(max(i + (shift if src_here else -shift), 0), len(cells[box]) - 1)

@@ -59,6 +59,7 @@ class Board:
     render_error: str = ""
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _draw_lock: threading.Lock = field(default_factory=threading.Lock)
+    _reading: threading.RLock = field(default_factory=threading.RLock)  # one refresh or write at a time
     _snapshot: Snapshot = field(default_factory=lambda: Snapshot(0, None, (), (), False))
     _drawings: dict[tuple[int, str], str] = field(default_factory=dict)
     _changed: threading.Condition = field(default_factory=threading.Condition)
@@ -83,25 +84,29 @@ class Board:
 
     def poll(self) -> bool:
         """Refresh if a journey file was saved, added or removed since last seen."""
-        now = signature(self.paths)
-        if now == self._seen:
-            return False
-        self.refresh()
-        return True
+        with self._reading:
+            if signature(self.paths) == self._seen:
+                return False
+            self.refresh()
+            return True
 
     def refresh(self) -> Snapshot:
         """Re-read the journeys; keep the last good model while they are invalid."""
-        seen = signature(self.paths)
-        texts = read_texts(self.paths)  # before validating: a save in between is seen as a change
-        return self._install(validate(list(self.paths), self.profile), texts, seen, outside=True)
+        with self._reading:
+            seen = signature(self.paths)
+            texts = read_texts(self.paths)  # before validating: a save in between is seen as a change
+            return self._install(validate(list(self.paths), self.profile), texts, seen, outside=True)
 
-    def accept(self, result: Validation, texts: Mapping[str, bytes]) -> Snapshot:
-        """Show ``result``, the validation of ``texts`` the board has just written,
-        without validating again; a save that raced it is picked up at once."""
-        seen = signature(self.paths)
-        if read_texts(self.paths) != dict(texts):
-            return self.refresh()
-        return self._install(result, dict(texts), seen, outside=False)
+    def accept(self, write: Callable[[], None], result: Validation, texts: Mapping[str, bytes]) -> Snapshot:
+        """Run ``write`` (which writes ``texts``) and show ``result``, their validation,
+        without validating again. The watcher waits meanwhile, so it does not read the
+        board's own write as an editor's; a save that raced it is picked up at once."""
+        with self._reading:
+            write()
+            seen = signature(self.paths)
+            if read_texts(self.paths) != dict(texts):
+                return self.refresh()
+            return self._install(result, dict(texts), seen, outside=False)
 
     def _install(self, result: Validation, texts: dict[str, bytes], seen: Signature, *, outside: bool) -> Snapshot:
         good = result.model if result.model is not None and not result.errors else None

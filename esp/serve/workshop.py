@@ -69,6 +69,7 @@ class Workshop:
     _undo: list[_Done] = field(default_factory=list)
     _touched: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)  # (kind, name) -> (version, by)
     _added: dict[tuple[str, str], changelog.Entry] = field(default_factory=dict)
+    _loaded: dict[Path, tuple[bytes, Document]] = field(default_factory=dict)  # what was last written, loaded
 
     def __post_init__(self) -> None:
         self._added = changelog.added(changelog.read(self.files()))
@@ -186,7 +187,8 @@ class Workshop:
         if raw != self.board.text(str(path)):
             self.board.refresh()
             raise _Stale(f"{path.name} was just saved in an editor: the board now shows that version")
-        doc, problems = load_bytes(raw, str(path))
+        cached = self._loaded.get(path)
+        doc, problems = (cached[1], []) if cached and cached[0] == raw else load_bytes(raw, str(path))
         if doc is None:
             raise Refused(
                 f"{path.name} does not read now: {problems[0].message if problems else 'unknown problem'}",
@@ -209,9 +211,9 @@ class Workshop:
         if path.read_bytes() != old:  # an editor saved while this was checked
             self.board.refresh()
             return self._conflict(f"{path.name} was just saved in an editor", 0)
-        _write_atomically(path, new)
         texts = {str(p): (new if p == path else _read(p)) for p in self.files()}
-        snapshot = self.board.accept(result, texts)
+        snapshot = self.board.accept(lambda: _write_atomically(path, new), result, texts)
+        self._loaded[path] = (new, new_doc)  # the next change starts from it without reading it again
         return Outcome("ok", what, version=snapshot.version)
 
     def _validate(self, path: Path, new_doc: Document) -> Validation:
