@@ -96,9 +96,12 @@ def test_an_unusable_package_name_is_refused(tmp_path: Path, name: str) -> None:
 def test_the_first_run_says_what_it_created_and_the_second_that_nothing_changed(tmp_path: Path) -> None:
     journey = write_journey(tmp_path, MINIMAL)
     out = tmp_path / "out"
+    dry = run_esp("generate", journey, "-o", out, "--dry-run")
+    assert_exit(dry, 0)
     first = run_esp("generate", journey, "-o", out)
     assert_exit(first, 0)
     count = len(_files(out))
+    assert dry.stdout.splitlines()[-1] == f"{out}: {count} files to create (dry run: nothing written)"
     assert first.stdout.splitlines()[-1] == f"{out}: {count} files created"
     assert "up to date" not in first.stdout
     second = run_esp("generate", journey, "-o", out)

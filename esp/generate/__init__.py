@@ -94,11 +94,13 @@ class Result:
         return [f"{a.kind:7} {a.path}" for a in self.changes]
 
     def status(self) -> str:
-        """What was done (or would be) in a few words: "41 files created", "2 changed, 1 removed", "up to date"."""
+        """What was done in a few words: "41 files created", "3 files: 2 changed, 1 removed",
+        "up to date"; before writing (``check``, ``dry_run``): "41 files to create"."""
         counts = {kind: sum(a.kind == kind for a in self.changes) for kind in ("create", "change", "remove")}
         if not any(counts.values()):
             return "up to date"
-        words = {"create": "created", "change": "changed", "remove": "removed"}
+        done = {"create": "created", "change": "changed", "remove": "removed"}
+        words = done if self.written else {kind: f"to {kind}" for kind in counts}
         parts = [(n, words[kind]) for kind, n in counts.items() if n]
         if len(parts) == 1:
             n, word = parts[0]
