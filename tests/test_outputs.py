@@ -219,3 +219,28 @@ def test_inside_refuses_parent_references(tmp_path: Path) -> None:
     with pytest.raises(OutsideOutput):
         Staging(tmp_path).add("../escape.txt", "x")
     assert not (tmp_path.parent / "escape.txt").exists()
+
+
+def test_the_live_board_refuses_a_fifo_journey_and_keeps_answering(tmp_path: Path) -> None:
+    """`esp serve` reads journeys on every poll: a FIFO shows as E002 on the board, never stalls it."""
+    import json
+    import subprocess
+    import sys
+    import urllib.request
+
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "esp", "serve", str(fifo), "--port", "0"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        url = "http" + proc.stdout.readline().split("http", 1)[1].strip().rstrip("/")
+        with urllib.request.urlopen(f"{url}/state", timeout=30) as reply:
+            state = json.loads(reply.read())
+        assert "E002" in json.dumps(state) and "FIFO" in json.dumps(state), state
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        if proc.stdout is not None:
+            proc.stdout.close()

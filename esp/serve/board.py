@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from esp import files as fs
 from esp.api import Validation, journey_files, validate
 from esp.errors import Diagnostic, Severity
 from esp.model import Model
@@ -184,7 +185,7 @@ def read_texts(paths: Sequence[Path]) -> dict[str, bytes]:
     texts = {}
     for path in files:
         try:
-            texts[str(path)] = path.read_bytes()
+            texts[str(path)] = fs.read_bytes(path)  # a FIFO is refused (OSError), never waited on
         except OSError:
             continue
     return texts

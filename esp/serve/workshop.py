@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from esp import files
 from esp.api import Validation, journey_files, validate_documents
 from esp.errors import Diagnostic, Severity
 from esp.load import Document, load_bytes
@@ -149,7 +150,7 @@ class Workshop:
         done = self._undo[-1]
         if done.version > base:
             return self._conflict(f"the last change is now: {done.entry.what} ({done.entry.who})", base)
-        if done.path.read_bytes() != done.after:
+        if files.read_bytes(done.path) != done.after:
             return self._conflict(f"{done.entry.file} was changed since; undo it in the editor", base)
         new_doc, problems = load_bytes(done.before, done.entry.file)
         if new_doc is None:
@@ -183,7 +184,7 @@ class Workshop:
 
     def _current(self, path: Path) -> tuple[bytes, Document]:
         """The file's text now; an editor's save the board has not shown yet is a conflict."""
-        raw = path.read_bytes()
+        raw = files.read_bytes(path)
         if raw != self.board.text(str(path)):
             self.board.refresh()
             raise _Stale(f"{path.name} was just saved in an editor: the board now shows that version")
@@ -208,7 +209,7 @@ class Workshop:
                 new_errors,
                 self.board.snapshot.version,
             )
-        if path.read_bytes() != old:  # an editor saved while this was checked
+        if files.read_bytes(path) != old:  # an editor saved while this was checked
             self.board.refresh()
             return self._conflict(f"{path.name} was just saved in an editor", 0)
         texts = {str(p): (new if p == path else _read(p)) for p in self.files()}
@@ -300,7 +301,7 @@ def _encode(text: str, like: bytes) -> bytes:
 
 def _read(path: Path) -> bytes:
     try:
-        return path.read_bytes()
+        return files.read_bytes(path)
     except OSError:
         return b""
 
