@@ -245,6 +245,8 @@ def test_arrows_join_command_events_aggregate_and_listeners(path: Path) -> None:
         src, dst = node_id("event", li.on.name), node_id("command", li.command.name)
         assert f'"{src}" -> "{dst}" [id="edge-{src}--{dst}", class="edge listener"' in source
         assert f"edge-{src}--{dst}" in svg_edges
+        drawn = svg_groups(svg_of(path))[f"edge-{src}--{dst}"]  # routed after the layout, drawn into dot's SVG
+        assert drawn.find(f"{SVG}path") is not None and drawn.find(f"{SVG}polygon") is not None
 
 
 @needs_dot
@@ -256,8 +258,8 @@ def test_listener_arrows_run_around_every_sticky(path: Path) -> None:
     assert model is not None
     drawing = graph(model)
     source = dot.render(drawing, routed=False)
-    done = subprocess.run(["dot", "-Tjson"], input=source.encode(), capture_output=True, check=True)
-    layout = routes.read(json.loads(done.stdout), drawing.suffix)
+    done = subprocess.run(["dot", "-Tdot"], input=source, capture_output=True, check=True, text=True)
+    layout = routes.read(done.stdout, drawing)
     routed = [e for e in drawing.edges if e.routed]
     found = routes.paths(layout, routed)
     assert set(found) == set(routed)

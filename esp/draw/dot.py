@@ -12,7 +12,6 @@ in the SVG.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from esp.draw.graph import Edge, Graph, Node, wrap
 from esp.draw.style import LANE_FILL, LINES, STICKIES, Line, Sticky
@@ -244,19 +243,24 @@ def _edge_attrs(edges: tuple[Edge, ...]) -> list[dict[str, str]]:
     return result
 
 
-def routed(graph: Graph, laid_out: dict[str, Any]) -> list[str]:
-    """DOT lines of the edges routed after the layout (``laid_out``: ``dot -Tjson``)."""
+def routed(graph: Graph, laid_out: str) -> list[tuple[str, str]]:
+    """The edges routed after the layout (``laid_out``: ``dot -Tdot`` output), each as
+    a DOT statement with its position and as an SVG group."""
     from esp.draw import routes
 
-    layout = routes.read(laid_out, graph.suffix)
+    layout = routes.read(laid_out, graph)
     chosen = [(e, a) for e, a in zip(graph.edges, _edge_attrs(graph.edges), strict=True) if e.routed]
     found = routes.paths(layout, [e for e, _ in chosen])
-    return [
-        f"  {quote(edge.src)} -> {quote(edge.dst)} [{_join(attrs)},"
-        f" pos={quote(routes.spline(found[edge], arrow=LINES[edge.kind].arrowhead != 'none'))}];"
-        for edge, attrs in chosen
-        if edge in found
-    ]
+    result = []
+    for edge, attrs in chosen:
+        if edge not in found:
+            continue
+        line = LINES[edge.kind]
+        pos = routes.spline(found[edge], arrow=line.arrowhead != "none")
+        statement = f"  {quote(edge.src)} -> {quote(edge.dst)} [{_join(attrs)}, pos={quote(pos)}];"
+        group = routes.svg(attrs["id"].strip('"'), edge.kind, (edge.src, edge.dst), line, found[edge])
+        result.append((statement, group))
+    return result
 
 
 def _join(attrs: dict[str, str]) -> str:

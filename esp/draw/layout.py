@@ -7,14 +7,12 @@ problem to fix (exit 2 with how to install it), found before anything runs.
 from __future__ import annotations
 
 import functools
-import json
 import os
 import re
 import shutil
 import subprocess
 import textwrap
 from collections.abc import Callable
-from typing import Any
 
 from esp.errors import UserError
 
@@ -27,7 +25,8 @@ LAID_OUT = ("svg", "png", "pdf")
 MIN_SCALE = 0.5  # a bitmap shrunk further than this is unreadable: refuse rather than draw it
 _PDF_DATE = re.compile(rb"/CreationDate \(D:\d{14}Z\)")  # as long as its replacement: offsets hold
 _SHRUNK = re.compile(r"too large for cairo-renderer bitmaps\. Scaling by ([0-9.]+)")
-Finish = Callable[[dict[str, Any]], list[str]]  # a layout -> DOT lines of edges placed on it
+# A laid-out graph (``dot -Tdot``) -> the edges placed on it, each as a DOT statement and as SVG.
+Finish = Callable[[str], list[tuple[str, str]]]
 MAX_WORKERS: int | None = None  # dot processes at once for a paged drawing (None: one per CPU)
 
 
@@ -50,18 +49,25 @@ ATTEMPTS: tuple[tuple[str, ...], ...] = (
 def run(source: str, fmt: str, finish: Finish | None = None) -> bytes:
     """Lay out and render DOT ``source`` as ``fmt`` (svg, png or pdf).
 
-    With ``finish``, the layout (``dot -Tjson``) is handed to it for more edges,
-    already placed (``pos``), and ``neato -n2`` renders the whole as laid out.
+    With ``finish``, the laid-out graph (``dot -Tdot``: every position fixed) is
+    handed to it for more edges, already placed. For SVG they are written into
+    dot's own drawing (one ``dot`` run for both); for PNG and PDF, ``neato -n2``
+    renders the whole graph as laid out.
     """
     program = dot_program()
     if program is None:
         raise UserError(f"drawing {fmt} needs Graphviz's dot program, which is not on PATH", hint=INSTALL_HINT)
     if finish is None:
         return _checked(_dot(program, source, [f"-T{fmt}"]), fmt)
-    text = _dot(program, source, ["-Tjson", "-Tdot"]).stdout.decode("utf-8")
-    cut = text.index("\ndigraph")  # json first, then the laid-out DOT (no line of json starts so)
-    laid_out, placed = json.loads(text[:cut]), text[cut + 1 :]
-    whole = placed[: placed.rindex("}")] + "".join(line + "\n" for line in finish(laid_out)) + "}\n"
+    if fmt == "svg":
+        both = _dot(program, source, ["-Tsvg", "-Tdot"]).stdout.decode("utf-8")
+        end = both.index("</svg>") + len("</svg>\n")
+        svg, placed = both[:end], both[end:]
+        first_node = svg.find('class="node"')
+        at = svg.rfind("<g ", 0, first_node) if first_node >= 0 else svg.rindex("</g>")
+        return (svg[:at] + "".join(group + "\n" for _, group in finish(placed)) + svg[at:]).encode("utf-8")
+    placed = _dot(program, source, ["-Tdot"]).stdout.decode("utf-8")
+    whole = placed[: placed.rindex("}")] + "".join(line + "\n" for line, _ in finish(placed)) + "}\n"
     neato = shutil.which("neato", path=os.path.dirname(program)) or "neato"
     return _checked(_dot(neato, whole, ["-n2", f"-T{fmt}"]), fmt)
 

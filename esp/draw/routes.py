@@ -16,11 +16,13 @@ see. The finished graph (with every position fixed) is rendered by
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from xml.sax.saxutils import escape
 
-from esp.draw.graph import Edge
+from esp.draw.graph import Edge, Graph
+from esp.draw.style import Line
 
 ARROW = 7.0  # points: the arrowhead's length at arrowsize 0.7
 MARGIN = 10.0  # points: a corridor or gap past the outermost lane or row
@@ -51,24 +53,59 @@ class Layout:
 
     nodes: dict[str, Box]
     lanes: list[Box]  # left to right
-    rows: list[Box]  # top to bottom
-    row_of: dict[str, int]
+    rows: list[Box]  # top to bottom as drawn
+    row_of: dict[str, int]  # a sticky's row, by its place in ``rows``
 
 
-def read(layout: dict[str, Any], suffix: str) -> Layout:
-    """The boxes of ``dot -Tjson`` output."""
-    objects = layout.get("objects", [])
-    nodes = {o["name"]: _node_box(o) for o in objects if "pos" in o and "nodes" not in o}
-    lanes = sorted((b for n, b in nodes.items() if n.startswith("lane-") and n.endswith(suffix)), key=lambda b: b.x1)
-    clusters = [o for o in objects if str(o.get("name", "")).startswith("cluster_row-") and "bb" in o]
-    clusters.sort(key=lambda o: -_bb(o["bb"]).y2)
-    row_of = {objects[i]["name"]: r for r, o in enumerate(clusters) for i in o.get("nodes", [])}
-    return Layout(nodes, lanes, [_bb(o["bb"]) for o in clusters], row_of)
+def read(laid_out: str, graph: Graph) -> Layout:
+    """The boxes of the ESP map ``graph`` as ``dot -Tdot`` laid it out (``laid_out``)."""
+    nodes, clusters = _boxes(laid_out.replace("\\\n", ""))
+    lanes = sorted((nodes[f"lane-{i}{graph.suffix}"] for i in range(len(graph.lanes))), key=lambda b: b.x1)
+    boxes = [clusters[f"cluster_{row.id}"] for row in graph.rows]
+    order = sorted(range(len(boxes)), key=lambda r: -boxes[r].y2)  # as drawn, which dot does not always keep
+    place = {r: i for i, r in enumerate(order)}
+    row_of = {nid: place[r] for r, row in enumerate(graph.rows) for cell in row.cells for nid in cell}
+    return Layout(nodes, lanes, [boxes[r] for r in order], row_of)
 
 
-def _node_box(obj: dict[str, Any]) -> Box:
-    x, y = (float(v) for v in obj["pos"].split(","))
-    w, h = float(obj.get("width", 0)) * 72 / 2, float(obj.get("height", 0)) * 72 / 2
+_SUBGRAPH = re.compile(r'^\s*subgraph\s+("(?:[^"\\]|\\.)*"|[\w.]+)\s*\{')
+_STATEMENT = re.compile(r'^\s*("(?:[^"\\]|\\.)*"|[\w.]+)\s+\[')  # a node or ``graph`` with attributes
+_ATTRIBUTE = re.compile(r'^\s*(?:\S+\s+\[)?(pos|width|height|bb)="?([-\d.,e]+)"?[,\]]')
+
+
+def _boxes(text: str) -> tuple[dict[str, Box], dict[str, Box]]:
+    """Node and cluster boxes from ``dot -Tdot`` output, which puts one attribute a line."""
+    nodes: dict[str, Box] = {}
+    clusters: dict[str, Box] = {}
+    subgraph, owner, edge = "", "", False
+    values: dict[str, str] = {}
+    for line in text.splitlines():
+        if owner or edge:  # inside a statement's attributes
+            if (found := _ATTRIBUTE.match(line)) is not None and owner:
+                values[found[1]] = found[2]
+        elif (found := _SUBGRAPH.match(line)) is not None:
+            subgraph = found[1].strip('"')
+        elif (found := _STATEMENT.match(line)) is not None:
+            owner, edge = found[1].strip('"'), " -> " in line
+            if owner == "graph":
+                owner = "graph " + subgraph
+            values = {}
+            if (inline := _ATTRIBUTE.match(line)) is not None:
+                values[inline[1]] = inline[2]
+        elif " -> " in line and "[" in line:
+            edge = True
+        if (owner or edge) and line.rstrip().endswith("];"):
+            if owner.startswith("graph ") and "bb" in values:
+                clusters[owner.removeprefix("graph ")] = _bb(values["bb"])
+            elif owner and not edge and "pos" in values:
+                nodes[owner] = _node_box(values)
+            owner, edge = "", False
+    return nodes, clusters
+
+
+def _node_box(values: dict[str, str]) -> Box:
+    x, y = (float(v) for v in values["pos"].split(","))
+    w, h = float(values.get("width", 0)) * 72 / 2, float(values.get("height", 0)) * 72 / 2
     return Box(x - w, y - h, x + w, y + h)
 
 
@@ -168,6 +205,33 @@ def spline(points: list[tuple[float, float]], *, arrow: bool = True) -> str:
         controls += [_along(a, b, 1 / 3), _along(a, b, 2 / 3), b]
     points_text = " ".join(f"{x:.2f},{y:.2f}" for x, y in controls)
     return f"e,{tip[0]:.2f},{tip[1]:.2f} {points_text}" if arrow else points_text
+
+
+def svg(eid: str, kind: str, ends: tuple[str, str], line: Line, points: list[tuple[float, float]]) -> str:
+    """An SVG group drawing the edge through ``points`` as dot would (y flipped, as in
+    dot's SVG, whose coordinates are the layout's with y negated)."""
+    flipped = [(x, -y) for x, y in points]
+    width = 2.0 if line.style == "bold" else line.penwidth
+    dash = {"dashed": ' stroke-dasharray="5,2"', "dotted": ' stroke-dasharray="1,5"'}.get(line.style, "")
+    head = ""
+    if line.arrowhead != "none":
+        (ax, ay), (tx, ty) = flipped[-2], flipped[-1]
+        length = max(abs(tx - ax), abs(ty - ay)) or 1.0
+        ux, uy = (tx - ax) / length, (ty - ay) / length  # segments run across or down: a unit vector
+        bx, by = tx - ux * ARROW, ty - uy * ARROW
+        flipped[-1] = (bx, by)
+        wing = ARROW * 0.35
+        corners = [(bx - uy * wing, by + ux * wing), (tx, ty), (bx + uy * wing, by - ux * wing)]
+        head = (
+            f'<polygon fill="{line.color}" stroke="{line.color}" stroke-width="{width:g}" points="'
+            + " ".join(f"{x:.2f},{y:.2f}" for x, y in [*corners, corners[0]])
+            + '"/>'
+        )
+    path = "M" + " L".join(f"{x:.2f},{y:.2f}" for x, y in flipped)
+    return (
+        f'<g id="{escape(eid)}" class="edge edge {kind}">\n<title>{escape(ends[0])}&#45;&gt;{escape(ends[1])}</title>\n'
+        f'<path fill="none" stroke="{line.color}" stroke-width="{width:g}"{dash} d="{path}"/>\n{head}\n</g>'
+    )
 
 
 def _along(a: tuple[float, float], b: tuple[float, float], t: float) -> tuple[float, float]:
