@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import http.client
 import json
 import shutil
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from esp.errors import UserError
 from esp.model import Model
 from esp.serve import Board, BoardServer, serve
 
@@ -401,3 +403,28 @@ def test_off_loopback_the_board_wants_its_token(journey: Path) -> None:
         proc.wait(timeout=10)
         proc.stdout.close()
         proc.stderr.close()
+
+
+@pytest.mark.parametrize(
+    ("failure", "shown"),
+    [
+        (UserError("Graphviz's dot could not lay out this drawing: lost edge"), "lost edge"),
+        (KeyError("x"), "internal error: KeyError('x')"),
+    ],
+)
+def test_a_view_that_cannot_be_drawn_says_why_on_the_page(
+    journey: Path, failure: Exception, shown: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(model: Model, view: str) -> str:
+        raise failure
+
+    board = Board([journey], broken, ["esp"])
+    running = serve(board, [journey], "127.0.0.1", 0)
+    try:
+        status, ctype, svg = get(running, "/view/esp.svg")
+        assert status == 200 and ctype == "image/svg+xml"
+        assert "could not be drawn" in svg and html.escape(shown, quote=False) in svg
+        assert json.loads(get(running, "/state")[2])["render_error"].endswith(shown)
+    finally:
+        running.shutdown()
+        running.server_close()

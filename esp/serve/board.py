@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import html
+import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -149,13 +149,19 @@ class Board:
             return self._drawings[key]
 
     def _draw(self, model: Model, view: str) -> str:
+        """The view's SVG, or an SVG that says why it could not be drawn: the page never gets an empty reply."""
+        from esp.draw import failure_svg
         from esp.errors import UserError
 
         try:
             svg = self.render(model, view)
         except UserError as exc:  # e.g. dot failed: say so on the page, keep serving
             self.render_error = exc.message
-            return f"<p>{html.escape(exc.message)}</p>"
+            return failure_svg(view, exc.message)
+        except Exception as exc:  # a bug in esp: shown and logged, the board keeps serving
+            self.render_error = f"internal error: {exc!r}"
+            print(f"esp serve: drawing the {view} view failed: {exc!r}", file=sys.stderr)
+            return failure_svg(view, self.render_error)
         self.render_error = ""
         return svg
 
