@@ -180,6 +180,43 @@ def fresh(restaurant: Path, big: Path) -> None:
         journey.with_name(journey.stem + ".changes.jsonl").unlink(missing_ok=True)
 
 
+def cpu_per_change(journey: Path, process: str, rounds: int, options: tuple[str, ...]) -> dict[str, list[float]]:
+    """CPU seconds (esp's and its dot processes') in-process: of a save (re-read and
+    validate, then redraw the ESP map) and of a board change (load, splice, validate,
+    write, then redraw). A busy shared machine stretches wall-clock times; CPU time
+    says what each costs."""
+    import resource
+
+    from esp.draw import draw
+    from esp.serve import Board, Workshop
+    from esp.serve.edit import Change
+
+    def cpu() -> float:
+        own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+    only = options[1] if options else None
+    shop = Workshop(Board([journey], lambda m, v: str(draw(m, v, "svg", process=only)), ["esp"], "workshop"))
+    shop.board.refresh()
+    shop.board.drawing("esp")
+    times: dict[str, list[float]] = {"save": [], "board change": []}
+    for n in range(rounds):
+        with journey.open("a", encoding="utf-8") as f:
+            f.write(f"# saved {n}\n")
+        start = cpu()
+        shop.board.refresh()
+        shop.board.drawing("esp")
+        times["save"].append(cpu() - start)
+        body = change(n, process, shop.board.snapshot.version)
+        start = cpu()
+        kind, name = body["kind"], body["name"]
+        outcome = shop.submit(Change(body["action"], kind, name, details=body.get("details", {})), "A", body["base"])
+        assert outcome.status == "ok", outcome
+        shop.board.drawing("esp")
+        times["board change"].append(cpu() - start)
+    return times
+
+
 def line(name: str, what: str, times: list[float]) -> str:
     return (
         f"{name:14} {what:28} median {statistics.median(times) * 1000:6.0f} ms   "
@@ -191,6 +228,7 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--browser", action="store_true", help="two real headless Chromiums (board changes only)")
+    parser.add_argument("--cpu", action="store_true", help="CPU time of a board change and its redraw, in-process")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         restaurant = Path(tmp) / "restaurant.yaml"
@@ -202,6 +240,11 @@ def main(argv: list[str]) -> None:
             ("200, --process", big, "Handle Case 100", one),
         )
         for name, path, process, options in journeys:
+            if args.cpu:
+                fresh(restaurant, big)
+                for what, times in cpu_per_change(path, process, args.rounds, options).items():
+                    print(line(name, f"CPU: {what} + ESP map", times), flush=True)
+                continue
             if args.browser:
                 fresh(restaurant, big)
                 times = browsers(path, process, args.rounds, Path(tmp), options)

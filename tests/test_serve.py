@@ -393,7 +393,7 @@ def test_off_loopback_the_board_wants_its_token(journey: Path) -> None:
         response = conn.getresponse()
         response.read()
         cookie = (response.getheader("Set-Cookie") or "").split(";")[0]
-        assert response.status == 200 and cookie == f"esp_token={query}"
+        assert response.status == 200 and cookie == f"esp_token_{port}={query}"
         conn.request("GET", "/state", headers={"Cookie": cookie})  # the page's later requests carry the cookie
         state = conn.getresponse()
         assert state.status == 200 and json.loads(state.read())["editable"] is True

@@ -34,8 +34,13 @@ function datalist(id, values) {
   $(id).replaceChildren(...values.map(v => { const o = document.createElement("option"); o.value = v; return o; }));
 }
 
+let latest = -1;  // the newest version fetched: an older answer that arrives late is not shown
+
 async function refresh() {
-  state = await (await fetch("/state", {cache: "no-store"})).json();
+  const fetched = await (await fetch("/state", {cache: "no-store"})).json();
+  if (fetched.version < latest) return;
+  latest = fetched.version;
+  state = fetched;
   if (!current || !state.views.includes(current)) current = state.views[0] || null;
   $("title").textContent = "esp board: " + (state.files.join(", ") || "no journeys");
   const status = $("status");
@@ -60,6 +65,7 @@ async function refresh() {
   if (current && state.version !== shownVersion) {
     const version = state.version;
     const svg = await (await fetch(`/view/${encodeURIComponent(current)}.svg?v=${version}`, {cache: "no-store"})).text();
+    if (version < latest) return;  // a newer drawing is on its way
     drawing.innerHTML = svg;  // our own SVG, drawn by graphviz from validated names; the CSP runs no script in it
     drawing.dataset.version = String(version);
     shownVersion = version;

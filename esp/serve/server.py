@@ -216,11 +216,15 @@ class _Handler(BaseHTTPRequestHandler):
         if not token:
             return True
         given = parse_qs(urlsplit(self.path).query).get("token", [""])[0]
-        cookie = SimpleCookie(self.headers.get("Cookie", "")).get("esp_token")
+        cookie = SimpleCookie(self.headers.get("Cookie", "")).get(self.cookie_name())
         if hmac.compare_digest(given, token) or (cookie is not None and hmac.compare_digest(cookie.value, token)):
             return True
         self.send(HTTPStatus.FORBIDDEN, b"open the board with the link esp serve printed: it has a token", "text/plain")
         return False
+
+    def cookie_name(self) -> str:
+        """One cookie per board: cookies are per host, not per port."""
+        return f"esp_token_{self.server.server_address[1]}"
 
     def json_body(self) -> dict[str, Any] | None:
         """The request's JSON object, if it came from the board's own page."""
@@ -270,7 +274,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = resources.files(__package__).joinpath(name).read_bytes()
         extra = []
         if self.server.token and name == "page.html":  # later requests (the event stream too) carry it
-            extra.append(("Set-Cookie", f"esp_token={self.server.token}; HttpOnly; SameSite=Strict; Path=/"))
+            extra.append(("Set-Cookie", f"{self.cookie_name()}={self.server.token}; HttpOnly; SameSite=Strict; Path=/"))
         self.send(HTTPStatus.OK, body, content_type, *extra)
 
     def state(self) -> None:
