@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import shutil
 import stat
 import subprocess
@@ -313,3 +314,12 @@ def test_a_change_in_one_row_of_a_big_map_leaves_the_other_pages_as_they_were(tm
     after = pages()
     assert len(before) == len(after) == 8
     assert [a == b for a, b in zip(before, after, strict=True)] == [True] * 4 + [False] + [True] * 3
+
+
+def test_a_journey_that_is_no_longer_a_file_is_refused_not_a_dead_request(tmp_path: Path) -> None:
+    journey = copy("restaurant.yaml", tmp_path)
+    shop = workshop_on(journey)
+    journey.unlink()
+    os.mkfifo(journey)  # replaced under the board's feet by something that would block a reader
+    outcome = shop.submit(add("actor", "Sommelier"), "Ana", shop.board.snapshot.version)
+    assert outcome.status == "refused" and "not written" in outcome.message

@@ -100,6 +100,8 @@ class Workshop:
             return self._conflict(exc.message, base)
         except Refused as exc:
             return Outcome("refused", exc.message, exc.hint, version=self.board.snapshot.version)
+        except OSError as exc:  # a journey replaced by a folder, a FIFO, a full disk: said, not a dead request
+            return Outcome("refused", f"not written: {exc}", version=self.board.snapshot.version)
 
     def undo(self, who: str, base: int) -> Outcome:
         """Take back the last change made from the board, if nothing came after it."""
@@ -109,6 +111,8 @@ class Workshop:
                 return self._take_back(who, base)
         except Refused as exc:
             return Outcome("refused", exc.message, exc.hint, version=self.board.snapshot.version)
+        except OSError as exc:
+            return Outcome("refused", f"not undone: {exc}", version=self.board.snapshot.version)
 
     def _submit(self, change: Change, who: str, base: int, file: str) -> Outcome:
         key = (change.kind, change.name)
@@ -166,11 +170,11 @@ class Workshop:
 
     def _target(self, change: Change, file: str) -> tuple[Path, bytes, Document]:
         """The journey file the change goes to, its bytes, and its Document."""
-        files = self.files()
-        by_name = {str(p): p for p in files}
+        served = self.files()
+        by_name = {str(p): p for p in served}
         if file and file not in by_name:
             raise Refused(f"{file!r} is not a journey this board serves")
-        candidates = [by_name[file]] if file else files
+        candidates = [by_name[file]] if file else served
         chosen: tuple[Path, bytes, Document] | None = None
         for path in candidates:
             raw, doc = self._current(path)
