@@ -255,6 +255,31 @@ def test_connections_beyond_the_cap_are_closed_at_once(journey: Path) -> None:
         server.server_close()
 
 
+def test_one_client_cannot_take_every_connection(journey: Path) -> None:
+    import threading
+
+    board = Board([journey], names_renderer, ["esp"])
+    board.refresh()
+    server = BoardServer(("127.0.0.1", 0), board, idle_timeout=5)
+    server.per_client = 3
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    address = server.server_address[:2]
+    try:
+        held = [socket.create_connection(address, timeout=10) for _ in range(3)]
+        time.sleep(0.2)
+        extra = socket.create_connection(address, timeout=10)
+        started = time.monotonic()
+        assert closed_by_server(extra) and time.monotonic() - started < 2
+        other = socket.create_connection(address, timeout=10, source_address=("127.0.0.2", 0))
+        other.sendall(f"GET /state HTTP/1.1\r\nHost: 127.0.0.1:{address[1]}\r\n\r\n".encode())
+        assert other.recv(4096).startswith(b"HTTP/1.1 200")  # another participant still gets in
+        for sock in [*held, extra, other]:
+            sock.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_a_client_that_hangs_up_is_not_an_error(journey: Path) -> None:
     import struct
     import subprocess

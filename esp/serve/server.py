@@ -38,6 +38,7 @@ POLL_SECONDS = 0.1  # how often the files are looked at: well under the 1 s budg
 HEARTBEAT_SECONDS = 15.0
 IDLE_SECONDS = 10.0  # a connection that sends nothing for this long is closed
 MAX_CONNECTIONS = 256  # each holds a thread; a page holds one for its event stream
+PER_CLIENT = 64  # one address's share (a browser opens ~6 per board; every local browser is 127.0.0.1)
 MAX_BODY = 16 * 1024
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 STATIC = {
@@ -78,6 +79,9 @@ class BoardServer(ThreadingHTTPServer):
         self.idle_timeout = idle_timeout
         self.stopping = threading.Event()
         self._slots = threading.BoundedSemaphore(max_connections)
+        self.per_client = max(1, min(PER_CLIENT, max_connections))
+        self._open: dict[str, int] = {}
+        self._counting = threading.Lock()
         self.hosts = allowed_hosts(address[0])
 
     @property
@@ -93,19 +97,35 @@ class BoardServer(ThreadingHTTPServer):
             self.board.poll()
 
     def process_request(self, request: Any, client_address: Any) -> None:
-        if not self._slots.acquire(blocking=False):  # full: refuse at once instead of queueing threads
+        if not self._take_slot(client_address[0]):  # full: refuse at once instead of queueing threads
             self.shutdown_request(request)
             return
         try:
             super().process_request(request, client_address)
         except BaseException:
-            self._slots.release()
+            self._free_slot(client_address[0])
             raise
 
     def process_request_thread(self, request: Any, client_address: Any) -> None:
         try:
             super().process_request_thread(request, client_address)
         finally:
+            self._free_slot(client_address[0])
+
+    def _take_slot(self, client: str) -> bool:
+        """A connection may start: under the cap, and under one client's share of it
+        (a client trickling bytes to keep connections open cannot take every slot)."""
+        with self._counting:
+            if self._open.get(client, 0) >= self.per_client or not self._slots.acquire(blocking=False):
+                return False
+            self._open[client] = self._open.get(client, 0) + 1
+            return True
+
+    def _free_slot(self, client: str) -> None:
+        with self._counting:
+            self._open[client] -= 1
+            if not self._open[client]:
+                del self._open[client]
             self._slots.release()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
