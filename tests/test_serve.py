@@ -79,6 +79,21 @@ def test_page_state_and_views(server: BoardServer) -> None:
     assert get(server, "/nothing")[0] == 404
 
 
+def test_drawings_go_gzipped_to_pages_that_take_it(server: BoardServer) -> None:
+    import gzip
+
+    host, port = server.server_address[:2]
+    conn = http.client.HTTPConnection(str(host), port, timeout=10)
+    for _ in range(2):  # compressed once, sent twice
+        conn.request("GET", "/view/esp.svg", headers={"Accept-Encoding": "gzip, deflate"})
+        response = conn.getresponse()
+        body = response.read()
+        assert response.getheader("Content-Encoding") == "gzip" and response.getheader("Vary") == "Accept-Encoding"
+        assert gzip.decompress(body).decode() == get(server, "/view/esp.svg")[2]
+    conn.close()
+    assert "TableOpened" in get(server, "/view/esp.svg")[2]  # plain without Accept-Encoding
+
+
 def test_saving_a_change_redraws(server: BoardServer, journey: Path) -> None:
     version = int(json.loads(get(server, "/state")[2])["version"])
     journey.write_text(journey.read_text(encoding="utf-8").replace("TableOpened", "TableTaken"), encoding="utf-8")

@@ -13,6 +13,7 @@ changes come as JSON from the board's own origin only.
 
 from __future__ import annotations
 
+import gzip
 import hmac
 import ipaddress
 import json
@@ -82,6 +83,7 @@ class BoardServer(ThreadingHTTPServer):
         self.per_client = max(1, min(PER_CLIENT, max_connections))
         self._open: dict[str, int] = {}
         self._counting = threading.Lock()
+        self._gzipped: dict[str, tuple[str, bytes]] = {}  # view -> (the drawing, gzipped)
         self.hosts = allowed_hosts(address[0])
 
     @property
@@ -111,6 +113,18 @@ class BoardServer(ThreadingHTTPServer):
             super().process_request_thread(request, client_address)
         finally:
             self._free_slot(client_address[0])
+
+    def compressed(self, view: str, svg: str) -> bytes:
+        """``svg`` gzipped, once per drawing: a big map is megabytes, and every page in
+        the room fetches it after each change (over a workshop's Wi-Fi)."""
+        with self._counting:
+            cached = self._gzipped.get(view)
+            if cached is not None and cached[0] is svg:
+                return cached[1]
+        data = gzip.compress(svg.encode(), compresslevel=6, mtime=0)
+        with self._counting:
+            self._gzipped[view] = (svg, data)
+        return data
 
     def _take_slot(self, client: str) -> bool:
         """A connection may start: under the cap, and under one client's share of it
@@ -314,8 +328,11 @@ class _Handler(BaseHTTPRequestHandler):
         svg = self.server.board.drawing(name)
         if svg is None:
             self.send(HTTPStatus.NOT_FOUND, b"no such view", "text/plain; charset=utf-8")
+        elif "gzip" in (self.headers.get("Accept-Encoding") or ""):
+            zipped = self.server.compressed(name, svg)
+            self.send(HTTPStatus.OK, zipped, "image/svg+xml", ("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding"))
         else:
-            self.send(HTTPStatus.OK, svg.encode(), "image/svg+xml")
+            self.send(HTTPStatus.OK, svg.encode(), "image/svg+xml", ("Vary", "Accept-Encoding"))
 
     def events(self) -> None:
         """Server-sent events: one 'update' per new version, heartbeats between."""
