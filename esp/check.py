@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-import keyword
+import math
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -17,6 +17,7 @@ from esp.build import did_you_mean
 from esp.errors import Diagnostic, Location, diagnostic
 from esp.model import (
     Aggregate,
+    Command,
     Event,
     Field,
     FieldType,
@@ -27,14 +28,11 @@ from esp.model import (
     Scenario,
     When,
 )
-from esp.names import BUILTINS, class_name, module_name, snake, words
+from esp.names import words
+from esp.naming import field_name, naming
 
 Rule = Callable[[Model], Iterator[Diagnostic]]
 
-# Attributes the eventsourcing runtime gives every event and aggregate.
-RESERVED_FIELDS = frozenset(
-    {"id", "originator_id", "originator_version", "timestamp", "version", "created_on", "modified_on"}
-)
 _IRREGULAR_WORDS = """
 paid sent built made held sold bought taken given done drawn written chosen shown known seen begun won lost
 left kept spent put set cut read run hit brought caught taught found told met led fed lit shut withdrawn
@@ -73,52 +71,11 @@ def _class_level(model: Model) -> Iterator[tuple[str, str, Location]]:
         yield "saga", saga.name, saga.loc
 
 
-def names_become_distinct_classes(model: Model) -> Iterator[Diagnostic]:
-    """Names of one kind that normalise to the same class, or to a Python name."""
-    seen: dict[tuple[str, str], str] = {}
-    for kind, name, loc in _class_level(model):
-        ident = class_name(name)
-        if keyword.iskeyword(ident) or ident in BUILTINS:
-            yield _d(
-                "E033",
-                loc,
-                kind=kind,
-                name=name,
-                ident=ident,
-                what="keyword" if keyword.iskeyword(ident) else "builtin",
-            )
-        other = seen.setdefault((kind, ident), name)
-        if other != name:
-            yield _d("E032", loc, kind=kind, name=name, other=other, ident=ident)
-    modules: dict[str, str] = {}
-    for ms in model.microservices:
-        ident = module_name(ms.name)
-        other = modules.setdefault(ident, ms.name)
-        if other != ms.name:
-            yield _d("E032", ms.loc, kind="microservice", name=ms.name, other=other, ident=ident)
-
-
-def _field_sets(model: Model) -> Iterator[tuple[str, tuple[Field, ...]]]:
-    for cmd in model.commands:
-        yield cmd.name, cmd.fields
-    for query in model.queries:
-        yield query.name, query.fields
-    for event in model.events:
-        yield event.name, event.fields
-
-
-def fields_become_distinct_names(model: Model) -> Iterator[Diagnostic]:
-    for owner, fields in _field_sets(model):
-        seen: dict[str, str] = {}
-        for f in fields:
-            ident = snake(f.name)
-            if ident in RESERVED_FIELDS:
-                yield _d("E034", f.loc, field=f.name, suggestion=f"{snake(owner)}_{ident}")
-            elif keyword.iskeyword(ident) or keyword.issoftkeyword(ident):
-                yield _d("W108", f.loc, field=f.name, ident=ident + "_")
-            other = seen.setdefault(ident, f.name)
-            if other != f.name:
-                yield _d("E032", f.loc, kind="field", name=f.name, other=other, ident=ident)
+def names_fit_the_generated_code(model: Model) -> Iterator[Diagnostic]:
+    """Names that become the same Python name (E032) or a keyword or builtin (E033), fields named like
+    keywords (W108), and names renamed because the generated code uses them already (W110): the same
+    naming pass the generator prints its names from."""
+    yield from naming(model).problems
 
 
 # Verbs that commands (and misnamed events) commonly start with.
@@ -242,6 +199,17 @@ def commands_emit(model: Model) -> Iterator[Diagnostic]:
                 )
         if cmd.creates and cmd.allowed_in:
             yield _d("E056", cmd.at.get("allowed_in", cmd.loc), name=cmd.name)
+        yield from _id_field(cmd)
+
+
+def _id_field(cmd: Command) -> Iterator[Diagnostic]:
+    """A command of an existing aggregate finds it by the field named like its identity: a uuid."""
+    if cmd.creates or cmd.aggregate is None:
+        return
+    identity = field_name(cmd.aggregate.identity)
+    for f in cmd.fields:
+        if field_name(f.name) == identity and f.type.name != "uuid":
+            yield _d("E035", f.loc, command=cmd.name, field=f.name, type=str(f.type), aggregate=cmd.aggregate.name)
 
 
 def _saga_events(model: Model) -> set[Event]:
@@ -499,6 +467,20 @@ def _value_fits(value: Any, ftype: FieldType) -> bool:
     return checks[ftype.name](value)
 
 
+def _is_nan(value: Any) -> bool:
+    """A NaN (a float, or a decimal written as text), also inside a list: it never equals itself."""
+    if isinstance(value, list):
+        return any(_is_nan(v) for v in value)
+    if isinstance(value, float):
+        return math.isnan(value)
+    if isinstance(value, str):
+        try:
+            return decimal.Decimal(value.strip()).is_nan()
+        except (ValueError, decimal.InvalidOperation):
+            return False
+    return False
+
+
 def _parses(parse: Callable[[str], object], value: Any) -> bool:
     if not isinstance(value, str):
         return False
@@ -517,6 +499,8 @@ def _check_values(what: str, name: str, fields: Iterable[Field], occ: Given | Wh
             yield _d("E071", occ.loc, what=what, name=name, field=key, hint=did_you_mean(key, by_name))
         elif not _value_fits(value, by_name[key].type):
             yield _d("E073", occ.loc, field=key, name=name, expected=str(by_name[key].type), found=value)
+        elif by_name[key].type.scalar in ("float", "decimal") and _is_nan(value):
+            yield _d("E075", occ.loc, field=key, name=name)
 
 
 def _complete(what: str, name: str, fields: Iterable[Field], occ: Given | When) -> Iterator[Diagnostic]:
@@ -561,6 +545,7 @@ def scenarios_fit(model: Model) -> Iterator[Diagnostic]:
 def sagas_are_recoverable(model: Model) -> Iterator[Diagnostic]:
     for saga in model.sagas:
         yield from _saga_shape(saga)
+        yield from _saga_outcomes(saga)
         yield from _saga_steps(saga)
 
 
@@ -583,9 +568,22 @@ def _saga_shape(saga: Saga) -> Iterator[Diagnostic]:
             )
 
 
+def _saga_outcomes(saga: Saga) -> Iterator[Diagnostic]:
+    """The run records its end on the aggregate whose event started it."""
+    start = saga.starts_on.aggregate
+    for key, event in (("completes_with", saga.completes_with), ("aborts_with", saga.aborts_with)):
+        if start is not None and event.aggregate is not start and event.microservice is saga.microservice:
+            other = f"'{event.aggregate.name}'" if event.aggregate is not None else "no aggregate"
+            yield _d(
+                "E141", saga.at.get(key, saga.loc), saga=saga.name, event=event.name, aggregate=start.name, other=other
+            )
+
+
 def _saga_steps(saga: Saga) -> Iterator[Diagnostic]:
     pivot_index = next((i for i, s in enumerate(saga.steps) if s.pivot), None)
     for i, step in enumerate(saga.steps):
+        if not step.invoke.creates:
+            yield _d("E140", step.at.get("invoke", step.loc), step=step.name, command=step.invoke.name)
         for key, event in (("succeeds_on", step.succeeds_on), ("fails_on", step.fails_on)):
             if event is not None and event not in step.invoke.emits:
                 yield _d(
@@ -630,8 +628,7 @@ def hotspots_are_open(model: Model) -> Iterator[Diagnostic]:
 
 
 RULES: tuple[Rule, ...] = (
-    names_become_distinct_classes,
-    fields_become_distinct_names,
+    names_fit_the_generated_code,
     naming_conventions,
     commands_emit,
     events_are_produced,

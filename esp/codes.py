@@ -130,8 +130,11 @@ CODES: dict[str, CodeInfo] = {
     "E033": _e(
         "reserved name", "{kind} '{name}' becomes '{ident}', which is a Python {what}", "choose a more specific name"
     ),
-    "E034": _e(
-        "reserved field", "field '{field}' is reserved by the event-sourcing runtime", "rename it, e.g. '{suggestion}'"
+    # E034 (a field eventsourcing reserves) is retired: such a field is renamed now (W110).
+    "E035": _e(
+        "id field of another type",
+        "command '{command}' has a field '{field}' of type {type}, but '{field}' is the id (a uuid) of '{aggregate}'",
+        "make it 'uuid', or rename the field: the command finds its aggregate by '{field}'",
     ),
     # -- references --------------------------------------------------------------
     "E040": _e("unknown microservice", "unknown microservice '{name}'", "{hint}"),
@@ -227,6 +230,11 @@ CODES: dict[str, CodeInfo] = {
     "E074": _e(
         "scenario outcome impossible", "command '{command}' cannot emit '{event}'", "its 'emits' lists: {emits}"
     ),
+    "E075": _e(
+        "scenario value NaN",
+        "field '{field}' of '{name}' is NaN, which equals no value, not even itself",
+        "write a number: a test cannot expect or compare NaN",
+    ),
     # -- sagas ---------------------------------------------------------------------
     "E080": _e(
         "step without compensation",
@@ -264,6 +272,16 @@ CODES: dict[str, CodeInfo] = {
         "saga step '{step}' is retriable yet has a failure event '{event}'",
         "a retriable step is retried on '{event}'; set 'retries' on the saga",
     ),
+    "E140": _e(
+        "saga step on an existing aggregate",
+        "saga step '{step}': command '{command}' does not create an aggregate",
+        "a step's command creates the aggregate that records its outcome: mark it 'creates: true'",
+    ),
+    "E141": _e(
+        "saga outcome on another aggregate",
+        "saga '{saga}' records '{event}' on '{aggregate}', which started it, but it is an event of {other}",
+        "make '{event}' an event of '{aggregate}'",
+    ),
     # -- warnings ------------------------------------------------------------------
     "W100": _w(
         "event never produced",
@@ -296,6 +314,11 @@ CODES: dict[str, CodeInfo] = {
         "hotspot about unknown name",
         "hotspot is about '{name}', which the model does not define",
         "correct the name in 'about', or remove 'about'",
+    ),
+    "W110": _w(
+        "renamed in the generated code",
+        "{kind} '{name}' becomes '{ident}' in the generated code: the code or eventsourcing uses '{taken}' there",
+        "rename it in the journey if '{ident}' reads badly",
     ),
     "W108": _w(
         "field is a Python keyword",

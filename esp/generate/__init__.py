@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from esp import files as fs
-from esp import names
-from esp.errors import ExitCode, UserError
+from esp.errors import ExitCode, ProblemsFound, Severity, UserError
 from esp.generate.render import File
 from esp.generate.text import GenerateError
 from esp.model import Model
+from esp.naming import naming
 
 MANIFEST = ".esp-manifest.json"
 
@@ -123,9 +123,8 @@ def check_package_name(name: str) -> None:
 
 
 def package_name(model: Model) -> str:
-    """The Python package of a model: its journey's name in snake case."""
-    name = names.module_name(model.name) or "journey"
-    return name if name[0].isalpha() else "journey_" + name
+    """The Python package of a model: its journey's name in snake case (renamed if it would shadow a module)."""
+    return naming(model).package
 
 
 def generate(
@@ -153,13 +152,12 @@ def generate(
 def prepare(model: Model, out_dir: Path, *, templates: Path | None = None, package: str | None = None) -> Result:
     """Render the package for ``model`` and compare it with ``out_dir``: what ``write`` would do."""
     from esp.generate.context import build
-    from esp.generate.deploy import attach_deploy
     from esp.generate.render import render
-    from esp.generate.saga import attach
 
-    view = build(model, package or package_name(model))
-    attach(view, model)
-    attach_deploy(view)
+    view = build(model, package)
+    errors = [d for d in view.names.problems if d.severity is Severity.ERROR]
+    if errors:  # generate_paths validated first; a library caller may not have
+        raise ProblemsFound(errors)
     return plan(out_dir, render(view, templates))
 
 

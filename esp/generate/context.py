@@ -1,23 +1,30 @@
-"""The view of a Model that the templates render: every name resolved and checked.
+"""What the templates render: a read-only view of one resolved Model and its names.
 
-Templates never compute names or read the Model directly: each object here
-carries the Python identifiers (from :mod:`esp.names`, checked by ``ident``),
-the annotations and the value expressions its template prints, and journey
-text only as :class:`~esp.generate.text.UnsafeText`.
+Each view wraps one entity of the Model (``CommandV(j, command)``) and reads
+everything else from two places: the Model, for what the journey says, and
+the :class:`~esp.naming.Naming` pass, for every Python name (the same pass
+``esp validate`` reports from, so a journey that validates has names the code
+can carry). Views are frozen; what they hold is computed once on first use,
+and each entity has exactly one view (``j.view_of``), so templates can compare
+views with ``is``. Nothing here decides whether a model is valid: the checks
+did; a broken assumption is an AssertionError, never a user-facing error.
+Journey text reaches templates only as :class:`~esp.generate.text.UnsafeText`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from esp import names
-from esp.generate.text import GenerateError, UnsafeText, default, ident, literal, py_type, sample
+from esp.generate.text import UnsafeText, default, literal, py_type, sample
 from esp.model import (
     Aggregate,
     Command,
+    Event,
     Field,
     FieldType,
     Given,
@@ -27,330 +34,82 @@ from esp.model import (
     Process,
     Projection,
     Query,
+    Saga,
     Scenario,
     When,
 )
+from esp.naming import Hook, Naming, field_name, naming, same_type
 
-# Names the runtime gives aggregates, applications and events: a journey name
-# that becomes one of them would break the class, so it is refused.
-AGGREGATE_ATTRIBUTES = frozenset(
-    {
-        "id",
-        "version",
-        "state",
-        "created_on",
-        "modified_on",
-        "pending_events",
-        "collect_events",
-        "trigger_event",
-        "apply",
-        "create_id",
-        "rules",
-    }
-)
-NESTED_CLASSES = frozenset({"Event", "Created", "Snapshot"})
-APPLICATION_ATTRIBUTES = frozenset(
-    {
-        "name",
-        "env",
-        "save",
-        "close",
-        "policy",
-        "repository",
-        "events",
-        "snapshots",
-        "mapper",
-        "recorder",
-        "factory",
-        "log",
-        "notification_log",
-        "take_snapshot",
-        "follow",
-        "lead",
-        "pull_and_process",
-        "process_event",
-        "rules",
-        "construct_env",
-        "notify",
-        "topics",
-        "readers",
-        "mappers",
-        "followers",
-        "is_snapshotting_enabled",
-        "snapshotting_intervals",
-    }
-)
-# Modules of the generated package and members of its system class.
-PACKAGE_MODULES = frozenset({"runtime", "system", "journey", "testing", "tests", "saga", "sagas", "deploy"})
-SYSTEM_MEMBERS = frozenset({"runner", "services", "catch_up", "positions", "recorded", "close"})
-MODULE_NAMES = frozenset({"Decimal", "UUID", "date", "datetime", "UTC", "Aggregate", "Any", "Literal"})
+if TYPE_CHECKING:
+    from esp.generate.deploy import DeployV
+    from esp.generate.saga import SagaPartV, SagaV
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class FieldV:
     name: str  # the Python attribute
     raw: str  # as written in the journey
-    type: str
+    type: str  # its annotation
     ftype: FieldType
-    default: str
-    sample: str
+    default: str  # a neutral value, as source (what a rule returns until a person writes it)
+    sample: str  # an example value, as source
+
+
+def field_of(raw: str, ftype: FieldType) -> FieldV:
+    return FieldV(field_name(raw), raw, py_type(ftype), ftype, default(ftype), sample(ftype, names.human(raw)))
 
 
 def field_v(f: Field) -> FieldV:
     return field_of(f.name, f.type)
 
 
-def field_of(raw: str, ftype: FieldType) -> FieldV:
-    name = ident(names.field_name(raw))
-    return FieldV(name, raw, py_type(ftype), ftype, default(ftype), sample(ftype, names.human(raw)))
-
-
-@dataclass
+@dataclass(frozen=True)
 class ValueV:
-    """One keyword argument: ``field=expr``."""
+    """One keyword argument, ``field=<source>``: an expression, or a call of the rule that fills it."""
 
     field: FieldV
-    expr: str
-    by_rule: bool = False  # the value comes from a rule (hooks), not from the command
+    expr: str = ""
+    hook: str | None = None  # the rule (Hooks method) that fills it
+    on_aggregate: bool = False  # the rule also takes the aggregate (an event recorded on an existing one)
+    by_rule: bool = False  # in a scenario's expected event: the value comes from a rule, not compared
+
+    def call(self, rules: str = "rules", aggregate: str = "self") -> str:
+        """The value's source in a template where the rules and the aggregate have these names."""
+        if self.hook is None:
+            return self.expr
+        return f"{rules}.{self.hook}({aggregate}, command)" if self.on_aggregate else f"{rules}.{self.hook}(command)"
 
 
-@dataclass
+@dataclass(frozen=True)
 class HookV:
     """A business rule the generated code asks for, with its default body."""
 
     method: str
     doc: str
-    params: str  # after self
+    params: tuple[tuple[str, str], ...]  # (name, annotation) after self
     returns: str
-    body: list[str]
+    body: tuple[str, ...]
 
 
-@dataclass
-class EventV:
-    cls: str
-    raw: str
-    doc: UnsafeText
-    fields: list[FieldV]
-    integration: bool
-    version: int
-    enters: str | None
-    creation: bool = False
-    aggregate: AggregateV | None = None
-
-    @property
-    def snake(self) -> str:
-        return ident(names.module_name(self.cls))
-
-    @property
-    def service(self) -> MicroserviceV:
-        assert self.aggregate is not None and self.aggregate.microservice is not None
-        return self.aggregate.microservice
-
-
-@dataclass
+@dataclass(frozen=True)
 class EmitV:
     """An event a command method triggers, with the source of each value."""
 
     event: EventV
-    values: list[ValueV]
+    values: tuple[ValueV, ...]
 
 
-@dataclass
-class CommandV:
-    cls: str
-    method: str
-    raw: str
-    doc: UnsafeText
-    fields: list[FieldV]  # the command's own fields
-    creates: bool
-    allowed: tuple[str, ...]
-    aggregate: AggregateV
-    id_field: FieldV | None = None  # the target aggregate's id (not for creating commands)
-    emits: list[EmitV] = field(default_factory=list)
-    choice_hook: str | None = None  # the rule choosing which events to emit
-    choices: list[str] = field(default_factory=list)
-
-    @property
-    def choice_type(self) -> str:
-        """What the choice hook returns: one event name for a creating command, a sequence otherwise."""
-        options = "Literal[" + ", ".join(f'"{c}"' for c in self.choices) + "]"
-        return options if self.creates else f"Sequence[{options}]"
-
-    @property
-    def all_fields(self) -> list[FieldV]:
-        return ([self.id_field] if self.id_field and self.id_field not in self.fields else []) + self.fields
-
-    @property
-    def default_enters(self) -> str | None:
-        """The state the command leaves its aggregate in under the default rules (None: unchanged)."""
-        emits = self.emits[:1] if self.choice_hook or self.creates else self.emits
-        states = [e.event.enters for e in emits if e.event.enters]
-        return states[-1] if states else None
-
-    @property
-    def first_emit(self) -> EmitV:
-        return self.emits[0]
-
-    @property
-    def later_emits(self) -> list[EmitV]:
-        """The events recorded on an existing aggregate (a creating command's one event creates it)."""
-        return [] if self.creates else self.emits
-
-
-@dataclass
-class AggregateV:
-    cls: str
-    raw: str
-    doc: UnsafeText
-    identity: FieldV
-    states: tuple[str, ...]
-    snapshot_every: int
-    attributes: list[tuple[str, str]] = field(default_factory=list)  # (name, annotation)
-    events: list[EventV] = field(default_factory=list)
-    commands: list[CommandV] = field(default_factory=list)
-    microservice: MicroserviceV | None = None
-
-    @property
-    def snake(self) -> str:
-        return ident(names.module_name(self.cls))
-
-    @property
-    def reachable(self) -> list[str]:
-        """The states some event enters (a test can put the aggregate there)."""
-        return [s for s in self.states if self.entering(s) is not None]
-
-    @property
-    def getter(self) -> str:
-        return ident("get_" + names.snake(self.cls))
-
-    @property
-    def creators(self) -> list[CommandV]:
-        return [c for c in self.commands if c.creates]
-
-    def entering(self, state: str) -> EventV | None:
-        return next((e for e in self.events if e.enters == state), None)
-
-
-@dataclass
-class ListenerV:
-    method: str  # the application method that builds and runs the command
-    on: EventV
-    command: CommandV
-    values: list[ValueV]  # command field = expression over ``domain_event``
-    target: str | None  # expression for the target aggregate's id (None: creates)
-    doc: UnsafeText
-    source: MicroserviceV | None = None
-
-
-@dataclass
-class QueryV:
-    module: str  # the microservice whose commands module holds it
-    cls: str
-    method: str
-    raw: str
-    doc: UnsafeText
-    fields: list[FieldV]
-    filters: list[FieldV]  # the fields that select rows of the read model
-    projection: ProjectionV | None
-    source: Query | None = None
-
-
-@dataclass
-class ProjectionV:
-    cls: str
-    row: str
-    attr: str  # the facade's attribute holding it
-    raw: str
-    doc: UnsafeText
-    fields: list[tuple[str, str]]  # (name, annotation) of the row
-    sources: list[EventV]
-    microservice: MicroserviceV
-    apps: list[MicroserviceV] = field(default_factory=list)  # whose logs it reads
-
-
-@dataclass
-class MicroserviceV:
-    module: str
-    cls: str  # the Application class
-    attr: str  # the facade's attribute holding it
-    raw: str
-    doc: UnsafeText
-    aggregates: list[AggregateV] = field(default_factory=list)
-    listeners: list[ListenerV] = field(default_factory=list)
-    projections: list[ProjectionV] = field(default_factory=list)
-    queries: list[QueryV] = field(default_factory=list)
-    hooks: list[HookV] = field(default_factory=list)
-    saga_part: Any = None  # what it does for sagas (esp.generate.saga.SagaPartV), if anything
-
-    @property
-    def commands(self) -> list[CommandV]:
-        return [c for a in self.aggregates for c in a.commands]
-
-    @property
-    def events(self) -> list[EventV]:
-        return [e for a in self.aggregates for e in a.events]
-
-    @property
-    def integration_events(self) -> list[EventV]:
-        return [e for e in self.events if e.integration]
-
-    def ref(self, ev: EventV) -> str:
-        """How this service's modules name an event class (others' through their module alias)."""
-        assert ev.aggregate is not None
-        prefix = "aggregates" if ev.service is self else f"{ev.service.module}_aggregates"
-        return f"{prefix}.{ev.aggregate.cls}.{ev.cls}"
-
-    @property
-    def needs_require(self) -> bool:
-        return any(c.allowed for c in self.commands)
-
-    @property
-    def heard(self) -> list[tuple[EventV, list[ListenerV]]]:
-        """Each event this service's listeners hear, with the listeners."""
-        by_event: dict[int, tuple[EventV, list[ListenerV]]] = {}
-        for li in self.listeners:
-            by_event.setdefault(id(li.on), (li.on, []))[1].append(li)
-        return list(by_event.values())
-
-    @property
-    def leaders(self) -> list[MicroserviceV]:
-        seen: dict[str, MicroserviceV] = {}
-        for li in self.listeners:
-            if li.source is not None:
-                seen.setdefault(li.source.module, li.source)
-        return list(seen.values())
-
-    @property
-    def uses(self) -> set[str]:
-        """The type names its modules need to import."""
-        text = " ".join(t for a in self.aggregates for _, t in a.attributes)
-        text += " " + " ".join(f.type + " " + f.default for c in self.commands for f in c.all_fields)
-        text += " " + " ".join(f.type for e in self.events for f in e.fields)
-        return {n for n in ("Decimal", "UUID", "date", "datetime") if n in text}
-
-
-@dataclass
+@dataclass(frozen=True)
 class StepV:
-    """A given event of a scenario."""
+    """A given or expected event of a scenario."""
 
     event: EventV
-    values: list[ValueV]
+    values: tuple[ValueV, ...]
 
 
-@dataclass
-class ScenarioV:
-    test: str
-    raw: str
-    doc: UnsafeText
-    aggregate: AggregateV
-    given: list[StepV]
-    command: CommandV
-    when: list[ValueV]
-    then: list[StepV] | None
-    default_matches: bool  # whether the default rules emit the expected events
-
-
-@dataclass
+@dataclass(frozen=True)
 class ActionV:
     """A step of the journey player: a command, a query, or a command a listener issues."""
 
@@ -360,25 +119,129 @@ class ActionV:
     listener: ListenerV | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
 class ProcessV:
     raw: str
-    actions: list[ActionV]
+    actions: tuple[ActionV, ...]
 
 
-@dataclass
+def _union(types: list[str]) -> str:
+    parts: list[str] = []
+    for t in types:
+        for p in t.split(" | "):
+            if p not in parts:
+                parts.append(p)
+    if "None" in parts:
+        parts.remove("None")
+        parts.append("None")
+    return " | ".join(parts)
+
+
+# -- the root ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
 class JourneyV:
-    package: str
-    cls: str
-    title: str  # the model's name, plain text
-    doc: UnsafeText
-    files: list[str]
-    microservices: list[MicroserviceV]
-    scenarios: list[ScenarioV]
-    sagas: list[str]  # names of the sagas not generated yet
-    processes: list[ProcessV]  # in journey order, for the player
-    saga_views: list[Any] = field(default_factory=list)  # esp.generate.saga.SagaV, one per saga
-    deploy: Any = None  # esp.generate.deploy.DeployV: its processes and HTTP APIs
+    model: Model
+    names: Naming
+
+    @property
+    def package(self) -> str:
+        return self.names.package
+
+    @property
+    def cls(self) -> str:
+        return self.names.journey_cls
+
+    @property
+    def title(self) -> str:
+        return self.model.name
+
+    @property
+    def doc(self) -> UnsafeText:
+        return UnsafeText("\n\n".join(j.description for j in self.model.journeys if j.description))
+
+    @property
+    def files(self) -> list[str]:
+        return sorted({PurePath(j.file).name for j in self.model.journeys})
+
+    @cached_property
+    def microservices(self) -> tuple[MicroserviceV, ...]:
+        return tuple(MicroserviceV(self, ms) for ms in self.model.microservices)
+
+    @cached_property
+    def _views(self) -> _Views:
+        return _Views.of(self)
+
+    def service(self, ms: Microservice) -> MicroserviceV:
+        return self._views.services[ms]
+
+    def aggregate(self, agg: Aggregate) -> AggregateV:
+        return self._views.aggregates[agg]
+
+    def event(self, event: Event) -> EventV:
+        return self._views.events[event]
+
+    def command(self, cmd: Command) -> CommandV:
+        return self._views.commands[cmd]
+
+    def projection(self, pr: Projection) -> ProjectionV:
+        return self._views.projections[pr]
+
+    def query(self, q: Query) -> QueryV:
+        return self._views.queries[q]
+
+    @cached_property
+    def _grouped(self) -> _Grouped:
+        return _Grouped.of(self.model)
+
+    @cached_property
+    def _field_hooks(self) -> dict[tuple[Event, str], Hook]:
+        return {(h.event, h.field.name): h for h in self.names.hooks if h.kind == "field" and h.event and h.field}
+
+    @cached_property
+    def _choice_hooks(self) -> dict[Command, Hook]:
+        return {h.commands[0]: h for h in self.names.hooks if h.kind == "choice"}
+
+    @cached_property
+    def _fails_hooks(self) -> dict[Command, Hook]:
+        return {h.commands[0]: h for h in self.names.hooks if h.kind == "fails"}
+
+    @cached_property
+    def _saga_hooks(self) -> dict[tuple[Saga, Command, str], Hook]:
+        return {
+            (h.saga, h.commands[0], h.field.name): h
+            for h in self.names.hooks
+            if h.kind == "saga" and h.saga and h.field
+        }
+
+    @cached_property
+    def scenarios(self) -> tuple[ScenarioV, ...]:
+        return tuple(ScenarioV(self, s) for s in self.model.scenarios)
+
+    @cached_property
+    def processes(self) -> tuple[ProcessV, ...]:
+        creating = {li.command: li for li in self.listeners if li.command.creates}
+        return tuple(_process(self, p, creating) for p in self.model.processes)
+
+    @cached_property
+    def saga_views(self) -> tuple[SagaV, ...]:
+        from esp.generate.saga import SagaV
+
+        return tuple(SagaV(self, s) for s in self.model.sagas)
+
+    @cached_property
+    def deploy(self) -> DeployV:
+        """Its processes (one per microservice and per saga's SEC) and each microservice's HTTP API."""
+        from esp.generate.deploy import deploy_view
+
+        return deploy_view(self)
+
+    @cached_property
+    def saga_parts(self) -> dict[Microservice, SagaPartV]:
+        from esp.generate.saga import parts
+
+        return parts(self)
 
     @property
     def aggregates(self) -> list[AggregateV]:
@@ -397,395 +260,671 @@ class JourneyV:
         return [q for m in self.microservices for q in m.queries]
 
 
-def _unique(kind: str, idents: Iterable[str]) -> None:
-    seen: set[str] = set()
-    for name in idents:
-        if name in seen:
-            raise GenerateError(f"two {kind} become the same Python name {name!r}", "rename one of them")
-        seen.add(name)
+@dataclass(frozen=True)
+class _Grouped:
+    """The model's listeners, projections and queries by microservice: grouped once, in one pass."""
 
+    listeners: Mapping[Microservice, tuple[Listener, ...]]
+    projections: Mapping[Microservice, tuple[Projection, ...]]
+    queries: Mapping[Microservice, tuple[Query, ...]]
 
-def _refuse(kind: str, name: str, reserved: frozenset[str], raw: str) -> str:
-    if name in reserved:
-        raise GenerateError(
-            f"{kind} {raw!r} becomes {name!r}, which the generated code already uses", "rename it in the journey"
-        )
-    return name
-
-
-class _Builder:
-    def __init__(self, model: Model, package: str) -> None:
-        self.model = model
-        self.package = ident(package)
-        self.events: dict[int, EventV] = {}
-        self.commands: dict[int, CommandV] = {}
-        self.aggregates: dict[int, AggregateV] = {}
-        self.services: dict[int, MicroserviceV] = {}
-        self.projections: dict[int, ProjectionV] = {}
-        self._hooks: dict[str, dict[str, object]] = {}
-
-    def run(self) -> JourneyV:
-        model = self.model
-        services = [self.microservice(ms) for ms in model.microservices]
-        _unique("microservices", (s.module for s in services))
-        for svc in services:
-            _refuse("microservice", svc.module, PACKAGE_MODULES | SYSTEM_MEMBERS, svc.raw)
-        _unique("applications", (s.cls for s in services))
-        for ms in model.microservices:
-            for agg in model.aggregates_in(ms):
-                self.fill_aggregate(agg)
-        for ms in model.microservices:
-            for agg in model.aggregates_in(ms):
-                for cmd in model.commands_of(agg):
-                    self.fill_command(cmd)
-        for pr in model.projections:
-            self.projection(pr)
-        for query in model.queries:
-            self.query(query)
-        for li in model.listeners:
-            self.listener(li)
-        for svc in services:
-            svc.hooks = self.hooks(svc)
-            _unique("rules", (h.method for h in svc.hooks))
-            _unique(
-                "methods of " + svc.cls,
-                [c.method for c in svc.commands]
-                + [li.method for li in svc.listeners]
-                + [a.getter for a in svc.aggregates]
-                + [f"_{c.method}" for c in svc.commands],
-            )
-        _unique(
-            "microservices, read models and queries",
-            [s.attr for s in services]
-            + [p.attr for s in services for p in s.projections]
-            + [q.method for s in services for q in s.queries if q.projection],
-        )
-        for name in [p.attr for s in services for p in s.projections] + [q.method for s in services for q in s.queries]:
-            _refuse("read model or query", name, SYSTEM_MEMBERS, name)
-        scenarios = [self.scenario(s) for s in model.scenarios]
-        _dedupe_tests(scenarios)
-        title = model.name
-        return JourneyV(
-            self.package,
-            ident(names.class_name(title)),
-            title,
-            UnsafeText("\n\n".join(j.description for j in model.journeys if j.description)),
-            sorted({PurePath(j.file).name for j in model.journeys}),
-            services,
-            scenarios,
-            [s.name for s in model.sagas],
-            [self.process_v(p, services) for p in model.processes],
+    @classmethod
+    def of(cls, model: Model) -> _Grouped:
+        return cls(
+            _group(model.listeners, lambda li: li.microservice),
+            _group(model.projections, lambda p: p.microservice),
+            _group(model.queries, lambda q: q.microservice),
         )
 
-    def process_v(self, process: Process, services: list[MicroserviceV]) -> ProcessV:
-        actions = []
-        creating = {id(li.command): li for s in services for li in s.listeners if li.command.creates}
-        for action in process.actions:
-            if isinstance(action, Command) and id(action) in self.commands:
-                cv = self.commands[id(action)]
-                actions.append(ActionV("command", c=cv, listener=creating.get(id(cv))))
-            elif isinstance(action, Query):
-                qv = next((q for s in services for q in s.queries if q.source is action), None)
-                if qv is not None and qv.projection is not None:
-                    actions.append(ActionV("query", q=qv))
-        return ProcessV(process.name, actions)
 
-    # -- structure ---------------------------------------------------------------
+def _group(items: tuple[T, ...], key: Callable[[T], Microservice]) -> dict[Microservice, tuple[T, ...]]:
+    found: dict[Microservice, list[T]] = {}
+    for item in items:
+        found.setdefault(key(item), []).append(item)
+    return {k: tuple(v) for k, v in found.items()}
 
-    def microservice(self, ms: Microservice) -> MicroserviceV:
-        module = ident(names.module_name(ms.name))
-        svc = MicroserviceV(
-            module,
-            ident(names.class_name(ms.name) + "Service"),
-            module,
-            ms.name,
-            UnsafeText(ms.description),
+
+@dataclass(frozen=True)
+class _Views:
+    """The one view of each entity, found by walking the journey's microservices once."""
+
+    services: Mapping[Microservice, MicroserviceV]
+    aggregates: Mapping[Aggregate, AggregateV]
+    events: Mapping[Event, EventV]
+    commands: Mapping[Command, CommandV]
+    projections: Mapping[Projection, ProjectionV]
+    queries: Mapping[Query, QueryV]
+
+    @classmethod
+    def of(cls, j: JourneyV) -> _Views:
+        aggregates = [a for ms in j.microservices for a in ms.aggregates]
+        return cls(
+            {ms.entity: ms for ms in j.microservices},
+            {a.entity: a for a in aggregates},
+            {e.entity: e for a in aggregates for e in a.events},
+            {c.entity: c for a in aggregates for c in a.commands},
+            {p.entity: p for ms in j.microservices for p in ms.projections},
+            {q.entity: q for ms in j.microservices for q in ms.queries},
         )
-        self.services[id(ms)] = svc
-        for agg in self.model.aggregates_in(ms):
-            cls = _refuse("aggregate", ident(names.class_name(agg.name)), MODULE_NAMES, agg.name)
-            identity = field_of(agg.identity, FieldType("uuid"))
-            aggv = AggregateV(cls, agg.name, UnsafeText(agg.description), identity, agg.states, agg.snapshot_every)
-            aggv.microservice = svc
-            svc.aggregates.append(aggv)
-            self.aggregates[id(agg)] = aggv
-        return svc
 
-    def fill_aggregate(self, agg: Aggregate) -> None:
-        aggv = self.aggregates[id(agg)]
-        # A creating command's events are alternatives: whichever a rule picks creates the aggregate.
-        creation = {e for c in self.model.creators_of(agg) for e in c.emits}
-        for event in self.model.events_of(agg):
-            cls = _refuse("event", ident(names.class_name(event.name)), NESTED_CLASSES | MODULE_NAMES, event.name)
-            fields = [field_v(f) for f in event.fields]
-            ev = EventV(
-                cls,
-                event.name,
-                UnsafeText(event.description),
-                fields,
-                event.integration,
-                event.version,
-                event.enters,
-                event in creation,
-                aggv,
-            )
-            self.events[id(event)] = ev
-            aggv.events.append(ev)
-        _unique(f"events of {agg.name}", (e.cls for e in aggv.events))
+
+def _process(j: JourneyV, process: Process, creating: Mapping[CommandV, ListenerV]) -> ProcessV:
+    actions = []
+    for action in process.actions:
+        if isinstance(action, Command) and action.aggregate is not None:
+            cv = j.command(action)
+            actions.append(ActionV("command", c=cv, listener=creating.get(cv)))
+        elif isinstance(action, Query):
+            qv = j.query(action)
+            if qv.projection is not None:
+                actions.append(ActionV("query", q=qv))
+    return ProcessV(process.name, tuple(actions))
+
+
+class _Entity(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def description(self) -> str: ...
+
+
+E = TypeVar("E", bound=_Entity)
+
+
+@dataclass(frozen=True, eq=False)
+class _View(Generic[E]):
+    """The view of one entity of the journey: its name as written, its description as unsafe text."""
+
+    j: JourneyV
+    entity: E
+
+    @property
+    def raw(self) -> str:
+        return self.entity.name
+
+    @property
+    def doc(self) -> UnsafeText:
+        return UnsafeText(self.entity.description)
+
+
+# -- microservices, aggregates, events, commands ------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class MicroserviceV(_View[Microservice]):
+    @property
+    def module(self) -> str:
+        return self.j.names.services[self.entity].module
+
+    @property
+    def cls(self) -> str:
+        return self.j.names.services[self.entity].cls
+
+    @property
+    def attr(self) -> str:
+        return self.j.names.services[self.entity].attr
+
+    @cached_property
+    def aggregates(self) -> tuple[AggregateV, ...]:
+        return tuple(AggregateV(self.j, a, self) for a in self.j.model.aggregates_in(self.entity))
+
+    @cached_property
+    def listeners(self) -> tuple[ListenerV, ...]:
+        return tuple(ListenerV(self.j, li) for li in self.j._grouped.listeners.get(self.entity, ()))
+
+    @cached_property
+    def projections(self) -> tuple[ProjectionV, ...]:
+        return tuple(ProjectionV(self.j, p) for p in self.j._grouped.projections.get(self.entity, ()))
+
+    @cached_property
+    def queries(self) -> tuple[QueryV, ...]:
+        return tuple(QueryV(self.j, q) for q in self.j._grouped.queries.get(self.entity, ()))
+
+    @cached_property
+    def hooks(self) -> tuple[HookV, ...]:
+        return tuple(_hook_v(self.j, h) for h in self.j.names.hooks_of(self.entity))
+
+    @property
+    def saga_part(self) -> SagaPartV | None:
+        return self.j.saga_parts.get(self.entity)
+
+    @cached_property
+    def commands(self) -> tuple[CommandV, ...]:
+        return tuple(c for a in self.aggregates for c in a.commands)
+
+    @cached_property
+    def events(self) -> tuple[EventV, ...]:
+        return tuple(e for a in self.aggregates for e in a.events)
+
+    @property
+    def integration_events(self) -> list[EventV]:
+        return [e for e in self.events if e.integration]
+
+    def ref(self, ev: EventV) -> str:
+        """How this service's modules name an event class (others' through their module alias)."""
+        prefix = "aggregates" if ev.service is self else f"{ev.service.module}_aggregates"
+        return f"{prefix}.{ev.aggregate.cls}.{ev.cls}"
+
+    @property
+    def needs_require(self) -> bool:
+        return any(c.allowed for c in self.commands)
+
+    @cached_property
+    def heard(self) -> list[tuple[EventV, list[ListenerV]]]:
+        """Each event this service's listeners hear, with the listeners."""
+        by_event: dict[EventV, list[ListenerV]] = {}
+        for li in self.listeners:
+            by_event.setdefault(li.on, []).append(li)
+        return list(by_event.items())
+
+    @property
+    def leaders(self) -> list[MicroserviceV]:
+        return list({li.source.module: li.source for li in self.listeners}.values())
+
+    @property
+    def uses(self) -> set[str]:
+        """The type names its modules need to import."""
+        text = " ".join(t for a in self.aggregates for _, t in a.attributes)
+        text += " " + " ".join(f.type + " " + f.default for c in self.commands for f in c.all_fields)
+        text += " " + " ".join(f.type for e in self.events for f in e.fields)
+        return {n for n in ("Decimal", "UUID", "date", "datetime") if n in text}
+
+
+@dataclass(frozen=True, eq=False)
+class AggregateV(_View[Aggregate]):
+    microservice: MicroserviceV
+
+    @property
+    def cls(self) -> str:
+        return self.j.names.aggregates[self.entity].cls
+
+    @property
+    def snake(self) -> str:
+        return self.j.names.aggregates[self.entity].snake
+
+    @property
+    def getter(self) -> str:
+        return self.j.names.aggregates[self.entity].getter
+
+    @property
+    def builder(self) -> str:
+        """testing.py's function that stores one in a given state."""
+        return self.j.names.aggregates[self.entity].builder
+
+    @cached_property
+    def identity(self) -> FieldV:
+        return field_of(self.entity.identity, FieldType("uuid"))
+
+    @property
+    def states(self) -> tuple[str, ...]:
+        return self.entity.states
+
+    @property
+    def snapshot_every(self) -> int:
+        return self.entity.snapshot_every
+
+    @cached_property
+    def events(self) -> tuple[EventV, ...]:
+        creation = {e for c in self.j.model.creators_of(self.entity) for e in c.emits}
+        return tuple(EventV(self.j, e, self, e in creation) for e in self.j.model.events_of(self.entity))
+
+    @cached_property
+    def commands(self) -> tuple[CommandV, ...]:
+        return tuple(CommandV(self.j, c, self) for c in self.j.model.commands_of(self.entity))
+
+    @cached_property
+    def attributes(self) -> list[tuple[str, str]]:
+        """(name, annotation) of each attribute its events set: every type a field of that name has, or None."""
         types: dict[str, list[str]] = {}
-        for ev in aggv.events:
+        for ev in self.events:
             for f in ev.fields:
-                _refuse("field", f.name, AGGREGATE_ATTRIBUTES, f.raw)
                 known = types.setdefault(f.name, [])
                 if f.type not in known:
                     known.append(f.type)
-        aggv.attributes = [(name, _union([*ts, "None"])) for name, ts in types.items()]
-        for cmd in self.model.commands_of(agg):
-            method = _refuse(
-                "command", ident(names.module_name(cmd.name)), AGGREGATE_ATTRIBUTES | APPLICATION_ATTRIBUTES, cmd.name
-            )
-            if method in types:
-                raise GenerateError(f"command {cmd.name!r} and a field of {agg.name!r} both become {method!r}")
-            fields = [field_v(f) for f in cmd.fields]
-            cv = CommandV(
-                ident(names.class_name(cmd.name)),
-                method,
-                cmd.name,
-                UnsafeText(cmd.description),
-                fields,
-                cmd.creates,
-                cmd.allowed_in,
-                aggv,
-            )
-            if not cmd.creates:
-                own = next((f for f in fields if f.name == aggv.identity.name), None)
-                if own is not None and own.type != "UUID":
-                    raise GenerateError(
-                        f"command {cmd.name!r} has a field {own.raw!r} of type {own.type}, "
-                        f"but that name is the id (a UUID) of {agg.name!r}"
-                    )
-                cv.id_field = own or aggv.identity
-            self.commands[id(cmd)] = cv
-            aggv.commands.append(cv)
+        return [(name, _union([*ts, "None"])) for name, ts in types.items()]
 
-    def fill_command(self, cmd: Command) -> None:
-        cv = self.commands[id(cmd)]
-        aggv = cv.aggregate
-        emitted = [self.events[id(e)] for e in cmd.emits if id(e) in self.events]
-        if not emitted:
-            raise GenerateError(f"command {cmd.name!r} emits no event of its aggregate {aggv.raw!r}")
-        if cmd.creates and not emitted[0].creation:
-            raise GenerateError(f"command {cmd.name!r} creates, but its first event is not its aggregate's creation")
-        by_name = {f.name: f for f in cv.fields}
-        attrs = dict(aggv.attributes)
-        for ev in emitted:
+    @property
+    def reachable(self) -> list[str]:
+        """The states some event enters (a test can put the aggregate there)."""
+        return [s for s in self.states if self.entering(s) is not None]
+
+    @property
+    def creators(self) -> list[CommandV]:
+        return [c for c in self.commands if c.creates]
+
+    def entering(self, state: str) -> EventV | None:
+        return next((e for e in self.events if e.enters == state), None)
+
+
+@dataclass(frozen=True, eq=False)
+class EventV(_View[Event]):
+    aggregate: AggregateV
+    creation: bool  # a creating command records it: it creates the aggregate
+
+    @property
+    def cls(self) -> str:
+        return self.j.names.events[self.entity].cls
+
+    @property
+    def snake(self) -> str:
+        return self.j.names.events[self.entity].snake
+
+    @property
+    def test(self) -> str:
+        return self.j.names.events[self.entity].test
+
+    @cached_property
+    def fields(self) -> tuple[FieldV, ...]:
+        return tuple(field_v(f) for f in self.entity.fields)
+
+    @property
+    def integration(self) -> bool:
+        return self.entity.integration
+
+    @property
+    def version(self) -> int:
+        return self.entity.version
+
+    @property
+    def enters(self) -> str | None:
+        return self.entity.enters
+
+    @property
+    def service(self) -> MicroserviceV:
+        return self.aggregate.microservice
+
+
+@dataclass(frozen=True, eq=False)
+class CommandV(_View[Command]):
+    aggregate: AggregateV
+
+    @property
+    def cls(self) -> str:
+        return self.j.names.commands[self.entity].cls
+
+    @property
+    def method(self) -> str:
+        return self.j.names.commands[self.entity].method
+
+    @property
+    def handler(self) -> str:
+        """The application's method that runs it on an aggregate without saving (listeners and sagas use it)."""
+        return self.j.names.commands[self.entity].handler
+
+    @property
+    def test(self) -> str:
+        return self.j.names.commands[self.entity].test
+
+    @cached_property
+    def fields(self) -> tuple[FieldV, ...]:
+        """The command's own fields."""
+        return tuple(field_v(f) for f in self.entity.fields)
+
+    @property
+    def creates(self) -> bool:
+        return self.entity.creates
+
+    @property
+    def allowed(self) -> tuple[str, ...]:
+        return self.entity.allowed_in
+
+    @cached_property
+    def id_field(self) -> FieldV | None:
+        """The target aggregate's id: its own field of that name (a uuid, esp.check says), else the identity."""
+        if self.creates:
+            return None
+        identity = self.aggregate.identity
+        return next((f for f in self.fields if f.name == identity.name), identity)
+
+    @cached_property
+    def emits(self) -> tuple[EmitV, ...]:
+        """The events it records, each value from a command field of the same name and type, or from a rule."""
+        own = {f.name: f for f in self.fields}
+        found = []
+        for event in self.entity.emits:
+            ev = self.j.event(event)
+            assert ev.aggregate is self.aggregate, f"{self.raw} records {ev.raw} of another aggregate"
             values = []
             for f in ev.fields:
-                source = by_name.get(f.name)
-                if source is not None and source.type == f.type:
+                source = own.get(f.name)
+                if source is not None and same_type(source.ftype, f.ftype):
                     values.append(ValueV(f, f"command.{f.name}"))
-                    continue
-                hook = ident(f"{names.snake(ev.cls)}_{f.name}")
-                values.append(ValueV(f, f"rules.{hook}" + ("(command)" if ev.creation else "(self, command)")))
-                self._want_hook(aggv, ev, f, hook, cv, attrs)
-            cv.emits.append(EmitV(ev, values))
-        if len(emitted) > 1:
-            cv.choice_hook = ident(f"{cv.method}_emits")
-            cv.choices = [e.cls for e in emitted]
+                else:
+                    hook = self.j._field_hooks[(event, f.raw)].method
+                    values.append(ValueV(f, hook=hook, on_aggregate=not ev.creation))
+            found.append(EmitV(ev, tuple(values)))
+        assert found, f"{self.raw} records nothing"
+        return tuple(found)
 
-    def _want_hook(
-        self, aggv: AggregateV, ev: EventV, f: FieldV, hook: str, cv: CommandV, attrs: Mapping[str, str]
-    ) -> None:
-        wanted = self._hooks.setdefault(hook, {"event": ev, "field": f, "commands": [], "aggregate": aggv})
-        commands: list[CommandV] = wanted["commands"]  # type: ignore[assignment]
-        if cv not in commands:
-            commands.append(cv)
-        wanted["from_state"] = attrs.get(f.name) == _union([f.type, "None"]) and not ev.creation
+    @property
+    def choice_hook(self) -> str | None:
+        """The rule choosing which of its events a command records (when it has several)."""
+        hook = self.j._choice_hooks.get(self.entity)
+        return hook.method if hook else None
 
-    def hooks(self, svc: MicroserviceV) -> list[HookV]:
-        result = []
-        for cv in svc.commands:
-            if cv.choice_hook and cv.creates:
-                result.append(
-                    HookV(
-                        cv.choice_hook,
-                        f"Which of {', '.join(cv.choices)} {cv.cls} records: the one event that creates the "
-                        "aggregate (default: the first).",
-                        f"command: commands.{cv.cls}",
-                        cv.choice_type,
-                        [f'return "{cv.choices[0]}"'],
-                    )
-                )
-            elif cv.choice_hook:
-                result.append(
-                    HookV(
-                        cv.choice_hook,
-                        f"Which of {', '.join(cv.choices)} {cv.cls} emits (default: the first).",
-                        f"aggregate: aggregates.{cv.aggregate.cls}, command: commands.{cv.cls}",
-                        cv.choice_type,
-                        [f'return ("{cv.choices[0]}",)'],
-                    )
-                )
-        for hook, wanted in self._hooks.items():
-            aggv: AggregateV = wanted["aggregate"]  # type: ignore[assignment]
-            if aggv.microservice is not svc:
-                continue
-            ev: EventV = wanted["event"]  # type: ignore[assignment]
-            f: FieldV = wanted["field"]  # type: ignore[assignment]
-            commands: list[CommandV] = wanted["commands"]  # type: ignore[assignment]
-            ctype = " | ".join(f"commands.{c.cls}" for c in commands)
-            params = f"command: {ctype}" if ev.creation else f"aggregate: aggregates.{aggv.cls}, command: {ctype}"
-            if wanted.get("from_state"):
-                body = [f"if aggregate.{f.name} is not None:", f"    return aggregate.{f.name}", f"return {f.default}"]
-                doc = f"The {f.raw} of {ev.cls} (default: the aggregate's current {f.raw}, else {f.default})."
-            else:
-                body = [f"return {f.default}"]
-                doc = f"The {f.raw} of {ev.cls}, which the command does not carry (default: {f.default})."
-            result.append(HookV(hook, doc, params, f.type, body))
-        return sorted(result, key=lambda h: h.method)
+    @property
+    def choices(self) -> list[str]:
+        return [e.event.cls for e in self.emits] if self.choice_hook else []
 
-    def projection(self, pr: Projection) -> None:
-        svc = self.services[id(pr.microservice)]
-        cls = ident(names.class_name(pr.name))
-        sources = [self.events[id(e)] for e in pr.sources if id(e) in self.events]
+    @property
+    def choice_type(self) -> str:
+        """What the choice hook returns: one event name for a creating command, a sequence otherwise."""
+        options = "Literal[" + ", ".join(f'"{c}"' for c in self.choices) + "]"
+        return options if self.creates else f"Sequence[{options}]"
+
+    @property
+    def all_fields(self) -> list[FieldV]:
+        return ([self.id_field] if self.id_field and self.id_field not in self.fields else []) + list(self.fields)
+
+    @property
+    def default_enters(self) -> str | None:
+        """The state the command leaves its aggregate in under the default rules (None: unchanged)."""
+        emits = self.emits[:1] if self.choice_hook or self.creates else self.emits
+        states = [e.event.enters for e in emits if e.event.enters]
+        return states[-1] if states else None
+
+    @property
+    def first_emit(self) -> EmitV:
+        return self.emits[0]
+
+    @property
+    def later_emits(self) -> tuple[EmitV, ...]:
+        """The events recorded on an existing aggregate (a creating command's one event creates it)."""
+        return () if self.creates else self.emits
+
+
+def _hook_v(j: JourneyV, hook: Hook) -> HookV:
+    cmd = j.command(hook.commands[0])
+    if hook.kind == "choice":
+        choices = ", ".join(cmd.choices)
+        if cmd.creates:
+            doc = (
+                f"Which of {choices} {cmd.cls} records: the one event that creates the aggregate (default: the first)."
+            )
+            return HookV(
+                hook.method,
+                doc,
+                (("command", f"commands.{cmd.cls}"),),
+                cmd.choice_type,
+                (f'return "{cmd.choices[0]}"',),
+            )
+        doc = f"Which of {choices} {cmd.cls} emits (default: the first)."
+        params = (("aggregate", f"aggregates.{cmd.aggregate.cls}"), ("command", f"commands.{cmd.cls}"))
+        return HookV(hook.method, doc, params, cmd.choice_type, (f'return ("{cmd.choices[0]}",)',))
+    if hook.kind == "field":
+        assert hook.event is not None and hook.field is not None
+        return _field_hook(j, hook, hook.event, hook.field)
+    if hook.kind == "fails":
+        assert hook.event is not None
+        doc = (
+            f"Why {cmd.cls} fails when a saga runs it, or None when it succeeds (default: None). "
+            f"A reason makes the step record {j.event(hook.event).cls}."
+        )
+        return HookV(hook.method, doc, (("command", f"commands.{cmd.cls}"),), "str | None", ("return None",))
+    assert hook.kind == "saga" and hook.field is not None and hook.saga is not None
+    f = field_v(hook.field)
+    saga = j.names.sagas[hook.saga].cls
+    doc = (
+        f"The {f.raw} of {cmd.cls} when the {saga} saga sends it, which no event of the saga carries "
+        f"(default: {f.default})."
+    )
+    return HookV(hook.method, doc, (("values", "Mapping[str, Any]"),), f.type, (f"return {f.default}",))
+
+
+def _field_hook(j: JourneyV, hook: Hook, event: Event, fld: Field) -> HookV:
+    ev = j.event(event)
+    f = field_v(fld)
+    ctype = " | ".join(f"commands.{j.command(c).cls}" for c in hook.commands)
+    if ev.creation:
+        params: tuple[tuple[str, str], ...] = (("command", ctype),)
+    else:
+        params = (("aggregate", f"aggregates.{ev.aggregate.cls}"), ("command", ctype))
+    body: tuple[str, ...]
+    if not ev.creation and dict(ev.aggregate.attributes).get(f.name) == _union([f.type, "None"]):
+        body = (f"if aggregate.{f.name} is not None:", f"    return aggregate.{f.name}", f"return {f.default}")
+        doc = f"The {f.raw} of {ev.cls} (default: the aggregate's current {f.raw}, else {f.default})."
+    else:
+        body = (f"return {f.default}",)
+        doc = f"The {f.raw} of {ev.cls}, which the command does not carry (default: {f.default})."
+    return HookV(hook.method, doc, params, f.type, body)
+
+
+# -- listeners ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class ListenerV:
+    j: JourneyV
+    entity: Listener
+
+    @property
+    def doc(self) -> UnsafeText:
+        return UnsafeText(self.entity.description)
+
+    @property
+    def method(self) -> str:
+        return self.j.names.listeners[self.entity].method
+
+    @property
+    def handler(self) -> str:
+        """The policy's handler of the event it hears."""
+        return self.j.names.listeners[self.entity].handler
+
+    @property
+    def test(self) -> str:
+        return self.j.names.listeners[self.entity].test
+
+    @cached_property
+    def on(self) -> EventV:
+        return self.j.event(self.entity.on)
+
+    @cached_property
+    def command(self) -> CommandV:
+        return self.j.command(self.entity.command)
+
+    @property
+    def source(self) -> MicroserviceV:
+        return self.on.service
+
+    @cached_property
+    def values(self) -> tuple[ValueV, ...]:
+        """Each field of the command, from the event (esp.check made sure it can be)."""
+        mapping = dict(self.entity.mapping)
+        values = []
+        for f in self.command.fields:
+            expr = self._event_value(mapping.get(f.raw, f.raw), f)
+            assert expr is not None or f.ftype.name == "optional", f"nothing fills {f.raw}"
+            values.append(ValueV(f, expr or "None"))
+        return tuple(values)
+
+    @cached_property
+    def target(self) -> str | None:
+        """The expression of the target aggregate's id (None: the command creates it)."""
+        if self.command.creates:
+            return None
+        key = self.entity.target or self.command.aggregate.identity.raw
+        expr = self._event_value(key, self.command.aggregate.identity)
+        assert expr is not None, f"the listener on {self.on.raw} has no target"
+        return expr
+
+    def _event_value(self, raw: str, want: FieldV) -> str | None:
+        f = next((f for f in self.on.fields if f.raw == raw), None)
+        if f is not None:
+            expr = convert(f"domain_event.{f.name}", f.ftype, want.ftype)
+            assert expr is not None, f"{self.on.raw}.{raw} cannot fill {want.raw}"
+            return expr
+        if raw == self.on.aggregate.identity.raw:
+            return convert("domain_event.originator_id", FieldType("uuid"), want.ftype)
+        return None
+
+
+def convert(expr: str, source: FieldType, target: FieldType) -> str | None:
+    """``expr`` (of type ``source``) as a value of type ``target``: the same, or an int widened to a float or
+    a Decimal, inside optionals and lists too; None if it cannot be (esp.check's E065 says so first)."""
+    if same_type(source, target):
+        return expr
+    if target.name == "optional" and target.of is not None:
+        if source.name == "optional" and source.of is not None:
+            inner = convert(expr, source.of, target.of)
+            return None if inner is None else f"None if {expr} is None else {inner}"
+        return convert(expr, source, target.of)
+    if source.name == target.name == "list" and source.of is not None and target.of is not None:
+        inner = convert("v", source.of, target.of)
+        return None if inner is None else f"[{inner} for v in {expr}]"
+    if (source.name, target.name) == ("int", "float"):
+        return f"float({expr})"
+    if (source.name, target.name) == ("int", "decimal"):
+        return f"Decimal({expr})"
+    if target.name == "str":
+        return f"str({expr})"
+    return None
+
+
+# -- read models ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class ProjectionV(_View[Projection]):
+    @property
+    def cls(self) -> str:
+        return self.j.names.projections[self.entity].cls
+
+    @property
+    def row(self) -> str:
+        return self.j.names.projections[self.entity].row
+
+    @property
+    def attr(self) -> str:
+        return self.j.names.projections[self.entity].attr
+
+    @cached_property
+    def sources(self) -> tuple[EventV, ...]:
+        return tuple(self.j.event(e) for e in self.entity.sources if e.aggregate is not None)
+
+    @cached_property
+    def fields(self) -> list[tuple[str, str]]:
+        """(name, annotation) of the row's fields: every type a source event's field of that name has, or None."""
         types: dict[str, list[str]] = {}
-        for ev in sources:
+        for ev in self.sources:
             for f in ev.fields:
-                if f.name in ("id", "state", "version"):
-                    continue
                 known = types.setdefault(f.name, [])
                 if f.type not in known:
                     known.append(f.type)
-        fields = [(name, _union([*ts, "None"])) for name, ts in types.items()]
-        apps: dict[str, MicroserviceV] = {}
-        for ev in sources:
-            assert ev.aggregate is not None and ev.aggregate.microservice is not None
-            apps.setdefault(ev.aggregate.microservice.module, ev.aggregate.microservice)
-        pv = ProjectionV(
-            cls,
-            ident(cls + "Row"),
-            ident(names.module_name(pr.name)),
-            pr.name,
-            UnsafeText(pr.description),
-            fields,
-            sources,
-            svc,
-            list(apps.values()),
-        )
-        self.projections[id(pr)] = pv
-        svc.projections.append(pv)
+        return [(name, _union([*ts, "None"])) for name, ts in types.items()]
 
-    def query(self, query: Query) -> None:
-        svc = self.services[id(query.microservice)]
-        fields = [field_v(f) for f in query.fields]
-        pv = self.projections.get(id(query.projection)) if query.projection is not None else None
-        row = dict(pv.fields) if pv else {}
-        filters = [f for f in fields if row.get(f.name) == _union([f.type, "None"])]
-        svc.queries.append(
-            QueryV(
-                svc.module,
-                ident(names.class_name(query.name)),
-                ident(names.module_name(query.name)),
-                query.name,
-                UnsafeText(query.description),
-                fields,
-                filters,
-                pv,
-                query,
-            )
-        )
+    @property
+    def microservice(self) -> MicroserviceV:
+        return self.j.service(self.entity.microservice)
 
-    def listener(self, li: Listener) -> None:
-        svc = self.services[id(li.microservice)]
-        cv = self.commands.get(id(li.command))
-        on = self.events.get(id(li.on))
-        if cv is None or on is None or on.aggregate is None:
-            return
-        mapping = dict(li.mapping)
-        event_fields = {f.raw: f for f in on.fields}
-        source_identity = on.aggregate.identity
-        values = []
-        for f in cv.fields:
-            expr = self._event_value(mapping.get(f.raw, f.raw), f, event_fields, source_identity)
-            if expr is None:
-                if f.ftype.name != "optional":
-                    raise GenerateError(f"the listener on {li.on.name!r} cannot fill {f.raw!r} of {cv.raw!r}")
-                expr = "None"
-            values.append(ValueV(f, expr))
-        target = None
-        if not cv.creates:
-            key = li.target or cv.aggregate.identity.raw
-            target = self._event_value(key, cv.aggregate.identity, event_fields, source_identity)
-            if target is None:
-                raise GenerateError(f"the listener on {li.on.name!r} cannot tell which {cv.aggregate.raw} to command")
-        svc.listeners.append(
-            ListenerV(
-                ident(f"_{cv.method}_on_{names.snake(on.cls)}"),
-                on,
-                cv,
-                values,
-                target,
-                UnsafeText(li.description),
-                on.aggregate.microservice,
-            )
-        )
+    @property
+    def apps(self) -> list[MicroserviceV]:
+        """Whose logs it reads."""
+        return list({ev.service.module: ev.service for ev in self.sources}.values())
 
-    @staticmethod
-    def _event_value(raw: str, want: FieldV, event_fields: Mapping[str, FieldV], identity: FieldV) -> str | None:
-        f = event_fields.get(raw)
-        if f is not None:
-            if f.type == want.type or want.type == _union([f.type, "None"]):
-                return f"domain_event.{f.name}"
-            if want.type == "str":
-                return f"str(domain_event.{f.name})"
-            raise GenerateError(f"event field {raw!r} is a {f.type}, but {want.raw!r} needs a {want.type}")
-        if raw == identity.raw and want.type in ("UUID", "UUID | None"):
-            return "domain_event.originator_id"
-        return None
 
-    # -- scenarios -----------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class QueryV(_View[Query]):
+    @property
+    def module(self) -> str:
+        return self.j.service(self.entity.microservice).module
 
-    def scenario(self, s: Scenario) -> ScenarioV:
-        aggv = self.aggregates[id(s.aggregate)]
-        cv = self.commands[id(s.when.command)]
-        given = [self.step(o) for o in s.given]
-        then = None if s.then is None else [self.step(o) for o in s.then]
-        for step in then or []:
-            emit = next((e for e in cv.emits if e.event is step.event), None)
-            from_rules = {v.field.name for v in emit.values if v.expr.startswith("rules.")} if emit else set()
-            step.values = [
-                ValueV(v.field, v.expr, v.field.name in from_rules)
+    @property
+    def cls(self) -> str:
+        return self.j.names.queries[self.entity].cls
+
+    @property
+    def method(self) -> str:
+        return self.j.names.queries[self.entity].method
+
+    @cached_property
+    def fields(self) -> tuple[FieldV, ...]:
+        return tuple(field_v(f) for f in self.entity.fields)
+
+    @property
+    def projection(self) -> ProjectionV | None:
+        return self.j.projection(self.entity.projection) if self.entity.projection is not None else None
+
+    @property
+    def filters(self) -> list[FieldV]:
+        """The fields that select rows of the read model."""
+        row = dict(self.projection.fields) if self.projection else {}
+        return [f for f in self.fields if row.get(f.name) == _union([f.type, "None"])]
+
+    @property
+    def source(self) -> Query:
+        return self.entity
+
+
+# -- scenarios ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class ScenarioV:
+    j: JourneyV
+    entity: Scenario
+
+    @property
+    def raw(self) -> str:
+        return self.entity.name
+
+    @property
+    def test(self) -> str:
+        return self.j.names.scenarios[self.entity]
+
+    @property
+    def doc(self) -> UnsafeText:
+        return UnsafeText(self.entity.name)
+
+    @property
+    def aggregate(self) -> AggregateV:
+        return self.j.aggregate(self.entity.aggregate)
+
+    @property
+    def command(self) -> CommandV:
+        return self.j.command(self.entity.when.command)
+
+    @cached_property
+    def given(self) -> tuple[StepV, ...]:
+        return tuple(self._step(g) for g in self.entity.given)
+
+    @cached_property
+    def when(self) -> tuple[ValueV, ...]:
+        return _values(self.command.fields, self.entity.when)
+
+    @cached_property
+    def then(self) -> tuple[StepV, ...] | None:
+        """The expected events, with the values the scenario wrote (a rule's value is marked, not compared)."""
+        if self.entity.then is None:
+            return None
+        steps = []
+        for occ in self.entity.then:
+            step = self._step(occ)
+            emit = next((e for e in self.command.emits if e.event is step.event), None)
+            from_rules = {v.field.name for v in emit.values if v.hook is not None} if emit else set()
+            values = tuple(
+                ValueV(v.field, v.expr, by_rule=v.field.name in from_rules)
                 for v in step.values
-                if v.field.raw in _given(s, step)
-            ]
-        default = [cv.emits[0].event.cls] if cv.choice_hook else None
-        expected = [e.event.cls for e in cv.emits] if default is None else default
-        matches = then is None or [t.event.cls for t in then] == expected
-        when = _values(cv.fields, s.when)
-        return ScenarioV(
-            ident("test_" + (names.snake(s.name) or "scenario")),
-            s.name,
-            UnsafeText(s.name),
-            aggv,
-            given,
-            cv,
-            when,
-            then,
-            matches,
-        )
+                if v.field.raw in occ.values
+            )
+            steps.append(StepV(step.event, values))
+        return tuple(steps)
 
-    def step(self, occ: Given) -> StepV:
-        ev = self.events[id(occ.event)]
+    @property
+    def default_matches(self) -> bool:
+        """Whether the default rules record the expected events."""
+        if self.then is None:
+            return True
+        cv = self.command
+        expected = [cv.emits[0].event.cls] if cv.choice_hook else [e.event.cls for e in cv.emits]
+        return [t.event.cls for t in self.then] == expected
+
+    def _step(self, occ: Given) -> StepV:
+        ev = self.j.event(occ.event)
         return StepV(ev, _values(ev.fields, occ))
 
 
-def _given(s: Scenario, step: StepV) -> set[str]:
-    """The field names a scenario wrote for a then-event (the others are not compared)."""
-    occ = next((o for o in s.then or () if o.event.name == step.event.raw), None)
-    return set(occ.values) if occ else set()
-
-
-def _values(fields: list[FieldV], occ: Given | When) -> list[ValueV]:
+def _values(fields: tuple[FieldV, ...], occ: Given | When) -> tuple[ValueV, ...]:
     """Every field's value: as written, else None for an optional field, else an example."""
     values = []
     for f in fields:
@@ -793,30 +932,10 @@ def _values(fields: list[FieldV], occ: Given | When) -> list[ValueV]:
             values.append(ValueV(f, literal(occ.values[f.raw], f.ftype)))
         else:
             values.append(ValueV(f, "None" if f.ftype.name == "optional" else f.sample))
-    return values
+    return tuple(values)
 
 
-def _dedupe_tests(scenarios: list[ScenarioV]) -> None:
-    seen: dict[str, int] = {}
-    for s in scenarios:
-        n = seen.get(s.test, 0) + 1
-        seen[s.test] = n
-        if n > 1:
-            s.test = ident(f"{s.test}_{n}")
-
-
-def _union(types: list[str]) -> str:
-    parts: list[str] = []
-    for t in types:
-        for p in t.split(" | "):
-            if p not in parts:
-                parts.append(p)
-    if "None" in parts:
-        parts.remove("None")
-        parts.append("None")
-    return " | ".join(parts)
-
-
-def build(model: Model, package: str) -> JourneyV:
-    """The template view of ``model``, rendered as the Python package ``package``."""
-    return _Builder(model, package).run()
+def build(model: Model, package: str | None = None) -> JourneyV:
+    """The template view of ``model``, rendered as the Python package ``package`` (default: from its name)."""
+    named = naming(model, package)
+    return JourneyV(model, named)

@@ -2,17 +2,15 @@
 
 Kept apart from :mod:`esp.generate.context` (which builds the model's view):
 this only arranges what that view already resolved into processes, for the
-templates of ``deploy.py``, ``<ms>/api.py`` and the ``Procfile``.
+templates of ``deploy.py``, ``<ms>/api.py`` and the ``Procfile``. The process
+names come from :mod:`esp.naming` (validate reports two that would clash).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
-from esp import names
 from esp.generate.context import JourneyV, MicroserviceV, ProjectionV, QueryV
-from esp.generate.text import GenerateError
 
 
 @dataclass
@@ -53,31 +51,19 @@ class DeployV:
         return [p.api for p in self.processes if p.api is not None]
 
 
-def process_name(raw: str) -> str:
-    """A Procfile process type: lower case letters, digits and dashes."""
-    name = re.sub(r"[^a-z0-9]+", "-", names.snake(raw).lower()).strip("-")
-    if not name:
-        raise GenerateError(f"{raw!r} gives no process name")
-    return name
-
-
-def attach_deploy(view: JourneyV) -> None:
-    """Set ``view.deploy``: the processes of the package, in Procfile order (microservices, then SECs)."""
+def deploy_view(view: JourneyV) -> DeployV:
+    """The processes of the package, in Procfile order (microservices, then SECs)."""
     deploy = DeployV()
     for ms in view.microservices:
-        queries = [q for q in view.queries if q.module == ms.module and q.projection is not None]
+        queries = [q for q in ms.queries if q.projection is not None]
         api = _api(ms, queries) if ms.commands or queries else None
-        deploy.processes.append(ProcessUnitV(process_name(ms.raw), ms.module, f"{ms.module}_application.{ms.cls}", api))
+        process = view.names.services[ms.entity].process
+        deploy.processes.append(ProcessUnitV(process, ms.module, f"{ms.module}_application.{ms.cls}", api))
     for saga in view.saga_views:
         module = saga.microservice.module
-        sec = ProcessUnitV(process_name(saga.raw) + "-saga", module, f"{module}_sagas.{saga.sec_cls}")
-        deploy.processes.append(sec)
-    seen: set[str] = set()
-    for p in deploy.processes:
-        if p.name in seen:
-            raise GenerateError(f"two processes would be called {p.name!r}", "rename a microservice or a saga")
-        seen.add(p.name)
-    view.deploy = deploy
+        process = view.names.sagas[saga.entity].process
+        deploy.processes.append(ProcessUnitV(process, module, f"{module}_sagas.{saga.sec_cls}"))
+    return deploy
 
 
 def _api(ms: MicroserviceV, queries: list[QueryV]) -> ApiV:

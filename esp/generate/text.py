@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import keyword
+import math
 import textwrap
 import uuid
 from collections.abc import Iterable
@@ -46,9 +47,8 @@ class UnsafeText:
 
 
 def ident(name: str) -> str:
-    """``name`` if it is a Python identifier that is not a keyword, else an error."""
-    if not name.isidentifier() or keyword.iskeyword(name) or not name.isascii():
-        raise GenerateError(f"{name!r} is not a usable Python name")
+    """``name``, asserted to be an ASCII Python identifier that is not a keyword (esp.naming makes them so)."""
+    assert name.isidentifier() and not keyword.iskeyword(name) and name.isascii(), f"{name!r} is not an identifier"
     return name
 
 
@@ -190,14 +190,13 @@ def sample(ftype: FieldType, label: str) -> str:
 
 
 def literal(value: Any, ftype: FieldType) -> str:
-    """The source of a scenario value checked against its type (never the text as code)."""
+    """The source of a scenario value of its type (never the text as code). ``esp.check`` made sure the value
+    fits (E073) and has a literal (E075: no NaN); anything else is a bug, hence the assertions."""
     if ftype.name == "optional":
         assert ftype.of is not None
         return "None" if value is None else literal(value, ftype.of)
     if ftype.name == "list":
-        assert ftype.of is not None
-        if not isinstance(value, list):
-            raise GenerateError(f"expected a list for {ftype}, found {plain(repr(value))}")
+        assert ftype.of is not None and isinstance(value, list), f"{value!r} is not a list"
         return "[" + ", ".join(literal(v, ftype.of) for v in value) + "]"
     name = ftype.name
     if name == "bool" and isinstance(value, bool):
@@ -205,29 +204,32 @@ def literal(value: Any, ftype: FieldType) -> str:
     if name == "int" and isinstance(value, int) and not isinstance(value, bool):
         return repr(int(value))
     if name == "float" and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return repr(float(value))
+        return _float(float(value))
     if name == "str" and isinstance(value, str):
         return pystr(value)
     if name == "decimal" and not isinstance(value, bool) and isinstance(value, (int, float, str)):
-        return f"Decimal({pystr(str(_parse(decimal.Decimal, str(value))))})"
+        number = decimal.Decimal(str(value).strip())
+        assert not number.is_nan(), f"{value!r} has no literal"
+        return f"Decimal({pystr(str(number))})"
     if name == "date" and isinstance(value, (str, dt.date)):
         return f"date.fromisoformat({pystr(_iso(value, dt.date.fromisoformat))})"
     if name == "datetime" and isinstance(value, (str, dt.datetime)):
         return f"datetime.fromisoformat({pystr(_iso(value, dt.datetime.fromisoformat))})"
     if name == "uuid" and isinstance(value, str):
-        return f"UUID({pystr(str(_parse(uuid.UUID, value)))})"
-    raise GenerateError(f"the value {plain(repr(value))} does not fit the type {ftype}")
+        return f"UUID({pystr(str(uuid.UUID(value)))})"
+    raise AssertionError(f"the value {value!r} does not fit the type {ftype}")
 
 
-def _parse(parse: Any, text: str) -> Any:
-    try:
-        return parse(text)
-    except (ValueError, decimal.InvalidOperation) as exc:
-        raise GenerateError(f"cannot read {plain(repr(text))}: {exc}") from None
+def _float(number: float) -> str:
+    """A float's source: ``repr`` but for infinities, which have no literal."""
+    assert not math.isnan(number), "NaN has no literal"
+    if math.isinf(number):
+        return 'float("inf")' if number > 0 else '-float("inf")'
+    return repr(number)
 
 
 def _iso(value: Any, parse: Any) -> str:
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
-    parsed: dt.date = _parse(parse, value)
+    parsed: dt.date = parse(value)
     return parsed.isoformat()
