@@ -1,0 +1,471 @@
+"""Mutation fuzzing of the one contract: every journey that ``esp validate`` accepts generates a package
+that compiles, imports, plays its journey and passes its own tests (in memory).
+
+``python -m bench.fuzz --mutants 5000`` mutates the example journeys (and the transcribed real systems
+that validate) with seeded operators: lines and list items deleted, duplicated and swapped; names
+renamed everywhere to Python keywords, builtins, standard-library modules, the names the generated
+code uses, case and snake_case twins of other names, leading digits, long names, unicode and empty
+strings; field types changed or unknown; fields duplicated; scenario values and ``then`` emptied.
+Each mutant is validated in-process; one that validates is generated (under a package name of its
+own), compiled, then imported and played by a worker process, and a sample runs its tests. The
+table it prints goes to docs/performance.md; ``--keep DIR`` saves the mutants that broke the
+contract, with what happened, for reproducing them (``esp validate`` / ``esp generate`` on the file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import builtins
+import copy
+import functools
+import json
+import keyword
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+NAME_KEYS = ("journey", "process", "command", "query", "event", "projection", "saga", "step", "scenario", "actor")
+
+
+def seeds() -> list[Path]:
+    """The example journeys and the transcribed real systems that validate."""
+    found = sorted((ROOT / "journeys").glob("*.yaml"))
+    for path in sorted((ROOT / "tests" / "data" / "real").glob("*.yaml")):
+        if "# esp-status: valid" in path.read_text(encoding="utf-8")[:2000]:
+            found.append(path)
+    return found
+
+
+# -- names to try ------------------------------------------------------------------------------------------
+
+
+@functools.cache
+def awkward_names() -> list[str]:
+    """Names that are hard to carry: keywords, builtins, modules, what the generated code uses, odd spellings."""
+    from esp.naming import RESERVED
+
+    used = sorted(set().union(*RESERVED.values()) - set(sys.stdlib_module_names))
+    stdlib = sorted(n for n in sys.stdlib_module_names if n.isidentifier() and not n.startswith("_"))
+    return (
+        sorted([*keyword.kwlist, *keyword.softkwlist])
+        + sorted(n for n in dir(builtins) if not n.startswith("_"))[:60]
+        + stdlib[:80]
+        + used
+        + ["Test", "TestDrive", "test", "test_x", "S", "T", "Self", "Any", "Path", "UTC", "json", "os", "sys", "re"]
+        + ["1st", "2fa", "x" * 80, "A" * 79 + "b", "Café", "naïve", "Ω", "", " ", "a b", "a-b", "a_b", "A-B", "AB"]
+    )
+
+
+# -- operators ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Mutant:
+    seed: str
+    text: str
+    operators: list[str] = field(default_factory=list)
+
+
+def _names(data: Any) -> Iterator[str]:
+    """Every name a journey defines: the values of naming keys, microservice/aggregate/field keys, states."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key in NAME_KEYS and isinstance(value, str):
+                yield value
+            if key in ("microservices", "aggregates", "fields") and isinstance(value, dict):
+                yield from (k for k in value if isinstance(k, str))
+            if key == "states" and isinstance(value, list):
+                yield from (s for s in value if isinstance(s, str))
+            if key == "identity" and isinstance(value, str):
+                yield value
+            yield from _names(value)
+    elif isinstance(data, list):
+        for item in data:
+            yield from _names(item)
+
+
+def _rename(data: Any, old: str, new: str) -> Any:
+    """``old`` replaced by ``new`` wherever it stands as a whole value or key (references follow)."""
+    if isinstance(data, dict):
+        return {(new if k == old else k): _rename(v, old, new) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_rename(v, old, new) for v in data]
+    return new if data == old else data
+
+
+def _containers(data: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any]]:
+    """Every list and mapping in ``data``, with its path."""
+    if isinstance(data, (dict, list)):
+        yield path, data
+        items = data.items() if isinstance(data, dict) else enumerate(data)
+        for k, v in items:
+            yield from _containers(v, (*path, k))
+
+
+def _twin(name: str, rng: random.Random) -> str:
+    """A name that differs only in case, spaces or underscores (a collision in Python)."""
+    options = [name.lower(), name.upper(), name.replace("_", " "), name.replace(" ", "_"), name.title()]
+    options += [re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name), re.sub(r"(?<=[a-z])(?=[A-Z])", "_", name).lower()]
+    options = [o for o in options if o != name] or [name + "_"]
+    return rng.choice(options)
+
+
+def op_rename(data: Any, rng: random.Random) -> str:
+    names = sorted(set(_names(data)))
+    if not names:
+        return "rename: nothing"
+    old = rng.choice(names)
+    roll = rng.random()
+    if roll < 0.55:
+        new = rng.choice(awkward_names())
+    elif roll < 0.8:
+        new = _twin(rng.choice(names), rng)
+    else:
+        new = rng.choice(names)  # two things with one name
+    renamed = _rename(data, old, new)
+    data.clear()  # the journey's top-level mapping, changed in place like the other operators do
+    data.update(renamed)
+    return f"rename {old!r} -> {new!r}"
+
+
+def op_field_type(data: Any, rng: random.Random) -> str:
+    maps = [(p, c) for p, c in _containers(data) if p and p[-1] == "fields" and isinstance(c, dict) and c]
+    if not maps:
+        return "field type: none"
+    _, fields = rng.choice(maps)
+    name = rng.choice(sorted(fields))
+    scalars = ["str", "int", "float", "bool", "decimal", "date", "datetime", "uuid"]
+    new = rng.choice([*scalars, "list[int]", "optional[decimal]", "list[optional[str]]", "optional[list[uuid]]", "Int"])
+    fields[name] = new
+    return f"field {name!r}: {new}"
+
+
+def op_duplicate_field(data: Any, rng: random.Random) -> str:
+    maps = [c for p, c in _containers(data) if p and p[-1] == "fields" and isinstance(c, dict) and c]
+    if not maps:
+        return "duplicate field: none"
+    fields = rng.choice(maps)
+    name = rng.choice(sorted(fields))
+    twin = _twin(name, rng)
+    fields[twin] = fields[name]
+    return f"field twin {name!r} / {twin!r}"
+
+
+def op_list_item(data: Any, rng: random.Random) -> str:
+    lists = [(p, c) for p, c in _containers(data) if isinstance(c, list) and c]
+    if not lists:
+        return "list: none"
+    path, items = rng.choice(lists)
+    i = rng.randrange(len(items))
+    roll = rng.random()
+    if roll < 0.4:
+        del items[i]
+        return f"delete {path}[{i}]"
+    if roll < 0.7:
+        items.insert(i, copy.deepcopy(items[i]))
+        return f"duplicate {path}[{i}]"
+    j = rng.randrange(len(items))
+    items[i], items[j] = items[j], items[i]
+    return f"swap {path}[{i}] [{j}]"
+
+
+def op_mapping_key(data: Any, rng: random.Random) -> str:
+    maps = [(p, c) for p, c in _containers(data) if isinstance(c, dict) and c and p]
+    if not maps:
+        return "key: none"
+    path, mapping = rng.choice(maps)
+    key = rng.choice(sorted(mapping, key=str))
+    roll = rng.random()
+    if roll < 0.5:
+        del mapping[key]
+        return f"drop {path}.{key}"
+    if isinstance(mapping[key], bool):
+        mapping[key] = not mapping[key]
+        return f"flip {path}.{key}"
+    if isinstance(mapping[key], str) and key in ("recovery", "kind"):
+        mapping[key] = {"backward": "forward", "forward": "backward", "domain": "integration"}.get(
+            mapping[key], "domain"
+        )
+        return f"switch {path}.{key}"
+    flags = ["creates", "pivot", "retriable", "compensate_failed_step"]
+    flag = rng.choice(flags)
+    mapping[flag] = rng.choice([True, False])
+    return f"set {path}.{flag}"
+
+
+def op_scenario(data: Any, rng: random.Random) -> str:
+    scenarios = data.get("scenarios") if isinstance(data, dict) else None
+    if not isinstance(scenarios, list) or not scenarios:
+        return "scenario: none"
+    s = rng.choice(scenarios)
+    if not isinstance(s, dict):
+        return "scenario: odd"
+    roll = rng.random()
+    if roll < 0.3:
+        s["then"] = []
+        return "then: []"
+    if roll < 0.45:
+        s["then"] = "rejected"
+        return "then: rejected"
+    values = [c for _, c in _containers(s) if isinstance(c, dict) and c and all(isinstance(k, str) for k in c)]
+    leaves = [(d, k) for d in values for k, v in d.items() if not isinstance(v, (dict, list))]
+    if not leaves:
+        return "scenario values: none"
+    d, k = rng.choice(leaves)
+    d[k] = rng.choice([float("inf"), float("-inf"), float("nan"), "NaN", 10**30, -1, 0, "", "x" * 200, True, None, 1.5])
+    return f"value {k} = {d[k]!r}"
+
+
+def op_text(text: str, rng: random.Random) -> tuple[str, str]:
+    """Line-level damage: delete, duplicate or swap lines."""
+    lines = text.splitlines(keepends=True)
+    if len(lines) < 3:
+        return text, "text: short"
+    i = rng.randrange(len(lines))
+    roll = rng.random()
+    if roll < 0.4:
+        del lines[i]
+        return "".join(lines), f"delete line {i + 1}"
+    if roll < 0.7:
+        lines.insert(i, lines[i])
+        return "".join(lines), f"duplicate line {i + 1}"
+    j = min(len(lines) - 1, i + 1)
+    lines[i], lines[j] = lines[j], lines[i]
+    return "".join(lines), f"swap lines {i + 1}, {j + 1}"
+
+
+DATA_OPERATORS: list[tuple[float, Callable[[Any, random.Random], str]]] = [
+    (0.35, op_rename),
+    (0.12, op_field_type),
+    (0.08, op_duplicate_field),
+    (0.2, op_list_item),
+    (0.12, op_mapping_key),
+    (0.13, op_scenario),
+]
+
+
+def mutate(seed: Path, text: str, rng: random.Random) -> Mutant:
+    mutant = Mutant(seed.name, text)
+    if rng.random() < 0.15:
+        mutant.text, op = op_text(text, rng)
+        mutant.operators.append(op)
+        return mutant
+    data = yaml.safe_load(text)
+    for _ in range(rng.choice([1, 1, 1, 2, 3])):
+        weights = [w for w, _ in DATA_OPERATORS]
+        operator = rng.choices([o for _, o in DATA_OPERATORS], weights)[0]
+        mutant.operators.append(operator(data, rng))
+    mutant.text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=10_000)
+    return mutant
+
+
+# -- the pipeline ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    mutant: Mutant
+    stage: str  # "invalid" | "ok" | "generate" | "compile" | "play" | "tests" | "crash"
+    detail: str = ""
+    package: Path | None = None
+    validated: bool = True
+
+
+def check_one(mutant: Mutant, workdir: Path, n: int) -> Outcome:
+    """Validate and generate one mutant in-process; compile what it generates."""
+    from esp import api
+    from esp.errors import UserError
+    from esp.generate import generate
+
+    path = workdir / f"mutant_{n}.yaml"
+    path.write_text(mutant.text, encoding="utf-8")
+    try:
+        validation = api.validate([path])
+    except Exception:  # a crash is what we count
+        return Outcome(mutant, "crash", "validate: " + traceback.format_exc(limit=-3), validated=False)
+    if validation.model is None or validation.exit_code() != 0:
+        return Outcome(mutant, "invalid", validated=False)
+    out = workdir / f"out_{n}"
+    try:
+        generate(validation.model, out, package=f"fuzz_{n}")
+    except UserError as error:
+        return Outcome(mutant, "generate", f"refused: {error}")
+    except Exception:
+        return Outcome(mutant, "crash", "generate: " + traceback.format_exc(limit=-3))
+    for source in out.rglob("*.py"):
+        try:
+            compile(source.read_text(encoding="utf-8"), str(source), "exec")
+        except SyntaxError as error:
+            return Outcome(mutant, "compile", f"{source.relative_to(out)}: {error}", out)
+    return Outcome(mutant, "ok", package=out)
+
+
+PLAY = """
+import contextlib, importlib, io, json, pkgutil, sys, traceback
+for line in sys.stdin:
+    folder, package = json.loads(line)
+    sys.path.insert(0, folder)
+    try:
+        top = importlib.import_module(package)
+        for module in pkgutil.walk_packages(top.__path__, package + "."):
+            importlib.import_module(module.name)
+        main = importlib.import_module(package + ".__main__")
+        with contextlib.redirect_stdout(io.StringIO()):
+            main.main(["--memory"])
+        print(json.dumps(["ok", ""]), flush=True)
+    except BaseException:
+        print(json.dumps(["play", traceback.format_exc(limit=-4)]), flush=True)
+    finally:
+        sys.path.remove(folder)
+"""
+
+
+class Player:
+    """A worker process that imports and plays generated packages (each under its own name), one per line."""
+
+    def __init__(self) -> None:
+        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PERSISTENCE_MODULE": "eventsourcing.popo"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", PLAY],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=env,
+        )
+        self.played = 0
+
+    def play(self, folder: Path, package: str) -> tuple[str, str]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(json.dumps([str(folder), package]) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        self.played += 1
+        if not line:
+            return "play", "the worker died"
+        stage, detail = json.loads(line)
+        return stage, detail
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+
+
+def run_tests(folder: Path) -> tuple[bool, str]:
+    env = {**os.environ, "PYTHONPATH": str(folder), "PYTHONDONTWRITEBYTECODE": "1", "ESP_PERSISTENCE": "memory"}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-W", "error"],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    return done.returncode == 0, done.stdout[-3000:] + done.stderr[-1000:]
+
+
+@dataclass
+class Tally:
+    mutants: int = 0
+    validated: int = 0
+    played: int = 0
+    tested: int = 0
+    broken: list[Outcome] = field(default_factory=list)  # validated, then failed a later stage
+    crashed: list[Outcome] = field(default_factory=list)  # exit 3: an exception in validate or generate
+
+    def row(self, seconds: float) -> str:
+        return (
+            f"| {self.mutants:,} | {self.validated:,} | {self.played:,} | {self.tested:,} | "
+            f"{len(self.broken):,} | {len(self.crashed):,} | {seconds:.0f} s |"
+        )
+
+
+def fuzz(count: int, seed: int, tests: int, keep: Path | None = None, log: Callable[[str], None] = print) -> Tally:
+    """Mutate, validate, generate and compile ``count`` mutants; import and play every one that validates;
+    run the tests of the first ``tests`` of them."""
+    rng = random.Random(seed)
+    sources = [(p, p.read_text(encoding="utf-8")) for p in seeds()]
+    tally = Tally()
+    player = Player()
+    with tempfile.TemporaryDirectory(prefix="esp-fuzz-") as tmp:
+        workdir = Path(tmp)
+        for n in range(count):
+            seed_path, text = sources[n % len(sources)]
+            mutant = mutate(seed_path, text, rng)
+            outcome = check_one(mutant, workdir, n)
+            tally.mutants += 1
+            tally.validated += outcome.validated
+            folder = outcome.package
+            if outcome.stage == "ok" and folder is not None:
+                if player.played >= 100:  # a fresh worker now and then: every package stays imported
+                    player.close()
+                    player = Player()
+                stage, detail = player.play(folder, f"fuzz_{n}")
+                tally.played += 1
+                if stage != "ok":
+                    outcome = Outcome(mutant, stage, detail, folder)
+                elif tally.tested < tests:
+                    tally.tested += 1
+                    passed, detail = run_tests(folder)
+                    if not passed:
+                        outcome = Outcome(mutant, "tests", detail, folder)
+            if outcome.stage == "crash":
+                tally.crashed.append(outcome)
+            elif outcome.stage not in ("ok", "invalid"):
+                tally.broken.append(outcome)
+            if outcome.stage not in ("ok", "invalid"):
+                log(f"mutant {n} ({mutant.seed}: {'; '.join(mutant.operators)}): {outcome.stage}")
+                if keep is not None:
+                    _keep(keep, n, outcome)
+            _clean(workdir, n)
+    player.close()
+    return tally
+
+
+def _keep(keep: Path, n: int, outcome: Outcome) -> None:
+    keep.mkdir(parents=True, exist_ok=True)
+    (keep / f"mutant_{n}.yaml").write_text(outcome.mutant.text, encoding="utf-8")
+    ops = "; ".join(outcome.mutant.operators)
+    report = f"seed: {outcome.mutant.seed}\noperators: {ops}\nstage: {outcome.stage}\n\n{outcome.detail}\n"
+    (keep / f"mutant_{n}.txt").write_text(report, encoding="utf-8")
+
+
+def _clean(workdir: Path, n: int) -> None:
+    import shutil
+
+    shutil.rmtree(workdir / f"out_{n}", ignore_errors=True)
+    (workdir / f"mutant_{n}.yaml").unlink(missing_ok=True)
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--mutants", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--tests", type=int, default=30, help="how many validated mutants also run their tests")
+    parser.add_argument("--keep", type=Path, help="a folder for the mutants that broke the contract")
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    tally = fuzz(args.mutants, args.seed, args.tests, args.keep)
+    seconds = time.perf_counter() - start
+    print()
+    print("| mutants | validated | imported and played | tests run | broken after validation | exit 3 | time |")
+    print("|---|---|---|---|---|---|---|")
+    print(tally.row(seconds))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
