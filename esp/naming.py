@@ -128,10 +128,14 @@ RESERVED: Mapping[str, frozenset[str]] = {
         SingleThreadedRunner System dataclass field Action Callable DomainError HasState Player Protocol Sized
         Step created_by events_of listener_id play table Path argparse main memory_env sqlite_env postgres_env
         Alone Iterator NoReturn PERSISTENCE S TypeVar alone env os pytest system DomainEventProtocol SagaRun
-        StepReply Unavailable attempts compensated journal last_event run_id settle target_id timedelta
+        StepReply Unavailable attempts compensated journal last_event run_id settle target_id timedelta sys
         """
     )
     | _TYPES,
+    "deploy.py": _words("DEPLOYMENT Deployment Process SYSTEM supervise main annotations"),
+    "api.py": _words("api Api CommandRoute QueryRoute Reader read commands") | _TYPES,
+    # the locals of api.py's api(): its read models and query functions live there
+    "api function": _words("app reader read commands api Api CommandRoute QueryRoute Reader"),
     # test modules: what they import besides the package's own modules
     "test_commands.py": _words("CommandRejected") | _TEST_HELPERS | _TYPES,
     "test_listeners.py": _TEST_HELPERS | _TYPES,
@@ -149,6 +153,14 @@ RESERVED: Mapping[str, frozenset[str]] = {
     )
     | _TEST_HELPERS
     | _TYPES,
+    "test_api.py": _words(
+        """
+        Iterator contextmanager Any pytest schemathesis FastAPI TestClient HealthCheck given settings
+        content_type_conformance not_a_server_error response_schema_conformance status_code_conformance Ok Opened
+        DEPLOYMENT APIS EXAMPLES CHECKS api test_the_api_survives_fuzzing_from_its_own_openapi
+        test_invalid_input_is_a_422_problem test_health_and_ready annotations
+        """
+    ),
     # a saga run's class: SagaRun's members and the events nested in it
     "saga run": _words(
         """
@@ -471,8 +483,13 @@ def _service(n: _Namer, ms: Microservice, *, quiet: bool = False) -> ServiceName
     cls = names.class_name(ms.name) + "Service"
     scopes = [(f"{module}/application.py", "application.py"), (f"{module}/saga_steps.py", "saga_steps.py")]
     cls = n.claim(scopes, cls, "microservice", ms.name, loc)
-    process = n.claim(["procfile"], process_name(ms.name), "process", ms.name, loc)
+    process = n.claim(["procfile"], process_name(ms.name), "microservice", ms.name, loc)
+    for suffix in ALIASES:  # how other modules import its modules: 'from pkg.orders import commands as orders_commands'
+        n.claim(["aliases"], module + suffix, "alias", ms.name, None, internal=True)
     return ServiceNames(module, cls, module, process)
+
+
+ALIASES = ("_aggregates", "_commands", "_application", "_projections", "_sagas", "_rules", "_saga_steps", "_api")
 
 
 def process_name(raw: str) -> str:
@@ -553,7 +570,7 @@ def _query(n: _Namer, query: Query, services: Mapping[Microservice, ServiceNames
     cls = n.claim(["kind:query", (f"{module}/commands.py", "commands.py")], cls, "query", query.name, where)
     method = _safe(names.snake(query.name))
     if query.projection is not None:
-        method = n.claim(["system"], method, "query", query.name, where)
+        method = n.claim(["system", "api function", "aliases"], method, "query", query.name, where)
     return QueryNames(cls, method)
 
 
@@ -565,7 +582,7 @@ def _projection(n: _Namer, pr: Projection, services: Mapping[Microservice, Servi
         ["kind:projection", scope], n.python_class("projection", pr.name, where), "projection", pr.name, where
     )
     row = n.claim([scope], cls + "Row", "projection", pr.name, where)
-    attr = n.claim(["system"], _safe(names.snake(pr.name)), "projection", pr.name, where)
+    attr = n.claim(["system", "api function", "aliases"], _safe(names.snake(pr.name)), "projection", pr.name, where)
     return ProjectionNames(cls, row, attr)
 
 
@@ -603,7 +620,7 @@ def _saga(n: _Namer, saga: Saga, services: Mapping[Microservice, ServiceNames]) 
     run_cls = n.claim([sagas_py], cls + "Run", "saga", saga.name, where)
     sec_cls = n.claim([sagas_py], cls + "Saga", "saga", saga.name, where)
     attr = n.claim(["system"], snake + "_saga", "saga", saga.name, where)
-    process = n.claim(["procfile"], process_name(saga.name) + "-saga", "process", saga.name, where)
+    process = n.claim(["procfile"], process_name(saga.name) + "-saga", "saga", saga.name, where)
 
     def test(name: str) -> str:
         return n.claim(["test_sagas.py"], name, "test", saga.name, None)

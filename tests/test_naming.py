@@ -21,11 +21,10 @@ from esp import api
 from esp.generate import generate
 from esp.generate.context import build
 from esp.generate.render import File, render
-from esp.naming import RESERVED, Naming
+from esp.naming import ALIASES, RESERVED, Naming
 
 ROOT = Path(__file__).resolve().parent.parent
 JOURNEYS = sorted((ROOT / "journeys").glob("*.yaml"))
-ALIASES = ("_aggregates", "_commands", "_application", "_projections", "_sagas", "_rules", "_saga_steps")
 PACKAGE_LEVEL = {"system.py", "journey.py", "__main__.py", "conftest.py"}  # where the journey's class is imported
 
 
