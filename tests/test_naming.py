@@ -19,7 +19,7 @@ import yaml
 
 from esp import api
 from esp.generate import generate
-from esp.generate.context import build
+from esp.generate.package import build
 from esp.generate.render import File, render
 from esp.naming import ALIASES, RESERVED, Naming
 

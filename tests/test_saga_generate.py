@@ -18,7 +18,7 @@ import yaml
 
 from esp import api
 from esp.generate import generate
-from esp.generate.context import build
+from esp.generate.package import build
 from esp.generate.saga import SagaV
 from esp.model import Model
 

@@ -151,7 +151,7 @@ def generate(
 
 def prepare(model: Model, out_dir: Path, *, templates: Path | None = None, package: str | None = None) -> Result:
     """Render the package for ``model`` and compare it with ``out_dir``: what ``write`` would do."""
-    from esp.generate.context import build
+    from esp.generate.package import build
     from esp.generate.render import render
 
     view = build(model, package)

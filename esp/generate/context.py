@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import PurePath
-from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from esp import names
 from esp.generate.text import UnsafeText, default, literal, py_type, sample
@@ -38,11 +38,7 @@ from esp.model import (
     Scenario,
     When,
 )
-from esp.naming import Hook, Naming, field_name, naming, same_type
-
-if TYPE_CHECKING:
-    from esp.generate.deploy import DeployV
-    from esp.generate.saga import SagaPartV, SagaV
+from esp.naming import Hook, Naming, field_name, same_type
 
 T = TypeVar("T")
 
@@ -224,25 +220,6 @@ class JourneyV:
         creating = {li.command: li for li in self.listeners if li.command.creates}
         return tuple(_process(self, p, creating) for p in self.model.processes)
 
-    @cached_property
-    def saga_views(self) -> tuple[SagaV, ...]:
-        from esp.generate.saga import SagaV
-
-        return tuple(SagaV(self, s) for s in self.model.sagas)
-
-    @cached_property
-    def deploy(self) -> DeployV:
-        """Its processes (one per microservice and per saga's SEC) and each microservice's HTTP API."""
-        from esp.generate.deploy import deploy_view
-
-        return deploy_view(self)
-
-    @cached_property
-    def saga_parts(self) -> dict[Microservice, SagaPartV]:
-        from esp.generate.saga import parts
-
-        return parts(self)
-
     @property
     def aggregates(self) -> list[AggregateV]:
         return [a for m in self.microservices for a in m.aggregates]
@@ -384,10 +361,6 @@ class MicroserviceV(_View[Microservice]):
     @cached_property
     def hooks(self) -> tuple[HookV, ...]:
         return tuple(_hook_v(self.j, h) for h in self.j.names.hooks_of(self.entity))
-
-    @property
-    def saga_part(self) -> SagaPartV | None:
-        return self.j.saga_parts.get(self.entity)
 
     @cached_property
     def commands(self) -> tuple[CommandV, ...]:
@@ -933,9 +906,3 @@ def _values(fields: tuple[FieldV, ...], occ: Given | When) -> tuple[ValueV, ...]
         else:
             values.append(ValueV(f, "None" if f.ftype.name == "optional" else f.sample))
     return tuple(values)
-
-
-def build(model: Model, package: str | None = None) -> JourneyV:
-    """The template view of ``model``, rendered as the Python package ``package`` (default: from its name)."""
-    named = naming(model, package)
-    return JourneyV(model, named)

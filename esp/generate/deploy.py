@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from esp.generate.context import JourneyV, MicroserviceV, ProjectionV, QueryV
+from esp.generate.saga import SagaV
 
 
 @dataclass
@@ -45,13 +46,17 @@ class ProcessUnitV:
 @dataclass
 class DeployV:
     processes: list[ProcessUnitV] = field(default_factory=list)
+    by_service: dict[MicroserviceV, ApiV] = field(default_factory=dict)  # each microservice's API, if it has one
 
     @property
     def apis(self) -> list[ApiV]:
         return [p.api for p in self.processes if p.api is not None]
 
+    def api_of(self, ms: MicroserviceV) -> ApiV | None:
+        return self.by_service.get(ms)
 
-def deploy_view(view: JourneyV) -> DeployV:
+
+def deploy_view(view: JourneyV, sagas: tuple[SagaV, ...]) -> DeployV:
     """The processes of the package, in Procfile order (microservices, then SECs)."""
     deploy = DeployV()
     for ms in view.microservices:
@@ -59,7 +64,9 @@ def deploy_view(view: JourneyV) -> DeployV:
         api = _api(ms, queries) if ms.commands or queries else None
         process = view.names.services[ms.entity].process
         deploy.processes.append(ProcessUnitV(process, ms.module, f"{ms.module}_application.{ms.cls}", api))
-    for saga in view.saga_views:
+        if api is not None:
+            deploy.by_service[ms] = api
+    for saga in sagas:
         module = saga.microservice.module
         process = view.names.sagas[saga.entity].process
         deploy.processes.append(ProcessUnitV(process, module, f"{module}_sagas.{saga.sec_cls}"))

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from esp.generate.context import JourneyV, MicroserviceV
+from esp.generate.package import PackageV
 from esp.generate.text import GenerateError, UnsafeText, docstring, plain, pystr, pytuple
 from esp.progress import track
 
@@ -210,7 +211,7 @@ def _header(view: JourneyV, generated: bool, comment: str = "#") -> str:
     return f"{comment} Written once by esp from {files}: this file is yours; esp never overwrites it.\n"
 
 
-def render(view: JourneyV, override: Path | None = None) -> list[File]:
+def render(view: PackageV, override: Path | None = None) -> list[File]:
     """Every file of the generated package for ``view``, in a stable order."""
     env = environment(override)
     pkg = view.package
@@ -237,14 +238,14 @@ def render(view: JourneyV, override: Path | None = None) -> list[File]:
     emit("Procfile.j2", "Procfile")
     files.append(File(f"{pkg}/py.typed", ""))
     for ms in track(view.microservices, "generating microservices"):  # a bar on a terminal only
-        _service(emit, pkg, ms, view.deploy)
+        _service(emit, pkg, ms, view)
     emit("tests/conftest.py.j2", "tests/conftest.py")
     emit("tests/test_scenarios.py.j2", "tests/test_scenarios.py")
     emit("tests/test_commands.py.j2", "tests/test_commands.py")
     emit("tests/test_listeners.py.j2", "tests/test_listeners.py")
     emit("tests/test_journey.py.j2", "tests/test_journey.py")
     emit("tests/test_integration_events.py.j2", "tests/test_integration_events.py")
-    if view.deploy is not None and view.deploy.apis:
+    if view.deploy.apis:
         emit("tests/test_api.py.j2", "tests/test_api.py")
     if view.saga_views:
         emit("tests/test_sagas.py.j2", "tests/test_sagas.py")
@@ -252,7 +253,7 @@ def render(view: JourneyV, override: Path | None = None) -> list[File]:
     return files
 
 
-def _service(emit: Callable[..., None], pkg: str, ms: MicroserviceV, deploy: Any = None) -> None:
+def _service(emit: Callable[..., None], pkg: str, ms: MicroserviceV, view: PackageV) -> None:
     base = f"{pkg}/{ms.module}"
     emit("service/__init__.py.j2", f"{base}/__init__.py", ms=ms)
     emit("service/commands.py.j2", f"{base}/commands.py", ms=ms)
@@ -262,11 +263,12 @@ def _service(emit: Callable[..., None], pkg: str, ms: MicroserviceV, deploy: Any
     emit("service/application.py.j2", f"{base}/application.py", ms=ms)
     if ms.projections:
         emit("service/projections.py.j2", f"{base}/projections.py", ms=ms)
-    if ms.saga_part is not None and ms.saga_part.runs:
+    part = view.saga_part(ms)
+    if part is not None and part.runs:
         emit("service/sagas.py.j2", f"{base}/sagas.py", ms=ms)
-    if ms.saga_part is not None and (ms.saga_part.steps or ms.saga_part.outcomes):
+    if part is not None and (part.steps or part.outcomes):
         emit("service/saga_steps.py.j2", f"{base}/saga_steps.py", ms=ms)
-    api = next((a for a in deploy.apis if a.microservice is ms), None) if deploy is not None else None
+    api = view.deploy.api_of(ms)
     if api is not None:
         emit("service/api.py.j2", f"{base}/api.py", ms=ms, api=api)
 

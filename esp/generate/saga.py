@@ -375,10 +375,10 @@ class _Part:
     runs: list[SagaV] = field(default_factory=list)
 
 
-def parts(j: JourneyV) -> dict[Microservice, SagaPartV]:
+def parts(sagas: tuple[SagaV, ...]) -> dict[Microservice, SagaPartV]:
     """What each microservice does for the sagas (only those that do something)."""
     found: dict[Microservice, _Part] = {}
-    for sv in j.saga_views:
+    for sv in sagas:
         found.setdefault(sv.microservice.entity, _Part()).runs.append(sv)
         found.setdefault(sv.completes.service.entity, _Part()).outcomes.append(sv)
         for step in sv.steps:
