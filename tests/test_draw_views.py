@@ -319,3 +319,46 @@ def test_a_filtered_map_keeps_its_numbers_and_says_where_listeners_lead() -> Non
     cook = graph(model_of(RESTAURANT), process="Cook and Serve")
     assert cook.rows[0].cells[1][:2] == ("listener-1-in", "command-queue_ticket")
     assert cook.node("listener-1-in").label == "from Order Placed"
+
+
+def chain(count: int, audit: bool = True) -> str:
+    """A journey of ``count`` processes, each closing a case that opens the next one,
+    and an Audit read model fed by every one of them: a read model fed all along the story."""
+    lines = ["journey: Chain", "microservices:", "  cases:", "    aggregates:"]
+    lines += [f"      Case{i}: {{identity: case{i}_id, states: [open, closed]}}" for i in range(count)]
+    lines.append("processes:")
+    for i in range(count):
+        lines += [
+            f"  - process: Case {i}",
+            "    microservice: cases",
+            f"    aggregate: Case{i}",
+            "    actions:",
+            f"      - {{command: OpenCase{i}, emits: [CaseOpened{i}], creates: true}}",
+            f"      - {{command: CloseCase{i}, emits: [CaseClosed{i}], allowed_in: [open]}}",
+            "    events:",
+            f"      - {{event: CaseOpened{i}, enters: open}}",
+            f"      - {{event: CaseClosed{i}, kind: integration, enters: closed}}",
+        ]
+    lines.append("listeners:")
+    lines += [f"  - {{on: CaseClosed{i}, in: cases, command: OpenCase{i + 1}}}" for i in range(count - 1)]
+    if audit:
+        sources = ", ".join(f"CaseClosed{i}" for i in range(count))
+        lines += ["projections:", f"  - {{projection: Audit, in: cases, from: [{sources}]}}"]
+    return "\n".join(lines) + "\n"
+
+
+def test_a_query_sits_just_over_the_command_it_comes_before() -> None:
+    at = layer_of(graph(model_of(RESTAURANT), "flow"))
+    assert at["query-view_menu"] == at["command-open_table"] - 1
+
+
+def test_a_read_model_fed_all_along_the_story_says_so_on_far_stickies(tmp_path: Path) -> None:
+    """Graphviz lays a long arrow out through every layer it crosses (a 50-process
+    story took minutes): arrows to a read model stay short, far events say whom they feed."""
+    drawing = graph(model_from(tmp_path, chain(20)), "flow")
+    at = layer_of(drawing)
+    fed = {e.src for e in drawing.edges if e.dst == "readmodel-audit"}
+    assert "event-case_closed_0" in fed and len(fed) < 20
+    assert all(abs(at[e.dst] - at[e.src]) <= flow.FAR for e in drawing.edges if e.kind in ("projects", "reads"))
+    far = [n for n in drawing.nodes if n.id.startswith("event-case_closed") and n.id not in fed]
+    assert far and all(n.note == "feeds Audit" for n in far)

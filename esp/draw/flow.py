@@ -28,6 +28,7 @@ from esp.draw.scope import Scope
 from esp.model import Command, Event, Listener, Microservice, Model, Projection, Query, Saga
 
 BUDGET = 6  # stickies in one layer: with the boxes around them, about 1,500 px at 96 dpi
+FAR = 8  # layers: a read model's arrow longer than this becomes a line on the sticky ("feeds My Trips")
 
 
 @dataclass
@@ -70,18 +71,39 @@ def build(model: Model, scope: Scope) -> Graph:
     parts: list[list[str]] = [[] for _ in model.journeys]
     for nid, (_, _, journey) in flow.placed.items():
         parts[journey].append(nid)
-    timeline = layers([p for p in parts if p], flow.rules, BUDGET, [(e.src, e.dst) for e in flow.edges])
+    queries = frozenset(nid for nid, (node, _, _) in flow.placed.items() if node.kind == "query")
+    timeline = layers([p for p in parts if p], flow.rules, BUDGET, [(e.src, e.dst) for e in flow.edges], queries)
+    nodes, edges = _far(flow, timeline)
     return Graph(
         view="flow",
         title=f"Flow: {model.name}",
-        nodes=tuple(n for n, _, _ in flow.placed.values()),
-        edges=tuple(flow.edges),
+        nodes=nodes,
+        edges=edges,
         groups=_boxes(model, flow, timeline),
         layers=timeline,
         direction="TB",
         empty="" if flow.placed else "No processes to draw",
         notes=(scope.note,) if scope.note else (),
     )
+
+
+def _far(flow: _Flow, timeline: tuple[tuple[str, ...], ...]) -> tuple[tuple[Node, ...], tuple[Edge, ...]]:
+    """The nodes and edges, with each read model's arrow that spans more than ``FAR``
+    layers said on the sticky at its far end instead: Graphviz lays a long arrow out
+    through every layer it crosses (minutes for a read model fed all along a long
+    story), and across the whole drawing it says less than a line on the sticky."""
+    layer_of = {nid: i for i, layer in enumerate(timeline) for nid in layer}
+    nodes = {nid: node for nid, (node, _, _) in flow.placed.items()}
+    edges = []
+    for edge in flow.edges:
+        if edge.kind not in ("projects", "reads") or abs(layer_of[edge.dst] - layer_of[edge.src]) <= FAR:
+            edges.append(edge)
+            continue
+        end, other = (edge.src, edge.dst) if edge.kind == "projects" else (edge.dst, edge.src)
+        said = f"{'feeds' if edge.kind == 'projects' else 'reads'} {nodes[other].label}"
+        node = nodes[end]
+        nodes[end] = Node(node.id, node.kind, node.label, f"{node.note}, {said}" if node.note else said)
+    return tuple(nodes.values()), tuple(edges)
 
 
 def _actions(flow: _Flow, actions: tuple[Command | Query, ...], microservice: Microservice, journey: int) -> None:

@@ -36,22 +36,33 @@ class Rule:
 
 
 def layers(
-    parts: Sequence[Sequence[str]], rules: Sequence[Rule], budget: int, apart: Sequence[tuple[str, str]] = ()
+    parts: Sequence[Sequence[str]],
+    rules: Sequence[Rule],
+    budget: int,
+    apart: Sequence[tuple[str, str]] = (),
+    late: frozenset[str] = frozenset(),
 ) -> tuple[tuple[str, ...], ...]:
     """The layers, top to bottom, of the stickies of each part (journey), parts one
-    under the other; no two stickies of a pair in ``apart`` share a layer."""
+    under the other; no two stickies of a pair in ``apart`` share a layer. Stickies
+    go as early as the rules let them, those in ``late`` as late (a query just over
+    the command it comes before, however early it is listed)."""
     away: dict[str, set[str]] = {}
     for a, b in apart:
         away.setdefault(a, set()).add(b)
         away.setdefault(b, set()).add(a)
     result: list[list[str]] = []
     for part in parts:
-        _place(part, rules, budget, away, result)
+        _place(part, rules, budget, away, late, result)
     return tuple(tuple(layer) for layer in result)
 
 
 def _place(
-    nodes: Sequence[str], rules: Sequence[Rule], budget: int, away: dict[str, set[str]], result: list[list[str]]
+    nodes: Sequence[str],
+    rules: Sequence[Rule],
+    budget: int,
+    away: dict[str, set[str]],
+    late: frozenset[str],
+    result: list[list[str]],
 ) -> None:
     index = {nid: i for i, nid in enumerate(nodes)}
     edges = [
@@ -77,7 +88,7 @@ def _place(
             waiting[succ] -= 1
             if not waiting[succ]:
                 heapq.heappush(ready, succ)
-    _sink(nodes, rows, layer_of, preds, succs, budget, away)
+    _sink(nodes, rows, layer_of, preds, succs, budget, away, late)
     result.extend(sorted(row, key=index.__getitem__) for row in rows)
 
 
@@ -159,12 +170,13 @@ def _sink(
     succs: list[list[tuple[int, int]]],
     budget: int,
     away: dict[str, set[str]],
+    late: frozenset[str],
 ) -> None:
-    """Stickies that nothing comes before (a query listed first) move down to just
-    above what follows them, where there is room: a query sits over its command."""
+    """Stickies in ``late``, and those nothing comes before, move down to just above
+    what follows them, where there is room (latest first, so they can follow each other)."""
     for unit in sorted(range(len(nodes)), key=lambda u: -layer_of[nodes[u]]):
         nid = nodes[unit]
-        if preds[unit] or not succs[unit]:
+        if not succs[unit] or (preds[unit] and nid not in late):
             continue
         target = min(layer_of[nodes[s]] - gap for s, gap in succs[unit])
         while target > layer_of[nid] and not _fits(rows[target], nid, budget, away):
