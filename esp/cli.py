@@ -179,13 +179,14 @@ def schema(
 
     Example: esp schema -o journey.schema.json
     """
+    from esp.files import write_output
     from esp.schema import schema_text
 
     text = schema_text()
     if output is None:
         sys.stdout.write(text)
     else:
-        output.write_text(text, encoding="utf-8")
+        write_output(output, text)
 
 
 @app.command()
@@ -219,6 +220,7 @@ def diagram(
     from esp import api
     from esp.config import resolve_paths
     from esp.draw import BINARY, draw, format_for
+    from esp.files import write_output
 
     chosen = fmt if fmt is not None else format_for(output) if output is not None else "svg"
     if output is None and chosen in BINARY and sys.stdout.isatty():
@@ -229,8 +231,7 @@ def diagram(
     if output is None:
         sys.stdout.buffer.write(data)
     else:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_bytes(data)
+        write_output(output, data)
 
 
 @app.command("config")
@@ -463,11 +464,12 @@ def serve(
 
 
 def _write_text(text: str, output: Path | None) -> None:
+    from esp.files import write_output
+
     if output is None:
         sys.stdout.write(text)
     else:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8")
+        write_output(output, text)
         stdout().line(f"wrote {output}")
 
 

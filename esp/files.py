@@ -72,6 +72,18 @@ def reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
+def write_output(path: Path, data: str | bytes) -> None:
+    """Write one output file the user named (``-o``); a failure is the user's to fix (exit 2)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(data, str):
+            path.write_text(data, encoding="utf-8")
+        else:
+            path.write_bytes(data)
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {reason(exc)}", "check the output path") from None
+
+
 class OutsideOutput(UserError):
     """A path that would write outside the output folder or through a symbolic link."""
 

@@ -190,3 +190,21 @@ def test_a_wrong_name_gets_a_suggestion(args: list[str], expected: str) -> None:
     )
     assert proc.returncode == 2, proc.stderr
     assert expected in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["diagram", "journeys/restaurant.yaml", "-f", "dot", "-o", "/dev/null/x.dot"],
+        ["schema", "-o", "/dev/null/schema.json"],
+        ["export", "markdown", "journeys/restaurant.yaml", "-o", "/dev/null/x.md"],
+        ["export", "asyncapi", "journeys/restaurant.yaml", "-o", "/dev/null/x.yaml"],
+    ],
+)
+def test_an_output_that_cannot_be_written_is_the_users_to_fix(
+    args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(ROOT)
+    assert run(args) == ExitCode.UNUSABLE
+    err = capsys.readouterr().err
+    assert "cannot write /dev/null/" in err and "internal error" not in err

@@ -43,7 +43,7 @@ def export_asyncapi(model: Model, output: Path | None = None) -> str:
     fmt = asyncapi_format(output)
     text = asyncapi.dumps(asyncapi.document(model), fmt)
     if output is not None:
-        write_file(output, text)
+        files.write_output(output, text)
     return text
 
 
@@ -59,12 +59,3 @@ def export_eventcatalog(model: Model, output: Path) -> list[Path]:
                 continue  # the user's own settings
             staging.add(rel, text)
         return staging.commit()
-
-
-def write_file(path: Path, text: str) -> None:
-    """Write one exported file (the path the user named)."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UserError(f"cannot write {path}: {exc.strerror or exc}", "check the output path") from exc
