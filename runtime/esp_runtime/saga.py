@@ -406,6 +406,16 @@ class SagaExecutionContainer(Service):
         )
         return [Correlation._create(Correlation.Created, id=target, run_id=run.id, index=index, attempt=attempt)]
 
+    def _may_time_out(self, run: SagaRun) -> bool:
+        """Whether the current step may count as failed when late.
+
+        A step that can be neither compensated nor retried (the pivot of a backward saga) is waited for:
+        it may still take effect, and its late success after the saga was rolled back could not be undone
+        (a card charged for a rejected trip). The chaos test found it.
+        """
+        step = self.STEPS[run.index]
+        return self.RECOVERY == "forward" or step.compensable or self._retriable(run)
+
     def _retriable(self, run: SagaRun) -> bool:
         step = self.STEPS[run.index]
         after_pivot = self.PIVOT is not None and run.index > self.PIVOT
@@ -501,7 +511,7 @@ class SagaExecutionContainer(Service):
     def _due(self, run: SagaRun, now: datetime) -> list[Aggregate]:
         if run.status != "running":
             return []
-        if run.waiting and run.deadline is not None and now >= run.deadline:
+        if run.waiting and run.deadline is not None and now >= run.deadline and self._may_time_out(run):
             step = self.STEPS[run.index]
             run.trigger_event(
                 run.StepTimedOut, step=step.name, index=run.index, attempt=run.attempt, retry_at=self._retry_at(run)
