@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
+import time
 from collections import Counter
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,7 @@ from book_a_trip.system import SYSTEM, BookATrip  # noqa: E402
 from book_a_trip.travel_payments import commands as payments_commands  # noqa: E402
 from book_a_trip.travel_payments.rules import Rules as PaymentsRules  # noqa: E402
 from book_a_trip.trips import commands as trips_commands  # noqa: E402
+from book_a_trip.trips.sagas import BookTripSaga  # noqa: E402
 from eventsourcing.persistence import ProcessRecorder  # noqa: E402
 
 from esp_runtime import Service, sqlite_env  # noqa: E402
@@ -111,7 +114,25 @@ def open_system(data: Path, seed: int, rate: float) -> BookATrip:
     hotels_app.Rules = FlakyHotels  # type: ignore[attr-defined]
     cars_app.Rules = FlakyCars  # type: ignore[attr-defined]
     payments_app.Rules = FlakyPayments  # type: ignore[attr-defined]
+    _aim(
+        BookTripSaga,
+        (
+            flights_app.FlightsService,
+            hotels_app.HotelsService,
+            cars_app.CarsService,
+            payments_app.TravelPaymentsService,
+        ),
+    )
     return BookATrip(sqlite_env(data, SYSTEM.nodes))
+
+
+def _aim(sec: Any, participants: tuple[Any, ...]) -> None:
+    """The kill points of the chaos test (CHAOS_KILL_POINT=<point>:<k>): this process SIGKILLs itself there."""
+    import chaos_worker
+
+    chaos_worker._wrap_sec(sec, tuple(sec.REPLIES))
+    for cls in participants:
+        chaos_worker._wrap_participant(cls)
 
 
 STEPS = ("flight", "hotel", "car", "card")
@@ -222,7 +243,79 @@ def _check(system: BookATrip, trips: int, seed: int, rate: float, all_runs: list
     return dict(counts)
 
 
+# -- forward recovery: the shopping journey's FulfilOrder saga ------------------------------------------
+
+
+def order_id(i: int) -> UUID:
+    return uuid5(TRIPS, f"order-{i}")
+
+
+def open_shop(data: Path, seed: int, rate: float) -> Any:
+    """The shopping system on SQLite, its participants failing the first attempts of some steps (seeded)."""
+    os.environ["CHAOS_SEED"], os.environ["CHAOS_RATE"] = str(seed), str(rate)
+    import chaos_worker
+
+    chaos_worker.shopping()
+    from shop_online.system import SYSTEM as SHOP
+    from shop_online.system import ShopOnline
+
+    return ShopOnline(sqlite_env(data, SHOP.nodes))
+
+
+def shop(data: Path, orders: int, seed: int, rate: float) -> int:
+    print("up", flush=True)
+    with open_shop(data, seed, rate) as system:
+        from shop_online.orders import commands
+
+        sec = system.fulfil_order_saga
+        print(f"resumed={sec.resumed}", flush=True)
+        print(f"requested={sum(1 for i in range(orders) if order_id(i) in system.orders.repository)}", flush=True)
+        for i in range(orders):
+            oid = order_id(i)
+            if oid not in system.orders.repository:
+                order = commands.PlaceCustomerOrder(
+                    uuid5(oid, "cart"),
+                    uuid5(TRIPS, "customer"),
+                    f"s{i}@example.org",
+                    [f"BK-{i}"],
+                    Decimal(25),
+                    "1 Main St",
+                    None,
+                )
+                system.orders.place_customer_order(order, aggregate_id=oid)
+            if system.orders.repository.get(oid).state == "placed":
+                paid = datetime(2026, 6, 1, 10, tzinfo=UTC)
+                system.orders.record_order_payment(
+                    commands.RecordOrderPayment(oid, uuid5(oid, "payment"), Decimal(25), paid)
+                )
+            system.tick()  # retries come due as the orders go on
+        while [r for r in sec.unfinished() if not sec.get_run(r).finished]:
+            system.tick()
+            time.sleep(0.02)
+        print("done unfinished=0 missing=0", flush=True)
+    return 0
+
+
+def verify_shop(data: Path, orders: int, seed: int, rate: float) -> dict[str, int]:
+    with open_shop(data, seed, rate) as system:
+        import chaos_worker  # after open_shop: it reads the seed when imported
+
+        apps = {**system.services, "fulfil-order-saga": system.fulfil_order_saga}
+        logs = {name: chaos_worker.events(app) for name, app in apps.items()}
+        chaos_worker._versions_complete(logs)
+        journal = logs["fulfil-order-saga"]
+        chaos_worker._replies(journal, [log for name, log in logs.items() if name != "fulfil-order-saga"])
+        counts = chaos_worker.shopping_check(apps, logs, journal, orders)
+        counts["events"] = sum(len(log) for log in logs.values())
+        return counts
+
+
 def main(argv: list[str]) -> int:
+    if os.environ.get("CRASH_JOURNEY") == "shopping":
+        if argv[0] == "verify":
+            print(json.dumps(verify_shop(Path(argv[1]), int(argv[2]), int(argv[3]), float(argv[4])), sort_keys=True))
+            return 0
+        return shop(Path(argv[0]), int(argv[1]), int(argv[2]), float(argv[3]))
     if argv[0] == "verify":
         data, trips, seed, rate = Path(argv[1]), int(argv[2]), int(argv[3]), float(argv[4])
         print(json.dumps(verify(data, trips, seed, rate), sort_keys=True))

@@ -34,7 +34,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKER = Path(__file__).with_name("chaos_worker.py")
-SAGAS = int(os.environ.get("ESP_CHAOS_SAGAS", "100"))  # per journey; bench/chaos.py runs 500 and more
+SAGAS = int(os.environ.get("ESP_CHAOS_SAGAS", "60"))  # per journey; bench/chaos.py runs 500 and more
 KILLS = int(os.environ.get("ESP_CHAOS_KILLS", "15"))  # random SIGKILLs per journey, beside the kill points
 SEED = 20261202
 BASE_PORT = 18700 + os.getpid() % 50 * 20

@@ -30,7 +30,6 @@ from typing import Any
 
 from eventsourcing.application import Application
 from eventsourcing.projection import BaseProjectionRunner
-from eventsourcing.system import ProcessApplication
 
 from esp_runtime.deploy import Database, Deployment, Process
 
@@ -282,6 +281,3 @@ def run(
             runner.close()
     return 1 if runner.failure is not None else 0
 
-
-def is_follower(app: type[Application[Any]]) -> bool:
-    return issubclass(app, ProcessApplication)
