@@ -280,4 +280,3 @@ def run(
                 server.stop()
             runner.close()
     return 1 if runner.failure is not None else 0
-
