@@ -32,11 +32,11 @@ ROOT = Path(__file__).resolve().parents[1]
 WORKER = Path(__file__).with_name("saga_crash_worker.py")
 TRIPS = 1000  # on tmpfs; on a disk every commit waits for an fsync, so fewer (the kills still land mid-saga)
 TRIPS_ON_DISK = 120
-KILLS = {"travel": 55, "shopping": 30}
+KILLS = {"travel": 55, "shopping": 25}
 SEED = 20261129
 # per step: about a quarter of the trips are rejected; a third of the orders retry a step
 RATES = {"travel": 0.08, "shopping": 0.12}
-ORDERS = 300  # forward recovery: each order waits for its retries (200 ms, 400 ms) on the SEC's clock
+ORDERS = 500  # forward recovery: each order waits for its retries (200 ms, 400 ms) on the SEC's clock
 # Where the aimed kills land (tests/chaos_worker.py POINTS): the worker kills itself the k-th time it gets there.
 POINTS = {
     "travel": [
