@@ -7,7 +7,7 @@ module reads and validates the journeys that make it.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +34,11 @@ class Validation:
 
     def exit_code(self, *, strict: bool = False) -> ExitCode:
         return exit_code_for(self.diagnostics, strict=strict)
+
+    def adding(self, found: Iterable[Diagnostic]) -> Validation:
+        """The same validation with more problems (e.g. ``esp validate --since``'s)."""
+        merged = sorted(dict.fromkeys((*self.diagnostics, *found)), key=Diagnostic.sort_key)
+        return Validation(self.model, tuple(merged), self.files)
 
     @property
     def errors(self) -> tuple[Diagnostic, ...]:
@@ -142,10 +147,17 @@ def load_model(paths: Sequence[Path]) -> Model:
 
 
 def report(
-    paths: Sequence[Path], out: Printer, *, fmt: str = "text", strict: bool = False, profile: str | None = None
+    paths: Sequence[Path],
+    out: Printer,
+    *,
+    fmt: str = "text",
+    strict: bool = False,
+    profile: str | None = None,
+    more: Callable[[Model], Iterable[Diagnostic]] | None = None,
 ) -> ExitCode:
     """``esp validate``: validate, print the report in ``fmt`` to ``out``, return the exit code.
-    ``profile`` None means the configured one ([tool.esp], else "default")."""
+    ``profile`` None means the configured one ([tool.esp], else "default"); ``more`` checks
+    a model without errors further (``esp validate --since``)."""
     from esp import report as reports
 
     if profile is None:
@@ -153,6 +165,8 @@ def report(
 
         profile = load().profile
     result = validate(paths, profile)
+    if more is not None and result.model is not None and not result.errors:
+        result = result.adding(more(result.model))
     reports.render(result.diagnostics, result.files, fmt, out)
     return result.exit_code(strict=strict)
 

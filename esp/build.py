@@ -34,6 +34,7 @@ from esp.model import (
     Projection,
     Query,
     Retries,
+    Revision,
     Saga,
     SagaStep,
     Scenario,
@@ -329,6 +330,7 @@ class _Builder:
             enters = self.states(doc, (*path, "enters"), aggregate) if "enters" in ev else ()
             kind: Literal["domain", "integration"] = "integration" if ev.get("kind") == "integration" else "domain"
             version = ev.get("version")
+            compatibility = ev.get("compatibility")
             event = Event(
                 name,
                 _str(ev, "description"),
@@ -341,10 +343,51 @@ class _Builder:
                 _journey_name(doc),
                 doc.loc(path),
                 _key_locs(doc, path, ev),
+                self.history(doc, (*path, "history")),
+                compatibility if compatibility in ("full", "backward", "forward", "none") else "full",
             )
             if self.unique(self.events, "event", name, event, doc.loc((*path, "event"))):
                 result.append(event)
         return result
+
+    def history(self, doc: Document, path: NodePath) -> tuple[Revision, ...]:
+        """An event's history entries, by version; a version written twice is reported (E031)."""
+        revisions: dict[int, Revision] = {}
+        entries = _at(doc.data, path)
+        for i, raw in enumerate(entries if isinstance(entries, list) else []):
+            version = raw.get("version") if isinstance(raw, dict) else None
+            if not isinstance(version, int) or isinstance(version, bool):
+                continue
+            here: NodePath = (*path, i)
+            if version in revisions:
+                first = revisions[version].loc
+                self.add(
+                    "E031",
+                    doc.loc((*here, "version")),
+                    kind="history entry",
+                    name=f"version {version}",
+                    first=_where(first, doc.loc((*here, "version"))),
+                    hint="keep one entry per version: merge the two",
+                )
+                continue
+            widened = []
+            for name, text in _map(raw, "widened").items():
+                ftype = FieldType.parse(text) if isinstance(text, str) else None
+                if ftype is None:
+                    if isinstance(text, str):
+                        self.add("E030", doc.loc((*here, "widened", name)), field=name, type=text)
+                    continue
+                widened.append((name, ftype))
+            revisions[version] = Revision(
+                version,
+                tuple(_map(raw, "added").items()),
+                tuple((old, new) for old, new in _map(raw, "renamed").items() if isinstance(new, str)),
+                tuple(widened),
+                self.fields(doc, (*here, "removed")),
+                doc.loc((*here, "version")),
+                _revision_locs(doc, here, raw),
+            )
+        return tuple(revisions[v] for v in sorted(revisions))
 
     def declare_projections(self, doc: Document) -> list[Projection]:
         result = []
@@ -705,6 +748,15 @@ def _map_at(data: Any, path: NodePath) -> dict[str, Any]:
 
 def _key_locs(doc: Document, path: NodePath, raw: Any) -> dict[str, Location]:
     return {k: doc.loc((*path, k)) for k in raw} if isinstance(raw, dict) else {}
+
+
+def _revision_locs(doc: Document, path: NodePath, raw: dict[str, Any]) -> dict[str, Location]:
+    """Where each key of a history entry is, and each field under it as "added:notes"."""
+    at = _key_locs(doc, path, raw)
+    for key in ("added", "renamed", "widened"):
+        for name in _map(raw, key):
+            at[f"{key}:{name}"] = doc.loc((*path, key, name), key=True)
+    return at
 
 
 def _journey_name(doc: Document) -> str:

@@ -24,6 +24,7 @@ from esp.model import (
     Given,
     Listener,
     Model,
+    Revision,
     Saga,
     Scenario,
     When,
@@ -627,6 +628,78 @@ def hotspots_are_open(model: Model) -> Iterator[Diagnostic]:
             yield _d("W107", hotspot.loc, name=hotspot.about)
 
 
+# -- versions ------------------------------------------------------------------------------
+
+
+def event_histories(model: Model) -> Iterator[Diagnostic]:
+    """Each history entry must fit the fields of the version it made, so the generated
+    upcasters can run: esp reads older fields back from the current ones."""
+    for event in model.events:
+        if not event.integration and "compatibility" in event.at:
+            yield _d("W109", event.at["compatibility"], name=event.name)
+        for rev in event.history:
+            if rev.version > event.version:
+                yield _d("E090", rev.loc, event=event.name, version=rev.version, current=event.version)
+                continue
+            yield from _revision_fits(event, rev, {f.name: f.type for f in event.fields_at(rev.version)})
+
+
+def _revision_fits(event: Event, rev: Revision, after: dict[str, FieldType]) -> Iterator[Diagnostic]:
+    def unknown(action: str, name: str, key: str | None = None) -> Diagnostic:
+        loc = rev.at.get(f"{action}:{key or name}", rev.loc)
+        return _d(
+            "E091",
+            loc,
+            event=event.name,
+            version=rev.version,
+            action=action,
+            field=name,
+            hint=did_you_mean(name, after) if after else "the event has no fields at that version",
+        )
+
+    for name, value in rev.added:
+        if name not in after:
+            yield unknown("added", name)
+        elif not _value_fits(value, after[name]):
+            yield _d(
+                "E094",
+                rev.at.get(f"added:{name}", rev.loc),
+                field=name,
+                event=event.name,
+                value=value,
+                type=str(after[name]),
+            )
+    for old, new in rev.renamed:
+        if new not in after:
+            yield unknown("renamed", new, old)
+        elif old in after:
+            yield _d(
+                "E092",
+                rev.at.get(f"renamed:{old}", rev.loc),
+                event=event.name,
+                version=rev.version,
+                field=old,
+                action="renames",
+            )
+    for name, before in rev.widened:
+        if name not in after:
+            yield unknown("widened", name)
+        elif not before.widens_to(after[name]):
+            yield _d(
+                "E093",
+                rev.at.get(f"widened:{name}", rev.loc),
+                event=event.name,
+                version=rev.version,
+                field=name,
+                old=str(before),
+                new=str(after[name]),
+            )
+    renamed_to = {new for _, new in rev.renamed}
+    for f in rev.removed:
+        if f.name in after and f.name not in renamed_to:
+            yield _d("E092", f.loc, event=event.name, version=rev.version, field=f.name, action="removes")
+
+
 RULES: tuple[Rule, ...] = (
     names_fit_the_generated_code,
     naming_conventions,
@@ -641,4 +714,5 @@ RULES: tuple[Rule, ...] = (
     scenarios_fit,
     sagas_are_recoverable,
     hotspots_are_open,
+    event_histories,
 )

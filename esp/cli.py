@@ -19,11 +19,13 @@ import typer
 from typer.core import TyperGroup
 
 from esp import __version__
+from esp.diff import FAIL_ON
+from esp.diff import FORMATS as DIFF_FORMATS
 from esp.draw import FORMATS as DRAW_FORMATS
 from esp.draw import VIEWS
 from esp.errors import ExitCode, UserError
 from esp.export import FORMATS as EXPORT_FORMATS
-from esp.output import stderr, stdout
+from esp.output import Printer, stderr, stdout
 from esp.profile import PROFILES
 from esp.report import FORMATS as REPORT_FORMATS
 
@@ -152,6 +154,15 @@ def validate(
             help="default: what code generation needs; workshop: half-done models, gaps as to-dos.",
         ),
     ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="A git revision (HEAD~1, main:journeys) or older journeys: report events whose fields changed"
+            " since without a new version and history.",
+            metavar="REV",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Check journeys like a compiler: every problem at once, with code, place and hint.
 
@@ -164,11 +175,90 @@ def validate(
         esp validate journeys/restaurant.yaml --format json
 
         esp validate --format sarif > esp.sarif
+
+        esp validate journeys/ --since main
     """
     from esp import api
     from esp.config import resolve_paths
 
-    raise typer.Exit(api.report(resolve_paths(paths), stdout(), fmt=fmt, strict=strict, profile=profile))
+    targets = resolve_paths(paths)
+    more = None
+    if since is not None:
+        from esp.diff import since_check
+
+        more = since_check(since, targets)
+    raise typer.Exit(api.report(targets, stdout(), fmt=fmt, strict=strict, profile=profile, more=more))
+
+
+@app.command("diff")
+def diff_command(
+    old: Annotated[
+        str,
+        typer.Argument(
+            help="The old journeys: a file, a folder, a git revision (HEAD~1: the NEW paths as they were) or"
+            " REV:path (main:journeys).",
+            metavar="OLD",
+            show_default=False,
+        ),
+    ],
+    new: Annotated[
+        str | None,
+        typer.Argument(
+            help="The new journeys, the same ways (default: the configured journeys folder).",
+            metavar="NEW",
+            show_default=False,
+        ),
+    ] = None,
+    fail_on: Annotated[
+        str,
+        one_of(
+            "--fail-on",
+            what="threshold",
+            values=FAIL_ON,
+            help="Exit 1 on a breaking change (default), on one that needs an upcaster too, or on any.",
+        ),
+    ] = "breaking",
+    fmt: Annotated[
+        str,
+        one_of(
+            "--format",
+            "-f",
+            what="format",
+            values=DIFF_FORMATS,
+            help="text, json, github (annotations), sarif or markdown (a changelog).",
+        ),
+    ] = "text",
+    output: OutputFile = None,
+) -> None:
+    """List every change between two versions of the journeys and what it costs.
+
+    Each change is compatible, needs an upcaster (stored events must still
+    load: esp generates it from the event's history), or breaking (stored
+    events, aggregates or saga runs no longer load, or an integration event's
+    consumers break). Exit 1 when a change reaches --fail-on, 0 otherwise,
+    2 when a side cannot be read or does not validate.
+
+    Examples:
+
+        esp diff HEAD~1 journeys/
+
+        esp diff main:journeys journeys/ --format markdown -o CHANGES.md
+
+        esp diff v1/restaurant.yaml v2/restaurant.yaml --fail-on upcaster
+    """
+    from esp.config import load
+    from esp.diff import diff
+    from esp.diff.render import render
+
+    settings = load()
+    result = diff(old, new, [settings.journeys])
+    if output is None:
+        render(result, fmt, fail_on, stdout())
+    else:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        with output.open("w", encoding="utf-8") as stream:
+            render(result, fmt, fail_on, Printer(stream, color=False))
+    raise typer.Exit(int(result.exit_code(fail_on)))
 
 
 @app.command()

@@ -272,6 +272,48 @@ CODES: dict[str, CodeInfo] = {
         "saga step '{step}' is retriable yet has a failure event '{event}'",
         "a retriable step is retried on '{event}'; set 'retries' on the saga",
     ),
+    # -- event versions -------------------------------------------------------------
+    "E090": _e(
+        "history beyond the version",
+        "event '{event}' has a history entry for version {version} but is at version {current}",
+        "raise 'version' to {version}, or correct the entry's version",
+    ),
+    "E091": _e(
+        "history field unknown",
+        "event '{event}' version {version}: '{action}' names field '{field}', which that version does not have",
+        "{hint}",
+    ),
+    "E092": _e(
+        "history removes a field still there",
+        "event '{event}' version {version} {action} field '{field}', yet still has a field '{field}'",
+        "remove '{field}' from 'fields', or correct the history entry",
+    ),
+    "E093": _e(
+        "not a widening",
+        "event '{event}' version {version}: field '{field}' from {old} to {new} is not a widening",
+        "widenings: int to float or decimal, float to decimal, int or uuid to str, T to optional[T];"
+        " for another change, remove the field and add a new one with a default",
+    ),
+    "E094": _e(
+        "history default does not fit",
+        "the default {value!r} of field '{field}' added to event '{event}' is not of its type {type}",
+        "write a value of type {type}: events stored before the field was added get it",
+    ),
+    "E095": _e(
+        "fields changed without a version",
+        "the fields of event '{event}' changed since {since} but its version is still {version}",
+        "set 'version: {next}' and say under 'history' how it changed, so stored events and consumers can follow",
+    ),
+    "E096": _e(
+        "change not in the history",
+        "event '{event}': {change} since {since}, and its history does not say so",
+        "{hint}",
+    ),
+    "E097": _e(
+        "version went down",
+        "event '{event}' is at version {version}, lower than version {old} at {since}",
+        "versions only go up: events stored at version {old} exist",
+    ),
     "E140": _e(
         "saga step on an existing aggregate",
         "saga step '{step}': command '{command}' does not create an aggregate",
@@ -324,5 +366,10 @@ CODES: dict[str, CodeInfo] = {
         "field is a Python keyword",
         "field '{field}' is a Python keyword: code uses '{ident}'",
         "rename the field if '{ident}' reads badly in the generated code",
+    ),
+    "W109": _w(
+        "compatibility of a domain event",
+        "event '{name}' is a domain event: its 'compatibility' promises nothing to anyone",
+        "only integration events have consumers: remove 'compatibility', or make it 'kind: integration'",
     ),
 }

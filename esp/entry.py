@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # validate's options: name -> takes a value. Must match esp.cli.validate.
-VALIDATE_OPTIONS = {"--format": True, "-f": True, "--strict": False, "--profile": True}
+VALIDATE_OPTIONS = {"--format": True, "-f": True, "--strict": False, "--profile": True, "--since": True}
 
 
 @dataclass(frozen=True)
@@ -27,12 +27,13 @@ class ValidateArgs:
     fmt: str = "text"
     strict: bool = False
     profile: str | None = None  # None: the configured one ([tool.esp] or "default")
+    since: str | None = None  # a git revision (or file, folder, REV:path) to check event versions against
 
 
 def parse_validate(args: list[str]) -> ValidateArgs | None:
     """The options of a plain ``esp validate`` call, or None to let typer parse it."""
     paths: list[Path] = []
-    fmt, strict, profile = "text", False, None
+    fmt, strict, profile, since = "text", False, None, None
     it = iter(args)
     for arg in it:
         name, _, value = arg.partition("=")
@@ -42,6 +43,8 @@ def parse_validate(args: list[str]) -> ValidateArgs | None:
             fmt = value or next(it, "")
         elif name == "--profile":
             profile = value or next(it, "")
+        elif name == "--since":
+            since = value or next(it, "")
         elif arg == "--strict":
             strict = True
         elif arg.startswith("-"):
@@ -51,9 +54,9 @@ def parse_validate(args: list[str]) -> ValidateArgs | None:
     from esp.profile import PROFILES
     from esp.report import FORMATS
 
-    if not paths or fmt not in FORMATS or profile not in (None, *PROFILES):
+    if not paths or fmt not in FORMATS or profile not in (None, *PROFILES) or since == "":
         return None
-    return ValidateArgs(paths, fmt, strict, profile)
+    return ValidateArgs(paths, fmt, strict, profile, since)
 
 
 def run(argv: Sequence[str]) -> int:
@@ -74,7 +77,12 @@ def _validate(args: ValidateArgs) -> int:
     from esp import api
     from esp.output import stdout
 
-    return int(api.report(args.paths, stdout(), fmt=args.fmt, strict=args.strict, profile=args.profile))
+    more = None
+    if args.since is not None:
+        from esp.diff import since_check
+
+        more = since_check(args.since, args.paths)
+    return int(api.report(args.paths, stdout(), fmt=args.fmt, strict=args.strict, profile=args.profile, more=more))
 
 
 def _typer(args: list[str]) -> int:

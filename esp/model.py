@@ -21,6 +21,8 @@ from typing import Any, Literal
 from esp.errors import Location
 
 SCALAR_TYPES = ("str", "int", "float", "bool", "decimal", "date", "datetime", "uuid")
+# Scalar conversions an upcaster makes without losing information (old type, new type).
+WIDENINGS = frozenset({("int", "float"), ("int", "decimal"), ("float", "decimal"), ("int", "str"), ("uuid", "str")})
 _TYPE = re.compile(r"^\s*(list|optional)\s*\[\s*(.*)\s*\]\s*$")
 
 
@@ -50,6 +52,18 @@ class FieldType:
 
     def __str__(self) -> str:
         return self.name if self.of is None else f"{self.name}[{self.of}]"
+
+    def widens_to(self, wider: FieldType) -> bool:
+        """Whether every value of this type converts, without loss, to a value of ``wider``
+        (int to float or decimal, T to optional[T], element by element in lists)."""
+        if self == wider:
+            return False
+        if wider.of is not None and wider.name == "optional":
+            inner = self.of if self.name == "optional" and self.of is not None else self
+            return inner == wider.of or inner.widens_to(wider.of)
+        if self.of is not None and wider.of is not None and self.name == wider.name == "list":
+            return self.of.widens_to(wider.of)
+        return (self.name, wider.name) in WIDENINGS
 
 
 @dataclass(frozen=True)
@@ -116,6 +130,36 @@ class Query:
 Action = Command | Query
 
 
+Compatibility = Literal["full", "backward", "forward", "none"]
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One entry of an event's history: how ``version`` differs from the version before it.
+
+    An upcaster from the version before applies it in this order: renames, then
+    widenings (named by the new name), then added fields get their defaults,
+    then removed fields are dropped.
+    """
+
+    version: int
+    added: tuple[tuple[str, Any], ...]  # (field, its default value for older events)
+    renamed: tuple[tuple[str, str], ...]  # (name before, name now)
+    widened: tuple[tuple[str, FieldType], ...]  # (field, its type before)
+    removed: tuple[Field, ...]  # the fields as they were before
+    loc: Location
+    at: Mapping[str, Location]
+
+    def changes(self) -> tuple[str, ...]:
+        """What this version changed, in words: for changelogs and catalogs."""
+        return (
+            *(f"'{old}' renamed to '{new}'" for old, new in self.renamed),
+            *(f"'{name}' widened from {before}" for name, before in self.widened),
+            *(f"'{name}' added (earlier events get {value!r})" for name, value in self.added),
+            *(f"'{f.name}' ({f.type}) removed" for f in self.removed),
+        )
+
+
 @dataclass(frozen=True, eq=False)
 class Event:
     name: str
@@ -129,10 +173,37 @@ class Event:
     journey: str
     loc: Location
     at: Mapping[str, Location]
+    history: tuple[Revision, ...] = ()  # by version, ascending
+    compatibility: Compatibility = "full"  # an integration event's promise to its consumers
 
     @property
     def integration(self) -> bool:
         return self.kind == "integration"
+
+    def revision(self, version: int) -> Revision | None:
+        """The history entry that made ``version``, if one was written."""
+        return next((r for r in self.history if r.version == version), None)
+
+    def fields_at(self, version: int) -> tuple[Field, ...]:
+        """The fields the event had at ``version``, undoing the history from the current one."""
+        fields = list(self.fields)
+        for v in range(self.version, max(version, 1), -1):
+            rev = self.revision(v)
+            if rev is not None:
+                fields = undo(rev, fields)
+        return tuple(fields)
+
+
+def undo(rev: Revision, fields: list[Field]) -> list[Field]:
+    """The fields before ``rev``, from the fields after it (names that do not fit are skipped)."""
+    added = {name for name, _ in rev.added}
+    before = dict(rev.widened)
+    old_name = {new: old for old, new in rev.renamed}
+    result = [
+        Field(old_name.get(f.name, f.name), before.get(f.name, f.type), f.loc) for f in fields if f.name not in added
+    ]
+    taken = {f.name for f in result}
+    return result + [f for f in rev.removed if f.name not in taken]
 
 
 @dataclass(frozen=True, eq=False)

@@ -100,7 +100,7 @@ def _json(diagnostics: Sequence[Diagnostic], files: Sequence[str], out: Printer)
     out.line(json.dumps(payload, indent=2, ensure_ascii=False))
 
 
-def _escape(text: str, *, prop: bool = False) -> str:
+def github_escape(text: str, *, prop: bool = False) -> str:
     """GitHub workflow-command escaping (data, or property values)."""
     text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     return text.replace(":", "%3A").replace(",", "%2C") if prop else text
@@ -110,12 +110,12 @@ def _github(diagnostics: Sequence[Diagnostic], files: Sequence[str], out: Printe
     for d in diagnostics:
         level = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.TODO: "notice"}[d.severity]
         loc = d.location
-        props = f"file={_escape(loc.file, prop=True)}"
+        props = f"file={github_escape(loc.file, prop=True)}"
         if loc.line:
             props += f",line={loc.line},col={loc.col}"
-        props += f",title={_escape(d.code, prop=True)}"
+        props += f",title={github_escape(d.code, prop=True)}"
         message = d.message + (f"\n{d.hint}" if d.hint else "")
-        out.line(f"::{level} {props}::{_escape(message)}")
+        out.line(f"::{level} {props}::{github_escape(message)}")
 
 
 # -- SARIF 2.1.0 ---------------------------------------------------------------------

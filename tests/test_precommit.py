@@ -30,7 +30,7 @@ def _hook(hook_id: str) -> dict[str, object]:
 
 
 def test_the_hook_definitions() -> None:
-    assert [h["id"] for h in HOOKS] == ["esp-validate", "esp-generate-check"]
+    assert [h["id"] for h in HOOKS] == ["esp-validate", "esp-generate-check", "esp-diff"]
     validate = _hook("esp-validate")
     assert validate["entry"] == "esp validate"
     assert validate["pass_filenames"] is True
@@ -38,6 +38,10 @@ def test_the_hook_definitions() -> None:
     generate = _hook("esp-generate-check")
     assert generate["entry"] == "esp generate --check"
     assert generate["pass_filenames"] is False
+    diff = _hook("esp-diff")
+    assert diff["entry"] == "esp diff" and diff["args"] == ["HEAD"]  # the staged journeys against HEAD's
+    assert diff["pass_filenames"] is False  # the whole model on both sides, never single files
+    assert diff["files"] == validate["files"]
     for hook in HOOKS:
         assert hook["language"] == "python"  # pre-commit installs esp itself
 
@@ -157,3 +161,26 @@ def test_generate_check_hook(tmp_path: Path, pre_commit_home: Path) -> None:
     proc = _try_hook(repo, pre_commit_home, "esp-generate-check")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "Failed" in proc.stdout and "evening" in proc.stdout  # the diff shows what is out of date
+
+
+def test_diff_hook(tmp_path: Path, pre_commit_home: Path) -> None:
+    """A compatible change passes; a field removed from an integration event fails, saying why."""
+    if not _worktree_matches_head("esp", "pyproject.toml"):
+        pytest.skip("pre-commit installs esp from HEAD, and this checkout's esp differs from it")
+    evolution = ROOT / "tests" / "data" / "evolution"
+    repo = _scratch_repo(tmp_path, {"journeys/restaurant.yaml": (evolution / "v1" / "restaurant.yaml").read_text()})
+    _git(repo, "-c", "user.email=t@example.com", "-c", "user.name=T", "commit", "-q", "-m", "v1")
+    journey = repo / "journeys" / "restaurant.yaml"
+    journey.write_text(
+        journey.read_text().replace("states: [queued, prepared, served]", "states: [queued, prepared, served, binned]")
+    )
+    _git(repo, "add", ".")
+    proc = _try_hook(repo, pre_commit_home, "esp-diff")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Passed" in proc.stdout
+    journey.write_text((evolution / "v2" / "restaurant.yaml").read_text())
+    _git(repo, "add", ".")
+    proc = _try_hook(repo, pre_commit_home, "esp-diff")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "Failed" in proc.stdout
+    assert "journeys/restaurant.yaml:" in proc.stdout and "breaking: event TableClosed" in proc.stdout

@@ -45,6 +45,18 @@ def _event(text: str) -> tuple[str, str]:
     return ("        enters: open\n", "        enters: open\n" + text)
 
 
+# CartOpened at version 3: customer renamed to client, then items added.
+_OPENED_V3 = """\
+        version: 3
+        fields: {client: str, items: int}
+        history:
+          - version: 2
+            renamed: {customer: client}
+          - version: 3
+            added: {items: 0}
+"""
+
+
 CASES = [
     # names_become_distinct_classes
     Case("classes-clean", check.names_fit_the_generated_code, M, ()),
@@ -478,6 +490,31 @@ CASES = [
             ),
         ),
         ("E087",),
+    ),
+    # event_histories
+    Case(
+        "history-fits",
+        check.event_histories,
+        variant(M, ("        enters: open\n", "        enters: open\n" + _OPENED_V3)),
+        (),
+    ),
+    Case(
+        "history-does-not-fit",
+        check.event_histories,
+        variant(
+            M,
+            (
+                "        enters: open\n",
+                "        enters: open\n" + _OPENED_V3.replace("added: {items: 0}", "added: {itms: 0}"),
+            ),
+        ),
+        ("E091",),
+    ),
+    Case(
+        "compatibility-of-a-domain-event",
+        check.event_histories,
+        variant(M, ("        enters: open\n", "        enters: open\n        compatibility: full\n")),
+        ("W109",),
     ),
     # hotspots_are_open
     Case("hotspots-none", check.hotspots_are_open, M, ()),
