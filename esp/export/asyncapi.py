@@ -31,8 +31,15 @@ def channel_id(ms: Microservice) -> str:
     return "-".join(names.words(ms.name)) or "service"
 
 
-def message_id(event: Event) -> str:
-    return names.class_name(event.name)
+def message_id(event: Event, version: int | None = None) -> str:
+    """The current version's id, 'OrderPlaced'; an earlier one's, 'OrderPlaced.v1'."""
+    mid = names.class_name(event.name)
+    return mid if version is None or version == event.version else f"{mid}.v{version}"
+
+
+def _message_ids(event: Event) -> list[str]:
+    """Every version a channel may carry: messages logged before the last change are still there."""
+    return [message_id(event), *(message_id(event, v) for v in range(event.version - 1, 0, -1))]
 
 
 def document(model: Model, *, api_version: str = "1.0.0") -> Doc:
@@ -59,14 +66,18 @@ def _channels(model: Model) -> Doc:
         channel: Doc = {"address": f"{cid}.events", "title": f"{names.human(ms.name)} events"}
         if ms.description:
             channel["description"] = f"Integration events published by {ms.name}: {ms.description}"
-        channel["messages"] = {message_id(e): {"$ref": f"#/components/messages/{message_id(e)}"} for e in events}
+        channel["messages"] = {mid: {"$ref": f"#/components/messages/{mid}"} for e in events for mid in _message_ids(e)}
         channels[cid] = channel
     return channels
 
 
-def _message_refs(events: tuple[Event, ...] | list[Event]) -> list[Doc]:
+def _message_refs(events: tuple[Event, ...] | list[Event], *, every_version: bool = False) -> list[Doc]:
+    """The messages of ``events``: the current version (what a publisher sends), or every
+    version (what a consumer reads: the generated reader upcasts earlier ones)."""
     return [
-        {"$ref": f"#/channels/{channel_id(e.microservice)}/messages/{message_id(e)}"} for e in dict.fromkeys(events)
+        {"$ref": f"#/channels/{channel_id(e.microservice)}/messages/{mid}"}
+        for e in dict.fromkeys(events)
+        for mid in (_message_ids(e) if every_version else [message_id(e)])
     ]
 
 
@@ -90,7 +101,7 @@ def _operations(model: Model) -> Doc:
             "channel": {"$ref": f"#/channels/{channel_id(publisher)}"},
             "summary": f"{listener.name} hears events of {publisher.name}.",
             "description": "Through " + ", ".join(ways) + ".",
-            "messages": _message_refs([r.event for r in receipts]),
+            "messages": _message_refs([r.event for r in receipts], every_version=True),
         }
     return ops
 
@@ -107,6 +118,7 @@ def _components(model: Model) -> Doc:
             "contentType": CONTENT_TYPE,
             "payload": {"$ref": f"#/components/schemas/{mid}"},
             "x-esp-version": event.version,
+            "x-esp-compatibility": event.compatibility,
             "x-esp-microservice": event.microservice.name,
         }
         if event.aggregate is not None:
@@ -114,7 +126,27 @@ def _components(model: Model) -> Doc:
         if event.description:
             message["summary"] = event.description.strip()
         messages[mid] = message
+        for version in range(event.version - 1, 0, -1):
+            messages[message_id(event, version)], schemas[message_id(event, version)] = _older(event, version)
     return {"messages": messages, "schemas": schemas}
+
+
+def _older(event: Event, version: int) -> tuple[Doc, Doc]:
+    """An earlier version's message and payload: what its history says it was."""
+    mid = message_id(event, version)
+    later = event.revision(version + 1)
+    changed = f" Version {version + 1}: " + "; ".join(later.changes()) + "." if later and later.changes() else ""
+    message: Doc = {
+        "name": message_id(event),
+        "title": f"{names.human(event.name)} (version {version})",
+        "summary": f"Version {version} of {event.name}, as messages published before version {version + 1} carry it."
+        + changed,
+        "contentType": CONTENT_TYPE,
+        "payload": {"$ref": f"#/components/schemas/{mid}"},
+        "x-esp-version": version,
+        "x-esp-microservice": event.microservice.name,
+    }
+    return message, event_schema(event, version=version)
 
 
 def dumps(doc: Doc, fmt: str = "yaml") -> str:

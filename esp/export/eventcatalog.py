@@ -38,8 +38,8 @@ def event_id(event: Event) -> str:
     return names.class_name(event.name)
 
 
-def event_version(event: Event) -> str:
-    return f"{event.version}.0.0"
+def event_version(event: Event, version: int | None = None) -> str:
+    return f"{event.version if version is None else version}.0.0"
 
 
 def mdx_text(text: str) -> str:
@@ -96,6 +96,11 @@ def files(model: Model) -> dict[str, str]:
         folder = f"events/{event_id(event)}"
         out[f"{folder}/index.mdx"] = _event(event)
         out[f"{folder}/schema.json"] = json.dumps(event_schema(event, draft=DRAFT_07), indent=2) + "\n"
+        for version in range(1, event.version):  # EventCatalog's versioned/<version>/ folders
+            older = f"{folder}/versioned/{version}.0.0"
+            out[f"{older}/index.mdx"] = _event(event, version)
+            schema = event_schema(event, draft=DRAFT_07, version=version)
+            out[f"{older}/schema.json"] = json.dumps(schema, indent=2) + "\n"
     return out
 
 
@@ -141,12 +146,13 @@ def _service(
     return _page(front, body)
 
 
-def _event(event: Event) -> str:
+def _event(event: Event, version: int | None = None) -> str:
+    """The page of an integration event, at its current or an earlier ``version``."""
     badges = [{"content": "integration event", "backgroundColor": "orange", "textColor": "orange"}]
     front: dict[str, Any] = {
         "id": event_id(event),
         "name": names.human(event.name),
-        "version": event_version(event),
+        "version": event_version(event, version),
         "summary": _summary(event.description, f"{names.human(event.name)}, published by {event.microservice.name}."),
         "schemaPath": "schema.json",
         "badges": badges,
@@ -156,5 +162,20 @@ def _event(event: Event) -> str:
         body.append(
             f"Recorded by the {mdx_text(event.aggregate.name)} aggregate in {mdx_text(event.microservice.name)}."
         )
+    body += _versions(event, version)
     body += ["<NodeGraph />", "## Schema", '<SchemaViewer file="schema.json" />']
     return _page(front, body)
+
+
+def _versions(event: Event, shown: int | None) -> list[str]:
+    """What each version changed (from the event's history), up to the one shown."""
+    last = event.version if shown is None else shown
+    lines = [
+        f"- Version {rev.version}: " + mdx_text("; ".join(rev.changes()) or "no change to the fields")
+        for rev in event.history
+        if rev.version <= last
+    ]
+    if not lines:
+        return []
+    promise = f"Compatibility: {mdx_text(event.compatibility)}."
+    return ["## Versions", "\n".join(lines), promise]

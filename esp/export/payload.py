@@ -48,8 +48,9 @@ def type_schema(ftype: FieldType) -> JsonSchema:
     return dict(_SCALARS[ftype.name])
 
 
-def event_schema(event: Event, *, draft: str | None = None) -> JsonSchema:
-    """The payload of ``event``: the aggregate's id first, then the event's fields.
+def event_schema(event: Event, *, draft: str | None = None, version: int | None = None) -> JsonSchema:
+    """The payload of ``event`` (at an earlier ``version``, read back through its
+    history): the aggregate's id first, then the event's fields.
 
     Optional fields are left out of ``required`` (and may be null); every
     other field is required. Extra properties are refused so that a consumer
@@ -65,7 +66,7 @@ def event_schema(event: Event, *, draft: str | None = None) -> JsonSchema:
             "description": f"The id of the {names.human(aggregate.name)} this event belongs to.",
         }
         required.append(ident)
-    for fld in event.fields:
+    for fld in event.fields if version is None else event.fields_at(version):
         key = names.field_name(fld.name)
         properties[key] = type_schema(fld.type)
         if not is_optional(fld.type) and key not in required:

@@ -10,6 +10,8 @@ from decimal import Decimal
 from typing import Any, ClassVar, Self
 from uuid import UUID
 
+from esp_runtime.evolution import upcast
+
 
 class IntegrationEvent:
     """An event other microservices read: a stable name, a version and a JSON form."""
@@ -24,16 +26,26 @@ class IntegrationEvent:
 
     @classmethod
     def from_json(cls, text: str) -> Self:
-        """The event read back from ``to_json``'s form; a different name or version is refused."""
+        """The event read back from ``to_json``'s form, of this version or another: an
+        earlier version goes through the event's upcasters (generated from its history),
+        a later one is read by the fields this version knows. Another event's message,
+        or one that lacks a field this version needs, is refused (ValueError)."""
         message = json.loads(text)
-        if message.get("name") != cls.NAME or message.get("version") != cls.VERSION:
-            found = f"{message.get('name')} v{message.get('version')}"
-            raise ValueError(f"not a {cls.NAME} v{cls.VERSION} message: {found}")
+        version = message.get("version")
+        if message.get("name") != cls.NAME or not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            raise ValueError(f"not a {cls.NAME} message: {message.get('name')} v{version}")
         hints = typing.get_type_hints(cls)
-        data = message["data"]
         hints["originator_id"] = UUID
+        data = dict(message["data"])
+        if version < cls.VERSION:
+            upcast(cls, data, version)
+        elif version > cls.VERSION:  # a newer publisher: what it added is not ours to read
+            data = {key: value for key, value in data.items() if key in hints}
         values = {key: _decode(value, hints.get(key, Any)) for key, value in data.items()}
-        return cls(**values)
+        try:
+            return cls(**values)
+        except TypeError as exc:
+            raise ValueError(f"a {cls.NAME} v{version} message does not fit v{cls.VERSION}: {exc}") from None
 
 
 def _encode(value: Any) -> Any:
@@ -49,6 +61,8 @@ def _encode(value: Any) -> Any:
 def _decode(value: Any, hint: Any) -> Any:
     if value is None:
         return None
+    if hint in (datetime, date, UUID, Decimal) and isinstance(value, hint):
+        return value  # already decoded, e.g. a default an upcaster filled in
     origin = typing.get_origin(hint)
     if origin in (types.UnionType, typing.Union):
         inner = [a for a in typing.get_args(hint) if a is not type(None)]

@@ -10,10 +10,11 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate, DomainEventProtocol
-from eventsourcing.persistence import JSONTranscoder, Transcoding
+from eventsourcing.persistence import EventStore, JSONTranscoder, Transcoding
 from eventsourcing.system import ProcessApplication
 
 from esp_runtime.domain import DomainError
+from esp_runtime.evolution import FreshSnapshots
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +52,10 @@ class Service(ProcessApplication[UUID]):
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
+
+    def construct_snapshot_store(self) -> EventStore[UUID]:
+        """Snapshots of an aggregate whose events have changed since are passed over (esp_runtime.evolution)."""
+        return FreshSnapshots(mapper=self.mapper, recorder=self.factory.aggregate_recorder(purpose="snapshots"))
 
 
 def events_of(app: Application[UUID], aggregate_id: UUID, after: int = 0) -> list[DomainEventProtocol[UUID]]:
