@@ -34,6 +34,7 @@ TRIPS = 1000  # on tmpfs; on a disk every commit waits for an fsync, so fewer (t
 TRIPS_ON_DISK = 120
 KILLS = {"travel": 55, "shopping": 25}
 SEED = 20261129
+AIMED_WAIT = 2.0  # seconds; each order takes ~20 ms, so a run uses at most ~100 of them
 # per step: about a quarter of the trips are rejected; a third of the orders retry a step
 RATES = {"travel": 0.08, "shopping": 0.12}
 ORDERS = 500  # forward recovery: each order waits for its retries (200 ms, 400 ms) on the SEC's clock
@@ -84,9 +85,9 @@ def _crash_repeatedly(data: Path, trips: int, journey: str, rng: random.Random) 
         worker = _start(data, trips, journey, point)
         assert worker.stdout is not None
         assert worker.stdout.readline().strip() == "up", worker.stderr.read() if worker.stderr else ""
-        if point:
+        if point:  # a point not reached soon is killed anyway: a long wait would use up the work
             with suppress(subprocess.TimeoutExpired):
-                worker.wait(10)
+                worker.wait(AIMED_WAIT)
         else:  # after the imports: the kill lands while it resumes, catches up, or starts new sagas
             time.sleep(rng.uniform(0.0, 0.25))
         if worker.poll() is None:
