@@ -669,6 +669,8 @@ def _revision_fits(event: Event, rev: Revision, after: dict[str, FieldType]) -> 
                 value=value,
                 type=str(after[name]),
             )
+        elif after[name].scalar in ("float", "decimal") and _is_nan(value):
+            yield _d("E098", rev.at.get(f"added:{name}", rev.loc), field=name, event=event.name)
     for old, new in rev.renamed:
         if new not in after:
             yield unknown("renamed", new, old)

@@ -314,6 +314,11 @@ CODES: dict[str, CodeInfo] = {
         "event '{event}' is at version {version}, lower than version {old} at {since}",
         "versions only go up: events stored at version {old} exist",
     ),
+    "E098": _e(
+        "history default NaN",
+        "the default of field '{field}' added to event '{event}' is NaN, which equals no value, not even itself",
+        "write a number: events stored before the field was added get it, and the generated upcaster writes it",
+    ),
     "E140": _e(
         "saga step on an existing aggregate",
         "saga step '{step}': command '{command}' does not create an aggregate",

@@ -84,7 +84,7 @@ RESERVED: Mapping[str, frozenset[str]] = {
     "aggregate": _words(
         """
         id version state created_on modified_on pending_events collect_events trigger_event create_id
-        Event Created Snapshot INITIAL_VERSION Aggregate IntegrationEvent ClassVar Hooks Decimal UUID UTC
+        Event Created Snapshot INITIAL_VERSION Aggregate IntegrationEvent ClassVar Hooks Decimal UUID UTC SHAPE Any
         """
     ),
     # what a field cannot be called: the members of eventsourcing's events and aggregates (an event's fields
@@ -93,12 +93,15 @@ RESERVED: Mapping[str, frozenset[str]] = {
         """
         id version state created_on modified_on pending_events collect_events trigger_event create_id
         originator_id originator_version originator_topic originator_id_type find_originator_id_type
-        timestamp create_timestamp apply mutate to_json from_json event_class self cls
+        timestamp create_timestamp apply mutate to_json from_json event_class self cls class_version
         """
     ),
     "hooks": frozenset(),
     # module globals, by generated module
-    "aggregates.py": _words("Aggregate ClassVar Hooks IntegrationEvent TYPE_CHECKING commands require_state") | _TYPES,
+    "aggregates.py": _words(
+        "Aggregate Any ClassVar Hooks IntegrationEvent TYPE_CHECKING commands rename require_state widen"
+    )
+    | _TYPES,
     "commands.py": _words("Command Query dataclass") | _TYPES,
     "projections.py": _words("Application dataclass aggregates") | _TYPES,
     "application.py": _words(

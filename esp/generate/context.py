@@ -20,6 +20,7 @@ from pathlib import PurePath
 from typing import Generic, Protocol, TypeVar
 
 from esp import names
+from esp.generate import evolution
 from esp.generate.text import UnsafeText, default, literal, py_type, sample
 from esp.model import (
     Aggregate,
@@ -380,6 +381,11 @@ class MicroserviceV(_View[Microservice]):
         return f"{prefix}.{ev.aggregate.cls}.{ev.cls}"
 
     @property
+    def upcast_helpers(self) -> list[str]:
+        """What its aggregates' upcasters import from esp_runtime.evolution."""
+        return evolution.helpers_used(tuple(e.entity for a in self.aggregates for e in a.events))
+
+    @property
     def needs_require(self) -> bool:
         return any(c.allowed for c in self.commands)
 
@@ -446,6 +452,11 @@ class AggregateV(_View[Aggregate]):
     def commands(self) -> tuple[CommandV, ...]:
         return tuple(CommandV(self.j, c, self) for c in self.j.model.commands_of(self.entity))
 
+    @property
+    def shape(self) -> str | None:
+        """The versions of its events once one is past 1: a snapshot of another shape is not used."""
+        return evolution.shape(tuple(e.entity for e in self.events))
+
     @cached_property
     def attributes(self) -> list[tuple[str, str]]:
         """(name, annotation) of each attribute its events set: every type a field of that name has, or None."""
@@ -498,6 +509,11 @@ class EventV(_View[Event]):
     @property
     def version(self) -> int:
         return self.entity.version
+
+    @cached_property
+    def upcasters(self) -> tuple[evolution.UpcasterV, ...]:
+        """eventsourcing's upcast_vN_vM steps, from the event's history (none at version 1)."""
+        return evolution.upcasters(self.entity)
 
     @property
     def enters(self) -> str | None:
