@@ -1,14 +1,16 @@
 """`python -m <package> up` on the generated travel example: one process per microservice on PostgreSQL.
 
-Every microservice serves its OpenAPI, a trip booked over HTTP completes across the processes, a process
-killed with SIGKILL is started again by `up`, and SIGTERM stops them all. The databases (one per process)
-are created by the processes and dropped afterwards.
+Every microservice serves its OpenAPI, a trip booked over HTTP completes across the processes, a trip whose
+card is declined (a rule written in rules.py, as a user would) is rejected after the car, the hotel and the
+flight were cancelled in that order, a process killed with SIGKILL is started again by `up`, and SIGTERM
+stops them all. The databases (one per process) are created by the processes and dropped afterwards.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -41,6 +43,19 @@ TRIP = {
     "amount": "120.50",
     "loyalty_number": None,
 }
+DECLINED = "9999.99"  # the amount the card rule below declines
+CARD_RULE = f"""from __future__ import annotations
+
+from decimal import Decimal
+
+from book_a_trip.travel_payments import commands
+from book_a_trip.travel_payments.hooks import Hooks
+
+
+class Rules(Hooks):
+    def charge_card_fails(self, command: commands.ChargeCard) -> str | None:
+        return "card declined" if command.amount == Decimal("{DECLINED}") else None
+"""
 
 
 def _get(url: str) -> Any:
@@ -72,7 +87,7 @@ def _until(check: Any, what: str, seconds: float = 90) -> Any:
 
 
 @pytest.fixture
-def up(tmp_path: Path) -> Iterator[tuple[int, subprocess.Popen[bytes], Path]]:
+def up(tmp_path: Path) -> Iterator[tuple[int, subprocess.Popen[bytes], Path, str]]:
     """`python -m book_a_trip up` on databases of its own; its first port, the process and its output."""
     try:
         import psycopg
@@ -84,7 +99,10 @@ def up(tmp_path: Path) -> Iterator[tuple[int, subprocess.Popen[bytes], Path]]:
         pytest.skip(f"PostgreSQL is not reachable: {error}")
     prefix = f"esp_up_{uuid4().hex[:10]}"
     port = 18600 + os.getpid() % 50 * 10
-    env = {**os.environ, "ESP_DATABASE_PREFIX": prefix, "PYTHONPATH": str(TRAVEL), "PYTHONDONTWRITEBYTECODE": "1"}
+    package = tmp_path / "travel"  # a copy, with the user's rule that declines a card
+    shutil.copytree(TRAVEL, package, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
+    (package / "book_a_trip" / "travel_payments" / "rules.py").write_text(CARD_RULE, encoding="utf-8")
+    env = {**os.environ, "ESP_DATABASE_PREFIX": prefix, "PYTHONPATH": str(package), "PYTHONDONTWRITEBYTECODE": "1"}
     out = tmp_path / "up.log"
     with out.open("wb") as log:
         process = subprocess.Popen(
@@ -95,7 +113,7 @@ def up(tmp_path: Path) -> Iterator[tuple[int, subprocess.Popen[bytes], Path]]:
             cwd=tmp_path,
         )
     try:
-        yield port, process, out
+        yield port, process, out, prefix
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
@@ -107,8 +125,25 @@ def up(tmp_path: Path) -> Iterator[tuple[int, subprocess.Popen[bytes], Path]]:
 
 
 @pytest.mark.slow
-def test_up_serves_every_api_and_books_a_trip_across_processes(up: tuple[int, subprocess.Popen[bytes], Path]) -> None:
-    port, process, out = up
+def _compensations(prefix: str) -> list[str]:
+    """The steps the SEC compensated, in the order it started them (its journal in its own database)."""
+    import psycopg
+
+    with psycopg.connect(**PG, dbname=f"{prefix}_book_trip_saga") as conn:
+        rows = conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_name LIKE %s", ("%_events",)
+        ).fetchall()
+        states: list[dict[str, Any]] = []
+        for (table,) in rows:
+            query = f'SELECT state FROM "{table}" WHERE topic LIKE %s ORDER BY originator_id, originator_version'
+            states += [json.loads(bytes(row[0])) for row in conn.execute(query, ("%CompensationStarted",))]
+    return [state["step"] for state in states]
+
+
+def test_up_serves_every_api_and_books_a_trip_across_processes(
+    up: tuple[int, subprocess.Popen[bytes], Path, str],
+) -> None:
+    port, process, out, prefix = up
     urls = {name: f"http://127.0.0.1:{port + i}" for i, name in enumerate(PROCESSES)}
     for name, url in urls.items():
         _until(lambda url=url: _get(f"{url}/health").get("role") == "active", f"{name} active")
@@ -128,6 +163,18 @@ def test_up_serves_every_api_and_books_a_trip_across_processes(up: tuple[int, su
         "the trip booked",
     )
     assert [r["id"] for r in booked] == [created["id"]]  # one trip: the repeated request changed nothing
+    # A declined card (the pivot): the steps done before it are compensated in reverse order.
+    status, _, declined = _post(f"{urls['trips']}/commands/request-trip", {**TRIP, "amount": DECLINED}, key="trip-2")
+    assert status == 201, declined
+    _until(
+        lambda: [
+            r
+            for r in _get(f"{urls['trips']}/queries/view-my-trips?email=ann@example.org")
+            if r["id"] == declined["id"] and r["state"] == "rejected"
+        ],
+        "the trip rejected",
+    )
+    assert _compensations(prefix) == ["Reserve car", "Reserve hotel", "Reserve flight"]
     # A rejected command: cancelling a reservation that does not exist, then one not in a cancellable state.
     missing = {"seat_reservation_id": str(uuid4()), "trip_id": created["id"]}
     status, headers, problem = _post(f"{urls['flights']}/commands/cancel-flight-reservation", missing)
