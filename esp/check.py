@@ -26,6 +26,7 @@ from esp.model import (
     Model,
     Revision,
     Saga,
+    SagaStep,
     Scenario,
     When,
 )
@@ -217,11 +218,25 @@ def _saga_events(model: Model) -> set[Event]:
     return {e for s in model.sagas for e in (s.completes_with, s.aborts_with)}
 
 
+def _produced(model: Model) -> set[Event]:
+    """The events something records: a command's, or a saga's end."""
+    return {e for c in model.commands for e in c.emits} | _saga_events(model)
+
+
 def events_are_produced(model: Model) -> Iterator[Diagnostic]:
-    produced = {e for c in model.commands for e in c.emits} | _saga_events(model)
+    produced = _produced(model)
+    heard = {li.on for li in model.listeners}  # a listener on it is an error (E036): one diagnostic, not two
     for event in model.events:
-        if event not in produced:
+        if event not in produced and event not in heard:
             yield _d("W100", event.at.get("event", event.loc), name=event.name)
+
+
+def listeners_hear_recorded_events(model: Model) -> Iterator[Diagnostic]:
+    """A listener on an event that nothing records never runs: its flow is dead in the generated system."""
+    produced = _produced(model)
+    for li in model.listeners:
+        if li.on not in produced:
+            yield _d("E036", li.at.get("on", li.loc), event=li.on.name)
 
 
 def _consumers(model: Model) -> Iterator[tuple[Event, str, Any, Location]]:
@@ -358,8 +373,17 @@ def listeners_can_issue(model: Model) -> Iterator[Diagnostic]:
                     source=source,
                     found=str(available[source]),
                 )
-        target_agg = li.command.aggregate
-        if not li.creates and target_agg is not None and li.target is None and target_agg.identity not in available:
+        yield from _listener_target(li, available)
+
+
+def _listener_target(li: Listener, available: dict[str, FieldType]) -> Iterator[Diagnostic]:
+    """The event field that names the aggregate a listener's command changes must hold that aggregate's id."""
+    target_agg = li.command.aggregate
+    if li.creates or target_agg is None:
+        return
+    key = li.target or target_agg.identity
+    if key not in available:
+        if li.target is None:  # an unknown 'target' is E061 already
             yield _d(
                 "E060",
                 li.loc,
@@ -368,6 +392,18 @@ def listeners_can_issue(model: Model) -> Iterator[Diagnostic]:
                 command=li.command.name,
                 identity=target_agg.identity,
             )
+        return
+    own = next((f for f in li.on.fields if f.name == key), None)
+    source = li.on.aggregate
+    if own is not None:
+        problem = None if own.type.name == "uuid" else f"a {own.type}, not a uuid: no id can be one"
+    elif source is not None and source is not target_agg:
+        problem = f"the id of the '{source.name}' that recorded it, not the id of a '{target_agg.name}'"
+    else:
+        problem = None
+    if problem is not None:
+        where = li.at.get("target", li.at.get("command", li.loc))
+        yield _d("E067", where, event=li.on.name, aggregate=target_agg.name, field=key, problem=problem)
 
 
 def listeners_do_not_loop(model: Model) -> Iterator[Diagnostic]:
@@ -548,6 +584,66 @@ def sagas_are_recoverable(model: Model) -> Iterator[Diagnostic]:
         yield from _saga_shape(saga)
         yield from _saga_outcomes(saga)
         yield from _saga_steps(saga)
+        for step in saga.steps:
+            yield from _compensation(saga, step)
+
+
+def _compensation(saga: Saga, step: SagaStep) -> Iterator[Diagnostic]:
+    """A compensation undoes its step on the aggregate the step made, in the state the step left it,
+    and once: the SEC may deliver it twice, and the generated tests assert a repeat changes nothing."""
+    comp = step.compensate
+    if comp is None:
+        return
+    where = step.at.get("compensate", step.loc)
+    if step.pivot:
+        yield _d("E066", where, step=step.name, command=comp.name)
+        return
+    if saga.recovery == "forward":
+        yield _d("W111", where, saga=saga.name, command=comp.name, step=step.name)
+        return
+    made = step.invoke.aggregate
+    if made is None:  # E047 already
+        return
+    if comp.aggregate is not made or comp.creates:
+        problem = (
+            f"creates a new '{made.name}' instead of changing the one the step made"
+            if comp.aggregate is made
+            else f"is a command of '{comp.aggregate.name if comp.aggregate else comp.microservice.name}',"
+            f" not of the '{made.name}' the step made"
+        )
+        yield _d("E037", where, step=step.name, command=comp.name, problem=problem, aggregate=made.name)
+        return
+    state = step.succeeds_on.enters
+    if comp.allowed_in and state not in comp.allowed_in:
+        enters = f"enters '{state}'" if state else "enters no state"
+        allowed = ", ".join(comp.allowed_in)
+        yield _d(
+            "E038",
+            where,
+            step=step.name,
+            event=step.succeeds_on.name,
+            enters=enters,
+            command=comp.name,
+            allowed=allowed,
+        )
+        return
+    reason = _repeat_changes(comp)
+    if reason:
+        yield _d("E039", where, step=step.name, command=comp.name, reason=reason)
+
+
+def _repeat_changes(comp: Command) -> str | None:
+    """Why running ``comp`` a second time could record something (None: it cannot): the generated handler
+    answers a command not allowed in the aggregate's state as a no-op, so each event the compensation
+    may record (a rule chooses among several) must leave the aggregate in a state it is not allowed in."""
+    if not comp.allowed_in:
+        return "it has no 'allowed_in', so it is allowed in every state"
+    for event in comp.emits:
+        if event.enters is None:
+            return f"'{event.name}' enters no state, so '{comp.name}' is still allowed after it"
+        if event.enters in comp.allowed_in:
+            return f"'{event.name}' enters '{event.enters}', where '{comp.name}' is allowed"
+    return None
 
 
 def _saga_shape(saga: Saga) -> Iterator[Diagnostic]:
@@ -595,7 +691,7 @@ def _saga_steps(saga: Saga) -> Iterator[Diagnostic]:
                     event=event.name,
                     emits=", ".join(e.name for e in step.invoke.emits) or "nothing",
                 )
-        if pivot_index is not None and i > pivot_index and not step.retriable:
+        if pivot_index is not None and i > pivot_index and not step.retriable and not step.pivot:  # E082 says it
             yield _d("E081", step.loc, step=step.name)
         later_can_fail = any(s.fails_on is not None and not s.retriable for s in saga.steps[i + 1 :])
         if (
@@ -711,6 +807,7 @@ RULES: tuple[Rule, ...] = (
     integration_events_are_heard,
     lifecycle,
     creation_events_are_distinct,
+    listeners_hear_recorded_events,
     listeners_can_issue,
     listeners_do_not_loop,
     scenarios_fit,

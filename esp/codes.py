@@ -136,6 +136,27 @@ CODES: dict[str, CodeInfo] = {
         "command '{command}' has a field '{field}' of type {type}, but '{field}' is the id (a uuid) of '{aggregate}'",
         "make it 'uuid', or rename the field: the command finds its aggregate by '{field}'",
     ),
+    "E036": _e(
+        "listener on an event nothing records",
+        "a listener on '{event}' never runs: no command emits '{event}' and no saga records it",
+        "add '{event}' to the 'emits' of the command that makes it happen, or remove the listener",
+    ),
+    "E037": _e(
+        "compensation of another aggregate",
+        "saga step '{step}': compensation '{command}' {problem}",
+        "a compensation is a command of '{aggregate}' (the aggregate step '{step}' made) that undoes it",
+    ),
+    "E038": _e(
+        "compensation not allowed after the step",
+        "saga step '{step}': '{event}' {enters}, but compensation '{command}' is allowed only in {allowed}",
+        "add the state '{event}' enters to the 'allowed_in' of '{command}'",
+    ),
+    "E039": _e(
+        "compensation not idempotent",
+        "saga step '{step}': compensation '{command}' could run again and change something: {reason}",
+        "a compensation may be delivered twice: allow it only in the states the step leaves"
+        " ('allowed_in') and let each event it emits enter a state outside them",
+    ),
     # -- references --------------------------------------------------------------
     "E040": _e("unknown microservice", "unknown microservice '{name}'", "{hint}"),
     "E041": _e("unknown aggregate", "unknown aggregate '{name}'", "{hint}"),
@@ -213,6 +234,16 @@ CODES: dict[str, CodeInfo] = {
         "listener field type",
         "listener on '{event}' fills field '{field}' ({expected}) of command '{command}' from '{source}' ({found})",
         "make the two types match, or map another event field: 'map: {{{field}: <event field>}}'",
+    ),
+    "E066": _e(
+        "pivot step with a compensation",
+        "saga step '{step}' is the pivot, yet has compensation '{command}'",
+        "once the pivot succeeds the saga only goes forward, so nothing compensates it: remove 'compensate'",
+    ),
+    "E067": _e(
+        "listener target cannot identify",
+        "listener on '{event}' addresses '{aggregate}' by '{field}', {problem}",
+        "give '{event}' a uuid field holding the '{aggregate}' id, and name it: 'target: <event field>'",
     ),
     # -- scenarios -----------------------------------------------------------------
     "E070": _e(
@@ -361,6 +392,11 @@ CODES: dict[str, CodeInfo] = {
         "hotspot about unknown name",
         "hotspot is about '{name}', which the model does not define",
         "correct the name in 'about', or remove 'about'",
+    ),
+    "W111": _w(
+        "compensation in a forward-recovery saga",
+        "saga '{saga}' recovers forward, so compensation '{command}' of step '{step}' never runs",
+        "remove 'compensate', or make the saga 'recovery: backward'",
     ),
     "W110": _w(
         "renamed in the generated code",

@@ -57,6 +57,20 @@ _OPENED_V3 = """\
 """
 
 
+# A second listener on OrderPlaced, to AddDish on a Ticket that exists (so it needs the ticket's id).
+_ADD_DISH = (
+    ("        enters: queued\n", "        enters: queued\n      - event: DishAdded\n        fields: {dish: str}\n"),
+    (
+        "        creates: true\n    events:\n      - event: TicketQueued",
+        "        creates: true\n      - command: AddDish\n        fields: {dish: str}\n"
+        "        emits: [DishAdded]\n        allowed_in: [queued]\n    events:\n      - event: TicketQueued",
+    ),
+    (
+        "    command: QueueTicket\n",
+        "    command: QueueTicket\n  - on: OrderPlaced\n    in: kitchen\n    command: AddDish\n",
+    ),
+)
+
 CASES = [
     # names_become_distinct_classes
     Case("classes-clean", check.names_fit_the_generated_code, M, ()),
@@ -338,6 +352,36 @@ CASES = [
         ),
         ("E060",),
     ),
+    Case(
+        "issue-target-by-the-id-of-another-aggregate",
+        check.listeners_can_issue,
+        variant(T, *_ADD_DISH, ("    command: AddDish\n", "    command: AddDish\n    target: order_id\n")),
+        ("E067",),
+    ),
+    Case(
+        "issue-target-by-a-field-that-is-no-id",
+        check.listeners_can_issue,
+        variant(
+            T,
+            *_ADD_DISH,
+            ("    command: AddDish\n", "    command: AddDish\n    target: dish\n"),
+        ),
+        ("E067",),
+    ),
+    Case(
+        "issue-target-by-a-uuid-field",
+        check.listeners_can_issue,
+        variant(
+            T,
+            *_ADD_DISH,
+            (
+                "        fields: {dish: str}\n        enters: placed",
+                "        fields: {dish: str, ticket: uuid}\n        enters: placed",
+            ),
+            ("    command: AddDish\n", "    command: AddDish\n    target: ticket\n"),
+        ),
+        (),
+    ),
     # listeners_do_not_loop
     Case("loop-clean", check.listeners_do_not_loop, T, ()),
     Case(
@@ -415,6 +459,14 @@ CASES = [
         T.replace("    then:\n      - OrderPlaced: {dish: soup}\n", "    then: rejected\n"),
         (),
     ),
+    # listeners_hear_recorded_events
+    Case("listener-hears-a-recorded-event", check.listeners_hear_recorded_events, T, ()),
+    Case(
+        "listener-on-an-event-nothing-records",
+        check.listeners_hear_recorded_events,
+        variant(T, ("        emits: [OrderPlaced]\n", "        emits: [OrderOpened]\n")),
+        ("E036",),
+    ),
     # sagas_are_recoverable
     Case("saga-clean", check.sagas_are_recoverable, S, ()),
     Case(
@@ -438,7 +490,7 @@ CASES = [
         check.sagas_are_recoverable,
         variant(
             S,
-            ("        compensate: ReleaseSeat\n", "        compensate: ReleaseSeat\n        pivot: true\n"),
+            ("        compensate: ReleaseSeat\n", "        pivot: true\n"),
             ("        fails_on: RoomRefused\n        pivot: true\n", "        fails_on: RoomRefused\n"),
         ),
         ("E081",),
@@ -446,20 +498,80 @@ CASES = [
     Case(
         "saga-two-pivots",
         check.sagas_are_recoverable,
-        variant(S, ("        compensate: ReleaseSeat\n", "        compensate: ReleaseSeat\n        pivot: true\n")),
-        ("E081", "E082"),
+        variant(S, ("        compensate: ReleaseSeat\n", "        pivot: true\n")),
+        ("E082",),  # not E081 too: the second pivot is the same mistake
+    ),
+    Case(
+        "saga-pivot-compensated",
+        check.sagas_are_recoverable,
+        variant(
+            S,
+            ("        compensate: ReleaseSeat\n", "        compensate: ReleaseSeat\n        pivot: true\n"),
+            (
+                "        fails_on: RoomRefused\n        pivot: true\n",
+                "        fails_on: RoomRefused\n        retriable: true\n",
+            ),
+            ("    compensate_failed_step: false\n", "    compensate_failed_step: false\n    retries: {max: 3}\n"),
+        ),
+        ("E066",),
     ),
     Case(
         "saga-forward-without-retries",
         check.sagas_are_recoverable,
-        variant(S, ("recovery: backward", "recovery: forward")),
+        variant(S, ("recovery: backward", "recovery: forward"), ("        compensate: ReleaseSeat\n", "")),
         ("E083",),
     ),
     Case(
         "saga-forward-with-retries",
         check.sagas_are_recoverable,
-        variant(S, ("recovery: backward", "recovery: forward\n    retries: {max: 5, backoff: exponential, delay: 1s}")),
+        variant(
+            S,
+            ("recovery: backward", "recovery: forward\n    retries: {max: 5, backoff: exponential, delay: 1s}"),
+            ("        compensate: ReleaseSeat\n", ""),
+        ),
         (),
+    ),
+    Case(
+        "saga-forward-compensated",
+        check.sagas_are_recoverable,
+        variant(S, ("recovery: backward", "recovery: forward\n    retries: {max: 5, backoff: exponential, delay: 1s}")),
+        ("W111",),
+    ),
+    Case(
+        "saga-compensation-of-another-aggregate",
+        check.sagas_are_recoverable,
+        variant(S, ("        compensate: ReleaseSeat\n", "        compensate: ReserveRoom\n")),
+        ("E037",),
+    ),
+    Case(
+        "saga-compensation-creates",
+        check.sagas_are_recoverable,
+        variant(S, ("        compensate: ReleaseSeat\n", "        compensate: ReserveSeat\n")),
+        ("E037",),
+    ),
+    Case(
+        "saga-compensation-not-allowed-after-the-step",
+        check.sagas_are_recoverable,
+        variant(S, ("        allowed_in: [reserved]\n", "        allowed_in: [refused]\n")),
+        ("E038",),
+    ),
+    Case(
+        "saga-compensation-allowed-everywhere",
+        check.sagas_are_recoverable,
+        variant(S, ("        allowed_in: [reserved]\n", "")),
+        ("E039",),
+    ),
+    Case(
+        "saga-compensation-allowed-again",
+        check.sagas_are_recoverable,
+        variant(S, ("        allowed_in: [reserved]\n", "        allowed_in: [reserved, released]\n")),
+        ("E039",),
+    ),
+    Case(
+        "saga-compensation-enters-no-state",
+        check.sagas_are_recoverable,
+        variant(S, ("      - event: SeatReleased\n        enters: released\n", "      - event: SeatReleased\n")),
+        ("E039",),
     ),
     Case(
         "saga-failed-step-unspecified",
