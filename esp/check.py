@@ -555,6 +555,42 @@ def _scenario_event(scenario: Scenario, occ: Given, *, complete: bool) -> Iterat
         yield from _complete("event", event.name, event.fields, occ)
 
 
+def _state_after(model: Model, scenario: Scenario) -> str:
+    """The state the generated test's aggregate is in after the ``given`` events: without a creation event
+    first, the test builds the aggregate with its first creating command's event ('' before any enters)."""
+    creators = model.creators_of(scenario.aggregate)
+    creation = {e for c in creators for e in c.emits}
+    state = ""
+    if (not scenario.given or scenario.given[0].event not in creation) and creators and creators[0].emits:
+        state = creators[0].emits[0].enters or ""
+    for occ in scenario.given:
+        state = occ.event.enters or state
+    return state
+
+
+def _outcome_fits_lifecycle(model: Model, scenario: Scenario) -> Iterator[Diagnostic]:
+    """The generated test expects the scenario's outcome: only a state outside ``allowed_in`` rejects a command."""
+    cmd = scenario.when.command
+    state = _state_after(model, scenario)
+    rejected = not cmd.creates and bool(cmd.allowed_in) and state not in cmd.allowed_in
+    where = f"in state '{state}'" if state else "before any event enters a state"
+    if scenario.then is None and not rejected:
+        expected = "a rejection"
+        actual = "creates its aggregate: nothing rejects it" if cmd.creates else f"is accepted {where}"
+        hint = "write the events it records under 'then'"
+        if not cmd.creates:
+            hint += ", or give 'given' events that enter a state it is not allowed in"
+    elif scenario.then is not None and rejected:
+        expected = "events"
+        actual = f"is rejected {where} (allowed in: {', '.join(cmd.allowed_in)})"
+        hint = "write 'then: rejected', or give 'given' events that enter a state it is allowed in"
+    else:
+        return
+    yield _d(
+        "E170", scenario.when.loc, scenario=scenario.name, expected=expected, command=cmd.name, actual=actual, hint=hint
+    )
+
+
 def scenarios_fit(model: Model) -> Iterator[Diagnostic]:
     for scenario in model.scenarios:
         for occ in scenario.given:
@@ -564,6 +600,8 @@ def scenarios_fit(model: Model) -> Iterator[Diagnostic]:
             yield _d("E070", scenario.when.loc, what="command", name=cmd.name, aggregate=scenario.aggregate.name)
         yield from _check_values("command", cmd.name, cmd.fields, scenario.when)
         yield from _complete("command", cmd.name, cmd.fields, scenario.when)
+        if all(a is scenario.aggregate for a in (cmd.aggregate, *(g.event.aggregate for g in scenario.given))):
+            yield from _outcome_fits_lifecycle(model, scenario)  # else E070 says what is wrong
         for occ in scenario.then or ():
             yield from _scenario_event(scenario, occ, complete=False)
             if occ.event not in cmd.emits:

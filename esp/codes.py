@@ -360,6 +360,11 @@ CODES: dict[str, CodeInfo] = {
         "saga '{saga}' records '{event}' on '{aggregate}', which started it, but it is an event of {other}",
         "make '{event}' an event of '{aggregate}'",
     ),
+    "E170": _e(
+        "scenario outcome contradicts the lifecycle",
+        "scenario '{scenario}' expects {expected}, but command '{command}' {actual}",
+        "{hint}",
+    ),
     # -- warnings ------------------------------------------------------------------
     "W100": _w(
         "event never produced",
