@@ -1,0 +1,92 @@
+"""Run by tests/test_evolution_roundtrip.py inside a generated restaurant package (its folder on
+PYTHONPATH, so the package of each version is imported on its own):
+
+    python evolution_worker.py record sqlite:FOLDER | postgres:SCHEMA
+        plays the journey, snapshots the dining order, prints what was stored (JSON);
+    python evolution_worker.py read sqlite:FOLDER | postgres:SCHEMA MESSAGES.json
+        reads every stored event back, rebuilds every aggregate, reads the earlier version's
+        integration messages, plays the journey again beside the old events, and prints it all (JSON).
+
+Values are printed as their repr, so the test sees their types (``Decimal('1')``).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from customer_dining.dining import aggregates as dining
+from customer_dining.journey import play
+from customer_dining.system import SYSTEM, CustomerDining
+
+from esp_runtime import IntegrationEvent, events_of, postgres_env, sqlite_env
+
+
+def env_of(where: str) -> dict[str, str]:
+    kind, _, place = where.partition(":")
+    return sqlite_env(Path(place), SYSTEM.nodes) if kind == "sqlite" else postgres_env(schema=place)
+
+
+def shown(data: dict[str, Any]) -> dict[str, str]:
+    return {key: repr(value) for key, value in sorted(data.items()) if not key.startswith("_")}
+
+
+def stored(system: CustomerDining) -> list[dict[str, Any]]:
+    """Every stored event of every microservice, each through the mapper (so through its upcasters)."""
+    return [
+        {"service": r.service, "id": str(r.aggregate_id), "version": r.version, "event": r.event, "data": shown(r.data)}
+        for r in system.recorded()
+    ]
+
+
+def record(system: CustomerDining) -> dict[str, Any]:
+    steps = [f"{s.command}: {s.outcome}" for s in play(system)]
+    events = stored(system)
+    order = next(e["id"] for e in events if e["event"] == "OrderPlaced")
+    system.dining.take_snapshot(UUID(order))
+    messages = [e.to_json() for e in events_of(system.dining, UUID(order)) if isinstance(e, IntegrationEvent)]
+    return {"steps": steps, "events": events, "messages": messages, "order": order}
+
+
+def read(system: CustomerDining, messages: list[str]) -> dict[str, Any]:
+    events = stored(system)
+    aggregates = {}
+    for e in events:
+        app = system.services[e["service"]]
+        aggregates[e["id"]] = shown(vars(app.repository.get(UUID(e["id"]))))
+    order = UUID(next(e["id"] for e in events if e["event"] == "OrderPlaced"))
+    snapshots = system.dining.snapshots
+    assert snapshots is not None
+    kept = len(list(snapshots.recorder.select_events(order)))
+    used = len(list(snapshots.get(order)))
+    read_back = {}
+    for text in messages:
+        name = json.loads(text)["name"]
+        cls = getattr(dining.DiningOrder, name)
+        read_back[name] = shown(vars(cls.from_json(text)))
+    steps = [f"{s.command}: {s.outcome}" for s in play(system)]  # new events beside the old ones
+    mixed = [(e["event"], sorted(e["data"])) for e in stored(system)[len(events) :]]
+    return {
+        "events": events,
+        "aggregates": aggregates,
+        "snapshots": [kept, used],
+        "messages": read_back,
+        "steps": steps,
+        "mixed": mixed,
+    }
+
+
+def main(argv: list[str]) -> None:
+    with CustomerDining(env_of(argv[1])) as system:
+        if argv[0] == "record":
+            result = record(system)
+        else:
+            result = read(system, json.loads(Path(argv[2]).read_text(encoding="utf-8")))
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
