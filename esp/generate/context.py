@@ -807,6 +807,24 @@ class ProjectionV(_View[Projection]):
         return self.j.service(self.entity.microservice)
 
     @property
+    def main(self) -> AggregateV | None:
+        """The aggregate whose rows it keeps: that of its first source event."""
+        return self.sources[0].aggregate if self.sources else None
+
+    def owns(self, ev: EventV) -> bool:
+        """Whether the event is the main aggregate's own (it sets the row's state and version)."""
+        return ev.aggregate is self.main
+
+    def key(self, ev: EventV) -> str:
+        """The row an event changes: its own aggregate's, or the main aggregate's it names by its identity
+        (a FlightReserved with a trip_id changes that trip's row of MyTrips, not a row of its own)."""
+        main = self.main
+        if main is None or self.owns(ev):
+            return "event.originator_id"
+        link = next((f for f in ev.fields if f.name == main.identity.name and f.ftype.name == "uuid"), None)
+        return f"event.{link.name}" if link else "event.originator_id"
+
+    @property
     def apps(self) -> list[MicroserviceV]:
         """Whose logs it reads."""
         return list({ev.service.module: ev.service for ev in self.sources}.values())
@@ -834,15 +852,67 @@ class QueryV(_View[Query]):
     def projection(self) -> ProjectionV | None:
         return self.j.projection(self.entity.projection) if self.entity.projection is not None else None
 
+    @cached_property
+    def conditions(self) -> list[str]:
+        """How each field selects rows of the read model, as source over ``row`` and ``query`` (see _condition)."""
+        return [c for f in self.fields if (c := self._condition(f))]
+
     @property
-    def filters(self) -> list[FieldV]:
-        """The fields that select rows of the read model."""
-        row = dict(self.projection.fields) if self.projection else {}
-        return [f for f in self.fields if row.get(f.name) == _union([f.type, "None"])]
+    def unused(self) -> list[FieldV]:
+        """The fields that select no rows (no row field they could be compared with)."""
+        return [f for f in self.fields if not self._condition(f)]
+
+    def _condition(self, f: FieldV) -> str:
+        """A field selects rows: the row field of its name (an optional one only when given); the main
+        aggregate's id by its identity's name; a date or datetime as a bound on the row's time (since,
+        until...) or its day; a text as a part of any text field of the row. "" when it cannot."""
+        if self.projection is None:
+            return ""
+        row = dict(self.projection.fields)
+        want = f.ftype.of if f.ftype.name == "optional" and f.ftype.of is not None else f.ftype
+        optional = f.ftype.name == "optional"
+        cond = ""
+        main = self.projection.main
+        if row.get(f.name) == _union([py_type(want), "None"]):
+            cond = f"row.{f.name} == query.{f.name}"
+        elif main is not None and f.name == main.identity.name and want.name == "uuid" and f.name not in row:
+            cond = f"row.id == query.{f.name}"
+        elif want.name in ("date", "datetime") and f.name not in row:
+            cond = self._time_condition(f.name, want.name, row)
+        elif want.name == "str" and f.name not in row and f.name in _TEXT_WORDS:
+            texts = [n for n, t in row.items() if t == "str | None"]
+            if texts:
+                values = ", ".join(f"row.{n}" for n in texts)
+                cond = f"any(query.{f.name}.lower() in v.lower() for v in ({values},) if v is not None)"
+        if cond and optional:
+            return f"(query.{f.name} is None or {cond})"
+        return cond
+
+    def _time_condition(self, name: str, kind: str, row: dict[str, str]) -> str:
+        """``name`` bounds the row's time: its date/datetime field that the query's name or description
+        mentions (ListRejectedTrips: rejected_at), else the first source event's first one."""
+        times = [(n, t.split(" | ")[0]) for n, t in row.items() if t in ("date | None", "datetime | None")]
+        if not times:
+            return ""
+        words = set(names.words(self.raw)) | set(names.words(self.entity.description))
+        field, ftype = next(((n, t) for n, t in times if n.split("_")[0] in words), times[0])
+        lhs, rhs = f"row.{field}", f"query.{name}"
+        if ftype == "datetime" and kind == "date":
+            lhs += ".date()"
+        elif ftype == "date" and kind == "datetime":
+            rhs += ".date()"
+        parts = set(name.split("_"))
+        op = ">=" if parts & _LOWER_WORDS else "<=" if parts & _UPPER_WORDS else "=="
+        return f"row.{field} is not None and {lhs} {op} {rhs}"
 
     @property
     def source(self) -> Query:
         return self.entity
+
+
+_LOWER_WORDS = {"since", "from", "after", "start", "starting", "begin"}
+_UPPER_WORDS = {"until", "till", "to", "before", "by", "end", "ending"}
+_TEXT_WORDS = {"text", "search", "q", "term", "contains", "containing"}
 
 
 # -- scenarios ------------------------------------------------------------------------------------------------

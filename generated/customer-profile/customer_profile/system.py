@@ -109,8 +109,8 @@ class CustomerProfile:
     ) -> list[customer_profiles_projections.CurrentProfileRow]:
         """The profile as it is now, derived from its events."""
         self.current_profile.catch_up()
-        del query  # it has no fields to select rows by
-        return self.current_profile.rows()
+        rows = self.current_profile.rows()
+        return [row for row in rows if row.id == query.profile_id]
 
     def close(self) -> None:
         """Stop every microservice and close its database connections."""

@@ -134,7 +134,7 @@ class BookAMovie:
         """The screenings of a day, optionally of one film."""
         self.showtimes.catch_up()
         rows = self.showtimes.rows()
-        return [row for row in rows if row.movie_title == query.movie_title]
+        return [row for row in rows if row.starts_at is not None and row.starts_at.date() == query.on_date and (query.movie_title is None or row.movie_title == query.movie_title)]
 
     def view_seat_map(
         self,
@@ -142,8 +142,8 @@ class BookAMovie:
     ) -> list[theatre_projections.SeatMapRow]:
         """Which seats of a screening are free."""
         self.seat_map.catch_up()
-        del query  # it has no fields to select rows by
-        return self.seat_map.rows()
+        rows = self.seat_map.rows()
+        return [row for row in rows if row.id == query.screening_id]
 
     def view_my_bookings(
         self,
@@ -160,8 +160,8 @@ class BookAMovie:
     ) -> list[concessions_projections.SnackQueueRow]:
         """The snack orders due in the next hour, by pickup time."""
         self.snack_queue.catch_up()
-        del query  # it has no fields to select rows by
-        return self.snack_queue.rows()
+        rows = self.snack_queue.rows()
+        return [row for row in rows if row.pickup_at is not None and row.pickup_at <= query.until]
 
     def close(self) -> None:
         """Stop every microservice and close its database connections."""

@@ -167,7 +167,7 @@ class ShopOnline:
         """Search the products on sale by category or text."""
         self.product_catalogue.catch_up()
         rows = self.product_catalogue.rows()
-        return [row for row in rows if row.category == query.category]
+        return [row for row in rows if (query.category is None or row.category == query.category) and (query.text is None or any(query.text.lower() in v.lower() for v in (row.sku, row.name, row.summary, row.category, row.reason,) if v is not None))]
 
     def view_cart(
         self,
@@ -175,8 +175,8 @@ class ShopOnline:
     ) -> list[cart_projections.CartSummaryRow]:
         """Answer ViewCart from the read model CartSummary."""
         self.cart_summary.catch_up()
-        del query  # it has no fields to select rows by
-        return self.cart_summary.rows()
+        rows = self.cart_summary.rows()
+        return [row for row in rows if row.id == query.cart_id]
 
     def view_my_orders(
         self,

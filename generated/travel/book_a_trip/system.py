@@ -161,8 +161,8 @@ class BookATrip:
     ) -> list[trips_projections.RejectedTripsRow]:
         """Trips rejected since a given day, with the reason."""
         self.rejected_trips.catch_up()
-        del query  # it has no fields to select rows by
-        return self.rejected_trips.rows()
+        rows = self.rejected_trips.rows()
+        return [row for row in rows if row.rejected_at is not None and row.rejected_at.date() >= query.since]
 
     def close(self) -> None:
         """Stop every microservice and close its database connections."""

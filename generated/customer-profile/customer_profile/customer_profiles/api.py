@@ -16,8 +16,7 @@ def api(app: CustomerProfilesService, reader: Reader) -> Api:
     )
 
     def view_profile(query: commands.ViewProfile) -> list[customer_profiles_projections.CurrentProfileRow]:
-        del query  # it has no fields to select rows by
-        return read(current_profile)
+        return [row for row in read(current_profile) if row.id == query.profile_id]
 
     return Api(
         title="customer-profiles",

@@ -14,7 +14,7 @@ from customer_profile.customer_profiles import aggregates
 
 @dataclass
 class CurrentProfileRow:
-    """One row of CurrentProfile: the latest values of one aggregate."""
+    """One row of CurrentProfile: the latest values of one CustomerProfile and of what names it."""
 
     id: UUID
     state: str = ""
@@ -62,7 +62,7 @@ class CurrentProfile:
         return list(self._rows.values())
 
     def project(self, event: object) -> None:
-        """Update the row of the event's aggregate."""
+        """Update the row the event changes: its aggregate's, or the one whose id it carries."""
         if isinstance(event, aggregates.CustomerProfile.ProfileCreated):
             row = self._rows.setdefault(event.originator_id, CurrentProfileRow(event.originator_id))
             row.version = event.originator_version

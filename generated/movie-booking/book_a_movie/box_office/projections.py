@@ -15,7 +15,7 @@ from book_a_movie.box_office import aggregates
 
 @dataclass
 class MyBookingsRow:
-    """One row of MyBookings: the latest values of one aggregate."""
+    """One row of MyBookings: the latest values of one TicketBooking and of what names it."""
 
     id: UUID
     state: str = ""
@@ -54,7 +54,7 @@ class MyBookings:
         return list(self._rows.values())
 
     def project(self, event: object) -> None:
-        """Update the row of the event's aggregate."""
+        """Update the row the event changes: its aggregate's, or the one whose id it carries."""
         if isinstance(event, aggregates.TicketBooking.BookingOpened):
             row = self._rows.setdefault(event.originator_id, MyBookingsRow(event.originator_id))
             row.version = event.originator_version

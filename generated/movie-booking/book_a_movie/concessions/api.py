@@ -16,8 +16,7 @@ def api(app: ConcessionsService, reader: Reader) -> Api:
     )
 
     def view_snack_queue(query: commands.ViewSnackQueue) -> list[concessions_projections.SnackQueueRow]:
-        del query  # it has no fields to select rows by
-        return read(snack_queue)
+        return [row for row in read(snack_queue) if row.pickup_at is not None and row.pickup_at <= query.until]
 
     return Api(
         title="concessions",

@@ -14,7 +14,7 @@ from book_a_movie.concessions import aggregates
 
 @dataclass
 class SnackQueueRow:
-    """One row of SnackQueue: the latest values of one aggregate."""
+    """One row of SnackQueue: the latest values of one SnackOrder and of what names it."""
 
     id: UUID
     state: str = ""
@@ -48,7 +48,7 @@ class SnackQueue:
         return list(self._rows.values())
 
     def project(self, event: object) -> None:
-        """Update the row of the event's aggregate."""
+        """Update the row the event changes: its aggregate's, or the one whose id it carries."""
         if isinstance(event, aggregates.SnackOrder.SnackOrderQueued):
             row = self._rows.setdefault(event.originator_id, SnackQueueRow(event.originator_id))
             row.version = event.originator_version

@@ -15,7 +15,7 @@ from book_a_movie.theatre import aggregates
 
 @dataclass
 class ShowtimesRow:
-    """One row of Showtimes: the latest values of one aggregate."""
+    """One row of Showtimes: the latest values of one Screening and of what names it."""
 
     id: UUID
     state: str = ""
@@ -53,7 +53,7 @@ class Showtimes:
         return list(self._rows.values())
 
     def project(self, event: object) -> None:
-        """Update the row of the event's aggregate."""
+        """Update the row the event changes: its aggregate's, or the one whose id it carries."""
         if isinstance(event, aggregates.Screening.ScreeningScheduled):
             row = self._rows.setdefault(event.originator_id, ShowtimesRow(event.originator_id))
             row.version = event.originator_version
@@ -84,7 +84,7 @@ class Showtimes:
 
 @dataclass
 class SeatMapRow:
-    """One row of SeatMap: the latest values of one aggregate."""
+    """One row of SeatMap: the latest values of one Screening and of what names it."""
 
     id: UUID
     state: str = ""
@@ -121,7 +121,7 @@ class SeatMap:
         return list(self._rows.values())
 
     def project(self, event: object) -> None:
-        """Update the row of the event's aggregate."""
+        """Update the row the event changes: its aggregate's, or the one whose id it carries."""
         if isinstance(event, aggregates.Screening.ScreeningScheduled):
             row = self._rows.setdefault(event.originator_id, SeatMapRow(event.originator_id))
             row.version = event.originator_version

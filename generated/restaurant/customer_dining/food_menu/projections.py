@@ -14,7 +14,7 @@ from customer_dining.food_menu import aggregates
 
 @dataclass
 class MenuRow:
-    """One row of Menu: the latest values of one aggregate."""
+    """One row of Menu: the latest values of one MenuItem and of what names it."""
 
     id: UUID
     state: str = ""
@@ -45,7 +45,7 @@ class Menu:
         return list(self._rows.values())
 
     def project(self, event: object) -> None:
-        """Update the row of the event's aggregate."""
+        """Update the row the event changes: its aggregate's, or the one whose id it carries."""
         if isinstance(event, aggregates.MenuItem.FoodAdded):
             row = self._rows.setdefault(event.originator_id, MenuRow(event.originator_id))
             row.version = event.originator_version

@@ -21,11 +21,10 @@ def api(app: CartService, reader: Reader) -> Api:
     )
 
     def browse_catalogue(query: commands.BrowseCatalogue) -> list[catalogue_projections.ProductCatalogueRow]:
-        return [row for row in read(product_catalogue) if row.category == query.category]
+        return [row for row in read(product_catalogue) if (query.category is None or row.category == query.category) and (query.text is None or any(query.text.lower() in v.lower() for v in (row.sku, row.name, row.summary, row.category, row.reason,) if v is not None))]
 
     def view_cart(query: commands.ViewCart) -> list[cart_projections.CartSummaryRow]:
-        del query  # it has no fields to select rows by
-        return read(cart_summary)
+        return [row for row in read(cart_summary) if row.id == query.cart_id]
 
     return Api(
         title="cart",

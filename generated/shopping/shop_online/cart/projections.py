@@ -14,7 +14,7 @@ from shop_online.cart import aggregates
 
 @dataclass
 class CartSummaryRow:
-    """One row of CartSummary: the latest values of one aggregate."""
+    """One row of CartSummary: the latest values of one ShoppingCart and of what names it."""
 
     id: UUID
     state: str = ""
@@ -54,7 +54,7 @@ class CartSummary:
         return list(self._rows.values())
 
     def project(self, event: object) -> None:
-        """Update the row of the event's aggregate."""
+        """Update the row the event changes: its aggregate's, or the one whose id it carries."""
         if isinstance(event, aggregates.ShoppingCart.CartOpened):
             row = self._rows.setdefault(event.originator_id, CartSummaryRow(event.originator_id))
             row.version = event.originator_version

@@ -15,7 +15,7 @@ from shop_online.catalogue import aggregates
 
 @dataclass
 class ProductCatalogueRow:
-    """One row of ProductCatalogue: the latest values of one aggregate."""
+    """One row of ProductCatalogue: the latest values of one Product and of what names it."""
 
     id: UUID
     state: str = ""
@@ -51,7 +51,7 @@ class ProductCatalogue:
         return list(self._rows.values())
 
     def project(self, event: object) -> None:
-        """Update the row of the event's aggregate."""
+        """Update the row the event changes: its aggregate's, or the one whose id it carries."""
         if isinstance(event, aggregates.Product.ProductListed):
             row = self._rows.setdefault(event.originator_id, ProductCatalogueRow(event.originator_id))
             row.version = event.originator_version

@@ -16,7 +16,7 @@ from shop_online.shipping import aggregates as shipping_aggregates
 
 @dataclass
 class OrderHistoryRow:
-    """One row of OrderHistory: the latest values of one aggregate."""
+    """One row of OrderHistory: the latest values of one CustomerOrder and of what names it."""
 
     id: UUID
     state: str = ""
@@ -62,7 +62,7 @@ class OrderHistory:
         return list(self._rows.values())
 
     def project(self, event: object) -> None:
-        """Update the row of the event's aggregate."""
+        """Update the row the event changes: its aggregate's, or the one whose id it carries."""
         if isinstance(event, aggregates.CustomerOrder.CustomerOrderPlaced):
             row = self._rows.setdefault(event.originator_id, OrderHistoryRow(event.originator_id))
             row.version = event.originator_version
@@ -86,9 +86,7 @@ class OrderHistory:
             row.shipping_address = event.shipping_address
             row.delivery_notes = event.delivery_notes
         elif isinstance(event, shipping_aggregates.Shipment.ShipmentDispatched):
-            row = self._rows.setdefault(event.originator_id, OrderHistoryRow(event.originator_id))
-            row.version = event.originator_version
-            row.state = "dispatched"
+            row = self._rows.setdefault(event.order_id, OrderHistoryRow(event.order_id))
             row.order_id = event.order_id
             row.carrier = event.carrier
             row.tracking_number = event.tracking_number

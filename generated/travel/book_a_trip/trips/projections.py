@@ -18,7 +18,7 @@ from book_a_trip.trips import aggregates
 
 @dataclass
 class MyTripsRow:
-    """One row of MyTrips: the latest values of one aggregate."""
+    """One row of MyTrips: the latest values of one Trip and of what names it."""
 
     id: UUID
     state: str = ""
@@ -75,7 +75,7 @@ class MyTrips:
         return list(self._rows.values())
 
     def project(self, event: object) -> None:
-        """Update the row of the event's aggregate."""
+        """Update the row the event changes: its aggregate's, or the one whose id it carries."""
         if isinstance(event, aggregates.Trip.TripRequested):
             row = self._rows.setdefault(event.originator_id, MyTripsRow(event.originator_id))
             row.version = event.originator_version
@@ -94,18 +94,14 @@ class MyTrips:
             row.amount = event.amount
             row.loyalty_number = event.loyalty_number
         elif isinstance(event, flights_aggregates.SeatReservation.FlightReserved):
-            row = self._rows.setdefault(event.originator_id, MyTripsRow(event.originator_id))
-            row.version = event.originator_version
-            row.state = "reserved"
+            row = self._rows.setdefault(event.trip_id, MyTripsRow(event.trip_id))
             row.trip_id = event.trip_id
             row.flight_numbers = event.flight_numbers
             row.seats = event.seats
             row.departs_at = event.departs_at
             row.price = event.price
         elif isinstance(event, hotels_aggregates.RoomReservation.HotelReserved):
-            row = self._rows.setdefault(event.originator_id, MyTripsRow(event.originator_id))
-            row.version = event.originator_version
-            row.state = "reserved"
+            row = self._rows.setdefault(event.trip_id, MyTripsRow(event.trip_id))
             row.trip_id = event.trip_id
             row.hotel_name = event.hotel_name
             row.room_number = event.room_number
@@ -113,9 +109,7 @@ class MyTrips:
             row.nightly_rate = event.nightly_rate
             row.guest_rating = event.guest_rating
         elif isinstance(event, cars_aggregates.CarRental.CarReserved):
-            row = self._rows.setdefault(event.originator_id, MyTripsRow(event.originator_id))
-            row.version = event.originator_version
-            row.state = "reserved"
+            row = self._rows.setdefault(event.trip_id, MyTripsRow(event.trip_id))
             row.trip_id = event.trip_id
             row.pickup_location = event.pickup_location
             row.pickup_at = event.pickup_at
@@ -135,7 +129,7 @@ class MyTrips:
 
 @dataclass
 class RejectedTripsRow:
-    """One row of RejectedTrips: the latest values of one aggregate."""
+    """One row of RejectedTrips: the latest values of one Trip and of what names it."""
 
     id: UUID
     state: str = ""
@@ -178,7 +172,7 @@ class RejectedTrips:
         return list(self._rows.values())
 
     def project(self, event: object) -> None:
-        """Update the row of the event's aggregate."""
+        """Update the row the event changes: its aggregate's, or the one whose id it carries."""
         if isinstance(event, aggregates.Trip.TripRequested):
             row = self._rows.setdefault(event.originator_id, RejectedTripsRow(event.originator_id))
             row.version = event.originator_version
