@@ -456,8 +456,29 @@ CASES = [
     Case(
         "scenario-rejected",
         check.scenarios_fit,
-        T.replace("    then:\n      - OrderPlaced: {dish: soup}\n", "    then: rejected\n"),
+        variant(
+            T,
+            (
+                "      - OrderOpened: {table: 4}\n",
+                "      - OrderOpened: {table: 4}\n      - OrderPlaced: {dish: tea}\n",
+            ),
+            ("    then:\n      - OrderPlaced: {dish: soup}\n", "    then: rejected\n"),
+        ),
         (),
+    ),
+    Case(
+        "scenario-rejected-where-allowed",
+        check.scenarios_fit,
+        T.replace("    then:\n      - OrderPlaced: {dish: soup}\n", "    then: rejected\n"),
+        ("E170",),
+    ),
+    Case(
+        "scenario-events-where-rejected",
+        check.scenarios_fit,
+        T.replace(
+            "      - OrderOpened: {table: 4}\n", "      - OrderOpened: {table: 4}\n      - OrderPlaced: {dish: tea}\n"
+        ),
+        ("E170",),
     ),
     # listeners_hear_recorded_events
     Case("listener-hears-a-recorded-event", check.listeners_hear_recorded_events, T, ()),
