@@ -299,21 +299,23 @@ def test_a_change_in_one_row_of_a_big_map_leaves_the_other_pages_as_they_were(tm
     """Each page's DOT stays the same, so the layout cache lays out only the changed page again."""
     from bench.diagram import journey_yaml
     from esp.draw import dot, graph
-    from esp.draw.pages import split
+    from esp.draw.pages import split, svg_pages
 
     journey = tmp_path / "big.yaml"
     journey.write_text(journey_yaml(200), encoding="utf-8")
 
-    def pages() -> list[str]:
+    def pages() -> tuple[list[str], list[str]]:
         model = validate([journey], "workshop").model
         assert model is not None
-        return [dot.render(page, routed=False) for page in split(graph(model, "esp"))]
+        return [dot.render(page, routed=False) for page in split(graph(model, "esp"))], svg_pages(graph(model, "esp"))
 
-    before = pages()
+    before, drawn_before = pages()
     submit(workshop_on(journey), add("event", "CaseNoted", process="Handle Case 100"))
-    after = pages()
+    after, drawn_after = pages()
     assert len(before) == len(after) == 8
     assert [a == b for a, b in zip(before, after, strict=True)] == [True] * 4 + [False] + [True] * 3
+    # the pages that did not change are not drawn again: the very same text comes back
+    assert [a is b for a, b in zip(drawn_before, drawn_after, strict=True)] == [True] * 4 + [False] + [True] * 3
 
 
 def test_a_journey_that_is_no_longer_a_file_is_refused_not_a_dead_request(tmp_path: Path) -> None:

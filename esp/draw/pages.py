@@ -13,6 +13,7 @@ where it comes from.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 from functools import partial
 
@@ -67,10 +68,18 @@ def svg(graph: Graph) -> str:
     """The SVG of ``graph``: one layout, or its pages laid out in parallel and stacked."""
     from esp.draw import layout
 
+    parts = svg_pages(graph)
+    return parts[0] if len(parts) == 1 else layout.stack(parts)
+
+
+def svg_pages(graph: Graph) -> list[str]:
+    """The SVG document of each page of ``graph`` (one, unless it is large), laid out in parallel."""
+    from esp.draw import layout
+
     parts = split(graph)
     if len(parts) == 1:
-        return render(graph, "svg").decode("utf-8")
-    return layout.stack(layout.run_many([partial(_page_svg, p) for p in parts]))
+        return [page_svg(graph)]
+    return layout.run_many([partial(page_svg, p) for p in parts])
 
 
 def render(graph: Graph, fmt: str) -> bytes:
@@ -82,7 +91,16 @@ def render(graph: Graph, fmt: str) -> bytes:
     return layout.run(dot.render(graph), fmt)
 
 
-def _page_svg(graph: Graph) -> str:
+def page_svg(graph: Graph) -> str:
+    """One page's SVG. The same page (an unchanged part of a map being edited live) is
+    not drawn again: its routed arrows cost more than looking up its layout."""
+    from esp.draw import layout
+
+    return _page_svg(layout.dot_program(), graph)
+
+
+@functools.lru_cache(maxsize=64)
+def _page_svg(program: str | None, graph: Graph) -> str:  # keyed by ``dot``: a test may swap it
     return render(graph, "svg").decode("utf-8")
 
 
