@@ -30,6 +30,12 @@ EXPECTED = [
     ("compatible", "command-changed", "PlaceOrder"),
     ("compatible", "command-changed", "PrepareBill"),
 ]
+# A field added to DrinksAdded, declared in its history: needs an upcaster, breaks nothing.
+ADD_COLD = (
+    "      - event: DrinksAdded\n        fields: {drink: str, quantity: int}",
+    "      - event: DrinksAdded\n        version: 2\n        fields: {drink: str, quantity: int, cold: bool}\n"
+    "        history:\n          - version: 2\n            added: {cold: false}",
+)
 
 
 def _json(*args: str | Path, cwd: Path | None = None, code: int = 1) -> dict[str, object]:
@@ -82,14 +88,7 @@ def test_fail_on_with_a_breaking_change(fail_on: str, code: int) -> None:
 def test_fail_on_thresholds(tmp_path: Path) -> None:
     """Only upcasters: passes by default, fails --fail-on upcaster; only compatible: fails only --fail-on any."""
     text = V1.read_text(encoding="utf-8")
-    upcaster = variant(
-        text,
-        (
-            "      - event: DrinksAdded\n        fields: {drink: str, quantity: int}",
-            "      - event: DrinksAdded\n        version: 2\n        fields: {drink: str, quantity: int, cold: bool}\n"
-            "        history:\n          - version: 2\n            added: {cold: false}",
-        ),
-    )
+    upcaster = variant(text, ADD_COLD)
     compatible = variant(
         text, ("        states: [queued, prepared, served]", "        states: [queued, prepared, served, binned]")
     )
@@ -102,6 +101,44 @@ def test_fail_on_thresholds(tmp_path: Path) -> None:
     same = run_esp("diff", V1, V1, "--fail-on", "any")
     assert_exit(same, 0)
     assert same.stdout.strip() == f"no changes from {V1} to {V1}"
+
+
+def _only_an_upcaster(folder: Path) -> Path:
+    """v1 with ADD_COLD, as a file."""
+    path = folder / "upcaster.yaml"
+    path.write_text(variant(V1.read_text(encoding="utf-8"), ADD_COLD), encoding="utf-8")
+    return path
+
+
+def _says_it_failed(fmt: str, out: str) -> bool:
+    """What each format says of the outcome, read as its consumer reads it."""
+    if fmt == "json":
+        return bool(json.loads(out)["failed"])
+    if fmt == "sarif":
+        log = json.loads(out)
+        jsonschema.Draft4Validator(SARIF_SCHEMA).validate(log)
+        return any(r["level"] == "error" for r in log["runs"][0]["results"])
+    if fmt == "github":
+        return any(line.startswith("::error ") for line in out.splitlines())
+    if fmt == "markdown":
+        return "## Breaking" in out
+    return "fails --fail-on" in out.splitlines()[-1]
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "github", "sarif", "markdown"])
+def test_every_format_exits_by_the_threshold_and_says_so(fmt: str, tmp_path: Path) -> None:
+    """No change and an upcaster pass (0), a breaking change fails (1), whatever the format; and the output
+    itself says whether it failed (SARIF valid in each case)."""
+    upcaster = _only_an_upcaster(tmp_path)
+    for new, code in [(V1, 0), (upcaster, 0), (V2, 1)]:
+        result = run_esp("diff", V1, new, "--format", fmt)
+        assert_exit(result, code)
+        assert result.stderr == ""
+        assert _says_it_failed(fmt, result.stdout) is bool(code), (fmt, new)
+    strict = run_esp("diff", V1, upcaster, "--format", fmt, "--fail-on", "upcaster")
+    assert_exit(strict, 1)
+    if fmt != "markdown":  # a changelog lists changes by impact, not by the threshold
+        assert _says_it_failed(fmt, strict.stdout)
 
 
 def test_the_way_back_is_breaking() -> None:

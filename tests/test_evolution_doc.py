@@ -1,0 +1,136 @@
+"""docs/evolution.md shows real commands and what they print: replayed here in a scratch git repository
+(the restaurant journey, changed step by step as the page changes it), every ``esp validate`` and
+``esp diff`` of its console blocks must print exactly what the page shows, with the exit code it shows,
+and the generated code it quotes must be what ``esp generate`` writes."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from helpers import ROOT, run_esp, variant
+
+from esp import api
+from esp.generate.package import build
+from esp.generate.render import render
+
+DOC = ROOT / "docs" / "evolution.md"
+V2 = ROOT / "tests" / "data" / "evolution" / "v2" / "restaurant.yaml"
+BLOCK = re.compile(r"^```(\w+)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
+
+# The page's steps: each the journey as it stands, then the commands run on it.
+STEP_1 = (
+    (
+        "      - command: PlaceOrder\n        emits:",
+        "      - command: PlaceOrder\n        fields: {notes: str}\n        emits:",
+    ),
+    (
+        'fields: {table_number: int, dishes: "list[str]"}',
+        'fields: {table_number: int, dishes: "list[str]", notes: str}',
+    ),
+    (
+        "- OrderPlaced: {table_number: 4, dishes: [soup]}",
+        "- OrderPlaced: {table_number: 4, dishes: [soup], notes: no salt}",
+    ),
+)
+STEP_2 = (
+    (
+        '        fields: {table_number: int, dishes: "list[str]", notes: str}\n',
+        '        version: 2\n        fields: {table_number: int, dishes: "list[str]", notes: str}\n'
+        '        history:\n          - version: 2\n            added: {notes: ""}\n',
+    ),
+)
+BACKWARD = (
+    (
+        "        description: The table is done; payment prepares the bill.\n        version: 2",
+        "        description: The table is done; payment prepares the bill.\n"
+        "        compatibility: backward\n        version: 2",
+    ),
+)
+
+
+def commands_shown() -> list[tuple[str, str, int | None]]:
+    """Each ``$ esp validate|diff ...`` of the page's console blocks: its output and the exit code shown."""
+    shown = []
+    for lang, body in BLOCK.findall(DOC.read_text(encoding="utf-8")):
+        if lang != "console":
+            continue
+        parts = re.split(r"^\$ ", body, flags=re.MULTILINE)[1:]
+        for i, part in enumerate(parts):
+            command, _, output = part.partition("\n")
+            if not re.match(r"esp (validate|diff) ", command):
+                continue
+            follows = parts[i + 1] if i + 1 < len(parts) else ""
+            code = int(follows.split("\n")[1]) if follows.startswith("echo $?") else None
+            shown.append((command, output, code))
+    return shown
+
+
+def final_journey() -> str:
+    """tests/data/evolution/v2 under the example's own header (the page's line numbers are the example's)."""
+    example = (ROOT / "journeys" / "restaurant.yaml").read_text(encoding="utf-8").splitlines(keepends=True)
+    changed = V2.read_text(encoding="utf-8").splitlines(keepends=True)
+    return "".join(example[:3] + changed[5:])
+
+
+@pytest.fixture(scope="module")
+def replayed(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, str, int]]:
+    if shutil.which("git") is None:  # pragma: no cover - git is part of the development setup
+        pytest.skip("git is not installed")
+    repo = tmp_path_factory.mktemp("walk")
+    journey = repo / "journeys" / "restaurant.yaml"
+    journey.parent.mkdir()
+    base = (ROOT / "journeys" / "restaurant.yaml").read_text(encoding="utf-8")
+    journey.write_text(base, encoding="utf-8")
+    (repo / "pyproject.toml").write_text('[tool.esp]\njourneys = "journeys"\n', encoding="utf-8")
+    for args in (["init", "-q"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "v1"]):
+        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+    step_1 = variant(base, *STEP_1)
+    steps = [
+        (step_1, ["validate journeys/ --since HEAD", "diff HEAD"]),
+        (variant(step_1, *STEP_2), ["validate journeys/ --since HEAD", "diff HEAD"]),
+        (final_journey(), ["diff HEAD"]),
+        (variant(final_journey(), *BACKWARD), ["diff HEAD"]),
+    ]
+    results = []
+    for text, commands in steps:
+        journey.write_text(text, encoding="utf-8")
+        for command in commands:
+            result = run_esp(*command.split(), cwd=repo)
+            results.append((f"esp {command}", result.stdout, result.returncode))
+    return results
+
+
+def test_every_command_prints_what_the_page_shows(replayed: list[tuple[str, str, int]]) -> None:
+    shown = commands_shown()
+    assert [c for c, _, _ in shown] == [c for c, _, _ in replayed]
+    for (command, output, code), (_, printed, returned) in zip(shown, replayed, strict=True):
+        assert printed == output, f"docs/evolution.md shows another output of '{command}'"
+        assert code is None or code == returned, command
+
+
+def test_the_changelog_is_what_esp_prints(tmp_path: Path) -> None:
+    """The page's markdown block: ``esp diff --format markdown`` of the same change."""
+    (markdown,) = [body for lang, body in BLOCK.findall(DOC.read_text(encoding="utf-8")) if lang == "markdown"]
+    before, after = tmp_path / "before.yaml", tmp_path / "after.yaml"
+    before.write_text((ROOT / "journeys" / "restaurant.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    after.write_text(final_journey(), encoding="utf-8")
+    result = run_esp("diff", before, after, "--format", "markdown", cwd=tmp_path)
+    assert result.stdout.startswith(f"# Changes from {before} to {after}\n")
+    assert result.stdout.split("\n", 1)[1] == markdown.split("\n", 1)[1]  # the rest names no file
+
+
+def test_the_generated_code_shown_is_what_esp_writes(tmp_path: Path) -> None:
+    (code,) = [body for lang, body in BLOCK.findall(DOC.read_text(encoding="utf-8")) if lang == "python"]
+    path = tmp_path / "restaurant.yaml"
+    path.write_text(final_journey(), encoding="utf-8")
+    validation = api.validate([path])
+    assert validation.model is not None
+    written = next(f.text for f in render(build(validation.model)) if f.path.endswith("/dining/aggregates.py"))
+    lines = iter(written.splitlines())
+    for line in code.splitlines():
+        if line.strip() and line.strip() != "...":
+            assert line in lines, f"docs/evolution.md quotes a line esp does not write (in this order): {line!r}"
