@@ -51,8 +51,34 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-# Names any module may import for field types, defaults and example values.
-_TYPES = _words("Decimal UUID date datetime UTC uuid4 annotations")
+# The standard-library names a generated module imports wherever its code uses them (esp.generate.render's
+# imports(), from the rendered text): a journey name among them would be imported over, so every module and
+# class scope reserves them all.
+STDLIB_IMPORTS: Mapping[str, str] = {
+    "Decimal": "decimal",
+    "UUID": "uuid",
+    "uuid4": "uuid",
+    "date": "datetime",
+    "datetime": "datetime",
+    "UTC": "datetime",
+    "timedelta": "datetime",
+    "Any": "typing",
+    "ClassVar": "typing",
+    "Literal": "typing",
+    "Self": "typing",
+    "Protocol": "typing",
+    "TypeVar": "typing",
+    "TYPE_CHECKING": "typing",
+    "Iterator": "collections.abc",
+    "Mapping": "collections.abc",
+    "Sequence": "collections.abc",
+    "Callable": "collections.abc",
+    "Sized": "collections.abc",
+    "dataclass": "dataclasses",
+    "field": "dataclasses",
+    "Path": "pathlib",
+}
+_TYPES = frozenset(STDLIB_IMPORTS) | {"annotations"}
 _TEST_HELPERS = _words("events_of listener_id pytest json uuid4 Alone DomainError")
 
 RESERVED: Mapping[str, frozenset[str]] = {
@@ -84,9 +110,10 @@ RESERVED: Mapping[str, frozenset[str]] = {
     "aggregate": _words(
         """
         id version state created_on modified_on pending_events collect_events trigger_event create_id
-        Event Created Snapshot INITIAL_VERSION Aggregate IntegrationEvent ClassVar Hooks Decimal UUID UTC SHAPE Any
+        Event Created Snapshot INITIAL_VERSION Aggregate IntegrationEvent ClassVar Hooks SHAPE
         """
-    ),
+    )
+    | _TYPES,
     # what a field cannot be called: the members of eventsourcing's events and aggregates (an event's fields
     # become its aggregate's attributes), the parameters they are passed with, and self/cls
     "field": _words(

@@ -186,9 +186,9 @@ AWKWARD = {
             "actions": [
                 {"command": "Save", "fields": {"state": "str", "apply": "int"}, "emits": ["Created"], "creates": True},
                 {
-                    "command": "Close",
+                    "command": "Field",
                     "fields": {"mutate": "optional[str]"},
-                    "emits": ["Closed"],
+                    "emits": ["Protocol"],
                     "allowed_in": ["open"],
                 },
                 {"query": "Positions", "projection": "Recorded"},
@@ -200,7 +200,7 @@ AWKWARD = {
                     "fields": {"state": "str", "apply": "int"},
                     "enters": "open",
                 },
-                {"event": "Closed", "fields": {"mutate": "optional[str]", "timestamp": "int"}, "enters": "closed"},
+                {"event": "Protocol", "fields": {"mutate": "optional[str]", "timestamp": "int"}, "enters": "closed"},
             ],
         },
         {
@@ -214,7 +214,7 @@ AWKWARD = {
         },
     ],
     "listeners": [{"on": "Created", "in": "sagas", "command": "Rules", "map": {"cls": "state", "id": "apply"}}],
-    "projections": [{"projection": "Recorded", "in": "system", "from": ["Created", "Closed"]}],
+    "projections": [{"projection": "Recorded", "in": "system", "from": ["Created", "Protocol"]}],
     "scenarios": [
         {
             "scenario": "test",
@@ -232,7 +232,8 @@ def test_a_journey_using_the_names_the_code_uses_is_renamed_and_its_package_pass
     validation = api.validate([path])
     assert validation.model is not None and validation.exit_code() == 0, [str(d) for d in validation.diagnostics]
     renamed = {d.message.split("'")[3] for d in validation.diagnostics if d.code == "W110"}
-    assert {"json_journey", "system_", "UUID_", "Hooks_", "sagas_", "save_", "state_", "apply_", "self_"} <= renamed
+    expected = {"json_journey", "system_", "UUID_", "Hooks_", "sagas_", "save_", "state_", "apply_", "self_"}
+    assert expected | {"Protocol_", "field_"} <= renamed  # what the code imports from the standard library too
     out = tmp_path / "out"
     generate(validation.model, out)
     env = {**os.environ, "PYTHONPATH": str(out), "PYTHONDONTWRITEBYTECODE": "1", "ESP_PERSISTENCE": "memory"}

@@ -17,36 +17,15 @@ from typing import TYPE_CHECKING, Any
 from esp.generate.context import JourneyV, MicroserviceV
 from esp.generate.package import PackageV
 from esp.generate.text import GenerateError, UnsafeText, docstring, plain, pystr, pytuple
+from esp.naming import STDLIB_IMPORTS
 from esp.progress import track
 
 if TYPE_CHECKING:
     import jinja2
 
-# Where each name used in generated code is imported from (the standard library).
-STDLIB = {
-    "Decimal": "decimal",
-    "UUID": "uuid",
-    "uuid4": "uuid",
-    "date": "datetime",
-    "datetime": "datetime",
-    "UTC": "datetime",
-    "timedelta": "datetime",
-    "Any": "typing",
-    "ClassVar": "typing",
-    "Literal": "typing",
-    "Self": "typing",
-    "Protocol": "typing",
-    "TypeVar": "typing",
-    "TYPE_CHECKING": "typing",
-    "Iterator": "collections.abc",
-    "Mapping": "collections.abc",
-    "Sequence": "collections.abc",
-    "Callable": "collections.abc",
-    "Sized": "collections.abc",
-    "dataclass": "dataclasses",
-    "field": "dataclasses",
-    "Path": "pathlib",
-}
+# Where each name used in generated code is imported from (the standard library): one list with the names
+# esp.naming keeps journeys from taking.
+STDLIB = STDLIB_IMPORTS
 
 
 @dataclass(frozen=True)
