@@ -353,6 +353,7 @@ def _fits(source: FieldType, target: FieldType) -> bool:
 
 
 def listeners_can_issue(model: Model) -> Iterator[Diagnostic]:
+    creations = {e for c in model.commands if c.creates for e in c.emits}
     for li in model.listeners:
         available = _source_fields(li.on)
         mapped = dict(li.mapping)
@@ -373,10 +374,10 @@ def listeners_can_issue(model: Model) -> Iterator[Diagnostic]:
                     source=source,
                     found=str(available[source]),
                 )
-        yield from _listener_target(li, available)
+        yield from _listener_target(li, available, li.on in creations)
 
 
-def _listener_target(li: Listener, available: dict[str, FieldType]) -> Iterator[Diagnostic]:
+def _listener_target(li: Listener, available: dict[str, FieldType], creation: bool) -> Iterator[Diagnostic]:
     """The event field that names the aggregate a listener's command changes must hold that aggregate's id."""
     target_agg = li.command.aggregate
     if li.creates or target_agg is None:
@@ -400,10 +401,27 @@ def _listener_target(li: Listener, available: dict[str, FieldType]) -> Iterator[
     elif source is not None and source is not target_agg:
         problem = f"the id of the '{source.name}' that recorded it, not the id of a '{target_agg.name}'"
     else:
-        problem = None
+        yield from _listener_on_itself(li, target_agg, creation)
+        return
     if problem is not None:
         where = li.at.get("target", li.at.get("command", li.loc))
         yield _d("E067", where, event=li.on.name, aggregate=target_agg.name, field=key, problem=problem)
+
+
+def _listener_on_itself(li: Listener, agg: Aggregate, creation: bool) -> Iterator[Diagnostic]:
+    """A command on the aggregate that recorded the event runs in the state that event leaves it in
+    (an event that enters no state leaves the state it found, unless it created the aggregate)."""
+    allowed = [s for s in li.command.allowed_in if s in agg.states]  # unknown states are E045 already
+    if allowed and (li.on.enters is not None or creation) and li.on.enters not in allowed:
+        yield _d(
+            "E068",
+            li.at.get("command", li.loc),
+            event=li.on.name,
+            command=li.command.name,
+            aggregate=agg.name,
+            enters=f"enters '{li.on.enters}'" if li.on.enters else "enters no state",
+            allowed=", ".join(allowed),
+        )
 
 
 def listeners_do_not_loop(model: Model) -> Iterator[Diagnostic]:

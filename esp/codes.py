@@ -245,6 +245,12 @@ CODES: dict[str, CodeInfo] = {
         "listener on '{event}' addresses '{aggregate}' by '{field}', {problem}",
         "give '{event}' a uuid field holding the '{aggregate}' id, and name it: 'target: <event field>'",
     ),
+    "E068": _e(
+        "listener command not allowed on its own aggregate",
+        "the listener on '{event}' runs '{command}' on the '{aggregate}' that recorded it, but '{event}' {enters}"
+        " and '{command}' is allowed only in {allowed}",
+        "let '{event}' enter one of those states, or add the state it enters to the 'allowed_in' of '{command}'",
+    ),
     # -- scenarios -----------------------------------------------------------------
     "E070": _e(
         "scenario step of another aggregate",

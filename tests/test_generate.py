@@ -352,16 +352,16 @@ def test_keywords_and_builtins_become_safe_names(tmp_path: Path) -> None:
     assert v.model is not None and v.exit_code() == 0, [str(d) for d in v.diagnostics]
     generate(v.model, out)
     assert (out / "import_" / "class_" / "aggregates.py").exists()
-    env = {**os.environ, "PYTHONPATH": str(out), "PYTHONDONTWRITEBYTECODE": "1", "ESP_PERSISTENCE": "memory"}
-    tests = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-        cwd=out,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    tests = run_in(out, "pytest", "-q", "-p", "no:cacheprovider")
     assert tests.returncode == 0, tests.stdout[-3000:]
+
+
+def run_in(out: Path, module: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m module args`` in a generated package's folder, in memory."""
+    env = {**os.environ, "PYTHONPATH": str(out), "PYTHONDONTWRITEBYTECODE": "1", "ESP_PERSISTENCE": "memory"}
+    return subprocess.run(
+        [sys.executable, "-m", module, *args], cwd=out, env=env, capture_output=True, text=True, check=False
+    )
 
 
 def test_a_name_the_package_uses_is_renamed_and_said_at_validate_time(tmp_path: Path) -> None:
@@ -371,3 +371,72 @@ def test_a_name_the_package_uses_is_renamed_and_said_at_validate_time(tmp_path: 
     assert len(renamed) == 1 and "'system_'" in renamed[0].message, [str(d) for d in v.diagnostics]
     generate(v.model, tmp_path / "out")
     assert (tmp_path / "out" / "import_" / "system_" / "application.py").exists()
+
+
+# Listeners whose command changes the very aggregate that recorded the event: on a creation event, on an
+# event that enters a state, and on one that enters none (the command runs in the state the cart was in).
+ON_ITSELF = """\
+journey: Own Cart
+microservices:
+  shop:
+    aggregates:
+      Cart:
+        identity: cart_id
+        states: [open, filled, checked]
+processes:
+  - process: Shop
+    microservice: shop
+    aggregate: Cart
+    actions:
+      - command: OpenCart
+        emits: [CartOpened]
+        creates: true
+      - command: AddItem
+        fields: {item: str}
+        emits: [ItemAdded]
+        allowed_in: [open]
+      - command: CheckCart
+        emits: [CartChecked]
+        allowed_in: [filled]
+      - command: NoteCart
+        emits: [CartNoted]
+        allowed_in: [open]
+      - command: StampCart
+        emits: [CartStamped]
+        allowed_in: [open]
+    events:
+      - event: CartOpened
+        enters: open
+      - event: ItemAdded
+        fields: {item: str}
+        enters: filled
+      - event: CartChecked
+        enters: checked
+      - event: CartNoted
+      - event: CartStamped
+listeners:
+  - on: CartOpened
+    in: shop
+    command: NoteCart
+  - on: ItemAdded
+    in: shop
+    command: CheckCart
+  - on: CartNoted
+    in: shop
+    command: StampCart
+"""
+
+
+def test_a_listener_on_its_own_aggregate_changes_it(tmp_path: Path) -> None:
+    """The listener's test makes one aggregate (not a second one with the same id), and passes."""
+    path = tmp_path / "own.yaml"
+    path.write_text(ON_ITSELF, encoding="utf-8")
+    v = api.validate([path])
+    assert v.model is not None and not v.diagnostics, [str(d) for d in v.diagnostics]
+    out = tmp_path / "out"
+    generate(v.model, out)
+    tests = run_in(out, "pytest", "-q", "-p", "no:cacheprovider", "tests/test_listeners.py")
+    assert tests.returncode == 0, tests.stdout[-3000:]
+    assert "3 passed" in tests.stdout
+    lint = run_in(out, "ruff", "check", "--no-cache", "-q", ".")
+    assert lint.returncode == 0, lint.stdout

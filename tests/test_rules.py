@@ -71,6 +71,17 @@ _ADD_DISH = (
     ),
 )
 
+# A listener that closes the cart that was just opened: a command on the aggregate that recorded the event.
+_CLOSE_ON_OPEN = (
+    ("states: [open]", "states: [open, closed]"),
+    _cmd("      - command: CloseCart\n        emits: [CartClosed]\n        allowed_in: [open]\n"),
+    (
+        "        enters: open\n",
+        "        enters: open\n      - event: CartClosed\n        enters: closed\n"
+        "listeners:\n  - on: CartOpened\n    in: shop\n    command: CloseCart\n",
+    ),
+)
+
 CASES = [
     # names_become_distinct_classes
     Case("classes-clean", check.names_fit_the_generated_code, M, ()),
@@ -381,6 +392,18 @@ CASES = [
             ("    command: AddDish\n", "    command: AddDish\n    target: ticket\n"),
         ),
         (),
+    ),
+    Case(
+        "issue-on-its-own-aggregate",
+        check.listeners_can_issue,
+        variant(M, *_CLOSE_ON_OPEN),
+        (),
+    ),
+    Case(
+        "issue-on-its-own-aggregate-in-a-state-not-allowed",
+        check.listeners_can_issue,
+        variant(M, *_CLOSE_ON_OPEN, ("        allowed_in: [open]\n", "        allowed_in: [closed]\n")),
+        ("E068",),
     ),
     # listeners_do_not_loop
     Case("loop-clean", check.listeners_do_not_loop, T, ()),

@@ -431,6 +431,11 @@ class AggregateV(_View[Aggregate]):
         """testing.py's function that stores one in a given state."""
         return self.j.names.aggregates[self.entity].builder
 
+    @property
+    def changed_by_listeners(self) -> bool:
+        """A listener changes it when it records an event (the builder then returns it as stored)."""
+        return any(li.on_itself and li.command.aggregate.entity is self.entity for li in self.j.listeners)
+
     @cached_property
     def identity(self) -> FieldV:
         return field_of(self.entity.identity, FieldType("uuid"))
@@ -736,6 +741,12 @@ class ListenerV:
         expr = self._event_value(key, self.command.aggregate.identity)
         assert expr is not None, f"the listener on {self.on.raw} has no target"
         return expr
+
+    @property
+    def on_itself(self) -> bool:
+        """The command changes the aggregate that recorded the event: addressed by the event's own aggregate id
+        (esp.check's E067 refuses that id for any other aggregate)."""
+        return self.target == "domain_event.originator_id"
 
     def _event_value(self, raw: str, want: FieldV) -> str | None:
         f = next((f for f in self.on.fields if f.raw == raw), None)
