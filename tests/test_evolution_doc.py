@@ -1,5 +1,6 @@
 """docs/evolution.md shows real commands and what they print: replayed here in a scratch git repository
-(the restaurant journey, changed step by step as the page changes it), every ``esp validate`` and
+(tests/data/evolution/v1 as journeys/restaurant.yaml, changed step by step as the page changes it, up to
+tests/data/evolution/v2), every ``esp validate`` and
 ``esp diff`` of its console blocks must print exactly what the page shows, with the exit code it shows,
 and the generated code it quotes must be what ``esp generate`` writes."""
 
@@ -18,6 +19,7 @@ from esp.generate.package import build
 from esp.generate.render import render
 
 DOC = ROOT / "docs" / "evolution.md"
+V1 = ROOT / "tests" / "data" / "evolution" / "v1" / "restaurant.yaml"
 V2 = ROOT / "tests" / "data" / "evolution" / "v2" / "restaurant.yaml"
 BLOCK = re.compile(r"^```(\w+)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
 
@@ -69,13 +71,6 @@ def commands_shown() -> list[tuple[str, str, int | None]]:
     return shown
 
 
-def final_journey() -> str:
-    """tests/data/evolution/v2 under the example's own header (the page's line numbers are the example's)."""
-    example = (ROOT / "journeys" / "restaurant.yaml").read_text(encoding="utf-8").splitlines(keepends=True)
-    changed = V2.read_text(encoding="utf-8").splitlines(keepends=True)
-    return "".join(example[:3] + changed[5:])
-
-
 @pytest.fixture(scope="module")
 def replayed(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, str, int]]:
     if shutil.which("git") is None:  # pragma: no cover - git is part of the development setup
@@ -83,17 +78,19 @@ def replayed(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, str, i
     repo = tmp_path_factory.mktemp("walk")
     journey = repo / "journeys" / "restaurant.yaml"
     journey.parent.mkdir()
-    base = (ROOT / "journeys" / "restaurant.yaml").read_text(encoding="utf-8")
+    base = V1.read_text(encoding="utf-8")
     journey.write_text(base, encoding="utf-8")
-    (repo / "pyproject.toml").write_text('[tool.esp]\njourneys = "journeys"\n', encoding="utf-8")
+    (repo / "pyproject.toml").write_text(
+        '[tool.esp]\njourneys = "journeys"\noutput = "generated/restaurant"\n', encoding="utf-8"
+    )
     for args in (["init", "-q"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "v1"]):
         subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
     step_1 = variant(base, *STEP_1)
     steps = [
         (step_1, ["validate journeys/ --since HEAD", "diff HEAD"]),
         (variant(step_1, *STEP_2), ["validate journeys/ --since HEAD", "diff HEAD"]),
-        (final_journey(), ["diff HEAD"]),
-        (variant(final_journey(), *BACKWARD), ["diff HEAD"]),
+        (V2.read_text(encoding="utf-8"), ["diff HEAD"]),
+        (variant(V2.read_text(encoding="utf-8"), *BACKWARD), ["diff HEAD"]),
     ]
     results = []
     for text, commands in steps:
@@ -116,8 +113,8 @@ def test_the_changelog_is_what_esp_prints(tmp_path: Path) -> None:
     """The page's markdown block: ``esp diff --format markdown`` of the same change."""
     (markdown,) = [body for lang, body in BLOCK.findall(DOC.read_text(encoding="utf-8")) if lang == "markdown"]
     before, after = tmp_path / "before.yaml", tmp_path / "after.yaml"
-    before.write_text((ROOT / "journeys" / "restaurant.yaml").read_text(encoding="utf-8"), encoding="utf-8")
-    after.write_text(final_journey(), encoding="utf-8")
+    before.write_text(V1.read_text(encoding="utf-8"), encoding="utf-8")
+    after.write_text(V2.read_text(encoding="utf-8"), encoding="utf-8")
     result = run_esp("diff", before, after, "--format", "markdown", cwd=tmp_path)
     assert result.stdout.startswith(f"# Changes from {before} to {after}\n")
     assert result.stdout.split("\n", 1)[1] == markdown.split("\n", 1)[1]  # the rest names no file
@@ -126,7 +123,7 @@ def test_the_changelog_is_what_esp_prints(tmp_path: Path) -> None:
 def test_the_generated_code_shown_is_what_esp_writes(tmp_path: Path) -> None:
     (code,) = [body for lang, body in BLOCK.findall(DOC.read_text(encoding="utf-8")) if lang == "python"]
     path = tmp_path / "restaurant.yaml"
-    path.write_text(final_journey(), encoding="utf-8")
+    path.write_text(V2.read_text(encoding="utf-8"), encoding="utf-8")
     validation = api.validate([path])
     assert validation.model is not None
     written = next(f.text for f in render(build(validation.model)) if f.path.endswith("/dining/aggregates.py"))
