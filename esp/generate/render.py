@@ -7,6 +7,7 @@ with ``--templates`` overrides single files and falls back to these.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -52,10 +53,21 @@ def template_dirs(override: Path | None) -> list[Path]:
 
 
 def environment(override: Path | None) -> jinja2.Environment:
-    import jinja2
-
     if override is not None and not override.is_dir():
         raise GenerateError(f"--templates {override}: no such folder")
+    return _shipped() if override is None else _environment(override)
+
+
+@functools.cache
+def _shipped() -> jinja2.Environment:
+    """One environment for esp's own templates, kept: compiling them took most of a generation's time (jinja2
+    still reloads a template whose file changed)."""
+    return _environment(None)
+
+
+def _environment(override: Path | None) -> jinja2.Environment:
+    import jinja2
+
     env = jinja2.Environment(
         loader=_loader([str(d) for d in template_dirs(override)]),
         undefined=jinja2.StrictUndefined,
