@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -189,3 +191,54 @@ def test_each_step_widens_to_the_type_of_its_version_and_a_silent_version_still_
     assert 'widen(state["total"], "int", "float")' in source
     assert 'widen(state["total"], "float", "decimal")' in source
     assert '"""Version 3 changed nothing stored."""' in source
+
+
+def test_long_steps_are_split_as_ruff_format_leaves_them(tmp_path: Path) -> None:
+    """Long names and defaults: each statement too long for a line is split the way ruff format keeps it."""
+    long_decimal = "12345678901234567890." + "1234567890" * 9
+    OLD_NAME = "the_reference_number_the_customer_was_given_by_the_shop_when_it_opened_the_cart"  # noqa: N806
+    fields = {
+        "quantities_as_the_customer_wrote_them_all": "list[optional[decimal]]",
+        "note": "str",
+        "tags": "list[str]",
+        "ratio": "decimal",
+        "customer_reference_number": "str",
+    }
+    history = [
+        {
+            "version": 2,
+            "renamed": {OLD_NAME: "customer_reference_number"},
+            "widened": {"quantities_as_the_customer_wrote_them_all": "list[optional[int]]"},
+            "added": {"note": "a note " * 20, "tags": [f"tag number {i}" for i in range(12)], "ratio": long_decimal},
+            "removed": {
+                "a_field_whose_name_is_long_enough_that_popping_it_cannot_fit_on_one_line_of_the_method_at_all": "str"
+            },
+        }
+    ]
+    source = aggregates_source(journey_with_history(tmp_path, fields, history, 2), "shop")
+    module = tmp_path / "aggregates.py"
+    module.write_text(source, encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text("[tool.ruff]\nline-length = 120\n", encoding="utf-8")
+    ruff = Path(sys.executable).parent / "ruff"
+    result = subprocess.run(
+        [str(ruff), "format", "--check", "--diff", "--no-cache", str(module)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "rename(\n" in source and "widen(\n" in source and "Decimal(\n" in source and "state.pop(\n" in source
+    state: dict[str, Any] = {
+        OLD_NAME: "R1",
+        "quantities_as_the_customer_wrote_them_all": [1, None],
+        "a_field_whose_name_is_long_enough_that_popping_it_cannot_fit_on_one_line_of_the_method_at_all": "x",
+    }
+    upcaster(source, "CartOpened", "upcast_v1_v2")(state)
+    assert state == {
+        "customer_reference_number": "R1",
+        "quantities_as_the_customer_wrote_them_all": [Decimal(1), None],
+        "note": "a note " * 20,
+        "tags": [f"tag number {i}" for i in range(12)],
+        "ratio": Decimal(long_decimal),
+    }

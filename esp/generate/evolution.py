@@ -11,6 +11,7 @@ no journey text becomes code.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from esp.generate.text import UnsafeText, literal, pystr
 from esp.model import Event, FieldType, Revision
@@ -49,13 +50,45 @@ def _step(event: Event, version: int) -> UpcasterV:
 
 
 def _lines(rev: Revision, after: dict[str, FieldType]) -> list[str]:
-    lines = [f"rename(state, {_key(old)}, {_key(new)})" for old, new in rev.renamed]
+    lines = [_call("", "rename", ["state", _key(old), _key(new)]) for old, new in rev.renamed]
     for name, before in rev.widened:
         key = _key(name)
-        lines.append(f"state[{key}] = widen(state[{key}], {pystr(str(before))}, {pystr(str(after[name]))})")
-    lines += [f"state[{_key(name)}] = {literal(value, after[name])}" for name, value in rev.added]
-    lines += [f"state.pop({_key(f.name)}, None)" for f in rev.removed]
+        lines.append(_call(f"state[{key}] = ", "widen", [f"state[{key}]", pystr(str(before)), pystr(str(after[name]))]))
+    lines += [_default(_key(name), value, after[name]) for name, value in rev.added]
+    lines += [_call("", "state.pop", [_key(f.name), "None"]) for f in rev.removed]
     return lines
+
+
+# Where aggregates.py.j2 prints an upcaster's statements, and the generated packages' line length: a
+# statement that does not fit is written the way ruff format leaves it (tests/test_evolution_generate.py).
+INDENT = 12
+WIDTH = 120
+
+
+def _call(prefix: str, callee: str, args: list[str]) -> str:
+    """``prefix callee(args)``; when too long, one argument a line with a trailing comma (ruff keeps it so)."""
+    flat = f"{prefix}{callee}({', '.join(args)})"
+    if INDENT + len(flat) <= WIDTH:
+        return flat
+    pad = " " * (INDENT + 4)
+    return f"{prefix}{callee}(" + "".join(f"\n{pad}{a}," for a in args) + f"\n{' ' * INDENT})"
+
+
+def _default(key: str, value: Any, ftype: FieldType) -> str:
+    """``state[key] = <the default as a literal of its type>``, split as ruff splits it when too long."""
+    source = literal(value, ftype)
+    prefix = f"state[{key}] = "
+    if INDENT + len(prefix + source) <= WIDTH:
+        return prefix + source
+    inner = ftype.of if ftype.name == "optional" and value is not None else ftype
+    if inner is not None and inner.name == "list" and inner.of is not None and value:
+        pad = " " * (INDENT + 4)
+        items = "".join(f"\n{pad}{literal(v, inner.of)}," for v in value)
+        return f"{prefix}[{items}\n{' ' * INDENT}]"
+    if source.endswith(")") and "(" in source:  # Decimal("..."), date.fromisoformat("..."), UUID("...")
+        callee, _, arg = source[:-1].partition("(")
+        return _call(prefix, callee, [arg])
+    return f"{prefix}(\n{' ' * (INDENT + 4)}{source}\n{' ' * INDENT})"
 
 
 def _key(raw: str) -> str:
