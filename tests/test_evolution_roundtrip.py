@@ -135,3 +135,14 @@ def test_the_new_version_reads_every_old_event(store: str, tmp_path: Path) -> No
     )
     assert tests.returncode == 0, tests.stdout[-6000:] + tests.stderr[-2000:]
     assert "skipped" not in tests.stdout.splitlines()[-1] or not IN_CI, tests.stdout[-2000:]
+
+
+@pytest.mark.slow
+def test_the_new_version_is_lint_and_type_clean(tmp_path: Path) -> None:
+    """Its upcasters, SHAPE and imports pass what every generated package passes (mypy --strict)."""
+    package = tmp_path / "restaurant"
+    generate_version("v2", package)
+    bin_dir = Path(sys.executable).parent
+    for args in (["ruff", "check", "--no-cache", "."], ["ruff", "format", "--check", "--no-cache", "."], ["mypy", "."]):
+        result = run([str(bin_dir / args[0]), *args[1:]], package, MYPY_CACHE_DIR=str(tmp_path / "mypy-cache"))
+        assert result.returncode == 0, result.stdout + result.stderr
