@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -32,7 +33,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +43,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @contextmanager
-def board(journey: Path, *options: str) -> Iterator[tuple[str, int]]:
-    """A real `esp serve` process on ``journey``: its host and port while it runs."""
+def board(journey: Path, *options: str, tree: Path = ROOT) -> Iterator[tuple[str, int]]:
+    """A real `esp serve` process (esp of ``tree``) on ``journey``: its host and port while it runs."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "esp", "serve", str(journey), *options], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-m", "esp", "serve", str(journey), *options], stdout=subprocess.PIPE, text=True, cwd=tree
     )
     assert proc.stdout is not None
     try:
@@ -68,6 +69,7 @@ class Page:
         self.stream = events.getresponse()
         self.conn = http.client.HTTPConnection(host, port, timeout=60)
         self.version = self.next_update()
+        self.etags: set[str] = set()  # the pages this page shows
 
     def next_update(self) -> int:
         while True:
@@ -75,18 +77,27 @@ class Page:
             if line.startswith(b"data: "):
                 return int(line.removeprefix(b"data: "))
 
-    def get(self, path: str) -> bytes:
+    def get(self, path: str) -> tuple[int, bytes]:
         self.conn.request("GET", path)
-        return self.conn.getresponse().read()
+        response = self.conn.getresponse()
+        return response.status, response.read()
 
     def follow(self, version: int = 0) -> None:
-        """Wait for the update (at least ``version``), then fetch what the page fetches."""
+        """Wait for the update (at least ``version``), then fetch what the page fetches:
+        the state, the list of pages and the pages it does not have (a board from before
+        pages: the whole drawing)."""
         target = max(version, self.version + 1)
         while self.version < target:
             self.version = self.next_update()
         self.get("/state")
-        svg = self.get(f"/view/{self.view}.svg")
-        assert b"<svg" in svg
+        status, manifest = self.get(f"/view/{self.view}.json")
+        if status == 404:
+            assert b"<svg" in self.get(f"/view/{self.view}.svg")[1]
+            return
+        etags = {page["etag"] for page in json.loads(manifest)["pages"]}
+        for etag in etags - self.etags:
+            assert b"<svg" in self.get(f"/view/{self.view}/{etag}.svg")[1]
+        self.etags = etags
 
 
 def post(page: Page, path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -130,11 +141,13 @@ def save_and_board(
     return saves, edits
 
 
-def browsers(journey: Path, process: str, rounds: int, profile: Path, options: tuple[str, ...] = ()) -> list[float]:
+def browsers(
+    journey: Path, process: str, rounds: int, profile: Path, options: tuple[str, ...] = (), tree: Path = ROOT
+) -> list[float]:
     """Board change in browser A → new drawing painted in browser B, in real Chromiums."""
     from tests.test_serve_browser import new_browser, wait_until
 
-    with board(journey, "--edit", *options) as (host, port):
+    with board(journey, "--edit", *options, tree=tree) as (host, port):
         a, b = new_browser(profile / "a"), new_browser(profile / "b")
         try:
             for page in (a, b):
@@ -183,11 +196,11 @@ def fresh(restaurant: Path, big: Path) -> None:
 def cpu_per_change(journey: Path, process: str, rounds: int, options: tuple[str, ...]) -> dict[str, list[float]]:
     """CPU seconds (esp's and its dot processes') in-process: of a save (re-read and
     validate, then redraw the ESP map) and of a board change (load, splice, validate,
-    write, then redraw). A busy shared machine stretches wall-clock times; CPU time
-    says what each costs."""
+    write, then redraw), each with what the server then does for one page: the pages
+    that changed, gzipped (an esp from before pages: the whole drawing, gzipped). A busy
+    shared machine stretches wall-clock times; CPU time says what each costs."""
     import resource
 
-    from esp.draw import draw
     from esp.serve import Board, Workshop
     from esp.serve.edit import Change
 
@@ -195,26 +208,51 @@ def cpu_per_change(journey: Path, process: str, rounds: int, options: tuple[str,
         own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
         return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
-    only = options[1] if options else None
-    shop = Workshop(Board([journey], lambda m, v: str(draw(m, v, "svg", process=only)), ["esp"], "workshop"))
+    shop = Workshop(Board([journey], renderer(options[1] if options else None), ["esp"], "workshop"))
     shop.board.refresh()
-    shop.board.drawing("esp")
+    shown = sent(shop.board, set())
     times: dict[str, list[float]] = {"save": [], "board change": []}
     for n in range(rounds):
         with journey.open("a", encoding="utf-8") as f:
             f.write(f"# saved {n}\n")
         start = cpu()
         shop.board.refresh()
-        shop.board.drawing("esp")
+        shown = sent(shop.board, shown)
         times["save"].append(cpu() - start)
         body = change(n, process, shop.board.snapshot.version)
         start = cpu()
         kind, name = body["kind"], body["name"]
         outcome = shop.submit(Change(body["action"], kind, name, details=body.get("details", {})), "A", body["base"])
         assert outcome.status == "ok", outcome
-        shop.board.drawing("esp")
+        shown = sent(shop.board, shown)
         times["board change"].append(cpu() - start)
     return times
+
+
+def renderer(process: str | None) -> Any:
+    """What `esp serve` draws with: page by page where esp can (the esp under test may be older)."""
+    try:
+        from esp.draw import draw_pages
+    except ImportError:
+        from esp.draw import draw
+
+        return lambda model, view: str(draw(model, view, "svg", process=process))
+    return lambda model, view: draw_pages(model, view, process=process)
+
+
+def sent(board: Any, shown: set[str]) -> set[str]:
+    """What the server does for a page that shows the pages ``shown`` (their etags): the list
+    of pages and each page it lacks, gzipped. The pages it shows then."""
+    import gzip
+
+    if not hasattr(board, "pages"):  # an esp from before pages: the whole drawing
+        gzip.compress(board.drawing("esp").encode(), compresslevel=6, mtime=0)
+        return set()
+    version, drawing = board.pages("esp")
+    json.dumps(drawing.manifest(version))
+    for etag in set(drawing.etags) - shown:
+        gzip.compress(board.page("esp", etag).encode(), compresslevel=6, mtime=0)
+    return set(drawing.etags)
 
 
 def line(name: str, what: str, times: list[float]) -> str:
@@ -224,31 +262,100 @@ def line(name: str, what: str, times: list[float]) -> str:
     )
 
 
+JOURNEYS = ("restaurant", "200 processes", "200, --process")
+
+
+def journeys(tmp: Path) -> list[tuple[str, Path, str, tuple[str, ...]]]:
+    restaurant = tmp / "restaurant.yaml"
+    big = tmp / "synthetic-200.yaml"
+    one = ("--process", "Handle Case 100")  # a big model watched one row at a time
+    return [
+        ("restaurant", restaurant, "Dine", ()),
+        ("200 processes", big, "Handle Case 100", ()),
+        ("200, --process", big, "Handle Case 100", one),
+    ]
+
+
+@contextmanager
+def old_tree(rev: str) -> Iterator[Path]:
+    """esp as it was at ``rev`` (a git worktree), with this file in it: the same measuring code."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp) / "old"
+        subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), rev], check=True, capture_output=True
+        )
+        try:
+            shutil.copy(Path(__file__), tree / "bench" / "serve.py")
+            yield tree
+        finally:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], check=False)
+
+
+def cpu_in(tree: Path, rounds: int) -> dict[str, dict[str, list[float]]]:
+    """``--cpu`` figures of the esp in ``tree``, measured in a process of its own."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.serve", "--cpu", "--json", "--rounds", str(rounds)],
+        cwd=tree,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result: dict[str, dict[str, list[float]]] = json.loads(done.stdout)
+    return result
+
+
+def compare_cpu(rev: str, rounds: int, repeats: int) -> None:
+    """CPU per change of esp at ``rev`` and of this esp, alternating whole runs ``repeats`` times."""
+    figures: dict[str, dict[str, dict[str, list[float]]]] = {"before": {}, "after": {}}
+    with old_tree(rev) as tree:
+        for _ in range(repeats):
+            for who, where in (("before", tree), ("after", ROOT)):
+                for name, whats in cpu_in(where, rounds).items():
+                    for what, times in whats.items():
+                        figures[who].setdefault(name, {}).setdefault(what, []).extend(times)
+    for name in JOURNEYS:
+        for what in figures["after"][name]:
+            old = statistics.median(figures["before"][name][what])
+            new = statistics.median(figures["after"][name][what])
+            print(
+                f"{name:14} CPU: {what:13} + ESP map   before {old * 1000:5.0f} ms   after {new * 1000:5.0f} ms"
+                f"   {old / new:4.1f}x   ({len(figures['after'][name][what])} rounds each)",
+                flush=True,
+            )
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--browser", action="store_true", help="two real headless Chromiums (board changes only)")
     parser.add_argument("--cpu", action="store_true", help="CPU time of a board change and its redraw, in-process")
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # --cpu's figures for --against
+    parser.add_argument("--against", metavar="REV", help="with --cpu or --browser: esp at git revision REV too")
+    parser.add_argument("--repeats", type=int, default=3, help="with --against --cpu: alternating runs of each")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as tmp:
-        restaurant = Path(tmp) / "restaurant.yaml"
-        big = Path(tmp) / "synthetic-200.yaml"
-        one = ("--process", "Handle Case 100")  # a big model watched one row at a time
-        journeys = (
-            ("restaurant", restaurant, "Dine", ()),
-            ("200 processes", big, "Handle Case 100", ()),
-            ("200, --process", big, "Handle Case 100", one),
-        )
-        for name, path, process, options in journeys:
+    if not args.json:
+        print("load average " + " ".join(f"{n:.1f}" for n in os.getloadavg()), flush=True)
+    if args.against and args.cpu:
+        compare_cpu(args.against, args.rounds, args.repeats)
+        return
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
+        restaurant, big = Path(tmp) / "restaurant.yaml", Path(tmp) / "synthetic-200.yaml"
+        trees = [("before", stack.enter_context(old_tree(args.against)))] if args.against else []
+        trees.append(("after" if args.against else "", ROOT))
+        figures: dict[str, dict[str, list[float]]] = {}
+        for name, path, process, options in journeys(Path(tmp)):
             if args.cpu:
                 fresh(restaurant, big)
-                for what, times in cpu_per_change(path, process, args.rounds, options).items():
-                    print(line(name, f"CPU: {what} + ESP map", times), flush=True)
+                figures[name] = cpu_per_change(path, process, args.rounds, options)
+                if not args.json:
+                    for what, times in figures[name].items():
+                        print(line(name, f"CPU: {what} + ESP map", times), flush=True)
                 continue
             if args.browser:
-                fresh(restaurant, big)
-                times = browsers(path, process, args.rounds, Path(tmp), options)
-                print(line(name, "board change, browser→browser", times), flush=True)
+                for who, tree in trees:
+                    fresh(restaurant, big)
+                    times = browsers(path, process, args.rounds, Path(tmp) / who, options, tree)
+                    print(line(name, f"board change, browser→browser {who}".strip(), times), flush=True)
                 continue
             for view in ("esp", "context")[: 1 if options else 2]:
                 fresh(restaurant, big)
@@ -257,6 +364,8 @@ def main(argv: list[str]) -> None:
                 print(line(name, f"board change → page ({view})", edits), flush=True)
                 ratios = [e / s for e, s in zip(edits, saves, strict=True)]
                 print(f"{'':14} board change / save, median of per-round ratios: {statistics.median(ratios):.2f}x")
+        if args.json:
+            print(json.dumps(figures))
 
 
 if __name__ == "__main__":

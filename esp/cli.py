@@ -505,7 +505,7 @@ def serve(
     import time
 
     from esp.config import DEFAULT, load, resolve_paths
-    from esp.draw import draw
+    from esp.draw import draw_pages
     from esp.draw.layout import dot_program
     from esp.errors import ProblemsFound
     from esp.model import Model
@@ -526,8 +526,8 @@ def serve(
     if edit and profile is None and config.settings["profile"].source == DEFAULT:
         chosen = "workshop"  # a model being built in the room is half-done by nature
 
-    def render(model: Model, view: str) -> str:
-        return str(draw(model, view, "svg", process=process, microservice=microservice))
+    def render(model: Model, view: str) -> list[str]:  # page by page: a page fetches only the changed ones
+        return draw_pages(model, view, process=process, microservice=microservice)
 
     board = Board(targets, render, list(VIEWS), chosen)
     workshop = Workshop(board) if edit else None

@@ -10,6 +10,7 @@ import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -468,3 +469,94 @@ def test_a_view_that_cannot_be_drawn_says_why_on_the_page(
     finally:
         running.shutdown()
         running.server_close()
+
+
+# -- a big map goes page by page: a change in one row is one page to fetch again --------------------
+
+
+@pytest.fixture
+def paged(journey: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[BoardServer]:
+    """An editing board that draws the restaurant's ESP map (really, with dot) in pages of two rows."""
+    from esp.draw import draw_pages, pages
+    from esp.serve import Workshop
+
+    monkeypatch.setattr(pages, "ONE_PAGE_MAX", 2)
+    monkeypatch.setattr(pages, "ROWS_PER_PAGE", 2)
+    board = Board([journey], draw_pages, ["esp", "context"], "workshop")
+    running = serve(board, [journey], "127.0.0.1", 0, workshop=Workshop(board))
+    yield running
+    running.shutdown()
+    running.server_close()
+
+
+def manifest(server: BoardServer, view: str = "esp") -> dict[str, Any]:
+    status, ctype, body = get(server, f"/view/{view}.json")
+    assert status == 200 and ctype == "application/json"
+    data: dict[str, Any] = json.loads(body)
+    return data
+
+
+def test_a_change_in_one_row_is_one_page_to_fetch_again(paged: BoardServer) -> None:
+    before = manifest(paged)
+    assert before["paged"] is True and len(before["pages"]) == 2  # rows 1-2 and 3-4
+    assert [p["y"] for p in before["pages"]] == [0, before["pages"][0]["height"]]
+    assert before["height"] == sum(p["height"] for p in before["pages"])
+    shown = []
+    for page in before["pages"]:
+        status, ctype, svg = get(paged, f"/view/esp/{page['etag']}.svg")
+        assert status == 200 and ctype == "image/svg+xml" and svg.startswith("<svg xmlns=")
+        shown.append(svg)
+    assert ">Pay<" in shown[1] and ">Pay<" not in shown[0]
+    whole = get(paged, "/view/esp.svg")[2]
+    assert all(svg[svg.index(">") + 1 : svg.rindex("</svg>")] in whole for svg in shown)  # the same pages, stacked
+
+    state = json.loads(get(paged, "/state")[2])
+    event = {"action": "add", "kind": "event", "name": "TipLeft", "details": {"process": "Pay"}}
+    status, outcome = post(paged, "/change", {**event, "who": "Ana", "base": state["version"]})
+    assert status == 200, outcome
+    after = manifest(paged)
+    assert after["version"] == outcome["version"]
+    changed = [a["etag"] != b["etag"] for a, b in zip(before["pages"], after["pages"], strict=True)]
+    assert changed == [False, True]
+    status, _, svg = get(paged, f"/view/esp/{after['pages'][1]['etag']}.svg")
+    assert status == 200 and "Tip Left" in svg
+    assert get(paged, "/view/esp/0123456789abcdef01234567.svg")[0] == 404
+    assert get(paged, f"/view/context/{after['pages'][1]['etag']}.svg")[0] == 404  # a page of another view
+
+    # undone: the page is as it was, under its old name
+    status, outcome = post(paged, "/undo", {"who": "Ana", "base": outcome["version"]})
+    assert status == 200, outcome
+    assert [p["etag"] for p in manifest(paged)["pages"]] == [p["etag"] for p in before["pages"]]
+
+
+def test_a_small_view_is_one_page(paged: BoardServer) -> None:
+    drawn = manifest(paged, "context")
+    assert drawn["paged"] is False and len(drawn["pages"]) == 1
+    status, _, svg = get(paged, f"/view/context/{drawn['pages'][0]['etag']}.svg")
+    assert status == 200 and svg == get(paged, "/view/context.svg")[2]
+    assert get(paged, "/view/nope.json")[0] == 404
+
+
+def test_pages_and_a_big_state_go_gzipped_to_pages_that_take_it(
+    paged: BoardServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gzip
+
+    from esp.serve import server
+
+    def fetch(path: str) -> tuple[str | None, bytes]:
+        host, port = paged.server_address[:2]
+        conn = http.client.HTTPConnection(str(host), port, timeout=10)
+        conn.request("GET", path, headers={"Accept-Encoding": "gzip"})
+        response = conn.getresponse()
+        body = response.read()
+        conn.close()
+        return response.getheader("Content-Encoding"), body
+
+    etag = manifest(paged)["pages"][0]["etag"]
+    encoding, body = fetch(f"/view/esp/{etag}.svg")
+    assert encoding == "gzip" and gzip.decompress(body).decode() == get(paged, f"/view/esp/{etag}.svg")[2]
+    assert fetch("/state")[0] is None  # the restaurant's state is small
+    monkeypatch.setattr(server, "GZIP_FROM", 100)  # as a 200-process journey's list of to-dos is not
+    encoding, body = fetch("/state")
+    assert encoding == "gzip" and json.loads(gzip.decompress(body))["views"] == ["esp", "context"]

@@ -266,3 +266,64 @@ def only_insertions(before: str, after: str) -> bool:
     """Whether ``after`` is ``before`` with lines inserted: every original line kept, byte for byte, in order."""
     matcher = difflib.SequenceMatcher(a=before.splitlines(keepends=True), b=after.splitlines(keepends=True))
     return all(op in ("equal", "insert") for op, *_ in matcher.get_opcodes())
+
+
+# -- a big map: a change in one row is one page fetched again ----------------------------------------
+
+
+def test_a_change_in_one_row_of_a_big_map_refetches_only_its_page(browser: webdriver.Chrome, tmp_path: Path) -> None:
+    """The 70-row map comes in three pages of 25 rows; after a change in row 31 (another
+    participant's), the page asks for the drawing's list of pages and fetches page 2 alone,
+    and pages 1 and 3 stay in the document as they were (the same elements)."""
+    import json
+    import urllib.request
+
+    from bench.diagram import journey_yaml
+
+    journey = tmp_path / "big.yaml"
+    journey.write_text(journey_yaml(70), encoding="utf-8")
+    board = running_board(journey, "--edit")
+    url = next(board)
+    try:
+        browser.get(url)
+        wait_until(
+            lambda: bool(browser.execute_script("return document.getElementById('drawing').dataset.version")),
+            "the map",
+            120,
+        )
+        pages = "[...document.querySelectorAll('#drawing > svg > svg')]"
+        before = browser.execute_script(f"return {pages}.map(p => p.dataset.etag)")
+        assert len(before) == 3
+        browser.execute_script(
+            f"performance.clearResourceTimings(); {pages}.forEach(p => {{ p.dataset.kept = 'yes'; }})"
+        )
+
+        with urllib.request.urlopen(url + "state") as response:
+            base = json.load(response)["version"]
+        change = {"action": "add", "kind": "event", "name": "CaseNoted", "who": "Ana", "base": base}
+        request = urllib.request.Request(
+            url + "change",
+            data=json.dumps({**change, "details": {"process": "Handle Case 30"}}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request) as response:
+            version = json.load(response)["version"]
+        wait_until(
+            lambda: (
+                int(browser.execute_script("return Number(document.getElementById('drawing').dataset.version)"))
+                >= version
+            ),
+            "the change on the page",
+            120,
+        )
+        after = browser.execute_script(f"return {pages}.map(p => [p.dataset.etag, p.dataset.kept || ''])")
+        assert [etag == old for (etag, _), old in zip(after, before, strict=True)] == [True, False, True]
+        assert [kept for _, kept in after] == ["yes", "", "yes"]  # pages 1 and 3: the same elements, untouched
+        fetched = browser.execute_script(
+            "return performance.getEntriesByType('resource').map(e => new URL(e.name).pathname)"
+            ".filter(p => p.startsWith('/view/'))"
+        )
+        assert fetched == ["/view/esp.json", f"/view/esp/{after[1][0]}.svg"]
+        assert "Case Noted" in drawing_text(browser)
+    finally:
+        next(board, None)  # stops the board

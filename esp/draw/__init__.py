@@ -66,6 +66,16 @@ def draw(
     return render(drawing, fmt)
 
 
+def draw_pages(
+    model: Model, view: str = "esp", *, process: str | None = None, microservice: str | None = None
+) -> list[str]:
+    """The drawing as SVG, one document per page (one, unless the view is large): a
+    live board sends each page on its own, and again only when it changed."""
+    from esp.draw import pages
+
+    return pages.svg_pages(graph(model, view, process=process, microservice=microservice))
+
+
 def render(drawing: Graph, fmt: str) -> bytes | str:
     from esp.draw import dot, html, mermaid, pages
 
@@ -100,4 +110,4 @@ def format_for(path: Path) -> str:
     return fmt
 
 
-__all__ = ["EXTENSIONS", "FORMATS", "VIEWS", "draw", "failure_svg", "format_for", "graph", "render"]
+__all__ = ["EXTENSIONS", "FORMATS", "VIEWS", "draw", "draw_pages", "failure_svg", "format_for", "graph", "render"]

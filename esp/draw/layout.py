@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import textwrap
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from esp.errors import UserError
 
@@ -151,25 +152,54 @@ def run_many(jobs: list[Callable[[], str]]) -> list[str]:
 
 
 _SIZE = re.compile(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"\s+viewBox="([^"]+)"')
+_NAMESPACES = 'xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"'
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a stacked drawing: its size and what it draws, to be placed at some height."""
+
+    width: float
+    height: float
+    view_box: str
+    body: str
+
+    def at(self, top: float) -> str:
+        """The page as an element of the stacked SVG, ``top`` units down."""
+        return f'<svg x="0" y="{top:g}" {self.size}>{self.body}</svg>'
+
+    def alone(self) -> str:
+        """The page as an SVG document of its own (a live board fetches only the pages that changed)."""
+        return f"<svg {_NAMESPACES} {self.size}>{self.body}</svg>"
+
+    @property
+    def size(self) -> str:
+        return f'width="{self.width:g}" height="{self.height:g}" viewBox="{self.view_box}"'
+
+
+def page(document: str, number: int) -> Page:
+    """Page ``number`` (from 1) of a stacked drawing, from ``dot``'s SVG ``document``."""
+    size = _SIZE.search(document)
+    if size is None:
+        raise RuntimeError("unexpected SVG from dot: no size")
+    body = document[document.index(">", size.end()) + 1 : document.rindex("</svg>")]
+    return Page(float(size[1]), float(size[2]), size[3], body.replace('id="graph0"', f'id="page{number}"'))
 
 
 def stack(documents: list[str]) -> str:
     """One SVG of the given SVG documents, one under the other, left-aligned."""
-    parts, top, width = [], 0.0, 0.0
-    for number, doc in enumerate(documents, start=1):
-        size = _SIZE.search(doc)
-        if size is None:
-            raise RuntimeError("unexpected SVG from dot: no size")
-        w, h = float(size[1]), float(size[2])
-        body = doc[doc.index(">", size.end()) + 1 : doc.rindex("</svg>")]
-        body = body.replace('id="graph0"', f'id="page{number}"')
-        parts.append(f'<svg x="0" y="{top:g}" width="{w:g}" height="{h:g}" viewBox="{size[3]}">{body}</svg>')
-        top += h
-        width = max(width, w)
+    return stacked([page(doc, number) for number, doc in enumerate(documents, start=1)])
+
+
+def stacked(pages: list[Page]) -> str:
+    parts, top = [], 0.0
+    for each in pages:
+        parts.append(each.at(top))
+        top += each.height
+    width = max(each.width for each in pages)
     return (
         '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n'
-        f'<svg width="{width:g}pt" height="{top:g}pt" viewBox="0 0 {width:g} {top:g}"'
-        ' xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">\n'
+        f'<svg width="{width:g}pt" height="{top:g}pt" viewBox="0 0 {width:g} {top:g}" {_NAMESPACES}>\n'
         + "\n".join(parts)
         + "\n</svg>\n"
     )

@@ -60,17 +60,91 @@ async function refresh() {
   });
   renderList("hotspots", state.hotspots, h => text("li", h, "hotspot"));
   if (state.editable) renderEditing();
-  const drawing = $("drawing");
-  drawing.classList.toggle("stale", state.stale);
-  if (current && state.version !== shownVersion) {
-    const version = state.version;
-    const svg = await (await fetch(`/view/${encodeURIComponent(current)}.svg?v=${version}`, {cache: "no-store"})).text();
-    if (version < latest) return;  // a newer drawing is on its way
-    drawing.innerHTML = svg;  // our own SVG, drawn by graphviz from validated names; the CSP runs no script in it
-    drawing.dataset.version = String(version);
-    shownVersion = version;
-  }
+  $("drawing").classList.toggle("stale", state.stale);
+  if (current && state.version !== shownVersion && `${current}@${state.version}` !== inFlight) await showDrawing(state.version);
   document.body.dataset.version = String(state.version);
+}
+
+// -- the drawing, page by page -----------------------------------------------------------------
+// A big map comes in pages, each named by a hash of its SVG (its etag): after a change only
+// the pages whose etag changed are fetched and replaced; the others stay in the page as they are.
+
+let inFlight = "";  // the view@version whose drawing is being fetched: asked once, not by every refresh
+
+async function showDrawing(version) {
+  const view = current;
+  const base = `/view/${encodeURIComponent(view)}`;
+  inFlight = `${view}@${version}`;
+  try {
+    const manifest = await (await fetch(`${base}.json?v=${version}`, {cache: "no-store"})).json();
+    const shown = shownPages(view, manifest.paged);
+    const wanted = [...new Set(manifest.pages.map(p => p.etag))].filter(etag => !shown.has(etag));
+    const texts = await Promise.all(wanted.map(async etag => {
+      const response = await fetch(`${base}/${etag}.svg`, {cache: "no-store"});
+      if (!response.ok) throw new Error(`page ${etag}: ${response.status}`);
+      return response.text();
+    }));
+    if (version < latest || view !== current) return;  // a newer drawing (or another view) is on its way
+    const fetched = new Map(wanted.map((etag, i) => [etag, texts[i]]));
+    if (manifest.paged) placePages(manifest, shown, fetched);
+    else if (fetched.size) placeWhole(manifest.pages[0].etag, fetched.get(manifest.pages[0].etag));
+    const box = $("drawing");
+    box.dataset.view = view;
+    box.dataset.version = String(version);
+    shownVersion = version;
+  } catch (error) {  // a page replaced meanwhile, the board restarting: ask again
+    setTimeout(() => refresh(), 250);
+  } finally {
+    if (inFlight === `${view}@${version}`) inFlight = "";
+  }
+}
+
+function shownPages(view, paged) {
+  const box = $("drawing");
+  const root = box.firstElementChild;
+  if (box.dataset.view !== view || !root || paged !== (root.dataset.paged === "1")) return new Map();
+  const elements = paged ? [...root.children] : [root];
+  return new Map(elements.filter(e => e.dataset.etag).map(e => [e.dataset.etag, e]));
+}
+
+function placeWhole(etag, svg) {
+  const box = $("drawing");
+  box.innerHTML = svg;  // our own SVG, drawn by graphviz from validated names; the CSP runs no script in it
+  if (box.firstElementChild) box.firstElementChild.dataset.etag = etag;
+}
+
+function placePages(manifest, shown, fetched) {
+  const box = $("drawing");
+  let root = box.firstElementChild;
+  if (!root || root.dataset.paged !== "1") {
+    box.innerHTML = '<svg data-paged="1"></svg>';  // the HTML parser puts it in SVG's namespace
+    root = box.firstElementChild;
+  }
+  root.setAttribute("width", `${manifest.width}pt`);
+  root.setAttribute("height", `${manifest.height}pt`);
+  root.setAttribute("viewBox", `0 0 ${manifest.width} ${manifest.height}`);
+  const wanted = new Set(manifest.pages.map(p => p.etag));
+  manifest.pages.forEach((p, i) => {
+    let el = root.children[i];
+    if (!el || el.dataset.etag !== p.etag) {
+      const fresh = shown.get(p.etag) || page(fetched.get(p.etag), p.etag);
+      shown.delete(p.etag);
+      if (el && !wanted.has(el.dataset.etag)) el.replaceWith(fresh);
+      else root.insertBefore(fresh, el || null);
+      el = fresh;
+    }
+    el.setAttribute("x", "0");
+    el.setAttribute("y", String(p.y));
+  });
+  while (root.children.length > manifest.pages.length) root.lastElementChild.remove();
+}
+
+function page(svg, etag) {
+  // our own SVG, drawn by graphviz from validated names; parsed as SVG (no script runs), then placed
+  const parsed = new DOMParser().parseFromString(svg, "image/svg+xml").documentElement;
+  const el = document.importNode(parsed, true);
+  el.dataset.etag = etag;
+  return el;
 }
 
 // -- editing ----------------------------------------------------------------------------------

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from esp import files as fs
 from esp.api import Validation, journey_files, validate
+from esp.draw.layout import Page
 from esp.errors import Diagnostic, Severity
 from esp.model import Model
 
-Renderer = Callable[[Model, str], str]  # (model, view) -> SVG text
+Renderer = Callable[[Model, str], "str | Sequence[str]"]  # (model, view) -> SVG text, or one per page
 Signature = tuple[tuple[str, int, int], ...]
 
 
@@ -45,6 +48,50 @@ class Snapshot:
         }
 
 
+class Drawing:
+    """One view of one model: the SVG document of each page (one unless the map is
+    paged), each named by a hash of its text. A page that did not change keeps its
+    name from one version to the next, so a page in the browser fetches only the
+    pages whose name changed."""
+
+    def __init__(self, pages: Sequence[str]) -> None:
+        self.pages = tuple(pages)
+        self.etags = tuple(hashlib.blake2b(p.encode(), digest_size=12).hexdigest() for p in self.pages)
+
+    @cached_property
+    def frames(self) -> tuple[Page, ...]:
+        """The pages as parts of one stacked SVG (empty for a drawing of one page)."""
+        from esp.draw.layout import page
+
+        return tuple(page(doc, n) for n, doc in enumerate(self.pages, start=1)) if len(self.pages) > 1 else ()
+
+    @cached_property
+    def whole(self) -> str:
+        """The whole drawing as one SVG."""
+        from esp.draw.layout import stacked
+
+        return stacked(list(self.frames)) if self.frames else self.pages[0]
+
+    def page(self, etag: str) -> str | None:
+        """The page named ``etag`` as an SVG document of its own, or None."""
+        if etag not in self.etags:
+            return None
+        at = self.etags.index(etag)
+        return self.frames[at].alone() if self.frames else self.pages[at]
+
+    def manifest(self, version: int) -> dict[str, object]:
+        """What a page needs to place the pages and to tell which it must fetch."""
+        pages: list[dict[str, object]] = []
+        top = 0.0
+        for etag, frame in zip(self.etags, self.frames, strict=False):
+            pages.append({"etag": etag, "y": top, "width": frame.width, "height": frame.height})
+            top += frame.height
+        if not self.frames:
+            return {"version": version, "paged": False, "pages": [{"etag": self.etags[0]}]}
+        width = max(f.width for f in self.frames)
+        return {"version": version, "paged": True, "width": width, "height": top, "pages": pages}
+
+
 @dataclass
 class Board:
     """Validates ``paths`` on demand and draws views of the last good model,
@@ -62,7 +109,7 @@ class Board:
     _draw_lock: threading.Lock = field(default_factory=threading.Lock)
     _reading: threading.RLock = field(default_factory=threading.RLock)  # one refresh or write at a time
     _snapshot: Snapshot = field(default_factory=lambda: Snapshot(0, None, (), (), False))
-    _drawings: dict[tuple[int, str], str] = field(default_factory=dict)
+    _drawings: dict[tuple[int, str], Drawing] = field(default_factory=dict)
     _changed: threading.Condition = field(default_factory=threading.Condition)
     _texts: dict[str, bytes] = field(default_factory=dict)  # file -> bytes at the current version
     _seen: Signature = ()
@@ -137,18 +184,35 @@ class Board:
 
     def drawing(self, view: str) -> str | None:
         """The SVG of ``view`` for the last good model (None: no such view or no model yet)."""
+        drawn = self.pages(view)
+        return drawn[1].whole if drawn is not None else None
+
+    def pages(self, view: str) -> tuple[int, Drawing] | None:
+        """The drawing of ``view`` for the last good model, page by page, and the version
+        that brought that model (None: no such view or no model yet)."""
         snapshot = self.snapshot
         if view not in self.views or snapshot.model is None:
             return None
         key = (snapshot.drawn, view)
         with self._draw_lock:  # one layout at a time; state and events are not held up meanwhile
             if key not in self._drawings:
-                if len(self._drawings) > 4 * len(self.views):
-                    self._drawings.clear()
+                if len(self._drawings) > 4 * len(self.views):  # keep the newest: pages may still be asked for
+                    self._drawings = dict(sorted(self._drawings.items())[-2 * len(self.views) :])
                 self._drawings[key] = self._draw(snapshot.model, view)
-            return self._drawings[key]
+            return snapshot.drawn, self._drawings[key]
 
-    def _draw(self, model: Model, view: str) -> str:
+    def page(self, view: str, etag: str) -> str | None:
+        """Page ``etag`` of a recent drawing of ``view``: the newest that has it (a page
+        asked for while a newer version was being drawn is still there)."""
+        with self._draw_lock:
+            drawings = [d for (_, v), d in sorted(self._drawings.items(), reverse=True) if v == view]
+        for drawing in drawings:
+            found = drawing.page(etag)
+            if found is not None:
+                return found
+        return None
+
+    def _draw(self, model: Model, view: str) -> Drawing:
         """The view's SVG, or an SVG that says why it could not be drawn: the page never gets an empty reply."""
         from esp.draw import failure_svg
         from esp.errors import UserError
@@ -157,13 +221,13 @@ class Board:
             svg = self.render(model, view)
         except UserError as exc:  # e.g. dot failed: say so on the page, keep serving
             self.render_error = exc.message
-            return failure_svg(view, exc.message)
+            return Drawing([failure_svg(view, exc.message)])
         except Exception as exc:  # a bug in esp: shown and logged, the board keeps serving
             self.render_error = f"internal error: {exc!r}"
             print(f"esp serve: drawing the {view} view failed: {exc!r}", file=sys.stderr)
-            return failure_svg(view, self.render_error)
+            return Drawing([failure_svg(view, self.render_error)])
         self.render_error = ""
-        return svg
+        return Drawing([svg] if isinstance(svg, str) else svg)
 
     def wait_for_change(self, version: int, timeout: float) -> Snapshot:
         """Block until the version is past ``version`` or ``timeout`` passes."""

@@ -41,6 +41,7 @@ IDLE_SECONDS = 10.0  # a connection that sends nothing for this long is closed
 MAX_CONNECTIONS = 256  # each holds a thread; a page holds one for its event stream
 PER_CLIENT = 64  # one address's share (a browser opens ~6 per board; every local browser is 127.0.0.1)
 MAX_BODY = 16 * 1024
+GZIP_FROM = 8 * 1024  # a state this long goes gzipped to a page that takes it
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 STATIC = {
     "/": ("page.html", "text/html; charset=utf-8"),
@@ -83,7 +84,7 @@ class BoardServer(ThreadingHTTPServer):
         self.per_client = max(1, min(PER_CLIENT, max_connections))
         self._open: dict[str, int] = {}
         self._counting = threading.Lock()
-        self._gzipped: dict[str, tuple[str, bytes]] = {}  # view -> (the drawing, gzipped)
+        self._gzipped: dict[str, tuple[str, bytes]] = {}  # view or page -> (its SVG, gzipped)
         self.hosts = allowed_hosts(address[0])
 
     @property
@@ -114,16 +115,19 @@ class BoardServer(ThreadingHTTPServer):
         finally:
             self._free_slot(client_address[0])
 
-    def compressed(self, view: str, svg: str) -> bytes:
-        """``svg`` gzipped, once per drawing: a big map is megabytes, and every page in
-        the room fetches it after each change (over a workshop's Wi-Fi)."""
+    def compressed(self, key: str, svg: str) -> bytes:
+        """``svg`` gzipped, once per drawing (``key``: a view, or a page's etag): a big map
+        is megabytes, and every page in the room fetches it after each change (over a
+        workshop's Wi-Fi)."""
         with self._counting:
-            cached = self._gzipped.get(view)
-            if cached is not None and cached[0] is svg:
+            cached = self._gzipped.get(key)
+            if cached is not None and cached[0] == svg:
                 return cached[1]
         data = gzip.compress(svg.encode(), compresslevel=6, mtime=0)
         with self._counting:
-            self._gzipped[view] = (svg, data)
+            if len(self._gzipped) > 64:
+                self._gzipped.clear()
+            self._gzipped[key] = (svg, data)
         return data
 
     def _take_slot(self, client: str) -> bool:
@@ -212,6 +216,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.static(*STATIC[path])
         elif path in routes:
             routes[path]()
+        elif path.startswith("/view/") and path.endswith(".json"):
+            self.manifest(path.removeprefix("/view/").removesuffix(".json"))
+        elif path.startswith("/view/") and path.endswith(".svg") and path.count("/") == 3:
+            view, etag = path.removeprefix("/view/").removesuffix(".svg").split("/")
+            self.page(view, etag)
         elif path.startswith("/view/") and path.endswith(".svg"):
             self.view(path.removeprefix("/view/").removesuffix(".svg"))
         else:
@@ -322,14 +331,36 @@ class _Handler(BaseHTTPRequestHandler):
             data["added"] = workshop.added()
             data["log"] = workshop.log()
             data["undo"] = workshop.undoable()
-        self.send(HTTPStatus.OK, json.dumps(data).encode(), "application/json")
+        body = json.dumps(data).encode()
+        if len(body) > GZIP_FROM and "gzip" in (self.headers.get("Accept-Encoding") or ""):  # a big model's to-dos
+            zipped = gzip.compress(body, compresslevel=6, mtime=0)
+            self.send(
+                HTTPStatus.OK, zipped, "application/json", ("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")
+            )
+        else:
+            self.send(HTTPStatus.OK, body, "application/json", ("Vary", "Accept-Encoding"))
 
     def view(self, name: str) -> None:
-        svg = self.server.board.drawing(name)
-        if svg is None:
+        """The whole drawing of a view, as one SVG."""
+        self.svg(name, self.server.board.drawing(name))
+
+    def manifest(self, name: str) -> None:
+        """A view's pages: where each goes and its etag, so the page fetches only the changed ones."""
+        drawn = self.server.board.pages(name)
+        if drawn is None:
             self.send(HTTPStatus.NOT_FOUND, b"no such view", "text/plain; charset=utf-8")
+        else:
+            self.reply(HTTPStatus.OK, drawn[1].manifest(drawn[0]))
+
+    def page(self, name: str, etag: str) -> None:
+        """One page of a recent drawing of a view, by its etag (a page's name for its text)."""
+        self.svg(etag, self.server.board.page(name, etag), "no such page (the drawing changed since: ask again)")
+
+    def svg(self, key: str, svg: str | None, missing: str = "no such view") -> None:
+        if svg is None:
+            self.send(HTTPStatus.NOT_FOUND, missing.encode(), "text/plain; charset=utf-8")
         elif "gzip" in (self.headers.get("Accept-Encoding") or ""):
-            zipped = self.server.compressed(name, svg)
+            zipped = self.server.compressed(key, svg)
             self.send(HTTPStatus.OK, zipped, "image/svg+xml", ("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding"))
         else:
             self.send(HTTPStatus.OK, svg.encode(), "image/svg+xml", ("Vary", "Accept-Encoding"))
