@@ -12,7 +12,7 @@ from uuid import UUID, uuid4
 import pytest
 from eventsourcing.domain import Aggregate
 
-from esp_runtime.evolution import rename, upcast, widen
+from esp_runtime.evolution import attributes, rename, upcast, widen
 from esp_runtime.integration import IntegrationEvent
 from esp_runtime.service import Service
 
@@ -146,3 +146,36 @@ def test_a_snapshot_of_another_shape_is_passed_over(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(Counter, "SHAPE", "two")  # the next version of the aggregate's events
     assert app.repository.get(counter.id).count == 3
     assert Counter.applied == [2, 3, 4]  # rebuilt from its events
+
+
+def test_a_snapshot_without_an_attribute_added_since_is_passed_over(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An event added to the aggregate (its versions all the same) brings an attribute a snapshot taken
+    before lacks: restored from it, the aggregate would have no such attribute at all."""
+    app = Service(env={"PERSISTENCE_MODULE": "eventsourcing.popo", "IS_SNAPSHOTTING_ENABLED": "y"})
+    counter = Counter()
+    for _ in range(2):
+        counter.trigger_event(Counter.Counted)
+    app.save(counter)
+    app.take_snapshot(counter.id)
+    Counter.applied.clear()
+    assert app.repository.get(counter.id).count == 2 and Counter.applied == []
+    before = Counter.__init__
+
+    def init(self: Counter) -> None:  # the next version: a new event sets 'tip'
+        before(self)
+        self.tip = None
+
+    monkeypatch.setattr(Counter, "__init__", init)
+    attributes.cache_clear()  # a class does not change within a process; this test's does
+    rebuilt = app.repository.get(counter.id)
+    assert Counter.applied == [2, 3] and rebuilt.count == 2 and rebuilt.tip is None
+    attributes.cache_clear()
+
+
+def test_the_attributes_of_an_aggregate_whose_init_wants_arguments_are_not_known() -> None:
+    class Named(Aggregate):
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+    assert attributes(Named) == frozenset()
+    assert attributes(Counter) == {"_esp_shape", "count"}

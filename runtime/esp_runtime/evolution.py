@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, MutableMapping
 from decimal import Decimal
+from functools import cache
 from typing import Any
 from uuid import UUID
 
@@ -89,10 +90,27 @@ class FreshSnapshots(EventStore[UUID]):
 
 
 def fresh(snapshot: DomainEventProtocol[UUID]) -> bool:
-    """Whether a snapshot was taken of an aggregate of the same shape as its class now."""
+    """Whether a snapshot was taken of an aggregate of the same shape as its class now: the same
+    versions of its events, and every attribute a new one has (an event added since brings new ones,
+    which a snapshot taken before lacks: restored, the aggregate would not have them at all)."""
     state = getattr(snapshot, "state", None)
     topic = getattr(snapshot, "topic", None)
     if not isinstance(state, dict) or not isinstance(topic, str):
         return True
-    shape = getattr(resolve_topic(topic), "SHAPE", None)
-    return shape is None or state.get(SHAPE_ATTRIBUTE) == shape
+    cls = resolve_topic(topic)
+    shape = getattr(cls, "SHAPE", None)
+    if shape is not None and state.get(SHAPE_ATTRIBUTE) != shape:
+        return False
+    return attributes(cls) <= state.keys()
+
+
+@cache
+def attributes(cls: type[Any]) -> frozenset[str]:
+    """The attributes a generated aggregate's ``__init__`` (it takes no arguments) gives a new one;
+    none are known of another aggregate, whose ``__init__`` wants arguments."""
+    probe = object.__new__(cls)
+    try:
+        cls.__init__(probe)
+    except TypeError:
+        return frozenset()
+    return frozenset(vars(probe))
