@@ -133,32 +133,31 @@ class Counter(Aggregate):
         self.count = 0
 
 
-def test_a_snapshot_of_another_shape_is_passed_over(monkeypatch: pytest.MonkeyPatch) -> None:
+def snapshotted(counts: int) -> tuple[Service, UUID]:
+    """A Counter counted ``counts`` times, with a snapshot of its last version that the next read uses."""
     app = Service(env={"PERSISTENCE_MODULE": "eventsourcing.popo", "IS_SNAPSHOTTING_ENABLED": "y"})
     counter = Counter()
-    for _ in range(3):
+    for _ in range(counts):
         counter.trigger_event(Counter.Counted)
     app.save(counter)
     app.take_snapshot(counter.id)
     Counter.applied.clear()
-    assert app.repository.get(counter.id).count == 3
+    assert app.repository.get(counter.id).count == counts
     assert Counter.applied == []  # the snapshot was used: nothing replayed
+    return app, counter.id
+
+
+def test_a_snapshot_of_another_shape_is_passed_over(monkeypatch: pytest.MonkeyPatch) -> None:
+    app, counter_id = snapshotted(3)
     monkeypatch.setattr(Counter, "SHAPE", "two")  # the next version of the aggregate's events
-    assert app.repository.get(counter.id).count == 3
+    assert app.repository.get(counter_id).count == 3
     assert Counter.applied == [2, 3, 4]  # rebuilt from its events
 
 
 def test_a_snapshot_without_an_attribute_added_since_is_passed_over(monkeypatch: pytest.MonkeyPatch) -> None:
     """An event added to the aggregate (its versions all the same) brings an attribute a snapshot taken
     before lacks: restored from it, the aggregate would have no such attribute at all."""
-    app = Service(env={"PERSISTENCE_MODULE": "eventsourcing.popo", "IS_SNAPSHOTTING_ENABLED": "y"})
-    counter = Counter()
-    for _ in range(2):
-        counter.trigger_event(Counter.Counted)
-    app.save(counter)
-    app.take_snapshot(counter.id)
-    Counter.applied.clear()
-    assert app.repository.get(counter.id).count == 2 and Counter.applied == []
+    app, counter_id = snapshotted(2)
     before = Counter.__init__
 
     def init(self: Counter) -> None:  # the next version: a new event sets 'tip'
@@ -167,7 +166,7 @@ def test_a_snapshot_without_an_attribute_added_since_is_passed_over(monkeypatch:
 
     monkeypatch.setattr(Counter, "__init__", init)
     attributes.cache_clear()  # a class does not change within a process; this test's does
-    rebuilt = app.repository.get(counter.id)
+    rebuilt = app.repository.get(counter_id)
     assert Counter.applied == [2, 3] and rebuilt.count == 2 and rebuilt.tip is None
     attributes.cache_clear()
 
