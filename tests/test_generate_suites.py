@@ -100,5 +100,5 @@ def test_the_generated_package_installs_and_plays(tmp_path: Path) -> None:
     assert not (target / "tests").exists()
     played = run([sys.executable, "-m", "customer_dining", "--memory"], tmp_path, PYTHONPATH=str(target))
     assert played.returncode == 0, played.stderr
-    assert "QueueTicket: done by a listener" in played.stdout
+    assert "QueueTicket, by a listener on OrderPlaced" in played.stdout
     assert "TicketQueued" in played.stdout

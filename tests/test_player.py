@@ -5,14 +5,27 @@ Each generated package runs in a subprocess (PYTHONPATH = generated/<example>), 
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from esp.names import human
+from esp_runtime.player import Line, Play, show
 
 ROOT = Path(__file__).resolve().parents[1]
 GENERATED = ROOT / "generated"
+
+
+def load_yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
 def run_in(example: str, *args: str, code: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -52,3 +65,133 @@ def test_read_models_follow_the_events_that_change_them_and_queries_select_rows(
     the query's email selects rows; a booked trip is not among the rejected ones since any day."""
     out = run_in("travel", code=TRIP).stdout.split("\n")
     assert out[:3] == ["mine 1 booked True True", "others 0", "rejected 0"]
+
+
+EXAMPLES = {
+    # example: (package, values its scenarios give that the player must show)
+    "restaurant": ("customer_dining", ["table_number=4", "drink=juice", "dishes=[soup]", "name=tomato soup"]),
+    "travel": ("book_a_trip", ["traveller=Grace Hopper", "flight_numbers=[TP208, TP209]", "hotel_name=Hotel Avenida"]),
+    "shopping": ("shop_online", ["sku=BK-042", "coupon_code=WELCOME10", "carrier=Royal Mail"]),
+    "movie-booking": ("book_a_movie", ["movie_title=Metropolis", "seats=[B2, B3]", "card_token=tok_mc_9"]),
+    "customer-profile": ("customer_profile", ["first_name=Alan", "title=Dr"]),
+}
+PAIR = re.compile(r"(?:^|, |\s)([a-z][a-z0-9_]*)=([^,]*)")
+
+
+def timelines(output: str) -> dict[str, list[str]]:
+    """Each play's lines by its title (the plain output: `== title ==`, then its lines)."""
+    plays: dict[str, list[str]] = {}
+    lines: list[str] = []
+    for line in output.splitlines():
+        if line.startswith("== ") and line.endswith(" =="):
+            lines = plays.setdefault(line[3:-3], [])
+        elif line:
+            lines.append(line)
+    return plays
+
+
+@pytest.fixture(scope="module", params=sorted(EXAMPLES))
+def played(request: pytest.FixtureRequest) -> tuple[str, str]:
+    example = request.param
+    return example, run_in(example, EXAMPLES[example][0], "--memory").stdout
+
+
+def test_the_player_shows_the_scenarios_values_and_no_placeholder(played: tuple[str, str]) -> None:
+    example, output = played
+    assert "\x1b[" not in output and "│" not in output  # plain text when piped
+    for value in EXAMPLES[example][1]:
+        assert value in output, value
+    journey = load_yaml(ROOT / "journeys" / f"{example}.yaml")
+    played_titles = set(timelines(output))
+    for scenario in journey["scenarios"]:
+        when = next(iter(scenario["when"]))
+        if scenario["scenario"] not in played_titles:
+            assert when in ISSUED_FOR_THE_PLAYER[example], f"{scenario['scenario']!r} is not played"
+    made_up = [(k, v) for k, v in PAIR.findall(output) if v.strip() == human(k)]
+    assert not made_up, made_up
+    assert "dishes=[]" not in output
+
+
+ISSUED_FOR_THE_PLAYER = {  # commands only a listener or a saga issues: their scenarios are not played
+    "restaurant": set(),
+    "travel": {
+        "ReserveFlight",
+        "CancelFlightReservation",
+        "IssueBoardingPasses",
+        "CancelHotelReservation",
+        "CancelCarReservation",
+        "ReserveCar",
+        "ChargeCard",
+    },
+    "shopping": {"RecordOrderPayment", "ReserveStock", "ShipOrder"},
+    "movie-booking": {"ConfirmBooking"},
+    "customer-profile": set(),
+}
+
+
+def test_the_player_plays_in_causal_order_and_rejects_only_what_a_scenario_expects(played: tuple[str, str]) -> None:
+    example, output = played
+    journey = load_yaml(ROOT / "journeys" / f"{example}.yaml")
+    rejected = {s["scenario"] for s in journey["scenarios"] if s["then"] == "rejected"}
+    for title, lines in timelines(output).items():
+        expected = [line for line in lines if "rejected, as the scenario expects" in line]
+        assert len(expected) == (title in rejected), (title, expected)
+        assert not [line for line in lines if " rejected: " in line or "stopped:" in line], (title, lines)
+        assert not [line for line in lines if "although the scenario expects" in line], title
+        assert not [line for line in lines if "did not start" in line or "still running" in line], title
+        events = [line.split("-> ")[1].split()[0] for line in lines if "-> " in line]
+        assert events, title
+
+
+def test_a_failing_saga_step_undoes_the_steps_before_it_in_reverse_order() -> None:
+    output = run_in("travel", "book_a_trip", "--memory").stdout
+    plays = timelines(output)
+    failure = plays["the BookTrip saga: Charge card fails, the steps before it are undone"]
+    events = [line.split("-> ")[1].split()[0] for line in failure if "-> " in line]
+    reserved = ["FlightReserved", "HotelReserved", "CarReserved"]
+    undone = ["CarReservationCancelled", "HotelReservationCancelled", "FlightReservationCancelled"]
+    assert [e for e in events if e in reserved] == reserved
+    assert [e for e in events if e in undone] == undone
+    assert events.index("CardChargeDeclined") < events.index("CarReservationCancelled")
+    assert events[-1] == "TripRejected"
+    assert any("undone in reverse order: Reserve car, Reserve hotel, Reserve flight" in line for line in failure)
+    happy = plays["a trip is requested"]
+    assert any("completed: every step succeeded" in line for line in happy)
+    assert not any("Cancelled" in line for line in happy)
+    assert "00000000-" not in output  # no step command on a made-up trip
+    shopping = timelines(run_in("shopping", "shop_online", "--memory").stdout)
+    retried = shopping["the FulfilOrder saga: Ship order fails once, the SEC retries it"]
+    assert any("completed after retrying Ship order" in line for line in retried)
+
+
+def test_scenario_plays_one_and_a_wrong_title_lists_them() -> None:
+    one = run_in("restaurant", "customer_dining", "--memory", "--scenario", "an open table takes drinks").stdout
+    assert list(timelines(one)) == ["an open table takes drinks"]
+    assert "drink=juice" in one
+    env = {**os.environ, "PYTHONPATH": str(GENERATED / "restaurant")}
+    wrong = subprocess.run(
+        [sys.executable, "-m", "customer_dining", "--memory", "--scenario", "nope"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert wrong.returncode == 2
+    assert "no scenario titled 'nope'" in wrong.stderr and "an open table takes drinks" in wrong.stderr
+
+
+def test_on_a_terminal_each_play_is_a_table() -> None:
+    played = [
+        (Play("a table is opened", lambda player: None), [Line("Customer", "OpenTable", "table_number=4", "done")])
+    ]
+    out = io.StringIO()
+    show(played, out, fancy=True)
+    text = out.getvalue()
+    assert "a table is opened" in text and "OpenTable" in text and ("┃" in text or "│" in text)
+    plain = io.StringIO()
+    show(played, plain, fancy=False)
+    assert plain.getvalue().splitlines() == [
+        "== a table is opened ==",
+        "Customer  OpenTable  done",
+        "            table_number=4",
+    ]

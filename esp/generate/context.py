@@ -865,60 +865,76 @@ class QueryV(_View[Query]):
 
     @cached_property
     def conditions(self) -> list[str]:
-        """How each field selects rows of the read model, as source over ``row`` and ``query`` (see _condition)."""
-        return [c for f in self.fields if (c := self._condition(f))]
+        """How the fields select rows of the read model, as source over ``row`` and ``query`` (see _condition):
+        conditions that all hold."""
+        return [c for f in self.fields for c in self._condition(f)]
+
+    def select(self, rows: str, indent: int) -> str:
+        """The rows the fields select, as source: on one line if ``return`` and it fit in 120 columns, else one
+        condition a line, as ruff formats it."""
+        one = f"[row for row in {rows} if {' and '.join(self.conditions)}]"
+        if indent + len("return ") + len(one) <= 120:
+            return one
+        pad = " " * (indent + 4)
+        if len(pad) + len(one) - 2 <= 120:
+            return f"[\n{pad}{one[1:-1]}\n{' ' * indent}]"
+        lines = ["[", f"{pad}row", f"{pad}for row in {rows}", f"{pad}if {self.conditions[0]}"]
+        lines += [f"{pad}and {c}" for c in self.conditions[1:]]
+        return "\n".join([*lines, " " * indent + "]"])
 
     @property
     def unused(self) -> list[FieldV]:
         """The fields that select no rows (no row field they could be compared with)."""
         return [f for f in self.fields if not self._condition(f)]
 
-    def _condition(self, f: FieldV) -> str:
+    def _condition(self, f: FieldV) -> list[str]:
         """A field selects rows: the row field of its name (an optional one only when given); the main
         aggregate's id by its identity's name; a date or datetime as a bound on the row's time (since,
-        until...) or its day; a text as a part of any text field of the row. "" when it cannot."""
+        until...) or its day; a text as a part of any text field of the row. None when it cannot."""
         if self.projection is None:
-            return ""
+            return []
         row = dict(self.projection.fields)
         want = f.ftype.of if f.ftype.name == "optional" and f.ftype.of is not None else f.ftype
-        optional = f.ftype.name == "optional"
-        cond = ""
+        conds: list[str] = []
         main = self.projection.main
         if row.get(f.name) == _union([py_type(want), "None"]):
-            cond = f"row.{f.name} == query.{f.name}"
+            conds = [f"row.{f.name} == query.{f.name}"]
         elif main is not None and f.name == main.identity.name and want.name == "uuid" and f.name not in row:
-            cond = f"row.id == query.{f.name}"
+            conds = [f"row.id == query.{f.name}"]
         elif want.name in ("date", "datetime") and f.name not in row:
-            cond = self._time_condition(f.name, want.name, row)
+            conds = self._time_condition(f.name, want.name, row)
         elif want.name == "str" and f.name not in row and f.name in _TEXT_WORDS:
-            texts = [n for n, t in row.items() if t == "str | None"]
-            if texts:
-                values = ", ".join(f"row.{n}" for n in texts)
-                cond = f"any(query.{f.name}.lower() in v.lower() for v in ({values},) if v is not None)"
-        if cond and optional:
-            return f"(query.{f.name} is None or {cond})"
-        return cond
+            texts = [f"row.{n}" for n, t in row.items() if t == "str | None"]
+            conds = [f"mentions(query.{f.name}, {', '.join(texts)})"] if texts else []
+        if conds and f.ftype.name == "optional":
+            return [f"(query.{f.name} is None or {' and '.join(conds)})"]
+        return conds
 
-    def _time_condition(self, name: str, kind: str, row: dict[str, str]) -> str:
-        """``name`` bounds the row's time: its date/datetime field that the query's name or description
-        mentions (ListRejectedTrips: rejected_at), else the first source event's first one."""
+    def bound(self, name: str) -> tuple[str, str, str] | None:
+        """How a date/datetime field ``name`` bounds the row's time: (row field, its type, operator). The time
+        field is the one the query's name or description mentions (ListRejectedTrips: rejected_at), else the
+        first source event's first one; ``since``/``from``/``after`` bound it below, ``until``/``to``/``before``
+        above, any other name picks its day."""
+        row = dict(self.projection.fields) if self.projection else {}
         times = [(n, t.split(" | ")[0]) for n, t in row.items() if t in ("date | None", "datetime | None")]
-        if not times:
-            return ""
+        if not times or name in row:
+            return None
         words = set(names.words(self.raw)) | set(names.words(self.entity.description))
         field, ftype = next(((n, t) for n, t in times if n.split("_")[0] in words), times[0])
+        parts = set(name.split("_"))
+        return field, ftype, ">=" if parts & _LOWER_WORDS else "<=" if parts & _UPPER_WORDS else "=="
+
+    def _time_condition(self, name: str, kind: str, row: dict[str, str]) -> list[str]:
+        found = self.bound(name)
+        if found is None:
+            return []
+        field, ftype, op = found
         lhs, rhs = f"row.{field}", f"query.{name}"
         if ftype == "datetime" and kind == "date":
             lhs += ".date()"
         elif ftype == "date" and kind == "datetime":
             rhs += ".date()"
-        parts = set(name.split("_"))
-        op = ">=" if parts & _LOWER_WORDS else "<=" if parts & _UPPER_WORDS else "=="
-        return f"row.{field} is not None and {lhs} {op} {rhs}"
-
-    @property
-    def source(self) -> Query:
-        return self.entity
+        return [f"row.{field} is not None", f"{lhs} {op} {rhs}"]
 
 
 _LOWER_WORDS = {"since", "from", "after", "start", "starting", "begin"}

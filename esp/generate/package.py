@@ -8,6 +8,7 @@ from functools import cached_property
 
 from esp.generate.context import JourneyV, MicroserviceV
 from esp.generate.deploy import DeployV, deploy_view
+from esp.generate.player import PlayerV
 from esp.generate.saga import SagaPartV, SagaV, parts
 from esp.model import Microservice, Model
 from esp.naming import naming
@@ -26,6 +27,11 @@ class PackageV(JourneyV):
     def saga_part(self, ms: MicroserviceV) -> SagaPartV | None:
         """What a microservice does for the sagas (None: nothing)."""
         return self.saga_parts.get(ms.entity)
+
+    @cached_property
+    def player(self) -> PlayerV:
+        """What ``python -m <package>`` plays: the scenarios, each saga's runs, walks through the rest."""
+        return PlayerV(self, self.saga_views)
 
     @cached_property
     def deploy(self) -> DeployV:

@@ -31,3 +31,8 @@ def require_state(command: str, aggregate: str, state: str, allowed: tuple[str, 
 def listener_id(source_id: UUID, source_version: int, command: str) -> UUID:
     """The id of an aggregate a listener creates: the same event always gives the same id."""
     return uuid5(source_id, f"{command}/{source_version}")
+
+
+def mentions(text: str, *values: str | None) -> bool:
+    """Whether ``text`` is part of one of ``values`` (case aside): how a query's text field selects rows."""
+    return any(text.casefold() in v.casefold() for v in values if v is not None)

@@ -134,7 +134,13 @@ class BookAMovie:
         """The screenings of a day, optionally of one film."""
         self.showtimes.catch_up()
         rows = self.showtimes.rows()
-        return [row for row in rows if row.starts_at is not None and row.starts_at.date() == query.on_date and (query.movie_title is None or row.movie_title == query.movie_title)]
+        return [
+            row
+            for row in rows
+            if row.starts_at is not None
+            and row.starts_at.date() == query.on_date
+            and (query.movie_title is None or row.movie_title == query.movie_title)
+        ]
 
     def view_seat_map(
         self,

@@ -210,3 +210,83 @@ def test_snacks_are_handed_out_only_once_prepared(alone: Alone) -> None:
     with pytest.raises(DomainError):
         app.hand_out_snacks(command)
     assert events_of(app, aggregate.id, after=aggregate.version) == []
+
+
+def test_sales_close_before_the_screening(alone: Alone) -> None:
+    """sales close before the screening"""
+    app = alone(theatre_application.TheatreService)
+    cls = theatre_aggregates.Screening
+    aggregate = cls._create(
+        cls.ScreeningScheduled,
+        id=uuid4(),
+        movie_title="Metropolis",
+        auditorium="Hall 2",
+        starts_at=datetime.fromisoformat("2026-12-05T20:00:00+01:00"),
+        runtime_minutes=153,
+        subtitled=True,
+        seat_price=Decimal("11.50"),
+        seats=["A1", "A2", "A3", "B1", "B2", "B3"],
+    )
+    aggregate.trigger_event(
+        cls.SalesOpened,
+        opened_at=datetime.fromisoformat("2026-11-28T09:00:00+01:00"),
+    )
+    app.save(aggregate)
+    command = theatre_commands.CloseSales(
+        screening_id=aggregate.id,
+    )
+    app.close_sales(command)
+    new = events_of(app, aggregate.id, after=aggregate.version)
+    assert [type(e).__name__ for e in new] == ["SalesClosed"]
+
+
+def test_an_unpaid_booking_expires_and_its_seats_are_released(alone: Alone) -> None:
+    """an unpaid booking expires and its seats are released"""
+    app = alone(box_office_application.BoxOfficeService)
+    cls = box_office_aggregates.TicketBooking
+    aggregate = cls._create(
+        cls.BookingOpened,
+        id=uuid4(),
+        screening_id=UUID("6c5b4a39-2817-4f6e-9d5c-4b3a29180f7e"),
+        seats=["B2", "B3"],
+        customer_email="fritz@example.org",
+        movie_title="Metropolis",
+        starts_at=datetime.fromisoformat("2026-12-05T20:00:00+01:00"),
+        ticket_total=Decimal("23.00"),
+    )
+    aggregate.trigger_event(
+        cls.BookingSubmitted,
+        customer_email="fritz@example.org",
+        amount=Decimal("23.00"),
+    )
+    app.save(aggregate)
+    command = box_office_commands.ExpireBooking(
+        booking_id=aggregate.id,
+    )
+    app.expire_booking(command)
+    new = events_of(app, aggregate.id, after=aggregate.version)
+    assert [type(e).__name__ for e in new] == ["BookingExpired"]
+    event_1 = new[0]
+    assert isinstance(event_1, cls.BookingExpired)
+    # screening_id comes from the rule booking_expired_screening_id in rules.py: not compared here
+    # seats comes from the rule booking_expired_seats in rules.py: not compared here
+
+
+def test_the_counter_prepares_the_snacks(alone: Alone) -> None:
+    """the counter prepares the snacks"""
+    app = alone(concessions_application.ConcessionsService)
+    cls = concessions_aggregates.SnackOrder
+    aggregate = cls._create(
+        cls.SnackOrderQueued,
+        id=uuid4(),
+        booking_id=UUID("1f2e3d4c-5b6a-4798-8a7b-6c5d4e3f2a1b"),
+        snacks=["large popcorn", "cola"],
+        pickup_at=datetime.fromisoformat("2026-12-05T20:00:00+01:00"),
+    )
+    app.save(aggregate)
+    command = concessions_commands.PrepareSnacks(
+        snack_order_id=aggregate.id,
+    )
+    app.prepare_snacks(command)
+    new = events_of(app, aggregate.id, after=aggregate.version)
+    assert [type(e).__name__ for e in new] == ["SnacksPrepared"]

@@ -12,7 +12,7 @@ from uuid import UUID
 from eventsourcing.domain import DomainEvent
 from eventsourcing.system import RecordingEvent, SingleThreadedRunner, System
 
-from esp_runtime import Service
+from esp_runtime import Service, mentions
 from esp_runtime.saga import SagaExecutionContainer
 from shop_online.cart import application as cart_application
 from shop_online.cart import commands as cart_commands
@@ -167,7 +167,12 @@ class ShopOnline:
         """Search the products on sale by category or text."""
         self.product_catalogue.catch_up()
         rows = self.product_catalogue.rows()
-        return [row for row in rows if (query.category is None or row.category == query.category) and (query.text is None or any(query.text.lower() in v.lower() for v in (row.sku, row.name, row.summary, row.category, row.reason,) if v is not None))]
+        return [
+            row
+            for row in rows
+            if (query.category is None or row.category == query.category)
+            and (query.text is None or mentions(query.text, row.sku, row.name, row.summary, row.category, row.reason))
+        ]
 
     def view_cart(
         self,

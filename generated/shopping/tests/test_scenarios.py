@@ -26,6 +26,9 @@ from shop_online.shop_payments import aggregates as shop_payments_aggregates
 from shop_online.shop_payments import application as shop_payments_application
 from shop_online.shop_payments import commands as shop_payments_commands
 from shop_online.testing import Alone
+from shop_online.warehouse import aggregates as warehouse_aggregates
+from shop_online.warehouse import application as warehouse_application
+from shop_online.warehouse import commands as warehouse_commands
 
 
 def test_an_open_cart_takes_an_item(alone: Alone) -> None:
@@ -252,3 +255,151 @@ def test_a_delivered_parcel_is_not_delivered_again(alone: Alone) -> None:
     with pytest.raises(DomainError):
         app.record_delivery(command)
     assert events_of(app, aggregate.id, after=aggregate.version) == []
+
+
+def test_an_item_is_taken_out_of_the_cart(alone: Alone) -> None:
+    """an item is taken out of the cart"""
+    app = alone(cart_application.CartService)
+    cls = cart_aggregates.ShoppingCart
+    aggregate = cls._create(
+        cls.CartOpened,
+        id=uuid4(),
+        customer_id=UUID("3f2c1a9e-7b4d-4e2a-9c1b-8d7e6f5a4b3c"),
+    )
+    aggregate.trigger_event(
+        cls.CartItemAdded,
+        product_id=UUID("9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"),
+        sku="BK-042",
+        quantity=2,
+        unit_price=Decimal("12.50"),
+    )
+    app.save(aggregate)
+    command = cart_commands.RemoveItemFromCart(
+        cart_id=aggregate.id,
+        product_id=UUID("9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"),
+    )
+    app.remove_item_from_cart(command)
+    new = events_of(app, aggregate.id, after=aggregate.version)
+    assert [type(e).__name__ for e in new] == ["CartItemRemoved"]
+    event_1 = new[0]
+    assert isinstance(event_1, cls.CartItemRemoved)
+    assert event_1.product_id == UUID("9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d")
+
+
+def test_a_coupon_takes_ten_percent_off(alone: Alone) -> None:
+    """a coupon takes ten percent off"""
+    app = alone(cart_application.CartService)
+    cls = cart_aggregates.ShoppingCart
+    aggregate = cls._create(
+        cls.CartOpened,
+        id=uuid4(),
+        customer_id=UUID("3f2c1a9e-7b4d-4e2a-9c1b-8d7e6f5a4b3c"),
+    )
+    aggregate.trigger_event(
+        cls.CartItemAdded,
+        product_id=UUID("9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"),
+        sku="BK-042",
+        quantity=2,
+        unit_price=Decimal("12.50"),
+    )
+    app.save(aggregate)
+    command = cart_commands.ApplyCoupon(
+        cart_id=aggregate.id,
+        coupon_code="WELCOME10",
+    )
+    app.apply_coupon(command)
+    new = events_of(app, aggregate.id, after=aggregate.version)
+    assert [type(e).__name__ for e in new] == ["CouponApplied"]
+    event_1 = new[0]
+    assert isinstance(event_1, cls.CouponApplied)
+    assert event_1.coupon_code == "WELCOME10"
+    # discount comes from the rule coupon_applied_discount in rules.py: not compared here
+
+
+def test_the_warehouse_sets_the_books_aside(alone: Alone) -> None:
+    """the warehouse sets the books aside"""
+    app = alone(warehouse_application.WarehouseService)
+    cls = warehouse_aggregates.StockReservation
+    command = warehouse_commands.ReserveStock(
+        order_id=UUID("7e6d5c4b-3a2f-4e1d-9c8b-7a6f5e4d3c2b"),
+        lines=["BK-042 x 2"],
+    )
+    new = events_of(app, app.reserve_stock(command))
+    assert [type(e).__name__ for e in new] == ["StockReserved"]
+    event_1 = new[0]
+    assert isinstance(event_1, cls.StockReserved)
+    assert event_1.order_id == UUID("7e6d5c4b-3a2f-4e1d-9c8b-7a6f5e4d3c2b")
+    assert event_1.lines == ["BK-042 x 2"]
+    # warehouse_code comes from the rule stock_reserved_warehouse_code in rules.py: not compared here
+
+
+def test_the_clerk_picks_the_reserved_books(alone: Alone) -> None:
+    """the clerk picks the reserved books"""
+    app = alone(warehouse_application.WarehouseService)
+    cls = warehouse_aggregates.StockReservation
+    aggregate = cls._create(
+        cls.StockReserved,
+        id=uuid4(),
+        order_id=UUID("7e6d5c4b-3a2f-4e1d-9c8b-7a6f5e4d3c2b"),
+        lines=["BK-042 x 2"],
+        warehouse_code="OXF-1",
+        reserved_at=datetime.fromisoformat("2026-11-28T14:10:00+00:00"),
+    )
+    app.save(aggregate)
+    command = warehouse_commands.PickItems(
+        stock_reservation_id=aggregate.id,
+        picked_by="Priya",
+    )
+    app.pick_items(command)
+    new = events_of(app, aggregate.id, after=aggregate.version)
+    assert [type(e).__name__ for e in new] == ["ItemsPicked"]
+    event_1 = new[0]
+    assert isinstance(event_1, cls.ItemsPicked)
+    assert event_1.picked_by == "Priya"
+
+
+def test_the_parcel_is_handed_to_the_carrier(alone: Alone) -> None:
+    """the parcel is handed to the carrier"""
+    app = alone(shipping_application.ShippingService)
+    cls = shipping_aggregates.Shipment
+    command = shipping_commands.ShipOrder(
+        order_id=UUID("7e6d5c4b-3a2f-4e1d-9c8b-7a6f5e4d3c2b"),
+        lines=["BK-042 x 2"],
+        shipping_address="1 High Street, Oxford OX1 1AA",
+        delivery_notes=None,
+    )
+    new = events_of(app, app.ship_order(command))
+    assert [type(e).__name__ for e in new] == ["ShipmentDispatched"]
+    event_1 = new[0]
+    assert isinstance(event_1, cls.ShipmentDispatched)
+    assert event_1.order_id == UUID("7e6d5c4b-3a2f-4e1d-9c8b-7a6f5e4d3c2b")
+    # carrier comes from the rule shipment_dispatched_carrier in rules.py: not compared here
+    # tracking_number comes from the rule shipment_dispatched_tracking_number in rules.py: not compared here
+
+
+def test_the_courier_delivers_the_parcel(alone: Alone) -> None:
+    """the courier delivers the parcel"""
+    app = alone(shipping_application.ShippingService)
+    cls = shipping_aggregates.Shipment
+    aggregate = cls._create(
+        cls.ShipmentDispatched,
+        id=uuid4(),
+        order_id=UUID("7e6d5c4b-3a2f-4e1d-9c8b-7a6f5e4d3c2b"),
+        carrier="Royal Mail",
+        tracking_number="RM123456789GB",
+        expected_on=date.fromisoformat("2026-12-01"),
+    )
+    app.save(aggregate)
+    command = shipping_commands.RecordDelivery(
+        shipment_id=aggregate.id,
+        delivered_at=datetime.fromisoformat("2026-12-01T11:20:00+00:00"),
+        signed_by="Sam",
+    )
+    app.record_delivery(command)
+    new = events_of(app, aggregate.id, after=aggregate.version)
+    assert [type(e).__name__ for e in new] == ["ShipmentDelivered"]
+    event_1 = new[0]
+    assert isinstance(event_1, cls.ShipmentDelivered)
+    # order_id comes from the rule shipment_delivered_order_id in rules.py: not compared here
+    assert event_1.delivered_at == datetime.fromisoformat("2026-12-01T11:20:00+00:00")
+    assert event_1.signed_by == "Sam"

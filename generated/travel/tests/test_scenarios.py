@@ -253,6 +253,44 @@ def test_a_failed_car_reservation_has_nothing_to_cancel(alone: Alone) -> None:
     assert events_of(app, aggregate.id, after=aggregate.version) == []
 
 
+def test_a_car_is_waiting_at_the_airport(alone: Alone) -> None:
+    """a car is waiting at the airport"""
+    app = alone(cars_application.CarsService)
+    cls = cars_aggregates.CarRental
+    command = cars_commands.ReserveCar(
+        trip_id=UUID("5d0b6c52-5b1e-4d8e-8f7a-0f3c2a9e1b11"),
+        destination="LIS",
+        depart_on=date.fromisoformat("2026-06-01"),
+        return_on=date.fromisoformat("2026-06-08"),
+        car_class="compact",
+    )
+    new = events_of(app, app.reserve_car(command))
+    assert [type(e).__name__ for e in new] == ["CarReserved"]
+    event_1 = new[0]
+    assert isinstance(event_1, cls.CarReserved)
+    assert event_1.trip_id == UUID("5d0b6c52-5b1e-4d8e-8f7a-0f3c2a9e1b11")
+    # pickup_location comes from the rule car_reserved_pickup_location in rules.py: not compared here
+    # daily_rate comes from the rule car_reserved_daily_rate in rules.py: not compared here
+
+
+def test_the_card_pays_for_the_trip(alone: Alone) -> None:
+    """the card pays for the trip"""
+    app = alone(travel_payments_application.TravelPaymentsService)
+    cls = travel_payments_aggregates.CardCharge
+    command = travel_payments_commands.ChargeCard(
+        trip_id=UUID("5d0b6c52-5b1e-4d8e-8f7a-0f3c2a9e1b11"),
+        card_token="tok_4242",
+        amount=Decimal("2480.00"),
+    )
+    new = events_of(app, app.charge_card(command))
+    assert [type(e).__name__ for e in new] == ["CardCharged"]
+    event_1 = new[0]
+    assert isinstance(event_1, cls.CardCharged)
+    assert event_1.trip_id == UUID("5d0b6c52-5b1e-4d8e-8f7a-0f3c2a9e1b11")
+    assert event_1.amount == Decimal("2480.00")
+    # authorisation_code comes from the rule card_charged_authorisation_code in rules.py: not compared here
+
+
 def test_a_refused_card_fails_the_pivot(alone: Alone) -> None:
     """a refused card fails the pivot"""
     app = alone(travel_payments_application.TravelPaymentsService)

@@ -19,7 +19,13 @@ def api(app: TheatreService, reader: Reader) -> Api:
     )
 
     def browse_showtimes(query: commands.BrowseShowtimes) -> list[theatre_projections.ShowtimesRow]:
-        return [row for row in read(showtimes) if row.starts_at is not None and row.starts_at.date() == query.on_date and (query.movie_title is None or row.movie_title == query.movie_title)]
+        return [
+            row
+            for row in read(showtimes)
+            if row.starts_at is not None
+            and row.starts_at.date() == query.on_date
+            and (query.movie_title is None or row.movie_title == query.movie_title)
+        ]
 
     def view_seat_map(query: commands.ViewSeatMap) -> list[theatre_projections.SeatMapRow]:
         return [row for row in read(seat_map) if row.id == query.screening_id]

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from esp_runtime import mentions
 from esp_runtime.http import Api, CommandRoute, QueryRoute, Reader, read
 from shop_online.cart import commands
 from shop_online.cart import projections as cart_projections
@@ -21,7 +22,12 @@ def api(app: CartService, reader: Reader) -> Api:
     )
 
     def browse_catalogue(query: commands.BrowseCatalogue) -> list[catalogue_projections.ProductCatalogueRow]:
-        return [row for row in read(product_catalogue) if (query.category is None or row.category == query.category) and (query.text is None or any(query.text.lower() in v.lower() for v in (row.sku, row.name, row.summary, row.category, row.reason,) if v is not None))]
+        return [
+            row
+            for row in read(product_catalogue)
+            if (query.category is None or row.category == query.category)
+            and (query.text is None or mentions(query.text, row.sku, row.name, row.summary, row.category, row.reason))
+        ]
 
     def view_cart(query: commands.ViewCart) -> list[cart_projections.CartSummaryRow]:
         return [row for row in read(cart_summary) if row.id == query.cart_id]

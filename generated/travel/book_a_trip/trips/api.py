@@ -28,7 +28,9 @@ def api(app: TripsService, reader: Reader) -> Api:
         return [row for row in read(my_trips) if row.email == query.email]
 
     def list_rejected_trips(query: commands.ListRejectedTrips) -> list[trips_projections.RejectedTripsRow]:
-        return [row for row in read(rejected_trips) if row.rejected_at is not None and row.rejected_at.date() >= query.since]
+        return [
+            row for row in read(rejected_trips) if row.rejected_at is not None and row.rejected_at.date() >= query.since
+        ]
 
     return Api(
         title="trips",

@@ -1,0 +1,573 @@
+"""The journey player's plan: what ``python -m <package>`` plays, in causal order, with the scenarios' values.
+
+Each scenario is played on fresh aggregates: its given events are made to happen by the commands that record
+them (a listener's command by the event its listener hears, recursively), then its command. What listeners
+do, they do; what sagas do, their SEC does: the player never issues a listener's or a saga step's command
+itself, so a scenario whose command only a listener or a saga issues is not played (its generated test is
+its check). Each saga is played twice: every step succeeding, and its last step that can fail failing, the
+steps before it undone in reverse order. The aggregates no scenario plays get a walk through their commands.
+
+Values come from the scenarios: the field's value where the step was written, else the first value any
+scenario gives a field of that name; the rules' made-up values (an event field no command carries) are
+steered to the scenarios' values of that event field while the player plays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from esp import names
+from esp.generate.context import AggregateV, CommandV, EventV, FieldV, HookV, JourneyV, ListenerV, QueryV, ValueV
+from esp.generate.saga import SagaV, StepV
+from esp.generate.text import literal, pystr
+from esp.model import FieldType
+from esp.naming import optional_of
+
+
+@dataclass(frozen=True)
+class MoveV:
+    """One thing the player does: a command (``c``), a follow of a listener's new aggregate, a query, a saga's run."""
+
+    kind: str  # "command" | "follow" | "query" | "saga"
+    who: str = ""
+    c: CommandV | None = None
+    values: tuple[ValueV, ...] = ()  # the command's or query's fields (a command's target id excluded)
+    target: str = ""  # the aggregate a command works on
+    binds: str = ""  # the aggregate a creating command or a listener creates
+    choose: str = ""  # the event the command's choice rule picks ("" = the rules decide)
+    expect: str = "done"  # or "rejected"
+    listener: ListenerV | None = None
+    source: str = ""  # the aggregate whose event the listener heard
+    q: QueryV | None = None
+    saga: SagaV | None = None
+    made: tuple[tuple[int, str], ...] = ()  # saga: (step index, aggregate) its steps make that the play goes on with
+
+    @property
+    def made_source(self) -> str:
+        return ", ".join(f"{i}: {pystr(alias)}" for i, alias in self.made)
+
+    @property
+    def args(self) -> list[tuple[str, str]]:
+        """(name, source) of the command's or query's arguments: a command's target by the play's id of it."""
+        pairs = []
+        if self.c is not None and self.c.id_field is not None:
+            pairs.append((self.c.id_field.name, f"player.id({pystr(self.target)})"))
+        return pairs + [(v.field.name, v.expr) for v in self.values]
+
+
+@dataclass(frozen=True)
+class PlayV:
+    title: str
+    function: str
+    moves: tuple[MoveV, ...]
+    fails: tuple[tuple[StepV, int], ...] = ()  # saga steps made to fail in this play, and how often (-1: always)
+    happy: bool = True  # no move expects a rejection, no saga step fails
+
+    @property
+    def fail_map(self) -> str:
+        return ", ".join(f"{pystr(st.invoke.cls)}: {times}" for st, times in self.fails)
+
+    def source(self, indent: int) -> str:
+        """The title as a string literal, split into parts in parentheses where it is too long for a line."""
+        one = pystr(self.title)
+        if indent + len(one) + 1 <= 120:
+            return one
+        parts, line = [], ""
+        for word in self.title.split(" "):
+            if line and indent + 4 + len(pystr(line + " " + word)) > 118:
+                parts.append(line + " ")
+                line = word
+            else:
+                line = f"{line} {word}" if line else word
+        parts.append(line)
+        pad = " " * (indent + 4)
+        return "(\n" + "".join(f"{pad}{pystr(part)}\n" for part in parts) + " " * indent + ")"
+
+
+@dataclass(frozen=True)
+class SteerV:
+    """A rule the player answers while it plays: a value from the scenarios, the event chosen, a step failing."""
+
+    hook: HookV
+    kind: str  # "value" | "choice" | "fails"
+    value: str = ""  # value: its source
+    options: tuple[str, ...] = ()  # choice: the events it may pick
+    command: str = ""  # choice, fails: the command's class
+    reason: str = ""  # fails: the reason, as source
+    attribute: str = ""  # value: the aggregate's attribute the default answer keeps when it is set
+
+
+class _Stuck(Exception):
+    """The plan cannot make an event happen without issuing a listener's or a saga's command itself."""
+
+
+@dataclass
+class _Plan:
+    """The moves of one play so far, and what the plan knows of its aggregates."""
+
+    player: PlayerV
+    moves: list[MoveV] = field(default_factory=list)
+    bound: set[str] = field(default_factory=set)
+    states: dict[str, str | None] = field(default_factory=dict)
+    fails: tuple[StepV, ...] = ()  # the saga steps made to fail for good
+
+    def produce(self, ev: EventV, values: Mapping[str, Any]) -> None:
+        """Make ``ev`` happen on this play's aggregate of its kind, with ``values`` where a command carries them."""
+        agg = ev.aggregate
+        makers = [c for c in agg.commands if any(e.event is ev for e in c.emits)]
+        own = [c for c in makers if self.player.own(c)]
+        if own:
+            self._issue(own[0], ev, values)
+            return
+        heard = [li for c in makers for li in self.player.listening.get(c, [])]
+        if not heard:
+            self._by_saga(ev, makers)
+            return
+        li = heard[0]
+        if li.command.creates:
+            if agg.cls in self.bound:
+                raise _Stuck(f"{agg.raw} exists already")
+            self.produce(li.on, self._upstream(li, values))
+            if agg.cls not in self.bound:
+                raise _Stuck(f"the listener on {li.on.raw} did not create {agg.raw}")
+            return
+        for needed in (agg, li.on.aggregate):  # the listener's target, and the aggregate it hears
+            if needed.cls not in self.bound:
+                creator = self.player.creator(needed)
+                if creator is None:
+                    raise _Stuck(f"nothing the player may do creates {needed.raw}")
+                self.produce(creator, {})
+        self.produce(li.on, self._upstream(li, values))
+
+    def _by_saga(self, ev: EventV, makers: list[CommandV]) -> None:
+        """Make ``ev`` happen by starting the saga whose step records it (on the aggregate the step makes)."""
+        agg = ev.aggregate
+        for saga in self.player.sagas:
+            for st in saga.steps:
+                if st.invoke in makers and st.invoke.creates and st.succeeds is ev and agg.cls not in self.bound:
+                    self.produce(saga.starts_on, {})
+                    if agg.cls in self.bound:
+                        return
+        raise _Stuck(f"only a saga records {ev.raw}")
+
+    def _upstream(self, li: ListenerV, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The values of the heard event that give the command's fields these values."""
+        mapping = dict(li.entity.mapping)
+        return {mapping.get(f.raw, f.raw): values[f.raw] for f in li.command.fields if f.raw in values}
+
+    def _issue(self, c: CommandV, ev: EventV, values: Mapping[str, Any]) -> None:
+        agg = c.aggregate
+        if c.creates:
+            if agg.cls in self.bound:
+                raise _Stuck(f"{agg.raw} exists already")
+        else:
+            if agg.cls not in self.bound:
+                creator = self.player.creator(agg)
+                if creator is None:
+                    raise _Stuck(f"nothing the player may do creates {agg.raw}")
+                self.produce(creator, {})
+            self._reach(c)
+        self.command(c, values, choose=ev.cls if c.choice_hook and c.emits[0].event is not ev else "")
+
+    def _reach(self, c: CommandV) -> None:
+        """Put the aggregate in a state ``c`` is allowed in, by the fewest commands the player may issue."""
+        agg = c.aggregate
+        if not c.allowed or self.states.get(agg.cls) in c.allowed:
+            return
+        paths: list[tuple[str | None, list[CommandV]]] = [(self.states.get(agg.cls), [])]
+        seen = {self.states.get(agg.cls)}
+        while paths:
+            state, path = paths.pop(0)
+            for step in agg.commands:
+                if step.creates or not self.player.own(step) or (step.allowed and state not in step.allowed):
+                    continue
+                after = step.default_enters or state
+                if after in c.allowed:
+                    for s in [*path, step]:
+                        self.command(s, {})
+                    return
+                if after not in seen and len(path) < 4:
+                    seen.add(after)
+                    paths.append((after, [*path, step]))
+        raise _Stuck(f"{c.raw} is allowed in no state the player reaches")
+
+    def command(self, c: CommandV, values: Mapping[str, Any], choose: str = "", expect: str = "done") -> None:
+        agg = c.aggregate
+        alias = agg.cls
+        self.moves.append(
+            MoveV(
+                "command",
+                self.player.who(c),
+                c,
+                tuple(ValueV(f, self.player.value(f, values, c)) for f in c.fields if f is not c.id_field),
+                target="" if c.creates else alias,
+                binds=alias if c.creates else "",
+                choose=choose,
+                expect=expect,
+            )
+        )
+        if expect == "rejected":
+            return
+        self.bound.add(alias)
+        emitted = [e.event for e in c.emits if not choose or e.event.cls == choose]
+        if c.creates or c.choice_hook:
+            emitted = emitted[:1]
+        for ev in emitted:
+            if ev.enters:
+                self.states[alias] = ev.enters
+            self._consequences(ev)
+
+    def _consequences(self, ev: EventV) -> None:
+        """What listeners and sagas do when ``ev`` happens: follow the aggregates they create, track states."""
+        for li in self.player.j.listeners:
+            if li.on is not ev:
+                continue
+            target = li.command.aggregate.cls
+            emitted = li.command.emits[:1] if li.command.creates or li.command.choice_hook else li.command.emits
+            if li.command.creates:
+                if target in self.bound:
+                    continue
+                self.moves.append(MoveV("follow", listener=li, binds=target, source=ev.aggregate.cls))
+                self.bound.add(target)
+            elif target not in self.bound:
+                continue
+            for e in emitted:
+                if e.event.enters:
+                    self.states[target] = e.event.enters
+                self._consequences(e.event)
+        for saga in self.player.sagas:
+            if saga.starts_on is not ev:
+                continue
+            failed = next((st.index for st in saga.steps if st in self.fails), len(saga.steps))
+            made = []
+            for st in saga.steps[:failed]:
+                alias = st.invoke.aggregate.cls
+                if st.invoke.creates and alias not in self.bound:
+                    made.append((st.index, alias))
+                    self.bound.add(alias)
+                    if st.succeeds.enters:
+                        self.states[alias] = st.succeeds.enters
+            who = saga.microservice.raw
+            self.moves.append(MoveV("saga", who, saga=saga, target=ev.aggregate.cls, made=tuple(made)))
+            outcome = saga.aborts if failed < len(saga.steps) else saga.completes
+            if outcome.enters:
+                self.states[ev.aggregate.cls] = outcome.enters
+
+    def queries(self) -> None:
+        """Ask the queries whose read models the aggregates of this play feed."""
+        for q in self.player.j.queries:
+            p = q.projection
+            if p is None or not any(ev.aggregate.cls in self.bound for ev in p.sources):
+                continue
+            main = p.main
+            values = []
+            for f in q.fields:
+                if main is not None and f.name == main.identity.name and main.cls in self.bound:
+                    values.append(ValueV(f, f"player.id({pystr(main.cls)})"))
+                else:
+                    values.append(ValueV(f, self.player.query_value(q, f)))
+            self.moves.append(MoveV("query", self.player.asker(q), values=tuple(values), q=q))
+
+
+@dataclass(frozen=True, eq=False)
+class PlayerV:
+    j: JourneyV
+    sagas: tuple[SagaV, ...]
+
+    @cached_property
+    def listening(self) -> dict[CommandV, list[ListenerV]]:
+        found: dict[CommandV, list[ListenerV]] = {}
+        for li in self.j.listeners:
+            found.setdefault(li.command, []).append(li)
+        return found
+
+    @cached_property
+    def by_sagas(self) -> set[CommandV]:
+        return {c for s in self.sagas for st in s.steps for c in (st.invoke, st.compensate) if c is not None}
+
+    def own(self, c: CommandV) -> bool:
+        """Whether the player issues it itself: no listener and no saga does."""
+        return c not in self.listening and c not in self.by_sagas
+
+    def creator(self, agg: AggregateV) -> EventV | None:
+        """The event that creates ``agg`` by a command the player issues, or a listener's."""
+        for c in agg.creators:
+            if self.own(c) or any(li.command is c for li in self.j.listeners):
+                return c.emits[0].event
+        return None
+
+    def failing(self, saga: SagaV) -> StepV | None:
+        """The step made to fail: the last one before which some step can be undone (the pivot, often)."""
+        last = saga.pivot if saga.pivot is not None else len(saga.steps) - 1
+        for st in reversed(saga.failing):
+            if st.index <= last and saga.compensations(st.index):
+                return st
+        return saga.failing[-1] if saga.failing else None
+
+    @cached_property
+    def _actors(self) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for p in self.j.model.processes:
+            who = p.actor.name if p.actor else ""
+            for a in p.actions:
+                found.setdefault(a.name, who or p.microservice.name)
+        return found
+
+    def who(self, c: CommandV) -> str:
+        return self._actors.get(c.raw, c.aggregate.microservice.raw)
+
+    def asker(self, q: QueryV) -> str:
+        return self._actors.get(q.raw, self.j.service(q.entity.microservice).raw)
+
+    def _command_pool(self, c: CommandV | None) -> dict[str, list[tuple[Any, FieldType]]]:
+        """The values scenarios give this command's fields, or the same fields of the events it records."""
+        found: dict[str, list[tuple[Any, FieldType]]] = {}
+        if c is None:
+            return found
+        emitted = {e.event.entity for e in c.emits}
+        for s in self.j.scenarios:
+            if s.entity.when.command is c.entity:
+                for f in c.fields:
+                    if f.raw in s.entity.when.values:
+                        found.setdefault(f.raw, []).append((s.entity.when.values[f.raw], f.ftype))
+            for occ in (*s.entity.given, *(s.entity.then or ())):
+                if occ.event in emitted:
+                    for f in self.j.event(occ.event).fields:
+                        if f.raw in occ.values:
+                            found.setdefault(f.raw, []).append((occ.values[f.raw], f.ftype))
+        return found
+
+    @cached_property
+    def pool(self) -> dict[str, list[tuple[Any, FieldType]]]:
+        """Every value the scenarios give a field, by the field's name as written."""
+        found: dict[str, list[tuple[Any, FieldType]]] = {}
+
+        def add(fields: tuple[FieldV, ...], values: Mapping[str, Any]) -> None:
+            for f in fields:
+                if f.raw in values:
+                    found.setdefault(f.raw, []).append((values[f.raw], f.ftype))
+
+        for s in self.j.scenarios:
+            for g in s.entity.given:
+                add(s.j.event(g.event).fields, g.values)
+            add(s.command.fields, s.entity.when.values)
+            for t in s.entity.then or ():
+                add(s.j.event(t.event).fields, t.values)
+        return found
+
+    def value(self, f: FieldV, values: Mapping[str, Any], c: CommandV | None = None) -> str:
+        """A field's value as source: as the step gives it, else as a scenario gives it to this command (or to
+        an event it records), else the scenarios' first of its name, else an example."""
+        if f.raw in values:
+            found = self._fit(values[f.raw], f.ftype, f.ftype)
+            if found:
+                return found
+        for value, ftype in [*self._command_pool(c).get(f.raw, []), *self.pool.get(f.raw, [])]:
+            found = self._fit(value, ftype, f.ftype)
+            if found:
+                return found
+        return "None" if f.ftype.name == "optional" else f.sample
+
+    def query_value(self, q: QueryV, f: FieldV) -> str:
+        """A query field's value: the scenarios' of its name; for a time bound, a time the rows' times meet
+        (an upper bound far ahead, a lower one far back, a day the scenarios give the row's time)."""
+        want = f.ftype.of if f.ftype.name == "optional" and f.ftype.of is not None else f.ftype
+        if f.raw in self.pool or want.name not in ("date", "datetime"):
+            return self.value(f, {})
+        found = q.bound(f.name)
+        if found is None:
+            return self.value(f, {})
+        field, ftype, op = found
+        far = {"<=": "2100, 1, 1", ">=": "2000, 1, 1"}.get(op)
+        if far is not None:
+            return f"date({far})" if want.name == "date" else f"datetime({far}, tzinfo=UTC)"
+        for value, source in self.pool.get(field, []):
+            text = self._fit(value, source, source)
+            if text and ftype == "datetime" and want.name == "date":
+                return f"{text}.date()"
+            if text and ftype == want.name:
+                return text
+        return self.value(f, {})
+
+    @staticmethod
+    def _fit(value: Any, source: FieldType, want: FieldType) -> str:
+        if value is None and want.name != "optional":
+            return ""
+        if not optional_of(source, want) and not optional_of(want, source):
+            return ""
+        try:
+            return literal(value, want)
+        except AssertionError:
+            return ""
+
+    @cached_property
+    def plays(self) -> tuple[PlayV, ...]:
+        plays: list[PlayV] = []
+        for s in self.j.scenarios:
+            plan = _Plan(self)
+            try:
+                for g in s.entity.given:
+                    plan.produce(self.j.event(g.event), g.values)
+                c = s.command
+                if not self.own(c):
+                    continue
+                if not c.creates and c.aggregate.cls not in plan.bound:
+                    creator = self.creator(c.aggregate)
+                    if creator is None:
+                        continue
+                    plan.produce(creator, {})
+                then = s.entity.then
+                choose = ""
+                if then and c.choice_hook and c.emits[0].event.entity is not then[0].event:
+                    choose = self.j.event(then[0].event).cls
+                plan.command(c, s.entity.when.values, choose, "rejected" if then is None else "done")
+            except _Stuck:
+                continue
+            plan.queries()
+            plays.append(PlayV(s.raw, f"play_{len(plays) + 1}", tuple(plan.moves), happy=then is not None))
+        for saga in self.sagas:
+            plays.extend(self._saga_plays(saga, plays))
+        plays.extend(self._walks(plays))
+        return tuple(plays)
+
+    def _saga_plays(self, saga: SagaV, before: list[PlayV]) -> list[PlayV]:
+        """Its happy path (unless a scenario played it already), and a run where a step fails: backward
+        recovery undoes the steps before it in reverse order; forward recovery retries it."""
+        found: list[PlayV] = []
+        failing = self.failing(saga)
+        base = next((p for p in before if p.happy and any(m.saga is saga for m in p.moves)), None)
+        cases: list[tuple[str, tuple[tuple[StepV, int], ...]]] = []
+        if base is None:
+            cases.append((f"the {saga.entity.name} saga: every step succeeds", ()))
+        if failing is not None:
+            step = failing.entity.name
+            if saga.recovery == "forward" or not saga.compensations(failing.index):
+                cases.append((f"the {saga.entity.name} saga: {step} fails once, the SEC retries it", ((failing, 1),)))
+            else:
+                title = f"the {saga.entity.name} saga: {step} fails, the steps before it are undone"
+                cases.append((title, ((failing, -1),)))
+        for title, fails in cases:
+            plan = _Plan(self)
+            plan.fails = tuple(st for st, times in fails if times < 0)
+            try:
+                plan.produce(saga.starts_on, {})
+            except _Stuck:
+                continue
+            moves = plan.moves
+            cut = next((i for i, m in enumerate(moves) if m.saga is saga), len(moves))
+            plan.moves = moves[: cut + 1]
+            plan.queries()
+            n = len(before) + len(found) + 1
+            found.append(PlayV(title, f"play_{n}", tuple(plan.moves), fails, happy=not fails))
+        return found
+
+    def _walks(self, plays: list[PlayV]) -> list[PlayV]:
+        """A play per aggregate with commands the player may issue that no play issued: a walk through them."""
+        issued = {m.c for p in plays for m in p.moves if m.c is not None}
+        found: list[PlayV] = []
+        for agg in self.j.aggregates:
+            todo = [c for c in agg.commands if self.own(c) and c not in issued]
+            if not todo:
+                continue
+            plan = _Plan(self)
+            try:
+                creating = next((c for c in todo if c.creates), None)
+                if creating is not None:
+                    plan.command(creating, {})
+                else:
+                    creator = self.creator(agg)
+                    if creator is None:
+                        continue
+                    plan.produce(creator, {})
+                rest = [c for c in todo if not c.creates]
+                while rest:
+                    state = plan.states.get(agg.cls)
+                    ready = [c for c in rest if not c.allowed or state in c.allowed]
+                    keep = [c for c in ready if not _strands(c, state, rest)]
+                    nxt = (keep or ready or rest)[0]
+                    rest.remove(nxt)
+                    try:
+                        plan._reach(nxt)
+                    except _Stuck:
+                        continue  # no state it is allowed in can be reached: left out
+                    plan.command(nxt, {})
+            except _Stuck:
+                continue
+            plan.queries()
+            title = f"{names.human(agg.raw)}: " + ", ".join(c.raw for c in todo) + " (no scenario gives their values)"
+            found.append(PlayV(title, f"play_{len(plays) + len(found) + 1}", tuple(plan.moves)))
+        return found
+
+    @cached_property
+    def steers(self) -> dict[str, list[SteerV]]:
+        """By microservice module: the rules the player answers while it plays."""
+        found: dict[str, list[SteerV]] = {}
+        chosen = {m.c for p in self.plays for m in p.moves if m.choose and m.c is not None}
+        failing = {fail for p in self.plays for fail in p.fails}
+        for ms in self.j.microservices:
+            hooks = {h.method: h for h in ms.hooks}
+            steers: list[SteerV] = []
+            for h in self.j.names.hooks_of(ms.entity):
+                view = hooks[h.method]
+                if h.kind == "field" and h.event is not None and h.field is not None:
+                    fv = next(x for x in self.j.event(h.event).fields if x.raw == h.field.name)
+                    value = self._event_value(self.j.event(h.event), fv)
+                    if value and fv.ftype.name != "uuid":  # an id the scenario made up names nothing here
+                        keeps = fv.name if len(view.body) > 1 else ""  # the default keeps the aggregate's value
+                        steers.append(SteerV(view, "value", value, attribute=keeps))
+                elif h.kind == "choice" and self.j.command(h.commands[0]) in chosen:
+                    c = self.j.command(h.commands[0])
+                    steers.append(SteerV(view, "choice", options=tuple(c.choices), command=c.cls))
+                elif h.kind == "fails":
+                    st = next((st for st, _ in failing if st.invoke.entity is h.commands[0]), None)
+                    if st is not None and st.fails is not None:
+                        why = next((x for x in st.fails.fields if x.raw == "reason"), None)
+                        reason = self._event_value(st.fails, why)
+                        steers.append(SteerV(view, "fails", command=st.invoke.cls, reason=reason or pystr("no")))
+            if steers:
+                found[ms.module] = steers
+        return found
+
+    def _event_value(self, ev: EventV, f: FieldV | None) -> str:
+        """The first value the scenarios expect for this field of this event (a then), else the first they give
+        (a given) unless it is a time, which is better now than when some scenario began."""
+        if f is None:
+            return ""
+        expected = [occ for s in self.j.scenarios for occ in s.entity.then or ()]
+        given = [occ for s in self.j.scenarios for occ in s.entity.given]
+        if f.ftype.name not in ("date", "datetime"):
+            expected += given
+        for occ in expected:
+            if occ.event is ev.entity and f.raw in occ.values:
+                found = self._fit(occ.values[f.raw], f.ftype, f.ftype)
+                if found:
+                    return found
+        return ""
+
+    @cached_property
+    def causes(self) -> dict[str, str]:
+        """Who makes an event happen when the player does not: a listener, a saga's step, its SEC."""
+        found: dict[str, str] = {}
+        for li in self.j.listeners:
+            for e in li.command.emits:
+                found.setdefault(e.event.cls, f"{li.command.cls}, by a listener on {li.on.cls}")
+        for saga in self.sagas:
+            name = saga.entity.name
+            for st in saga.steps:
+                for e in st.invoke.emits:
+                    found.setdefault(e.event.cls, f"{name} saga: {st.entity.name}")
+                if st.compensate is not None:
+                    for e in st.compensate.emits:
+                        found.setdefault(e.event.cls, f"{name} saga: undo {st.entity.name}")
+            found.setdefault(saga.completes.cls, f"{name} saga: completed")
+            found.setdefault(saga.aborts.cls, f"{name} saga: aborted")
+        return found
+
+
+def _strands(c: CommandV, state: str | None, rest: list[CommandV]) -> bool:
+    """Whether ``c`` leaves a state some other command still to play is not allowed in."""
+    after = c.default_enters or state
+    return after != state and any(o is not c and state in o.allowed and after not in o.allowed for o in rest)
