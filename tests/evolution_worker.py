@@ -2,9 +2,11 @@
 PYTHONPATH, so the package of each version is imported on its own):
 
     python evolution_worker.py record sqlite:FOLDER | postgres:SCHEMA
-        runs a table's visit, snapshots the dining order, prints what was stored (JSON);
+        runs a table's visit, snapshots the dining order, records another visit with the dining
+        service alone (no one follows it yet), prints what was stored (JSON);
     python evolution_worker.py read sqlite:FOLDER | postgres:SCHEMA MESSAGES.json
-        reads every stored event back, rebuilds every aggregate, reads the earlier version's
+        starts the system (the kitchen and payment follow the other visit), reads every stored
+        event back, rebuilds every aggregate, reads the earlier version's
         integration messages, runs another visit beside the old events, and prints it all (JSON).
 
 Values are printed as their repr, so the test sees their types (``Decimal('1')``).
@@ -21,6 +23,7 @@ from uuid import UUID
 
 from customer_dining.dining import aggregates as dining
 from customer_dining.dining import commands as dc
+from customer_dining.dining.application import DiningService
 from customer_dining.kitchen import commands as kc
 from customer_dining.payment import commands as pc
 from customer_dining.system import SYSTEM, CustomerDining
@@ -47,21 +50,37 @@ def stored(system: CustomerDining) -> list[dict[str, Any]]:
     ]
 
 
-def journey(system: CustomerDining, version: int) -> UUID:
-    """A table's visit, through the services (each version's commands: v2 renamed, widened and added fields);
-    the kitchen's ticket and the bill come from listeners."""
-    order = system.dining.open_table(dc.OpenTable(table_number=4, guests=2))
+def dining_visit(dining: DiningService, version: int) -> UUID:
+    """A table's visit as the dining service records it (each version's commands: v2 renamed, widened and
+    added fields)."""
+    order = dining.open_table(dc.OpenTable(table_number=4, guests=2))
     drink: dict[str, Any] = {"drink": "juice"} if version == 1 else {"beverage": "juice"}
-    system.dining.add_drinks(dc.AddDrinks(order_id=order, quantity=2, **drink))
-    system.dining.add_food_item(dc.AddFoodItem(order_id=order, dish="soup", quantity=1 if version == 1 else HALF))
-    system.dining.place_order(dc.PlaceOrder(order_id=order, **({} if version == 1 else {"notes": "no salt"})))
-    system.dining.close_table(dc.CloseTable(order_id=order))
+    dining.add_drinks(dc.AddDrinks(order_id=order, quantity=2, **drink))
+    dining.add_food_item(dc.AddFoodItem(order_id=order, dish="soup", quantity=1 if version == 1 else HALF))
+    dining.place_order(dc.PlaceOrder(order_id=order, **({} if version == 1 else {"notes": "no salt"})))
+    dining.close_table(dc.CloseTable(order_id=order))
+    return order
+
+
+def journey(system: CustomerDining, version: int) -> UUID:
+    """A whole visit: the kitchen's ticket and the bill come from listeners; the food is served, the bill paid."""
+    order = dining_visit(system.dining, version)
     made = {(r.aggregate, r.event): r.aggregate_id for r in system.recorded()}
     ticket, bill = made["KitchenTicket", "TicketQueued"], made["BillableOrder", "BillPrepared"]
     system.kitchen.prepare_food(kc.PrepareFood(ticket_id=ticket))
     system.kitchen.serve_food(kc.ServeFood(ticket_id=ticket))
     system.payment.pay_cash(pc.PayCash(bill_id=bill, amount=Decimal("9.50")))
     return order
+
+
+def lagging(env: dict[str, str]) -> UUID:
+    """Another visit, recorded by the dining service alone: the kitchen and payment have not heard of it
+    when the new version starts, and follow it through the upcasters."""
+    dining = DiningService(env)
+    try:
+        return dining_visit(dining, 1)
+    finally:
+        dining.close()
 
 
 def record(system: CustomerDining) -> dict[str, Any]:
@@ -100,11 +119,14 @@ def read(system: CustomerDining, messages: list[str]) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> None:
-    with CustomerDining(env_of(argv[1])) as system:
+    env = env_of(argv[1])
+    with CustomerDining(env) as system:
         if argv[0] == "record":
             result = record(system)
         else:
             result = read(system, json.loads(Path(argv[2]).read_text(encoding="utf-8")))
+    if argv[0] == "record":
+        result["lagging"] = str(lagging(env))
     print(json.dumps(result, indent=1))
 
 

@@ -1,7 +1,8 @@
 """The upcaster round trip, on SQLite and PostgreSQL: the restaurant of tests/data/evolution/v1
 records its journey; v2 (OrderPlaced gains `notes`, DrinksAdded's `drink` is renamed `beverage`,
 FoodItemAdded's `quantity` widens to decimal, TableClosed and BillPrepared lose `table_number`) is
-generated over the same folder and reads every old event back through its generated upcasters,
+generated over the same folder and reads every old event back through its generated upcasters
+(its listeners follow a visit v1 recorded while they were not running),
 rebuilds every aggregate (passing over the snapshot v1 took), reads v1's integration messages,
 records a new visit beside the old ones, and its own tests pass.
 
@@ -98,8 +99,9 @@ def test_the_new_version_reads_every_old_event(store: str, tmp_path: Path) -> No
 
     # every event, each through its upcaster: same aggregates, versions and order
     key = ["service", "id", "version", "event"]
-    assert [[e[k] for k in key] for e in new["events"]] == [[e[k] for k in key] for e in old["events"]]
-    before, after = by_event(old["events"]), by_event(new["events"])
+    seen, followed = new["events"][: len(old["events"])], new["events"][len(old["events"]) :]
+    assert [[e[k] for k in key] for e in seen] == [[e[k] for k in key] for e in old["events"]]
+    before, after = by_event(old["events"]), by_event(seen)
     assert before["DrinksAdded"] == {"drink": "'juice'", "quantity": "2"}
     assert after["DrinksAdded"] == {"beverage": "'juice'", "quantity": "2"}  # renamed
     assert before["FoodItemAdded"] == {"dish": "'soup'", "quantity": "1"}
@@ -118,6 +120,21 @@ def test_the_new_version_reads_every_old_event(store: str, tmp_path: Path) -> No
     bill = new["aggregates"][next(e["id"] for e in new["events"] if e["event"] == "BillPrepared")]
     assert "table_number" not in bill and bill["state"] == "'paid'"
 
+    # the visit v1's dining recorded alone: v2's kitchen and payment follow its v1 events, upcast
+    lagging = [e for e in followed if e["id"] == old["lagging"]]
+    assert [e["event"] for e in lagging] == [
+        "TableOpened",
+        "DrinksAdded",
+        "FoodItemAdded",
+        "OrderPlaced",
+        "TableClosed",
+    ]
+    assert by_event(lagging)["DrinksAdded"] == after["DrinksAdded"]
+    heard = {e["event"]: e["data"] for e in followed if e["id"] != old["lagging"]}
+    assert heard["TicketQueued"] == {"dishes": "[]", "order_id": f"UUID('{old['lagging']}')", "table_number": "4"}
+    assert heard["BillPrepared"] == {"order_id": f"UUID('{old['lagging']}')"}
+    assert len(followed) == len(lagging) + 2
+
     # v1's integration messages, read by v2's JSON reader
     assert new["messages"]["OrderPlaced"]["notes"] == "''"
     assert "table_number" not in new["messages"]["TableClosed"]
@@ -126,7 +143,7 @@ def test_the_new_version_reads_every_old_event(store: str, tmp_path: Path) -> No
     mixed = dict((name, fields) for name, fields in new["mixed"])
     assert mixed["DrinksAdded"] == ["beverage", "quantity"]
     assert mixed["OrderPlaced"] == ["dishes", "notes", "table_number"]
-    assert len(new["mixed"]) == len(old["events"])
+    assert len(new["mixed"]) == len(old["events"])  # a whole visit again
 
     # and the new package's own tests pass on this persistence
     kind = store.split(":", maxsplit=1)[0]
