@@ -101,17 +101,22 @@ def reset_suggestions() -> None:
 
 
 def did_you_mean(name: str, known: Iterable[str]) -> str:
+    return suggest(name, known)[0]
+
+
+def suggest(name: str, known: Iterable[str]) -> tuple[str, str | None]:
+    """A hint for a name that is not defined, and the known name it most likely misspells (if one is close)."""
     if _suggestions.left <= 0:
-        return "check the spelling: a reference must match a defined name exactly"
+        return "check the spelling: a reference must match a defined name exactly", None
     names = sorted(set(known))
     _suggestions.left -= len(names) + 1
     close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
     if close:
-        return f"did you mean '{close[0]}'?"
+        return f"did you mean '{close[0]}'?", close[0]
     if not names:
-        return "none is defined yet"
+        return "none is defined yet", None
     shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
-    return f"known: {shown}"
+    return f"known: {shown}", None
 
 
 @dataclass
@@ -135,6 +140,9 @@ class _Builder:
     sagas: dict[str, _Named] = field(default_factory=dict)
     microservice_refs: dict[str, _Named] = field(default_factory=dict)  # for self.ref, made once
     scenario_names: dict[tuple[str, str], Location] = field(default_factory=dict)
+    # What the listeners and sagas left out of the model (for an error reported already) name: see Model.left_out
+    left_out_events: set[Event] = field(default_factory=set)
+    left_out_names: set[str] = field(default_factory=set)
 
     # -- helpers ----------------------------------------------------------------
 
@@ -156,14 +164,17 @@ class _Builder:
         return True
 
     def ref(self, doc: Document, path: NodePath, table: Mapping[str, _Named], code: str) -> Any:
-        """The object named at ``path``, or None (reported) if there is none."""
+        """The object named at ``path``. A name that is not defined is reported, and stands for the name it
+        most likely misspells (None if none is close), as a compiler recovers: the rest of the model is
+        checked as meant, so one misspelling is one diagnostic, not one for each thing it leaves out."""
         name = _at(doc.data, path)
         if not isinstance(name, str):
             return None
         if name in table:
             return table[name].obj
-        self.add(code, doc.loc(path), name=name, hint=did_you_mean(name, table))
-        return None
+        hint, meant = suggest(name, table)
+        self.add(code, doc.loc(path), name=name, hint=hint)
+        return None if meant is None else table[meant].obj
 
     def refs(self, doc: Document, path: NodePath, table: Mapping[str, _Named], code: str) -> tuple[Any, ...]:
         items = _at(doc.data, path)
@@ -193,17 +204,17 @@ class _Builder:
             if not isinstance(name, str):
                 continue
             item = path if isinstance(names, str) else (*path, i)
+            meant: str | None = None
             if aggregate is not None and name not in aggregate.states:
+                hint, meant = suggest(name, aggregate.states) if aggregate.states else (None, None)
                 self.add(
                     "E045",
                     doc.loc(item),
                     aggregate=aggregate.name,
                     name=name,
-                    hint=did_you_mean(name, aggregate.states)
-                    if aggregate.states
-                    else f"declare 'states:' on aggregate '{aggregate.name}'",
+                    hint=hint or f"declare 'states:' on aggregate '{aggregate.name}'",
                 )
-            result.append(name)
+            result.append(meant or name)  # checked further as meant (see ref)
         return tuple(result)
 
     # -- the passes ---------------------------------------------------------------
@@ -242,6 +253,8 @@ class _Builder:
             tuple(sagas),
             tuple(scenarios),
             tuple(hotspots),
+            frozenset(self.left_out_events),
+            frozenset(self.left_out_names),
         )
         return model, self.problems
 
@@ -294,15 +307,10 @@ class _Builder:
         path: NodePath = ("processes", i)
         ms_name = _str(raw, "microservice")
         ms = self.microservices.get(ms_name)
-        if ms is None:
-            if ms_name:
-                self.add(
-                    "E040",
-                    doc.loc((*path, "microservice")),
-                    name=ms_name,
-                    hint=did_you_mean(ms_name, self.microservices),
-                )
-            ms = Microservice(ms_name or "?", "", doc.loc(path))
+        meant: str | None = None
+        if ms is None and ms_name:
+            hint, meant = suggest(ms_name, self.microservices)
+            self.add("E040", doc.loc((*path, "microservice")), name=ms_name, hint=hint)
         aggregate: Aggregate | None = None
         if "aggregate" in raw:
             aggregate = self.ref(doc, (*path, "aggregate"), self.aggregates, "E041")
@@ -316,7 +324,9 @@ class _Builder:
                 )
         elif _list(raw, "events") or any(isinstance(a, dict) and "command" in a for a in _list(raw, "actions")):
             self.add("E047", doc.loc(path), process=raw["process"])
-        return ms, aggregate
+        if ms is None:  # unknown (E040): the aggregate's, else the one meant, as ref recovers
+            ms = aggregate.microservice if aggregate is not None else self.microservices.get(meant or "")
+        return ms or Microservice(ms_name or "?", "", doc.loc(path)), aggregate
 
     def declare_events(
         self, doc: Document, i: int, raw: dict[str, Any], ms: Microservice, aggregate: Aggregate | None
@@ -526,6 +536,7 @@ class _Builder:
             ms: Microservice | None = self.ref(doc, (*path, "in"), self.microservice_refs, "E040")
             command: Command | None = self.ref(doc, (*path, "command"), self.commands, "E043")
             if on is None or ms is None or command is None:
+                self.left_out_events.update(e for e in (on,) if e is not None)
                 continue
             if command.microservice is not ms:
                 self.add(
@@ -535,6 +546,7 @@ class _Builder:
                     owner=command.microservice.name,
                     microservice=ms.name,
                 )
+                self.left_out_events.add(on)
                 continue
             mapping = self.listener_map(doc, path, raw, on, command)
             target = _str(raw, "target") or None
@@ -598,6 +610,8 @@ class _Builder:
                 saga = self.saga(doc, ("sagas", i), name, raw)
                 if saga is not None and self.unique(self.sagas, "saga", name, saga, doc.loc(("sagas", i, "saga"))):
                     result.append(saga)
+                elif saga is not None:
+                    self.left_out_events.update(_saga_events(saga))
         return result
 
     def saga(self, doc: Document, path: NodePath, name: str, raw: dict[str, Any]) -> Saga | None:
@@ -619,6 +633,9 @@ class _Builder:
                 duration_ms(_str(retries_raw, "delay", "100ms")) or 100,
             )
         if ms is None or None in ends or None in steps or not steps:
+            self.left_out_names.add(name)
+            self.left_out_events.update(e for e in ends if e is not None)
+            self.left_out_events.update(e for s in steps if s is not None for e in (s.succeeds_on, s.fails_on) if e)
             return None
         failed = raw.get("compensate_failed_step")
         recovery: Literal["backward", "forward"] = "forward" if raw.get("recovery") == "forward" else "backward"
@@ -654,6 +671,8 @@ class _Builder:
             or ("fails_on" in raw and fails is None)
             or ("compensate" in raw and compensate is None)
         ):
+            self.left_out_names.add(raw["step"])
+            self.left_out_events.update(e for e in (succeeds, fails) if e is not None)
             return None
         return SagaStep(
             raw["step"],
@@ -757,6 +776,11 @@ def _revision_locs(doc: Document, path: NodePath, raw: dict[str, Any]) -> dict[s
         for name in _map(raw, key):
             at[f"{key}:{name}"] = doc.loc((*path, key, name), key=True)
     return at
+
+
+def _saga_events(saga: Saga) -> set[Event]:
+    ends = {saga.starts_on, saga.completes_with, saga.aborts_with}
+    return ends | {e for s in saga.steps for e in (s.succeeds_on, s.fails_on) if e is not None}
 
 
 def _journey_name(doc: Document) -> str:

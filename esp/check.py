@@ -215,7 +215,8 @@ def _id_field(cmd: Command) -> Iterator[Diagnostic]:
 
 
 def _saga_events(model: Model) -> set[Event]:
-    return {e for s in model.sagas for e in (s.completes_with, s.aborts_with)}
+    """The events sagas record, and those of parts left out of the model (they may: E04x says why they are out)."""
+    return {e for s in model.sagas for e in (s.completes_with, s.aborts_with)} | model.left_out_events
 
 
 def _produced(model: Model) -> set[Event]:
@@ -262,7 +263,7 @@ def domain_events_stay_home(model: Model) -> Iterator[Diagnostic]:
 
 
 def integration_events_are_heard(model: Model) -> Iterator[Diagnostic]:
-    heard = {event for event, *_ in _consumers(model)}
+    heard = {event for event, *_ in _consumers(model)} | model.left_out_events
     for event in model.events:
         if event.integration and event not in heard:
             yield _d("W101", event.at.get("kind", event.loc), name=event.name)
@@ -769,7 +770,7 @@ def _all_names(model: Model) -> set[str]:
     names = {name for _, name, _ in _class_level(model)}
     names |= {m.name for m in model.microservices} | {p.name for p in model.processes}
     names |= {a.name for a in model.actors} | {s.name for saga in model.sagas for s in saga.steps}
-    return names
+    return names | model.left_out_names
 
 
 def hotspots_are_open(model: Model) -> Iterator[Diagnostic]:

@@ -373,6 +373,11 @@ class Model:
     sagas: tuple[Saga, ...]
     scenarios: tuple[Scenario, ...]
     hotspots: tuple[Hotspot, ...]
+    # What listeners and sagas left out of the model (each for an error reported already) name: rules that
+    # ask whether anything produces or hears an event, or defines a name, count these, so that one mistake
+    # is one diagnostic (an unknown compensation is not also seven events nobody produces or hears).
+    left_out_events: frozenset[Event] = frozenset()
+    left_out_names: frozenset[str] = frozenset()
 
     @property
     def name(self) -> str:

@@ -1,0 +1,83 @@
+"""No cascades: one mistake, one diagnostic. A misspelt reference is reported where it is written and the
+model is checked further as meant (esp.build recovers the name it misspells), a part left out for an error
+does not make the events it names look unused, and two journeys that reuse names give their E031s only."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from helpers import JOURNEYS, codes, show
+
+from esp import api
+
+EXAMPLES = sorted(JOURNEYS.glob("*.yaml"))
+# A reference to a name defined elsewhere (not a definition such as '- command: X' under actions).
+_KEYS = "invoke|compensate|command|on|succeeds_on|fails_on|starts_on|completes_with|aborts_with|in|microservice"
+_REFERENCE = re.compile(
+    rf"^(\s*(?:- on|(?<!- )(?:{_KEYS}|aggregate|projection|about|enters)|allowed_in|emits|from):\s*\[?)([A-Za-z][\w-]*)"
+)
+
+
+def _misspellings(path: Path) -> list[tuple[int, str]]:
+    """(line number, the file with that line's reference misspelt) for every reference in ``path``."""
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    found = []
+    for i, line in enumerate(lines):
+        match = _REFERENCE.match(line)
+        if match:
+            wrong = line[: match.end(1)] + match.group(2) + "Q" + line[match.end() :]
+            found.append((i + 1, "".join([*lines[:i], wrong, *lines[i + 1 :]])))
+    return found
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_a_misspelt_reference_is_one_diagnostic(path: Path, tmp_path: Path) -> None:
+    before = Counter(d.code for d in api.validate([path]).diagnostics)
+    cases = _misspellings(path)
+    assert len(cases) > 10
+    for line, text in cases:
+        mutant = tmp_path / path.name
+        mutant.write_text(text, encoding="utf-8")
+        found = api.validate([mutant]).diagnostics
+        new = Counter(d.code for d in found) - before
+        assert sum(new.values()) == 1 and before <= Counter(d.code for d in found), f"line {line}: " + show(found)
+        (code,) = new
+        if code == "W107":  # a hotspot 'about' an unknown name: reported at the hotspot
+            continue
+        assert code in ("E040", "E041", "E042", "E043", "E044", "E045"), show(found)
+        assert [d.location.line for d in found if d.code == code] == [line], show(found)
+
+
+def _travel(tmp_path: Path, old: str, new: str) -> list[str]:
+    text = (JOURNEYS / "travel.yaml").read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    path = tmp_path / "travel.yaml"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return codes(api.validate([path]).diagnostics)
+
+
+def test_an_unknown_compensation_is_one_error(tmp_path: Path) -> None:
+    found = _travel(tmp_path, "compensate: CancelHotelReservation", "compensate: CancelHotelBooking")
+    assert found == ["E043", "W106", "W106"]  # the two hotspots of travel.yaml are its own
+
+
+def test_a_saga_left_out_leaves_its_events_alone(tmp_path: Path) -> None:
+    """A saga in an unknown microservice (no name close to it) cannot be built; its events still count as used."""
+    found = _travel(tmp_path, "    in: trips\n    starts_on:", "    in: nowhere-at-all\n    starts_on:")
+    assert found == ["E040", "W106", "W106"]
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_two_journeys_reusing_names_give_their_e031s_only(path: Path, tmp_path: Path) -> None:
+    alone = Counter(d.code for d in api.validate([path]).diagnostics)
+    for name in ("a.yaml", "b.yaml"):
+        shutil.copy(path, tmp_path / name)
+    found = api.validate([tmp_path]).diagnostics
+    twice = Counter(d.code for d in found)
+    assert twice - alone - alone == Counter({"E031": twice["E031"]}), show(found)
+    assert alone + alone - twice == Counter(), show(found)
+    assert twice["E031"] >= 10
