@@ -291,37 +291,37 @@ def old_tree(rev: str) -> Iterator[Path]:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], check=False)
 
 
-def cpu_in(tree: Path, rounds: int) -> dict[str, dict[str, list[float]]]:
-    """``--cpu`` figures of the esp in ``tree``, measured in a process of its own."""
+def cpu_in(tree: Path, rounds: int, journey: str) -> dict[str, list[float]]:
+    """``--cpu`` figures of the esp in ``tree`` on ``journey``, measured in a process of its own."""
     done = subprocess.run(
-        [sys.executable, "-m", "bench.serve", "--cpu", "--json", "--rounds", str(rounds)],
+        [sys.executable, "-m", "bench.serve", "--cpu", "--json", "--rounds", str(rounds), "--only", journey],
         cwd=tree,
+        env={**os.environ, "PYTHONPATH": str(tree)},  # before the installed (editable) esp
         check=True,
         capture_output=True,
         text=True,
     )
-    result: dict[str, dict[str, list[float]]] = json.loads(done.stdout)
+    result: dict[str, list[float]] = json.loads(done.stdout)[journey]
     return result
 
 
 def compare_cpu(rev: str, rounds: int, repeats: int) -> None:
-    """CPU per change of esp at ``rev`` and of this esp, alternating whole runs ``repeats`` times."""
-    figures: dict[str, dict[str, dict[str, list[float]]]] = {"before": {}, "after": {}}
+    """CPU per change of esp at ``rev`` and of this esp: for each journey, fresh processes
+    of each in turn, ``repeats`` times."""
     with old_tree(rev) as tree:
-        for _ in range(repeats):
-            for who, where in (("before", tree), ("after", ROOT)):
-                for name, whats in cpu_in(where, rounds).items():
-                    for what, times in whats.items():
-                        figures[who].setdefault(name, {}).setdefault(what, []).extend(times)
-    for name in JOURNEYS:
-        for what in figures["after"][name]:
-            old = statistics.median(figures["before"][name][what])
-            new = statistics.median(figures["after"][name][what])
-            print(
-                f"{name:14} CPU: {what:13} + ESP map   before {old * 1000:5.0f} ms   after {new * 1000:5.0f} ms"
-                f"   {old / new:4.1f}x   ({len(figures['after'][name][what])} rounds each)",
-                flush=True,
-            )
+        for name in JOURNEYS:
+            figures: dict[str, dict[str, list[float]]] = {"before": {}, "after": {}}
+            for _ in range(repeats):
+                for who, where in (("before", tree), ("after", ROOT)):
+                    for what, times in cpu_in(where, rounds, name).items():
+                        figures[who].setdefault(what, []).extend(times)
+            for what, times in figures["after"].items():
+                old, new = statistics.median(figures["before"][what]), statistics.median(times)
+                print(
+                    f"{name:14} CPU: {what:13} + ESP map   before {old * 1000:5.0f} ms   after {new * 1000:5.0f} ms"
+                    f"   {old / new:4.1f}x   ({len(times)} rounds each)",
+                    flush=True,
+                )
 
 
 def main(argv: list[str]) -> None:
@@ -330,6 +330,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--browser", action="store_true", help="two real headless Chromiums (board changes only)")
     parser.add_argument("--cpu", action="store_true", help="CPU time of a board change and its redraw, in-process")
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # --cpu's figures for --against
+    parser.add_argument("--only", choices=JOURNEYS, help="one journey only")
     parser.add_argument("--against", metavar="REV", help="with --cpu or --browser: esp at git revision REV too")
     parser.add_argument("--repeats", type=int, default=3, help="with --against --cpu: alternating runs of each")
     args = parser.parse_args(argv)
@@ -344,6 +345,8 @@ def main(argv: list[str]) -> None:
         trees.append(("after" if args.against else "", ROOT))
         figures: dict[str, dict[str, list[float]]] = {}
         for name, path, process, options in journeys(Path(tmp)):
+            if args.only and name != args.only:
+                continue
             if args.cpu:
                 fresh(restaurant, big)
                 figures[name] = cpu_per_change(path, process, args.rounds, options)

@@ -20,17 +20,29 @@ function text(tag, content, cls) {
   return el;
 }
 
+const rendered = new Map();  // element id -> what it shows: a big model's lists are rebuilt only when they change
+
+function unchanged(id, items) {
+  const key = JSON.stringify(items);
+  if (rendered.get(id) === key) return true;
+  rendered.set(id, key);
+  return false;
+}
+
 function renderList(id, items, make) {
+  if (unchanged(id, items)) return;
   $(id).replaceChildren(...(items.length ? items.map(make) : [text("li", "none")]));
 }
 
 function options(select, values, keep) {
+  if (unchanged(select.id, values)) return;
   const before = select.value;
   select.replaceChildren(...values.map(v => { const o = text("option", v); o.value = v; return o; }));
   if (keep && values.includes(before)) select.value = before;
 }
 
 function datalist(id, values) {
+  if (unchanged(id, values)) return;
   $(id).replaceChildren(...values.map(v => { const o = document.createElement("option"); o.value = v; return o; }));
 }
 
