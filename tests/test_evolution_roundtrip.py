@@ -163,3 +163,19 @@ def test_the_new_version_is_lint_and_type_clean(tmp_path: Path) -> None:
     for args in (["ruff", "check", "--no-cache", "."], ["ruff", "format", "--check", "--no-cache", "."], ["mypy", "."]):
         result = run([str(bin_dir / args[0]), *args[1:]], package, MYPY_CACHE_DIR=str(tmp_path / "mypy-cache"))
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("ci", ["true", ""])
+def test_unreachable_postgres_fails_in_ci_and_is_skipped_elsewhere(ci: str) -> None:
+    result = run(
+        [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", __file__, "-k", "reads and postgres"],
+        ROOT,
+        POSTGRES_HOST="127.0.0.1",
+        POSTGRES_PORT="1",
+        CI=ci,
+    )
+    assert "PostgreSQL is not reachable at 127.0.0.1:1" in result.stdout, result.stdout[-3000:]
+    if ci:
+        assert result.returncode == 1 and "1 error" in result.stdout, result.stdout[-3000:]
+    else:
+        assert result.returncode == 0 and "1 skipped" in result.stdout, result.stdout[-3000:]
