@@ -140,11 +140,22 @@ def _nominal_verb(word: str) -> str | None:
     return None
 
 
+# Verbs that give a state: 'MarkPaid', 'SetCompleted', 'FlagDamaged' are instructions.
+_MARKING = frozenset(["mark", "set", "flag", "declare", "keep", "leave", "get", "make", "label", "tag", "report"])
+# The particles of phrasal verbs: 'picked up', 'checked out', 'signed in'.
+_PARTICLES = frozenset(["up", "down", "out", "in", "off", "on", "over", "back", "away", "through"])
+
+
 def _past_tense_suggestion(name: str) -> str:
-    """An event name in the past tense: 'OpenCart' -> 'CartOpened', 'CartOpen' -> 'CartOpened'."""
+    """An event name in the past tense: 'OpenCart' -> 'CartOpened', 'CartOpen' -> 'CartOpened',
+    'TicketPickUp' -> 'TicketPickedUp'."""
     parts = words(name)
     noun_verb = _nominal_verb(parts[-1]) if parts else None
-    if noun_verb is not None:  # OrderConfirmation -> OrderConfirmed, OrderPayment -> OrderPaid
+    if len(parts) >= 3 and parts[-1] in _PARTICLES:  # TicketPickUp -> TicketPickedUp
+        parts = [*parts[:-2], _past(parts[-2]), parts[-1]]
+    elif len(parts) >= 2 and parts[-1] == "pending":  # OrderCancelPending -> OrderCancelRequested
+        parts = [*parts[:-1], "requested"]
+    elif noun_verb is not None:  # OrderConfirmation -> OrderConfirmed, OrderPayment -> OrderPaid
         parts = [*parts[:-1], _past(noun_verb)]
     elif len(parts) >= 2 and parts[0] in _VERBS:
         parts = [*parts[1:], _past(parts[0])]
@@ -165,16 +176,19 @@ def _past_tense(word: str) -> bool:
 
 
 def naming_conventions(model: Model) -> Iterator[Diagnostic]:
-    """Events read as facts (past tense), commands as instructions (imperative)."""
+    """Events read as facts (past tense), commands as instructions (imperative).
+
+    A past tense after the first word makes a fact ('TicketPickedUp', 'ItemAddedToBasket',
+    'StatusChangedToPaid'); a command that gives a state is an instruction ('MarkPaid')."""
     for event in model.events:
         parts = words(event.name)
-        if parts and not _past_tense(parts[-1]):
+        if parts and not any(_past_tense(w) for w in parts[1:] or parts):
             yield _d(
                 "W103", event.at.get("event", event.loc), name=event.name, suggestion=_past_tense_suggestion(event.name)
             )
     for cmd in model.commands:
         parts = words(cmd.name)
-        if len(parts) >= 2 and _past_tense(parts[-1]) and not _past_tense(parts[0]):
+        if len(parts) >= 2 and _past_tense(parts[-1]) and not _past_tense(parts[0]) and parts[0] not in _MARKING:
             suggestion = "".join(w.capitalize() for w in [_present(parts[-1]), *parts[:-1]])
             yield _d("W104", cmd.at.get("command", cmd.loc), name=cmd.name, suggestion=suggestion)
 

@@ -861,12 +861,27 @@ def test_the_same_process_name_in_two_journeys_is_fine(tmp_path: Path) -> None:
         ("ShipParcel", "ParcelShipped"),
         ("Table Close", "TableClosed"),
         ("Refund", "Refunded"),
+        ("TicketPickUp", "TicketPickedUp"),
+        ("Guest Check Out", "GuestCheckedOut"),
+        ("OrderCancelPending", "OrderCancelRequested"),
     ],
 )
 def test_event_tense_hint_suggests_a_past_tense(tmp_path: Path, event: str, suggestion: str) -> None:
     result = validate_text(tmp_path, M.replace("CartOpened", event))
     (d,) = [d for d in result.diagnostics if d.code == "W103"]
     assert d.hint == f"name events in the past tense, e.g. '{suggestion}'"
+
+
+@pytest.mark.parametrize("event", ["TicketPickedUp", "ItemAddedToBasket", "OrderStatusChangedToAwaitingValidation"])
+def test_a_past_tense_inside_an_event_name_reads_as_a_fact(tmp_path: Path, event: str) -> None:
+    result = validate_text(tmp_path, M.replace("CartOpened", event))
+    assert "W103" not in codes(result.diagnostics), show(result.diagnostics)
+
+
+@pytest.mark.parametrize("command", ["MarkPaid", "SetCompleted", "Flag Damaged"])
+def test_a_command_giving_a_state_is_an_imperative(tmp_path: Path, command: str) -> None:
+    result = validate_text(tmp_path, M.replace("OpenCart", command))
+    assert "W104" not in codes(result.diagnostics), show(result.diagnostics)
 
 
 @pytest.mark.parametrize(
