@@ -181,13 +181,13 @@ def test_scenario_plays_one_and_a_wrong_title_lists_them() -> None:
 
 
 def test_on_a_terminal_each_play_is_a_table() -> None:
-    played = [
-        (Play("a table is opened", lambda player: None), [Line("Customer", "OpenTable", "table_number=4", "done")])
-    ]
+    lines = [Line("Customer", "OpenTable", "table_number=4", "done")]
+    played = [(Play("a table is opened", lambda player: None), lines)]
     out = io.StringIO()
-    show(played, out, fancy=True)
+    show([(played[0][0], [*lines, Line("dining", "OrderPlaced", "dishes=[soup]", "", event=True)])], out, fancy=True)
     text = out.getvalue()
     assert "a table is opened" in text and "OpenTable" in text and ("┃" in text or "│" in text)
+    assert "dishes=[soup]" in text  # a value is not rich markup
     plain = io.StringIO()
     show(played, plain, fancy=False)
     assert plain.getvalue().splitlines() == [

@@ -277,15 +277,17 @@ def _show_rich(played: Sequence[tuple[Play, Sequence[Line]]], out: TextIO) -> bo
     try:
         from rich.console import Console
         from rich.table import Table
+        from rich.text import Text
     except ImportError:  # rich is optional: plain text then
         return False
     console = Console(file=out)
     for p, lines in played:
-        table = Table(title=p.title, title_justify="left", title_style="bold", expand=False)
+        table = Table(title=Text(p.title), title_justify="left", title_style="bold", expand=False)
         for name in ("who", "what", "values", "outcome / by"):
             table.add_column(name, overflow="fold")
         for ln in lines:
             style = "dim" if ln.event else ("red" if ln.rejected and p.happy else "")
-            table.add_row(ln.who, ("→ " if ln.event else "") + ln.what, ln.values, ln.outcome, style=style)
+            cells = (ln.who, ("→ " if ln.event else "") + ln.what, ln.values, ln.outcome)
+            table.add_row(*(Text(c) for c in cells), style=style)  # Text: values are not markup ("[soup]")
         console.print(table)
     return True

@@ -82,6 +82,28 @@ class _BoxOfficeServicePlayRules(box_office_rules.Rules):
     def __init__(self, steer: Steer) -> None:
         self.steer = steer
 
+    def booking_confirmed_confirmation_code(
+        self,
+        aggregate: box_office_aggregates.TicketBooking,
+        command: box_office_commands.ConfirmBooking,
+    ) -> str:
+        if written(self, "booking_confirmed_confirmation_code"):
+            return super().booking_confirmed_confirmation_code(aggregate, command)
+        if aggregate.confirmation_code is not None:
+            return super().booking_confirmed_confirmation_code(aggregate, command)
+        return "MET-4821"
+
+    def booking_confirmed_seats(
+        self,
+        aggregate: box_office_aggregates.TicketBooking,
+        command: box_office_commands.ConfirmBooking,
+    ) -> list[str]:
+        if written(self, "booking_confirmed_seats"):
+            return super().booking_confirmed_seats(aggregate, command)
+        if aggregate.seats is not None:
+            return super().booking_confirmed_seats(aggregate, command)
+        return ["B2", "B3"]
+
     def booking_expired_seats(
         self,
         aggregate: box_office_aggregates.TicketBooking,

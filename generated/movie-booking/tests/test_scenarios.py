@@ -161,6 +161,40 @@ def test_an_expired_booking_is_not_confirmed(alone: Alone) -> None:
     assert events_of(app, aggregate.id, after=aggregate.version) == []
 
 
+def test_a_paid_booking_is_confirmed(alone: Alone) -> None:
+    """a paid booking is confirmed"""
+    app = alone(box_office_application.BoxOfficeService)
+    cls = box_office_aggregates.TicketBooking
+    aggregate = cls._create(
+        cls.BookingOpened,
+        id=uuid4(),
+        screening_id=UUID("6c5b4a39-2817-4f6e-9d5c-4b3a29180f7e"),
+        seats=["B2", "B3"],
+        customer_email="fritz@example.org",
+        movie_title="Metropolis",
+        starts_at=datetime.fromisoformat("2026-12-05T20:00:00+01:00"),
+        ticket_total=Decimal("23.00"),
+    )
+    aggregate.trigger_event(
+        cls.BookingSubmitted,
+        customer_email="fritz@example.org",
+        amount=Decimal("23.00"),
+    )
+    app.save(aggregate)
+    command = box_office_commands.ConfirmBooking(
+        booking_id=aggregate.id,
+        ticket_payment_id=UUID("8f7e6d5c-4b3a-4291-8f0e-7d6c5b4a3928"),
+        paid_at=datetime.fromisoformat("2026-11-28T10:05:00+01:00"),
+    )
+    app.confirm_booking(command)
+    new = events_of(app, aggregate.id, after=aggregate.version)
+    assert [type(e).__name__ for e in new] == ["BookingConfirmed"]
+    event_1 = new[0]
+    assert isinstance(event_1, cls.BookingConfirmed)
+    # seats comes from the rule booking_confirmed_seats in rules.py: not compared here
+    # confirmation_code comes from the rule booking_confirmed_confirmation_code in rules.py: not compared here
+
+
 def test_a_refused_payment_is_retried_with_another_card(alone: Alone) -> None:
     """a refused payment is retried with another card"""
     app = alone(ticket_payments_application.TicketPaymentsService)
