@@ -30,6 +30,7 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -421,6 +422,14 @@ class Tally:
     broken: list[Outcome] = field(default_factory=list)  # validated, then failed a later stage
     crashed: list[Outcome] = field(default_factory=list)  # exit 3: an exception in validate or generate
 
+    def add(self, other: Tally) -> None:
+        self.mutants += other.mutants
+        self.validated += other.validated
+        self.played += other.played
+        self.tested += other.tested
+        self.broken += other.broken
+        self.crashed += other.crashed
+
     def row(self, seconds: float) -> str:
         return (
             f"| {self.mutants:,} | {self.validated:,} | {self.played:,} | {self.tested:,} | "
@@ -436,17 +445,19 @@ def fuzz(
     log: Callable[[str], None] = print,
     *,
     api_fuzz: bool = True,
+    first: int = 0,
 ) -> Tally:
     """Mutate, validate, generate and compile ``count`` mutants; import, play and lint every one that validates;
-    type-check and run the tests of the first ``tests`` of them."""
-    rng = random.Random(seed)
+    type-check and run the tests of the first ``tests`` of them. ``first``: the number of the first mutant (a
+    share of a run split between processes, with a sequence of its own)."""
+    rng = random.Random(f"{seed}:{first}" if first else seed)
     texts = [(p, p.read_text(encoding="utf-8")) for p in seeds()]
     sources = [(p, text, yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))) for p, text in texts]
     tally = Tally()
     player = Player()
     with tempfile.TemporaryDirectory(prefix="esp-fuzz-") as tmp:
         workdir = Path(tmp)
-        for n in range(count):
+        for n in range(first, first + count):
             seed_path, text, parsed = sources[n % len(sources)]
             mutant = mutate(seed_path, text, rng, parsed)
             outcome = check_one(mutant, workdir, n)
@@ -517,9 +528,19 @@ def main(argv: list[str]) -> None:
         "--no-api-fuzz", action="store_true", help="their tests without schemathesis fuzzing the HTTP APIs (slow)"
     )
     parser.add_argument("--keep", type=Path, help="a folder for the mutants that broke the contract")
+    parser.add_argument("--jobs", type=int, default=1, help="processes sharing the mutants (each its own sequence)")
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    tally = fuzz(args.mutants, args.seed, args.tests, args.keep, api_fuzz=not args.no_api_fuzz)
+    tally = Tally()
+    with ProcessPoolExecutor(args.jobs) as pool:
+        shares = [(args.mutants * i // args.jobs, args.mutants * (i + 1) // args.jobs) for i in range(args.jobs)]
+        tests = [args.tests * (i + 1) // args.jobs - args.tests * i // args.jobs for i in range(args.jobs)]
+        runs = [
+            pool.submit(fuzz, end - first, args.seed, n, args.keep, api_fuzz=not args.no_api_fuzz, first=first)
+            for (first, end), n in zip(shares, tests, strict=True)
+        ]
+        for run in runs:
+            tally.add(run.result())
     seconds = time.perf_counter() - start
     print()
     print("| mutants | validated | imported and played | tests run | broken after validation | exit 3 | time |")

@@ -626,8 +626,11 @@ def _outcome_fits_lifecycle(model: Model, scenario: Scenario) -> Iterator[Diagno
 
 def scenarios_fit(model: Model) -> Iterator[Diagnostic]:
     for scenario in model.scenarios:
-        for occ in scenario.given:
+        creation = {e for c in model.creators_of(scenario.aggregate) for e in c.emits}
+        for i, occ in enumerate(scenario.given):
             yield from _scenario_event(scenario, occ, complete=True)
+            if i and occ.event in creation:  # the test records it on the aggregate the first one created
+                yield _d("E172", occ.loc, event=occ.event.name, aggregate=scenario.aggregate.name)
         cmd = scenario.when.command
         if cmd.aggregate is not scenario.aggregate:
             yield _d("E070", scenario.when.loc, what="command", name=cmd.name, aggregate=scenario.aggregate.name)

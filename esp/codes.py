@@ -371,6 +371,16 @@ CODES: dict[str, CodeInfo] = {
         "scenario '{scenario}' expects {expected}, but command '{command}' {actual}",
         "{hint}",
     ),
+    "E171": _e(
+        "name too long",
+        "{kind} '{name}' becomes '{ident}', longer than the {limit} characters the generated code can carry",
+        "choose a shorter name (the generated lines must fit 120 columns, its paths the file system)",
+    ),
+    "E172": _e(
+        "creation event given twice",
+        "'{event}' creates a new '{aggregate}': only the first 'given' event of a scenario can",
+        "start 'given' with it, or remove it: the events after the first happen to the aggregate it created",
+    ),
     # -- warnings ------------------------------------------------------------------
     "W100": _w(
         "event never produced",

@@ -209,6 +209,12 @@ TEST_MODULES = (
     "test_sagas.py",
 )
 _BUILTINS = frozenset(n for n in dir(builtins) if not n.startswith("_"))
+# The longest Python name a journey name may become, and the longest text (a state, a saga step) the code
+# writes as a string: the generated lines must fit ruff's 120 columns and the paths the file system's limits.
+# The examples' longest name has 38 characters. Names only the code uses (tests, handlers) are shortened.
+MAX_NAME = 40
+MAX_TEXT = 60
+_MAX_INTERNAL = 60
 
 
 def field_name(raw: str) -> str:
@@ -384,6 +390,7 @@ class _Namer:
     scopes: dict[str, _Scope] = field(default_factory=dict)
     started: dict[tuple[tuple[str, str], Microservice], tuple[str, str]] = field(default_factory=dict)
     collided: set[tuple[str, str]] = field(default_factory=set)
+    long: set[tuple[str, str]] = field(default_factory=set)
 
     def scope(self, key: str, reserved: str | None = None) -> _Scope:
         found = self.scopes.get(key)
@@ -406,6 +413,8 @@ class _Namer:
         if the generated code uses it there (W110); two journey names on one identifier are E032; names only
         the generated code uses (``internal``) are renamed quietly."""
         internal = internal or kind == "test"
+        if internal and len(ident) > _MAX_INTERNAL:
+            ident = ident[:_MAX_INTERNAL].rstrip("_")
         scopes = [self.scope(*k) if isinstance(k, tuple) else self.scope(k) for k in keys]
         clash = next((s.taken[ident] for s in scopes if ident in s.taken), None)
         collected = kind != "test" and any(s.no_test_prefix for s in scopes) and ident.lower().startswith("test")
@@ -423,9 +432,16 @@ class _Namer:
             s.taken.setdefault(final, raw)
         return final
 
+    def too_long(self, kind: str, raw: str, ident: str, loc: Location, limit: int = MAX_NAME) -> None:
+        """E171 once per name: longer than the generated code can carry."""
+        if len(ident) > limit and (kind, raw) not in self.long:
+            self.long.add((kind, raw))
+            self.problems.append(diagnostic("E171", loc, kind=kind, name=raw[:80], ident=ident[:80], limit=limit))
+
     def python_class(self, kind: str, raw: str, loc: Location) -> str:
         """A class name; a Python keyword or builtin is refused (E033): renaming it would hide a mistake."""
         ident = names.class_name(raw)
+        self.too_long(kind, raw, ident, loc)
         if keyword.iskeyword(ident) or ident in _BUILTINS:
             what = "keyword" if keyword.iskeyword(ident) else "builtin"
             self.problems.append(diagnostic("E033", loc, kind=kind, name=raw, ident=ident, what=what))
@@ -461,6 +477,8 @@ def _free(scopes: list[_Scope], ident: str) -> str:
 def naming(model: Model, package: str | None = None) -> Naming:
     """Name everything of ``model`` as the package ``package`` (default: from the journey's name)."""
     n = _Namer(model)
+    for journey in model.journeys:
+        n.too_long("journey", journey.name, names.class_name(journey.name), journey.loc)
     pkg = n.claim(["package"], package or default_package(model), "package", model.name, _journey_loc(model))
     journey_cls = n.claim(["journey class"], names.class_name(model.name), "journey", model.name, _journey_loc(model))
     services = {ms: _service(n, ms) for ms in model.microservices}
@@ -510,6 +528,8 @@ def _journey_loc(model: Model) -> Location | None:
 def _service(n: _Namer, ms: Microservice, *, quiet: bool = False) -> ServiceNames:
     loc = None if quiet else ms.loc
     module = _safe(names.snake(ms.name))
+    if loc is not None:
+        n.too_long("microservice", ms.name, module, loc)
     module = n.claim(["package modules", "kind:microservice", "system"], module, "microservice", ms.name, loc)
     cls = names.class_name(ms.name) + "Service"
     scopes = [(f"{module}/application.py", "application.py"), (f"{module}/saga_steps.py", "saga_steps.py")]
@@ -542,6 +562,9 @@ def _aggregate(n: _Namer, agg: Aggregate, services: Mapping[Microservice, Servic
     snake = _safe(names.snake(cls))
     builder = n.claim(["testing.py", *TEST_MODULES], f"{snake}_in", "builder", agg.name, None, internal=True)
     identity = field_name(agg.identity)
+    n.too_long("identity", agg.identity, identity, agg.at.get("identity", agg.loc))
+    for state in agg.states:
+        n.too_long("state", state, state, agg.at.get("states", agg.loc), MAX_TEXT)
     if names.snake(agg.identity) in RESERVED["field"]:
         where = agg.at.get("identity", agg.loc)
         n.problems.append(
@@ -678,6 +701,7 @@ def _step(
     services: Mapping[Microservice, ServiceNames],
     commands: Mapping[Command, CommandNames],
 ) -> StepNames:
+    n.too_long("saga step", step.name, step.name, step.at.get("step", step.loc), MAX_TEXT)
     participant = step.invoke.microservice
     module = services[participant].module
     steps_py = (f"{module}/saga_steps.py", "saga_steps.py")
@@ -737,6 +761,7 @@ def _own_fields(n: _Namer, owner: str, fields: Iterable[Field]) -> None:
     seen: dict[str, str] = {}
     for f in fields:
         ident = field_name(f.name)
+        n.too_long("field", f.name, ident, f.loc)
         other = seen.setdefault(ident, f.name)
         if other != f.name:
             n.problems.append(diagnostic("E032", f.loc, kind="field", name=f.name, other=other, ident=ident))
