@@ -17,6 +17,7 @@ from esp import api
 from esp.cli import app
 from esp.files import OutsideOutput
 from esp.generate import MANIFEST, GenerateError, HandEdited, generate
+from esp.generate.render import fit, group
 from esp.generate.text import UnsafeText, docstring, ident, literal, pystr
 from esp.model import FieldType, Model
 
@@ -440,3 +441,19 @@ def test_a_listener_on_its_own_aggregate_changes_it(tmp_path: Path) -> None:
     assert "3 passed" in tests.stdout
     lint = run_in(out, "ruff", "check", "--no-cache", "-q", ".")
     assert lint.returncode == 0, lint.stdout
+
+
+@pytest.mark.parametrize("count", [1, 6, 12])
+def test_fit_lays_code_out_as_ruff_format_does(tmp_path: Path, count: int) -> None:
+    states = [f'"state_number_{i}"' for i in range(count)]
+    code = fit(group("@pytest.mark.parametrize", ['"state"', group("", states, "[]")]), 0)
+    assert (count == 1) == ("\n" not in code)
+    path = tmp_path / "laid_out.py"
+    path.write_text(f"import pytest\n\n\n{code}\ndef test(state: str) -> None:\n    pass\n", encoding="utf-8")
+    formatted = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "--diff", "--line-length", "120", "--no-cache", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert formatted.returncode == 0, formatted.stdout

@@ -83,6 +83,8 @@ def _environment(override: Path | None) -> jinja2.Environment:
     env.filters["pytuple"] = pytuple
     env.globals["imports"] = imports
     env.globals["call"] = call
+    env.globals["group"] = group
+    env.globals["fit"] = fit
     env.filters["kwargs"] = kwargs
     env.globals["from_imports"] = from_imports
     return env
@@ -108,6 +110,44 @@ def _loader(searchpath: list[str]) -> jinja2.BaseLoader:
             return super().get_source(environment, template)
 
     return Loader(searchpath)
+
+
+LINE = 120  # the generated pyproject.toml's ruff line-length
+
+
+@dataclass(frozen=True)
+class Group:
+    """``head(item, item, ...)`` (or another pair of brackets), laid out the way ruff format lays it out."""
+
+    head: str
+    items: tuple[str | Group, ...]
+    brackets: str = "()"
+
+    def flat(self) -> str:
+        inner = ", ".join(i if isinstance(i, str) else i.flat() for i in self.items)
+        return f"{self.head}{self.brackets[0]}{inner}{self.brackets[1]}"
+
+    def layout(self, indent: int, tail: str = "") -> str:
+        """The text from column ``indent`` on (its first line unindented): on one line if it fits, else its
+        items on one line of their own, else one item a line with a trailing comma."""
+        flat = self.flat()
+        if indent + len(flat) + len(tail) <= LINE:
+            return flat + tail
+        pad, opening, closing = " " * indent, self.head + self.brackets[0], self.brackets[1]
+        inner = ", ".join(i if isinstance(i, str) else i.flat() for i in self.items)
+        if indent + 4 + len(inner) <= LINE:
+            return f"{opening}\n{pad}    {inner}\n{pad}{closing}{tail}"
+        lines = [pad + "    " + (i + "," if isinstance(i, str) else i.layout(indent + 4, ",")) for i in self.items]
+        return opening + "\n" + "\n".join(lines) + f"\n{pad}{closing}{tail}"
+
+
+def group(head: str, items: Iterable[str | Group], brackets: str = "()") -> Group:
+    return Group(head, tuple(items), brackets)
+
+
+def fit(code: Group, indent: int) -> str:
+    """``code`` at column ``indent`` as ruff format leaves it: however long the names in it."""
+    return code.layout(indent)
 
 
 def call(callee: str, pairs: Iterable[tuple[str, str]], indent: int) -> str:
