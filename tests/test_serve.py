@@ -560,3 +560,27 @@ def test_pages_and_a_big_state_go_gzipped_to_pages_that_take_it(
     monkeypatch.setattr(server, "GZIP_FROM", 100)  # as a 200-process journey's list of to-dos is not
     encoding, body = fetch("/state")
     assert encoding == "gzip" and json.loads(gzip.decompress(body))["views"] == ["esp", "context"]
+
+
+def test_a_new_model_is_drawn_ahead_for_the_views_pages_show(journey: Path) -> None:
+    """The drawing starts when the change is in, not when the pages ask for it; views nobody
+    looked at are not drawn."""
+    import threading
+
+    drawn: list[tuple[str, str]] = []
+    done = threading.Event()
+
+    def counting(model: Model, view: str) -> str:
+        drawn.append((view, " ".join(e.name for e in model.events)))
+        done.set()
+        return names_renderer(model, view)
+
+    board = Board([journey], counting, ["esp", "flow"])
+    board.refresh()
+    assert drawn == []  # nobody asked yet
+    board.pages("esp")
+    done.clear()
+    journey.write_text(journey.read_text(encoding="utf-8").replace("TableOpened", "TableTaken"), encoding="utf-8")
+    board.refresh()
+    assert done.wait(30)
+    assert [view for view, _ in drawn] == ["esp", "esp"] and "TableTaken" in drawn[-1][1]

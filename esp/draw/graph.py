@@ -11,6 +11,7 @@ the same model always gives the same graph (and the same bytes).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Literal
@@ -98,12 +99,14 @@ class Graph:
 _ID_UNSAFE = re.compile(r"[^a-z0-9_]+")
 
 
+@functools.lru_cache(maxsize=32768)  # a live board builds the graph of a big model after every change
 def node_id(kind: str, name: str, *more: str) -> str:
     """A stable id from the kind and the name: ('command', 'Open Table') -> 'command-open_table'."""
     parts = [snake(name) or "x", *(snake(m) or _ID_UNSAFE.sub("_", m.lower()) for m in more)]
     return "-".join([kind, *parts])
 
 
+@functools.lru_cache(maxsize=32768)
 def label(name: str) -> str:
     """A sticky's text for people: 'OpenTable' -> 'Open Table'."""
     return human(name)

@@ -105,7 +105,7 @@ class Board:
     views: Sequence[str]
     profile: str = "default"
     render_error: str = ""
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _lock: threading.Lock = field(default_factory=threading.Lock)  # the snapshot, texts and drawings: held briefly
     _draw_lock: threading.Lock = field(default_factory=threading.Lock)
     _reading: threading.RLock = field(default_factory=threading.RLock)  # one refresh or write at a time
     _snapshot: Snapshot = field(default_factory=lambda: Snapshot(0, None, (), (), False))
@@ -180,7 +180,18 @@ class Board:
             snapshot = self._snapshot
         with self._changed:
             self._changed.notify_all()
+        if good is not None:
+            self._draw_ahead(old.drawn)
         return snapshot
+
+    def _draw_ahead(self, before: int) -> None:
+        """Start drawing the new model's views that pages were showing (those drawn for the
+        model before, ``before``): the drawing is under way while the pages hear of the
+        change and ask for it, instead of after."""
+        with self._lock:
+            shown = sorted({view for drawn, view in self._drawings if drawn == before})
+        if shown:
+            threading.Thread(target=lambda: [self.pages(v) for v in shown], name="esp-draw", daemon=True).start()
 
     def drawing(self, view: str) -> str | None:
         """The SVG of ``view`` for the last good model (None: no such view or no model yet)."""
@@ -195,16 +206,20 @@ class Board:
             return None
         key = (snapshot.drawn, view)
         with self._draw_lock:  # one layout at a time; state and events are not held up meanwhile
-            if key not in self._drawings:
-                if len(self._drawings) > 4 * len(self.views):  # keep the newest: pages may still be asked for
-                    self._drawings = dict(sorted(self._drawings.items())[-2 * len(self.views) :])
-                self._drawings[key] = self._draw(snapshot.model, view)
-            return snapshot.drawn, self._drawings[key]
+            with self._lock:
+                found = self._drawings.get(key)
+            if found is None:
+                found = self._draw(snapshot.model, view)
+                with self._lock:
+                    if len(self._drawings) > 4 * len(self.views):  # keep the newest: pages may still be asked for
+                        self._drawings = dict(sorted(self._drawings.items())[-2 * len(self.views) :])
+                    self._drawings[key] = found
+            return snapshot.drawn, found
 
     def page(self, view: str, etag: str) -> str | None:
         """Page ``etag`` of a recent drawing of ``view``: the newest that has it (a page
         asked for while a newer version was being drawn is still there)."""
-        with self._draw_lock:
+        with self._lock:
             drawings = [d for (_, v), d in sorted(self._drawings.items(), reverse=True) if v == view]
         for drawing in drawings:
             found = drawing.page(etag)
