@@ -45,6 +45,7 @@ T = TypeVar("T")
 _Row = tuple[tuple[Document, int, dict[str, Any]], tuple[Microservice, Aggregate | None], list[Event]]
 _DURATION = re.compile(r"^([0-9]+)(ms|s|m|h)$")
 _MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000}
+NO_COMPENSATION = "none"  # 'compensate: none': a step with nothing to undo (a check)
 
 
 def build(docs: Sequence[Document]) -> tuple[Model, list[Diagnostic]]:
@@ -664,16 +665,19 @@ class _Builder:
         invoke = self.ref(doc, (*path, "invoke"), self.commands, "E043")
         succeeds = self.ref(doc, (*path, "succeeds_on"), self.events, "E042")
         fails = self.ref(doc, (*path, "fails_on"), self.events, "E042") if "fails_on" in raw else None
-        compensate = self.ref(doc, (*path, "compensate"), self.commands, "E043") if "compensate" in raw else None
+        nothing_to_undo = raw.get("compensate") == NO_COMPENSATION
+        writes_compensation = "compensate" in raw and not nothing_to_undo
+        compensate = self.ref(doc, (*path, "compensate"), self.commands, "E043") if writes_compensation else None
         if (
             invoke is None
             or succeeds is None
             or ("fails_on" in raw and fails is None)
-            or ("compensate" in raw and compensate is None)
+            or (writes_compensation and compensate is None)
         ):
             self.left_out_names.add(raw["step"])
             self.left_out_events.update(e for e in (succeeds, fails) if e is not None)
             return None
+        mapping = tuple((k, v) for k, v in _map(raw, "map").items() if isinstance(v, str))
         return SagaStep(
             raw["step"],
             _str(raw, "description"),
@@ -685,7 +689,10 @@ class _Builder:
             _flag(raw, "retriable"),
             duration_ms(_str(raw, "timeout")),
             doc.loc(path),
-            _key_locs(doc, path, raw),
+            _step_locs(doc, path, raw),
+            _str(raw, "target") or None,
+            mapping,
+            nothing_to_undo,
         )
 
     def scenarios(self, doc: Document) -> list[Scenario]:
@@ -767,6 +774,15 @@ def _map_at(data: Any, path: NodePath) -> dict[str, Any]:
 
 def _key_locs(doc: Document, path: NodePath, raw: Any) -> dict[str, Location]:
     return {k: doc.loc((*path, k)) for k in raw} if isinstance(raw, dict) else {}
+
+
+def _step_locs(doc: Document, path: NodePath, raw: dict[str, Any]) -> dict[str, Location]:
+    """Where each key of a saga step is, and each map entry: "map:<field>" its key, "map=<field>" its value."""
+    at = _key_locs(doc, path, raw)
+    for name in _map(raw, "map"):
+        at[f"map:{name}"] = doc.loc((*path, "map", name), key=True)
+        at[f"map={name}"] = doc.loc((*path, "map", name))
+    return at
 
 
 def _revision_locs(doc: Document, path: NodePath, raw: dict[str, Any]) -> dict[str, Location]:

@@ -18,6 +18,7 @@ from esp.errors import Diagnostic, Location, diagnostic
 from esp.model import (
     Aggregate,
     Command,
+    DataField,
     Event,
     Field,
     FieldType,
@@ -688,6 +689,21 @@ def _compensation(saga: Saga, step: SagaStep) -> Iterator[Diagnostic]:
         yield _d("E037", where, step=step.name, command=comp.name, problem=problem, aggregate=made.name)
         return
     state = step.succeeds_on.enters
+    if not step.creates and state is None:
+        # A step on an existing aggregate whose success enters no state leaves it where its command was
+        # allowed; the SEC compensates it once (its StepReply.Compensated), so a repeat is no worry (E039).
+        left = set(step.invoke.allowed_in)
+        if comp.allowed_in and left and not left & set(comp.allowed_in):
+            yield _d(
+                "E038",
+                where,
+                step=step.name,
+                event=step.succeeds_on.name,
+                enters=f"leaves it in {', '.join(sorted(left))}",
+                command=comp.name,
+                allowed=", ".join(comp.allowed_in),
+            )
+        return
     if comp.allowed_in and state not in comp.allowed_in:
         enters = f"enters '{state}'" if state else "enters no state"
         allowed = ", ".join(comp.allowed_in)
@@ -701,7 +717,7 @@ def _compensation(saga: Saga, step: SagaStep) -> Iterator[Diagnostic]:
             allowed=allowed,
         )
         return
-    reason = _repeat_changes(comp)
+    reason = _repeat_changes(comp) if step.creates else None  # the SEC compensates an existing one once
     if reason:
         yield _d("E039", where, step=step.name, command=comp.name, reason=reason)
 
@@ -753,8 +769,6 @@ def _saga_outcomes(saga: Saga) -> Iterator[Diagnostic]:
 def _saga_steps(saga: Saga) -> Iterator[Diagnostic]:
     pivot_index = next((i for i, s in enumerate(saga.steps) if s.pivot), None)
     for i, step in enumerate(saga.steps):
-        if not step.invoke.creates:
-            yield _d("E140", step.at.get("invoke", step.loc), step=step.name, command=step.invoke.name)
         for key, event in (("succeeds_on", step.succeeds_on), ("fails_on", step.fails_on)):
             if event is not None and event not in step.invoke.emits:
                 yield _d(
@@ -771,6 +785,7 @@ def _saga_steps(saga: Saga) -> Iterator[Diagnostic]:
         if (
             saga.recovery == "backward"
             and step.compensate is None
+            and not step.nothing_to_undo
             and not step.pivot
             and not step.retriable
             and later_can_fail
@@ -778,6 +793,135 @@ def _saga_steps(saga: Saga) -> Iterator[Diagnostic]:
             yield _d("E080", step.loc, step=step.name)
         if step.retriable and step.fails_on is not None and saga.retries is None:
             yield _d("E087", step.at.get("fails_on", step.loc), step=step.name, event=step.fails_on.name)
+
+
+# -- saga data ------------------------------------------------------------------------------
+# A step may act on an existing aggregate found by an id in the saga's data; its command and
+# compensation take their fields from that data, which grows as steps succeed (Saga.data).
+
+
+def saga_data_flows(model: Model) -> Iterator[Diagnostic]:
+    for saga in model.sagas:
+        for i, step in enumerate(saga.steps):
+            data = saga.data(i)
+            yield from _saga_target(saga, step, data)
+            yield from _saga_map(saga, step, data)
+            yield from _saga_rule_filled(saga, step, data)
+
+
+def _not_in_data(saga: Saga, step: SagaStep, data: dict[str, DataField], what: str, name: str) -> str:
+    """The hint when ``name`` is not in the saga data at ``step``: when it joins, or what is there."""
+    later = saga.joins(name)
+    if later is not None:
+        return f"it joins the saga data when step '{saga.steps[later].name}' succeeds, after this one"
+    return did_you_mean(name, data)
+
+
+def _saga_target(saga: Saga, step: SagaStep, data: dict[str, DataField]) -> Iterator[Diagnostic]:
+    agg = step.invoke.aggregate
+    if step.creates:
+        if step.target is not None and agg is not None:
+            yield _d(
+                "E155", step.at.get("target", step.loc), step=step.name, command=step.invoke.name, identity=agg.identity
+            )
+        return
+    field = step.target_field
+    if agg is None or field is None:
+        return
+    found = data.get(field)
+    if found is None and step.target is None:
+        hint = (
+            f"say 'target: <field>' with the saga data field that holds the id of the '{agg.name}'"
+            f" ({', '.join(f for f, d in data.items() if d.type.name == 'uuid') or 'the data has no uuid'})"
+        )
+        yield _d(
+            "E140",
+            step.at.get("invoke", step.loc),
+            step=step.name,
+            command=step.invoke.name,
+            aggregate=agg.name,
+            field=field,
+            hint=hint,
+        )
+    elif found is None:
+        hint = _not_in_data(saga, step, data, "target", field)
+        yield _d("E150", step.at.get("target", step.loc), step=step.name, what="target", field=field, hint=hint)
+    elif found.type.name != "uuid":
+        yield _d(
+            "E151",
+            step.at.get("target", step.at.get("invoke", step.loc)),
+            step=step.name,
+            field=field,
+            type=str(found.type),
+            aggregate=agg.name,
+        )
+
+
+def _step_commands(step: SagaStep) -> list[Command]:
+    return [c for c in (step.invoke, step.compensate) if c is not None]
+
+
+def _own_fields(cmd: Command) -> dict[str, Field]:
+    """A command's fields the saga data fills: all but the id of the aggregate it acts on (the target fills it)."""
+    identity = cmd.aggregate.identity if cmd.aggregate is not None and not cmd.creates else None
+    return {f.name: f for f in cmd.fields if f.name != identity}
+
+
+def _saga_map(saga: Saga, step: SagaStep, data: dict[str, DataField]) -> Iterator[Diagnostic]:
+    commands = _step_commands(step)
+    for cmd_field, source in step.mapping:
+        owners = [c for c in commands if cmd_field in _own_fields(c)]
+        if not owners:
+            known = [name for c in commands for name in _own_fields(c)]
+            yield _d(
+                "E152",
+                step.at.get(f"map:{cmd_field}", step.loc),
+                step=step.name,
+                field=cmd_field,
+                commands=" or ".join(f"'{c.name}'" for c in commands),
+                hint=did_you_mean(cmd_field, known) if known else "its commands have no fields to fill",
+            )
+            continue
+        found = data.get(source)
+        where = step.at.get(f"map={cmd_field}", step.loc)
+        if found is None:
+            hint = _not_in_data(saga, step, data, "map", source)
+            yield _d("E150", where, step=step.name, what="saga data", field=source, hint=hint)
+            continue
+        for cmd in owners:
+            target = _own_fields(cmd)[cmd_field].type
+            if not _fits(found.type, target):
+                yield _d(
+                    "E153",
+                    where,
+                    step=step.name,
+                    field=cmd_field,
+                    command=cmd.name,
+                    expected=str(target),
+                    source=source,
+                    found=str(found.type),
+                )
+                break
+
+
+def _saga_rule_filled(saga: Saga, step: SagaStep, data: dict[str, DataField]) -> Iterator[Diagnostic]:
+    """A command field the data lacks at this step but a later step brings: a rule fills it, likely by mistake."""
+    mapped = {f for f, _ in step.mapping}
+    for cmd in _step_commands(step):
+        for f in _own_fields(cmd).values():
+            if f.name in mapped or f.name in data or f.type.name == "optional":
+                continue
+            later = saga.joins(f.name)
+            if later is not None:
+                yield _d(
+                    "W116",
+                    step.at.get("compensate" if cmd is step.compensate else "invoke", step.loc),
+                    step=step.name,
+                    field=f.name,
+                    command=cmd.name,
+                    later=saga.steps[later].name,
+                    microservice=saga.microservice.name,
+                )
 
 
 # -- hotspots -------------------------------------------------------------------------------
@@ -886,6 +1030,7 @@ RULES: tuple[Rule, ...] = (
     listeners_do_not_loop,
     scenarios_fit,
     sagas_are_recoverable,
+    saga_data_flows,
     hotspots_are_open,
     event_histories,
 )

@@ -276,7 +276,8 @@ CODES: dict[str, CodeInfo] = {
     "E080": _e(
         "step without compensation",
         "saga step '{step}' can fail later steps but has no compensation",
-        "add 'compensate: <Command>', or mark the step 'pivot: true' or 'retriable: true'",
+        "add 'compensate: <Command>', 'compensate: none' if it has nothing to undo (a check),"
+        " or mark the step 'pivot: true' or 'retriable: true'",
     ),
     "E081": _e(
         "step after pivot not retriable",
@@ -357,9 +358,10 @@ CODES: dict[str, CodeInfo] = {
         "write a number: events stored before the field was added get it, and the generated upcaster writes it",
     ),
     "E140": _e(
-        "saga step on an existing aggregate",
-        "saga step '{step}': command '{command}' does not create an aggregate",
-        "a step's command creates the aggregate that records its outcome: mark it 'creates: true'",
+        "saga step on an existing aggregate without its id",
+        "saga step '{step}': command '{command}' acts on an existing '{aggregate}', and the saga data has no"
+        " '{field}' to find it by",
+        "{hint}",
     ),
     "E141": _e(
         "saga outcome on another aggregate",
@@ -380,6 +382,32 @@ CODES: dict[str, CodeInfo] = {
         "creation event given twice",
         "'{event}' creates a new '{aggregate}': only the first 'given' event of a scenario can",
         "start 'given' with it, or remove it: the events after the first happen to the aggregate it created",
+    ),
+    # -- saga data (issue 13) ------------------------------------------------------
+    "E150": _e(
+        "not in the saga data",
+        "saga step '{step}': {what} '{field}' is not in the saga's data at this step",
+        "{hint}",
+    ),
+    "E151": _e(
+        "saga target not an id",
+        "saga step '{step}': target '{field}' is a {type} in the saga data, not a uuid",
+        "'target' names the saga data field that holds the id of the '{aggregate}' the step acts on",
+    ),
+    "E152": _e(
+        "saga map of an unknown field",
+        "saga step '{step}': '{field}' is not a field of {commands}",
+        "{hint}",
+    ),
+    "E153": _e(
+        "saga data of another type",
+        "saga step '{step}': field '{field}' of '{command}' is a {expected}, but saga data '{source}' is a {found}",
+        "map the field to saga data of its type, or change one of the types",
+    ),
+    "E155": _e(
+        "target of a creating step",
+        "saga step '{step}': command '{command}' creates its aggregate, so 'target' has nothing to find",
+        "remove 'target': the new aggregate's id joins the saga data as '{identity}'",
     ),
     # -- warnings ------------------------------------------------------------------
     "W100": _w(
@@ -423,6 +451,13 @@ CODES: dict[str, CodeInfo] = {
         "renamed in the generated code",
         "{kind} '{name}' becomes '{ident}' in the generated code: the code or eventsourcing uses '{taken}' there",
         "rename it in the journey if '{ident}' reads badly",
+    ),
+    "W116": _w(
+        "saga field filled by a rule",
+        "saga step '{step}': field '{field}' of '{command}' is not in the saga data until step '{later}' succeeds:"
+        " a rule of '{microservice}' fills it",
+        "move the step after '{later}', map the field to data it has ('map: {{{field}: <data field>}}'),"
+        " or write the rule in rules.py",
     ),
     "W108": _w(
         "field is a Python keyword",

@@ -280,6 +280,33 @@ class SagaStep:
     timeout_ms: int | None
     loc: Location
     at: Mapping[str, Location]
+    # A step whose command does not create: the saga data field holding its aggregate's id
+    # (None: the field named like the aggregate's identity).
+    target: str | None = None
+    mapping: tuple[tuple[str, str], ...] = ()  # (command field, saga data field), for its command and compensation
+    nothing_to_undo: bool = False  # 'compensate: none': written, so E080 does not ask for one
+
+    @property
+    def creates(self) -> bool:
+        return self.invoke.creates
+
+    @property
+    def target_field(self) -> str | None:
+        """The saga data field holding the id of the existing aggregate the step acts on (None: it creates one)."""
+        if self.invoke.creates:
+            return None
+        if self.target is not None:
+            return self.target
+        return self.invoke.aggregate.identity if self.invoke.aggregate is not None else None
+
+
+@dataclass(frozen=True)
+class DataField:
+    """A field of a saga's data: where it comes from, and its type there."""
+
+    name: str
+    type: FieldType
+    step: int  # the step whose success brought it, -1 for the starting event
 
 
 @dataclass(frozen=True, eq=False)
@@ -302,6 +329,32 @@ class Saga:
     @property
     def pivot(self) -> SagaStep | None:
         return next((s for s in self.steps if s.pivot), None)
+
+    def data(self, index: int) -> dict[str, DataField]:
+        """The saga's data when step ``index`` starts (``len(steps)``: when it completes): the starting
+        aggregate's id and its event's fields, then, for each step that succeeded, the id of the aggregate
+        it created and its success event's fields (a later value of a name replaces an earlier one)."""
+        found: dict[str, DataField] = {}
+        start = self.starts_on
+        if start.aggregate is not None:
+            found[start.aggregate.identity] = DataField(start.aggregate.identity, FieldType("uuid"), -1)
+        for f in start.fields:
+            found.setdefault(f.name, DataField(f.name, f.type, -1))
+        for i, step in enumerate(self.steps[:index]):
+            if step.creates and step.invoke.aggregate is not None:
+                identity = step.invoke.aggregate.identity
+                found[identity] = DataField(identity, FieldType("uuid"), i)
+            for f in step.succeeds_on.fields:
+                found[f.name] = DataField(f.name, f.type, i)
+        return found
+
+    def joins(self, name: str) -> int | None:
+        """The first step whose success adds ``name`` to the saga's data (None: none does)."""
+        for i in range(len(self.steps)):
+            field = self.data(i + 1).get(name)
+            if field is not None and field.step == i:
+                return i
+        return None
 
 
 @dataclass(frozen=True)

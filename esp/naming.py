@@ -146,6 +146,7 @@ RESERVED: Mapping[str, frozenset[str]] = {
         """
         Aggregate AggregateNotFoundError DomainError DomainEventProtocol ProcessingEvent SagaRun TOPICS
         TYPE_CHECKING aggregates already_done commands get_topic react sagas skipped
+        already_answered answered compensated to_compensate require_state Any
         """
     )
     | _TYPES,
@@ -179,7 +180,7 @@ RESERVED: Mapping[str, frozenset[str]] = {
     "test_sagas.py": _words(
         """
         DomainEventProtocol SagaRun Service StepReply Unavailable attempts compensated journal last_event run_id
-        settle target_id timedelta
+        settle target_id timedelta answer_event recorded uuid4 outcome answers
         """
     )
     | _TEST_HELPERS
@@ -842,33 +843,40 @@ def rule_fields(cmd: Command) -> list[tuple[Event, Field]]:
     return found
 
 
-def saga_values(saga: Saga) -> dict[str, FieldType]:
-    """What a run of ``saga`` knows from its start: the starting aggregate's id and its event's fields."""
-    known: dict[str, FieldType] = {}
-    if saga.starts_on.aggregate is not None:
-        known[field_name(saga.starts_on.aggregate.identity)] = FieldType("uuid")
-    for f in saga.starts_on.fields:
-        known.setdefault(field_name(f.name), f.type)
-    return known
+def saga_data(saga: Saga, index: int) -> dict[str, FieldType]:
+    """The saga's data when step ``index`` starts, by the Python names the generated code keys it by."""
+    return {field_name(name): d.type for name, d in saga.data(index).items()}
+
+
+def saga_source(saga: Saga, index: int, cmd: Command, f: Field) -> str | None:
+    """The saga data (its key) that fills field ``f`` of ``cmd``, step ``index``'s command or compensation:
+    the data the step maps it to, else the data of its name and type; None: none does (a rule, or None)."""
+    data = saga_data(saga, index)
+    mapped = dict(saga.steps[index].mapping).get(f.name)
+    if mapped is not None:
+        return field_name(mapped) if field_name(mapped) in data else None
+    have = data.get(field_name(f.name))
+    return field_name(f.name) if have is not None and optional_of(have, f.type) else None
+
+
+def saga_target_field(cmd: Command) -> str | None:
+    """The field of a command on an existing aggregate that says which one (the saga's target fills it)."""
+    if cmd.creates or cmd.aggregate is None:
+        return None
+    return field_name(cmd.aggregate.identity)
 
 
 def saga_rule_fields(saga: Saga) -> list[tuple[Command, Field]]:
     """The fields of a saga's commands that no value of the run fills: a rule of the saga's microservice does."""
-    known = saga_values(saga)
     found = []
-    for step in saga.steps:
+    for i, step in enumerate(saga.steps):
         for cmd in (step.invoke, step.compensate):
             if cmd is None:
                 continue
-            identity = field_name(cmd.aggregate.identity) if cmd.aggregate is not None else None
             for f in cmd.fields:
-                name = field_name(f.name)
-                if cmd is step.compensate and name == identity:
-                    continue  # the compensation goes to the aggregate the step made
-                have = known.get(name)
-                if have is not None and optional_of(have, f.type):
-                    continue
-                if have is None and f.type.name == "optional":
+                if field_name(f.name) == saga_target_field(cmd):
+                    continue  # the aggregate the step made, or the one its target names
+                if saga_source(saga, i, cmd, f) is not None or f.type.name == "optional":
                     continue
                 found.append((cmd, f))
     return found

@@ -82,6 +82,14 @@ _CLOSE_ON_OPEN = (
     ),
 )
 
+
+def _release_step(extra: str) -> str:
+    """SAGA with a step after the pivot that releases the seat step 1 made (a step on an existing aggregate)."""
+    step = "      - step: Release\n        invoke: ReleaseSeat\n" + extra
+    step += "        succeeds_on: SeatReleased\n        retriable: true\n"
+    return variant(S, ("    completes_with: TripBooked", step + "    completes_with: TripBooked"))
+
+
 CASES = [
     # names_become_distinct_classes
     Case("classes-clean", check.names_fit_the_generated_code, M, ()),
@@ -646,6 +654,48 @@ CASES = [
             ),
         ),
         ("E087",),
+    ),
+    Case(
+        "saga-check-with-nothing-to-undo",
+        check.sagas_are_recoverable,
+        variant(S, ("        compensate: ReleaseSeat\n", "        compensate: none\n")),
+        (),
+    ),
+    # saga_data_flows
+    Case("saga-data-clean", check.saga_data_flows, S, ()),
+    Case("saga-data-step-on-the-seat-step-1-made", check.saga_data_flows, _release_step(""), ()),
+    Case("saga-data-target-unknown", check.saga_data_flows, _release_step("        target: seat\n"), ("E150",)),
+    Case("saga-data-target-not-an-id", check.saga_data_flows, _release_step("        target: city\n"), ("E151",)),
+    Case("saga-data-map-unknown-field", check.saga_data_flows, _release_step("        map: {town: city}\n"), ("E152",)),
+    Case(
+        "saga-data-map-other-type",
+        check.saga_data_flows,
+        variant(S, ("        invoke: ReserveRoom\n", "        invoke: ReserveRoom\n        map: {city: trip_id}\n")),
+        ("E153",),
+    ),
+    Case(
+        "saga-data-map-from-a-later-step",
+        check.saga_data_flows,
+        variant(S, ("        invoke: ReserveSeat\n", "        invoke: ReserveSeat\n        map: {city: room_id}\n")),
+        ("E150",),
+    ),
+    Case(
+        "saga-data-target-of-a-creating-step",
+        check.saga_data_flows,
+        variant(S, ("        invoke: ReserveSeat\n", "        invoke: ReserveSeat\n        target: trip_id\n")),
+        ("E155",),
+    ),
+    Case(
+        "saga-data-field-a-later-step-brings",
+        check.saga_data_flows,
+        variant(
+            S,
+            (
+                "        fields: {city: str}\n        emits: [SeatReserved",
+                "        fields: {city: str, room_id: uuid}\n        emits: [SeatReserved",
+            ),
+        ),
+        ("W116",),
     ),
     # event_histories
     Case(

@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from esp.generate.context import CommandV, EventV, JourneyV, MicroserviceV, _View
+from esp.generate.context import AggregateV, CommandV, EventV, JourneyV, MicroserviceV, _View
 from esp.generate.text import pystr
 from esp.model import FieldType, Microservice, Saga, SagaStep
-from esp.naming import field_name, optional_of, saga_values
+from esp.naming import field_name, optional_of, saga_data, saga_source
 
 
 @dataclass(frozen=True, eq=False)
@@ -72,9 +72,33 @@ class StepV:
 
     @cached_property
     def invoke(self) -> CommandV:
-        cv = self.j.command(self.entity.invoke)
-        assert cv.creates, f"step {self.raw}: its command does not create (E140)"
-        return cv
+        return self.j.command(self.entity.invoke)
+
+    @property
+    def existing(self) -> bool:
+        """Whether the step acts on an existing aggregate (found by an id in the saga's data)."""
+        return not self.entity.creates
+
+    @property
+    def target(self) -> str:
+        """The saga data key of the existing aggregate's id."""
+        raw = self.entity.target_field
+        assert raw is not None and field_name(raw) in saga_data(self.saga.entity, self.index), (
+            f"step {self.raw}: no saga data holds its aggregate's id (E140, E150)"
+        )
+        return field_name(raw)
+
+    @property
+    def changed_later(self) -> bool:
+        """Whether a later step acts on an existing aggregate of the kind this one creates (maybe this one)."""
+        later = self.saga.steps[self.index + 1 :]
+        return any(st.existing and st.invoke.aggregate is self.invoke.aggregate for st in later)
+
+    @property
+    def id_field(self) -> str:
+        """The field of its command that holds the existing aggregate's id."""
+        assert self.invoke.id_field is not None
+        return self.invoke.id_field.name
 
     @property
     def succeeds(self) -> EventV:
@@ -102,28 +126,41 @@ class StepV:
 
     @cached_property
     def values(self) -> list[tuple[str, str]]:
-        """The command's fields: expressions over ``values`` (the run's values)."""
-        return [(f.name, self.saga.value(f.name, f.ftype, self.invoke)) for f in self.invoke.fields]
+        """The command's fields: expressions over ``values`` (the saga's data)."""
+        cv = self.invoke
+        if not self.existing:
+            return [(f.name, self.saga.value(self, f.raw, cv)) for f in cv.fields]
+        return [
+            (f.name, f'values["{self.target}"]' if f is cv.id_field else self.saga.value(self, f.raw, cv))
+            for f in cv.all_fields
+        ]
 
     @cached_property
     def compensation(self) -> list[tuple[str, str]]:
-        """The compensating command's fields: over ``values``, and ``target`` (the aggregate the step made)."""
+        """The compensating command's fields: over ``values`` and ``target`` (the aggregate the step made, or
+        for a step on an existing aggregate the id its answer has)."""
         cv = self.compensate
         if cv is None:
             return []
         found = []
         for f in cv.all_fields:
             if cv.id_field is not None and f.name == cv.id_field.name:
-                found.append((f.name, "target"))
+                found.append((f.name, f'values["{self.target}"]' if self.existing else "target"))
             else:
-                found.append((f.name, self.saga.value(f.name, f.ftype, cv)))
+                found.append((f.name, self.saga.value(self, f.raw, cv)))
         return found
 
     @cached_property
+    def replies(self) -> list[tuple[str, str]]:
+        """What its success adds to the saga's data (a step that creates: over its success event ``reply``)."""
+        found = [(self.invoke.aggregate.identity.name, "reply.originator_id")] if not self.existing else []
+        return found + [(f.name, f"reply.{f.name}") for f in self.succeeds.fields if f.name not in dict(found)]
+
+    @cached_property
     def success(self) -> list[tuple[str, str]]:
-        """The success event's fields: over ``command`` and ``app.rules``."""
+        """The success event's fields: over ``command``, ``app.rules`` and (on an existing one) ``aggregate``."""
         emit = next(e for e in self.invoke.emits if e.event is self.succeeds)
-        return [(v.field.name, v.call(rules="app.rules")) for v in emit.values]
+        return [(v.field.name, v.call(rules="app.rules", aggregate="aggregate")) for v in emit.values]
 
     @cached_property
     def failure(self) -> list[tuple[str, str]]:
@@ -207,14 +244,15 @@ class SagaV(_View[Saga]):
                 found.append((f.name, f"domain_event.{f.name}"))
         return found
 
-    def value(self, name: str, ftype: FieldType, command: CommandV) -> str:
-        """A command field's value: the run's value of that name, else a rule of the SEC's microservice."""
-        have = saga_values(self.entity).get(name)
-        if have is not None and optional_of(have, ftype):
-            return f'values["{name}"]'
-        if have is None and ftype.name == "optional":
+    def value(self, step: StepV, raw: str, command: CommandV) -> str:
+        """A field of a step's command or compensation: the saga data it is mapped to or named like, else None
+        for an optional one, else a rule of the SEC's microservice (esp.naming.saga_rule_fields)."""
+        f = next(f for f in command.entity.fields if f.name == raw)
+        source = saga_source(self.entity, step.index, command.entity, f)
+        if source is not None:
+            return f'values["{source}"]'
+        if f.type.name == "optional":
             return "None"
-        raw = next(f.name for f in command.entity.fields if field_name(f.name) == name)
         return f"self.rules.{self.j._saga_hooks[(self.entity, command.entity, raw)].method}(values)"
 
     @property
@@ -255,8 +293,13 @@ class SagaV(_View[Saga]):
 
     @property
     def completes_values(self) -> list[tuple[str, str]]:
-        """Over ``domain_event`` (the run's Completed)."""
-        return _outcome_values(self.completes, aborted=False)
+        """Over ``domain_event`` (the run's Completed, which carries the saga's data)."""
+        return _outcome_values(self.completes, aborted=False, data=saga_data(self.entity, len(self.entity.steps)))
+
+    @property
+    def completes_from_data(self) -> list[str]:
+        """The fields of ``completes_with`` the saga's data fills."""
+        return [name for name, expr in self.completes_values if expr.startswith("domain_event.values[")]
 
     @property
     def aborts_values(self) -> list[tuple[str, str]]:
@@ -264,9 +307,41 @@ class SagaV(_View[Saga]):
         return _outcome_values(self.aborts, aborted=True)
 
     @property
-    def start_state(self) -> str | None:
-        """The state its starting event enters (a test puts the aggregate there to start the saga)."""
-        return self.starts_on.enters
+    def start_state(self) -> str:
+        """The state a test puts the starting aggregate in: the one its starting event enters, else one where a
+        command that records it is allowed (the test then records the event itself)."""
+        if self.starts_on.enters:
+            return self.starts_on.enters
+        for cmd in self.j.model.commands:
+            if self.entity.starts_on in cmd.emits:
+                return cmd.allowed_in[0] if cmd.allowed_in else ""
+        return ""
+
+    @property
+    def start_recorded(self) -> bool:
+        """Whether putting the starting aggregate in ``start_state`` records the starting event."""
+        return bool(self.starts_on.enters) or self.starts_on.creation
+
+    @property
+    def start_targets(self) -> list[tuple[AggregateV, str, str]]:
+        """The existing aggregates the steps act on whose ids the starting event carries: (aggregate, its id in a
+        test, its state there); a test stores them before it starts the saga."""
+        found: list[tuple[AggregateV, str, str]] = []
+        start = self.entity.starts_on
+        start_fields = {f.name: f for f in self.starts_on.fields}
+        for st in self.steps:
+            raw = st.entity.target_field
+            agg = st.invoke.aggregate
+            field = self.entity.data(st.index).get(raw) if raw is not None else None
+            if raw is None or field is None or field.step != -1 or agg.entity is start.aggregate:
+                continue
+            identity = start.aggregate.identity if start.aggregate is not None else None
+            source = "start_id" if raw == identity else start_fields[field_name(raw)].sample
+            if any(a.microservice.module == agg.microservice.module and s == source for a, s, _ in found):
+                continue  # stored already (or another aggregate of its microservice has that id in a test)
+            allowed = st.invoke.allowed
+            found.append((agg, source, allowed[0] if allowed else ""))
+        return found
 
     def compensations(self, index: int, timed_out: bool = False) -> list[str]:
         """The steps backward recovery compensates when step ``index`` fails (or times out), in order."""
@@ -321,6 +396,16 @@ class SagaV(_View[Saga]):
     def participants(self) -> list[MicroserviceV]:
         return _unique_services([step.participant for step in self.steps])
 
+    @property
+    def has_existing(self) -> bool:
+        """Whether a step acts on an existing aggregate."""
+        return any(st.existing for st in self.steps)
+
+    @property
+    def repliers(self) -> list[MicroserviceV]:
+        """The participants whose own events answer the SEC (steps that create; the others answer with a StepReply)."""
+        return _unique_services([step.participant for step in self.steps if not step.existing])
+
 
 @dataclass(frozen=True, eq=False)
 class SagaPartV:
@@ -349,15 +434,26 @@ class SagaPartV:
 
     @property
     def needs_aggregate(self) -> bool:
-        """Whether its module names ``Aggregate`` (a failure as a first event, or a compensation's answer)."""
-        return bool(self.first_failures) or any(st.compensate is not None for _, st in self.steps)
+        """Whether its module names ``Aggregate`` (a failure as a first event, a compensation's answer, a step
+        on an existing aggregate)."""
+        return bool(self.first_failures) or any(st.compensate is not None or st.existing for _, st in self.steps)
+
+    @property
+    def creating(self) -> list[StepV]:
+        """The steps it runs that create their aggregate."""
+        return [st for _, st in self.steps if not st.existing]
+
+    @property
+    def existing(self) -> list[StepV]:
+        """The steps it runs on existing aggregates."""
+        return [st for _, st in self.steps if st.existing]
 
     @property
     def first_failures(self) -> list[tuple[str, list[EventV]]]:
         """Per aggregate, the failure events a step records as the aggregate's first event."""
         found: dict[str, list[EventV]] = {}
         for _, st in self.steps:
-            if st.fails is None or st.fails.creation:  # a creating command's alternative creates already
+            if st.existing or st.fails is None or st.fails.creation:  # a creating command's alternative creates
                 continue
             if st.fails not in found.setdefault(st.invoke.aggregate.cls, []):
                 found[st.invoke.aggregate.cls].append(st.fails)
@@ -390,11 +486,15 @@ def _unique_services(services: list[MicroserviceV]) -> list[MicroserviceV]:
     return list({ms.module: ms for ms in services}.values())
 
 
-def _outcome_values(ev: EventV, aborted: bool) -> list[tuple[str, str]]:
-    """The values of the event that ends a saga: when it ended, and why it aborted (the run's Aborted says)."""
+def _outcome_values(ev: EventV, aborted: bool, data: dict[str, FieldType] | None = None) -> list[tuple[str, str]]:
+    """The values of the event that ends a saga: the saga's data of that name (when it completed), when it
+    ended, and why it aborted (the run's Aborted says)."""
     values = []
     for f in ev.fields:
-        if f.type == "datetime":
+        have = (data or {}).get(f.name)
+        if have is not None and optional_of(have, f.ftype):
+            values.append((f.name, f'domain_event.values["{f.name}"]'))
+        elif f.type == "datetime":
             values.append((f.name, "domain_event.timestamp"))
         elif aborted and f.type == "str" and f.name == "reason":
             values.append((f.name, "domain_event.reason"))

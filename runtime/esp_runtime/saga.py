@@ -9,10 +9,18 @@ and every participant, and it journals each step in the saga's own events:
 any moment leaves the journal and the tracking records consistent, so after a
 restart the SEC and the participants go on from where they were.
 
-A participant's aggregate for a saga step has the id ``target_id(saga, step,
-attempt)``: a repeated command for the same saga and step finds it and is
-ignored, and the compensation targets that same id. ``Correlation`` records
-let the SEC find the saga of a reply from the id of the aggregate that sent it.
+A participant's aggregate for a saga step that creates one has the id
+``target_id(saga, step, attempt)``: a repeated command for the same saga and
+step finds it and is ignored, and the compensation targets that same id.
+``Correlation`` records let the SEC find the saga of a reply from the id of the
+aggregate that sent it. A step on an existing aggregate (found by an id in the
+saga's data) answers with a ``StepReply.Answered`` of that id instead, stored
+with the aggregate's change, and its compensation with a
+``StepReply.Compensated``: the aggregate may be in many sagas at once.
+
+The run's ``values`` are the saga's data: the starting event's fields, then
+each step's success (reply) fields, journaled with ``StepSucceeded``, so they
+survive a crash like the rest of the run.
 """
 
 from __future__ import annotations
@@ -75,6 +83,7 @@ class SagaRun(Aggregate):
         step: str
         index: int
         target_id: UUID
+        values: dict[str, Any]  # what the reply adds to the saga's data
 
     class StepFailed(_Folds, Aggregate.Event):
         step: str
@@ -119,6 +128,7 @@ class SagaRun(Aggregate):
     class Completed(_Folds, Aggregate.Event):
         saga: str
         start_id: UUID
+        values: dict[str, Any]  # the saga's data at the end, for the event that records it
 
     class Aborted(_Folds, Aggregate.Event):
         saga: str
@@ -155,6 +165,7 @@ class SagaRun(Aggregate):
         elif isinstance(event, SagaRun.StepSucceeded):
             self.waiting, self.deadline = False, None
             self.succeeded[event.index] = event.target_id
+            self.values = {**self.values, **getattr(event, "values", {})}  # journals older than saga data lack it
         elif isinstance(event, (SagaRun.StepFailed, SagaRun.StepTimedOut)):
             self.waiting, self.deadline, self.retry_at = False, None, event.retry_at
             if isinstance(event, SagaRun.StepFailed):
@@ -187,15 +198,41 @@ class Correlation(Aggregate):
 
 
 class StepReply(Aggregate):
-    """A participant's answer when a compensation had nothing to undo (the step never took effect)."""
+    """A participant's answer that is not an event of the aggregate a step made: a compensation that had
+    nothing to undo (the step never took effect), and the answers of steps on existing aggregates."""
 
     class CompensationSkipped(Aggregate.Created):
         target_id: UUID
         reason: str
 
-    def __init__(self, target_id: UUID, reason: str) -> None:
+    class Answered(Aggregate.Created):
+        """A step on an existing aggregate ran (its id is the step's ``target_id``): what it recorded there."""
+
+        target_id: UUID
+        succeeded: bool
+        event: str  # the event it recorded on the aggregate ("" when the command was rejected)
+        reason: str
+        values: dict[str, Any]  # succeeded: what joins the saga's data
+
+    class Compensated(Aggregate.Created):
+        """The compensation of a step on an existing aggregate ran there."""
+
+        target_id: UUID
+        event: str
+
+    def __init__(
+        self,
+        target_id: UUID,
+        reason: str = "",
+        succeeded: bool = False,
+        event: str = "",
+        values: dict[str, Any] | None = None,
+    ) -> None:
         self.target_id = target_id
         self.reason = reason
+        self.succeeded = succeeded
+        self.event = event
+        self.values = dict(values or {})
 
 
 def skipped(started: SagaRun.CompensationStarted, reason: str) -> StepReply:
@@ -207,6 +244,56 @@ def skipped(started: SagaRun.CompensationStarted, reason: str) -> StepReply:
         reason=reason,
     )
     return reply
+
+
+def answered(
+    started: SagaRun.StepStarted, event: str, *, reason: str = "", values: Mapping[str, Any] | None = None
+) -> StepReply:
+    """The answer of a step on an existing aggregate, saved with what it recorded there: ``values`` when it
+    succeeded (what joins the saga's data), else ``reason``."""
+    reply: StepReply = StepReply._create(
+        StepReply.Answered,
+        id=started.target_id,
+        target_id=started.target_id,
+        succeeded=values is not None,
+        event=event,
+        reason=reason,
+        values=dict(values or {}),
+    )
+    return reply
+
+
+def compensated(started: SagaRun.CompensationStarted, event: str) -> StepReply:
+    """The answer of a compensation that ran on an existing aggregate."""
+    reply: StepReply = StepReply._create(
+        StepReply.Compensated, id=uuid5(started.target_id, "compensated"), target_id=started.target_id, event=event
+    )
+    return reply
+
+
+def to_compensate(app: Service, started: SagaRun.CompensationStarted) -> str | None:
+    """Why a compensation on an existing aggregate has nothing to do (None: it has): the step's attempt
+    never took effect there, or its compensation ran already."""
+    if uuid5(started.target_id, "compensated") in app.repository:
+        return "compensated already"
+    first = next(iter(app.repository.event_store.get(started.target_id, lte=1)), None)
+    if not isinstance(first, StepReply.Answered) or not first.succeeded:
+        return "the step did not take effect"
+    return None
+
+
+def already_answered(app: Service, started: SagaRun.StepStarted) -> bool:
+    """Whether a step on an existing aggregate already ran for this saga: this attempt, or an earlier one that
+    succeeded (its answer was the step's)."""
+    if started.target_id in app.repository:
+        return True
+    for attempt in range(1, started.attempt):
+        first = next(
+            iter(app.repository.event_store.get(target_id(started.originator_id, started.step, attempt), lte=1)), None
+        )
+        if isinstance(first, StepReply.Answered) and first.succeeded:
+            return True
+    return False
 
 
 def already_done(app: Service, started: SagaRun.StepStarted, success: type[Any]) -> bool:
@@ -283,6 +370,10 @@ class SagaExecutionContainer(Service):
     def compensation_values(self, index: int, target: UUID, values: Mapping[str, Any]) -> dict[str, Any]:
         raise NotImplementedError
 
+    def reply_values(self, index: int, reply: Any) -> dict[str, Any]:
+        """What the success event of step ``index`` (a step that creates its aggregate) adds to the saga's data."""
+        return {}
+
     # -- start-up --
 
     def resume(self) -> int:
@@ -326,16 +417,17 @@ class SagaExecutionContainer(Service):
         if reply is None:
             return
         index, outcome = reply
-        skipped = isinstance(domain_event, StepReply.CompensationSkipped)
+        # A StepReply says its step by its target id (the correlation has the index).
+        replied = isinstance(domain_event, (StepReply.CompensationSkipped, StepReply.Answered, StepReply.Compensated))
         key = domain_event.originator_id
-        if isinstance(domain_event, StepReply.CompensationSkipped):
-            key = domain_event.target_id  # the id of the aggregate the compensation found nothing to undo in
+        if isinstance(domain_event, (StepReply.CompensationSkipped, StepReply.Compensated)):
+            key = domain_event.target_id  # the step's target id (the compensation's reply has an id of its own)
         try:
             correlation: Correlation = self.repository.get(key)
             run = self.get_run(correlation.run_id)
         except AggregateNotFoundError:
             return  # not an aggregate a saga step made (say, a command a user sent directly)
-        if run.saga != self.SAGA or (not skipped and correlation.index != index):
+        if run.saga != self.SAGA or (not replied and correlation.index != index):
             return
         new = self._answer(run, correlation, outcome, domain_event)
         processing_event.collect_events(run, *new)
@@ -346,8 +438,10 @@ class SagaExecutionContainer(Service):
             found = self.REPLIES.get(cls)
             if found is not None:
                 return found
-        if isinstance(domain_event, StepReply.CompensationSkipped):
+        if isinstance(domain_event, (StepReply.CompensationSkipped, StepReply.Compensated)):
             return (-1, "compensated")
+        if isinstance(domain_event, StepReply.Answered):
+            return (-1, "succeeded" if domain_event.succeeded else "failed")
         return None
 
     def _start(self, domain_event: Any, processing_event: ProcessingEvent[UUID]) -> None:
@@ -367,13 +461,19 @@ class SagaExecutionContainer(Service):
 
     def _answer(self, run: SagaRun, correlation: Correlation, outcome: Outcome, event: Any) -> list[Aggregate]:
         if outcome == "compensated":
-            target = event.target_id if isinstance(event, StepReply.CompensationSkipped) else event.originator_id
+            replied = isinstance(event, (StepReply.CompensationSkipped, StepReply.Compensated))
+            target = event.target_id if replied else event.originator_id
             return self._compensated(run, target, skipped=isinstance(event, StepReply.CompensationSkipped))
         if run.status != "running" or correlation.index != run.index:
             return []  # a late answer: the run has moved on (a compensation covers it if needed)
         step = self.STEPS[run.index]
         if outcome == "succeeded":
-            run.trigger_event(run.StepSucceeded, step=step.name, index=run.index, target_id=event.originator_id)
+            values = (
+                dict(event.values) if isinstance(event, StepReply.Answered) else self.reply_values(run.index, event)
+            )
+            run.trigger_event(
+                run.StepSucceeded, step=step.name, index=run.index, target_id=event.originator_id, values=values
+            )
             return self._next(run)
         if not run.waiting or correlation.attempt != run.attempt:
             return []
@@ -387,7 +487,7 @@ class SagaExecutionContainer(Service):
     def _next(self, run: SagaRun) -> list[Aggregate]:
         if run.index + 1 < len(self.STEPS):
             return self._start_step(run, run.index + 1, 1)
-        run.trigger_event(run.Completed, saga=self.SAGA, start_id=run.start_id)
+        run.trigger_event(run.Completed, saga=self.SAGA, start_id=run.start_id, values=run.values)
         return []
 
     def _start_step(self, run: SagaRun, index: int, attempt: int) -> list[Aggregate]:

@@ -111,3 +111,30 @@ class FulfilOrderSaga(SagaExecutionContainer):
     def compensation_values(self, index: int, target: UUID, values: Mapping[str, Any]) -> dict[str, Any]:
         """The fields of the command that compensates step ``index`` (``target``: the aggregate it made)."""
         raise IndexError(index)
+
+    def reply_values(self, index: int, reply: Any) -> dict[str, Any]:
+        """What step ``index``'s success event adds to the saga's data: the id of what it made, its fields."""
+        if index == 0:
+            return {
+                "stock_reservation_id": reply.originator_id,
+                "order_id": reply.order_id,
+                "lines": reply.lines,
+                "warehouse_code": reply.warehouse_code,
+                "reserved_at": reply.reserved_at,
+            }
+        if index == 1:
+            return {
+                "shipment_id": reply.originator_id,
+                "order_id": reply.order_id,
+                "carrier": reply.carrier,
+                "tracking_number": reply.tracking_number,
+                "expected_on": reply.expected_on,
+            }
+        if index == 2:
+            return {
+                "notification_id": reply.originator_id,
+                "order_id": reply.order_id,
+                "email": reply.email,
+                "sent_at": reply.sent_at,
+            }
+        return {}

@@ -169,3 +169,42 @@ class BookTripSaga(SagaExecutionContainer):
                 "trip_id": values["trip_id"],
             }
         raise IndexError(index)
+
+    def reply_values(self, index: int, reply: Any) -> dict[str, Any]:
+        """What step ``index``'s success event adds to the saga's data: the id of what it made, its fields."""
+        if index == 0:
+            return {
+                "seat_reservation_id": reply.originator_id,
+                "trip_id": reply.trip_id,
+                "flight_numbers": reply.flight_numbers,
+                "seats": reply.seats,
+                "departs_at": reply.departs_at,
+                "price": reply.price,
+            }
+        if index == 1:
+            return {
+                "room_reservation_id": reply.originator_id,
+                "trip_id": reply.trip_id,
+                "hotel_name": reply.hotel_name,
+                "room_number": reply.room_number,
+                "nights": reply.nights,
+                "nightly_rate": reply.nightly_rate,
+                "guest_rating": reply.guest_rating,
+            }
+        if index == 2:
+            return {
+                "rental_id": reply.originator_id,
+                "trip_id": reply.trip_id,
+                "pickup_location": reply.pickup_location,
+                "pickup_at": reply.pickup_at,
+                "daily_rate": reply.daily_rate,
+            }
+        if index == 3:
+            return {
+                "charge_id": reply.originator_id,
+                "trip_id": reply.trip_id,
+                "amount": reply.amount,
+                "authorisation_code": reply.authorisation_code,
+                "charged_at": reply.charged_at,
+            }
+        return {}
