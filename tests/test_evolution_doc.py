@@ -2,19 +2,23 @@
 (tests/data/evolution/v1 as journeys/restaurant.yaml, changed step by step as the page changes it, up to
 tests/data/evolution/v2), every ``esp validate`` and
 ``esp diff`` of its console blocks must print exactly what the page shows, with the exit code it shows,
-and the generated code it quotes must be what ``esp generate`` writes."""
+the generated code it quotes must be what ``esp generate`` writes, and its Python runs (version 1 records,
+version 2 reads) must print what it shows."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from helpers import ROOT, run_esp, variant
 
 from esp import api
+from esp.generate import generate
 from esp.generate.package import build
 from esp.generate.render import render
 
@@ -131,3 +135,40 @@ def test_the_generated_code_shown_is_what_esp_writes(tmp_path: Path) -> None:
     for line in code.splitlines():
         if line.strip() and line.strip() != "...":
             assert line in lines, f"docs/evolution.md quotes a line esp does not write (in this order): {line!r}"
+
+
+def scripts_shown() -> list[tuple[str, str]]:
+    """The page's ``python - <<'EOF'`` runs: each script and what it printed."""
+    runs = []
+    for lang, body in BLOCK.findall(DOC.read_text(encoding="utf-8")):
+        if lang == "console" and body.startswith("$ python - <<'EOF'\n"):
+            script, _, output = body.removeprefix("$ python - <<'EOF'\n").partition("\nEOF\n")
+            runs.append((script, output))
+    return runs
+
+
+def test_the_stored_events_read_back_as_the_page_shows(tmp_path: Path) -> None:
+    """Version 1 records a visit, version 2 (generated over it) reads it: each prints what the page shows."""
+    (record, recorded), (read, read_back) = scripts_shown()
+    package = tmp_path / "restaurant"
+    printed = []
+    for version, script in ((V1, record), (V2, read)):
+        validation = api.validate([version])
+        assert validation.model is not None
+        generate(validation.model, package)
+        result = subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=package,
+            env={**os.environ, "PYTHONPATH": str(package), "PYTHONDONTWRITEBYTECODE": "1"},
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        printed.append(result.stdout)
+    ids = re.compile(r"UUID\('[0-9a-f-]{36}'\)")
+    assert [ids.sub("UUID(...)", p) for p in printed] == [
+        ids.sub("UUID(...)", recorded),
+        ids.sub("UUID(...)", read_back),
+    ]
