@@ -39,6 +39,9 @@ class Stored(Protocol):
     def aggregate_id(self) -> UUID: ...
 
     @property
+    def version(self) -> int: ...
+
+    @property
     def event(self) -> str: ...
 
     @property
@@ -224,6 +227,19 @@ def play(player: Player, plays: Sequence[Play], only: str | None = None) -> list
             player.steer.fail = {}
         played.append((p, player.lines))
     return played
+
+
+def table(rows: Sequence[Stored]) -> str:
+    """Stored events as a plain-text table: one row each, numbered."""
+    header = ("#", "microservice", "aggregate", "id", "v", "event", "data")
+    lines = [
+        (str(i), r.service, r.aggregate, shown(r.aggregate_id), str(r.version), r.event, shown_values(r.data))
+        for i, r in enumerate(rows, 1)
+    ]
+    widths = [max(len(line[i]) for line in [header, *lines]) for i in range(len(header))]
+    out = [" | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in [header, *lines]]
+    out.insert(1, "-+-".join("-" * w for w in widths))
+    return "\n".join(out)
 
 
 def written(rules: object, method: str) -> bool:

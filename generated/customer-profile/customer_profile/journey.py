@@ -12,7 +12,7 @@ from customer_profile.customer_profiles import aggregates as customer_profiles_a
 from customer_profile.customer_profiles import commands as customer_profiles_commands
 from customer_profile.customer_profiles import rules as customer_profiles_rules
 from customer_profile.system import CustomerProfile
-from esp_runtime.player import Line, Play, Player, Steer, written
+from esp_runtime.player import Line, Play, Player, Steer, table, written
 from esp_runtime.player import play as play_plays
 
 CAUSES: dict[str, str] = {}
@@ -255,6 +255,9 @@ def play_all(system: CustomerProfile, only: str | None = None) -> list[tuple[Pla
     player = Player(system, CAUSES)
     steer(system, player.steer)
     return play_plays(player, plays(system), only)
+
+
+__all__ = ["CAUSES", "play", "play_all", "plays", "steer", "table"]  # table: the stored events as a table
 
 
 def play(system: CustomerProfile, only: str | None = None) -> list[Line]:

@@ -22,7 +22,7 @@ from book_a_movie.theatre import rules as theatre_rules
 from book_a_movie.ticket_payments import aggregates as ticket_payments_aggregates
 from book_a_movie.ticket_payments import commands as ticket_payments_commands
 from book_a_movie.ticket_payments import rules as ticket_payments_rules
-from esp_runtime.player import Line, Play, Player, Steer, written
+from esp_runtime.player import Line, Play, Player, Steer, table, written
 from esp_runtime.player import play as play_plays
 
 CAUSES: dict[str, str] = {
@@ -906,6 +906,9 @@ def play_all(system: BookAMovie, only: str | None = None) -> list[tuple[Play, li
     player = Player(system, CAUSES)
     steer(system, player.steer)
     return play_plays(player, plays(system), only)
+
+
+__all__ = ["CAUSES", "play", "play_all", "plays", "steer", "table"]  # table: the stored events as a table
 
 
 def play(system: BookAMovie, only: str | None = None) -> list[Line]:

@@ -19,7 +19,7 @@ from customer_dining.payment import aggregates as payment_aggregates
 from customer_dining.payment import commands as payment_commands
 from customer_dining.payment import rules as payment_rules
 from customer_dining.system import CustomerDining
-from esp_runtime.player import Line, Play, Player, Steer, written
+from esp_runtime.player import Line, Play, Player, Steer, table, written
 from esp_runtime.player import play as play_plays
 
 CAUSES: dict[str, str] = {
@@ -655,6 +655,9 @@ def play_all(system: CustomerDining, only: str | None = None) -> list[tuple[Play
     player = Player(system, CAUSES)
     steer(system, player.steer)
     return play_plays(player, plays(system), only)
+
+
+__all__ = ["CAUSES", "play", "play_all", "plays", "steer", "table"]  # table: the stored events as a table
 
 
 def play(system: CustomerDining, only: str | None = None) -> list[Line]:

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Literal
 from uuid import UUID
 
-from esp_runtime.player import Line, Play, Player, Steer, written
+from esp_runtime.player import Line, Play, Player, Steer, table, written
 from esp_runtime.player import play as play_plays
 from shop_online.cart import aggregates as cart_aggregates
 from shop_online.cart import commands as cart_commands
@@ -981,6 +981,9 @@ def play_all(system: ShopOnline, only: str | None = None) -> list[tuple[Play, li
     player = Player(system, CAUSES)
     steer(system, player.steer)
     return play_plays(player, plays(system), only)
+
+
+__all__ = ["CAUSES", "play", "play_all", "plays", "steer", "table"]  # table: the stored events as a table
 
 
 def play(system: ShopOnline, only: str | None = None) -> list[Line]:

@@ -19,7 +19,7 @@ from book_a_trip.system import BookATrip
 from book_a_trip.travel_payments import commands as travel_payments_commands
 from book_a_trip.travel_payments import rules as travel_payments_rules
 from book_a_trip.trips import commands as trips_commands
-from esp_runtime.player import Line, Play, Player, Steer, written
+from esp_runtime.player import Line, Play, Player, Steer, table, written
 from esp_runtime.player import play as play_plays
 
 CAUSES: dict[str, str] = {
@@ -320,6 +320,9 @@ def play_all(system: BookATrip, only: str | None = None) -> list[tuple[Play, lis
     player = Player(system, CAUSES)
     steer(system, player.steer)
     return play_plays(player, plays(system), only)
+
+
+__all__ = ["CAUSES", "play", "play_all", "plays", "steer", "table"]  # table: the stored events as a table
 
 
 def play(system: BookATrip, only: str | None = None) -> list[Line]:
