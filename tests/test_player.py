@@ -195,3 +195,19 @@ def test_on_a_terminal_each_play_is_a_table() -> None:
         "Customer  OpenTable  done",
         "            table_number=4",
     ]
+
+
+def test_the_player_steers_the_rules_only_while_it_plays() -> None:
+    """While it plays, a rule's made-up value is the scenarios'; afterwards the system has its own rules again."""
+    code = """
+    from customer_dining.journey import play
+    from customer_dining.system import CustomerDining
+    from esp_runtime import memory_env
+
+    with CustomerDining(memory_env()) as system:
+        before = system.dining.rules
+        lines = play(system, "the table orders soup")
+        print(any(line.what == "OrderPlaced" and "dishes=[soup]" in line.values for line in lines))
+        print(system.dining.rules is before)
+    """
+    assert run_in("restaurant", code=code).stdout.split() == ["True", "True"]

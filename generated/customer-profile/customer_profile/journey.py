@@ -6,6 +6,7 @@ timeline shows every command, query and event, and who made each event happen.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from customer_profile.customer_profiles import aggregates as customer_profiles_aggregates
@@ -37,9 +38,15 @@ class _CustomerProfilesServicePlayRules(customer_profiles_rules.Rules):
         return "Ms"
 
 
-def steer(system: CustomerProfile, steer: Steer) -> None:
-    """Let the player steer the rules of the microservices its scenarios need."""
+def steer(system: CustomerProfile, steer: Steer) -> Callable[[], None]:
+    """Let the player steer the rules of the microservices its scenarios need; what puts them back."""
+    kept_customer_profiles = system.customer_profiles.rules
     system.customer_profiles.rules = _CustomerProfilesServicePlayRules(steer)
+
+    def put_back() -> None:
+        system.customer_profiles.rules = kept_customer_profiles
+
+    return put_back
 
 
 def _play_1(system: CustomerProfile, player: Player) -> None:
@@ -253,8 +260,11 @@ def plays(system: CustomerProfile) -> list[Play]:
 def play_all(system: CustomerProfile, only: str | None = None) -> list[tuple[Play, list[Line]]]:
     """Play every play (or the one titled ``only``), each on fresh aggregates, with its timeline."""
     player = Player(system, CAUSES)
-    steer(system, player.steer)
-    return play_plays(player, plays(system), only)
+    put_back = steer(system, player.steer)
+    try:
+        return play_plays(player, plays(system), only)
+    finally:
+        put_back()
 
 
 __all__ = ["CAUSES", "play", "play_all", "plays", "steer", "table"]  # table: the stored events as a table

@@ -6,7 +6,7 @@ shows every command, query and event, and who made each event happen.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Literal
@@ -179,11 +179,21 @@ class _TicketPaymentsServicePlayRules(ticket_payments_rules.Rules):
         return Decimal("32.80")
 
 
-def steer(system: BookAMovie, steer: Steer) -> None:
-    """Let the player steer the rules of the microservices its scenarios need."""
+def steer(system: BookAMovie, steer: Steer) -> Callable[[], None]:
+    """Let the player steer the rules of the microservices its scenarios need; what puts them back."""
+    kept_theatre = system.theatre.rules
     system.theatre.rules = _TheatreServicePlayRules(steer)
+    kept_box_office = system.box_office.rules
     system.box_office.rules = _BoxOfficeServicePlayRules(steer)
+    kept_ticket_payments = system.ticket_payments.rules
     system.ticket_payments.rules = _TicketPaymentsServicePlayRules(steer)
+
+    def put_back() -> None:
+        system.theatre.rules = kept_theatre
+        system.box_office.rules = kept_box_office
+        system.ticket_payments.rules = kept_ticket_payments
+
+    return put_back
 
 
 def _play_1(system: BookAMovie, player: Player) -> None:
@@ -904,8 +914,11 @@ def plays(system: BookAMovie) -> list[Play]:
 def play_all(system: BookAMovie, only: str | None = None) -> list[tuple[Play, list[Line]]]:
     """Play every play (or the one titled ``only``), each on fresh aggregates, with its timeline."""
     player = Player(system, CAUSES)
-    steer(system, player.steer)
-    return play_plays(player, plays(system), only)
+    put_back = steer(system, player.steer)
+    try:
+        return play_plays(player, plays(system), only)
+    finally:
+        put_back()
 
 
 __all__ = ["CAUSES", "play", "play_all", "plays", "steer", "table"]  # table: the stored events as a table

@@ -6,7 +6,7 @@ timeline shows every command, query and event, and who made each event happen.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Literal
 
@@ -99,10 +99,18 @@ class _PaymentServicePlayRules(payment_rules.Rules):
         return super().process_payment_emits(aggregate, command)
 
 
-def steer(system: CustomerDining, steer: Steer) -> None:
-    """Let the player steer the rules of the microservices its scenarios need."""
+def steer(system: CustomerDining, steer: Steer) -> Callable[[], None]:
+    """Let the player steer the rules of the microservices its scenarios need; what puts them back."""
+    kept_dining = system.dining.rules
     system.dining.rules = _DiningServicePlayRules(steer)
+    kept_payment = system.payment.rules
     system.payment.rules = _PaymentServicePlayRules(steer)
+
+    def put_back() -> None:
+        system.dining.rules = kept_dining
+        system.payment.rules = kept_payment
+
+    return put_back
 
 
 def _play_1(system: CustomerDining, player: Player) -> None:
@@ -653,8 +661,11 @@ def plays(system: CustomerDining) -> list[Play]:
 def play_all(system: CustomerDining, only: str | None = None) -> list[tuple[Play, list[Line]]]:
     """Play every play (or the one titled ``only``), each on fresh aggregates, with its timeline."""
     player = Player(system, CAUSES)
-    steer(system, player.steer)
-    return play_plays(player, plays(system), only)
+    put_back = steer(system, player.steer)
+    try:
+        return play_plays(player, plays(system), only)
+    finally:
+        put_back()
 
 
 __all__ = ["CAUSES", "play", "play_all", "plays", "steer", "table"]  # table: the stored events as a table

@@ -6,7 +6,7 @@ shows every command, query and event, and who made each event happen.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
@@ -227,13 +227,27 @@ class _ShippingServicePlayRules(shipping_rules.Rules):
         return "RM123456789GB"
 
 
-def steer(system: ShopOnline, steer: Steer) -> None:
-    """Let the player steer the rules of the microservices its scenarios need."""
+def steer(system: ShopOnline, steer: Steer) -> Callable[[], None]:
+    """Let the player steer the rules of the microservices its scenarios need; what puts them back."""
+    kept_cart = system.cart.rules
     system.cart.rules = _CartServicePlayRules(steer)
+    kept_orders = system.orders.rules
     system.orders.rules = _OrdersServicePlayRules(steer)
+    kept_shop_payments = system.shop_payments.rules
     system.shop_payments.rules = _ShopPaymentsServicePlayRules(steer)
+    kept_warehouse = system.warehouse.rules
     system.warehouse.rules = _WarehouseServicePlayRules(steer)
+    kept_shipping = system.shipping.rules
     system.shipping.rules = _ShippingServicePlayRules(steer)
+
+    def put_back() -> None:
+        system.cart.rules = kept_cart
+        system.orders.rules = kept_orders
+        system.shop_payments.rules = kept_shop_payments
+        system.warehouse.rules = kept_warehouse
+        system.shipping.rules = kept_shipping
+
+    return put_back
 
 
 def _play_1(system: ShopOnline, player: Player) -> None:
@@ -979,8 +993,11 @@ def plays(system: ShopOnline) -> list[Play]:
 def play_all(system: ShopOnline, only: str | None = None) -> list[tuple[Play, list[Line]]]:
     """Play every play (or the one titled ``only``), each on fresh aggregates, with its timeline."""
     player = Player(system, CAUSES)
-    steer(system, player.steer)
-    return play_plays(player, plays(system), only)
+    put_back = steer(system, player.steer)
+    try:
+        return play_plays(player, plays(system), only)
+    finally:
+        put_back()
 
 
 __all__ = ["CAUSES", "play", "play_all", "plays", "steer", "table"]  # table: the stored events as a table

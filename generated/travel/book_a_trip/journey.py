@@ -6,6 +6,7 @@ shows every command, query and event, and who made each event happen.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -199,12 +200,24 @@ class _TravelPaymentsServicePlayRules(travel_payments_rules.Rules):
         return super().charge_card_fails(command)
 
 
-def steer(system: BookATrip, steer: Steer) -> None:
-    """Let the player steer the rules of the microservices its scenarios need."""
+def steer(system: BookATrip, steer: Steer) -> Callable[[], None]:
+    """Let the player steer the rules of the microservices its scenarios need; what puts them back."""
+    kept_flights = system.flights.rules
     system.flights.rules = _FlightsServicePlayRules(steer)
+    kept_hotels = system.hotels.rules
     system.hotels.rules = _HotelsServicePlayRules(steer)
+    kept_cars = system.cars.rules
     system.cars.rules = _CarsServicePlayRules(steer)
+    kept_travel_payments = system.travel_payments.rules
     system.travel_payments.rules = _TravelPaymentsServicePlayRules(steer)
+
+    def put_back() -> None:
+        system.flights.rules = kept_flights
+        system.hotels.rules = kept_hotels
+        system.cars.rules = kept_cars
+        system.travel_payments.rules = kept_travel_payments
+
+    return put_back
 
 
 def _play_1(system: BookATrip, player: Player) -> None:
@@ -318,8 +331,11 @@ def plays(system: BookATrip) -> list[Play]:
 def play_all(system: BookATrip, only: str | None = None) -> list[tuple[Play, list[Line]]]:
     """Play every play (or the one titled ``only``), each on fresh aggregates, with its timeline."""
     player = Player(system, CAUSES)
-    steer(system, player.steer)
-    return play_plays(player, plays(system), only)
+    put_back = steer(system, player.steer)
+    try:
+        return play_plays(player, plays(system), only)
+    finally:
+        put_back()
 
 
 __all__ = ["CAUSES", "play", "play_all", "plays", "steer", "table"]  # table: the stored events as a table
