@@ -6,6 +6,7 @@ shows every command, query and event, and who made each event happen.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from uuid import UUID
 
@@ -15,7 +16,7 @@ from deliver_food.consumer import commands as consumer_commands
 from deliver_food.kitchen import commands as kitchen_commands
 from deliver_food.order import commands as order_commands
 from deliver_food.system import DeliverFood
-from esp_runtime.player import Line, Play, Player, Steer
+from esp_runtime.player import Line, Play, Player, Steer, table
 from esp_runtime.player import play as play_plays
 
 CAUSES: dict[str, str] = {
@@ -51,9 +52,15 @@ class _AccountingServicePlayRules(accounting_rules.Rules):
         return super().authorize_card_fails(command)
 
 
-def steer(system: DeliverFood, steer: Steer) -> None:
-    """Let the player steer the rules of the microservices its scenarios need."""
+def steer(system: DeliverFood, steer: Steer) -> Callable[[], None]:
+    """Let the player steer the rules of the microservices its scenarios need; what puts them back."""
+    kept_accounting = system.accounting.rules
     system.accounting.rules = _AccountingServicePlayRules(steer)
+
+    def put_back() -> None:
+        system.accounting.rules = kept_accounting
+
+    return put_back
 
 
 def _play_1(system: DeliverFood, player: Player) -> None:
@@ -171,8 +178,14 @@ def plays(system: DeliverFood) -> list[Play]:
 def play_all(system: DeliverFood, only: str | None = None) -> list[tuple[Play, list[Line]]]:
     """Play every play (or the one titled ``only``), each on fresh aggregates, with its timeline."""
     player = Player(system, CAUSES)
-    steer(system, player.steer)
-    return play_plays(player, plays(system), only)
+    put_back = steer(system, player.steer)
+    try:
+        return play_plays(player, plays(system), only)
+    finally:
+        put_back()
+
+
+__all__ = ["CAUSES", "play", "play_all", "plays", "steer", "table"]  # table: the stored events as a table
 
 
 def play(system: DeliverFood, only: str | None = None) -> list[Line]:
