@@ -13,7 +13,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from esp.errors import Diagnostic, ExitCode, Location, ProblemsFound, Severity, UserError, diagnostic, exit_code_for
+from esp.errors import (
+    Capped,
+    Diagnostic,
+    ExitCode,
+    Location,
+    ProblemsFound,
+    Severity,
+    UserError,
+    capped,
+    diagnostic,
+    exit_code_for,
+)
 from esp.load import Document, load_path
 from esp.model import Model
 
@@ -82,14 +93,23 @@ def journey_files(paths: Iterable[Path]) -> tuple[list[Path], list[Diagnostic]]:
 
 
 def load_documents(paths: Iterable[Path]) -> tuple[list[Document], list[Diagnostic]]:
-    files, problems = journey_files(paths)
+    files, found_in = journey_files(paths)
+    problems = Capped()
+    problems.extend(found_in)
     docs = []
     for path in files:
         doc, found = load_path(path)
-        problems.extend(found)
+        _gather(problems, found)
         if doc is not None:
             docs.append(doc)
     return docs, problems
+
+
+def _gather(into: Capped, found: Sequence[Diagnostic]) -> None:
+    """``found`` added to ``into``, what ``found`` only counted too."""
+    into.extend(found)
+    if isinstance(found, Capped):
+        into.hidden.update(found.hidden)
 
 
 @contextmanager
@@ -126,16 +146,17 @@ def validate_documents(docs: Sequence[Document], problems: Iterable[Diagnostic],
     from esp import build, check, schema
     from esp.profile import apply as apply_profile
 
-    problems = list(problems)
+    gathered = Capped()
+    _gather(gathered, list(problems) if not isinstance(problems, Capped) else problems)
     for doc in docs:
-        problems.extend(schema.check(doc))
+        _gather(gathered, schema.check(doc))
     model: Model | None = None
-    if not any(d.fatal for d in problems):
+    if not any(d.fatal for d in gathered):
         model, built = build.build(docs)
-        problems.extend(built)
-        problems.extend(check.check(model))
-    unique = apply_profile(sorted(dict.fromkeys(problems), key=Diagnostic.sort_key), profile)
-    return Validation(model, unique, tuple(doc.file for doc in docs))
+        gathered.extend(built)
+        gathered.extend(check.check(model))
+    unique = apply_profile(sorted(dict.fromkeys(gathered), key=Diagnostic.sort_key), profile)
+    return Validation(model, capped(unique, gathered.hidden), tuple(doc.file for doc in docs))
 
 
 def load_model(paths: Sequence[Path]) -> Model:

@@ -251,6 +251,11 @@ CODES: dict[str, CodeInfo] = {
         " and '{command}' is allowed only in {allowed}",
         "let '{event}' enter one of those states, or add the state it enters to the 'allowed_in' of '{command}'",
     ),
+    "E069": _e(
+        "too many problems",
+        "and {count:,} more problems ({errors:,} of them errors) not shown: esp reports the first {limit:,}",
+        "fix the problems shown first (often one mistake repeated), then validate again",
+    ),
     # -- scenarios -----------------------------------------------------------------
     "E070": _e(
         "scenario step of another aggregate",
@@ -446,6 +451,11 @@ CODES: dict[str, CodeInfo] = {
         "compensation in a forward-recovery saga",
         "saga '{saga}' recovers forward, so compensation '{command}' of step '{step}' never runs",
         "remove 'compensate', or make the saga 'recovery: backward'",
+    ),
+    "W112": _w(
+        "too many warnings",
+        "and {count:,} more warnings not shown: esp reports the first {limit:,} problems",
+        "fix the warnings shown first (often one habit repeated), then validate again",
     ),
     "W110": _w(
         "renamed in the generated code",

@@ -8,7 +8,8 @@ code and ``esp.outcome`` turns any exception into one.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from esp.codes import CODES, Severity
@@ -60,6 +61,45 @@ class Diagnostic:
         return (self.location.file, self.location.line, self.location.col, self.code)
 
 
+MAX_SHOWN = 1_000  # the diagnostics a run reports; past that it counts them ("and N more")
+
+
+class Capped(list[Diagnostic]):
+    """Diagnostics kept up to a limit and, past it, only counted by code: a file with a problem on each of
+    its lines costs neither the time to word them all nor the memory to keep them."""
+
+    def __init__(self, limit: int = MAX_SHOWN) -> None:
+        super().__init__()
+        self.limit = limit
+        self.hidden: Counter[str] = Counter()
+
+    @property
+    def full(self) -> bool:
+        return len(self) >= self.limit
+
+    def add(self, code: str, make: Callable[[], Diagnostic]) -> None:
+        """Keep ``make()``, or only count ``code`` once the limit is reached (``make`` is then not called)."""
+        if self.full:
+            self.hidden[code] += 1
+        else:
+            self.append(make())
+
+
+def capped(diagnostics: Sequence[Diagnostic], hidden: Counter[str], limit: int = MAX_SHOWN) -> tuple[Diagnostic, ...]:
+    """The first ``limit`` of ``diagnostics`` (in order), then one that says how many more there are
+    (E069 if an error is among them, else W112), counting ``hidden`` (found, never worded) too."""
+    more = Counter(d.code for d in diagnostics[limit:]) + hidden
+    if not more:
+        return tuple(diagnostics)
+    shown = tuple(diagnostics[:limit])
+    errors = sum(n for code, n in more.items() if CODES[code].severity == "error")
+    total = sum(more.values())
+    where = Location(shown[-1].location.file) if shown else Location("")
+    if errors:
+        return (*shown, diagnostic("E069", where, count=total, errors=errors, limit=limit))
+    return (*shown, diagnostic("W112", where, count=total, limit=limit))
+
+
 def diagnostic(code: str, location: Location, hint: str | None = None, **params: object) -> Diagnostic:
     """Build a diagnostic from the catalogue: the message is the code's template
     filled with ``params``; the hint is the code's default unless given."""
@@ -108,6 +148,8 @@ def exit_code_for(diagnostics: Iterable[Diagnostic], *, strict: bool) -> ExitCod
 
 
 __all__ = [
+    "MAX_SHOWN",
+    "Capped",
     "Diagnostic",
     "EspError",
     "ExitCode",
@@ -115,6 +157,7 @@ __all__ = [
     "ProblemsFound",
     "Severity",
     "UserError",
+    "capped",
     "diagnostic",
     "exit_code_for",
 ]

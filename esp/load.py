@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from esp import files
-from esp.errors import Diagnostic, Location, diagnostic
+from esp.errors import Capped, Diagnostic, Location, diagnostic
 
 MAX_BYTES = 5 * 1024 * 1024  # a journey is a few KiB; this bounds memory and time
 MAX_LINE = 50_000
@@ -189,7 +189,7 @@ class _Builder:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.problems: list[Diagnostic] = []
+        self.problems = Capped()
         self.values: dict[NodePath, tuple[int, int]] = {}
         self.keys: dict[NodePath, tuple[int, int]] = {}
         self.anchors: dict[str, tuple[Any, int]] = {}
@@ -283,7 +283,8 @@ class _Builder:
         path = (*frame.path, key)
         if key in frame.container:
             first_line = self.keys.get(path, mark)[0]
-            self.problems.append(diagnostic("E013", Location(self.name, *mark), key=key, first_line=first_line))
+            loc = Location(self.name, *mark)
+            self.problems.add("E013", lambda: diagnostic("E013", loc, key=key, first_line=first_line))
             frame.key = "\0duplicate"  # the value is read, then dropped
         else:
             frame.key = key

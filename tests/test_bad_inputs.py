@@ -16,6 +16,7 @@ from helpers import BAD, ROOT, Expected, assert_exit, expectations, located, run
 
 from esp import api
 from esp.codes import CODES
+from esp.errors import MAX_SHOWN
 
 CORPUS = sorted(BAD.glob("*.yaml"))
 
@@ -25,10 +26,13 @@ GENERATED_CODES = {"E001", "E002", "E004", "E005", "E014"}
 # Codes of `esp validate --since REV`, which compare with another revision
 # (tests/test_diff_cli.py makes them from two versions of a journey).
 GENERATED_CODES |= {"E095", "E096", "E097"}
+# "And N more" past the cap of 1,000 diagnostics (test_a_file_full_of_problems_stops_at_the_cap).
+GENERATED_CODES |= {"E069", "W112"}
 # Codes no input can produce. Keep this empty: a code here is dead catalogue.
 UNREACHABLE: set[str] = set()
 
 MEMORY_LIMIT_MB = 200
+MANY_PROBLEMS_LIMIT_MB = 150  # 190,000 problems: measured 118 MB (the parsed file), 251 MB before the cap
 
 
 def _fatal(expected: list[Expected]) -> bool:
@@ -180,6 +184,49 @@ def test_huge_input_gets_its_error_in_bounded_memory(tmp_path: Path, kind: str, 
         assert report["found"][0][1] >= 1 and report["found"][0][2] >= 1, report
     assert report["peak_kb"] < MEMORY_LIMIT_MB * 1024, f"peak {report['peak_kb'] // 1024} MB"
     assert_exit(run_esp("validate", path), 2)
+
+
+def _write_many_problems(path: Path, kind: str, n: int) -> None:
+    """A journey with a problem on each of its ``n`` lines."""
+    with path.open("w", encoding="utf-8") as f:
+        f.write("journey: Many\n")
+        if kind == "unknown-keys":
+            f.writelines(f"key{i}: 1\n" for i in range(n))
+        elif kind == "duplicate-keys":
+            f.write("microservices:\n  a: {}\n" + "  a: {}\n" * n)
+        else:
+            raise AssertionError(kind)
+
+
+@pytest.mark.parametrize(("kind", "code"), [("unknown-keys", "E021"), ("duplicate-keys", "E013")])
+def test_a_file_full_of_problems_stops_at_the_cap(tmp_path: Path, kind: str, code: str) -> None:
+    """190,000 problems: the first 1,000 are worded, the rest counted in one E069, in bounded memory
+    (before the cap they took 251 MB and 6.6 s; the time is in docs/performance.md, bench/many_problems.py)."""
+    n = 190_000
+    path = tmp_path / f"{kind}.yaml"
+    _write_many_problems(path, kind, n)
+    probe = subprocess.run(
+        [sys.executable, "-c", _PEAK, str(path)], cwd=ROOT, capture_output=True, text=True, timeout=300, check=True
+    )
+    report = json.loads(probe.stdout)
+    found = [c for c, _, _ in report["found"]]
+    assert found == [code] * MAX_SHOWN + ["E069"], found[-3:]
+    assert report["peak_kb"] < MANY_PROBLEMS_LIMIT_MB * 1024, f"peak {report['peak_kb'] // 1024} MB"
+    result = run_esp("validate", path)
+    assert_exit(result, 1)
+    lines = result.stdout.splitlines()
+    assert f"error E069: and {n - MAX_SHOWN:,} more problems ({n - MAX_SHOWN:,} of them errors) not shown" in lines[-3]
+    assert len([line for line in lines if f" {code}: " in line]) == MAX_SHOWN
+
+
+def test_warnings_past_the_cap_are_counted_as_warnings(tmp_path: Path) -> None:
+    hotspots = "".join(f"  - Question {i}?\n" for i in range(MAX_SHOWN + 5))
+    path = tmp_path / "hotspots.yaml"
+    path.write_text(f"journey: Open\nhotspots:\n{hotspots}", encoding="utf-8")
+    result = api.validate([path])
+    assert [d.code for d in result.diagnostics] == ["W106"] * MAX_SHOWN + ["W112"]
+    assert result.diagnostics[-1].message == "and 5 more warnings not shown: esp reports the first 1,000 problems"
+    assert result.exit_code() == 0
 
 
 # -- no input crashes the pipeline ------------------------------------------------------------------

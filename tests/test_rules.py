@@ -12,7 +12,7 @@ from helpers import MINIMAL, SAGA, TWO_SERVICES, codes, show, validate_text, var
 
 from esp import api, build, check
 from esp.check import RULES
-from esp.errors import Diagnostic
+from esp.errors import MAX_SHOWN, Diagnostic
 from esp.model import Model
 
 Rule = Callable[[Model], Iterator[Diagnostic]]
@@ -882,8 +882,11 @@ def test_many_unknown_references_are_all_reported(tmp_path: Path) -> None:
     )
     result = validate_text(tmp_path, text)
     unknown = [d for d in result.diagnostics if d.code == "E042"]
-    assert len(unknown) == n
+    assert len(result.diagnostics) == MAX_SHOWN + 1  # the first 1,000, then one E069 for the rest
+    assert len(unknown) == MAX_SHOWN - 1, show(result.diagnostics[:3])  # and E057 for A (no creating command)
     assert unknown[0].hint.startswith("did you mean")
+    more = result.diagnostics[-1]
+    assert more.code == "E069" and f"({n - MAX_SHOWN + 1:,} of them errors)" in more.message
 
 
 def test_two_files_of_one_journey_name(tmp_path: Path) -> None:

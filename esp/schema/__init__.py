@@ -16,7 +16,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from esp.errors import Diagnostic, diagnostic
+from esp.errors import Capped, diagnostic
 from esp.load import Document, NodePath
 
 SCHEMA_FILE = "journey.schema.json"
@@ -49,8 +49,8 @@ def schema() -> Schema:
     return loaded
 
 
-def check(doc: Document) -> list[Diagnostic]:
-    """Every place where ``doc`` breaks the schema."""
+def check(doc: Document) -> Capped:
+    """Every place where ``doc`` breaks the schema: the first ones worded, the rest counted (``Capped``)."""
     checker = _Checker(doc, schema())
     checker.node(doc.data, schema(), ())
     return checker.problems
@@ -110,7 +110,7 @@ class _Checker:
     def __init__(self, doc: Document, root: Schema) -> None:
         self.doc = doc
         self.root = root
-        self.problems: list[Diagnostic] = []
+        self.problems = Capped()
 
     def resolve(self, sch: Schema) -> Schema:
         while "$ref" in sch:
@@ -226,11 +226,14 @@ class _Checker:
     def key_name(self, key: str, sch: Schema, path: NodePath) -> None:
         sch = self.resolve(sch)
         if not re.search(sch.get("pattern", ""), key) or not key:
-            self.problems.append(
-                diagnostic("E024", self.doc.loc(path, key=True), where=self.where(path[:-1]), value=key)
+            self.problems.add(
+                "E024", lambda: diagnostic("E024", self.doc.loc(path, key=True), where=self.where(path[:-1]), value=key)
             )
 
     def unknown_key(self, key: str, allowed: list[str], path: NodePath) -> None:
+        if self.problems.full:  # only counted: no suggestion to look for
+            self.problems.hidden["E021"] += 1
+            return
         close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
         hint = f"did you mean '{close[0]}'?" if close else "allowed keys: " + ", ".join(allowed)
         if key == "<<":
@@ -280,7 +283,7 @@ class _Checker:
         )
 
     def add(self, code: str, path: NodePath, **params: Any) -> None:
-        self.problems.append(diagnostic(code, self.doc.loc(path), **params))
+        self.problems.add(code, lambda: diagnostic(code, self.doc.loc(path), **params))
 
 
 _YAML11_BOOLEANS = {"yes", "no", "on", "off", "y", "n", "Yes", "No", "On", "Off", "YES", "NO", "ON", "OFF"}
