@@ -325,3 +325,28 @@ def test_a_journey_that_is_no_longer_a_file_is_refused_not_a_dead_request(tmp_pa
     os.mkfifo(journey)  # replaced under the board's feet by something that would block a reader
     outcome = shop.submit(add("actor", "Sommelier"), "Ana", shop.board.snapshot.version)
     assert outcome.status == "refused" and "not written" in outcome.message
+
+
+def test_the_journeys_not_changed_are_loaded_again_only_when_their_bytes_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from esp.serve import workshop
+
+    restaurant, shopping = copy("restaurant.yaml", tmp_path), copy("shopping.yaml", tmp_path)
+    board = Board([tmp_path], names_renderer, ["esp"], "workshop")
+    board.refresh()
+    shop = Workshop(board)
+    loaded: list[str] = []
+    real = workshop.load_bytes
+    monkeypatch.setattr(workshop, "load_bytes", lambda raw, name: (loaded.append(Path(name).name), real(raw, name))[1])
+
+    submit(shop, add("event", "DishRated", process="Dine"))
+    submit(shop, add("event", "DishPraised", process="Dine"))
+    assert loaded.count("shopping.yaml") == 1  # the restaurant changed twice, the shop was read once
+    shopping.write_text(shopping.read_text(encoding="utf-8") + "# saved\n", encoding="utf-8")
+    board.refresh()
+    submit(shop, add("event", "DishPanned", process="Dine"))
+    assert loaded.count("shopping.yaml") == 2
+    fresh = validate([tmp_path], "workshop")
+    assert [str(d) for d in board.snapshot.problems] == [str(d) for d in fresh.diagnostics]
+    assert "DishPanned" in restaurant.read_text(encoding="utf-8")

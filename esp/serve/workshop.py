@@ -71,6 +71,7 @@ class Workshop:
     _touched: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)  # (kind, name) -> (version, by)
     _added: dict[tuple[str, str], changelog.Entry] = field(default_factory=dict)
     _loaded: dict[Path, tuple[bytes, Document]] = field(default_factory=dict)  # what was last written, loaded
+    _others: dict[Path, tuple[bytes, Document | None, list[Diagnostic]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._added = changelog.added(changelog.read(self.files()))
@@ -227,11 +228,21 @@ class Workshop:
             if other == path:
                 docs.append(new_doc)
                 continue
-            doc, found = load_bytes(_read(other), str(other))
+            doc, found = self._other(other)
             problems.extend(found)
             if doc is not None:
                 docs.append(doc)
         return validate_documents(docs, problems, self.board.profile)
+
+    def _other(self, path: Path) -> tuple[Document | None, list[Diagnostic]]:
+        """Another journey file, loaded; again only when its bytes changed (a board of many
+        journeys loads the one being changed, not all of them, for each change)."""
+        raw = _read(path)
+        cached = self._others.get(path)
+        if cached is None or cached[0] != raw:
+            cached = (raw, *load_bytes(raw, str(path)))
+            self._others[path] = cached
+        return cached[1], list(cached[2])
 
     def _remember(self, change: Change, item: changelog.Entry, version: int) -> None:
         touched = (version, f"{item.who} {item.what}")
