@@ -74,6 +74,7 @@ EXAMPLES = {
     "shopping": ("shop_online", ["sku=BK-042", "coupon_code=WELCOME10", "carrier=Royal Mail"]),
     "movie-booking": ("book_a_movie", ["movie_title=Metropolis", "seats=[B2, B3]", "card_token=tok_mc_9"]),
     "customer-profile": ("customer_profile", ["first_name=Alan", "title=Dr"]),
+    "food-delivery": ("deliver_food", ["name=Ada Lovelace", "dishes=[pad thai, spring rolls]", "slots=2"]),
 }
 PAIR = re.compile(r"(?:^|, |\s)([a-z][a-z0-9_]*)=([^,]*)")
 
@@ -126,7 +127,12 @@ ISSUED_FOR_THE_PLAYER = {  # commands only a listener or a saga issues: their sc
     "shopping": {"RecordOrderPayment", "ReserveStock", "ShipOrder"},
     "movie-booking": {"ConfirmBooking"},
     "customer-profile": set(),
+    "food-delivery": {"ValidateOrderByConsumer", "ConfirmCreateTicket"},
 }
+
+
+def test_every_generated_example_is_played_here() -> None:
+    assert sorted(EXAMPLES) == sorted(p.name for p in GENERATED.iterdir() if (p / "pyproject.toml").exists())
 
 
 def test_the_player_plays_in_causal_order_and_rejects_only_what_a_scenario_expects(played: tuple[str, str]) -> None:
@@ -159,6 +165,11 @@ def test_a_failing_saga_step_undoes_the_steps_before_it_in_reverse_order() -> No
     assert any("completed: every step succeeded" in line for line in happy)
     assert not any("Cancelled" in line for line in happy)
     assert "00000000-" not in output  # no step command on a made-up trip
+    food = timelines(run_in("food-delivery", "deliver_food", "--memory").stdout)
+    failed = food["the CreateOrder saga: Authorize card fails, the steps before it are undone"]
+    events = [line.split("-> ")[1].split()[0] for line in failed if "-> " in line]
+    assert events[-3:] == ["TicketCreationCancelled", "SlotReleased", "OrderRejected"]
+    assert "Answered" not in events  # the SEC's bookkeeping is not part of the story
     shopping = timelines(run_in("shopping", "shop_online", "--memory").stdout)
     retried = shopping["the FulfilOrder saga: Ship order fails once, the SEC retries it"]
     assert any("completed after retrying Ship order" in line for line in retried)

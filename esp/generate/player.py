@@ -39,6 +39,7 @@ class MoveV:
     binds: str = ""  # the aggregate a creating command or a listener creates
     choose: str = ""  # the event the command's choice rule picks ("" = the rules decide)
     expect: str = "done"  # or "rejected"
+    same_id: str = ""  # a creating command: the aggregate whose id the new one takes (a saga finds it by it)
     listener: ListenerV | None = None
     source: str = ""  # the aggregate whose event the listener heard
     q: QueryV | None = None
@@ -113,6 +114,7 @@ class _Plan:
     bound: set[str] = field(default_factory=set)
     states: dict[str, str | None] = field(default_factory=dict)
     fails: tuple[StepV, ...] = ()  # the saga steps made to fail for good
+    refs: dict[str, str] = field(default_factory=dict)  # a uuid field -> the aggregate whose id it gives
 
     def produce(self, ev: EventV, values: Mapping[str, Any]) -> None:
         """Make ``ev`` happen on this play's aggregate of its kind, with ``values`` where a command carries them."""
@@ -194,31 +196,68 @@ class _Plan:
                     paths.append((after, [*path, step]))
         raise _Stuck(f"{c.raw} is allowed in no state the player reaches")
 
-    def command(self, c: CommandV, values: Mapping[str, Any], choose: str = "", expect: str = "done") -> None:
+    def command(
+        self, c: CommandV, values: Mapping[str, Any], choose: str = "", expect: str = "done", same_id: str = ""
+    ) -> None:
         agg = c.aggregate
         alias = agg.cls
+        emitted = [e.event for e in c.emits if not choose or e.event.cls == choose]
+        if c.creates or c.choice_hook:
+            emitted = emitted[:1]
+        if expect != "rejected":
+            for saga in self.player.sagas:
+                if saga.starts_on in emitted:
+                    self._prepare(saga)
+        args = []
+        for f in c.fields:
+            if f is c.id_field:
+                continue
+            ref = self.refs.get(f.raw) if f.ftype.name == "uuid" else None
+            args.append(ValueV(f, f"player.id({pystr(ref)})" if ref else self.player.value(f, values, c)))
         self.moves.append(
             MoveV(
                 "command",
                 self.player.who(c),
                 c,
-                tuple(ValueV(f, self.player.value(f, values, c)) for f in c.fields if f is not c.id_field),
+                tuple(args),
                 target="" if c.creates else alias,
                 binds=alias if c.creates else "",
                 choose=choose,
                 expect=expect,
+                same_id=same_id,
             )
         )
         if expect == "rejected":
             return
         self.bound.add(alias)
-        emitted = [e.event for e in c.emits if not choose or e.event.cls == choose]
-        if c.creates or c.choice_hook:
-            emitted = emitted[:1]
         for ev in emitted:
             if ev.enters:
                 self.states[alias] = ev.enters
             self._consequences(ev)
+
+    def _prepare(self, saga: SagaV) -> None:
+        """Make the existing aggregates the saga's steps act on, in a state their commands are allowed in; the
+        starting event's field that names each gives its id (an aggregate of another kind found by the same
+        id is made with that id)."""
+        fields = {f.raw for f in saga.starts_on.fields}
+        for st in saga.steps:
+            raw = st.entity.target_field
+            agg = st.invoke.aggregate
+            if not st.existing or raw is None or raw not in fields or agg.cls in self.bound:
+                continue
+            owner = self.refs.get(raw)
+            if owner is None:
+                self.refs[raw] = agg.cls
+                creator = self.player.creator(agg)
+                if creator is None:
+                    raise _Stuck(f"nothing the player may do creates {agg.raw}")
+                self.produce(creator, {})
+            else:
+                made = next((c for c in agg.creators if self.player.own(c)), None)
+                if made is None:
+                    raise _Stuck(f"nothing the player may do creates {agg.raw}")
+                self.command(made, {}, same_id=owner)
+            self._reach(st.invoke)
 
     def _consequences(self, ev: EventV) -> None:
         """What listeners and sagas do when ``ev`` happens: follow the aggregates they create, track states."""
@@ -526,7 +565,8 @@ class PlayerV:
                     if st is not None and st.fails is not None:
                         why = next((x for x in st.fails.fields if x.raw == "reason"), None)
                         reason = self._event_value(st.fails, why)
-                        steers.append(SteerV(view, "fails", command=st.invoke.cls, reason=reason or pystr("no")))
+                        reason = reason or pystr("made to fail by the player")
+                        steers.append(SteerV(view, "fails", command=st.invoke.cls, reason=reason))
             if steers:
                 found[ms.module] = steers
         return found

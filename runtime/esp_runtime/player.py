@@ -197,8 +197,13 @@ class Player:
 
     def _stored(self, before: Mapping[str, int], own: UUID | None) -> None:
         for r in self.system.recorded(since=before):
+            if r.aggregate in _BOOKKEEPING:
+                continue
             cause = "" if r.aggregate_id == own else self.causes.get(r.event, "")
             self.lines.append(Line(r.service, r.event, shown_values(r.data), cause, event=True))
+
+
+_BOOKKEEPING = frozenset({"StepReply", "Correlation"})  # what the SEC's participants record of a step's answer
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
-from uuid import UUID
 
 from deliver_food.accounting import commands as accounting_commands
 from deliver_food.accounting import rules as accounting_rules
@@ -48,7 +47,7 @@ class _AccountingServicePlayRules(accounting_rules.Rules):
         command: accounting_commands.AuthorizeCard,
     ) -> str | None:
         if self.steer.failing("AuthorizeCard"):
-            return "no"
+            return "made to fail by the player"
         return super().authorize_card_fails(command)
 
 
@@ -64,57 +63,11 @@ def steer(system: DeliverFood, steer: Steer) -> Callable[[], None]:
 
 
 def _play_1(system: DeliverFood, player: Player) -> None:
-    """the CreateOrder saga: every step succeeds"""
-    player.command(
-        "Consumer",
-        order_commands.CreateOrder(
-            consumer_id=UUID("00000000-0000-4000-8000-000000000001"),
-            restaurant_id=UUID("7c9e6679-7425-40de-944b-e07fc1f90ae7"),
-            dishes=["pad thai", "spring rolls"],
-            order_total=Decimal("31.50"),
-        ),
-        system.order.create_order,
-        binds="DeliveryOrder",
-    )
-    player.saga(
-        "order",
-        system.create_order_saga,
-        "CreateOrder",
-        "DeliveryOrder",
-        system.tick,
-        {2: "Ticket"},
-    )
-
-
-def _play_2(system: DeliverFood, player: Player) -> None:
-    """the CreateOrder saga: Authorize card fails, the steps before it are undone"""
-    player.command(
-        "Consumer",
-        order_commands.CreateOrder(
-            consumer_id=UUID("00000000-0000-4000-8000-000000000001"),
-            restaurant_id=UUID("7c9e6679-7425-40de-944b-e07fc1f90ae7"),
-            dishes=["pad thai", "spring rolls"],
-            order_total=Decimal("31.50"),
-        ),
-        system.order.create_order,
-        binds="DeliveryOrder",
-    )
-    player.saga(
-        "order",
-        system.create_order_saga,
-        "CreateOrder",
-        "DeliveryOrder",
-        system.tick,
-        {2: "Ticket"},
-    )
-
-
-def _play_3(system: DeliverFood, player: Player) -> None:
-    """Consumer: RegisterConsumer (no scenario gives their values)"""
+    """Ada registers"""
     player.command(
         "Consumer",
         consumer_commands.RegisterConsumer(
-            name="Ada",
+            name="Ada Lovelace",
             email="ada@example.org",
         ),
         system.consumer.register_consumer,
@@ -122,28 +75,132 @@ def _play_3(system: DeliverFood, player: Player) -> None:
     )
 
 
-def _play_4(system: DeliverFood, player: Player) -> None:
-    """Restaurant: OpenRestaurant (no scenario gives their values)"""
+def _play_2(system: DeliverFood, player: Player) -> None:
+    """a Thai restaurant opens with two kitchen slots"""
     player.command(
         "Restaurant Owner",
         kitchen_commands.OpenRestaurant(
-            name="Ada",
-            slots=1,
+            name="Bangkok Garden",
+            slots=2,
         ),
         system.kitchen.open_restaurant,
         binds="Restaurant",
     )
 
 
-def _play_5(system: DeliverFood, player: Player) -> None:
-    """Account: OpenAccount (no scenario gives their values)"""
+def _play_3(system: DeliverFood, player: Player) -> None:
+    """Ada's card is on file"""
     player.command(
         "Consumer",
         accounting_commands.OpenAccount(
-            card_token="Card Token",
+            card_token="tok_visa_ada",
         ),
         system.accounting.open_account,
         binds="Account",
+    )
+
+
+def _play_4(system: DeliverFood, player: Player) -> None:
+    """Ada orders pad thai"""
+    player.command(
+        "Consumer",
+        consumer_commands.RegisterConsumer(
+            name="Ada Lovelace",
+            email="ada@example.org",
+        ),
+        system.consumer.register_consumer,
+        binds="Consumer",
+    )
+    player.command(
+        "Restaurant Owner",
+        kitchen_commands.OpenRestaurant(
+            name="Bangkok Garden",
+            slots=2,
+        ),
+        system.kitchen.open_restaurant,
+        binds="Restaurant",
+    )
+    player.command(
+        "Consumer",
+        accounting_commands.OpenAccount(
+            card_token="tok_visa_ada",
+        ),
+        lambda command: system.accounting.open_account(
+            command,
+            aggregate_id=player.id("Consumer"),
+        ),
+        binds="Account",
+    )
+    player.command(
+        "Consumer",
+        order_commands.CreateOrder(
+            consumer_id=player.id("Consumer"),
+            restaurant_id=player.id("Restaurant"),
+            dishes=["pad thai", "spring rolls"],
+            order_total=Decimal("31.50"),
+        ),
+        system.order.create_order,
+        binds="DeliveryOrder",
+    )
+    player.saga(
+        "order",
+        system.create_order_saga,
+        "CreateOrder",
+        "DeliveryOrder",
+        system.tick,
+        {2: "Ticket"},
+    )
+
+
+def _play_5(system: DeliverFood, player: Player) -> None:
+    """the CreateOrder saga: Authorize card fails, the steps before it are undone"""
+    player.command(
+        "Consumer",
+        consumer_commands.RegisterConsumer(
+            name="Ada Lovelace",
+            email="ada@example.org",
+        ),
+        system.consumer.register_consumer,
+        binds="Consumer",
+    )
+    player.command(
+        "Restaurant Owner",
+        kitchen_commands.OpenRestaurant(
+            name="Bangkok Garden",
+            slots=2,
+        ),
+        system.kitchen.open_restaurant,
+        binds="Restaurant",
+    )
+    player.command(
+        "Consumer",
+        accounting_commands.OpenAccount(
+            card_token="tok_visa_ada",
+        ),
+        lambda command: system.accounting.open_account(
+            command,
+            aggregate_id=player.id("Consumer"),
+        ),
+        binds="Account",
+    )
+    player.command(
+        "Consumer",
+        order_commands.CreateOrder(
+            consumer_id=player.id("Consumer"),
+            restaurant_id=player.id("Restaurant"),
+            dishes=["pad thai", "spring rolls"],
+            order_total=Decimal("31.50"),
+        ),
+        system.order.create_order,
+        binds="DeliveryOrder",
+    )
+    player.saga(
+        "order",
+        system.create_order_saga,
+        "CreateOrder",
+        "DeliveryOrder",
+        system.tick,
+        {2: "Ticket"},
     )
 
 
@@ -151,26 +208,26 @@ def plays(system: DeliverFood) -> list[Play]:
     """The journey's plays, in order: its scenarios, each saga's runs, walks through what no scenario plays."""
     return [
         Play(
-            "the CreateOrder saga: every step succeeds",
+            "Ada registers",
             lambda player: _play_1(system, player),
         ),
         Play(
-            "the CreateOrder saga: Authorize card fails, the steps before it are undone",
+            "a Thai restaurant opens with two kitchen slots",
             lambda player: _play_2(system, player),
-            happy=False,
-            fails={"AuthorizeCard": -1},
         ),
         Play(
-            "Consumer: RegisterConsumer (no scenario gives their values)",
+            "Ada's card is on file",
             lambda player: _play_3(system, player),
         ),
         Play(
-            "Restaurant: OpenRestaurant (no scenario gives their values)",
+            "Ada orders pad thai",
             lambda player: _play_4(system, player),
         ),
         Play(
-            "Account: OpenAccount (no scenario gives their values)",
+            "the CreateOrder saga: Authorize card fails, the steps before it are undone",
             lambda player: _play_5(system, player),
+            happy=False,
+            fails={"AuthorizeCard": -1},
         ),
     ]
 

@@ -8,14 +8,86 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from deliver_food.accounting import aggregates as accounting_aggregates
+from deliver_food.accounting import application as accounting_application
+from deliver_food.accounting import commands as accounting_commands
 from deliver_food.consumer import aggregates as consumer_aggregates
 from deliver_food.consumer import application as consumer_application
 from deliver_food.consumer import commands as consumer_commands
 from deliver_food.kitchen import aggregates as kitchen_aggregates
 from deliver_food.kitchen import application as kitchen_application
 from deliver_food.kitchen import commands as kitchen_commands
+from deliver_food.order import aggregates as order_aggregates
+from deliver_food.order import application as order_application
+from deliver_food.order import commands as order_commands
 from deliver_food.testing import Alone
 from esp_runtime import DomainError, events_of
+
+
+def test_ada_registers(alone: Alone) -> None:
+    """Ada registers"""
+    app = alone(consumer_application.ConsumerService)
+    cls = consumer_aggregates.Consumer
+    command = consumer_commands.RegisterConsumer(
+        name="Ada Lovelace",
+        email="ada@example.org",
+    )
+    new = events_of(app, app.register_consumer(command))
+    assert [type(e).__name__ for e in new] == ["ConsumerRegistered"]
+    event_1 = new[0]
+    assert isinstance(event_1, cls.ConsumerRegistered)
+    assert event_1.name == "Ada Lovelace"
+    assert event_1.email == "ada@example.org"
+
+
+def test_a_thai_restaurant_opens_with_two_kitchen_slots(alone: Alone) -> None:
+    """a Thai restaurant opens with two kitchen slots"""
+    app = alone(kitchen_application.KitchenService)
+    cls = kitchen_aggregates.Restaurant
+    command = kitchen_commands.OpenRestaurant(
+        name="Bangkok Garden",
+        slots=2,
+    )
+    new = events_of(app, app.open_restaurant(command))
+    assert [type(e).__name__ for e in new] == ["RestaurantOpened"]
+    event_1 = new[0]
+    assert isinstance(event_1, cls.RestaurantOpened)
+    assert event_1.name == "Bangkok Garden"
+    assert event_1.slots == 2
+
+
+def test_ada_s_card_is_on_file(alone: Alone) -> None:
+    """Ada's card is on file"""
+    app = alone(accounting_application.AccountingService)
+    cls = accounting_aggregates.Account
+    command = accounting_commands.OpenAccount(
+        card_token="tok_visa_ada",
+    )
+    new = events_of(app, app.open_account(command))
+    assert [type(e).__name__ for e in new] == ["AccountOpened"]
+    event_1 = new[0]
+    assert isinstance(event_1, cls.AccountOpened)
+    assert event_1.card_token == "tok_visa_ada"
+
+
+def test_ada_orders_pad_thai(alone: Alone) -> None:
+    """Ada orders pad thai"""
+    app = alone(order_application.OrderService)
+    cls = order_aggregates.DeliveryOrder
+    command = order_commands.CreateOrder(
+        consumer_id=UUID("3f2c1a9e-7b4d-4e2a-9c1b-8d7e6f5a4b3c"),
+        restaurant_id=UUID("7c9e6679-7425-40de-944b-e07fc1f90ae7"),
+        dishes=["pad thai", "spring rolls"],
+        order_total=Decimal("31.50"),
+    )
+    new = events_of(app, app.create_order(command))
+    assert [type(e).__name__ for e in new] == ["OrderCreated"]
+    event_1 = new[0]
+    assert isinstance(event_1, cls.OrderCreated)
+    assert event_1.consumer_id == UUID("3f2c1a9e-7b4d-4e2a-9c1b-8d7e6f5a4b3c")
+    assert event_1.restaurant_id == UUID("7c9e6679-7425-40de-944b-e07fc1f90ae7")
+    assert event_1.dishes == ["pad thai", "spring rolls"]
+    assert event_1.order_total == Decimal("31.50")
 
 
 def test_a_registered_consumer_may_order(alone: Alone) -> None:

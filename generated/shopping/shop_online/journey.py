@@ -207,7 +207,7 @@ class _ShippingServicePlayRules(shipping_rules.Rules):
         command: shipping_commands.ShipOrder,
     ) -> str | None:
         if self.steer.failing("ShipOrder"):
-            return "no"
+            return "made to fail by the player"
         return super().ship_order_fails(command)
 
     def shipment_dispatched_carrier(
