@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 import yaml
 
+from esp import api
+from esp.generate.package import build
 from esp.names import human
 from esp_runtime.player import Line, Play, show
 
@@ -222,3 +224,23 @@ def test_the_player_steers_the_rules_only_while_it_plays() -> None:
         print(system.dining.rules is before)
     """
     assert run_in("restaurant", code=code).stdout.split() == ["True", "True"]
+
+
+def test_each_query_field_selects_rows() -> None:
+    """A same-named row field (an optional one only when given), the aggregate's identity, a time bound on the
+    row's time field the query names, a day, a text part: how each example's query fields select rows."""
+    validation = api.validate(sorted((ROOT / "journeys").glob("*.yaml")))
+    assert validation.model is not None
+    conditions = {q.raw: q.conditions for q in build(validation.model).queries}
+    assert conditions["ListRejectedTrips"] == ["row.rejected_at is not None", "row.rejected_at.date() >= query.since"]
+    assert conditions["ViewMyTrips"] == ["row.email == query.email"]
+    assert conditions["ViewSeatMap"] == ["row.id == query.screening_id"]
+    assert conditions["ViewSnackQueue"] == ["row.pickup_at is not None", "row.pickup_at <= query.until"]
+    assert conditions["BrowseShowtimes"] == [
+        "row.starts_at is not None",
+        "row.starts_at.date() == query.on_date",
+        "(query.movie_title is None or row.movie_title == query.movie_title)",
+    ]
+    text = conditions["BrowseCatalogue"][1]
+    assert text.startswith("(query.text is None or mentions(query.text, row.sku, row.name, ")
+    assert all(q.conditions for q in build(validation.model).queries if q.fields)  # no field thrown away
