@@ -105,15 +105,22 @@ def did_you_mean(name: str, known: Iterable[str]) -> str:
     return suggest(name, known)[0]
 
 
+# How alike a misspelt name and a known one must be for the model to be checked further as if the known
+# one were written (one letter wrong, missing, extra or swapped in a name of 4 or more: Kart, opne): a
+# looser guess would report follow-ups of a name the user never meant, such as an event of another aggregate.
+MEANT_CUTOFF = 0.75
+
+
 def suggest(name: str, known: Iterable[str]) -> tuple[str, str | None]:
-    """A hint for a name that is not defined, and the known name it most likely misspells (if one is close)."""
+    """A hint for a name that is not defined, and the known name it surely misspells (None if none is that close)."""
     if _suggestions.left <= 0:
         return "check the spelling: a reference must match a defined name exactly", None
     names = sorted(set(known))
     _suggestions.left -= len(names) + 1
     close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
     if close:
-        return f"did you mean '{close[0]}'?", close[0]
+        ratio = difflib.SequenceMatcher(None, name, close[0]).ratio()
+        return f"did you mean '{close[0]}'?", close[0] if ratio >= MEANT_CUTOFF else None
     if not names:
         return "none is defined yet", None
     shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")

@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from helpers import JOURNEYS, codes, show
+from helpers import JOURNEYS, MINIMAL, codes, show, validate_text, variant
 
 from esp import api
 
@@ -81,3 +81,10 @@ def test_two_journeys_reusing_names_give_their_e031s_only(path: Path, tmp_path: 
     assert twice - alone - alone == Counter({"E031": twice["E031"]}), show(found)
     assert alone + alone - twice == Counter(), show(found)
     assert twice["E031"] >= 10
+
+
+def test_a_loose_guess_is_only_a_hint(tmp_path: Path) -> None:
+    """'Opend' is like 'CartOpened' enough to suggest it, not enough to check the model as if it were written."""
+    result = validate_text(tmp_path, variant(MINIMAL, ("emits: [CartOpened]", "emits: [Opend]")))
+    assert codes(result.diagnostics) == ["E042", "W100"], show(result.diagnostics)
+    assert result.diagnostics[0].hint == "did you mean 'CartOpened'?"
