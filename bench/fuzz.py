@@ -353,36 +353,89 @@ for line in sys.stdin:
 """
 
 
-class Player:
-    """A worker process that imports and plays generated packages (each under its own name), one per line."""
+TEST = """
+import contextlib, io, json, sys, traceback
+import pytest
+for line in sys.stdin:
+    folder, args = json.loads(line)
+    sys.path.insert(0, folder)
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out):
+            code = int(pytest.main([folder, "--rootdir", folder, *args]))
+    except BaseException:
+        code, _ = -1, out.write(traceback.format_exc(limit=-4))
+    finally:
+        sys.path.remove(folder)
+        # the next package's tests are named alike (tests.conftest, tests.test_commands): forget these
+        for name, module in list(sys.modules.items()):
+            if (getattr(module, "__file__", None) or "").startswith(folder + "/tests/"):
+                del sys.modules[name]
+    print(json.dumps([code == 0, out.getvalue()[-4000:]]), flush=True)
+"""
 
-    def __init__(self) -> None:
-        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PERSISTENCE_MODULE": "eventsourcing.popo"}
+
+class Worker:
+    """A Python process that answers one JSON line per JSON line: generated packages are imported, played and
+    tested in warm processes (each package under a name of its own), not a fresh interpreter each."""
+
+    def __init__(self, script: str, **env: str) -> None:
+        environ = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PERSISTENCE_MODULE": "eventsourcing.popo", **env}
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", PLAY],
+            [sys.executable, "-c", script],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
-            env=env,
+            env=environ,
         )
-        self.played = 0
+        self.used = 0
 
-    def play(self, folder: Path, package: str) -> tuple[str, str]:
+    def ask(self, *question: object) -> Any:
         assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write(json.dumps([str(folder), package]) + "\n")
+        self.proc.stdin.write(json.dumps(question) + "\n")
         self.proc.stdin.flush()
+        self.used += 1
         line = self.proc.stdout.readline()
-        self.played += 1
-        if not line:
-            return "play", "the worker died"
-        stage, detail = json.loads(line)
-        return stage, detail
+        return json.loads(line) if line else None
 
     def close(self) -> None:
         if self.proc.stdin is not None:
             self.proc.stdin.close()
         self.proc.wait(timeout=60)
+
+
+class Player(Worker):
+    """Imports every module of a generated package and plays its journey (``python -m <package> --memory``)."""
+
+    def __init__(self) -> None:
+        super().__init__(PLAY)
+
+    @property
+    def played(self) -> int:
+        return self.used
+
+    def play(self, folder: Path, package: str) -> tuple[str, str]:
+        answer = self.ask(str(folder), package)
+        if answer is None:
+            return "play", "the worker died"
+        return answer[0], answer[1]
+
+
+class Tester(Worker):
+    """Runs a generated package's tests in memory (pytest in the worker: its start-up is paid once)."""
+
+    def __init__(self) -> None:
+        super().__init__(TEST, ESP_PERSISTENCE="memory")
+
+    def test(self, folder: Path, api_fuzz: bool = True) -> tuple[bool, str]:
+        """The tests; without ``api_fuzz``, not schemathesis's fuzzing of the HTTP APIs (the slowest by far; the
+        example journeys run it)."""
+        args = ["-q", "-x", "-p", "no:cacheprovider", "--import-mode=importlib", "-W", "error"]
+        if not api_fuzz:
+            args += ["-k", "not test_the_api_survives_fuzzing"]
+        answer = self.ask(str(folder), args)
+        return (False, "the worker died") if answer is None else (answer[0], answer[1])
 
 
 def _run(args: list[str], folder: Path, **env: str) -> tuple[bool, str]:
@@ -402,15 +455,6 @@ def lint(folder: Path) -> tuple[bool, str]:
 def typecheck(folder: Path, cache: Path) -> tuple[bool, str]:
     """mypy --strict (the generated pyproject.toml's setting), one cache for all: eventsourcing is read once."""
     return _run([sys.executable, "-m", "mypy", "--cache-dir", str(cache), "."], folder)
-
-
-def run_tests(folder: Path, api_fuzz: bool = True) -> tuple[bool, str]:
-    """The package's own tests in memory; without ``api_fuzz``, not schemathesis's fuzzing of its HTTP APIs (the
-    slowest test by far; the example journeys run it)."""
-    args = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-W", "error"]
-    if not api_fuzz:
-        args += ["-k", "not test_the_api_survives_fuzzing"]
-    return _run(args, folder, ESP_PERSISTENCE="memory")
 
 
 @dataclass
@@ -454,7 +498,7 @@ def fuzz(
     texts = [(p, p.read_text(encoding="utf-8")) for p in seeds()]
     sources = [(p, text, yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))) for p, text in texts]
     tally = Tally()
-    player = Player()
+    player, tester = Player(), Tester()
     with tempfile.TemporaryDirectory(prefix="esp-fuzz-") as tmp:
         workdir = Path(tmp)
         for n in range(first, first + count):
@@ -471,7 +515,10 @@ def fuzz(
                 stage, detail = player.play(folder, f"fuzz_{n}")
                 tally.played += 1
                 if stage == "ok":
-                    stage, detail = _check_package(folder, tally, tests, workdir / "mypy-cache", api_fuzz)
+                    if tester.used >= 50:
+                        tester.close()
+                        tester = Tester()
+                    stage, detail = _check_package(folder, tally, tests, workdir / "mypy-cache", tester, api_fuzz)
                 if stage != "ok":
                     outcome = Outcome(mutant, stage, detail, folder)
             if outcome.stage == "crash":
@@ -484,10 +531,13 @@ def fuzz(
                     _keep(keep, n, outcome)
             _clean(workdir, n)
     player.close()
+    tester.close()
     return tally
 
 
-def _check_package(folder: Path, tally: Tally, tests: int, cache: Path, api_fuzz: bool) -> tuple[str, str]:
+def _check_package(
+    folder: Path, tally: Tally, tests: int, cache: Path, tester: Tester, api_fuzz: bool
+) -> tuple[str, str]:
     """What a played package must pass too: ruff on every one; mypy --strict and its tests on the first ``tests``."""
     passed, detail = lint(folder)
     if not passed:
@@ -498,7 +548,7 @@ def _check_package(folder: Path, tally: Tally, tests: int, cache: Path, api_fuzz
     passed, detail = typecheck(folder, cache)
     if not passed:
         return "types", detail
-    passed, detail = run_tests(folder, api_fuzz)
+    passed, detail = tester.test(folder, api_fuzz)
     return ("ok", "") if passed else ("tests", detail)
 
 
