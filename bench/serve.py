@@ -208,6 +208,9 @@ def cpu_per_change(journey: Path, process: str, rounds: int, options: tuple[str,
         own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
         return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
+    import esp.serve
+
+    getattr(esp.serve, "collect_less", lambda: None)()  # as `esp serve` does, where it does
     shop = Workshop(Board([journey], renderer(options[1] if options else None), ["esp"], "workshop"))
     shop.board.refresh()
     shown = sent(shop.board, set())

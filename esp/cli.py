@@ -509,7 +509,7 @@ def serve(
     from esp.draw.layout import dot_program
     from esp.errors import ProblemsFound
     from esp.model import Model
-    from esp.serve import Board, Workshop, is_loopback, missing_journeys
+    from esp.serve import Board, Workshop, collect_less, is_loopback, missing_journeys
     from esp.serve import serve as start
 
     if dot_program() is None:
@@ -529,6 +529,7 @@ def serve(
     def render(model: Model, view: str) -> list[str]:  # page by page: a page fetches only the changed ones
         return draw_pages(model, view, process=process, microservice=microservice)
 
+    collect_less()  # this process is the board's
     board = Board(targets, render, list(VIEWS), chosen)
     workshop = Workshop(board) if edit else None
     token = secrets.token_urlsafe(16) if edit and not is_loopback(host) else ""
