@@ -45,6 +45,7 @@ T = TypeVar("T")
 _Row = tuple[tuple[Document, int, dict[str, Any]], tuple[Microservice, Aggregate | None], list[Event]]
 _DURATION = re.compile(r"^([0-9]+)(ms|s|m|h)$")
 _MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000}
+PREVIOUS = "previous"  # 'enters: previous': the state the aggregate was in before its current one
 NO_COMPENSATION = "none"  # 'compensate: none': a step with nothing to undo (a check)
 
 
@@ -345,7 +346,8 @@ class _Builder:
             if not name:
                 continue
             path: NodePath = ("processes", i, "events", j)
-            enters = self.states(doc, (*path, "enters"), aggregate) if "enters" in ev else ()
+            previous = ev.get("enters") == PREVIOUS and (aggregate is None or PREVIOUS not in aggregate.states)
+            enters = self.states(doc, (*path, "enters"), aggregate) if "enters" in ev and not previous else ()
             kind: Literal["domain", "integration"] = "integration" if ev.get("kind") == "integration" else "domain"
             version = ev.get("version")
             compatibility = ev.get("compatibility")
@@ -363,6 +365,7 @@ class _Builder:
                 _key_locs(doc, path, ev),
                 self.history(doc, (*path, "history")),
                 compatibility if compatibility in ("full", "backward", "forward", "none") else "full",
+                previous,
             )
             if self.unique(self.events, "event", name, event, doc.loc((*path, "event"))):
                 result.append(event)
@@ -631,15 +634,7 @@ class _Builder:
             if _str(step, "step"):
                 loc = doc.loc((*path, "steps", j, "step"))
                 self.once(step_names, step["step"], "saga step", step["step"], loc)
-        retries_raw = raw.get("retries")
-        retries = None
-        if isinstance(retries_raw, dict) and isinstance(retries_raw.get("max"), int):
-            backoff = retries_raw.get("backoff", "exponential")
-            retries = Retries(
-                retries_raw["max"],
-                backoff if backoff in ("none", "fixed", "exponential") else "none",
-                duration_ms(_str(retries_raw, "delay", "100ms")) or 100,
-            )
+        retries = _retries(raw.get("retries"))
         if ms is None or None in ends or None in steps or not steps:
             self.left_out_names.add(name)
             self.left_out_events.update(e for e in ends if e is not None)
@@ -700,6 +695,7 @@ class _Builder:
             _str(raw, "target") or None,
             mapping,
             nothing_to_undo,
+            _retries(raw.get("retries")),
         )
 
     def scenarios(self, doc: Document) -> list[Scenario]:
@@ -781,6 +777,18 @@ def _map_at(data: Any, path: NodePath) -> dict[str, Any]:
 
 def _key_locs(doc: Document, path: NodePath, raw: Any) -> dict[str, Location]:
     return {k: doc.loc((*path, k)) for k in raw} if isinstance(raw, dict) else {}
+
+
+def _retries(raw: Any) -> Retries | None:
+    """A retry policy (a saga's or a step's), if written well enough to use (the schema says what is wrong)."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("max"), int):
+        return None
+    backoff = raw.get("backoff", "exponential")
+    return Retries(
+        raw["max"],
+        backoff if backoff in ("none", "fixed", "exponential") else "none",
+        duration_ms(_str(raw, "delay", "100ms")) or 100,
+    )
 
 
 def _step_locs(doc: Document, path: NodePath, raw: dict[str, Any]) -> dict[str, Location]:

@@ -594,11 +594,14 @@ def _state_after(model: Model, scenario: Scenario) -> str:
     first, the test builds the aggregate with its first creating command's event ('' before any enters)."""
     creators = model.creators_of(scenario.aggregate)
     creation = {e for c in creators for e in c.emits}
-    state = ""
+    state = previous = ""
     if (not scenario.given or scenario.given[0].event not in creation) and creators and creators[0].emits:
         state = creators[0].emits[0].enters or ""
     for occ in scenario.given:
-        state = occ.event.enters or state
+        if occ.event.enters_previous:  # back to the state before (the generated aggregate swaps them)
+            state, previous = previous, state
+        elif occ.event.enters:
+            state, previous = occ.event.enters, state
     return state
 
 
@@ -791,7 +794,7 @@ def _saga_steps(saga: Saga) -> Iterator[Diagnostic]:
             and later_can_fail
         ):
             yield _d("E080", step.loc, step=step.name)
-        if step.retriable and step.fails_on is not None and saga.retries is None:
+        if step.retriable and step.fails_on is not None and saga.retries is None and step.retries is None:
             yield _d("E087", step.at.get("fails_on", step.loc), step=step.name, event=step.fails_on.name)
 
 
@@ -815,6 +818,22 @@ def _not_in_data(saga: Saga, step: SagaStep, data: dict[str, DataField], what: s
     if later is not None:
         return f"it joins the saga data when step '{saga.steps[later].name}' succeeds, after this one"
     return did_you_mean(name, data)
+
+
+def previous_states(model: Model) -> Iterator[Diagnostic]:
+    """'enters: previous' returns to the state before the current one: an event that creates has none."""
+    for cmd in model.commands:
+        if not cmd.creates or cmd.aggregate is None:
+            continue
+        for event in cmd.emits:
+            if event.enters_previous:
+                yield _d(
+                    "E156",
+                    event.at.get("enters", event.loc),
+                    event=event.name,
+                    aggregate=cmd.aggregate.name,
+                    command=cmd.name,
+                )
 
 
 def _saga_target(saga: Saga, step: SagaStep, data: dict[str, DataField]) -> Iterator[Diagnostic]:
@@ -1031,6 +1050,7 @@ RULES: tuple[Rule, ...] = (
     scenarios_fit,
     sagas_are_recoverable,
     saga_data_flows,
+    previous_states,
     hotspots_are_open,
     event_histories,
 )

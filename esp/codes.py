@@ -409,6 +409,12 @@ CODES: dict[str, CodeInfo] = {
         "saga step '{step}': field '{field}' of '{command}' is a {expected}, but saga data '{source}' is a {found}",
         "map the field to saga data of its type, or change one of the types",
     ),
+    "E156": _e(
+        "a new aggregate has no previous state",
+        "event '{event}' creates '{aggregate}' (command '{command}' creates it), so 'enters: previous' has no state"
+        " to return to",
+        "name the state it enters",
+    ),
     "E155": _e(
         "target of a creating step",
         "saga step '{step}': command '{command}' creates its aggregate, so 'target' has nothing to find",

@@ -175,6 +175,7 @@ class Event:
     at: Mapping[str, Location]
     history: tuple[Revision, ...] = ()  # by version, ascending
     compatibility: Compatibility = "full"  # an integration event's promise to its consumers
+    enters_previous: bool = False  # 'enters: previous': back to the state before the last one entered (an undo)
 
     @property
     def integration(self) -> bool:
@@ -285,6 +286,7 @@ class SagaStep:
     target: str | None = None
     mapping: tuple[tuple[str, str], ...] = ()  # (command field, saga data field), for its command and compensation
     nothing_to_undo: bool = False  # 'compensate: none': written, so E080 does not ask for one
+    retries: Retries | None = None  # its own retry policy: it is retried on a failure or a timeout
 
     @property
     def creates(self) -> bool:

@@ -109,8 +109,8 @@ RESERVED: Mapping[str, frozenset[str]] = {
     # (its events' bases and annotations); its event classes, command methods and attributes live there too
     "aggregate": _words(
         """
-        id version state created_on modified_on pending_events collect_events trigger_event create_id
-        Event Created Snapshot INITIAL_VERSION Aggregate IntegrationEvent ClassVar Hooks SHAPE
+        id version state previous_state created_on modified_on pending_events collect_events trigger_event
+        create_id Event Created Snapshot INITIAL_VERSION Aggregate IntegrationEvent ClassVar Hooks SHAPE
         """
     )
     | _TYPES,
@@ -118,8 +118,8 @@ RESERVED: Mapping[str, frozenset[str]] = {
     # become its aggregate's attributes), the parameters they are passed with, and self/cls
     "field": _words(
         """
-        id version state created_on modified_on pending_events collect_events trigger_event create_id
-        originator_id originator_version originator_topic originator_id_type find_originator_id_type
+        id version state previous_state created_on modified_on pending_events collect_events trigger_event
+        create_id originator_id originator_version originator_topic originator_id_type find_originator_id_type
         timestamp create_timestamp apply mutate to_json from_json event_class self cls class_version
         """
     ),

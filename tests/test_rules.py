@@ -656,6 +656,18 @@ CASES = [
         ("E087",),
     ),
     Case(
+        "saga-retriable-that-fails-with-its-own-retries",
+        check.sagas_are_recoverable,
+        variant(
+            S,
+            (
+                "        fails_on: RoomRefused\n        pivot: true\n",
+                "        fails_on: RoomRefused\n        retriable: true\n        retries: {max: 2}\n",
+            ),
+        ),
+        (),
+    ),
+    Case(
         "saga-check-with-nothing-to-undo",
         check.sagas_are_recoverable,
         variant(S, ("        compensate: ReleaseSeat\n", "        compensate: none\n")),
@@ -696,6 +708,29 @@ CASES = [
             ),
         ),
         ("W116",),
+    ),
+    # previous_states
+    Case(
+        "previous-state-of-an-existing-cart",
+        check.previous_states,
+        variant(
+            M,
+            ("states: [open]", "states: [open, held]"),
+            _cmd(
+                "      - command: HoldCart\n        emits: [CartHeld]\n        allowed_in: [open]\n"
+                "      - command: ReleaseCart\n        emits: [CartReleased]\n        allowed_in: [held]\n"
+            ),
+            _event(
+                "      - event: CartHeld\n        enters: held\n      - event: CartReleased\n        enters: previous\n"
+            ),
+        ),
+        (),
+    ),
+    Case(
+        "previous-state-of-a-new-cart",
+        check.previous_states,
+        variant(M, ("        enters: open\n", "        enters: previous\n")),
+        ("E156",),
     ),
     # event_histories
     Case(

@@ -55,6 +55,7 @@ def _lifecycle(model: Model, aggregate: Aggregate, nodes: list[Node], edges: lis
     whole = node_id("state", aggregate.name, "live") if not state else None
     anywhere = node_id("state", aggregate.name, "any")
     moves: dict[tuple[str, str], list[str]] = {}  # one arrow per pair of states, its events listed
+    before = _before(model, aggregate, state)
     for command in model.commands_of(aggregate):
         if command.creates:
             sources = [start]
@@ -67,18 +68,33 @@ def _lifecycle(model: Model, aggregate: Aggregate, nodes: list[Node], edges: lis
         for event in command.emits:
             for src in sources:
                 if whole is not None:
-                    dst = whole
+                    dsts = [whole]
+                elif event.enters_previous:  # back to each state it can have come from
+                    dsts = before.get(src) or [src]
                 elif event.enters in state:
-                    dst = state[event.enters or ""]
+                    dsts = [state[event.enters or ""]]
                 else:
-                    dst = src if src != start else anywhere
-                names = moves.setdefault((src, dst), [])
-                if label(event.name) not in names:
-                    names.append(label(event.name))
+                    dsts = [src if src != start else anywhere]
+                for dst in dsts:
+                    names = moves.setdefault((src, dst), [])
+                    if label(event.name) not in names:
+                        names.append(label(event.name))
     edges.extend(Edge(src, dst, "moves", "\n".join(names)) for (src, dst), names in moves.items())
     edges.extend(_recorded(model, aggregate, state, whole or anywhere))
     if any(anywhere in (e.src, e.dst) for e in edges):
         nodes.append(Node(anywhere, "note", ANY))
+
+
+def _before(model: Model, aggregate: Aggregate, state: dict[str, str]) -> dict[str, list[str]]:
+    """For each state (its node), the states (nodes) an event moves the aggregate into it from: where an
+    event that enters 'previous' returns it."""
+    found: dict[str, list[str]] = {}
+    for command in model.commands_of(aggregate):
+        for event in command.emits:
+            if event.enters in state:
+                into = found.setdefault(state[event.enters or ""], [])
+                into.extend(state[s] for s in command.allowed_in if s in state and state[s] not in into)
+    return found
 
 
 def _recorded(model: Model, aggregate: Aggregate, state: dict[str, str], other: str) -> list[Edge]:

@@ -415,6 +415,11 @@ class AggregateV(_View[Aggregate]):
     microservice: MicroserviceV
 
     @property
+    def keeps_previous(self) -> bool:
+        """Whether an event of it enters 'previous': then it remembers the state before the current one."""
+        return any(e.enters_previous for e in self.j.model.events_of(self.entity))
+
+    @property
     def cls(self) -> str:
         return self.j.names.aggregates[self.entity].cls
 
@@ -519,6 +524,11 @@ class EventV(_View[Event]):
     def upcasters(self) -> tuple[evolution.UpcasterV, ...]:
         """eventsourcing's upcast_vN_vM steps, from the event's history (none at version 1)."""
         return evolution.upcasters(self.entity)
+
+    @property
+    def enters_previous(self) -> bool:
+        """Whether it returns its aggregate to the state before the current one ('enters: previous')."""
+        return self.entity.enters_previous
 
     @property
     def enters(self) -> str | None:

@@ -343,6 +343,11 @@ class SagaV(_View[Saga]):
             found.append((agg, source, allowed[0] if allowed else ""))
         return found
 
+    @property
+    def step_retries(self) -> bool:
+        """Whether a step has a retry policy of its own."""
+        return any(st.entity.retries is not None for st in self.steps)
+
     def compensations(self, index: int, timed_out: bool = False) -> list[str]:
         """The steps backward recovery compensates when step ``index`` fails (or times out), in order."""
         if self.recovery == "forward" or (self.pivot is not None and index > self.pivot):
@@ -354,9 +359,20 @@ class SagaV(_View[Saga]):
         return list(reversed(done))
 
     def retried(self, index: int) -> bool:
+        return self.retry_policy(index) is not None
+
+    def retry_policy(self, index: int) -> tuple[int, str, int] | None:
+        """(max, backoff, delay in ms) of step ``index``: its own, else the saga's where the saga retries it."""
         step = self.steps[index]
+        own = step.entity.retries
+        if own is not None:
+            return (own.max, own.backoff, own.delay_ms)
         after_pivot = self.pivot is not None and index > self.pivot
-        return self.retries is not None and (self.recovery == "forward" or after_pivot or step.retriable)
+        return self.retries if self.recovery == "forward" or after_pivot or step.retriable else None
+
+    def retry_max(self, index: int) -> int:
+        policy = self.retry_policy(index)
+        return policy[0] if policy else 0
 
     @property
     def failing(self) -> list[StepV]:

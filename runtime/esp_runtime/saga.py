@@ -312,14 +312,6 @@ def already_done(app: Service, started: SagaRun.StepStarted, success: type[Any])
 
 
 @dataclass(frozen=True)
-class Step:
-    name: str
-    compensable: bool
-    retriable: bool
-    timeout: timedelta | None
-
-
-@dataclass(frozen=True)
 class Retries:
     max: int
     backoff: Literal["none", "fixed", "exponential"]
@@ -333,6 +325,15 @@ class Retries:
             return self.delay
         factor: int = 2 ** (attempt - 1)
         return self.delay * factor
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    compensable: bool
+    retriable: bool
+    timeout: timedelta | None
+    retries: Retries | None = None  # its own policy: retried on a failure or a timeout, even in backward recovery
 
 
 Outcome = Literal["succeeded", "failed", "compensated"]
@@ -516,17 +517,24 @@ class SagaExecutionContainer(Service):
         step = self.STEPS[run.index]
         return self.RECOVERY == "forward" or step.compensable or self._retriable(run)
 
-    def _retriable(self, run: SagaRun) -> bool:
+    def _retries(self, run: SagaRun) -> Retries | None:
+        """The current step's retry policy: its own, else the saga's where the saga retries it (forward
+        recovery, after the pivot, a retriable step)."""
         step = self.STEPS[run.index]
+        if step.retries is not None:
+            return step.retries
         after_pivot = self.PIVOT is not None and run.index > self.PIVOT
-        forward = self.RECOVERY == "forward" or after_pivot or step.retriable
-        return forward and self.RETRIES is not None and run.attempt <= self.RETRIES.max
+        return self.RETRIES if self.RECOVERY == "forward" or after_pivot or step.retriable else None
+
+    def _retriable(self, run: SagaRun) -> bool:
+        policy = self._retries(run)
+        return policy is not None and run.attempt <= policy.max
 
     def _retry_at(self, run: SagaRun) -> datetime | None:
-        if not self._retriable(run):
+        policy = self._retries(run)
+        if policy is None or run.attempt > policy.max:
             return None
-        assert self.RETRIES is not None
-        return self.clock() + self.RETRIES.delay_after(run.attempt)
+        return self.clock() + policy.delay_after(run.attempt)
 
     def _recover(self, run: SagaRun, timed_out: bool) -> list[Aggregate]:
         """After a failure or a timeout: retry from the save point, or compensate, or abort."""

@@ -92,6 +92,10 @@ def restaurant_in(
         name="Name",
         slots=1,
     )
+    if state == "paused" and aggregate.state != state:
+        aggregate.trigger_event(
+            cls.OrdersPaused,
+        )
     app.save(aggregate)
     return aggregate
 

@@ -79,7 +79,43 @@ def test_open_restaurant_creates_a_restaurant(alone: Alone) -> None:
     assert isinstance(created, kitchen_aggregates.Restaurant.RestaurantOpened)
 
 
-@pytest.mark.parametrize("state", ["open"])
+@pytest.mark.parametrize("state", ["open", "paused"])
+def test_pause_orders_by_state(alone: Alone, state: str) -> None:
+    app = alone(kitchen_application.KitchenService)
+    aggregate = restaurant_in(app, state)
+    command = kitchen_commands.PauseOrders(
+        restaurant_id=aggregate.id,
+    )
+    if state in ("open",):
+        app.pause_orders(command)
+        assert events_of(app, aggregate.id, after=aggregate.version)
+    else:
+        with pytest.raises(CommandRejected) as rejected:
+            app.pause_orders(command)
+        assert rejected.value.state == state
+        assert repr(state) in str(rejected.value)
+        assert events_of(app, aggregate.id, after=aggregate.version) == []
+
+
+@pytest.mark.parametrize("state", ["open", "paused"])
+def test_resume_orders_by_state(alone: Alone, state: str) -> None:
+    app = alone(kitchen_application.KitchenService)
+    aggregate = restaurant_in(app, state)
+    command = kitchen_commands.ResumeOrders(
+        restaurant_id=aggregate.id,
+    )
+    if state in ("paused",):
+        app.resume_orders(command)
+        assert events_of(app, aggregate.id, after=aggregate.version)
+    else:
+        with pytest.raises(CommandRejected) as rejected:
+            app.resume_orders(command)
+        assert rejected.value.state == state
+        assert repr(state) in str(rejected.value)
+        assert events_of(app, aggregate.id, after=aggregate.version) == []
+
+
+@pytest.mark.parametrize("state", ["open", "paused"])
 def test_reserve_slot_by_state(alone: Alone, state: str) -> None:
     app = alone(kitchen_application.KitchenService)
     aggregate = restaurant_in(app, state)
@@ -98,7 +134,7 @@ def test_reserve_slot_by_state(alone: Alone, state: str) -> None:
         assert events_of(app, aggregate.id, after=aggregate.version) == []
 
 
-@pytest.mark.parametrize("state", ["open"])
+@pytest.mark.parametrize("state", ["open", "paused"])
 def test_release_slot_by_state(alone: Alone, state: str) -> None:
     app = alone(kitchen_application.KitchenService)
     aggregate = restaurant_in(app, state)

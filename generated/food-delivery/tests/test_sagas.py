@@ -244,11 +244,11 @@ def test_create_order_reserve_slot_fails(system: DeliverFood) -> None:
 
 
 def test_create_order_create_ticket_fails(system: DeliverFood) -> None:
-    """CreateTicket fails: the saga aborts and compensates, in reverse order."""
+    """CreateTicket always fails: it is retried 2 times, then the saga aborts and compensates."""
     system.kitchen.rules = CreateOrderCreateTicketRule()
     run = settle(system, system.create_order_saga.get_run(start_create_order_saga(system)))
     assert run.status == "aborted"
-    assert attempts(system, run, "Create ticket") == 1
+    assert attempts(system, run, "Create ticket") == 3
     assert compensated(system, run) == ["Reserve slot"]
     assert recorded(system.kitchen, run.values["restaurant_id"])[-1:] == ["SlotReleased"]
     assert last_event(system.order, run.start_id) == "OrderRejected"
@@ -264,6 +264,16 @@ def test_create_order_authorize_card_fails(system: DeliverFood) -> None:
     assert recorded(system.kitchen, run.values["restaurant_id"])[-1:] == ["SlotReleased"]
     assert last_event(system.kitchen, run.succeeded[2]) == "TicketCreationCancelled"
     assert last_event(system.order, run.start_id) == "OrderRejected"
+
+
+def test_create_order_create_ticket_fails_then_succeeds(system: DeliverFood) -> None:
+    """CreateTicket fails 2 time(s), then succeeds within its retries: the saga completes."""
+    system.kitchen.rules = CreateOrderCreateTicketRule(failures=2)
+    run = settle(system, system.create_order_saga.get_run(start_create_order_saga(system)))
+    assert run.status == "completed"
+    assert attempts(system, run, "Create ticket") == 3
+    assert recorded(system.kitchen, run.succeeded[2])[0] == "TicketCreated"
+    assert last_event(system.order, run.start_id) == "OrderApproved"
 
 
 def test_create_order_reserve_slot_times_out(system: DeliverFood) -> None:

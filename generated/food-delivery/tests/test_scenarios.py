@@ -114,6 +114,58 @@ def test_a_registered_consumer_may_order(alone: Alone) -> None:
     assert event_1.order_id == UUID("5d0b6c52-5b1e-4d8e-8f7a-0f3c2a9e1b11")
 
 
+def test_a_paused_kitchen_reserves_no_slot(alone: Alone) -> None:
+    """a paused kitchen reserves no slot"""
+    app = alone(kitchen_application.KitchenService)
+    cls = kitchen_aggregates.Restaurant
+    aggregate = cls._create(
+        cls.RestaurantOpened,
+        id=uuid4(),
+        name="Thai Garden",
+        slots=4,
+    )
+    aggregate.trigger_event(
+        cls.OrdersPaused,
+    )
+    app.save(aggregate)
+    command = kitchen_commands.ReserveSlot(
+        restaurant_id=aggregate.id,
+        order_id=UUID("5d0b6c52-5b1e-4d8e-8f7a-0f3c2a9e1b11"),
+    )
+    with pytest.raises(DomainError):
+        app.reserve_slot(command)
+    assert events_of(app, aggregate.id, after=aggregate.version) == []
+
+
+def test_a_resumed_kitchen_is_open_again_and_reserves_slots(alone: Alone) -> None:
+    """a resumed kitchen is open again and reserves slots"""
+    app = alone(kitchen_application.KitchenService)
+    cls = kitchen_aggregates.Restaurant
+    aggregate = cls._create(
+        cls.RestaurantOpened,
+        id=uuid4(),
+        name="Thai Garden",
+        slots=4,
+    )
+    aggregate.trigger_event(
+        cls.OrdersPaused,
+    )
+    aggregate.trigger_event(
+        cls.OrdersResumed,
+    )
+    app.save(aggregate)
+    command = kitchen_commands.ReserveSlot(
+        restaurant_id=aggregate.id,
+        order_id=UUID("5d0b6c52-5b1e-4d8e-8f7a-0f3c2a9e1b11"),
+    )
+    app.reserve_slot(command)
+    new = events_of(app, aggregate.id, after=aggregate.version)
+    assert [type(e).__name__ for e in new] == ["SlotReserved"]
+    event_1 = new[0]
+    assert isinstance(event_1, cls.SlotReserved)
+    assert event_1.order_id == UUID("5d0b6c52-5b1e-4d8e-8f7a-0f3c2a9e1b11")
+
+
 def test_a_cancelled_ticket_cannot_be_confirmed(alone: Alone) -> None:
     """a cancelled ticket cannot be confirmed"""
     app = alone(kitchen_application.KitchenService)

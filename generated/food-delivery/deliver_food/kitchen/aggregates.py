@@ -26,9 +26,23 @@ class Restaurant(Aggregate):
         slots: int
 
         def apply(self, aggregate: Restaurant) -> None:
+            aggregate.previous_state = aggregate.state
             aggregate.state = "open"
             aggregate.name = self.name
             aggregate.slots = self.slots
+
+    class OrdersPaused(Aggregate.Event):
+        """Domain event OrdersPaused."""
+
+        def apply(self, aggregate: Restaurant) -> None:
+            aggregate.previous_state = aggregate.state
+            aggregate.state = "paused"
+
+    class OrdersResumed(Aggregate.Event):
+        """Domain event OrdersResumed."""
+
+        def apply(self, aggregate: Restaurant) -> None:
+            aggregate.state, aggregate.previous_state = aggregate.previous_state, aggregate.state
 
     class SlotReserved(Aggregate.Event, IntegrationEvent):
         """Integration event SlotReserved."""
@@ -62,6 +76,7 @@ class Restaurant(Aggregate):
 
     def __init__(self) -> None:
         self.state = ""
+        self.previous_state = ""  # the state before the current one, for the events that enter 'previous'
         self.name: str | None = None
         self.slots: int | None = None
         self.order_id: UUID | None = None
@@ -83,6 +98,28 @@ class Restaurant(Aggregate):
             slots=command.slots,
         )
         return aggregate
+
+    def pause_orders(
+        self,
+        command: commands.PauseOrders,
+        rules: Hooks,
+    ) -> None:
+        """The kitchen takes no new order for a while; no slot is reserved meanwhile."""
+        require_state("PauseOrders", "Restaurant", self.state, ("open",))
+        self.trigger_event(
+            self.OrdersPaused,
+        )
+
+    def resume_orders(
+        self,
+        command: commands.ResumeOrders,
+        rules: Hooks,
+    ) -> None:
+        """Handle ResumeOrders."""
+        require_state("ResumeOrders", "Restaurant", self.state, ("paused",))
+        self.trigger_event(
+            self.OrdersResumed,
+        )
 
     def reserve_slot(
         self,

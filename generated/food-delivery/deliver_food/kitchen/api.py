@@ -22,6 +22,18 @@ def api(app: KitchenService, reader: Reader) -> Api:
                 creates=True,
             ),
             CommandRoute(
+                "PauseOrders",
+                commands.PauseOrders,
+                lambda command, _: app._pause_orders(command),
+                creates=False,
+            ),
+            CommandRoute(
+                "ResumeOrders",
+                commands.ResumeOrders,
+                lambda command, _: app._resume_orders(command),
+                creates=False,
+            ),
+            CommandRoute(
                 "ReserveSlot",
                 commands.ReserveSlot,
                 lambda command, _: app._reserve_slot(command),

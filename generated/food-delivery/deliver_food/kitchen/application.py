@@ -60,6 +60,40 @@ class KitchenService(Service):
     ) -> aggregates.Restaurant:
         return aggregates.Restaurant.open_restaurant(command, self.rules, aggregate_id=aggregate_id)
 
+    def pause_orders(
+        self,
+        command: commands.PauseOrders,
+    ) -> int:
+        """The kitchen takes no new order for a while; no slot is reserved meanwhile."""
+        aggregate = self._pause_orders(command)
+        self.save(aggregate)
+        return aggregate.version
+
+    def _pause_orders(
+        self,
+        command: commands.PauseOrders,
+    ) -> aggregates.Restaurant:
+        aggregate: aggregates.Restaurant = self.repository.get(command.restaurant_id)
+        aggregate.pause_orders(command, self.rules)
+        return aggregate
+
+    def resume_orders(
+        self,
+        command: commands.ResumeOrders,
+    ) -> int:
+        """Handle ResumeOrders; the aggregate's new version is returned."""
+        aggregate = self._resume_orders(command)
+        self.save(aggregate)
+        return aggregate.version
+
+    def _resume_orders(
+        self,
+        command: commands.ResumeOrders,
+    ) -> aggregates.Restaurant:
+        aggregate: aggregates.Restaurant = self.repository.get(command.restaurant_id)
+        aggregate.resume_orders(command, self.rules)
+        return aggregate
+
     def reserve_slot(
         self,
         command: commands.ReserveSlot,

@@ -26,6 +26,20 @@ class OpenRestaurant(Command):
 
 
 @dataclass(frozen=True)
+class PauseOrders(Command):
+    """The kitchen takes no new order for a while; no slot is reserved meanwhile."""
+
+    restaurant_id: UUID
+
+
+@dataclass(frozen=True)
+class ResumeOrders(Command):
+    """The command ResumeOrders."""
+
+    restaurant_id: UUID
+
+
+@dataclass(frozen=True)
 class ReserveSlot(Command):
     """The command ReserveSlot."""
 

@@ -45,7 +45,13 @@ class CreateOrderSaga(SagaExecutionContainer):
     STEPS = (
         Step("Validate consumer", compensable=False, retriable=False, timeout=timedelta(milliseconds=30000)),
         Step("Reserve slot", compensable=True, retriable=False, timeout=timedelta(milliseconds=30000)),
-        Step("Create ticket", compensable=True, retriable=False, timeout=timedelta(milliseconds=30000)),
+        Step(
+            "Create ticket",
+            compensable=True,
+            retriable=False,
+            timeout=timedelta(milliseconds=30000),
+            retries=Retries(max=2, backoff="fixed", delay=timedelta(milliseconds=1000)),
+        ),
         Step("Authorize card", compensable=False, retriable=False, timeout=timedelta(milliseconds=30000)),
         Step("Confirm ticket", compensable=False, retriable=True, timeout=timedelta(milliseconds=30000)),
     )
