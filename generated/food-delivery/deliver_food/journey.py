@@ -6,8 +6,8 @@ shows every command, query and event, and who made each event happen.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
-from uuid import UUID
 
 from deliver_food.accounting import commands as accounting_commands
 from deliver_food.accounting import rules as accounting_rules
@@ -15,7 +15,7 @@ from deliver_food.consumer import commands as consumer_commands
 from deliver_food.kitchen import commands as kitchen_commands
 from deliver_food.order import commands as order_commands
 from deliver_food.system import DeliverFood
-from esp_runtime.player import Line, Play, Player, Steer
+from esp_runtime.player import Line, Play, Player, Steer, table
 from esp_runtime.player import play as play_plays
 
 CAUSES: dict[str, str] = {
@@ -47,67 +47,27 @@ class _AccountingServicePlayRules(accounting_rules.Rules):
         command: accounting_commands.AuthorizeCard,
     ) -> str | None:
         if self.steer.failing("AuthorizeCard"):
-            return "no"
+            return "made to fail by the player"
         return super().authorize_card_fails(command)
 
 
-def steer(system: DeliverFood, steer: Steer) -> None:
-    """Let the player steer the rules of the microservices its scenarios need."""
+def steer(system: DeliverFood, steer: Steer) -> Callable[[], None]:
+    """Let the player steer the rules of the microservices its scenarios need; what puts them back."""
+    kept_accounting = system.accounting.rules
     system.accounting.rules = _AccountingServicePlayRules(steer)
+
+    def put_back() -> None:
+        system.accounting.rules = kept_accounting
+
+    return put_back
 
 
 def _play_1(system: DeliverFood, player: Player) -> None:
-    """the CreateOrder saga: every step succeeds"""
-    player.command(
-        "Consumer",
-        order_commands.CreateOrder(
-            consumer_id=UUID("00000000-0000-4000-8000-000000000001"),
-            restaurant_id=UUID("7c9e6679-7425-40de-944b-e07fc1f90ae7"),
-            dishes=["pad thai", "spring rolls"],
-            order_total=Decimal("31.50"),
-        ),
-        system.order.create_order,
-        binds="DeliveryOrder",
-    )
-    player.saga(
-        "order",
-        system.create_order_saga,
-        "CreateOrder",
-        "DeliveryOrder",
-        system.tick,
-        {2: "Ticket"},
-    )
-
-
-def _play_2(system: DeliverFood, player: Player) -> None:
-    """the CreateOrder saga: Authorize card fails, the steps before it are undone"""
-    player.command(
-        "Consumer",
-        order_commands.CreateOrder(
-            consumer_id=UUID("00000000-0000-4000-8000-000000000001"),
-            restaurant_id=UUID("7c9e6679-7425-40de-944b-e07fc1f90ae7"),
-            dishes=["pad thai", "spring rolls"],
-            order_total=Decimal("31.50"),
-        ),
-        system.order.create_order,
-        binds="DeliveryOrder",
-    )
-    player.saga(
-        "order",
-        system.create_order_saga,
-        "CreateOrder",
-        "DeliveryOrder",
-        system.tick,
-        {2: "Ticket"},
-    )
-
-
-def _play_3(system: DeliverFood, player: Player) -> None:
-    """Consumer: RegisterConsumer (no scenario gives their values)"""
+    """Ada registers"""
     player.command(
         "Consumer",
         consumer_commands.RegisterConsumer(
-            name="Ada",
+            name="Ada Lovelace",
             email="ada@example.org",
         ),
         system.consumer.register_consumer,
@@ -115,13 +75,142 @@ def _play_3(system: DeliverFood, player: Player) -> None:
     )
 
 
-def _play_4(system: DeliverFood, player: Player) -> None:
-    """Restaurant: OpenRestaurant, PauseOrders, ResumeOrders (no scenario gives their values)"""
+def _play_2(system: DeliverFood, player: Player) -> None:
+    """a Thai restaurant opens with two kitchen slots"""
     player.command(
         "Restaurant Owner",
         kitchen_commands.OpenRestaurant(
-            name="Thai Garden",
-            slots=4,
+            name="Bangkok Garden",
+            slots=2,
+        ),
+        system.kitchen.open_restaurant,
+        binds="Restaurant",
+    )
+
+
+def _play_3(system: DeliverFood, player: Player) -> None:
+    """Ada's card is on file"""
+    player.command(
+        "Consumer",
+        accounting_commands.OpenAccount(
+            card_token="tok_visa_ada",
+        ),
+        system.accounting.open_account,
+        binds="Account",
+    )
+
+
+def _play_4(system: DeliverFood, player: Player) -> None:
+    """Ada orders pad thai"""
+    player.command(
+        "Consumer",
+        consumer_commands.RegisterConsumer(
+            name="Ada Lovelace",
+            email="ada@example.org",
+        ),
+        system.consumer.register_consumer,
+        binds="Consumer",
+    )
+    player.command(
+        "Restaurant Owner",
+        kitchen_commands.OpenRestaurant(
+            name="Bangkok Garden",
+            slots=2,
+        ),
+        system.kitchen.open_restaurant,
+        binds="Restaurant",
+    )
+    player.command(
+        "Consumer",
+        accounting_commands.OpenAccount(
+            card_token="tok_visa_ada",
+        ),
+        lambda command: system.accounting.open_account(
+            command,
+            aggregate_id=player.id("Consumer"),
+        ),
+        binds="Account",
+    )
+    player.command(
+        "Consumer",
+        order_commands.CreateOrder(
+            consumer_id=player.id("Consumer"),
+            restaurant_id=player.id("Restaurant"),
+            dishes=["pad thai", "spring rolls"],
+            order_total=Decimal("31.50"),
+        ),
+        system.order.create_order,
+        binds="DeliveryOrder",
+    )
+    player.saga(
+        "order",
+        system.create_order_saga,
+        "CreateOrder",
+        "DeliveryOrder",
+        system.tick,
+        {2: "Ticket"},
+    )
+
+
+def _play_5(system: DeliverFood, player: Player) -> None:
+    """the CreateOrder saga: Authorize card fails, the steps before it are undone"""
+    player.command(
+        "Consumer",
+        consumer_commands.RegisterConsumer(
+            name="Ada Lovelace",
+            email="ada@example.org",
+        ),
+        system.consumer.register_consumer,
+        binds="Consumer",
+    )
+    player.command(
+        "Restaurant Owner",
+        kitchen_commands.OpenRestaurant(
+            name="Bangkok Garden",
+            slots=2,
+        ),
+        system.kitchen.open_restaurant,
+        binds="Restaurant",
+    )
+    player.command(
+        "Consumer",
+        accounting_commands.OpenAccount(
+            card_token="tok_visa_ada",
+        ),
+        lambda command: system.accounting.open_account(
+            command,
+            aggregate_id=player.id("Consumer"),
+        ),
+        binds="Account",
+    )
+    player.command(
+        "Consumer",
+        order_commands.CreateOrder(
+            consumer_id=player.id("Consumer"),
+            restaurant_id=player.id("Restaurant"),
+            dishes=["pad thai", "spring rolls"],
+            order_total=Decimal("31.50"),
+        ),
+        system.order.create_order,
+        binds="DeliveryOrder",
+    )
+    player.saga(
+        "order",
+        system.create_order_saga,
+        "CreateOrder",
+        "DeliveryOrder",
+        system.tick,
+        {2: "Ticket"},
+    )
+
+
+def _play_6(system: DeliverFood, player: Player) -> None:
+    """Restaurant: PauseOrders, ResumeOrders (no scenario gives their values)"""
+    player.command(
+        "Restaurant Owner",
+        kitchen_commands.OpenRestaurant(
+            name="Bangkok Garden",
+            slots=2,
         ),
         system.kitchen.open_restaurant,
         binds="Restaurant",
@@ -144,42 +233,34 @@ def _play_4(system: DeliverFood, player: Player) -> None:
     )
 
 
-def _play_5(system: DeliverFood, player: Player) -> None:
-    """Account: OpenAccount (no scenario gives their values)"""
-    player.command(
-        "Consumer",
-        accounting_commands.OpenAccount(
-            card_token="Card Token",
-        ),
-        system.accounting.open_account,
-        binds="Account",
-    )
-
-
 def plays(system: DeliverFood) -> list[Play]:
     """The journey's plays, in order: its scenarios, each saga's runs, walks through what no scenario plays."""
     return [
         Play(
-            "the CreateOrder saga: every step succeeds",
+            "Ada registers",
             lambda player: _play_1(system, player),
         ),
         Play(
-            "the CreateOrder saga: Authorize card fails, the steps before it are undone",
+            "a Thai restaurant opens with two kitchen slots",
             lambda player: _play_2(system, player),
+        ),
+        Play(
+            "Ada's card is on file",
+            lambda player: _play_3(system, player),
+        ),
+        Play(
+            "Ada orders pad thai",
+            lambda player: _play_4(system, player),
+        ),
+        Play(
+            "the CreateOrder saga: Authorize card fails, the steps before it are undone",
+            lambda player: _play_5(system, player),
             happy=False,
             fails={"AuthorizeCard": -1},
         ),
         Play(
-            "Consumer: RegisterConsumer (no scenario gives their values)",
-            lambda player: _play_3(system, player),
-        ),
-        Play(
-            "Restaurant: OpenRestaurant, PauseOrders, ResumeOrders (no scenario gives their values)",
-            lambda player: _play_4(system, player),
-        ),
-        Play(
-            "Account: OpenAccount (no scenario gives their values)",
-            lambda player: _play_5(system, player),
+            "Restaurant: PauseOrders, ResumeOrders (no scenario gives their values)",
+            lambda player: _play_6(system, player),
         ),
     ]
 
@@ -187,8 +268,14 @@ def plays(system: DeliverFood) -> list[Play]:
 def play_all(system: DeliverFood, only: str | None = None) -> list[tuple[Play, list[Line]]]:
     """Play every play (or the one titled ``only``), each on fresh aggregates, with its timeline."""
     player = Player(system, CAUSES)
-    steer(system, player.steer)
-    return play_plays(player, plays(system), only)
+    put_back = steer(system, player.steer)
+    try:
+        return play_plays(player, plays(system), only)
+    finally:
+        put_back()
+
+
+__all__ = ["CAUSES", "play", "play_all", "plays", "steer", "table"]  # table: the stored events as a table
 
 
 def play(system: DeliverFood, only: str | None = None) -> list[Line]:
