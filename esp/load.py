@@ -203,7 +203,9 @@ class _Builder:
         root: list[Any] = []
         documents = 0
         for ev in _events(text):
-            if isinstance(ev, yaml.DocumentStartEvent):
+            if isinstance(ev, yaml.ScalarEvent):  # most events: tested first
+                self.scalar(stack, root, ev)
+            elif isinstance(ev, yaml.DocumentStartEvent):
                 documents += 1
                 if documents > 1:
                     raise _Fatal(diagnostic("E010", self.loc(ev.start_mark)))
@@ -220,8 +222,6 @@ class _Builder:
                 if frame.anchor:
                     self.anchors[frame.anchor] = (frame.container, frame.size)
                 self.attach(stack, root, frame.container, frame.size, ev.start_mark)
-            elif isinstance(ev, yaml.ScalarEvent):
-                self.scalar(stack, root, ev)
             elif isinstance(ev, yaml.AliasEvent):
                 if ev.anchor not in self.anchors:
                     raise _Fatal(
@@ -264,7 +264,8 @@ class _Builder:
             raise _Fatal(diagnostic("E009", self.loc(ev.start_mark), tag=shown))
 
     def scalar(self, stack: list[_Frame], root: list[Any], ev: Any) -> None:
-        self.check_tag(ev)
+        if ev.tag is not None:
+            self.check_tag(ev)
         top = stack[-1] if stack else None
         if top is not None and isinstance(top.container, dict) and top.key is None:
             self.take_key(top, ev)
@@ -291,7 +292,9 @@ class _Builder:
             self.keys[path] = mark
 
     def attach(self, stack: list[_Frame], root: list[Any], value: Any, size: int, mark: Any) -> None:
-        self.count(1, mark)
+        self.nodes += 1  # self.count(1, mark), inlined: once per node
+        if self.nodes > MAX_NODES:
+            raise _Fatal(diagnostic("E008", self.loc(mark), limit=MAX_NODES))
         if not stack:
             root.append(value)
             return
