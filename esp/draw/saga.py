@@ -1,6 +1,9 @@
 """The saga view: each saga's steps T1..Tn on top, their compensations under
 them (run Cn..C1 on backward recovery), the pivot in a heavy border, and
-retries (forward recovery) as loops back to the step's save point.
+retries (forward recovery, a step's own retries) as loops back to the step's
+save point. A step on an existing aggregate says which one and by which saga
+data; the arrow from a step to the next names the data its success brings
+that later steps use (a ticket id created in T3, confirmed in T5).
 """
 
 from __future__ import annotations
@@ -66,6 +69,13 @@ def _saga(saga: Saga, nodes: list[Node], edges: list[Edge], same: list[tuple[str
             notes.insert(0, "pivot")
         if step.retriable:
             notes.append("retriable")
+        if step.target_field is not None and step.invoke.aggregate is not None:
+            notes.append(f"on the {label(step.invoke.aggregate.name)} of {step.target_field}")
+        notes.extend(f"{field} from {source}" for field, source in step.mapping)
+        if step.retries is not None:
+            notes.append(f"retries {step.retries.max} ({step.retries.backoff})")
+        if step.nothing_to_undo:
+            notes.append("nothing to undo")
         nodes.append(
             Node(steps[i - 1], "pivot" if step.pivot else "step", f"T{i} {label(step.name)}", ", ".join(notes))
         )
@@ -78,8 +88,20 @@ def _saga(saga: Saga, nodes: list[Node], edges: list[Edge], same: list[tuple[str
     chain = [start.id, *steps, done.id]
     for i, (a, b) in enumerate(itertools.pairwise(chain)):
         text = "" if i == 0 else label(saga.steps[i - 1].succeeds_on.name)
+        passed = _passed(saga, i - 1) if i else []
+        if passed:
+            text += "\n+ " + ", ".join(passed)
         edges.append(Edge(a, b, "next", text))
     _failures(saga, steps, comps, abort.id, edges)
+
+
+def _passed(saga: Saga, index: int) -> list[str]:
+    """The saga data step ``index``'s success brings that a later step finds its aggregate by or maps, or
+    that the event recording the saga's completion carries."""
+    joined = {name for name, d in saga.data(index + 1).items() if d.step == index and index >= 0}
+    names = [name for step in saga.steps[index + 1 :] for name in (step.target_field, *dict(step.mapping).values())]
+    names += [f.name for f in saga.completes_with.fields]
+    return list(dict.fromkeys(name for name in names if name in joined))
 
 
 def _failures(saga: Saga, steps: list[str], comps: dict[int, str], abort: str, edges: list[Edge]) -> None:
@@ -94,6 +116,8 @@ def _failures(saga: Saga, steps: list[str], comps: dict[int, str], abort: str, e
         if step.fails_on is None:
             continue
         why = label(step.fails_on.name)
+        if step.retries is not None and saga.recovery == "backward" and not step.retriable:
+            edges.append(Edge(steps[i - 1], steps[i - 1], "retry", f"{why}: retry {step.retries.max}x"))
         if saga.recovery == "forward" or step.retriable:
             edges.append(Edge(steps[i - 1], steps[i - 1], "retry", f"{why}: retry"))
             if saga.recovery == "forward" and saga.retries is not None:
