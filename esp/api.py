@@ -105,7 +105,7 @@ def load_documents(paths: Iterable[Path]) -> tuple[list[Document], list[Diagnost
     return docs, problems
 
 
-def _gather(into: Capped, found: Sequence[Diagnostic]) -> None:
+def _gather(into: Capped, found: Iterable[Diagnostic]) -> None:
     """``found`` added to ``into``, what ``found`` only counted too."""
     into.extend(found)
     if isinstance(found, Capped):
@@ -147,7 +147,7 @@ def validate_documents(docs: Sequence[Document], problems: Iterable[Diagnostic],
     from esp.profile import apply as apply_profile
 
     gathered = Capped()
-    _gather(gathered, list(problems) if not isinstance(problems, Capped) else problems)
+    _gather(gathered, problems)
     for doc in docs:
         _gather(gathered, schema.check(doc))
     model: Model | None = None
