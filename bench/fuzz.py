@@ -343,9 +343,9 @@ for line in sys.stdin:
         for module in pkgutil.walk_packages(top.__path__, package + "."):
             importlib.import_module(module.name)
         main = importlib.import_module(package + ".__main__")
-        with contextlib.redirect_stdout(io.StringIO()):
+        with contextlib.redirect_stdout(io.StringIO()) as out:
             main.main(["--memory"])
-        print(json.dumps(["ok", ""]), flush=True)
+        print(json.dumps(["ok", out.getvalue()[-4000:]]), flush=True)
     except BaseException:
         print(json.dumps(["play", traceback.format_exc(limit=-4)]), flush=True)
     finally:
@@ -403,6 +403,8 @@ class Worker:
         if self.proc.stdin is not None:
             self.proc.stdin.close()
         self.proc.wait(timeout=60)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
 
 
 class Player(Worker):
