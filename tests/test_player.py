@@ -244,3 +244,22 @@ def test_each_query_field_selects_rows() -> None:
     text = conditions["BrowseCatalogue"][1]
     assert text.startswith("(query.text is None or mentions(query.text, row.sku, row.name, ")
     assert all(q.conditions for q in build(validation.model).queries if q.fields)  # no field thrown away
+
+
+def test_listeners_that_lead_back_to_the_event_being_made_do_not_stall_the_player(tmp_path: Path) -> None:
+    journey = ROOT / "tests" / "data" / "player" / "listener-cycle.yaml"
+    validation = api.validate([journey])
+    assert validation.model is not None and validation.exit_code() == 0, validation.diagnostics
+    (result,) = api.generate([journey], tmp_path / "out")
+    assert result.written, result
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "out"), "PYTHONDONTWRITEBYTECODE": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_journey.py"],
+        cwd=tmp_path / "out",
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]

@@ -115,9 +115,19 @@ class _Plan:
     states: dict[str, str | None] = field(default_factory=dict)
     fails: tuple[StepV, ...] = ()  # the saga steps made to fail for good
     refs: dict[str, str] = field(default_factory=dict)  # a uuid field -> the aggregate whose id it gives
+    producing: set[str] = field(default_factory=set)  # the events being made: listeners may lead back to one
 
     def produce(self, ev: EventV, values: Mapping[str, Any]) -> None:
         """Make ``ev`` happen on this play's aggregate of its kind, with ``values`` where a command carries them."""
+        if ev.cls in self.producing:
+            raise _Stuck(f"making {ev.raw} needs {ev.raw} first")
+        self.producing.add(ev.cls)
+        try:
+            self._produce(ev, values)
+        finally:
+            self.producing.discard(ev.cls)
+
+    def _produce(self, ev: EventV, values: Mapping[str, Any]) -> None:
         agg = ev.aggregate
         makers = [c for c in agg.commands if any(e.event is ev for e in c.emits)]
         own = [c for c in makers if self.player.own(c)]

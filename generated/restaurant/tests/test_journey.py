@@ -19,7 +19,7 @@ def test_the_journey_plays_its_scenarios(system: CustomerDining) -> None:
         assert not any(line.outcome.startswith("stopped") for line in lines), p.title
         if p.happy:
             assert not [line for line in lines if line.rejected], p.title
-    assert system.recorded()
+    assert system.recorded() or not played  # a journey whose every start is a listener's has nothing to play
 
 
 def test_the_journey_survives_a_restart(env: dict[str, str]) -> None:
