@@ -642,6 +642,9 @@ def scenarios_fit(model: Model) -> Iterator[Diagnostic]:
             yield _d("E070", scenario.when.loc, what="command", name=cmd.name, aggregate=scenario.aggregate.name)
         yield from _check_values("command", cmd.name, cmd.fields, scenario.when)
         yield from _complete("command", cmd.name, cmd.fields, scenario.when)
+        if scenario.then == () and cmd.creates:  # a creating command always records the event that creates
+            emits = ", ".join(e.name for e in cmd.emits)
+            yield _d("E173", scenario.when.loc, scenario=scenario.name, command=cmd.name, emits=emits)
         if all(a is scenario.aggregate for a in (cmd.aggregate, *(g.event.aggregate for g in scenario.given))):
             yield from _outcome_fits_lifecycle(model, scenario)  # else E070 says what is wrong
         for occ in scenario.then or ():

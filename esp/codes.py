@@ -420,6 +420,11 @@ CODES: dict[str, CodeInfo] = {
         "saga step '{step}': command '{command}' creates its aggregate, so 'target' has nothing to find",
         "remove 'target': the new aggregate's id joins the saga data as '{identity}'",
     ),
+    "E173": _e(
+        "creation expects no event",
+        "scenario '{scenario}' expects no event, but command '{command}' creates its aggregate with one of: {emits}",
+        "write the event it records under 'then'",
+    ),
     # -- warnings ------------------------------------------------------------------
     "W100": _w(
         "event never produced",
