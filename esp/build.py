@@ -12,6 +12,7 @@ import difflib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any, Literal, TypeVar
 
 from esp.errors import Diagnostic, Location, diagnostic
@@ -815,7 +816,8 @@ def _saga_events(saga: Saga) -> set[Event]:
 
 
 def _journey_name(doc: Document) -> str:
-    return _str(doc.data, "journey", doc.file)
+    # Without a name (E020) the journey goes by its file's stem: the folder it sits in is no part of it.
+    return _str(doc.data, "journey", PurePath(doc.file).stem)
 
 
 def _event_field_names(event: Event) -> list[str]:
