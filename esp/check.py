@@ -647,8 +647,12 @@ def scenarios_fit(model: Model) -> Iterator[Diagnostic]:
             yield _d("E173", scenario.when.loc, scenario=scenario.name, command=cmd.name, emits=emits)
         if all(a is scenario.aggregate for a in (cmd.aggregate, *(g.event.aggregate for g in scenario.given))):
             yield from _outcome_fits_lifecycle(model, scenario)  # else E070 says what is wrong
+        seen: set[Event] = set()
         for occ in scenario.then or ():
             yield from _scenario_event(scenario, occ, complete=False)
+            if occ.event in seen:  # a command records each of its events once
+                yield _d("E174", occ.loc, scenario=scenario.name, event=occ.event.name, command=cmd.name)
+            seen.add(occ.event)
             if occ.event not in cmd.emits:
                 yield _d(
                     "E074",

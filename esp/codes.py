@@ -425,6 +425,11 @@ CODES: dict[str, CodeInfo] = {
         "scenario '{scenario}' expects no event, but command '{command}' creates its aggregate with one of: {emits}",
         "write the event it records under 'then'",
     ),
+    "E174": _e(
+        "event expected twice",
+        "scenario '{scenario}' expects '{event}' twice, but command '{command}' records each of its events once",
+        "list '{event}' once under 'then'",
+    ),
     # -- warnings ------------------------------------------------------------------
     "W100": _w(
         "event never produced",
