@@ -13,6 +13,7 @@ ESP_CHAOS_SAGAS and ESP_CHAOS_KILLS set the size (per journey); bench/chaos.py r
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import random
@@ -148,7 +149,7 @@ class Cluster:
             with urllib.request.urlopen(f"http://127.0.0.1:{self.children[key].port}/health", timeout=2) as answer:
                 found: dict[str, Any] = json.loads(answer.read())
                 return found
-        except (OSError, ValueError):
+        except (OSError, ValueError, http.client.HTTPException):
             return None
 
     def stop(self) -> dict[str, int | None]:
@@ -202,8 +203,8 @@ def _post(port: int, path: str, body: dict[str, Any], key: str) -> dict[str, Any
         except urllib.error.HTTPError as error:
             if error.code < 500:
                 raise AssertionError(f"{path}: {error.code} {error.read()[:500]!r}") from error
-        except (OSError, ValueError):
-            pass  # refused, reset or cut short by a kill: try again
+        except (OSError, ValueError, http.client.HTTPException):
+            pass  # refused, reset or cut short by a kill (IncompleteRead): try again
         assert time.monotonic() < deadline, f"{path} was not answered for 2 minutes"
         time.sleep(0.1)
 
@@ -214,7 +215,7 @@ def _get(port: int, path: str) -> Any:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as answer:
                 return json.loads(answer.read())
-        except (OSError, ValueError):
+        except (OSError, ValueError, http.client.HTTPException):
             assert time.monotonic() < deadline, f"{path} was not answered"
             time.sleep(0.1)
 

@@ -8,6 +8,7 @@ stops them all. The databases (one per process) are created by the processes and
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import shutil
@@ -80,7 +81,7 @@ def _until(check: Any, what: str, seconds: float = 90) -> Any:
             found = check()
             if found:
                 return found
-        except (OSError, ValueError):
+        except (OSError, ValueError, http.client.HTTPException):  # a killed process cuts its answer short
             pass
         assert time.monotonic() < deadline, f"{what} did not happen in {seconds}s"
         time.sleep(0.1)
