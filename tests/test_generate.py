@@ -17,7 +17,7 @@ from esp import api
 from esp.cli import app
 from esp.files import OutsideOutput
 from esp.generate import MANIFEST, GenerateError, HandEdited, generate
-from esp.generate.render import fit, group
+from esp.generate.render import comment, fit, group
 from esp.generate.text import UnsafeText, docstring, ident, literal, pystr
 from esp.model import FieldType, Model
 
@@ -457,3 +457,10 @@ def test_fit_lays_code_out_as_ruff_format_does(tmp_path: Path, count: int) -> No
         check=False,
     )
     assert formatted.returncode == 0, formatted.stdout
+
+
+def test_a_comment_is_wrapped_to_the_line() -> None:
+    text = "a_field_named_at_length comes from the rule " + "x" * 40 + "_a_field_named_at_length in rules.py"
+    lines = comment(text + ": not compared here", 4).split("\n")
+    assert len(lines) == 2 and all(len(line) + 4 <= 120 and line.lstrip().startswith("# ") for line in lines)
+    assert comment("short", 4) == "# short"

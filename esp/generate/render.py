@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+import textwrap
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import resources
@@ -85,6 +86,7 @@ def _environment(override: Path | None) -> jinja2.Environment:
     env.globals["call"] = call
     env.globals["group"] = group
     env.globals["fit"] = fit
+    env.filters["comment"] = comment
     env.filters["kwargs"] = kwargs
     env.globals["from_imports"] = from_imports
     return env
@@ -145,9 +147,15 @@ def group(head: str, items: Iterable[str | Group], brackets: str = "()") -> Grou
     return Group(head, tuple(items), brackets)
 
 
-def fit(code: Group, indent: int) -> str:
-    """``code`` at column ``indent`` as ruff format leaves it: however long the names in it."""
-    return code.layout(indent)
+def fit(code: Group, indent: int, tail: str = "") -> str:
+    """``code`` at column ``indent`` (followed by ``tail``) as ruff format leaves it: however long its names."""
+    return code.layout(indent, tail)
+
+
+def comment(text: str, indent: int) -> str:
+    """``# text`` at column ``indent``, wrapped to fit the line (ruff's E501 counts comments too)."""
+    lines = textwrap.wrap(text, LINE - indent - 2, break_long_words=False, break_on_hyphens=False) or [""]
+    return ("\n" + " " * indent).join("# " + line for line in lines)
 
 
 def call(callee: str, pairs: Iterable[tuple[str, str]], indent: int) -> str:
