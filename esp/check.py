@@ -630,6 +630,17 @@ def _outcome_fits_lifecycle(model: Model, scenario: Scenario) -> Iterator[Diagno
     )
 
 
+def projections_hear_each_event_once(model: Model) -> Iterator[Diagnostic]:
+    """An event twice in a projection's ``from`` would be handled twice (the generated read model has one
+    branch an event)."""
+    for pr in model.projections:
+        seen: set[Event] = set()
+        for event in pr.sources:
+            if event in seen:
+                yield _d("E175", pr.at.get("from", pr.loc), projection=pr.name, event=event.name)
+            seen.add(event)
+
+
 def scenarios_fit(model: Model) -> Iterator[Diagnostic]:
     for scenario in model.scenarios:
         creation = {e for c in model.creators_of(scenario.aggregate) for e in c.emits}
@@ -1057,6 +1068,7 @@ RULES: tuple[Rule, ...] = (
     listeners_can_issue,
     listeners_do_not_loop,
     scenarios_fit,
+    projections_hear_each_event_once,
     sagas_are_recoverable,
     saga_data_flows,
     previous_states,

@@ -430,6 +430,11 @@ CODES: dict[str, CodeInfo] = {
         "scenario '{scenario}' expects '{event}' twice, but command '{command}' records each of its events once",
         "list '{event}' once under 'then'",
     ),
+    "E175": _e(
+        "projection hears an event twice",
+        "projection '{projection}' lists '{event}' twice in 'from'",
+        "list '{event}' once",
+    ),
     # -- warnings ------------------------------------------------------------------
     "W100": _w(
         "event never produced",

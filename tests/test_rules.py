@@ -511,6 +511,19 @@ CASES = [
         ),
         ("E170",),
     ),
+    # projections_hear_each_event_once
+    Case(
+        "projection-once",
+        check.projections_hear_each_event_once,
+        T + "projections:\n  - projection: Orders\n    in: dining\n    from: [OrderOpened, OrderPlaced]\n",
+        (),
+    ),
+    Case(
+        "projection-twice",
+        check.projections_hear_each_event_once,
+        T + "projections:\n  - projection: Orders\n    in: dining\n    from: [OrderOpened, OrderOpened]\n",
+        ("E175",),
+    ),
     # listeners_hear_recorded_events
     Case("listener-hears-a-recorded-event", check.listeners_hear_recorded_events, T, ()),
     Case(
