@@ -498,6 +498,8 @@ def naming(model: Model, package: str | None = None) -> Naming:
     hooks = _hooks(n, model, services, events, commands, sagas)
     for agg in model.aggregates:
         _fields(n, model, agg, commands)
+    for query in model.queries:
+        _own_fields(n, query.name, query.fields)
     return Naming(
         pkg,
         journey_cls,
