@@ -45,7 +45,9 @@ def seeds() -> list[Path]:
     """The example journeys and the transcribed real systems that validate."""
     found = sorted((ROOT / "journeys").glob("*.yaml"))
     for path in sorted((ROOT / "tests" / "data" / "real").glob("*.yaml")):
-        if "# esp-status: valid" in path.read_text(encoding="utf-8")[:2000]:
+        head = path.read_text(encoding="utf-8")[:2000]
+        # a system whose unmutated package fails its own tests (a known bug, tests/test_real_systems.py) is no seed
+        if "# esp-status: valid" in head and "# esp-generated-tests: fail" not in head:
             found.append(path)
     return found
 

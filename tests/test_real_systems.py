@@ -6,7 +6,10 @@ express yet, see tests/data/real/NOTES.md)."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,7 @@ from esp import api
 REAL = ROOT / "tests" / "data" / "real"
 SYSTEMS = sorted(REAL.glob("*.yaml"))
 _STATUS = re.compile(r"^# esp-status: (valid|fails(?: [EW][0-9]{3})+)\s*$", re.MULTILINE)
+_KNOWN_FAILURE = re.compile(r"^# esp-generated-tests: fail (.+)$", re.MULTILINE)
 
 
 def _status(path: Path) -> tuple[str, set[str]]:
@@ -43,3 +47,27 @@ def test_each_system_validates_as_its_header_says(path: Path) -> None:
         assert result.model is not None
     else:
         assert errors == codes, show(result.diagnostics)
+
+
+def _generated_tests_case(path: Path) -> object:
+    known = _KNOWN_FAILURE.search(path.read_text(encoding="utf-8"))
+    marks = [pytest.mark.xfail(strict=True, reason=known.group(1))] if known else []
+    return pytest.param(path, marks=marks, id=path.stem)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", [_generated_tests_case(p) for p in SYSTEMS if _status(p)[0] == "valid"])
+def test_each_valid_system_generates_a_package_whose_tests_pass(path: Path, tmp_path: Path) -> None:
+    (result,) = api.generate([path], tmp_path)
+    assert result.written, result
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "PYTHONDONTWRITEBYTECODE": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
