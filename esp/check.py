@@ -641,6 +641,16 @@ def projections_hear_each_event_once(model: Model) -> Iterator[Diagnostic]:
             seen.add(event)
 
 
+def commands_emit_each_event_once(model: Model) -> Iterator[Diagnostic]:
+    """An event twice in a command's ``emits`` would be recorded twice by the generated handler."""
+    for cmd in model.commands:
+        seen: set[Event] = set()
+        for event in cmd.emits:
+            if event in seen:
+                yield _d("E176", cmd.at.get("emits", cmd.loc), command=cmd.name, event=event.name)
+            seen.add(event)
+
+
 def scenarios_fit(model: Model) -> Iterator[Diagnostic]:
     for scenario in model.scenarios:
         creation = {e for c in model.creators_of(scenario.aggregate) for e in c.emits}
@@ -1059,6 +1069,7 @@ RULES: tuple[Rule, ...] = (
     names_fit_the_generated_code,
     naming_conventions,
     commands_emit,
+    commands_emit_each_event_once,
     events_are_produced,
     domain_events_stay_home,
     integration_events_are_heard,

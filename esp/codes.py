@@ -435,6 +435,11 @@ CODES: dict[str, CodeInfo] = {
         "projection '{projection}' lists '{event}' twice in 'from'",
         "list '{event}' once",
     ),
+    "E176": _e(
+        "command emits an event twice",
+        "command '{command}' lists '{event}' twice in 'emits'",
+        "list '{event}' once",
+    ),
     # -- warnings ------------------------------------------------------------------
     "W100": _w(
         "event never produced",

@@ -524,6 +524,14 @@ CASES = [
         T + "projections:\n  - projection: Orders\n    in: dining\n    from: [OrderOpened, OrderOpened]\n",
         ("E175",),
     ),
+    # commands_emit_each_event_once
+    Case("command-emits-once", check.commands_emit_each_event_once, T, ()),
+    Case(
+        "command-emits-twice",
+        check.commands_emit_each_event_once,
+        variant(T, ("emits: [OrderPlaced]", "emits: [OrderPlaced, OrderPlaced]")),
+        ("E176",),
+    ),
     # listeners_hear_recorded_events
     Case("listener-hears-a-recorded-event", check.listeners_hear_recorded_events, T, ()),
     Case(

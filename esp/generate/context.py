@@ -888,8 +888,12 @@ class QueryV(_View[Query]):
         pad = " " * (indent + 4)
         if len(pad) + len(one) - 2 <= 120:
             return f"[\n{pad}{one[1:-1]}\n{' ' * indent}]"
-        lines = ["[", f"{pad}row", f"{pad}for row in {rows}", f"{pad}if {self.conditions[0]}"]
-        lines += [f"{pad}and {c}" for c in self.conditions[1:]]
+        lines = ["[", f"{pad}row", f"{pad}for row in {rows}"]
+        clause = f"{pad}if {' and '.join(self.conditions)}"
+        if len(clause) <= 120:  # ruff keeps the whole 'if' clause on its line when it fits
+            lines.append(clause)
+        else:
+            lines += [f"{pad}if {self.conditions[0]}", *(f"{pad}and {c}" for c in self.conditions[1:])]
         return "\n".join([*lines, " " * indent + "]"])
 
     @property
