@@ -630,25 +630,28 @@ def _outcome_fits_lifecycle(model: Model, scenario: Scenario) -> Iterator[Diagno
     )
 
 
+def _repeated(events: Iterable[Event]) -> Iterator[Event]:
+    """Each event of ``events`` seen before it (once per repeat)."""
+    seen: set[Event] = set()
+    for event in events:
+        if event in seen:
+            yield event
+        seen.add(event)
+
+
 def projections_hear_each_event_once(model: Model) -> Iterator[Diagnostic]:
     """An event twice in a projection's ``from`` would be handled twice (the generated read model has one
     branch an event)."""
     for pr in model.projections:
-        seen: set[Event] = set()
-        for event in pr.sources:
-            if event in seen:
-                yield _d("E175", pr.at.get("from", pr.loc), projection=pr.name, event=event.name)
-            seen.add(event)
+        for event in _repeated(pr.sources):
+            yield _d("E175", pr.at.get("from", pr.loc), projection=pr.name, event=event.name)
 
 
 def commands_emit_each_event_once(model: Model) -> Iterator[Diagnostic]:
     """An event twice in a command's ``emits`` would be recorded twice by the generated handler."""
     for cmd in model.commands:
-        seen: set[Event] = set()
-        for event in cmd.emits:
-            if event in seen:
-                yield _d("E176", cmd.at.get("emits", cmd.loc), command=cmd.name, event=event.name)
-            seen.add(event)
+        for event in _repeated(cmd.emits):
+            yield _d("E176", cmd.at.get("emits", cmd.loc), command=cmd.name, event=event.name)
 
 
 def scenarios_fit(model: Model) -> Iterator[Diagnostic]:
