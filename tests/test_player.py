@@ -129,7 +129,7 @@ ISSUED_FOR_THE_PLAYER = {  # commands only a listener or a saga issues: their sc
     "shopping": {"RecordOrderPayment", "ReserveStock", "ShipOrder"},
     "movie-booking": {"ConfirmBooking"},
     "customer-profile": set(),
-    "food-delivery": {"ValidateOrderByConsumer", "ConfirmCreateTicket"},
+    "food-delivery": {"ValidateOrderByConsumer", "ConfirmCreateTicket", "ReserveSlot"},
 }
 
 
