@@ -151,7 +151,7 @@ RESERVED: Mapping[str, frozenset[str]] = {
     )
     | _TYPES,
     "hooks.py": _words("Hooks aggregates commands Literal Sequence Mapping Any") | _TYPES,
-    "testing.py": _words("Alone Protocol S Service TypeVar") | _TYPES,
+    "testing.py": _words("Alone Protocol S Service TypeVar store") | _TYPES,
     # where the journey's class is imported: the system, the player, __main__ and the tests
     "journey class": _words(
         """

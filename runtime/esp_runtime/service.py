@@ -58,6 +58,16 @@ class Service(ProcessApplication[UUID]):
         return FreshSnapshots(mapper=self.mapper, recorder=self.factory.aggregate_recorder(purpose="snapshots"))
 
 
+def store(app: Application[UUID], aggregate: Aggregate, *, quiet: bool = False) -> None:
+    """Save ``aggregate``; ``quiet``: put its events in the store without prompting the followers, which read
+    them when next prompted, like followers that had not caught up yet (a test builds an aggregate in a state
+    without the listeners its events start moving it on first)."""
+    if quiet:
+        app.events.put(aggregate.collect_events())
+    else:
+        app.save(aggregate)
+
+
 def events_of(app: Application[UUID], aggregate_id: UUID, after: int = 0) -> list[DomainEventProtocol[UUID]]:
     """The stored events of one aggregate, after version ``after``."""
     return list(app.repository.event_store.get(aggregate_id, gt=after or None))

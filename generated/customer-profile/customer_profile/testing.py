@@ -11,7 +11,7 @@ from uuid import UUID, uuid4
 
 from customer_profile.customer_profiles import aggregates as customer_profiles_aggregates
 from customer_profile.customer_profiles import application as customer_profiles_application
-from esp_runtime import Service
+from esp_runtime import Service, store
 
 S = TypeVar("S", bound=Service)
 
@@ -27,8 +27,13 @@ def customer_profile_in(
     state: str,
     *,
     aggregate_id: UUID | None = None,
+    quiet: bool = False,
 ) -> customer_profiles_aggregates.CustomerProfile:
-    """A stored CustomerProfile in ``state`` (example values; "" is the state right after creation)."""
+    """A stored CustomerProfile in ``state`` (example values; "" is the state right after creation).
+
+    ``quiet``: stored without prompting the microservices that follow this one, as if they had not caught
+    up yet, so that the listeners its events start do not move it on before a test acts on it.
+    """
     cls = customer_profiles_aggregates.CustomerProfile
     aggregate = cls._create(
         cls.ProfileCreated,
@@ -47,5 +52,5 @@ def customer_profile_in(
             reason="Reason",
             closed_at=datetime(2024, 1, 31, 12, 0, tzinfo=UTC),
         )
-    app.save(aggregate)
+    store(app, aggregate, quiet=quiet)
     return aggregate

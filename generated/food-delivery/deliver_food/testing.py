@@ -16,7 +16,7 @@ from deliver_food.kitchen import aggregates as kitchen_aggregates
 from deliver_food.kitchen import application as kitchen_application
 from deliver_food.order import aggregates as order_aggregates
 from deliver_food.order import application as order_application
-from esp_runtime import Service
+from esp_runtime import Service, store
 
 S = TypeVar("S", bound=Service)
 
@@ -32,8 +32,13 @@ def delivery_order_in(
     state: str,
     *,
     aggregate_id: UUID | None = None,
+    quiet: bool = False,
 ) -> order_aggregates.DeliveryOrder:
-    """A stored DeliveryOrder in ``state`` (example values; "" is the state right after creation)."""
+    """A stored DeliveryOrder in ``state`` (example values; "" is the state right after creation).
+
+    ``quiet``: stored without prompting the microservices that follow this one, as if they had not caught
+    up yet, so that the listeners its events start do not move it on before a test acts on it.
+    """
     cls = order_aggregates.DeliveryOrder
     aggregate = cls._create(
         cls.OrderCreated,
@@ -56,7 +61,7 @@ def delivery_order_in(
             reason="Reason",
             rejected_at=datetime(2024, 1, 31, 12, 0, tzinfo=UTC),
         )
-    app.save(aggregate)
+    store(app, aggregate, quiet=quiet)
     return aggregate
 
 
@@ -65,8 +70,13 @@ def consumer_in(
     state: str,
     *,
     aggregate_id: UUID | None = None,
+    quiet: bool = False,
 ) -> consumer_aggregates.Consumer:
-    """A stored Consumer in ``state`` (example values; "" is the state right after creation)."""
+    """A stored Consumer in ``state`` (example values; "" is the state right after creation).
+
+    ``quiet``: stored without prompting the microservices that follow this one, as if they had not caught
+    up yet, so that the listeners its events start do not move it on before a test acts on it.
+    """
     cls = consumer_aggregates.Consumer
     aggregate = cls._create(
         cls.ConsumerRegistered,
@@ -74,7 +84,7 @@ def consumer_in(
         name="Name",
         email="Email",
     )
-    app.save(aggregate)
+    store(app, aggregate, quiet=quiet)
     return aggregate
 
 
@@ -83,8 +93,13 @@ def restaurant_in(
     state: str,
     *,
     aggregate_id: UUID | None = None,
+    quiet: bool = False,
 ) -> kitchen_aggregates.Restaurant:
-    """A stored Restaurant in ``state`` (example values; "" is the state right after creation)."""
+    """A stored Restaurant in ``state`` (example values; "" is the state right after creation).
+
+    ``quiet``: stored without prompting the microservices that follow this one, as if they had not caught
+    up yet, so that the listeners its events start do not move it on before a test acts on it.
+    """
     cls = kitchen_aggregates.Restaurant
     aggregate = cls._create(
         cls.RestaurantOpened,
@@ -96,7 +111,7 @@ def restaurant_in(
         aggregate.trigger_event(
             cls.OrdersPaused,
         )
-    app.save(aggregate)
+    store(app, aggregate, quiet=quiet)
     return aggregate
 
 
@@ -105,8 +120,13 @@ def ticket_in(
     state: str,
     *,
     aggregate_id: UUID | None = None,
+    quiet: bool = False,
 ) -> kitchen_aggregates.Ticket:
-    """A stored Ticket in ``state`` (example values; "" is the state right after creation)."""
+    """A stored Ticket in ``state`` (example values; "" is the state right after creation).
+
+    ``quiet``: stored without prompting the microservices that follow this one, as if they had not caught
+    up yet, so that the listeners its events start do not move it on before a test acts on it.
+    """
     cls = kitchen_aggregates.Ticket
     if state == "refused":  # another creating alternative enters it
         other = cls._create(
@@ -115,7 +135,7 @@ def ticket_in(
             order_id=UUID("00000000-0000-4000-8000-000000000001"),
             reason="Reason",
         )
-        app.save(other)
+        store(app, other, quiet=quiet)
         return other
     aggregate = cls._create(
         cls.TicketCreated,
@@ -135,7 +155,7 @@ def ticket_in(
             order_id=UUID("00000000-0000-4000-8000-000000000001"),
             ready_by=datetime(2024, 1, 31, 12, 0, tzinfo=UTC),
         )
-    app.save(aggregate)
+    store(app, aggregate, quiet=quiet)
     return aggregate
 
 
@@ -144,13 +164,18 @@ def account_in(
     state: str,
     *,
     aggregate_id: UUID | None = None,
+    quiet: bool = False,
 ) -> accounting_aggregates.Account:
-    """A stored Account in ``state`` (example values; "" is the state right after creation)."""
+    """A stored Account in ``state`` (example values; "" is the state right after creation).
+
+    ``quiet``: stored without prompting the microservices that follow this one, as if they had not caught
+    up yet, so that the listeners its events start do not move it on before a test acts on it.
+    """
     cls = accounting_aggregates.Account
     aggregate = cls._create(
         cls.AccountOpened,
         id=aggregate_id or uuid4(),
         card_token="Card Token",
     )
-    app.save(aggregate)
+    store(app, aggregate, quiet=quiet)
     return aggregate

@@ -16,7 +16,7 @@ from book_a_movie.theatre import aggregates as theatre_aggregates
 from book_a_movie.theatre import application as theatre_application
 from book_a_movie.ticket_payments import aggregates as ticket_payments_aggregates
 from book_a_movie.ticket_payments import application as ticket_payments_application
-from esp_runtime import Service
+from esp_runtime import Service, store
 
 S = TypeVar("S", bound=Service)
 
@@ -32,8 +32,13 @@ def screening_in(
     state: str,
     *,
     aggregate_id: UUID | None = None,
+    quiet: bool = False,
 ) -> theatre_aggregates.Screening:
-    """A stored Screening in ``state`` (example values; "" is the state right after creation)."""
+    """A stored Screening in ``state`` (example values; "" is the state right after creation).
+
+    ``quiet``: stored without prompting the microservices that follow this one, as if they had not caught
+    up yet, so that the listeners its events start do not move it on before a test acts on it.
+    """
     cls = theatre_aggregates.Screening
     aggregate = cls._create(
         cls.ScreeningScheduled,
@@ -61,7 +66,7 @@ def screening_in(
             cls.ScreeningCancelled,
             reason="Reason",
         )
-    app.save(aggregate)
+    store(app, aggregate, quiet=quiet)
     return aggregate
 
 
@@ -70,8 +75,13 @@ def ticket_booking_in(
     state: str,
     *,
     aggregate_id: UUID | None = None,
+    quiet: bool = False,
 ) -> box_office_aggregates.TicketBooking:
-    """A stored TicketBooking in ``state`` (example values; "" is the state right after creation)."""
+    """A stored TicketBooking in ``state`` (example values; "" is the state right after creation).
+
+    ``quiet``: stored without prompting the microservices that follow this one, as if they had not caught
+    up yet, so that the listeners its events start do not move it on before a test acts on it.
+    """
     cls = box_office_aggregates.TicketBooking
     aggregate = cls._create(
         cls.BookingOpened,
@@ -105,7 +115,7 @@ def ticket_booking_in(
             seats=["Seats"],
             expired_at=datetime(2024, 1, 31, 12, 0, tzinfo=UTC),
         )
-    app.save(aggregate)
+    store(app, aggregate, quiet=quiet)
     return aggregate
 
 
@@ -114,8 +124,13 @@ def snack_order_in(
     state: str,
     *,
     aggregate_id: UUID | None = None,
+    quiet: bool = False,
 ) -> concessions_aggregates.SnackOrder:
-    """A stored SnackOrder in ``state`` (example values; "" is the state right after creation)."""
+    """A stored SnackOrder in ``state`` (example values; "" is the state right after creation).
+
+    ``quiet``: stored without prompting the microservices that follow this one, as if they had not caught
+    up yet, so that the listeners its events start do not move it on before a test acts on it.
+    """
     cls = concessions_aggregates.SnackOrder
     aggregate = cls._create(
         cls.SnackOrderQueued,
@@ -135,7 +150,7 @@ def snack_order_in(
             counter=1,
             collected_at=datetime(2024, 1, 31, 12, 0, tzinfo=UTC),
         )
-    app.save(aggregate)
+    store(app, aggregate, quiet=quiet)
     return aggregate
 
 
@@ -144,8 +159,13 @@ def ticket_payment_in(
     state: str,
     *,
     aggregate_id: UUID | None = None,
+    quiet: bool = False,
 ) -> ticket_payments_aggregates.TicketPayment:
-    """A stored TicketPayment in ``state`` (example values; "" is the state right after creation)."""
+    """A stored TicketPayment in ``state`` (example values; "" is the state right after creation).
+
+    ``quiet``: stored without prompting the microservices that follow this one, as if they had not caught
+    up yet, so that the listeners its events start do not move it on before a test acts on it.
+    """
     cls = ticket_payments_aggregates.TicketPayment
     aggregate = cls._create(
         cls.TicketPaymentRequested,
@@ -167,5 +187,5 @@ def ticket_payment_in(
             booking_id=UUID("00000000-0000-4000-8000-000000000001"),
             reason="Reason",
         )
-    app.save(aggregate)
+    store(app, aggregate, quiet=quiet)
     return aggregate

@@ -16,7 +16,7 @@ from esp_runtime import events_of, listener_id
 
 
 def test_booking_expired_leads_to_release_seats(system: BookAMovie) -> None:
-    target = screening_in(system.theatre, "on_sale")
+    target = screening_in(system.theatre, "on_sale", quiet=True)
     source = ticket_booking_in(system.box_office, "", aggregate_id=None)
     source.trigger_event(
         source.BookingExpired,
@@ -47,7 +47,7 @@ def test_seats_reserved_leads_to_open_booking(system: BookAMovie) -> None:
 
 
 def test_ticket_payment_settled_leads_to_confirm_booking(system: BookAMovie) -> None:
-    target = ticket_booking_in(system.box_office, "submitted")
+    target = ticket_booking_in(system.box_office, "submitted", quiet=True)
     source = ticket_payment_in(system.ticket_payments, "", aggregate_id=None)
     source.trigger_event(
         source.TicketPaymentSettled,

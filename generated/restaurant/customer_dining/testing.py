@@ -17,7 +17,7 @@ from customer_dining.kitchen import aggregates as kitchen_aggregates
 from customer_dining.kitchen import application as kitchen_application
 from customer_dining.payment import aggregates as payment_aggregates
 from customer_dining.payment import application as payment_application
-from esp_runtime import Service
+from esp_runtime import Service, store
 
 S = TypeVar("S", bound=Service)
 
@@ -33,8 +33,13 @@ def menu_item_in(
     state: str,
     *,
     aggregate_id: UUID | None = None,
+    quiet: bool = False,
 ) -> food_menu_aggregates.MenuItem:
-    """A stored MenuItem in ``state`` (example values; "" is the state right after creation)."""
+    """A stored MenuItem in ``state`` (example values; "" is the state right after creation).
+
+    ``quiet``: stored without prompting the microservices that follow this one, as if they had not caught
+    up yet, so that the listeners its events start do not move it on before a test acts on it.
+    """
     cls = food_menu_aggregates.MenuItem
     aggregate = cls._create(
         cls.FoodAdded,
@@ -47,7 +52,7 @@ def menu_item_in(
         aggregate.trigger_event(
             cls.FoodDiscontinued,
         )
-    app.save(aggregate)
+    store(app, aggregate, quiet=quiet)
     return aggregate
 
 
@@ -56,8 +61,13 @@ def dining_order_in(
     state: str,
     *,
     aggregate_id: UUID | None = None,
+    quiet: bool = False,
 ) -> dining_aggregates.DiningOrder:
-    """A stored DiningOrder in ``state`` (example values; "" is the state right after creation)."""
+    """A stored DiningOrder in ``state`` (example values; "" is the state right after creation).
+
+    ``quiet``: stored without prompting the microservices that follow this one, as if they had not caught
+    up yet, so that the listeners its events start do not move it on before a test acts on it.
+    """
     cls = dining_aggregates.DiningOrder
     aggregate = cls._create(
         cls.TableOpened,
@@ -76,7 +86,7 @@ def dining_order_in(
             cls.TableClosed,
             table_number=1,
         )
-    app.save(aggregate)
+    store(app, aggregate, quiet=quiet)
     return aggregate
 
 
@@ -85,8 +95,13 @@ def kitchen_ticket_in(
     state: str,
     *,
     aggregate_id: UUID | None = None,
+    quiet: bool = False,
 ) -> kitchen_aggregates.KitchenTicket:
-    """A stored KitchenTicket in ``state`` (example values; "" is the state right after creation)."""
+    """A stored KitchenTicket in ``state`` (example values; "" is the state right after creation).
+
+    ``quiet``: stored without prompting the microservices that follow this one, as if they had not caught
+    up yet, so that the listeners its events start do not move it on before a test acts on it.
+    """
     cls = kitchen_aggregates.KitchenTicket
     aggregate = cls._create(
         cls.TicketQueued,
@@ -103,7 +118,7 @@ def kitchen_ticket_in(
         aggregate.trigger_event(
             cls.FoodServed,
         )
-    app.save(aggregate)
+    store(app, aggregate, quiet=quiet)
     return aggregate
 
 
@@ -112,8 +127,13 @@ def billable_order_in(
     state: str,
     *,
     aggregate_id: UUID | None = None,
+    quiet: bool = False,
 ) -> payment_aggregates.BillableOrder:
-    """A stored BillableOrder in ``state`` (example values; "" is the state right after creation)."""
+    """A stored BillableOrder in ``state`` (example values; "" is the state right after creation).
+
+    ``quiet``: stored without prompting the microservices that follow this one, as if they had not caught
+    up yet, so that the listeners its events start do not move it on before a test acts on it.
+    """
     cls = payment_aggregates.BillableOrder
     aggregate = cls._create(
         cls.BillPrepared,
@@ -131,5 +151,5 @@ def billable_order_in(
             cls.PaymentDeclined,
             reason="Reason",
         )
-    app.save(aggregate)
+    store(app, aggregate, quiet=quiet)
     return aggregate

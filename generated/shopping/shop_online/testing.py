@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Protocol, TypeVar
 from uuid import UUID, uuid4
 
-from esp_runtime import Service
+from esp_runtime import Service, store
 from shop_online.cart import aggregates as cart_aggregates
 from shop_online.cart import application as cart_application
 from shop_online.catalogue import aggregates as catalogue_aggregates
@@ -38,8 +38,13 @@ def product_in(
     state: str,
     *,
     aggregate_id: UUID | None = None,
+    quiet: bool = False,
 ) -> catalogue_aggregates.Product:
-    """A stored Product in ``state`` (example values; "" is the state right after creation)."""
+    """A stored Product in ``state`` (example values; "" is the state right after creation).
+
+    ``quiet``: stored without prompting the microservices that follow this one, as if they had not caught
+    up yet, so that the listeners its events start do not move it on before a test acts on it.
+    """
     cls = catalogue_aggregates.Product
     aggregate = cls._create(
         cls.ProductListed,
@@ -56,7 +61,7 @@ def product_in(
             cls.ProductWithdrawn,
             reason="Reason",
         )
-    app.save(aggregate)
+    store(app, aggregate, quiet=quiet)
     return aggregate
 
 
@@ -65,8 +70,13 @@ def shopping_cart_in(
     state: str,
     *,
     aggregate_id: UUID | None = None,
+    quiet: bool = False,
 ) -> cart_aggregates.ShoppingCart:
-    """A stored ShoppingCart in ``state`` (example values; "" is the state right after creation)."""
+    """A stored ShoppingCart in ``state`` (example values; "" is the state right after creation).
+
+    ``quiet``: stored without prompting the microservices that follow this one, as if they had not caught
+    up yet, so that the listeners its events start do not move it on before a test acts on it.
+    """
     cls = cart_aggregates.ShoppingCart
     aggregate = cls._create(
         cls.CartOpened,
@@ -83,7 +93,7 @@ def shopping_cart_in(
             shipping_address="Shipping Address",
             delivery_notes="Delivery Notes",
         )
-    app.save(aggregate)
+    store(app, aggregate, quiet=quiet)
     return aggregate
 
 
@@ -92,8 +102,13 @@ def customer_order_in(
     state: str,
     *,
     aggregate_id: UUID | None = None,
+    quiet: bool = False,
 ) -> orders_aggregates.CustomerOrder:
-    """A stored CustomerOrder in ``state`` (example values; "" is the state right after creation)."""
+    """A stored CustomerOrder in ``state`` (example values; "" is the state right after creation).
+
+    ``quiet``: stored without prompting the microservices that follow this one, as if they had not caught
+    up yet, so that the listeners its events start do not move it on before a test acts on it.
+    """
     cls = orders_aggregates.CustomerOrder
     aggregate = cls._create(
         cls.CustomerOrderPlaced,
@@ -133,7 +148,7 @@ def customer_order_in(
             cls.OrderDelivered,
             delivered_at=datetime(2024, 1, 31, 12, 0, tzinfo=UTC),
         )
-    app.save(aggregate)
+    store(app, aggregate, quiet=quiet)
     return aggregate
 
 
@@ -142,8 +157,13 @@ def order_payment_in(
     state: str,
     *,
     aggregate_id: UUID | None = None,
+    quiet: bool = False,
 ) -> shop_payments_aggregates.OrderPayment:
-    """A stored OrderPayment in ``state`` (example values; "" is the state right after creation)."""
+    """A stored OrderPayment in ``state`` (example values; "" is the state right after creation).
+
+    ``quiet``: stored without prompting the microservices that follow this one, as if they had not caught
+    up yet, so that the listeners its events start do not move it on before a test acts on it.
+    """
     cls = shop_payments_aggregates.OrderPayment
     aggregate = cls._create(
         cls.PaymentRequested,
@@ -165,7 +185,7 @@ def order_payment_in(
             order_id=UUID("00000000-0000-4000-8000-000000000001"),
             reason="Reason",
         )
-    app.save(aggregate)
+    store(app, aggregate, quiet=quiet)
     return aggregate
 
 
@@ -174,8 +194,13 @@ def stock_reservation_in(
     state: str,
     *,
     aggregate_id: UUID | None = None,
+    quiet: bool = False,
 ) -> warehouse_aggregates.StockReservation:
-    """A stored StockReservation in ``state`` (example values; "" is the state right after creation)."""
+    """A stored StockReservation in ``state`` (example values; "" is the state right after creation).
+
+    ``quiet``: stored without prompting the microservices that follow this one, as if they had not caught
+    up yet, so that the listeners its events start do not move it on before a test acts on it.
+    """
     cls = warehouse_aggregates.StockReservation
     if state == "failed":  # another creating alternative enters it
         other = cls._create(
@@ -184,7 +209,7 @@ def stock_reservation_in(
             order_id=UUID("00000000-0000-4000-8000-000000000001"),
             reason="Reason",
         )
-        app.save(other)
+        store(app, other, quiet=quiet)
         return other
     aggregate = cls._create(
         cls.StockReserved,
@@ -200,7 +225,7 @@ def stock_reservation_in(
             picked_by="Picked By",
             picked_at=datetime(2024, 1, 31, 12, 0, tzinfo=UTC),
         )
-    app.save(aggregate)
+    store(app, aggregate, quiet=quiet)
     return aggregate
 
 
@@ -209,8 +234,13 @@ def shipment_in(
     state: str,
     *,
     aggregate_id: UUID | None = None,
+    quiet: bool = False,
 ) -> shipping_aggregates.Shipment:
-    """A stored Shipment in ``state`` (example values; "" is the state right after creation)."""
+    """A stored Shipment in ``state`` (example values; "" is the state right after creation).
+
+    ``quiet``: stored without prompting the microservices that follow this one, as if they had not caught
+    up yet, so that the listeners its events start do not move it on before a test acts on it.
+    """
     cls = shipping_aggregates.Shipment
     if state == "dispatch_failed":  # another creating alternative enters it
         other = cls._create(
@@ -219,7 +249,7 @@ def shipment_in(
             order_id=UUID("00000000-0000-4000-8000-000000000001"),
             reason="Reason",
         )
-        app.save(other)
+        store(app, other, quiet=quiet)
         return other
     aggregate = cls._create(
         cls.ShipmentDispatched,
@@ -236,7 +266,7 @@ def shipment_in(
             delivered_at=datetime(2024, 1, 31, 12, 0, tzinfo=UTC),
             signed_by="Signed By",
         )
-    app.save(aggregate)
+    store(app, aggregate, quiet=quiet)
     return aggregate
 
 
@@ -245,8 +275,13 @@ def customer_notification_in(
     state: str,
     *,
     aggregate_id: UUID | None = None,
+    quiet: bool = False,
 ) -> shop_notifications_aggregates.CustomerNotification:
-    """A stored CustomerNotification in ``state`` (example values; "" is the state right after creation)."""
+    """A stored CustomerNotification in ``state`` (example values; "" is the state right after creation).
+
+    ``quiet``: stored without prompting the microservices that follow this one, as if they had not caught
+    up yet, so that the listeners its events start do not move it on before a test acts on it.
+    """
     cls = shop_notifications_aggregates.CustomerNotification
     aggregate = cls._create(
         cls.CustomerNotified,
@@ -255,5 +290,5 @@ def customer_notification_in(
         email="Email",
         sent_at=datetime(2024, 1, 31, 12, 0, tzinfo=UTC),
     )
-    app.save(aggregate)
+    store(app, aggregate, quiet=quiet)
     return aggregate

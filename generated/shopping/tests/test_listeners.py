@@ -33,7 +33,7 @@ def test_checkout_completed_leads_to_place_customer_order(system: ShopOnline) ->
 
 
 def test_order_payment_captured_leads_to_record_order_payment(system: ShopOnline) -> None:
-    target = customer_order_in(system.orders, "placed")
+    target = customer_order_in(system.orders, "placed", quiet=True)
     source = order_payment_in(system.shop_payments, "", aggregate_id=None)
     source.trigger_event(
         source.OrderPaymentCaptured,
@@ -47,7 +47,7 @@ def test_order_payment_captured_leads_to_record_order_payment(system: ShopOnline
 
 
 def test_shipment_delivered_leads_to_record_order_delivery(system: ShopOnline) -> None:
-    target = customer_order_in(system.orders, "paid")
+    target = customer_order_in(system.orders, "paid", quiet=True)
     source = shipment_in(system.shipping, "", aggregate_id=None)
     source.trigger_event(
         source.ShipmentDelivered,

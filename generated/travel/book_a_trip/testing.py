@@ -18,7 +18,7 @@ from book_a_trip.travel_payments import aggregates as travel_payments_aggregates
 from book_a_trip.travel_payments import application as travel_payments_application
 from book_a_trip.trips import aggregates as trips_aggregates
 from book_a_trip.trips import application as trips_application
-from esp_runtime import Service
+from esp_runtime import Service, store
 
 S = TypeVar("S", bound=Service)
 
@@ -34,8 +34,13 @@ def trip_in(
     state: str,
     *,
     aggregate_id: UUID | None = None,
+    quiet: bool = False,
 ) -> trips_aggregates.Trip:
-    """A stored Trip in ``state`` (example values; "" is the state right after creation)."""
+    """A stored Trip in ``state`` (example values; "" is the state right after creation).
+
+    ``quiet``: stored without prompting the microservices that follow this one, as if they had not caught
+    up yet, so that the listeners its events start do not move it on before a test acts on it.
+    """
     cls = trips_aggregates.Trip
     aggregate = cls._create(
         cls.TripRequested,
@@ -65,7 +70,7 @@ def trip_in(
             reason="Reason",
             rejected_at=datetime(2024, 1, 31, 12, 0, tzinfo=UTC),
         )
-    app.save(aggregate)
+    store(app, aggregate, quiet=quiet)
     return aggregate
 
 
@@ -74,8 +79,13 @@ def seat_reservation_in(
     state: str,
     *,
     aggregate_id: UUID | None = None,
+    quiet: bool = False,
 ) -> flights_aggregates.SeatReservation:
-    """A stored SeatReservation in ``state`` (example values; "" is the state right after creation)."""
+    """A stored SeatReservation in ``state`` (example values; "" is the state right after creation).
+
+    ``quiet``: stored without prompting the microservices that follow this one, as if they had not caught
+    up yet, so that the listeners its events start do not move it on before a test acts on it.
+    """
     cls = flights_aggregates.SeatReservation
     if state == "failed":  # another creating alternative enters it
         other = cls._create(
@@ -84,7 +94,7 @@ def seat_reservation_in(
             trip_id=UUID("00000000-0000-4000-8000-000000000001"),
             reason="Reason",
         )
-        app.save(other)
+        store(app, other, quiet=quiet)
         return other
     aggregate = cls._create(
         cls.FlightReserved,
@@ -101,7 +111,7 @@ def seat_reservation_in(
             trip_id=UUID("00000000-0000-4000-8000-000000000001"),
             cancelled_at=datetime(2024, 1, 31, 12, 0, tzinfo=UTC),
         )
-    app.save(aggregate)
+    store(app, aggregate, quiet=quiet)
     return aggregate
 
 
@@ -110,8 +120,13 @@ def room_reservation_in(
     state: str,
     *,
     aggregate_id: UUID | None = None,
+    quiet: bool = False,
 ) -> hotels_aggregates.RoomReservation:
-    """A stored RoomReservation in ``state`` (example values; "" is the state right after creation)."""
+    """A stored RoomReservation in ``state`` (example values; "" is the state right after creation).
+
+    ``quiet``: stored without prompting the microservices that follow this one, as if they had not caught
+    up yet, so that the listeners its events start do not move it on before a test acts on it.
+    """
     cls = hotels_aggregates.RoomReservation
     if state == "failed":  # another creating alternative enters it
         other = cls._create(
@@ -120,7 +135,7 @@ def room_reservation_in(
             trip_id=UUID("00000000-0000-4000-8000-000000000001"),
             reason="Reason",
         )
-        app.save(other)
+        store(app, other, quiet=quiet)
         return other
     aggregate = cls._create(
         cls.HotelReserved,
@@ -138,7 +153,7 @@ def room_reservation_in(
             trip_id=UUID("00000000-0000-4000-8000-000000000001"),
             cancelled_at=datetime(2024, 1, 31, 12, 0, tzinfo=UTC),
         )
-    app.save(aggregate)
+    store(app, aggregate, quiet=quiet)
     return aggregate
 
 
@@ -147,8 +162,13 @@ def car_rental_in(
     state: str,
     *,
     aggregate_id: UUID | None = None,
+    quiet: bool = False,
 ) -> cars_aggregates.CarRental:
-    """A stored CarRental in ``state`` (example values; "" is the state right after creation)."""
+    """A stored CarRental in ``state`` (example values; "" is the state right after creation).
+
+    ``quiet``: stored without prompting the microservices that follow this one, as if they had not caught
+    up yet, so that the listeners its events start do not move it on before a test acts on it.
+    """
     cls = cars_aggregates.CarRental
     if state == "failed":  # another creating alternative enters it
         other = cls._create(
@@ -157,7 +177,7 @@ def car_rental_in(
             trip_id=UUID("00000000-0000-4000-8000-000000000001"),
             reason="Reason",
         )
-        app.save(other)
+        store(app, other, quiet=quiet)
         return other
     aggregate = cls._create(
         cls.CarReserved,
@@ -173,7 +193,7 @@ def car_rental_in(
             trip_id=UUID("00000000-0000-4000-8000-000000000001"),
             cancelled_at=datetime(2024, 1, 31, 12, 0, tzinfo=UTC),
         )
-    app.save(aggregate)
+    store(app, aggregate, quiet=quiet)
     return aggregate
 
 
@@ -182,8 +202,13 @@ def card_charge_in(
     state: str,
     *,
     aggregate_id: UUID | None = None,
+    quiet: bool = False,
 ) -> travel_payments_aggregates.CardCharge:
-    """A stored CardCharge in ``state`` (example values; "" is the state right after creation)."""
+    """A stored CardCharge in ``state`` (example values; "" is the state right after creation).
+
+    ``quiet``: stored without prompting the microservices that follow this one, as if they had not caught
+    up yet, so that the listeners its events start do not move it on before a test acts on it.
+    """
     cls = travel_payments_aggregates.CardCharge
     if state == "declined":  # another creating alternative enters it
         other = cls._create(
@@ -192,7 +217,7 @@ def card_charge_in(
             trip_id=UUID("00000000-0000-4000-8000-000000000001"),
             reason="Reason",
         )
-        app.save(other)
+        store(app, other, quiet=quiet)
         return other
     aggregate = cls._create(
         cls.CardCharged,
@@ -202,5 +227,5 @@ def card_charge_in(
         authorisation_code="Authorisation Code",
         charged_at=datetime(2024, 1, 31, 12, 0, tzinfo=UTC),
     )
-    app.save(aggregate)
+    store(app, aggregate, quiet=quiet)
     return aggregate
