@@ -18,6 +18,7 @@ from typing import Any, Literal, TypeVar
 from esp.errors import Diagnostic, Location, diagnostic
 from esp.load import Document, NodePath
 from esp.model import (
+    SCALAR_TYPES,
     Action,
     Actor,
     Aggregate,
@@ -39,7 +40,9 @@ from esp.model import (
     Saga,
     SagaStep,
     Scenario,
+    ValueType,
     When,
+    innermost,
 )
 
 T = TypeVar("T")
@@ -148,6 +151,7 @@ class _Builder:
     queries: dict[str, _Named] = field(default_factory=dict)
     projections: dict[str, _Named] = field(default_factory=dict)
     sagas: dict[str, _Named] = field(default_factory=dict)
+    types: dict[str, ValueType] = field(default_factory=dict)  # the value objects built so far
     microservice_refs: dict[str, _Named] = field(default_factory=dict)  # for self.ref, made once
     scenario_names: dict[tuple[str, str], Location] = field(default_factory=dict)
     # What the listeners and sagas left out of the model (for an error reported already) name: see Model.left_out
@@ -193,17 +197,72 @@ class _Builder:
         found = (self.ref(doc, (*path, i), table, code) for i in range(len(items)))
         return tuple(x for x in found if x is not None)
 
-    def fields(self, doc: Document, path: NodePath) -> tuple[Field, ...]:
+    def fields(self, doc: Document, path: NodePath, left_out: frozenset[str] = frozenset()) -> tuple[Field, ...]:
+        """The fields at ``path``; one whose type is unknown is reported and left out, and so is one whose type
+        is among ``left_out`` (a value object in a cycle, reported already)."""
         result = []
         for name, text in _map_at(doc.data, path).items():
             if not isinstance(text, str):
                 continue
-            ftype = FieldType.parse(text)
-            if ftype is None:
-                self.add("E030", doc.loc((*path, name)), field=name, type=text)
-                continue
-            result.append(Field(name, ftype, doc.loc((*path, name), key=True)))
+            ftype = self.field_type(doc, (*path, name), name, text, left_out)
+            if ftype is not None:
+                result.append(Field(name, ftype, doc.loc((*path, name), key=True)))
         return tuple(result)
+
+    def field_type(
+        self, doc: Document, path: NodePath, name: str, text: str, left_out: frozenset[str] = frozenset()
+    ) -> FieldType | None:
+        """The type ``text`` of field ``name``: an unknown one is E030, or E190 if it names a value object
+        (a capitalised name that is no scalar type written in another case)."""
+        ftype = FieldType.parse(text, self.types)
+        if ftype is not None:
+            return ftype
+        inner = innermost(text)
+        if inner in left_out:
+            return None
+        if not _TYPE_NAME.match(inner) or inner.lower() in SCALAR_TYPES:
+            self.add("E030", doc.loc(path), field=name, type=text)
+            return None
+        self.add("E190", doc.loc(path), field=name, type=inner, hint=did_you_mean(inner, self.types))
+        return None
+
+    def declare_types(self, docs: Sequence[Document]) -> None:
+        """The value objects of every document, each built after the ones its fields hold; a type written
+        twice with other fields is E031, a type that holds itself (through others, lists or optionals) E191."""
+        written: dict[str, tuple[Document, NodePath, Any]] = {}
+        for doc in docs:
+            for name, raw in _map(doc.data, "types").items():
+                path: NodePath = ("types", name)
+                if name in written:
+                    first_doc, first_path, first_raw = written[name]
+                    if _map(first_raw, "fields") != _map(raw, "fields"):  # the same type in two journeys is one
+                        here = doc.loc(path, key=True)
+                        self.add(
+                            "E031",
+                            here,
+                            kind="type",
+                            name=name,
+                            first=_where(first_doc.loc(first_path, key=True), here),
+                        )
+                    continue
+                written[name] = (doc, path, raw)
+        holds = {
+            name: [n for t in _map(raw, "fields").values() if isinstance(t, str) and (n := innermost(t)) in written]
+            for name, (_, _, raw) in written.items()
+        }
+        order, cycles = _topological(holds)
+        in_cycle = frozenset(n for cycle in cycles for n in cycle)
+        for cycle in cycles:
+            doc, path, _ = written[cycle[0]]
+            self.add("E191", doc.loc(path, key=True), name=cycle[0], cycle=" -> ".join([*cycle, cycle[0]]))
+        for name in order:
+            doc, path, raw = written[name]
+            if isinstance(raw, dict) and raw.get("fields") == {}:
+                self.add("E193", doc.loc(path, key=True), name=name)
+            fields = self.fields(doc, (*path, "fields"), in_cycle)
+            self.types[name] = ValueType(
+                name, _str(raw, "description"), fields, _journey_name(doc), doc.loc(path, key=True)
+            )
 
     def states(self, doc: Document, path: NodePath, aggregate: Aggregate | None) -> tuple[str, ...]:
         """State names at ``path``, each checked against ``aggregate``'s states."""
@@ -231,6 +290,7 @@ class _Builder:
 
     def run(self) -> tuple[Model, list[Diagnostic]]:
         docs = sorted(self.docs, key=lambda d: d.file)
+        self.declare_types(docs)
         self.declare_microservices(docs)
         raw = [
             [(doc, i, p) for i, p in enumerate(_list(doc.data, "processes")) if _named(p, "process")] for doc in docs
@@ -265,6 +325,7 @@ class _Builder:
             tuple(hotspots),
             frozenset(self.left_out_events),
             frozenset(self.left_out_names),
+            tuple(self.types.values()),
         )
         return model, self.problems
 
@@ -394,12 +455,9 @@ class _Builder:
                 continue
             widened = []
             for name, text in _map(raw, "widened").items():
-                ftype = FieldType.parse(text) if isinstance(text, str) else None
-                if ftype is None:
-                    if isinstance(text, str):
-                        self.add("E030", doc.loc((*here, "widened", name)), field=name, type=text)
-                    continue
-                widened.append((name, ftype))
+                ftype = self.field_type(doc, (*here, "widened", name), name, text) if isinstance(text, str) else None
+                if ftype is not None:
+                    widened.append((name, ftype))
             revisions[version] = Revision(
                 version,
                 tuple(_map(raw, "added").items()),
@@ -751,6 +809,40 @@ class _Builder:
                     )
                 )
         return result
+
+
+_TYPE_NAME = re.compile(r"^[A-Z][A-Za-z0-9]*$")  # a value object's name, as the schema has it
+
+
+def _topological(holds: Mapping[str, list[str]]) -> tuple[list[str], list[list[str]]]:
+    """The names of ``holds`` (name -> the names it holds), each after the ones it holds, and the cycles
+    found (each once, from its first name in ``holds``' order); the names on a cycle come last."""
+    order: list[str] = []
+    cycles: list[list[str]] = []
+    state: dict[str, int] = {}  # 1: on the path being walked, 2: done
+    for root in holds:
+        if root in state:
+            continue
+        path: list[str] = [root]
+        work: list[tuple[str, int]] = [(root, 0)]
+        state[root] = 1
+        while work:
+            node, i = work.pop()
+            nexts = holds[node]
+            if i < len(nexts):
+                work.append((node, i + 1))
+                nxt = nexts[i]
+                if state.get(nxt) == 1:
+                    cycles.append(path[path.index(nxt) :])
+                elif nxt not in state:
+                    state[nxt] = 1
+                    path.append(nxt)
+                    work.append((nxt, 0))
+            else:
+                state[node] = 2
+                path.pop()
+                order.append(node)
+    return order, cycles
 
 
 def _where(first: Location, here: Location) -> str:

@@ -6,8 +6,10 @@ them and ``check`` runs them all, so every problem is reported at once.
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import decimal
+import keyword
 import math
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -16,6 +18,7 @@ from typing import Any
 from esp.build import did_you_mean
 from esp.errors import Diagnostic, Location, diagnostic
 from esp.model import (
+    SCALAR_TYPES,
     Aggregate,
     Command,
     DataField,
@@ -29,10 +32,11 @@ from esp.model import (
     Saga,
     SagaStep,
     Scenario,
+    ValueType,
     When,
 )
 from esp.names import words
-from esp.naming import field_name, naming
+from esp.naming import STDLIB_IMPORTS, field_name, naming
 
 Rule = Callable[[Model], Iterator[Diagnostic]]
 
@@ -525,6 +529,8 @@ def _value_fits(value: Any, ftype: FieldType) -> bool:
         return value is None or (ftype.of is not None and _value_fits(value, ftype.of))
     if ftype.name == "list":
         return isinstance(value, list) and all(ftype.of is not None and _value_fits(v, ftype.of) for v in value)
+    if ftype.value is not None:
+        return _object_fits(value, ftype.value)
     checks: dict[str, Callable[[Any], bool]] = {
         "str": lambda v: isinstance(v, str),
         "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
@@ -536,6 +542,22 @@ def _value_fits(value: Any, ftype: FieldType) -> bool:
         "uuid": lambda v: _parses(uuid.UUID, v),
     }
     return checks[ftype.name](value)
+
+
+def _object_fits(value: Any, vo: ValueType) -> bool:
+    """A value object's value is a mapping of its fields (an optional one may be left out), each of its type;
+    a NaN does not fit inside one (it has no literal, and the value would never equal itself)."""
+    if not isinstance(value, dict) or not set(value) <= {f.name for f in vo.fields}:
+        return False
+    return all(
+        (
+            f.name in value
+            and _value_fits(value[f.name], f.type)
+            and not (f.type.scalar in ("float", "decimal") and _is_nan(value[f.name]))
+        )
+        or (f.name not in value and f.type.name == "optional")
+        for f in vo.fields
+    )
 
 
 def _is_nan(value: Any) -> bool:
@@ -1068,8 +1090,52 @@ def _revision_fits(event: Event, rev: Revision, after: dict[str, FieldType]) -> 
             yield _d("E092", f.loc, event=event.name, version=rev.version, field=f.name, action="removes")
 
 
+# -- value objects -------------------------------------------------------------------
+
+
+def _taken_name(name: str) -> str | None:
+    """What a value object's name is taken by in the generated code, if it is."""
+    if keyword.iskeyword(name):
+        return "a Python keyword"
+    if name in dir(builtins):
+        return "a Python builtin"
+    if name in STDLIB_IMPORTS:
+        return f"'{name}' of the standard library, which the generated code imports"
+    if name.lower() in SCALAR_TYPES:
+        return f"the scalar type '{name.lower()}'"
+    return None
+
+
+def value_objects(model: Model) -> Iterator[Diagnostic]:
+    """Value objects the generated code can carry (E192: not a Python or library name; E194: fields that stay
+    apart in Python), each the type of some field (W120). (An empty one, E193, is reported by esp.build.)"""
+    used = {
+        f.type.inner.name
+        for fields in (
+            *(c.fields for c in model.commands),
+            *(q.fields for q in model.queries),
+            *(e.fields for e in model.events),
+            *(t.fields for t in model.types),
+        )
+        for f in fields
+    }
+    for vo in model.types:
+        what = _taken_name(vo.name)
+        if what is not None:
+            yield _d("E192", vo.loc, name=vo.name, what=what)
+        seen: dict[str, str] = {}
+        for f in vo.fields:
+            ident = field_name(f.name)
+            if ident in seen:
+                yield _d("E194", f.loc, name=vo.name, field=f.name, other=seen[ident], ident=ident)
+            seen.setdefault(ident, f.name)
+        if vo.name not in used:
+            yield _d("W120", vo.loc, name=vo.name)
+
+
 RULES: tuple[Rule, ...] = (
     names_fit_the_generated_code,
+    value_objects,
     naming_conventions,
     commands_emit,
     commands_emit_each_event_once,

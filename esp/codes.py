@@ -121,6 +121,31 @@ CODES: dict[str, CodeInfo] = {
         "field '{field}' has an unknown type '{type}'",
         "use str, int, float, bool, decimal, date, datetime, uuid, list[T] or optional[T]",
     ),
+    "E190": _e(
+        "unknown value object",
+        "field '{field}' has the type '{type}', which no entry of 'types:' declares",
+        "{hint}; declare it under 'types:', e.g. 'Money: {{fields: {{amount: decimal, currency: str}}}}'",
+    ),
+    "E191": _e(
+        "value object holds itself",
+        "value object '{name}' holds itself: {cycle}",
+        "a value is finite: break the cycle (hold an id, a uuid, of the other instead)",
+    ),
+    "E192": _e(
+        "value object name taken",
+        "value object '{name}' is named like {what}: the generated code cannot carry it",
+        "rename the type (e.g. '{name}Value')",
+    ),
+    "E193": _e(
+        "empty value object",
+        "value object '{name}' has no fields",
+        "give it at least one field, or use a scalar type instead",
+    ),
+    "E194": _e(
+        "value object fields collide",
+        "value object '{name}': fields '{field}' and '{other}' become the same Python name '{ident}'",
+        "rename one of them",
+    ),
     "E031": _e(
         "duplicate name", "{kind} '{name}' is defined twice (first at {first})", "give each {kind} its own name"
     ),
@@ -494,6 +519,11 @@ CODES: dict[str, CodeInfo] = {
         " a rule of '{microservice}' fills it",
         "move the step after '{later}', map the field to data it has ('map: {{{field}: <data field>}}'),"
         " or write the rule in rules.py",
+    ),
+    "W120": _w(
+        "value object unused",
+        "value object '{name}' is the type of no field",
+        "use it as a field's type, or remove it from 'types:'",
     ),
     "W108": _w(
         "field is a Python keyword",

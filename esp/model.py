@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
 
@@ -28,27 +28,37 @@ _TYPE = re.compile(r"^\s*(list|optional)\s*\[\s*(.*)\s*\]\s*$")
 
 @dataclass(frozen=True)
 class FieldType:
-    """``str`` ... ``uuid``, or ``list[T]`` / ``optional[T]`` around another type."""
+    """``str`` ... ``uuid``, a value object declared under ``types:`` (``Money``), or ``list[T]`` /
+    ``optional[T]`` around another type."""
 
-    name: str  # a scalar type, "list" or "optional"
+    name: str  # a scalar type, a value object's name, "list" or "optional"
     of: FieldType | None = None
+    # The value object named ``name`` (a type is known by its name: two types cannot share one).
+    value: ValueType | None = field(default=None, compare=False, repr=False)
 
     @classmethod
-    def parse(cls, text: str) -> FieldType | None:
-        """The type written as ``text``, or None if it is not one."""
+    def parse(cls, text: str, types: Mapping[str, ValueType] | None = None) -> FieldType | None:
+        """The type written as ``text`` (a value object among ``types``), or None if it is not one."""
         text = text.strip()
         if text in SCALAR_TYPES:
             return cls(text)
+        if types and text in types:
+            return cls(text, None, types[text])
         match = _TYPE.match(text)
         if match is None:
             return None
-        inner = cls.parse(match.group(2))
+        inner = cls.parse(match.group(2), types)
         return None if inner is None else cls(match.group(1), inner)
 
     @property
     def scalar(self) -> str:
-        """The innermost scalar type."""
+        """The innermost scalar type (or value object's name)."""
         return self.name if self.of is None else self.of.scalar
+
+    @property
+    def inner(self) -> FieldType:
+        """The type inside every list and optional: ``Money`` for ``list[optional[Money]]``."""
+        return self if self.of is None else self.of.inner
 
     def __str__(self) -> str:
         return self.name if self.of is None else f"{self.name}[{self.of}]"
@@ -71,6 +81,30 @@ class Field:
     name: str
     type: FieldType
     loc: Location
+
+
+def innermost(text: str) -> str:
+    """The name inside every ``list[...]`` and ``optional[...]`` of a type's text (for messages and lookups)."""
+    text = text.strip()
+    match = _TYPE.match(text)
+    return text if match is None else innermost(match.group(2))
+
+
+@dataclass(frozen=True, eq=False)
+class ValueType:
+    """A value object declared under ``types:`` (``Money {amount: decimal, currency: str}``): immutable,
+    compared by value, usable as a field's type; generated as a frozen dataclass."""
+
+    name: str
+    description: str
+    fields: tuple[Field, ...]
+    journey: str
+    loc: Location
+
+    def uses(self) -> tuple[ValueType, ...]:
+        """The value objects its fields hold, directly."""
+        found = (f.type.inner.value for f in self.fields)
+        return tuple(dict.fromkeys(v for v in found if v is not None))
 
 
 @dataclass(frozen=True, eq=False)
@@ -433,6 +467,7 @@ class Model:
     # is one diagnostic (an unknown compensation is not also seven events nobody produces or hears).
     left_out_events: frozenset[Event] = frozenset()
     left_out_names: frozenset[str] = frozenset()
+    types: tuple[ValueType, ...] = ()  # the value objects, each after the ones it holds
 
     @property
     def name(self) -> str:

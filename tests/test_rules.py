@@ -34,6 +34,14 @@ def _rule_codes(tmp_path: Path, case: Case) -> list[str]:
 
 
 M, T, S = MINIMAL, TWO_SERVICES, SAGA
+# Two value objects, one holding the other.
+_TYPES = """\
+types:
+  Money:
+    fields: {amount: decimal, currency: str}
+  Line:
+    fields: {sku: str, quantity: int, price: Money}
+"""
 _EXTRA_COMMAND = "    events:"  # insert actions before the events lane of MINIMAL
 
 
@@ -153,6 +161,36 @@ CASES = [
         ("E032",),
     ),
     # naming_conventions
+    # value_objects
+    Case(
+        "types-nested-in-lists-and-optionals",
+        check.value_objects,
+        variant(
+            M,
+            ("microservices:", _TYPES + "microservices:"),
+            (
+                "        emits: [CartOpened]",
+                "        fields: {lines: 'list[Line]', note: 'optional[Money]'}\n        emits: [CartOpened]",
+            ),
+            (
+                "        enters: open",
+                "        fields: {lines: 'list[Line]', note: 'optional[Money]'}\n        enters: open",
+            ),
+        ),
+        (),
+    ),
+    Case("types-unused", check.value_objects, variant(M, ("microservices:", _TYPES + "microservices:")), ("W120",)),
+    Case(
+        "types-named-like-a-builtin",
+        check.value_objects,
+        variant(
+            M,
+            ("microservices:", "types:\n  Exception:\n    fields: {why: str}\nmicroservices:"),
+            ("        emits: [CartOpened]", "        fields: {why: Exception}\n        emits: [CartOpened]"),
+            ("        enters: open", "        fields: {why: Exception}\n        enters: open"),
+        ),
+        ("E192",),
+    ),
     Case("naming-clean", check.naming_conventions, S, ()),
     Case(
         "naming-irregular-and-eed-past-tenses",

@@ -26,7 +26,13 @@ Schema = dict[str, Any]
 
 # The key that names an entry of each list, used to say which entry is wrong.
 _NAME_KEYS = ("process", "command", "query", "event", "projection", "saga", "step", "scenario", "actor", "hotspot")
-_KEYED_KINDS = {"microservices": "microservice", "aggregates": "aggregate", "fields": "field", "map": "map entry"}
+_KEYED_KINDS = {
+    "microservices": "microservice",
+    "aggregates": "aggregate",
+    "types": "type",
+    "fields": "field",
+    "map": "map entry",
+}
 _TYPE_NAMES = {
     "string": "a text",
     "integer": "a whole number",
