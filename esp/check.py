@@ -1108,7 +1108,7 @@ def _taken_name(name: str) -> str | None:
 
 def value_objects(model: Model) -> Iterator[Diagnostic]:
     """Value objects the generated code can carry (E192: not a Python or library name; E194: fields that stay
-    apart in Python), each the type of some field (W120). (An empty one, E193, is reported by esp.build.)"""
+    apart in Python), each the type of some field (W120) but a query's (E195). (An empty one, E193, is reported by esp.build.)"""
     used = {
         f.type.inner.name
         for fields in (
@@ -1131,6 +1131,10 @@ def value_objects(model: Model) -> Iterator[Diagnostic]:
             seen.setdefault(ident, f.name)
         if vo.name not in used:
             yield _d("W120", vo.loc, name=vo.name)
+    for query in model.queries:  # its fields are a GET's parameters, which hold scalars and lists
+        for f in query.fields:
+            if f.type.inner.value is not None:
+                yield _d("E195", f.loc, query=query.name, field=f.name, type=str(f.type))
 
 
 RULES: tuple[Rule, ...] = (

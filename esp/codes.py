@@ -146,6 +146,11 @@ CODES: dict[str, CodeInfo] = {
         "value object '{name}': fields '{field}' and '{other}' become the same Python name '{ident}'",
         "rename one of them",
     ),
+    "E195": _e(
+        "value object in a query",
+        "query '{query}': field '{field}' is a {type}, but a query's fields are the parameters of an HTTP GET",
+        "select by the value object's scalar fields instead (e.g. 'currency: str')",
+    ),
     "E031": _e(
         "duplicate name", "{kind} '{name}' is defined twice (first at {first})", "give each {kind} its own name"
     ),

@@ -87,7 +87,7 @@ RESERVED: Mapping[str, frozenset[str]] = {
     "package": frozenset(sys.stdlib_module_names)
     | _words("eventsourcing esp_runtime esp pytest _pytest pluggy psycopg psycopg_binary psycopg_pool")
     | _words("typing_extensions hatchling setuptools pip tests conftest"),
-    "package modules": _words("system journey testing player deploy runtime saga tests"),
+    "package modules": _words("system journey testing player deploy runtime saga tests value_objects"),
     # members of the system facade (system.py)
     "system": _words("runner services catch_up positions recorded close sagas tick rules env"),
     # members of a microservice's application: eventsourcing's ProcessApplication, esp_runtime's Service, and
@@ -97,7 +97,7 @@ RESERVED: Mapping[str, frozenset[str]] = {
         name env save close policy repository events snapshots mapper mappers recorder factory log
         log_section_size notification_log take_snapshot follow lead pull_and_process pull_notifications
         pull_section_size process_event filter_received_notifications convert_notifications
-        register_transcodings rules topics readers followers closing processing_lock
+        register_transcodings rules topics readers followers closing processing_lock VALUE_OBJECTS
         previous_max_notification_id is_threading_enabled is_snapshotting_enabled snapshotting_intervals
         snapshotting_projectors snapshot_class notify notify_topics construct_env construct_event_store
         construct_factory construct_mapper construct_notification_log construct_recorder construct_repository

@@ -37,6 +37,7 @@ from esp.model import (
     Query,
     Saga,
     Scenario,
+    ValueType,
     When,
 )
 from esp.naming import Hook, Naming, field_name, same_type
@@ -134,6 +135,21 @@ def _union(types: list[str]) -> str:
     return " | ".join(parts)
 
 
+@dataclass(frozen=True)
+class TypeV:
+    """A value object: a frozen dataclass of the package's value_objects module."""
+
+    cls: str
+    doc: UnsafeText
+    fields: tuple[tuple[str, str], ...]  # (attribute, annotation in its own module)
+
+
+def type_v(vo: ValueType) -> TypeV:
+    return TypeV(
+        vo.name, UnsafeText(vo.description), tuple((field_name(f.name), py_type(f.type, "")) for f in vo.fields)
+    )
+
+
 # -- the root ------------------------------------------------------------------------------------------
 
 
@@ -165,6 +181,11 @@ class JourneyV:
     @cached_property
     def microservices(self) -> tuple[MicroserviceV, ...]:
         return tuple(MicroserviceV(self, ms) for ms in self.model.microservices)
+
+    @cached_property
+    def types(self) -> tuple[TypeV, ...]:
+        """The value objects, each after the ones it holds."""
+        return tuple(type_v(vo) for vo in self.model.types)
 
     @cached_property
     def _views(self) -> _Views:

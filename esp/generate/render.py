@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
 import textwrap
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from esp.generate.context import JourneyV, MicroserviceV
 from esp.generate.package import PackageV
-from esp.generate.text import GenerateError, UnsafeText, docstring, plain, pystr, pytuple
+from esp.generate.text import VALUE_MODULE, GenerateError, UnsafeText, docstring, plain, pystr, pytuple
 from esp.naming import STDLIB_IMPORTS
 from esp.progress import track
 
@@ -232,6 +233,87 @@ _STRINGS = re.compile(
     re.DOTALL,
 )
 _NAME = re.compile(r"(?<![.\w])[A-Za-z_]\w*")
+_STRING = re.compile(r'"(?:\\.|[^"\\])*"|\'(?:\\.|[^\'\\])*\'')
+_PAIRS = {"(": ")", "[": "]", "{": "}"}
+
+
+def reflow(text: str) -> str:
+    """``text`` with each code line longer than ruff's limit split at its brackets as ruff format splits it
+    (a value object's example, a constructor call in a call, can be longer than a line)."""
+    if all(len(line) <= LINE for line in text.split("\n")):
+        return text
+    out = []
+    for line in text.split("\n"):
+        body = line.lstrip(" ")
+        found = _bracketed(body) if len(line) > LINE and not body.startswith("#") else None
+        if found is None:
+            out.append(line)
+        else:
+            code, tail = found
+            indent = len(line) - len(body)
+            out.append(" " * indent + code.layout(indent, tail))
+    return "\n".join(out)
+
+
+def _bracketed(code: str) -> tuple[Group, str] | None:
+    """``code`` as ``head(items)tail``, split at its last top-level brackets if only a comma or nothing
+    follows them; the items that are themselves bracketed alike are groups too (None: not so)."""
+    pairs: list[tuple[int, int]] = []  # top-level (open, close)
+    stack: list[int] = []
+    i = 0
+    while i < len(code):
+        c = code[i]
+        string = _STRING.match(code, i) if c in "\"'" else None
+        if string is not None:
+            i = string.end()
+            continue
+        if c in _PAIRS:
+            stack.append(i)
+        elif c in ")]}":
+            if not stack or _PAIRS[code[stack[-1]]] != c:
+                return None
+            start = stack.pop()
+            if not stack:
+                pairs.append((start, i))
+        elif c == "#" and not stack:
+            return None
+        i += 1
+    if stack or not pairs:
+        return None
+    start, end = pairs[-1]
+    tail = code[end + 1 :]
+    if tail not in ("", ","):
+        return None
+    items = [item.strip() for item in _split(code[start + 1 : end])]
+    if items and not items[-1]:
+        items.pop()
+    groups: list[str | Group] = []
+    for item in items:
+        inner = _bracketed(item)
+        groups.append(inner[0] if inner is not None and not inner[1] else item)
+    return Group(code[:start], tuple(groups), code[start] + code[end]), tail
+
+
+def _split(code: str) -> list[str]:
+    """``code`` split at its top-level commas (not in brackets or strings)."""
+    parts: list[str] = []
+    depth = last = i = 0
+    while i < len(code):
+        c = code[i]
+        string = _STRING.match(code, i) if c in "\"'" else None
+        if string is not None:
+            i = string.end()
+            continue
+        if c in _PAIRS:
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+        elif c == "," and depth == 0:
+            parts.append(code[last:i])
+            last = i + 1
+        i += 1
+    parts.append(code[last:])
+    return parts
 
 
 def _names(source: str) -> set[str]:
@@ -263,7 +345,7 @@ def render(view: PackageV, override: Path | None = None) -> list[File]:
         if path.endswith(".md"):
             head = "<!-- " + _header(view, generated, "").strip() + " -->\n\n"
         if path.endswith(".py"):
-            text = _tidy(text)
+            text = _tidy(reflow(with_value_objects(text, pkg)))
         files.append(File(path, head + text if text.strip() or head else text, generated))
 
     emit("README.md.j2", "README.md")
@@ -274,6 +356,8 @@ def render(view: PackageV, override: Path | None = None) -> list[File]:
     emit("package/journey.py.j2", f"{pkg}/journey.py")
     emit("package/testing.py.j2", f"{pkg}/testing.py")
     emit("package/deploy.py.j2", f"{pkg}/deploy.py")
+    if view.types:
+        emit("package/value_objects.py.j2", f"{pkg}/{VALUE_MODULE}.py")
     emit("Procfile.j2", "Procfile")
     files.append(File(f"{pkg}/py.typed", ""))
     for ms in track(view.microservices, "generating microservices"):  # a bar on a terminal only
@@ -310,6 +394,47 @@ def _service(emit: Callable[..., None], pkg: str, ms: MicroserviceV, view: Packa
     api = view.deploy.api_of(ms)
     if api is not None:
         emit("service/api.py.j2", f"{base}/api.py", ms=ms, api=api)
+
+
+_VALUE_USE = re.compile(rf"(?<![\w.]){VALUE_MODULE}\.")
+
+
+def with_value_objects(text: str, pkg: str) -> str:
+    """``text`` with ``from <pkg> import value_objects`` among its imports if its code uses the module (its
+    lines sorted as ruff's isort sorts them: after the last import of a module that sorts before it)."""
+    if not _VALUE_USE.search(_STRINGS.sub(" ", text)):
+        return text
+    line = f"from {pkg} import {VALUE_MODULE}"
+    lines = text.split("\n")
+    imports = [
+        i for i, ln in enumerate(lines) if ln.startswith(("import ", "from ")) and not ln.startswith("from __future__")
+    ]
+    if not imports:
+        return text
+    key = _import_key(line)
+    later = [i for i in imports if _import_key(lines[i]) > key]
+    after = [i for i in imports if _import_key(lines[i]) < key]
+    if later and (_import_key(lines[later[0]])[0] == key[0] or not after):  # right before the next one
+        return "\n".join([*lines[: later[0]], line, *lines[later[0] :]])
+    at = after[-1] + 1
+    if lines[after[-1]].rstrip().endswith("("):  # a long import, one name a line: after its closing line
+        at = next(i for i in range(at, len(lines)) if lines[i].startswith(")")) + 1
+    new = [line] if _import_key(lines[after[-1]])[0] == key[0] else ["", line]  # a new section
+    return "\n".join([*lines[:at], *new, *lines[at:]])
+
+
+def _import_key(line: str) -> tuple[int, str]:
+    """An import line's place (section, module) as ruff's isort has it: the standard library, third party,
+    esp_runtime and the package (first party)."""
+    module = line.split()[1]
+    top = module.split(".")[0]
+    if top in sys.stdlib_module_names:
+        section = 0
+    elif top in ("eventsourcing", "pytest", "fastapi", "pydantic"):
+        section = 1
+    else:
+        section = 2
+    return section, module.lower()
 
 
 def _tidy(text: str) -> str:

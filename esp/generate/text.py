@@ -17,8 +17,10 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from esp import names
 from esp.errors import ExitCode, UserError
-from esp.model import FieldType
+from esp.model import FieldType, ValueType
+from esp.naming import field_name
 
 
 class GenerateError(UserError):
@@ -139,16 +141,28 @@ PY_TYPES = {
 }
 
 
-def py_type(ftype: FieldType) -> str:
-    """The annotation for a journey field type: ``list[str]``, ``Decimal | None``..."""
+VALUE_MODULE = "value_objects"  # the generated module of the value objects; other modules import it whole
+
+
+def py_type(ftype: FieldType, module: str = VALUE_MODULE + ".") -> str:
+    """The annotation for a journey field type: ``list[str]``, ``Decimal | None``, ``value_objects.Money``
+    (``module`` is what a value object's name is prefixed with: nothing in its own module)."""
     if ftype.name == "list":
         assert ftype.of is not None
-        return f"list[{py_type(ftype.of)}]"
+        return f"list[{py_type(ftype.of, module)}]"
     if ftype.name == "optional":
         assert ftype.of is not None
-        inner = py_type(ftype.of)
+        inner = py_type(ftype.of, module)
         return inner if inner.endswith("| None") else f"{inner} | None"
+    if ftype.value is not None:
+        return module + ftype.value.name
     return PY_TYPES[ftype.name]
+
+
+def _make(vo: ValueType, args: Iterable[tuple[str, str]]) -> str:
+    """A value object's constructor call, as source."""
+    inner = ", ".join(f"{field_name(name)}={source}" for name, source in args)
+    return f"{VALUE_MODULE}.{vo.name}({inner})"
 
 
 def default(ftype: FieldType) -> str:
@@ -157,6 +171,8 @@ def default(ftype: FieldType) -> str:
         return "[]"
     if ftype.name == "optional":
         return "None"
+    if ftype.value is not None:
+        return _make(ftype.value, ((f.name, default(f.type)) for f in ftype.value.fields))
     return {
         "str": '""',
         "int": "0",
@@ -177,6 +193,8 @@ def sample(ftype: FieldType, label: str) -> str:
     if ftype.name == "optional":
         assert ftype.of is not None
         return sample(ftype.of, label)
+    if ftype.value is not None:
+        return _make(ftype.value, ((f.name, sample(f.type, names.human(f.name))) for f in ftype.value.fields))
     return {
         "str": pystr(label),
         "int": "1",
@@ -198,6 +216,10 @@ def literal(value: Any, ftype: FieldType) -> str:
     if ftype.name == "list":
         assert ftype.of is not None and isinstance(value, list), f"{value!r} is not a list"
         return "[" + ", ".join(literal(v, ftype.of) for v in value) + "]"
+    if ftype.value is not None:
+        assert isinstance(value, dict), f"{value!r} is not a mapping"
+        fields = ftype.value.fields
+        return _make(ftype.value, ((f.name, literal(value.get(f.name), f.type)) for f in fields))
     name = ftype.name
     if name == "bool" and isinstance(value, bool):
         return repr(value)

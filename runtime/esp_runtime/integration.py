@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import types
 import typing
@@ -49,6 +50,8 @@ class IntegrationEvent:
 
 
 def _encode(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):  # a value object: its fields
+        return {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, (UUID, Decimal)):
         return str(value)
     if isinstance(value, (date, datetime)):
@@ -76,4 +79,7 @@ def _decode(value: Any, hint: Any) -> Any:
         return date.fromisoformat(value)
     if hint in (UUID, Decimal):
         return hint(value)
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint) and isinstance(value, dict):  # a value object
+        hints = typing.get_type_hints(hint)
+        return hint(**{key: _decode(item, hints.get(key, Any)) for key, item in value.items()})
     return value

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
@@ -46,12 +47,33 @@ class DateAsISO(Transcoding):
         return date.fromisoformat(data)
 
 
+class ValueObjectAsDict(Transcoding):
+    """Stores a value object (a frozen dataclass of the journey's ``types:``) as a mapping of its fields,
+    each stored by its own transcoding; it is read back by its name, so the class may move between modules."""
+
+    def __init__(self, cls: type[Any]) -> None:
+        assert dataclasses.is_dataclass(cls), f"{cls!r} is not a value object"
+        self.type = cls
+        self.name = f"value:{cls.__name__}"
+
+    def encode(self, obj: Any) -> dict[str, Any]:
+        return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+
+    def decode(self, data: dict[str, Any]) -> Any:
+        return self.type(**data)
+
+
 class Service(ProcessApplication[UUID]):
     """A microservice: an event-sourced application that can also follow others."""
+
+    # The value objects its events hold (each needs a transcoding to be stored).
+    VALUE_OBJECTS: ClassVar[tuple[type[Any], ...]] = ()
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
+        for cls in self.VALUE_OBJECTS:
+            transcoder.register(ValueObjectAsDict(cls))
 
     def construct_snapshot_store(self) -> EventStore[UUID]:
         """Snapshots of an aggregate whose events have changed since are passed over (esp_runtime.evolution)."""
