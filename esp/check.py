@@ -1108,7 +1108,8 @@ def _taken_name(name: str) -> str | None:
 
 def value_objects(model: Model) -> Iterator[Diagnostic]:
     """Value objects the generated code can carry (E192: not a Python or library name; E194: fields that stay
-    apart in Python), each the type of some field (W120) but a query's (E195). (An empty one, E193, is reported by esp.build.)"""
+    apart in Python), each the type of some field (W120) but a query's (E195). An empty one (E193) is
+    reported by esp.build."""
     used = {
         f.type.inner.name
         for fields in (
