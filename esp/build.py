@@ -22,6 +22,7 @@ from esp.model import (
     Action,
     Actor,
     Aggregate,
+    CircuitBreaker,
     Command,
     Event,
     Field,
@@ -718,6 +719,8 @@ class _Builder:
             _journey_name(doc),
             doc.loc(path),
             _key_locs(doc, path, raw),
+            _retries(raw.get("compensation_retries")),
+            _breaker(raw.get("circuit_breaker")),
         )
 
     def step(self, doc: Document, path: NodePath, raw: Any) -> SagaStep | None:
@@ -755,6 +758,7 @@ class _Builder:
             mapping,
             nothing_to_undo,
             _retries(raw.get("retries")),
+            _retries(raw.get("compensation_retries")),
         )
 
     def scenarios(self, doc: Document) -> list[Scenario]:
@@ -882,6 +886,16 @@ def _retries(raw: Any) -> Retries | None:
         backoff if backoff in ("none", "fixed", "exponential") else "none",
         duration_ms(_str(raw, "delay", "100ms")) or 100,
     )
+
+
+def _breaker(raw: Any) -> CircuitBreaker | None:
+    """A saga's circuit breaker, if written well enough to use (the schema says what is wrong)."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("failures"), int) or raw["failures"] < 1:
+        return None
+    open_for = duration_ms(_str(raw, "open_for"))
+    if not open_for:
+        return None
+    return CircuitBreaker(raw["failures"], open_for, "fail" if raw.get("while_open") == "fail" else "wait")
 
 
 def _step_locs(doc: Document, path: NodePath, raw: dict[str, Any]) -> dict[str, Location]:

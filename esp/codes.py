@@ -445,6 +445,21 @@ CODES: dict[str, CodeInfo] = {
         " to return to",
         "name the state it enters",
     ),
+    "E157": _e(
+        "compensation retries with nothing to compensate",
+        "saga '{saga}': 'compensation_retries' retries failed compensations, but {why}",
+        "remove 'compensation_retries', or give a step before the pivot a 'compensate' command",
+    ),
+    "E158": _e(
+        "compensation retries of a step with no compensation",
+        "saga step '{step}': 'compensation_retries' retries its compensation, but it has none",
+        "remove 'compensation_retries' from the step, or give it a 'compensate' command",
+    ),
+    "E159": _e(
+        "circuit breaker with no timeout",
+        "saga '{saga}': its circuit breaker counts timeouts, but no step of it has a 'timeout'",
+        "give the saga a 'timeout' (or its steps), or remove 'circuit_breaker'",
+    ),
     "E155": _e(
         "target of a creating step",
         "saga step '{step}': command '{command}' creates its aggregate, so 'target' has nothing to find",

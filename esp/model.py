@@ -302,6 +302,16 @@ class Retries:
     delay_ms: int
 
 
+@dataclass(frozen=True)
+class CircuitBreaker:
+    """Per participant of a saga: after ``failures`` timeouts in a row, nothing is sent to it for ``open_for_ms``;
+    a step for it meanwhile waits (``wait``) or fails at once (``fail``)."""
+
+    failures: int
+    open_for_ms: int
+    while_open: Literal["wait", "fail"]
+
+
 @dataclass(frozen=True, eq=False)
 class SagaStep:
     name: str
@@ -321,6 +331,7 @@ class SagaStep:
     mapping: tuple[tuple[str, str], ...] = ()  # (command field, saga data field), for its command and compensation
     nothing_to_undo: bool = False  # 'compensate: none': written, so E080 does not ask for one
     retries: Retries | None = None  # its own retry policy: it is retried on a failure or a timeout
+    compensation_retries: Retries | None = None  # its compensation's own retry policy (else the saga's)
 
     @property
     def creates(self) -> bool:
@@ -361,6 +372,9 @@ class Saga:
     journey: str
     loc: Location
     at: Mapping[str, Location]
+    # A compensation that fails is retried so (None: not at all), then the run is parked on the dead-letter list.
+    compensation_retries: Retries | None = None
+    circuit_breaker: CircuitBreaker | None = None
 
     @property
     def pivot(self) -> SagaStep | None:

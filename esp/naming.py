@@ -305,6 +305,7 @@ class StepNames:
     test_fails: str
     test_fails_then_succeeds: str
     test_times_out: str
+    compensation_rule_cls: str = ""  # the test's rule class that makes its compensation fail
 
 
 @dataclass(frozen=True)
@@ -319,6 +320,8 @@ class SagaNames:
     test_completes: str
     test_repeated_commands: str
     test_repeated_compensations: str
+    test_parks: str = ""
+    test_breaker: str = ""
 
 
 @dataclass(frozen=True)
@@ -328,7 +331,7 @@ class ListenerNames:
     test: str
 
 
-HookKind = Literal["choice", "field", "fails", "saga"]
+HookKind = Literal["choice", "field", "fails", "saga"]  # fails: a saga step's command, or a compensation
 
 
 @dataclass(frozen=True)
@@ -693,6 +696,8 @@ def _saga(n: _Namer, saga: Saga, services: Mapping[Microservice, ServiceNames]) 
         test(f"test_{attr}_completes"),
         test(f"test_{attr}_repeated_commands_change_nothing"),
         test(f"test_{attr}_repeated_compensations_change_nothing"),
+        test(f"test_{attr}_failed_compensation_parks_the_run"),
+        test(f"test_{attr}_circuit_breaker_opens"),
     )
 
 
@@ -731,6 +736,7 @@ def _step(
         test(f"test_{method}_fails"),
         test(f"test_{method}_fails_then_succeeds"),
         test(f"test_{method}_times_out"),
+        test(f"{sn.cls}{commands[step.compensate].cls}Rule") if step.compensate is not None else "",
     )
 
 
@@ -822,6 +828,11 @@ def _hooks(
         for cmd, f in saga_rule_fields(saga):
             method = f"{sagas[saga].snake}_{commands[cmd].method}_{field_name(f.name)}"
             want(("saga", saga, cmd, f.name), Hook(method, "saga", saga.microservice, (cmd,), None, f, saga))
+    for saga in model.sagas:  # after the steps: a command both a step and a compensation has one rule
+        for step in saga.steps:
+            comp = step.compensate
+            if comp is not None and ("fails", comp) not in wanted:
+                want(("fails", comp), Hook(f"{commands[comp].method}_fails", "fails", comp.microservice, (comp,)))
     named = []
     for hook in wanted.values():
         scope = f"{services[hook.microservice].module}/hooks"

@@ -732,6 +732,62 @@ CASES = [
         variant(S, ("        compensate: ReleaseSeat\n", "        compensate: none\n")),
         (),
     ),
+    Case(
+        "saga-compensation-retries",
+        check.sagas_are_recoverable,
+        variant(
+            S,
+            (
+                "    compensate_failed_step: false\n",
+                "    compensate_failed_step: false\n    compensation_retries: {max: 3}\n",
+            ),
+        ),
+        (),
+    ),
+    Case(
+        "saga-compensation-retries-with-nothing-to-compensate",
+        check.sagas_are_recoverable,
+        variant(
+            S,
+            (
+                "    compensate_failed_step: false\n",
+                "    compensate_failed_step: false\n    compensation_retries: {max: 3}\n",
+            ),
+            ("        compensate: ReleaseSeat\n", "        compensate: none\n"),
+        ),
+        ("E157",),
+    ),
+    Case(
+        "saga-step-compensation-retries-with-no-compensation",
+        check.sagas_are_recoverable,
+        variant(S, ("        pivot: true\n", "        pivot: true\n        compensation_retries: {max: 1}\n")),
+        ("E158",),
+    ),
+    Case(
+        "saga-circuit-breaker-counting-timeouts",
+        check.sagas_are_recoverable,
+        variant(
+            S,
+            (
+                "    compensate_failed_step: false\n",
+                "    compensate_failed_step: false\n    timeout: 5s\n"
+                "    circuit_breaker: {failures: 3, open_for: 30s}\n",
+            ),
+        ),
+        (),
+    ),
+    Case(
+        "saga-circuit-breaker-with-no-timeout",
+        check.sagas_are_recoverable,
+        variant(
+            S,
+            (
+                "    compensate_failed_step: false\n",
+                "    compensate_failed_step: false\n    circuit_breaker: {failures: 3, open_for: 30s}\n",
+            ),
+        ),
+        ("E159",),
+    ),
     # saga_data_flows
     Case("saga-data-clean", check.saga_data_flows, S, ()),
     Case("saga-data-step-on-the-seat-step-1-made", check.saga_data_flows, _release_step(""), ()),

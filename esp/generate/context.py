@@ -680,6 +680,12 @@ def _hook_v(j: JourneyV, hook: Hook) -> HookV:
     if hook.kind == "field":
         assert hook.event is not None and hook.field is not None
         return _field_hook(j, hook, hook.event, hook.field)
+    if hook.kind == "fails" and hook.event is None:
+        doc = (
+            f"Why {cmd.cls} cannot run when a saga compensates with it, or None when it can (default: None). "
+            "A reason makes the compensation fail: the SEC retries it, then parks the saga run."
+        )
+        return HookV(hook.method, doc, (("command", f"commands.{cmd.cls}"),), "str | None", ("return None",))
     if hook.kind == "fails":
         assert hook.event is not None
         doc = (

@@ -15,7 +15,7 @@ from functools import cached_property
 
 from esp.generate.context import AggregateV, CommandV, EventV, JourneyV, MicroserviceV, _View
 from esp.generate.text import pystr
-from esp.model import FieldType, Microservice, Saga, SagaStep
+from esp.model import FieldType, Microservice, Retries, Saga, SagaStep
 from esp.naming import field_name, optional_of, saga_data, saga_source
 
 
@@ -69,6 +69,11 @@ class StepV:
     @property
     def test_times_out(self) -> str:
         return self.j.names.steps[self.entity].test_times_out
+
+    @property
+    def compensation_rule_cls(self) -> str:
+        """The saga tests' rule that makes its compensation fail."""
+        return self.j.names.steps[self.entity].compensation_rule_cls
 
     @cached_property
     def invoke(self) -> CommandV:
@@ -185,6 +190,44 @@ class StepV:
             return None
         return self.j._fails_hooks[self.entity.invoke].method
 
+    @property
+    def compensation_fails_hook(self) -> str:
+        """The participant's rule that makes its compensation fail (retried, then the run parked)."""
+        assert self.entity.compensate is not None
+        return self.j._fails_hooks[self.entity.compensate].method
+
+    @property
+    def declaration(self) -> list[str]:
+        """The arguments of its ``Step(...)`` in the SEC (its retry policies apart: ``retries_args``)."""
+        timeout = f"timedelta(milliseconds={self.timeout_ms})" if self.timeout_ms is not None else "None"
+        return [
+            self.name,
+            f"compensable={self.compensate is not None}",
+            f"retriable={self.retriable}",
+            f"timeout={timeout}",
+        ]
+
+    @property
+    def retries_args(self) -> list[str] | None:
+        return retries_args(self.entity.retries)
+
+    @property
+    def compensation_retries_args(self) -> list[str] | None:
+        return retries_args(self.entity.compensation_retries)
+
+    @property
+    def compensation_policy(self) -> tuple[int, str, int] | None:
+        """(max, backoff, delay in ms) of its compensation's retries: its own, else the saga's."""
+        r = self.entity.compensation_retries or self.saga.entity.compensation_retries
+        return (r.max, r.backoff, r.delay_ms) if r else None
+
+
+def retries_args(r: Retries | None) -> list[str] | None:
+    """The arguments of a ``Retries(...)``."""
+    if r is None:
+        return None
+    return [f"max={r.max}", f"backoff={pystr(r.backoff)}", f"delay=timedelta(milliseconds={r.delay_ms})"]
+
 
 @dataclass(frozen=True, eq=False)
 class SagaV(_View[Saga]):
@@ -225,6 +268,14 @@ class SagaV(_View[Saga]):
     @property
     def test_repeated_compensations(self) -> str:
         return self.j.names.sagas[self.entity].test_repeated_compensations
+
+    @property
+    def test_parks(self) -> str:
+        return self.j.names.sagas[self.entity].test_parks
+
+    @property
+    def test_breaker(self) -> str:
+        return self.j.names.sagas[self.entity].test_breaker
 
     @property
     def microservice(self) -> MicroserviceV:
@@ -272,6 +323,43 @@ class SagaV(_View[Saga]):
     @property
     def pivot(self) -> int | None:
         return next((i for i, s in enumerate(self.entity.steps) if s.pivot), None)
+
+    @property
+    def compensation_retries(self) -> list[str] | None:
+        """The arguments of the SEC's ``COMPENSATION_RETRIES = Retries(...)``, if the saga has them."""
+        return retries_args(self.entity.compensation_retries)
+
+    @property
+    def breaker(self) -> list[str] | None:
+        """The arguments of the SEC's ``BREAKER = Breaker(...)``, if the saga has a circuit breaker."""
+        b = self.entity.circuit_breaker
+        if b is None:
+            return None
+        return [
+            f"failures={b.failures}",
+            f"open_for=timedelta(milliseconds={b.open_for_ms})",
+            f"while_open={pystr(b.while_open)}",
+        ]
+
+    @property
+    def uses_retries(self) -> bool:
+        """Whether its SEC names ``Retries``."""
+        e = self.entity
+        return bool(e.retries or e.compensation_retries) or any(s.retries or s.compensation_retries for s in e.steps)
+
+    @property
+    def compensating(self) -> StepV | None:
+        """The step a parking test makes a compensation fail for: the first compensable one a later step's
+        failure compensates."""
+        for st in self.failing:
+            undo = self.compensations(st.index)
+            if undo:
+                return next(s for s in self.steps if s.name == undo[-1])
+        return None
+
+    def failing_after(self, step: StepV) -> StepV:
+        """The first step whose failure compensates ``step``."""
+        return next(st for st in self.failing if step.name in self.compensations(st.index))
 
     @cached_property
     def steps(self) -> tuple[StepV, ...]:

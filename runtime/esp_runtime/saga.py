@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Literal
-from uuid import UUID, uuid5
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 from eventsourcing.domain import Aggregate, DomainEventProtocol
@@ -111,13 +111,47 @@ class SagaRun(Aggregate):
         targets: list[UUID]
 
     class CompensationStarted(_Folds, Aggregate.Event):
-        """A compensating command: stored before the participant runs it."""
+        """A compensating command: stored before the participant runs it (``attempt``: journals older than
+        compensation retries lack it, and mean 1)."""
 
         saga: str
         step: str
         index: int
         target_id: UUID
         values: dict[str, Any]
+        attempt: int
+
+    class CompensationFailed(_Folds, Aggregate.Event):
+        """The participant could not run the compensation: retried at ``retry_at`` (None: parked)."""
+
+        step: str
+        index: int
+        target_id: UUID
+        attempt: int
+        reason: str
+        retry_at: datetime | None
+
+    class Parked(_Folds, Aggregate.Event):
+        """A compensation failed past its retries: the run waits, visibly, for someone to retry it."""
+
+        saga: str
+        start_id: UUID
+        step: str
+        reason: str
+
+    class Unparked(_Folds, Aggregate.Event):
+        """Someone retried a parked run: its compensation starts again, with its retries afresh."""
+
+        step: str
+
+    class StepDeferred(_Folds, Aggregate.Event):
+        """A step's participant's circuit breaker is open: the step starts when it closes (``until``)."""
+
+        step: str
+        index: int
+        attempt: int
+        participant: str
+        until: datetime
 
     class CompensationDone(_Folds, Aggregate.Event):
         step: str
@@ -139,7 +173,7 @@ class SagaRun(Aggregate):
         self.saga = saga
         self.start_id = start_id
         self.values = values
-        self.status: Literal["running", "compensating", "completed", "aborted"] = "running"
+        self.status: Literal["running", "compensating", "parked", "completed", "aborted"] = "running"
         self.index = -1
         self.attempt = 0
         self.waiting = False  # a step's command is out and not answered
@@ -149,6 +183,12 @@ class SagaRun(Aggregate):
         self.succeeded: dict[int, UUID] = {}
         self.pending: list[tuple[int, UUID]] = []  # compensations still to run, first one out now
         self.reason = ""
+        self.deferred = False  # the current step waits for its participant's circuit breaker to close
+        self.compensation_attempt = 0  # of the compensation out now (per target, growing across retries)
+        self.compensation_tries = 0  # since it was planned or unparked: what its retry policy counts
+        self.compensation_retry_at: datetime | None = None
+        self.compensation_waiting = False
+        self.parked_reason = ""
 
     @property
     def finished(self) -> bool:
@@ -158,7 +198,7 @@ class SagaRun(Aggregate):
         """Fold a journal event into the run's state (one place, so the rules read as one state machine)."""
         if isinstance(event, SagaRun.StepStarted):
             self.index, self.attempt, self.waiting = event.index, event.attempt, True
-            self.deadline, self.retry_at = event.deadline, None
+            self.deadline, self.retry_at, self.deferred = event.deadline, None, False
             while len(self.targets) <= event.index:
                 self.targets.append([])
             self.targets[event.index].append(event.target_id)
@@ -166,8 +206,12 @@ class SagaRun(Aggregate):
             self.waiting, self.deadline = False, None
             self.succeeded[event.index] = event.target_id
             self.values = {**self.values, **getattr(event, "values", {})}  # journals older than saga data lack it
+        elif isinstance(event, SagaRun.StepDeferred):
+            self.index, self.attempt, self.waiting = event.index, event.attempt, False
+            self.deadline, self.retry_at, self.deferred = None, event.until, True
         elif isinstance(event, (SagaRun.StepFailed, SagaRun.StepTimedOut)):
-            self.waiting, self.deadline, self.retry_at = False, None, event.retry_at
+            self.index, self.attempt = event.index, event.attempt  # a step refused by an open breaker never started
+            self.waiting, self.deadline, self.retry_at, self.deferred = False, None, event.retry_at, False
             if isinstance(event, SagaRun.StepFailed):
                 self.reason = f"{event.step}: {event.reason}"
             else:
@@ -175,8 +219,21 @@ class SagaRun(Aggregate):
         elif isinstance(event, SagaRun.CompensationPlanned):
             self.status = "compensating"
             self.pending = list(zip(event.indexes, event.targets, strict=True))
+        elif isinstance(event, SagaRun.CompensationStarted):
+            self.compensation_attempt = getattr(event, "attempt", 1)
+            self.compensation_tries += 1
+            self.compensation_waiting, self.compensation_retry_at = True, None
+        elif isinstance(event, SagaRun.CompensationFailed):
+            self.compensation_waiting, self.compensation_retry_at = False, event.retry_at
+            self.parked_reason = f"{event.step}: compensation failed: {event.reason}"
+        elif isinstance(event, SagaRun.Parked):
+            self.status = "parked"
+        elif isinstance(event, SagaRun.Unparked):
+            self.status, self.compensation_tries, self.parked_reason = "compensating", 0, ""
         elif isinstance(event, SagaRun.CompensationDone):
             self.pending = [p for p in self.pending if p[1] != event.target_id]
+            self.compensation_attempt = self.compensation_tries = 0
+            self.compensation_waiting, self.compensation_retry_at = False, None
         elif isinstance(event, SagaRun.Completed):
             self.status = "completed"
         elif isinstance(event, SagaRun.Aborted):
@@ -220,6 +277,14 @@ class StepReply(Aggregate):
         target_id: UUID
         event: str
 
+    class CompensationFailed(Aggregate.Created):
+        """The participant could not run a compensation (attempt ``attempt``): nothing changed; the SEC retries
+        it or parks the run."""
+
+        target_id: UUID
+        attempt: int
+        reason: str
+
     def __init__(
         self,
         target_id: UUID,
@@ -227,8 +292,10 @@ class StepReply(Aggregate):
         succeeded: bool = False,
         event: str = "",
         values: dict[str, Any] | None = None,
+        attempt: int = 0,
     ) -> None:
         self.target_id = target_id
+        self.attempt = attempt
         self.reason = reason
         self.succeeded = succeeded
         self.event = event
@@ -269,6 +336,19 @@ def compensated(started: SagaRun.CompensationStarted, event: str) -> StepReply:
         StepReply.Compensated, id=uuid5(started.target_id, "compensated"), target_id=started.target_id, event=event
     )
     return reply
+
+
+def compensation_failed(app: Service, started: SagaRun.CompensationStarted, reason: str) -> list[Aggregate]:
+    """The reply of a participant that could not run a compensation (its rule said why): nothing changed here;
+    the SEC retries it per its policy, or parks the run. A repeated command for the same attempt adds nothing."""
+    attempt = getattr(started, "attempt", 1)
+    rid = uuid5(started.target_id, f"compensation-failed/{attempt}")
+    if rid in app.repository:
+        return []
+    reply: StepReply = StepReply._create(
+        StepReply.CompensationFailed, id=rid, target_id=started.target_id, attempt=attempt, reason=reason
+    )
+    return [reply]
 
 
 def to_compensate(app: Service, started: SagaRun.CompensationStarted) -> str | None:
@@ -328,15 +408,77 @@ class Retries:
 
 
 @dataclass(frozen=True)
+class Breaker:
+    """A circuit breaker per participant: after ``failures`` timeouts in a row the SEC sends it nothing for
+    ``open_for``; a step for it meanwhile waits until then (``wait``) or fails at once (``fail``)."""
+
+    failures: int
+    open_for: timedelta
+    while_open: Literal["wait", "fail"] = "wait"
+
+
+class CircuitBreaker(Aggregate):
+    """The state of one participant's circuit breaker in one SEC: persisted, so a restart keeps it open."""
+
+    class Created(Aggregate.Created):
+        saga: str
+        participant: str
+
+    class TimedOut(Aggregate.Event):
+        """A step for the participant timed out; ``open_until``: the breaker opened (or stays open) until then."""
+
+        count: int
+        open_until: datetime | None
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.count = self.count
+            if self.open_until is not None:
+                aggregate.open_until = self.open_until
+
+    class Answered(Aggregate.Event):
+        """The participant answered a step after timeouts: the count starts again and the breaker closes."""
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.count, aggregate.open_until = 0, None
+
+    def __init__(self, saga: str, participant: str) -> None:
+        self.saga = saga
+        self.participant = participant
+        self.count = 0  # timeouts in a row
+        self.open_until: datetime | None = None
+
+    def is_open(self, now: datetime) -> bool:
+        return self.open_until is not None and now < self.open_until
+
+
+def breaker_id(saga: str, participant: str) -> UUID:
+    return uuid5(NAMESPACE_URL, f"esp:saga/{saga}/breaker/{participant}")
+
+
+@dataclass(frozen=True)
+class ParkedRun:
+    """A run on the SEC's dead-letter list: a compensation failed past its retries."""
+
+    run_id: UUID
+    saga: str
+    start_id: UUID
+    step: str
+    reason: str
+    since: datetime
+
+
+@dataclass(frozen=True)
 class Step:
     name: str
     compensable: bool
     retriable: bool
     timeout: timedelta | None
     retries: Retries | None = None  # its own policy: retried on a failure or a timeout, even in backward recovery
+    compensation_retries: Retries | None = None  # its compensation's own policy (else the saga's)
+    participant: str = ""  # its microservice: what a circuit breaker is per
 
 
-Outcome = Literal["succeeded", "failed", "compensated"]
+Outcome = Literal["succeeded", "failed", "compensated", "compensation failed"]
 
 
 class SagaExecutionContainer(Service):
@@ -353,11 +495,14 @@ class SagaExecutionContainer(Service):
     COMPENSATION_EVENTS: tuple[type[SagaRun.CompensationStarted] | None, ...]
     STARTS_ON: type[Any]
     REPLIES: ClassVar[Mapping[type[Any], tuple[int, Outcome]]]  # a participant's event class -> (step index, outcome)
+    COMPENSATION_RETRIES: ClassVar[Retries | None] = None  # a failed compensation's retries, then the run is parked
+    BREAKER: ClassVar[Breaker | None] = None
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         super().__init__(env)
         self.clock: Clock = lambda: datetime.now(UTC)
         self.active: set[UUID] = set()
+        self.parked_ids: set[UUID] = set()  # the dead-letter list: runs parked after a compensation failed
         self.resumed = self.resume()  # how many runs were unfinished when it started
 
     # -- what each saga says (the generated subclass) --
@@ -385,17 +530,24 @@ class SagaExecutionContainer(Service):
         once each, and ``tick`` times out steps and retries as their time comes.
         """
         self.active.clear()
-        # Only the events that start and end runs, selected by the database (their topics).
-        topics = [get_topic(cls) for cls in (self.RUN.Started, self.RUN.Completed, self.RUN.Aborted)]
+        self.parked_ids.clear()
+        # Only the events that start, park and end runs, selected by the database (their topics).
+        kinds = (self.RUN.Started, self.RUN.Completed, self.RUN.Aborted, self.RUN.Parked, self.RUN.Unparked)
+        topics = [get_topic(cls) for cls in kinds]
         start = 1
         while True:
             notifications = self.recorder.select_notifications(start, 1000, topics=topics)
             for notification in notifications:
                 event = self.mapper.to_domain_event(notification)
-                if isinstance(event, SagaRun.Started):
-                    self.active.add(event.originator_id)
+                rid = event.originator_id
+                if isinstance(event, (SagaRun.Started, SagaRun.Unparked)):
+                    self.active.add(rid)
+                    self.parked_ids.discard(rid)
+                elif isinstance(event, SagaRun.Parked):
+                    self.active.discard(rid)
+                    self.parked_ids.add(rid)
                 elif isinstance(event, (SagaRun.Completed, SagaRun.Aborted)):
-                    self.active.discard(event.originator_id)
+                    self.active.discard(rid)
             if len(notifications) < 1000:
                 return len(self.active)
             start = notifications[-1].id + 1
@@ -406,6 +558,34 @@ class SagaExecutionContainer(Service):
     def get_run(self, run: UUID) -> SagaRun:
         result: SagaRun = self.repository.get(run)
         return result
+
+    # -- the dead-letter list --
+
+    def parked(self) -> list[ParkedRun]:
+        """The runs parked because a compensation failed past its retries, oldest first: none is lost, each
+        waits here until ``retry`` (after its participant was fixed)."""
+        found = []
+        for rid in self.parked_ids:
+            run = self.get_run(rid)
+            parked = next(
+                e for e in reversed(list(self.repository.event_store.get(rid))) if isinstance(e, SagaRun.Parked)
+            )
+            step = self.STEPS[run.pending[0][0]].name if run.pending else ""
+            found.append(ParkedRun(rid, run.saga, run.start_id, step, run.parked_reason, parked.timestamp))
+        return sorted(found, key=lambda p: (p.since, str(p.run_id)))
+
+    def retry(self, run: UUID) -> bool:
+        """Start a parked run's compensation again, with its retries afresh; False if it is not parked."""
+        found = self.get_run(run)
+        if found.status != "parked":
+            return False
+        step = self.STEPS[found.pending[0][0]].name if found.pending else ""
+        found.trigger_event(found.Unparked, step=step)
+        new = self._compensate_next(found)
+        self.save(found, *new)
+        self.parked_ids.discard(run)
+        self._track(found)
+        return True
 
     # -- reacting --
 
@@ -419,9 +599,17 @@ class SagaExecutionContainer(Service):
             return
         index, outcome = reply
         # A StepReply says its step by its target id (the correlation has the index).
-        replied = isinstance(domain_event, (StepReply.CompensationSkipped, StepReply.Answered, StepReply.Compensated))
+        replies = (
+            StepReply.CompensationSkipped,
+            StepReply.Answered,
+            StepReply.Compensated,
+            StepReply.CompensationFailed,
+        )
+        replied = isinstance(domain_event, replies)
         key = domain_event.originator_id
-        if isinstance(domain_event, (StepReply.CompensationSkipped, StepReply.Compensated)):
+        if isinstance(
+            domain_event, (StepReply.CompensationSkipped, StepReply.Compensated, StepReply.CompensationFailed)
+        ):
             key = domain_event.target_id  # the step's target id (the compensation's reply has an id of its own)
         try:
             correlation: Correlation = self.repository.get(key)
@@ -441,6 +629,8 @@ class SagaExecutionContainer(Service):
                 return found
         if isinstance(domain_event, (StepReply.CompensationSkipped, StepReply.Compensated)):
             return (-1, "compensated")
+        if isinstance(domain_event, StepReply.CompensationFailed):
+            return (-1, "compensation failed")
         if isinstance(domain_event, StepReply.Answered):
             return (-1, "succeeded" if domain_event.succeeded else "failed")
         return None
@@ -461,12 +651,21 @@ class SagaExecutionContainer(Service):
         self._track(run)
 
     def _answer(self, run: SagaRun, correlation: Correlation, outcome: Outcome, event: Any) -> list[Aggregate]:
+        if outcome == "compensation failed":
+            return self._compensation_failed(run, event)
         if outcome == "compensated":
             replied = isinstance(event, (StepReply.CompensationSkipped, StepReply.Compensated))
             target = event.target_id if replied else event.originator_id
             return self._compensated(run, target, skipped=isinstance(event, StepReply.CompensationSkipped))
         if run.status != "running" or correlation.index != run.index:
             return []  # a late answer: the run has moved on (a compensation covers it if needed)
+        step = self.STEPS[run.index]
+        breaker = self._answered(step)  # the participant is alive: its breaker closes
+        if breaker is not None:
+            return [breaker, *self._answer_step(run, correlation, outcome, event)]
+        return self._answer_step(run, correlation, outcome, event)
+
+    def _answer_step(self, run: SagaRun, correlation: Correlation, outcome: Outcome, event: Any) -> list[Aggregate]:
         step = self.STEPS[run.index]
         if outcome == "succeeded":
             values = (
@@ -493,6 +692,28 @@ class SagaExecutionContainer(Service):
 
     def _start_step(self, run: SagaRun, index: int, attempt: int) -> list[Aggregate]:
         step = self.STEPS[index]
+        breaker = self._breaker(step)
+        now = self.clock()
+        if breaker is not None and breaker.is_open(now) and breaker.open_until is not None and self.BREAKER:
+            if self.BREAKER.while_open == "wait":
+                run.trigger_event(
+                    run.StepDeferred,
+                    step=step.name,
+                    index=index,
+                    attempt=attempt,
+                    participant=step.participant,
+                    until=breaker.open_until,
+                )
+                return []
+            run.trigger_event(
+                run.StepFailed,
+                step=step.name,
+                index=index,
+                attempt=attempt,
+                reason=f"circuit open: {step.participant} is not answering",
+                retry_at=None,
+            )
+            return self._recover(run, timed_out=False)
         target = target_id(run.id, step.name, attempt)
         deadline = self.clock() + step.timeout if step.timeout is not None else None
         run.trigger_event(
@@ -548,7 +769,7 @@ class SagaExecutionContainer(Service):
         pending = [(i, run.succeeded[i]) for i in range(run.index) if self.STEPS[i].compensable and i in run.succeeded]
         if step.compensable and (timed_out or self.COMPENSATE_FAILED_STEP):
             # A step that timed out may have taken effect (every attempt of it); a failed one only if it says so.
-            pending += [(run.index, t) for t in run.targets[run.index]]
+            pending += [(run.index, t) for t in (run.targets[run.index] if run.index < len(run.targets) else [])]
         pending.reverse()
         run.trigger_event(run.CompensationPlanned, indexes=[i for i, _ in pending], targets=[t for _, t in pending])
         return self._compensate_next(run)
@@ -571,7 +792,39 @@ class SagaExecutionContainer(Service):
             index=index,
             target_id=target,
             values=self.compensation_values(index, target, run.values),
+            attempt=run.compensation_attempt + 1,
         )
+        return []
+
+    def _compensation_retries(self, index: int) -> Retries | None:
+        own = self.STEPS[index].compensation_retries
+        return own if own is not None else self.COMPENSATION_RETRIES
+
+    def _compensation_failed(self, run: SagaRun, event: Any) -> list[Aggregate]:
+        """A compensation could not run: retried per its policy, then the run is parked (never dropped)."""
+        if run.status != "compensating" or not run.pending or run.pending[0][1] != event.target_id:
+            return []
+        if not run.compensation_waiting or event.attempt != run.compensation_attempt:
+            return []  # an answer to an attempt that is not the current one
+        index, target = run.pending[0]
+        policy = self._compensation_retries(index)
+        retry_at = None
+        if policy is not None and run.compensation_tries <= policy.max:
+            retry_at = self.clock() + policy.delay_after(run.compensation_tries)
+        step = self.STEPS[index].name
+        run.trigger_event(
+            run.CompensationFailed,
+            step=step,
+            index=index,
+            target_id=target,
+            attempt=event.attempt,
+            reason=event.reason,
+            retry_at=retry_at,
+        )
+        if retry_at is None:
+            run.trigger_event(run.Parked, saga=self.SAGA, start_id=run.start_id, step=step, reason=run.parked_reason)
+        elif retry_at <= self.clock():
+            return self._compensate_next(run)
         return []
 
     def _compensated(self, run: SagaRun, target: UUID, skipped: bool) -> list[Aggregate]:
@@ -588,10 +841,59 @@ class SagaExecutionContainer(Service):
         return []
 
     def _track(self, run: SagaRun) -> None:
-        if run.finished:
+        if run.status == "parked":
+            self.active.discard(run.id)
+            self.parked_ids.add(run.id)
+        elif run.finished:
             self.active.discard(run.id)
         else:
             self.active.add(run.id)
+
+    # -- circuit breakers --
+
+    def _breaker(self, step: Step) -> CircuitBreaker | None:
+        """The participant's breaker, if the saga has breakers and it ever timed out."""
+        if self.BREAKER is None or not step.participant:
+            return None
+        try:
+            found: CircuitBreaker = self.repository.get(breaker_id(self.SAGA, step.participant))
+        except AggregateNotFoundError:
+            return None
+        return found
+
+    def _timed_out(self, step: Step) -> CircuitBreaker | None:
+        """Count a timeout of the step's participant; the breaker opens at the count the saga says."""
+        if self.BREAKER is None or not step.participant:
+            return None
+        breaker = self._breaker(step)
+        if breaker is None:
+            breaker = CircuitBreaker._create(
+                CircuitBreaker.Created,
+                id=breaker_id(self.SAGA, step.participant),
+                saga=self.SAGA,
+                participant=step.participant,
+            )
+        count = breaker.count + 1
+        open_until = self.clock() + self.BREAKER.open_for if count >= self.BREAKER.failures else None
+        breaker.trigger_event(CircuitBreaker.TimedOut, count=count, open_until=open_until)
+        return breaker
+
+    def _answered(self, step: Step) -> CircuitBreaker | None:
+        """The participant answered: a breaker that counted timeouts starts again (None: nothing to change)."""
+        breaker = self._breaker(step)
+        if breaker is None or (breaker.count == 0 and breaker.open_until is None):
+            return None
+        breaker.trigger_event(CircuitBreaker.Answered)
+        return breaker
+
+    def breakers(self) -> list[CircuitBreaker]:
+        """The participants' breakers that ever counted a timeout (for tools and tests)."""
+        found = []
+        for step in {s.participant: s for s in self.STEPS if s.participant}.values():
+            breaker = self._breaker(step)
+            if breaker is not None:
+                found.append(breaker)
+        return found
 
     # -- time --
 
@@ -617,14 +919,22 @@ class SagaExecutionContainer(Service):
         return moved
 
     def _due(self, run: SagaRun, now: datetime) -> list[Aggregate]:
+        if run.status == "compensating":
+            due = run.compensation_retry_at
+            if not run.compensation_waiting and due is not None and now >= due:
+                return self._compensate_next(run)
+            return []
         if run.status != "running":
             return []
         if run.waiting and run.deadline is not None and now >= run.deadline and self._may_time_out(run):
             step = self.STEPS[run.index]
+            breaker = self._timed_out(step)
             run.trigger_event(
                 run.StepTimedOut, step=step.name, index=run.index, attempt=run.attempt, retry_at=self._retry_at(run)
             )
-            return self._recover(run, timed_out=True)
+            return [*([breaker] if breaker else []), *self._recover(run, timed_out=True)]
+        if run.deferred and run.retry_at is not None and now >= run.retry_at:
+            return self._start_step(run, run.index, run.attempt)  # the breaker closed: the step goes out now
         if not run.waiting and run.retry_at is not None and now >= run.retry_at:
             return self._retry(run)
         return []

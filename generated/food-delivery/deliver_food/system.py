@@ -18,7 +18,7 @@ from deliver_food.kitchen import application as kitchen_application
 from deliver_food.order import application as order_application
 from deliver_food.order import sagas as order_sagas
 from esp_runtime import Service
-from esp_runtime.saga import SagaExecutionContainer
+from esp_runtime.saga import ParkedRun, SagaExecutionContainer
 
 SYSTEM = System(
     pipes=[
@@ -101,6 +101,14 @@ class DeliverFood:
     def tick(self, now: datetime | None = None) -> int:
         """Time out saga steps past their deadline and start the retries that are due (call it now and then)."""
         return sum(sec.tick(now) for sec in self.sagas.values())
+
+    def parked(self) -> list[ParkedRun]:
+        """The saga runs on the dead-letter list: a compensation failed past its retries (every saga's)."""
+        return [run for sec in self.sagas.values() for run in sec.parked()]
+
+    def retry_parked(self, run_id: UUID) -> bool:
+        """Start a parked saga run's compensation again (once its participant is fixed); False if not parked."""
+        return any(sec.retry(run_id) for sec in self.sagas.values() if run_id in sec.parked_ids)
 
     def positions(self) -> dict[str, int]:
         """The last position of each microservice's notification log."""

@@ -34,12 +34,13 @@ class Unavailable(Exception):
 
 
 def settle(system: DeliverFood, run: SagaRun) -> SagaRun:
-    """Move the clock on (an hour a tick) until the run ends: retries and timeouts happen as their time comes."""
+    """Move the clock on (an hour a tick) until the run ends or is parked: retries and timeouts happen as their
+    time comes."""
     sec = system.sagas[run.saga]
     now = datetime.now(UTC)
     for _ in range(100):
         run = sec.get_run(run.id)
-        if run.finished:
+        if run.finished or run.status == "parked":
             return run
         now += timedelta(hours=1)
         system.tick(now)
@@ -62,6 +63,10 @@ def attempts(system: DeliverFood, run: SagaRun, step: str) -> int:
 
 def last_event(app: Service, aggregate_id: UUID) -> str:
     return type(events_of(app, aggregate_id)[-1]).__name__
+
+
+def compensation_attempts(system: DeliverFood, run: SagaRun, step: str) -> int:
+    return sum(1 for e in journal(system, run) if isinstance(e, SagaRun.CompensationStarted) and e.step == step)
 
 
 def recorded(app: Service, aggregate_id: UUID) -> list[str]:
@@ -145,6 +150,17 @@ class CreateOrderAuthorizeCardRule(accounting_rules.Rules):
         return None
 
 
+class CreateOrderReleaseSlotRule(CreateOrderCreateTicketRule):
+    """ReleaseSlot cannot run until ``fixed`` (and CreateTicket fails)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fixed = False
+
+    def release_slot_fails(self, command: kitchen_commands.ReleaseSlot) -> str | None:
+        return None if self.fixed else "injected compensation failure"
+
+
 def start_create_order_saga(system: DeliverFood) -> UUID:
     """Put a DeliveryOrder in the state its OrderCreated enters: the CreateOrder saga starts; its run's id."""
     consumer_in(system.consumer, "registered", aggregate_id=UUID("00000000-0000-4000-8000-000000000001"))
@@ -216,11 +232,34 @@ def test_create_order_saga_repeated_compensations_change_nothing(system: Deliver
             repeated += 1
         if event.step == "Create ticket":
             version = system.kitchen.repository.get(event.target_id).version
-            answer = kitchen_saga_steps.create_order_create_ticket_compensate(system.kitchen, event)
-            assert isinstance(answer, StepReply)
+            answers = kitchen_saga_steps.create_order_create_ticket_compensate(system.kitchen, event)
+            assert [type(a) for a in answers] == [StepReply]
             assert system.kitchen.repository.get(event.target_id).version == version
             repeated += 1
     assert repeated == 2
+
+
+def test_create_order_saga_failed_compensation_parks_the_run(system: DeliverFood) -> None:
+    """ReleaseSlot cannot run when CreateTicket fails: it is tried 1 time(s), then the run is parked on
+    the dead-letter list, not lost; once it can run, retrying the run compensates and the saga
+    aborts.
+    """
+    rules = CreateOrderReleaseSlotRule()
+    system.kitchen.rules = rules
+    run = settle(system, system.create_order_saga.get_run(start_create_order_saga(system)))
+    assert run.status == "parked"
+    (parked,) = system.parked()
+    assert (parked.run_id, parked.step) == (run.id, "Reserve slot")
+    assert compensation_attempts(system, run, "Reserve slot") == 1
+    assert system.tick(datetime.now(UTC) + timedelta(days=30)) == 0  # parked: nothing happens by itself
+    rules.fixed = True
+    assert system.retry_parked(run.id)
+    assert not system.retry_parked(run.id)  # not parked any more
+    run = settle(system, run)
+    assert run.status == "aborted"
+    assert compensated(system, run) == ["Reserve slot"]
+    assert system.parked() == []
+    assert last_event(system.order, run.start_id) == "OrderRejected"
 
 
 def test_create_order_validate_consumer_fails(system: DeliverFood) -> None:

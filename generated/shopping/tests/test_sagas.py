@@ -31,12 +31,13 @@ class Unavailable(Exception):
 
 
 def settle(system: ShopOnline, run: SagaRun) -> SagaRun:
-    """Move the clock on (an hour a tick) until the run ends: retries and timeouts happen as their time comes."""
+    """Move the clock on (an hour a tick) until the run ends or is parked: retries and timeouts happen as their
+    time comes."""
     sec = system.sagas[run.saga]
     now = datetime.now(UTC)
     for _ in range(100):
         run = sec.get_run(run.id)
-        if run.finished:
+        if run.finished or run.status == "parked":
             return run
         now += timedelta(hours=1)
         system.tick(now)

@@ -36,12 +36,13 @@ class Unavailable(Exception):
 
 
 def settle(system: BookATrip, run: SagaRun) -> SagaRun:
-    """Move the clock on (an hour a tick) until the run ends: retries and timeouts happen as their time comes."""
+    """Move the clock on (an hour a tick) until the run ends or is parked: retries and timeouts happen as their
+    time comes."""
     sec = system.sagas[run.saga]
     now = datetime.now(UTC)
     for _ in range(100):
         run = sec.get_run(run.id)
-        if run.finished:
+        if run.finished or run.status == "parked":
             return run
         now += timedelta(hours=1)
         system.tick(now)
@@ -64,6 +65,10 @@ def attempts(system: BookATrip, run: SagaRun, step: str) -> int:
 
 def last_event(app: Service, aggregate_id: UUID) -> str:
     return type(events_of(app, aggregate_id)[-1]).__name__
+
+
+def compensation_attempts(system: BookATrip, run: SagaRun, step: str) -> int:
+    return sum(1 for e in journal(system, run) if isinstance(e, SagaRun.CompensationStarted) and e.step == step)
 
 
 class BookTripReserveFlightRule(flights_rules.Rules):
@@ -134,6 +139,17 @@ class BookTripChargeCardRule(travel_payments_rules.Rules):
         return None
 
 
+class BookTripCancelFlightReservationRule(flights_rules.Rules):
+    """CancelFlightReservation cannot run until ``fixed``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fixed = False
+
+    def cancel_flight_reservation_fails(self, command: flights_commands.CancelFlightReservation) -> str | None:
+        return None if self.fixed else "injected compensation failure"
+
+
 def start_book_trip_saga(system: BookATrip) -> UUID:
     """Put a Trip in the state its TripRequested enters: the BookTrip saga starts; its run's id."""
     aggregate = trip_in(system.trips, "requested")
@@ -184,23 +200,47 @@ def test_book_trip_saga_repeated_compensations_change_nothing(system: BookATrip)
             continue
         if event.step == "Reserve flight":
             version = system.flights.repository.get(event.target_id).version
-            answer = flights_saga_steps.book_trip_reserve_flight_compensate(system.flights, event)
-            assert isinstance(answer, StepReply)
+            answers = flights_saga_steps.book_trip_reserve_flight_compensate(system.flights, event)
+            assert [type(a) for a in answers] == [StepReply]
             assert system.flights.repository.get(event.target_id).version == version
             repeated += 1
         if event.step == "Reserve hotel":
             version = system.hotels.repository.get(event.target_id).version
-            answer = hotels_saga_steps.book_trip_reserve_hotel_compensate(system.hotels, event)
-            assert isinstance(answer, StepReply)
+            answers = hotels_saga_steps.book_trip_reserve_hotel_compensate(system.hotels, event)
+            assert [type(a) for a in answers] == [StepReply]
             assert system.hotels.repository.get(event.target_id).version == version
             repeated += 1
         if event.step == "Reserve car":
             version = system.cars.repository.get(event.target_id).version
-            answer = cars_saga_steps.book_trip_reserve_car_compensate(system.cars, event)
-            assert isinstance(answer, StepReply)
+            answers = cars_saga_steps.book_trip_reserve_car_compensate(system.cars, event)
+            assert [type(a) for a in answers] == [StepReply]
             assert system.cars.repository.get(event.target_id).version == version
             repeated += 1
     assert repeated == 3
+
+
+def test_book_trip_saga_failed_compensation_parks_the_run(system: BookATrip) -> None:
+    """CancelFlightReservation cannot run when ReserveHotel fails: it is tried 1 time(s), then the run
+    is parked on the dead-letter list, not lost; once it can run, retrying the run compensates and
+    the saga aborts.
+    """
+    system.hotels.rules = BookTripReserveHotelRule()
+    rules = BookTripCancelFlightReservationRule()
+    system.flights.rules = rules
+    run = settle(system, system.book_trip_saga.get_run(start_book_trip_saga(system)))
+    assert run.status == "parked"
+    (parked,) = system.parked()
+    assert (parked.run_id, parked.step) == (run.id, "Reserve flight")
+    assert compensation_attempts(system, run, "Reserve flight") == 1
+    assert system.tick(datetime.now(UTC) + timedelta(days=30)) == 0  # parked: nothing happens by itself
+    rules.fixed = True
+    assert system.retry_parked(run.id)
+    assert not system.retry_parked(run.id)  # not parked any more
+    run = settle(system, run)
+    assert run.status == "aborted"
+    assert compensated(system, run) == ["Reserve flight"]
+    assert system.parked() == []
+    assert last_event(system.trips, run.start_id) == "TripRejected"
 
 
 def test_book_trip_reserve_flight_fails(system: BookATrip) -> None:

@@ -16,6 +16,16 @@ from deliver_food.kitchen import aggregates, commands
 class Hooks:
     """Default answers to every question the generated code asks; override them in rules.Rules."""
 
+    def cancel_create_ticket_fails(
+        self,
+        command: commands.CancelCreateTicket,
+    ) -> str | None:
+        """Why CancelCreateTicket cannot run when a saga compensates with it, or None when it can
+        (default: None). A reason makes the compensation fail: the SEC retries it, then parks the
+        saga run.
+        """
+        return None
+
     def create_ticket_emits(
         self,
         command: commands.CreateTicket,
@@ -31,6 +41,15 @@ class Hooks:
     ) -> str | None:
         """Why CreateTicket fails when a saga runs it, or None when it succeeds (default: None). A
         reason makes the step record TicketRefused.
+        """
+        return None
+
+    def release_slot_fails(
+        self,
+        command: commands.ReleaseSlot,
+    ) -> str | None:
+        """Why ReleaseSlot cannot run when a saga compensates with it, or None when it can (default:
+        None). A reason makes the compensation fail: the SEC retries it, then parks the saga run.
         """
         return None
 

@@ -19,7 +19,16 @@ from eventsourcing.utils import get_topic
 from deliver_food.kitchen import aggregates, commands
 from deliver_food.order import sagas as order_sagas
 from esp_runtime import DomainError, require_state
-from esp_runtime.saga import SagaRun, already_answered, already_done, answered, compensated, skipped, to_compensate
+from esp_runtime.saga import (
+    SagaRun,
+    already_answered,
+    already_done,
+    answered,
+    compensated,
+    compensation_failed,
+    skipped,
+    to_compensate,
+)
 
 if TYPE_CHECKING:
     from deliver_food.kitchen.application import KitchenService
@@ -49,7 +58,7 @@ def react(
         if domain_event.saga == "CreateOrder" and domain_event.step == "Reserve slot":
             processing_event.collect_events(*create_order_reserve_slot_compensate(app, domain_event))
         if domain_event.saga == "CreateOrder" and domain_event.step == "Create ticket":
-            processing_event.collect_events(create_order_create_ticket_compensate(app, domain_event))
+            processing_event.collect_events(*create_order_create_ticket_compensate(app, domain_event))
         return
 
 
@@ -90,6 +99,9 @@ def create_order_reserve_slot_compensate(
     if nothing is not None:
         return [skipped(started, nothing)]
     command = commands.ReleaseSlot(**started.values)
+    reason = app.rules.release_slot_fails(command)
+    if reason is not None:
+        return compensation_failed(app, started, reason)
     try:
         aggregate: aggregates.Restaurant = app.repository.get(command.restaurant_id)
         aggregate.release_slot(command, app.rules)
@@ -131,15 +143,18 @@ def create_order_create_ticket(
 def create_order_create_ticket_compensate(
     app: KitchenService,
     started: SagaRun.CompensationStarted,
-) -> Aggregate:
+) -> list[Aggregate]:
     """CancelCreateTicket for the CreateOrder saga: a no-op (still answered) when its step never took effect."""
     command = commands.CancelCreateTicket(**started.values)
     try:
         aggregate: aggregates.Ticket = app.repository.get(started.target_id)
+        reason = app.rules.cancel_create_ticket_fails(command)
+        if reason is not None:
+            return compensation_failed(app, started, reason)
         aggregate.cancel_create_ticket(command, app.rules)
     except (DomainError, AggregateNotFoundError) as error:
-        return skipped(started, str(error) or type(error).__name__)
-    return aggregate
+        return [skipped(started, str(error) or type(error).__name__)]
+    return [aggregate]
 
 
 def create_order_confirm_ticket(

@@ -43,17 +43,42 @@ class CreateOrderSaga(SagaExecutionContainer):
 
     SAGA = "CreateOrder"
     STEPS = (
-        Step("Validate consumer", compensable=False, retriable=False, timeout=timedelta(milliseconds=30000)),
-        Step("Reserve slot", compensable=True, retriable=False, timeout=timedelta(milliseconds=30000)),
+        Step(
+            "Validate consumer",
+            compensable=False,
+            retriable=False,
+            timeout=timedelta(milliseconds=30000),
+            participant="consumer",
+        ),
+        Step(
+            "Reserve slot",
+            compensable=True,
+            retriable=False,
+            timeout=timedelta(milliseconds=30000),
+            participant="kitchen",
+        ),
         Step(
             "Create ticket",
             compensable=True,
             retriable=False,
             timeout=timedelta(milliseconds=30000),
             retries=Retries(max=2, backoff="fixed", delay=timedelta(milliseconds=1000)),
+            participant="kitchen",
         ),
-        Step("Authorize card", compensable=False, retriable=False, timeout=timedelta(milliseconds=30000)),
-        Step("Confirm ticket", compensable=False, retriable=True, timeout=timedelta(milliseconds=30000)),
+        Step(
+            "Authorize card",
+            compensable=False,
+            retriable=False,
+            timeout=timedelta(milliseconds=30000),
+            participant="accounting",
+        ),
+        Step(
+            "Confirm ticket",
+            compensable=False,
+            retriable=True,
+            timeout=timedelta(milliseconds=30000),
+            participant="kitchen",
+        ),
     )
     RECOVERY = "backward"
     COMPENSATE_FAILED_STEP = False

@@ -42,9 +42,27 @@ class FulfilOrderSaga(SagaExecutionContainer):
 
     SAGA = "FulfilOrder"
     STEPS = (
-        Step("Reserve stock", compensable=False, retriable=True, timeout=timedelta(milliseconds=60000)),
-        Step("Ship order", compensable=False, retriable=True, timeout=timedelta(milliseconds=60000)),
-        Step("Notify customer", compensable=False, retriable=True, timeout=timedelta(milliseconds=5000)),
+        Step(
+            "Reserve stock",
+            compensable=False,
+            retriable=True,
+            timeout=timedelta(milliseconds=60000),
+            participant="warehouse",
+        ),
+        Step(
+            "Ship order",
+            compensable=False,
+            retriable=True,
+            timeout=timedelta(milliseconds=60000),
+            participant="shipping",
+        ),
+        Step(
+            "Notify customer",
+            compensable=False,
+            retriable=True,
+            timeout=timedelta(milliseconds=5000),
+            participant="shop_notifications",
+        ),
     )
     RECOVERY = "forward"
     COMPENSATE_FAILED_STEP = False

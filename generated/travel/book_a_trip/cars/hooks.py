@@ -16,6 +16,16 @@ from book_a_trip.cars import aggregates, commands
 class Hooks:
     """Default answers to every question the generated code asks; override them in rules.Rules."""
 
+    def cancel_car_reservation_fails(
+        self,
+        command: commands.CancelCarReservation,
+    ) -> str | None:
+        """Why CancelCarReservation cannot run when a saga compensates with it, or None when it can
+        (default: None). A reason makes the compensation fail: the SEC retries it, then parks the
+        saga run.
+        """
+        return None
+
     def car_reservation_cancelled_cancelled_at(
         self,
         aggregate: aggregates.CarRental,

@@ -19,7 +19,7 @@ from eventsourcing.utils import get_topic
 from book_a_trip.cars import aggregates, commands
 from book_a_trip.trips import sagas as trips_sagas
 from esp_runtime import DomainError
-from esp_runtime.saga import SagaRun, already_done, skipped
+from esp_runtime.saga import SagaRun, already_done, compensation_failed, skipped
 
 if TYPE_CHECKING:
     from book_a_trip.cars.application import CarsService
@@ -43,7 +43,7 @@ def react(
         return
     if isinstance(domain_event, SagaRun.CompensationStarted):
         if domain_event.saga == "BookTrip" and domain_event.step == "Reserve car":
-            processing_event.collect_events(book_trip_reserve_car_compensate(app, domain_event))
+            processing_event.collect_events(*book_trip_reserve_car_compensate(app, domain_event))
         return
 
 
@@ -81,12 +81,15 @@ def book_trip_reserve_car(
 def book_trip_reserve_car_compensate(
     app: CarsService,
     started: SagaRun.CompensationStarted,
-) -> Aggregate:
+) -> list[Aggregate]:
     """CancelCarReservation for the BookTrip saga: a no-op (still answered) when its step never took effect."""
     command = commands.CancelCarReservation(**started.values)
     try:
         aggregate: aggregates.CarRental = app.repository.get(started.target_id)
+        reason = app.rules.cancel_car_reservation_fails(command)
+        if reason is not None:
+            return compensation_failed(app, started, reason)
         aggregate.cancel_car_reservation(command, app.rules)
     except (DomainError, AggregateNotFoundError) as error:
-        return skipped(started, str(error) or type(error).__name__)
-    return aggregate
+        return [skipped(started, str(error) or type(error).__name__)]
+    return [aggregate]

@@ -16,6 +16,16 @@ from book_a_trip.flights import aggregates, commands
 class Hooks:
     """Default answers to every question the generated code asks; override them in rules.Rules."""
 
+    def cancel_flight_reservation_fails(
+        self,
+        command: commands.CancelFlightReservation,
+    ) -> str | None:
+        """Why CancelFlightReservation cannot run when a saga compensates with it, or None when it can
+        (default: None). A reason makes the compensation fail: the SEC retries it, then parks the
+        saga run.
+        """
+        return None
+
     def flight_reservation_cancelled_cancelled_at(
         self,
         aggregate: aggregates.SeatReservation,

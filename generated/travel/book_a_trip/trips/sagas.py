@@ -54,10 +54,30 @@ class BookTripSaga(SagaExecutionContainer):
 
     SAGA = "BookTrip"
     STEPS = (
-        Step("Reserve flight", compensable=True, retriable=False, timeout=timedelta(milliseconds=30000)),
-        Step("Reserve hotel", compensable=True, retriable=False, timeout=timedelta(milliseconds=30000)),
-        Step("Reserve car", compensable=True, retriable=False, timeout=timedelta(milliseconds=30000)),
-        Step("Charge card", compensable=False, retriable=False, timeout=timedelta(milliseconds=10000)),
+        Step(
+            "Reserve flight",
+            compensable=True,
+            retriable=False,
+            timeout=timedelta(milliseconds=30000),
+            participant="flights",
+        ),
+        Step(
+            "Reserve hotel",
+            compensable=True,
+            retriable=False,
+            timeout=timedelta(milliseconds=30000),
+            participant="hotels",
+        ),
+        Step(
+            "Reserve car", compensable=True, retriable=False, timeout=timedelta(milliseconds=30000), participant="cars"
+        ),
+        Step(
+            "Charge card",
+            compensable=False,
+            retriable=False,
+            timeout=timedelta(milliseconds=10000),
+            participant="travel_payments",
+        ),
     )
     RECOVERY = "backward"
     COMPENSATE_FAILED_STEP = False
