@@ -12,12 +12,18 @@ ROOT = Path(__file__).resolve().parent.parent
 JOURNEYS = ROOT / "journeys"
 EXAMPLES = sorted(JOURNEYS.glob("*.yaml"))
 
-# Two microservices: shop publishes OrderPlaced (every field type) and a
+# Two microservices: shop publishes OrderPlaced (every field type, value objects too) and a
 # domain event; billing hears OrderPlaced through a listener and a projection.
 TYPES_JOURNEY = """\
 journey: Typed Orders
 description: An order carries every field type esp knows.
 actors: [Clerk]
+types:
+  Money:
+    description: An amount in a currency
+    fields: {amount: decimal, currency: str}
+  OrderLine:
+    fields: {sku: str, units: int, price: Money, discount: "optional[Money]"}
 microservices:
   shop:
     description: Takes orders
@@ -55,6 +61,8 @@ processes:
           lines: "list[str]"
           coupon: "optional[str]"
           tags: "optional[list[str]]"
+          price: Money
+          extras: "optional[list[OrderLine]]"
         enters: placed
       - event: NoteTaken
         fields: {note: str}

@@ -67,7 +67,8 @@ def test_payload_has_the_aggregate_id_and_required_fields(tmp_path: Path) -> Non
     schema = event_schema(event)
     assert next(iter(schema["properties"])) == "order_id"
     assert schema["properties"]["order_id"]["format"] == "uuid"
-    assert schema["required"] == ["order_id", "count", "weight", "gift", "total", "due", "at", "customer", "lines"]
+    required = ["order_id", "count", "weight", "gift", "total", "due", "at", "customer", "lines", "price"]
+    assert schema["required"] == required
     assert schema["additionalProperties"] is False
     good = {
         "order_id": "0b7c2f6e-8d1a-4d8e-9a59-3c1f3e0c9a11",
@@ -80,6 +81,8 @@ def test_payload_has_the_aggregate_id_and_required_fields(tmp_path: Path) -> Non
         "customer": "0b7c2f6e-8d1a-4d8e-9a59-3c1f3e0c9a12",
         "lines": ["soup"],
         "coupon": None,
+        "price": {"amount": "19.99", "currency": "EUR"},
+        "extras": [{"sku": "S1", "units": 1, "price": {"amount": "2.50", "currency": "EUR"}, "discount": None}],
     }
     validator = jsonschema.Draft7Validator(schema, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
     assert list(validator.iter_errors(good)) == []
@@ -87,6 +90,26 @@ def test_payload_has_the_aggregate_id_and_required_fields(tmp_path: Path) -> Non
     assert not validator.is_valid({**good, "count": "2"})
     missing = {k: v for k, v in good.items() if k != "order_id"}
     assert not validator.is_valid(missing)
+
+
+def test_value_objects_are_shared_schemas_the_payload_refers_to(tmp_path: Path) -> None:
+    doc = asyncapi.document(types_model(tmp_path))
+    schemas = doc["components"]["schemas"]
+    assert schemas["Money"]["required"] == ["amount", "currency"]
+    assert schemas["Money"]["properties"]["amount"]["format"] == "decimal"
+    assert schemas["OrderLine"]["properties"]["price"] == {"$ref": "#/components/schemas/Money"}
+    assert schemas["OrderLine"]["properties"]["discount"] == {
+        "oneOf": [{"$ref": "#/components/schemas/Money"}, {"type": "null"}]
+    }
+    assert schemas["OrderPlaced"]["properties"]["extras"] == {
+        "type": ["array", "null"],
+        "items": {"$ref": "#/components/schemas/OrderLine"},
+    }
+    line = {"sku": "S1", "units": 1, "price": {"amount": "2.50", "currency": "EUR"}, "discount": None}
+    validator = jsonschema.Draft7Validator({**schemas["OrderLine"], "components": doc["components"]})
+    assert list(validator.iter_errors(line)) == []
+    assert not validator.is_valid({**line, "price": {"amount": 2.5, "currency": "EUR"}})  # a decimal is text
+    assert not validator.is_valid({k: v for k, v in line.items() if k != "units"})
 
 
 def test_document_channels_and_operations(tmp_path: Path) -> None:
@@ -101,7 +124,7 @@ def test_document_channels_and_operations(tmp_path: Path) -> None:
     assert receive["channel"] == {"$ref": "#/channels/shop"}
     assert receive["messages"] == [{"$ref": "#/channels/shop/messages/OrderPlaced"}]
     assert receive["description"] == "Through listener OpenInvoice, projection Orders."
-    assert set(doc["components"]["schemas"]) == {"OrderPlaced"}
+    assert set(doc["components"]["schemas"]) == {"OrderPlaced", "Money", "OrderLine"}  # its value objects too
 
 
 def test_restaurant_receivers() -> None:

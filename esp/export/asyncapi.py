@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from esp import names
 from esp.export import integration
-from esp.export.payload import event_schema
-from esp.model import Event, Microservice, Model
+from esp.export.payload import event_schema, value_schema
+from esp.model import Event, Microservice, Model, ValueType
 
 VERSION = "3.0.0"
 CONTENT_TYPE = "application/json"
@@ -106,12 +107,32 @@ def _operations(model: Model) -> Doc:
     return ops
 
 
+def _value_keys(model: Model) -> dict[ValueType, str]:
+    """The key of each value object's schema among the components' schemas: its name, unless a message has
+    that id (a type named like an event), then ``<name>Value``."""
+    taken = {mid for e in integration.integration_events(model) for mid in _message_ids(e)}
+    keys: dict[ValueType, str] = {}
+    for vo in model.types:
+        key = vo.name
+        while key in taken:
+            key += "Value"
+        taken.add(key)
+        keys[vo] = key
+    return keys
+
+
 def _components(model: Model) -> Doc:
     messages: Doc = {}
     schemas: Doc = {}
+    keys = _value_keys(model)
+
+    def refs(vo: ValueType) -> str:
+        return f"#/components/schemas/{keys[vo]}"
+
+    used = {vo for e in integration.integration_events(model) for vo in _values_in(e)}
     for event in integration.integration_events(model):
         mid = message_id(event)
-        schemas[mid] = event_schema(event)
+        schemas[mid] = event_schema(event, refs=refs)
         message: Doc = {
             "name": mid,
             "title": names.human(event.name),
@@ -127,11 +148,26 @@ def _components(model: Model) -> Doc:
             message["summary"] = event.description.strip()
         messages[mid] = message
         for version in range(event.version - 1, 0, -1):
-            messages[message_id(event, version)], schemas[message_id(event, version)] = _older(event, version)
+            messages[message_id(event, version)], schemas[message_id(event, version)] = _older(event, version, refs)
+    for vo in model.types:  # the value objects integration events hold, each once
+        if vo in used:
+            schemas[keys[vo]] = value_schema(vo, refs)
     return {"messages": messages, "schemas": schemas}
 
 
-def _older(event: Event, version: int) -> tuple[Doc, Doc]:
+def _values_in(event: Event) -> set[ValueType]:
+    """The value objects an event's payload holds, at any of its versions, and the ones they hold."""
+    found: set[ValueType] = set()
+    todo = [f.type.inner.value for v in range(1, event.version + 1) for f in event.fields_at(v)]
+    while todo:
+        vo = todo.pop()
+        if vo is not None and vo not in found:
+            found.add(vo)
+            todo.extend(vo.uses())
+    return found
+
+
+def _older(event: Event, version: int, refs: Callable[[ValueType], str]) -> tuple[Doc, Doc]:
     """An earlier version's message and payload: what its history says it was."""
     mid = message_id(event, version)
     later = event.revision(version + 1)
@@ -146,7 +182,7 @@ def _older(event: Event, version: int) -> tuple[Doc, Doc]:
         "x-esp-version": version,
         "x-esp-microservice": event.microservice.name,
     }
-    return message, event_schema(event, version=version)
+    return message, event_schema(event, version=version, refs=refs)
 
 
 def dumps(doc: Doc, fmt: str = "yaml") -> str:
