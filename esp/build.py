@@ -42,14 +42,15 @@ from esp.model import (
     SagaStep,
     Scenario,
     ValueType,
+    Timer,
     When,
     innermost,
 )
 
 T = TypeVar("T")
 _Row = tuple[tuple[Document, int, dict[str, Any]], tuple[Microservice, Aggregate | None], list[Event]]
-_DURATION = re.compile(r"^([0-9]+)(ms|s|m|h)$")
-_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000}
+_DURATION = re.compile(r"^([0-9]+)(ms|s|m|h|d)$")
+_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 PREVIOUS = "previous"  # 'enters: previous': the state the aggregate was in before its current one
 NO_COMPENSATION = "none"  # 'compensate: none': a step with nothing to undo (a check)
 
@@ -315,6 +316,7 @@ class _Builder:
         sagas = [s for doc in docs for s in self.sagas_of(doc)]
         scenarios = [s for doc in docs for s in self.scenarios(doc)]
         hotspots = [h for doc in docs for h in self.hotspots(doc)]
+        timers = [t for doc in docs for t in self.timers(doc)]
         model = Model(
             tuple(journeys),
             tuple(self.microservices.values()),
@@ -327,6 +329,7 @@ class _Builder:
             frozenset(self.left_out_events),
             frozenset(self.left_out_names),
             tuple(self.types.values()),
+            timers=tuple(timers),
         )
         return model, self.problems
 
@@ -672,6 +675,49 @@ class _Builder:
             else:
                 mapping.append((cmd_field, ev_field))
         return tuple(mapping)
+
+    def timers(self, doc: Document) -> list[Timer]:
+        """The timers written on the aggregates of ``doc`` (after the commands and events are known)."""
+        result: list[Timer] = []
+        for ms_name, ms in _map(doc.data, "microservices").items():
+            for agg_name, agg in _map(ms, "aggregates").items():
+                named = self.aggregates.get(agg_name)
+                if named is None or named.obj.microservice.name != ms_name:
+                    continue  # a second declaration of the name (E031)
+                seen: dict[Any, Location] = {}
+                for i, raw in enumerate(_list(agg, "timers")):
+                    path: NodePath = ("microservices", ms_name, "aggregates", agg_name, "timers", i)
+                    timer = self.timer(doc, path, raw, named.obj)
+                    if timer is not None:
+                        self.once(seen, timer.name, "timer", timer.name, timer.at.get("timer", timer.loc))
+                        result.append(timer)
+        return result
+
+    def timer(self, doc: Document, path: NodePath, raw: Any, aggregate: Aggregate) -> Timer | None:
+        command: Command | None = self.ref(doc, (*path, "then"), self.commands, "E212")
+        at = _key_locs(doc, path, raw)
+        unless: list[Event] = []
+        for i in range(len(_list(raw, "unless"))):
+            event: Event | None = self.ref(doc, (*path, "unless", i), self.events, "E216")
+            if event is not None:
+                at[f"unless:{len(unless)}"] = doc.loc((*path, "unless", i))
+                unless.append(event)
+        if command is None or not _named(raw, "timer"):
+            return None
+        after = _str(raw, "after")
+        return Timer(
+            _str(raw, "timer"),
+            aggregate,
+            _str(raw, "in_state"),
+            after,
+            duration_ms(after),
+            command,
+            tuple(unless),
+            _str(raw, "description"),
+            _journey_name(doc),
+            doc.loc(path),
+            at,
+        )
 
     def sagas_of(self, doc: Document) -> list[Saga]:
         result = []

@@ -33,6 +33,7 @@ from esp.model import (
     SagaStep,
     Scenario,
     ValueType,
+    Timer,
     When,
 )
 from esp.names import words
@@ -1019,6 +1020,58 @@ def _saga_rule_filled(saga: Saga, step: SagaStep, data: dict[str, DataField]) ->
 # -- hotspots -------------------------------------------------------------------------------
 
 
+def timers_fit(model: Model) -> Iterator[Diagnostic]:
+    """A timer waits a real duration in a state of its aggregate that some event enters, then issues a command
+    of that aggregate, allowed in that state, whose fields it can fill; its 'unless' events are that
+    aggregate's."""
+    for timer in model.timers:
+        if not timer.after_ms:
+            yield _d("E210", timer.at.get("after", timer.loc), timer=timer.name, after=timer.after)
+        yield from _timer_state(model, timer)
+        yield from _timer_command(timer)
+        yield from _timer_unless(timer)
+
+
+def _timer_state(model: Model, timer: Timer) -> Iterator[Diagnostic]:
+    agg, loc = timer.aggregate, timer.at.get("in_state", timer.loc)
+    if timer.state not in agg.states:
+        hint = did_you_mean(timer.state, agg.states) if agg.states else f"declare 'states:' on '{agg.name}'"
+        yield _d("E211", loc, timer=timer.name, aggregate=agg.name, name=timer.state, hint=hint)
+    elif not any(e.enters == timer.state for e in model.events_of(agg)):
+        yield _d("W124", loc, timer=timer.name, aggregate=agg.name, state=timer.state)
+
+
+def _timer_command(timer: Timer) -> Iterator[Diagnostic]:
+    cmd, loc = timer.command, timer.at.get("then", timer.loc)
+    why = ""
+    if cmd.aggregate is not timer.aggregate:
+        owner = cmd.aggregate.name if cmd.aggregate is not None else "no aggregate"
+        why = f"a command of '{owner}'"
+    elif cmd.creates:
+        why = "which creates a new one"
+    if why:
+        yield _d("E213", loc, timer=timer.name, aggregate=timer.aggregate.name, command=cmd.name, why=why)
+        return
+    if cmd.allowed_in and timer.state in timer.aggregate.states and timer.state not in cmd.allowed_in:
+        allowed = ", ".join(cmd.allowed_in)
+        yield _d("E214", loc, timer=timer.name, command=cmd.name, state=timer.state, allowed=allowed)
+    identity = field_name(timer.aggregate.identity)
+    needed = [f.name for f in cmd.fields if field_name(f.name) != identity and f.type.name != "optional"]
+    if needed:
+        fields = "fields " + ", ".join(f"'{n}'" for n in needed) if len(needed) > 1 else f"field '{needed[0]}'"
+        yield _d("E215", loc, timer=timer.name, command=cmd.name, fields=fields)
+
+
+def _timer_unless(timer: Timer) -> Iterator[Diagnostic]:
+    items = iter(timer.at.get(f"unless:{i}", timer.at.get("unless", timer.loc)) for i in range(len(timer.unless)))
+    for event, loc in zip(timer.unless, items, strict=True):
+        if event.aggregate is not timer.aggregate:
+            other = f"'{event.aggregate.name}'" if event.aggregate is not None else "no aggregate"
+            yield _d("E217", loc, timer=timer.name, aggregate=timer.aggregate.name, event=event.name, other=other)
+        elif event.enters and event.enters != timer.state:
+            yield _d("W125", loc, timer=timer.name, event=event.name, enters=event.enters, state=timer.state)
+
+
 def _all_names(model: Model) -> set[str]:
     names = {name for _, name, _ in _class_level(model)}
     names |= {m.name for m in model.microservices} | {p.name for p in model.processes}
@@ -1175,6 +1228,7 @@ RULES: tuple[Rule, ...] = (
     sagas_are_recoverable,
     saga_data_flows,
     previous_states,
+    timers_fit,
     hotspots_are_open,
     event_histories,
 )

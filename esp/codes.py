@@ -194,6 +194,36 @@ CODES: dict[str, CodeInfo] = {
     "E043": _e("unknown command", "unknown command '{name}'", "{hint}"),
     "E044": _e("unknown projection", "unknown projection '{name}'", "{hint}"),
     "E045": _e("unknown state", "aggregate '{aggregate}' has no state '{name}'", "{hint}"),
+    # -- timers (issue 13) ---------------------------------------------------------
+    "E210": _e(
+        "timer duration",
+        "timer '{timer}': 'after: {after}' is not a duration",
+        "write a whole number and a unit, more than zero: 30s, 5m, 2h or 1d",
+    ),
+    "E211": _e("timer in an unknown state", "timer '{timer}': aggregate '{aggregate}' has no state '{name}'", "{hint}"),
+    "E212": _e("unknown timer command", "unknown command '{name}'", "{hint}"),
+    "E213": _e(
+        "timer command of another aggregate",
+        "timer '{timer}' of '{aggregate}' issues '{command}', {why}",
+        "a timer issues a command to its own aggregate, one that does not create it: use a listener on the command's"
+        " event for anything else",
+    ),
+    "E214": _e(
+        "timer command not allowed in its state",
+        "timer '{timer}' issues '{command}' in state '{state}', where it is not allowed (allowed in: {allowed})",
+        "add '{state}' to the command's 'allowed_in', or choose a command allowed there",
+    ),
+    "E215": _e(
+        "timer command needs fields",
+        "timer '{timer}' issues '{command}', which needs {fields}: a timer only knows the aggregate's id",
+        "make the fields optional ('optional[T]': the timer leaves them empty), or issue a command without them",
+    ),
+    "E216": _e("unknown timer event", "unknown event '{name}'", "{hint}"),
+    "E217": _e(
+        "timer stopped by another aggregate's event",
+        "timer '{timer}' of '{aggregate}': 'unless' event '{event}' is recorded by {other}",
+        "name an event of '{aggregate}' (a listener can turn the other event into a command on it)",
+    ),
     "E046": _e(
         "aggregate in another microservice",
         "aggregate '{aggregate}' belongs to microservice '{owner}', not '{microservice}'",
@@ -522,6 +552,17 @@ CODES: dict[str, CodeInfo] = {
         "compensation in a forward-recovery saga",
         "saga '{saga}' recovers forward, so compensation '{command}' of step '{step}' never runs",
         "remove 'compensate', or make the saga 'recovery: backward'",
+    ),
+    "W124": _w(
+        "timer never starts",
+        "timer '{timer}': no event of '{aggregate}' enters state '{state}', so the timer never starts",
+        "add 'enters: {state}' to the event that puts the aggregate in that state",
+    ),
+    "W125": _w(
+        "timer stopped twice",
+        "timer '{timer}': 'unless' event '{event}' enters state '{enters}', and leaving '{state}' stops the timer"
+        " already",
+        "remove '{event}' from 'unless'",
     ),
     "W112": _w(
         "too many warnings",

@@ -285,6 +285,24 @@ class Listener:
 
 
 @dataclass(frozen=True, eq=False)
+class Timer:
+    """After ``after`` in ``state`` of ``aggregate``, unless it leaves the state or one of ``unless`` happens
+    first, issue ``command`` to it (an order's grace period)."""
+
+    name: str
+    aggregate: Aggregate
+    state: str
+    after: str  # as written: 30s, 5m, 2h, 1d
+    after_ms: int | None  # None: not a duration (E210)
+    command: Command
+    unless: tuple[Event, ...]
+    description: str
+    journey: str
+    loc: Location
+    at: Mapping[str, Location]
+
+
+@dataclass(frozen=True, eq=False)
 class Projection:
     name: str
     microservice: Microservice
@@ -482,6 +500,7 @@ class Model:
     left_out_events: frozenset[Event] = frozenset()
     left_out_names: frozenset[str] = frozenset()
     types: tuple[ValueType, ...] = ()  # the value objects, each after the ones it holds
+    timers: tuple[Timer, ...] = ()  # in aggregate order
 
     @property
     def name(self) -> str:
@@ -551,6 +570,10 @@ class Model:
     def events_of(self, aggregate: Aggregate) -> tuple[Event, ...]:
         parts = self._parts.get(aggregate)
         return parts.events if parts else ()
+
+    def timers_of(self, aggregate: Aggregate) -> tuple[Timer, ...]:
+        """The timers declared on ``aggregate``."""
+        return tuple(t for t in self.timers if t.aggregate is aggregate)
 
     def creators_of(self, aggregate: Aggregate) -> tuple[Command, ...]:
         """The commands that create ``aggregate``."""

@@ -103,6 +103,7 @@ RESERVED: Mapping[str, frozenset[str]] = {
         construct_factory construct_mapper construct_notification_log construct_recorder construct_repository
         construct_snapshot_store construct_transcoder AGGREGATE_CACHE_FASTFORWARD AGGREGATE_CACHE_FASTFORWARD_SKIPPING
         AGGREGATE_CACHE_MAXSIZE DEEPCOPY_FROM_AGGREGATE_CACHE
+        TIMERS clock armed position timer_topics fire tick read_timers
         """
     ),
     # members of an aggregate class: eventsourcing's Aggregate, and what aggregates.py uses in the class body

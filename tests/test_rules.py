@@ -98,6 +98,58 @@ def _release_step(extra: str) -> str:
     return variant(S, ("    completes_with: TripBooked", step + "    completes_with: TripBooked"))
 
 
+# A cart closed after 30 minutes open unless it is touched (timers_fit).
+_TIMED = """\
+journey: Shopping
+microservices:
+  shop:
+    aggregates:
+      Cart:
+        identity: cart_id
+        states: [open, closed]
+        timers:
+          - timer: Abandoned
+            in_state: open
+            after: 30m
+            unless: [CartTouched]
+            then: CloseCart
+processes:
+  - process: Shop
+    microservice: shop
+    aggregate: Cart
+    actions:
+      - command: OpenCart
+        emits: [CartOpened]
+        creates: true
+      - command: TouchCart
+        emits: [CartTouched]
+        allowed_in: [open]
+      - command: CloseCart
+        emits: [CartClosed]
+        allowed_in: [open]
+    events:
+      - event: CartOpened
+        enters: open
+      - event: CartTouched
+      - event: CartClosed
+        enters: closed
+"""
+_CUSTOMER = """\
+  - process: Visit
+    microservice: shop
+    aggregate: Customer
+    actions:
+      - command: Enter
+        emits: [CustomerEntered]
+        creates: true
+      - command: Leave
+        emits: [CustomerLeft]
+    events:
+      - event: CustomerEntered
+      - event: CustomerLeft
+"""
+
+
 CASES = [
     # names_become_distinct_classes
     Case("classes-clean", check.names_fit_the_generated_code, M, ()),
@@ -871,6 +923,63 @@ CASES = [
         check.event_histories,
         variant(M, ("        enters: open\n", "        enters: open\n        compatibility: full\n")),
         ("W109",),
+    ),
+    # timers_fit
+    Case("timer-fits", check.timers_fit, _TIMED, ()),
+    Case(
+        "timer-after-not-a-duration", check.timers_fit, variant(_TIMED, ("after: 30m", "after: 30 minutes")), ("E210",)
+    ),
+    Case("timer-after-zero", check.timers_fit, variant(_TIMED, ("after: 30m", "after: 0s")), ("E210",)),
+    Case("timer-in-unknown-state", check.timers_fit, variant(_TIMED, ("in_state: open", "in_state: opn")), ("E211",)),
+    Case("timer-command-creates", check.timers_fit, variant(_TIMED, ("then: CloseCart", "then: OpenCart")), ("E213",)),
+    Case(
+        "timer-command-not-allowed",
+        check.timers_fit,
+        variant(_TIMED, ("in_state: open", "in_state: closed"), ("unless: [CartTouched]", "unless: []")),
+        ("E214",),
+    ),
+    Case(
+        "timer-command-needs-fields",
+        check.timers_fit,
+        variant(_TIMED, ("        emits: [CartClosed]\n", "        fields: {why: str}\n        emits: [CartClosed]\n")),
+        ("E215",),
+    ),
+    Case(
+        "timer-command-optional-fields",
+        check.timers_fit,
+        variant(
+            _TIMED,
+            ("        emits: [CartClosed]\n", '        fields: {why: "optional[str]"}\n        emits: [CartClosed]\n'),
+        ),
+        (),
+    ),
+    Case(
+        "timer-never-starts",
+        check.timers_fit,
+        variant(
+            _TIMED,
+            ("states: [open, closed]", "states: [open, idle, closed]"),
+            ("in_state: open", "in_state: idle"),
+            ("allowed_in: [open]\n    events", "allowed_in: [open, idle]\n    events"),
+        ),
+        ("W124",),
+    ),
+    Case(
+        "timer-unless-leaves-the-state",
+        check.timers_fit,
+        variant(_TIMED, ("unless: [CartTouched]", "unless: [CartTouched, CartClosed]")),
+        ("W125",),
+    ),
+    Case(
+        "timer-unless-of-another-aggregate",
+        check.timers_fit,
+        variant(
+            _TIMED,
+            ("unless: [CartTouched]", "unless: [CustomerLeft]"),
+            ("processes:\n", "      Customer:\n        identity: customer_id\nprocesses:\n"),
+        )
+        + _CUSTOMER,
+        ("E217",),
     ),
     # hotspots_are_open
     Case("hotspots-none", check.hotspots_are_open, M, ()),

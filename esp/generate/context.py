@@ -22,6 +22,7 @@ from typing import Generic, Protocol, TypeVar
 from esp import names
 from esp.generate import evolution
 from esp.generate.text import UnsafeText, default, literal, py_type, sample
+from esp.generate.timers import TimerV
 from esp.model import (
     Aggregate,
     Command,
@@ -258,6 +259,11 @@ class JourneyV:
     def queries(self) -> list[QueryV]:
         return [q for m in self.microservices for q in m.queries]
 
+    @property
+    def timed(self) -> list[MicroserviceV]:
+        """The microservices whose aggregates have timers."""
+        return [m for m in self.microservices if m.timers]
+
 
 @dataclass(frozen=True)
 class _Grouped:
@@ -393,6 +399,10 @@ class MicroserviceV(_View[Microservice]):
         return tuple(e for a in self.aggregates for e in a.events)
 
     @property
+    def timers(self) -> tuple[TimerV, ...]:
+        return tuple(t for a in self.aggregates for t in a.timers)
+
+    @property
     def integration_events(self) -> list[EventV]:
         return [e for e in self.events if e.integration]
 
@@ -510,6 +520,10 @@ class AggregateV(_View[Aggregate]):
 
     def entering(self, state: str) -> EventV | None:
         return next((e for e in self.events if e.enters == state), None)
+
+    @cached_property
+    def timers(self) -> tuple[TimerV, ...]:
+        return tuple(TimerV(self.j, t, self) for t in self.j.model.timers_of(self.entity))
 
 
 @dataclass(frozen=True, eq=False)

@@ -372,6 +372,8 @@ def render(view: PackageV, override: Path | None = None) -> list[File]:
         emit("tests/test_api.py.j2", "tests/test_api.py")
     if view.saga_views:
         emit("tests/test_sagas.py.j2", "tests/test_sagas.py")
+    if view.timed:
+        emit("tests/test_timers.py.j2", "tests/test_timers.py")
     _check_paths(f.path for f in files)
     return files
 

@@ -8,8 +8,9 @@ same transaction as the effect). Only one process follows for a service: it
 holds a PostgreSQL advisory lock on its own database, and a second one (a
 standby) waits on that lock and takes over when the active one dies.
 
-Time runs inside the process: the SEC's timeouts and retries are moved on by
-a clock thread (``tick``), and every follower nudges its upstreams now and
+Time runs inside the process: the SEC's timeouts and retries, and a
+microservice's timers (esp_runtime.timers), are moved on by the clock of its
+main loop (``tick`` every ``ESP_TICK_SECONDS``, 0.2 s by default), and every follower nudges its upstreams now and
 then (a NOTIFY), which covers an event committed before LISTEN was
 registered. SIGTERM stops it gracefully; anything unexpected ends it with a
 non-zero exit, and ``up`` (or the platform) starts it again: let it crash.
@@ -18,12 +19,13 @@ non-zero exit, and ``up`` (or the platform) starts it again: let it crash.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,7 +37,7 @@ from esp_runtime.deploy import Database, Deployment, Process
 
 logger = logging.getLogger("esp_runtime.process")
 
-TICK = 0.2  # seconds between two ticks of a SEC's clock
+TICK = 0.2  # seconds between two ticks of the clock (a SEC's timeouts, a microservice's timers); ESP_TICK_SECONDS
 NUDGE = 1.0  # seconds between two nudges of the upstreams
 LOCK_POLL = 0.1  # seconds between two tries of a standby for the lock
 
@@ -59,6 +61,15 @@ def ensure_database(database: Database) -> None:
         if found is None:
             with suppress(psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database.dbname)))
+
+
+def tick_interval(env: Mapping[str, str]) -> float:
+    """The seconds between two ticks: ``ESP_TICK_SECONDS`` if it is a positive number, else ``TICK``."""
+    try:
+        seconds = float(env.get("ESP_TICK_SECONDS", TICK))
+    except ValueError:
+        return TICK
+    return seconds if seconds > 0 else TICK
 
 
 class ConsumerLock:
@@ -117,6 +128,7 @@ class Runner:
         self.runners: list[BaseProjectionRunner[Any]] = []
         self.lock = ConsumerLock(self.database, self.process.app.name)
         self.failure: BaseException | None = None
+        self.interval = tick_interval(os.environ if environ is None else environ)
 
     # -- start-up --
 
@@ -178,7 +190,8 @@ class Runner:
     # -- while it runs --
 
     def tick(self) -> None:
-        """The SEC's clock: time out steps and start retries that are due (under the processing lock)."""
+        """The clock: a SEC times out steps and starts retries that are due, a microservice issues the commands
+        of its timers that are due (under the processing lock)."""
         if hasattr(self.app, "tick"):
             with self.app.processing_lock:
                 self.app.tick()
@@ -208,7 +221,7 @@ class Runner:
     def loop(self) -> None:
         """Tick, nudge and check until stopped."""
         last_nudge = 0.0
-        while not self.stopping.wait(TICK):
+        while not self.stopping.wait(self.interval):
             self.check()
             self.tick()
             if time.monotonic() - last_nudge >= NUDGE:

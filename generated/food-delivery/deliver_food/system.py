@@ -19,6 +19,7 @@ from deliver_food.order import application as order_application
 from deliver_food.order import sagas as order_sagas
 from esp_runtime import Service
 from esp_runtime.saga import ParkedRun, SagaExecutionContainer
+from esp_runtime.timers import Ticker
 
 SYSTEM = System(
     pipes=[
@@ -61,7 +62,8 @@ class DeliverFood:
     nothing to undo.
     """
 
-    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+    def __init__(self, env: Mapping[str, str] | None = None, *, clock_interval: float | None = None) -> None:
+        """``clock_interval``: tick every that many seconds on a thread of its own (None: call ``tick``)."""
         self.runner = SingleThreadedRunner[UUID](SYSTEM, env=dict(env) if env is not None else None)
         self.runner.start()
         self.order = self.runner.get(order_application.OrderService)
@@ -70,6 +72,10 @@ class DeliverFood:
         self.accounting = self.runner.get(accounting_application.AccountingService)
         self.create_order_saga = self.runner.get(order_sagas.CreateOrderSaga)
         self.catch_up()
+        self.ticker: Ticker | None = None
+        if clock_interval is not None:
+            self.ticker = Ticker(self.tick, clock_interval)
+            self.ticker.start()
 
     @property
     def services(self) -> dict[str, Service]:
@@ -99,7 +105,8 @@ class DeliverFood:
         }
 
     def tick(self, now: datetime | None = None) -> int:
-        """Time out saga steps past their deadline and start the retries that are due (call it now and then)."""
+        """The clock: time out saga steps past their deadline, start the retries and issue the timers' commands
+        that are due (how many moved)."""
         return sum(sec.tick(now) for sec in self.sagas.values())
 
     def parked(self) -> list[ParkedRun]:
@@ -145,6 +152,8 @@ class DeliverFood:
 
     def close(self) -> None:
         """Stop every microservice and close its database connections."""
+        if self.ticker is not None:
+            self.ticker.stop()
         self.runner.stop()
 
     def __enter__(self) -> Self:

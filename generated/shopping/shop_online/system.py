@@ -14,6 +14,7 @@ from eventsourcing.system import RecordingEvent, SingleThreadedRunner, System
 
 from esp_runtime import Service, mentions
 from esp_runtime.saga import ParkedRun, SagaExecutionContainer
+from esp_runtime.timers import Ticker
 from shop_online.cart import application as cart_application
 from shop_online.cart import commands as cart_commands
 from shop_online.cart import projections as cart_projections
@@ -77,7 +78,8 @@ class ShopOnline:
     order.
     """
 
-    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+    def __init__(self, env: Mapping[str, str] | None = None, *, clock_interval: float | None = None) -> None:
+        """``clock_interval``: tick every that many seconds on a thread of its own (None: call ``tick``)."""
         self.runner = SingleThreadedRunner[UUID](SYSTEM, env=dict(env) if env is not None else None)
         self.runner.start()
         self.catalogue = self.runner.get(catalogue_application.CatalogueService)
@@ -92,6 +94,10 @@ class ShopOnline:
         self.product_catalogue = catalogue_projections.ProductCatalogue(self.catalogue)
         self.cart_summary = cart_projections.CartSummary(self.cart)
         self.order_history = orders_projections.OrderHistory(self.orders, self.shipping)
+        self.ticker: Ticker | None = None
+        if clock_interval is not None:
+            self.ticker = Ticker(self.tick, clock_interval)
+            self.ticker.start()
 
     @property
     def services(self) -> dict[str, Service]:
@@ -124,7 +130,8 @@ class ShopOnline:
         }
 
     def tick(self, now: datetime | None = None) -> int:
-        """Time out saga steps past their deadline and start the retries that are due (call it now and then)."""
+        """The clock: time out saga steps past their deadline, start the retries and issue the timers' commands
+        that are due (how many moved)."""
         return sum(sec.tick(now) for sec in self.sagas.values())
 
     def parked(self) -> list[ParkedRun]:
@@ -202,6 +209,8 @@ class ShopOnline:
 
     def close(self) -> None:
         """Stop every microservice and close its database connections."""
+        if self.ticker is not None:
+            self.ticker.stop()
         self.runner.stop()
 
     def __enter__(self) -> Self:

@@ -22,6 +22,7 @@ from book_a_trip.trips import projections as trips_projections
 from book_a_trip.trips import sagas as trips_sagas
 from esp_runtime import Service
 from esp_runtime.saga import ParkedRun, SagaExecutionContainer
+from esp_runtime.timers import Ticker
 
 SYSTEM = System(
     pipes=[
@@ -68,7 +69,8 @@ class BookATrip:
     the car, the hotel, the flight) and the trip is rejected.
     """
 
-    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+    def __init__(self, env: Mapping[str, str] | None = None, *, clock_interval: float | None = None) -> None:
+        """``clock_interval``: tick every that many seconds on a thread of its own (None: call ``tick``)."""
         self.runner = SingleThreadedRunner[UUID](SYSTEM, env=dict(env) if env is not None else None)
         self.runner.start()
         self.trips = self.runner.get(trips_application.TripsService)
@@ -80,6 +82,10 @@ class BookATrip:
         self.catch_up()
         self.my_trips = trips_projections.MyTrips(self.trips, self.flights, self.hotels, self.cars)
         self.rejected_trips = trips_projections.RejectedTrips(self.trips)
+        self.ticker: Ticker | None = None
+        if clock_interval is not None:
+            self.ticker = Ticker(self.tick, clock_interval)
+            self.ticker.start()
 
     @property
     def services(self) -> dict[str, Service]:
@@ -110,7 +116,8 @@ class BookATrip:
         }
 
     def tick(self, now: datetime | None = None) -> int:
-        """Time out saga steps past their deadline and start the retries that are due (call it now and then)."""
+        """The clock: time out saga steps past their deadline, start the retries and issue the timers' commands
+        that are due (how many moved)."""
         return sum(sec.tick(now) for sec in self.sagas.values())
 
     def parked(self) -> list[ParkedRun]:
@@ -174,6 +181,8 @@ class BookATrip:
 
     def close(self) -> None:
         """Stop every microservice and close its database connections."""
+        if self.ticker is not None:
+            self.ticker.stop()
         self.runner.stop()
 
     def __enter__(self) -> Self:
