@@ -41,8 +41,8 @@ from esp.model import (
     Saga,
     SagaStep,
     Scenario,
-    ValueType,
     Timer,
+    ValueType,
     When,
     innermost,
 )

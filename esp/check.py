@@ -32,8 +32,8 @@ from esp.model import (
     Saga,
     SagaStep,
     Scenario,
-    ValueType,
     Timer,
+    ValueType,
     When,
 )
 from esp.names import words
