@@ -14,6 +14,7 @@ from uuid import UUID
 
 from esp_runtime.player import Line, Play, Player, Steer, table, written
 from esp_runtime.player import play as play_plays
+from shop_online import value_objects
 from shop_online.cart import aggregates as cart_aggregates
 from shop_online.cart import commands as cart_commands
 from shop_online.cart import rules as cart_rules
@@ -56,12 +57,12 @@ class _CartServicePlayRules(cart_rules.Rules):
         self,
         aggregate: cart_aggregates.ShoppingCart,
         command: cart_commands.CheckOut,
-    ) -> list[str]:
+    ) -> list[value_objects.OrderLine]:
         if written(self, "checkout_completed_lines"):
             return super().checkout_completed_lines(aggregate, command)
         if aggregate.lines is not None:
             return super().checkout_completed_lines(aggregate, command)
-        return ["BK-042 x 2"]
+        return [value_objects.OrderLine(sku="BK-042", quantity=2, unit_price=Decimal("12.50"))]
 
     def checkout_completed_total(
         self,
@@ -119,23 +120,23 @@ class _OrdersServicePlayRules(orders_rules.Rules):
         self,
         aggregate: orders_aggregates.CustomerOrder,
         command: orders_commands.RecordOrderPayment,
-    ) -> list[str]:
+    ) -> list[value_objects.OrderLine]:
         if written(self, "order_paid_lines"):
             return super().order_paid_lines(aggregate, command)
         if aggregate.lines is not None:
             return super().order_paid_lines(aggregate, command)
-        return ["BK-042 x 2"]
+        return [value_objects.OrderLine(sku="BK-042", quantity=2, unit_price=Decimal("12.50"))]
 
     def order_paid_shipping_address(
         self,
         aggregate: orders_aggregates.CustomerOrder,
         command: orders_commands.RecordOrderPayment,
-    ) -> str:
+    ) -> value_objects.Address:
         if written(self, "order_paid_shipping_address"):
             return super().order_paid_shipping_address(aggregate, command)
         if aggregate.shipping_address is not None:
             return super().order_paid_shipping_address(aggregate, command)
-        return "1 High Street, Oxford OX1 1AA"
+        return value_objects.Address(street="1 High Street", city="Oxford", postcode="OX1 1AA", country="GB")
 
 
 class _ShopPaymentsServicePlayRules(shop_payments_rules.Rules):
@@ -308,7 +309,9 @@ def _play_2(system: ShopOnline, player: Player) -> None:
         cart_commands.CheckOut(
             cart_id=player.id("ShoppingCart"),
             email="sam@example.org",
-            shipping_address="1 High Street, Oxford OX1 1AA",
+            shipping_address=value_objects.Address(
+                street="1 High Street", city="Oxford", postcode="OX1 1AA", country="GB"
+            ),
             delivery_notes=None,
         ),
         system.cart.check_out,
@@ -384,7 +387,9 @@ def _play_3(system: ShopOnline, player: Player) -> None:
         cart_commands.CheckOut(
             cart_id=player.id("ShoppingCart"),
             email="sam@example.org",
-            shipping_address="1 High Street, Oxford OX1 1AA",
+            shipping_address=value_objects.Address(
+                street="1 High Street", city="Oxford", postcode="OX1 1AA", country="GB"
+            ),
             delivery_notes=None,
         ),
         system.cart.check_out,
@@ -480,7 +485,9 @@ def _play_5(system: ShopOnline, player: Player) -> None:
         cart_commands.CheckOut(
             cart_id=player.id("ShoppingCart"),
             email="sam@example.org",
-            shipping_address="1 High Street, Oxford OX1 1AA",
+            shipping_address=value_objects.Address(
+                street="1 High Street", city="Oxford", postcode="OX1 1AA", country="GB"
+            ),
             delivery_notes=None,
         ),
         system.cart.check_out,
@@ -558,7 +565,9 @@ def _play_6(system: ShopOnline, player: Player) -> None:
         cart_commands.CheckOut(
             cart_id=player.id("ShoppingCart"),
             email="sam@example.org",
-            shipping_address="1 High Street, Oxford OX1 1AA",
+            shipping_address=value_objects.Address(
+                street="1 High Street", city="Oxford", postcode="OX1 1AA", country="GB"
+            ),
             delivery_notes=None,
         ),
         system.cart.check_out,
@@ -727,7 +736,9 @@ def _play_9(system: ShopOnline, player: Player) -> None:
         cart_commands.CheckOut(
             cart_id=player.id("ShoppingCart"),
             email="sam@example.org",
-            shipping_address="1 High Street, Oxford OX1 1AA",
+            shipping_address=value_objects.Address(
+                street="1 High Street", city="Oxford", postcode="OX1 1AA", country="GB"
+            ),
             delivery_notes=None,
         ),
         system.cart.check_out,
@@ -804,7 +815,9 @@ def _play_10(system: ShopOnline, player: Player) -> None:
         cart_commands.CheckOut(
             cart_id=player.id("ShoppingCart"),
             email="sam@example.org",
-            shipping_address="1 High Street, Oxford OX1 1AA",
+            shipping_address=value_objects.Address(
+                street="1 High Street", city="Oxford", postcode="OX1 1AA", country="GB"
+            ),
             delivery_notes=None,
         ),
         system.cart.check_out,
@@ -882,7 +895,9 @@ def _play_11(system: ShopOnline, player: Player) -> None:
         cart_commands.CheckOut(
             cart_id=player.id("ShoppingCart"),
             email="sam@example.org",
-            shipping_address="1 High Street, Oxford OX1 1AA",
+            shipping_address=value_objects.Address(
+                street="1 High Street", city="Oxford", postcode="OX1 1AA", country="GB"
+            ),
             delivery_notes=None,
         ),
         system.cart.check_out,

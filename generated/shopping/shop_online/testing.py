@@ -9,6 +9,7 @@ from typing import Protocol, TypeVar
 from uuid import UUID, uuid4
 
 from esp_runtime import Service, store
+from shop_online import value_objects
 from shop_online.cart import aggregates as cart_aggregates
 from shop_online.cart import application as cart_application
 from shop_online.catalogue import aggregates as catalogue_aggregates
@@ -88,9 +89,11 @@ def shopping_cart_in(
             cls.CheckoutCompleted,
             customer_id=UUID("00000000-0000-4000-8000-000000000001"),
             email="Email",
-            lines=["Lines"],
+            lines=[value_objects.OrderLine(sku="Sku", quantity=1, unit_price=Decimal("9.50"))],
             total=Decimal("9.50"),
-            shipping_address="Shipping Address",
+            shipping_address=value_objects.Address(
+                street="Street", city="City", postcode="Postcode", country="Country"
+            ),
             delivery_notes="Delivery Notes",
         )
     store(app, aggregate, quiet=quiet)
@@ -116,9 +119,9 @@ def customer_order_in(
         cart_id=UUID("00000000-0000-4000-8000-000000000001"),
         customer_id=UUID("00000000-0000-4000-8000-000000000001"),
         email="Email",
-        lines=["Lines"],
+        lines=[value_objects.OrderLine(sku="Sku", quantity=1, unit_price=Decimal("9.50"))],
         total=Decimal("9.50"),
-        shipping_address="Shipping Address",
+        shipping_address=value_objects.Address(street="Street", city="City", postcode="Postcode", country="Country"),
         delivery_notes="Delivery Notes",
     )
     if state == "paid" and aggregate.state != state:
@@ -128,8 +131,10 @@ def customer_order_in(
             amount=Decimal("9.50"),
             paid_at=datetime(2024, 1, 31, 12, 0, tzinfo=UTC),
             email="Email",
-            lines=["Lines"],
-            shipping_address="Shipping Address",
+            lines=[value_objects.OrderLine(sku="Sku", quantity=1, unit_price=Decimal("9.50"))],
+            shipping_address=value_objects.Address(
+                street="Street", city="City", postcode="Postcode", country="Country"
+            ),
             delivery_notes="Delivery Notes",
         )
     if state == "fulfilled" and aggregate.state != state:
@@ -215,7 +220,7 @@ def stock_reservation_in(
         cls.StockReserved,
         id=aggregate_id or uuid4(),
         order_id=UUID("00000000-0000-4000-8000-000000000001"),
-        lines=["Lines"],
+        lines=[value_objects.OrderLine(sku="Sku", quantity=1, unit_price=Decimal("9.50"))],
         warehouse_code="Warehouse Code",
         reserved_at=datetime(2024, 1, 31, 12, 0, tzinfo=UTC),
     )

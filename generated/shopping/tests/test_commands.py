@@ -10,6 +10,7 @@ from uuid import UUID
 import pytest
 
 from esp_runtime import CommandRejected, events_of
+from shop_online import value_objects
 from shop_online.cart import aggregates as cart_aggregates
 from shop_online.cart import application as cart_application
 from shop_online.cart import commands as cart_commands
@@ -173,7 +174,7 @@ def test_check_out_by_state(alone: Alone, state: str) -> None:
     command = cart_commands.CheckOut(
         cart_id=aggregate.id,
         email="Email",
-        shipping_address="Shipping Address",
+        shipping_address=value_objects.Address(street="Street", city="City", postcode="Postcode", country="Country"),
         delivery_notes="Delivery Notes",
     )
     if state in ("open",):
@@ -193,9 +194,9 @@ def test_place_customer_order_creates_a_customer_order(alone: Alone) -> None:
         cart_id=UUID("00000000-0000-4000-8000-000000000001"),
         customer_id=UUID("00000000-0000-4000-8000-000000000001"),
         email="Email",
-        lines=["Lines"],
+        lines=[value_objects.OrderLine(sku="Sku", quantity=1, unit_price=Decimal("9.50"))],
         total=Decimal("9.50"),
-        shipping_address="Shipping Address",
+        shipping_address=value_objects.Address(street="Street", city="City", postcode="Postcode", country="Country"),
         delivery_notes="Delivery Notes",
     )
     aggregate_id = app.place_customer_order(command)
@@ -278,7 +279,7 @@ def test_reserve_stock_creates_a_stock_reservation(alone: Alone) -> None:
     app = alone(warehouse_application.WarehouseService)
     command = warehouse_commands.ReserveStock(
         order_id=UUID("00000000-0000-4000-8000-000000000001"),
-        lines=["Lines"],
+        lines=[value_objects.OrderLine(sku="Sku", quantity=1, unit_price=Decimal("9.50"))],
     )
     aggregate_id = app.reserve_stock(command)
     created = events_of(app, aggregate_id)[0]
@@ -308,8 +309,8 @@ def test_ship_order_creates_a_shipment(alone: Alone) -> None:
     app = alone(shipping_application.ShippingService)
     command = shipping_commands.ShipOrder(
         order_id=UUID("00000000-0000-4000-8000-000000000001"),
-        lines=["Lines"],
-        shipping_address="Shipping Address",
+        lines=[value_objects.OrderLine(sku="Sku", quantity=1, unit_price=Decimal("9.50"))],
+        shipping_address=value_objects.Address(street="Street", city="City", postcode="Postcode", country="Country"),
         delivery_notes="Delivery Notes",
     )
     aggregate_id = app.ship_order(command)

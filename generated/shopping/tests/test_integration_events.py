@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from uuid import UUID, uuid4
 
+from shop_online import value_objects
 from shop_online.cart import aggregates as cart_aggregates
 from shop_online.orders import aggregates as orders_aggregates
 from shop_online.shipping import aggregates as shipping_aggregates
@@ -27,9 +28,9 @@ def test_checkout_completed_reads_back_from_json() -> None:
         cls.CheckoutCompleted,
         customer_id=UUID("00000000-0000-4000-8000-000000000001"),
         email="Email",
-        lines=["Lines"],
+        lines=[value_objects.OrderLine(sku="Sku", quantity=1, unit_price=Decimal("9.50"))],
         total=Decimal("9.50"),
-        shipping_address="Shipping Address",
+        shipping_address=value_objects.Address(street="Street", city="City", postcode="Postcode", country="Country"),
         delivery_notes="Delivery Notes",
     )
     event = aggregate.collect_events()[-1]
@@ -48,9 +49,9 @@ def test_customer_order_placed_reads_back_from_json() -> None:
         cart_id=UUID("00000000-0000-4000-8000-000000000001"),
         customer_id=UUID("00000000-0000-4000-8000-000000000001"),
         email="Email",
-        lines=["Lines"],
+        lines=[value_objects.OrderLine(sku="Sku", quantity=1, unit_price=Decimal("9.50"))],
         total=Decimal("9.50"),
-        shipping_address="Shipping Address",
+        shipping_address=value_objects.Address(street="Street", city="City", postcode="Postcode", country="Country"),
         delivery_notes="Delivery Notes",
     )
     event = aggregate.collect_events()[-1]
@@ -90,7 +91,7 @@ def test_stock_reserved_reads_back_from_json() -> None:
         cls.StockReserved,
         id=uuid4(),
         order_id=UUID("00000000-0000-4000-8000-000000000001"),
-        lines=["Lines"],
+        lines=[value_objects.OrderLine(sku="Sku", quantity=1, unit_price=Decimal("9.50"))],
         warehouse_code="Warehouse Code",
         reserved_at=datetime(2024, 1, 31, 12, 0, tzinfo=UTC),
     )

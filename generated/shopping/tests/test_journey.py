@@ -7,6 +7,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from esp_runtime import events_of, listener_id
+from shop_online import value_objects
 from shop_online.cart import application as cart_application
 from shop_online.journey import play, play_all, plays
 from shop_online.system import ShopOnline
@@ -45,9 +46,9 @@ def test_followers_catch_up_at_start_up(env: dict[str, str]) -> None:
         source.CheckoutCompleted,
         customer_id=UUID("00000000-0000-4000-8000-000000000001"),
         email="Email",
-        lines=["Lines"],
+        lines=[value_objects.OrderLine(sku="Sku", quantity=1, unit_price=Decimal("9.50"))],
         total=Decimal("9.50"),
-        shipping_address="Shipping Address",
+        shipping_address=value_objects.Address(street="Street", city="City", postcode="Postcode", country="Country"),
         delivery_notes="Delivery Notes",
     )
     leader.save(source)

@@ -8,6 +8,7 @@ from decimal import Decimal
 from uuid import UUID, uuid4
 
 from esp_runtime import events_of, listener_id
+from shop_online import value_objects
 from shop_online.orders import aggregates as orders_aggregates
 from shop_online.shop_payments import aggregates as shop_payments_aggregates
 from shop_online.system import ShopOnline
@@ -20,9 +21,9 @@ def test_checkout_completed_leads_to_place_customer_order(system: ShopOnline) ->
         source.CheckoutCompleted,
         customer_id=UUID("00000000-0000-4000-8000-000000000001"),
         email="Email",
-        lines=["Lines"],
+        lines=[value_objects.OrderLine(sku="Sku", quantity=1, unit_price=Decimal("9.50"))],
         total=Decimal("9.50"),
-        shipping_address="Shipping Address",
+        shipping_address=value_objects.Address(street="Street", city="City", postcode="Postcode", country="Country"),
         delivery_notes="Delivery Notes",
     )
     system.cart.save(source)
@@ -68,9 +69,9 @@ def test_customer_order_placed_leads_to_request_payment(system: ShopOnline) -> N
         cart_id=UUID("00000000-0000-4000-8000-000000000001"),
         customer_id=UUID("00000000-0000-4000-8000-000000000001"),
         email="Email",
-        lines=["Lines"],
+        lines=[value_objects.OrderLine(sku="Sku", quantity=1, unit_price=Decimal("9.50"))],
         total=Decimal("9.50"),
-        shipping_address="Shipping Address",
+        shipping_address=value_objects.Address(street="Street", city="City", postcode="Postcode", country="Country"),
         delivery_notes="Delivery Notes",
     )
     system.orders.save(source)

@@ -10,6 +10,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from esp_runtime import IntegrationEvent, require_state
+from shop_online import value_objects
 from shop_online.cart import commands
 
 if TYPE_CHECKING:
@@ -67,9 +68,9 @@ class ShoppingCart(Aggregate):
         VERSION: ClassVar[int] = 1
         customer_id: UUID
         email: str
-        lines: list[str]
+        lines: list[value_objects.OrderLine]
         total: Decimal
-        shipping_address: str
+        shipping_address: value_objects.Address
         delivery_notes: str | None
 
         def apply(self, aggregate: ShoppingCart) -> None:
@@ -91,9 +92,9 @@ class ShoppingCart(Aggregate):
         self.coupon_code: str | None = None
         self.discount: Decimal | None = None
         self.email: str | None = None
-        self.lines: list[str] | None = None
+        self.lines: list[value_objects.OrderLine] | None = None
         self.total: Decimal | None = None
-        self.shipping_address: str | None = None
+        self.shipping_address: value_objects.Address | None = None
         self.delivery_notes: str | None = None
 
     @classmethod

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from uuid import UUID
 
+from shop_online import value_objects
+
 
 @dataclass(frozen=True)
 class Command:
@@ -58,7 +60,7 @@ class CheckOut(Command):
 
     cart_id: UUID
     email: str
-    shipping_address: str
+    shipping_address: value_objects.Address
     delivery_notes: str | None
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from uuid import UUID, uuid4
 
+from shop_online import value_objects
 from shop_online.cart import aggregates, commands
 
 
@@ -31,7 +32,7 @@ class Hooks:
         self,
         aggregate: aggregates.ShoppingCart,
         command: commands.CheckOut,
-    ) -> list[str]:
+    ) -> list[value_objects.OrderLine]:
         """The lines of CheckoutCompleted (default: the aggregate's current lines, else [])."""
         if aggregate.lines is not None:
             return aggregate.lines

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from eventsourcing.application import Application
 
+from shop_online import value_objects
 from shop_online.cart import aggregates
 
 
@@ -27,9 +28,9 @@ class CartSummaryRow:
     coupon_code: str | None = None
     discount: Decimal | None = None
     email: str | None = None
-    lines: list[str] | None = None
+    lines: list[value_objects.OrderLine] | None = None
     total: Decimal | None = None
-    shipping_address: str | None = None
+    shipping_address: value_objects.Address | None = None
     delivery_notes: str | None = None
 
 

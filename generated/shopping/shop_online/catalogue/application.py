@@ -11,6 +11,7 @@ from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.domain import DomainEventProtocol
 
 from esp_runtime import Service
+from shop_online import value_objects
 from shop_online.catalogue import aggregates, commands
 from shop_online.catalogue.hooks import Hooks
 from shop_online.catalogue.rules import Rules
@@ -18,6 +19,8 @@ from shop_online.catalogue.rules import Rules
 
 class CatalogueService(Service):
     """The products on sale and their prices (read-heavy, scaled out)"""
+
+    VALUE_OBJECTS = value_objects.VALUE_OBJECTS
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         super().__init__(env)

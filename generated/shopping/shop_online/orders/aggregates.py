@@ -11,6 +11,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from esp_runtime import IntegrationEvent, require_state
+from shop_online import value_objects
 from shop_online.orders import commands
 
 if TYPE_CHECKING:
@@ -28,9 +29,9 @@ class CustomerOrder(Aggregate):
         cart_id: UUID
         customer_id: UUID
         email: str
-        lines: list[str]
+        lines: list[value_objects.OrderLine]
         total: Decimal
-        shipping_address: str
+        shipping_address: value_objects.Address
         delivery_notes: str | None
 
         def apply(self, aggregate: CustomerOrder) -> None:
@@ -50,8 +51,8 @@ class CustomerOrder(Aggregate):
         amount: Decimal
         paid_at: datetime
         email: str
-        lines: list[str]
-        shipping_address: str
+        lines: list[value_objects.OrderLine]
+        shipping_address: value_objects.Address
         delivery_notes: str | None
 
         def apply(self, aggregate: CustomerOrder) -> None:
@@ -98,9 +99,9 @@ class CustomerOrder(Aggregate):
         self.cart_id: UUID | None = None
         self.customer_id: UUID | None = None
         self.email: str | None = None
-        self.lines: list[str] | None = None
+        self.lines: list[value_objects.OrderLine] | None = None
         self.total: Decimal | None = None
-        self.shipping_address: str | None = None
+        self.shipping_address: value_objects.Address | None = None
         self.delivery_notes: str | None = None
         self.payment_id: UUID | None = None
         self.amount: Decimal | None = None

@@ -12,6 +12,7 @@ from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.domain import DomainEventProtocol, MutableOrImmutableAggregate
 
 from esp_runtime import Service, listener_id, react
+from shop_online import value_objects
 from shop_online.cart import aggregates as cart_aggregates
 from shop_online.orders import aggregates, commands, saga_steps
 from shop_online.orders.hooks import Hooks
@@ -22,6 +23,8 @@ from shop_online.shop_payments import aggregates as shop_payments_aggregates
 
 class OrdersService(Service):
     """Orders, from checkout to delivery; runs the FulfilOrder saga"""
+
+    VALUE_OBJECTS = value_objects.VALUE_OBJECTS
 
     snapshotting_intervals: ClassVar[dict[type[MutableOrImmutableAggregate[Any]], int]] = {
         aggregates.CustomerOrder: 20,

@@ -8,6 +8,8 @@ from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
+from shop_online import value_objects
+
 
 @dataclass(frozen=True)
 class Command:
@@ -26,9 +28,9 @@ class PlaceCustomerOrder(Command):
     cart_id: UUID
     customer_id: UUID
     email: str
-    lines: list[str]
+    lines: list[value_objects.OrderLine]
     total: Decimal
-    shipping_address: str
+    shipping_address: value_objects.Address
     delivery_notes: str | None
 
 

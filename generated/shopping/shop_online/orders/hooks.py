@@ -6,6 +6,7 @@ Write your own answers in rules.py (a subclass of Hooks): this file is regenerat
 
 from __future__ import annotations
 
+from shop_online import value_objects
 from shop_online.orders import aggregates, commands
 
 
@@ -38,7 +39,7 @@ class Hooks:
         self,
         aggregate: aggregates.CustomerOrder,
         command: commands.RecordOrderPayment,
-    ) -> list[str]:
+    ) -> list[value_objects.OrderLine]:
         """The lines of OrderPaid (default: the aggregate's current lines, else [])."""
         if aggregate.lines is not None:
             return aggregate.lines
@@ -48,10 +49,10 @@ class Hooks:
         self,
         aggregate: aggregates.CustomerOrder,
         command: commands.RecordOrderPayment,
-    ) -> str:
+    ) -> value_objects.Address:
         """The shipping_address of OrderPaid (default: the aggregate's current shipping_address, else
-        \"\").
+        value_objects.Address(street=\"\", city=\"\", postcode=\"\", country=\"\")).
         """
         if aggregate.shipping_address is not None:
             return aggregate.shipping_address
-        return ""
+        return value_objects.Address(street="", city="", postcode="", country="")

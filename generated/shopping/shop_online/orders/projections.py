@@ -10,6 +10,7 @@ from uuid import UUID
 
 from eventsourcing.application import Application
 
+from shop_online import value_objects
 from shop_online.orders import aggregates
 from shop_online.shipping import aggregates as shipping_aggregates
 
@@ -24,9 +25,9 @@ class OrderHistoryRow:
     cart_id: UUID | None = None
     customer_id: UUID | None = None
     email: str | None = None
-    lines: list[str] | None = None
+    lines: list[value_objects.OrderLine] | None = None
     total: Decimal | None = None
-    shipping_address: str | None = None
+    shipping_address: value_objects.Address | None = None
     delivery_notes: str | None = None
     payment_id: UUID | None = None
     amount: Decimal | None = None

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from esp_runtime.saga import Outcome, Retries, SagaExecutionContainer, SagaRun, Step
+from shop_online import value_objects
 from shop_online.orders import aggregates
 from shop_online.orders.hooks import Hooks
 from shop_online.orders.rules import Rules
@@ -40,6 +41,7 @@ class FulfilOrderSaga(SagaExecutionContainer):
     point.
     """
 
+    VALUE_OBJECTS = value_objects.VALUE_OBJECTS  # the saga's data may hold them
     SAGA = "FulfilOrder"
     STEPS = (
         Step(

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from shop_online import value_objects
+
 
 @dataclass(frozen=True)
 class Command:
@@ -23,8 +25,8 @@ class ShipOrder(Command):
     """The command ShipOrder."""
 
     order_id: UUID
-    lines: list[str]
-    shipping_address: str
+    lines: list[value_objects.OrderLine]
+    shipping_address: value_objects.Address
     delivery_notes: str | None
 
 

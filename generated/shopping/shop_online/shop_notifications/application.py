@@ -13,6 +13,7 @@ from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.domain import DomainEventProtocol
 
 from esp_runtime import Service
+from shop_online import value_objects
 from shop_online.shop_notifications import aggregates, commands, saga_steps
 from shop_online.shop_notifications.hooks import Hooks
 from shop_online.shop_notifications.rules import Rules
@@ -20,6 +21,8 @@ from shop_online.shop_notifications.rules import Rules
 
 class ShopNotificationsService(Service):
     """E-mails to shoppers"""
+
+    VALUE_OBJECTS = value_objects.VALUE_OBJECTS
 
     # It follows only sagas' SECs: it reads only their events meant for it (far fewer positions to record).
     topics = saga_steps.TOPICS

@@ -11,6 +11,7 @@ from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.domain import DomainEventProtocol
 
 from esp_runtime import Service, listener_id, react
+from shop_online import value_objects
 from shop_online.orders import aggregates as orders_aggregates
 from shop_online.shop_payments import aggregates, commands
 from shop_online.shop_payments.hooks import Hooks
@@ -19,6 +20,8 @@ from shop_online.shop_payments.rules import Rules
 
 class ShopPaymentsService(Service):
     """Taking the money for orders"""
+
+    VALUE_OBJECTS = value_objects.VALUE_OBJECTS
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         super().__init__(env)

@@ -10,6 +10,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from esp_runtime import IntegrationEvent, require_state
+from shop_online import value_objects
 from shop_online.warehouse import commands
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ class StockReservation(Aggregate):
         NAME: ClassVar[str] = "StockReserved"
         VERSION: ClassVar[int] = 1
         order_id: UUID
-        lines: list[str]
+        lines: list[value_objects.OrderLine]
         warehouse_code: str
         reserved_at: datetime
 
@@ -63,7 +64,7 @@ class StockReservation(Aggregate):
     def __init__(self) -> None:
         self.state = ""
         self.order_id: UUID | None = None
-        self.lines: list[str] | None = None
+        self.lines: list[value_objects.OrderLine] | None = None
         self.warehouse_code: str | None = None
         self.reserved_at: datetime | None = None
         self.reason: str | None = None

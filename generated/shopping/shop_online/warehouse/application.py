@@ -11,6 +11,7 @@ from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.domain import DomainEventProtocol
 
 from esp_runtime import Service
+from shop_online import value_objects
 from shop_online.warehouse import aggregates, commands, saga_steps
 from shop_online.warehouse.hooks import Hooks
 from shop_online.warehouse.rules import Rules
@@ -18,6 +19,8 @@ from shop_online.warehouse.rules import Rules
 
 class WarehouseService(Service):
     """Stock in the warehouse"""
+
+    VALUE_OBJECTS = value_objects.VALUE_OBJECTS
 
     # It follows only sagas' SECs: it reads only their events meant for it (far fewer positions to record).
     topics = saga_steps.TOPICS

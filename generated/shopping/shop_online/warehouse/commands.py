@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
+from shop_online import value_objects
+
 
 @dataclass(frozen=True)
 class Command:
@@ -22,7 +24,7 @@ class ReserveStock(Command):
     """The command ReserveStock."""
 
     order_id: UUID
-    lines: list[str]
+    lines: list[value_objects.OrderLine]
 
 
 @dataclass(frozen=True)
