@@ -153,3 +153,26 @@ def test_an_idempotency_key_applies_a_command_once(boxes: tuple[Boxes, TestClien
         client.post("/commands/close-box", json={"box_id": box}, headers={"Idempotency-Key": "k2"}).json()
         == rejected.json()
     )
+
+
+def test_a_circuit_breaker_opens_after_timeouts_in_a_row_and_an_answer_closes_it() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from esp_runtime.saga import Breaker, CircuitBreaker, breaker_id
+
+    policy = Breaker(failures=2, open_for=timedelta(seconds=30))
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    breaker = CircuitBreaker._create(
+        CircuitBreaker.Created, id=breaker_id("Trip", "flights"), saga="Trip", participant="flights"
+    )
+    for count in (1, 2, 3):  # a timeout after the cooldown (half open) opens it again at once
+        until = now + policy.open_for if count >= policy.failures else None
+        breaker.trigger_event(CircuitBreaker.TimedOut, count=count, open_until=until)
+    assert breaker.count == 3 and breaker.is_open(now) and not breaker.is_open(now + timedelta(seconds=30))
+    breaker.trigger_event(CircuitBreaker.Answered)
+    assert breaker.count == 0 and not breaker.is_open(now)
+    copy: CircuitBreaker | None = None  # the same state from its events (as the repository rebuilds it)
+    for event in breaker.collect_events():
+        copy = event.mutate(copy)
+    assert copy is not None and (copy.count, copy.open_until) == (0, None)
+    assert breaker_id("Trip", "flights") != breaker_id("Trip", "hotels")

@@ -184,3 +184,23 @@ def test_a_saga_whose_name_the_system_already_uses_is_refused(tmp_path: Path) ->
 
     found = api.validate([edited_travel(tmp_path, edit)]).diagnostics
     assert [(d.code, "book_trip_saga" in d.message) for d in found if d.code == "E032"] == [("E032", True)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("while_open", ["wait", "fail"])
+def test_a_circuit_breaker_and_compensation_retries_run_in_the_generated_tests(tmp_path: Path, while_open: str) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["sagas"][0]["compensation_retries"] = {"max": 2, "backoff": "fixed", "delay": "1s"}
+        data["sagas"][0]["circuit_breaker"] = {"failures": 3, "open_for": "30s", "while_open": while_open}
+
+    saga, _ = saga_view(edited_travel(tmp_path, edit))
+    assert saga.breaker_step is saga.steps[0] and saga.compensating is saga.steps[0]
+    assert saga.steps[0].compensation_policy == (2, "fixed", 1000)
+    out = tmp_path / "out"
+    generate(model_of(edited_travel(tmp_path, edit)), out)
+    text = (out / "tests" / "test_sagas.py").read_text(encoding="utf-8")
+    assert "def test_book_trip_saga_circuit_breaker_opens" in text
+    assert "def test_book_trip_saga_failed_compensation_parks_the_run" in text
+    sec = (out / "book_a_trip" / "trips" / "sagas.py").read_text(encoding="utf-8")
+    assert f'BREAKER = Breaker(failures=3, open_for=timedelta(milliseconds=30000), while_open="{while_open}")' in sec
+    check_generated(out)

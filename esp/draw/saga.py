@@ -46,7 +46,17 @@ def build(model: Model, scope: Scope) -> Graph:
 
 def _title(saga: Saga) -> str:
     retries = f", retries {saga.retries.max} ({saga.retries.backoff})" if saga.retries else ""
+    b = saga.circuit_breaker
+    if b is not None:
+        retries += f", circuit breaker: {b.failures} timeouts open it for {_duration(b.open_for_ms)} ({b.while_open})"
     return f"Saga {label(saga.name)}: {saga.recovery} recovery{retries}, runs in {label(saga.microservice.name)}"
+
+
+def _duration(ms: int) -> str:
+    for unit, size in (("h", 3_600_000), ("m", 60_000), ("s", 1000)):
+        if ms % size == 0:
+            return f"{ms // size}{unit}"
+    return f"{ms}ms"
 
 
 def _event(saga: Saga, event: Event, role: str) -> Node:
@@ -93,6 +103,20 @@ def _saga(saga: Saga, nodes: list[Node], edges: list[Edge], same: list[tuple[str
             text += "\n+ " + ", ".join(passed)
         edges.append(Edge(a, b, "next", text))
     _failures(saga, steps, comps, abort.id, edges)
+    _parking(saga, comps, nodes, edges)
+
+
+def _parking(saga: Saga, comps: dict[int, str], nodes: list[Node], edges: list[Edge]) -> None:
+    """Where a compensation that keeps failing leads, when the saga says how it is retried: the run is parked
+    on the SEC's dead-letter list, until someone retries it."""
+    if not comps or (saga.compensation_retries is None and not any(s.compensation_retries for s in saga.steps)):
+        return
+    parked = node_id("parked", saga.name)
+    nodes.append(Node(parked, "parked", "Parked run", "on the SEC's dead-letter list, until retried"))
+    for i, comp in comps.items():
+        policy = saga.steps[i - 1].compensation_retries or saga.compensation_retries
+        why = f"fails after {policy.max} retries ({policy.backoff})" if policy is not None else "fails"
+        edges.append(Edge(comp, parked, "fails", why))
 
 
 def _passed(saga: Saga, index: int) -> list[str]:

@@ -46,6 +46,7 @@ STICKIES: dict[str, Sticky] = {
     "compensation": Sticky("compensating command", "#dbe7f3", "#3b6ea5", dashed=True),
     "step": Sticky("saga step", "#a7c7e7", "#3b6ea5"),
     "pivot": Sticky("pivot step", "#a7c7e7", "#1a3d66", penwidth=3.0),
+    "parked": Sticky("parked saga run (dead-letter list)", "#ffcdd2", "#c62828", dashed=True),
     "microservice": Sticky("microservice", "#eceff1", "#546e7a", penwidth=1.5, rounded=True),
     "event": Sticky("domain event", "#ffb74d", "#e68a00"),
     "integration": Sticky(

@@ -357,6 +357,18 @@ class SagaV(_View[Saga]):
                 return next(s for s in self.steps if s.name == undo[-1])
         return None
 
+    @property
+    def breaker_step(self) -> StepV | None:
+        """The step a circuit-breaker test makes time out: one with a timeout and a rule, compensated when it
+        times out and not retried (so each run counts one timeout, and its late answer does not close the
+        breaker)."""
+        if self.entity.circuit_breaker is None or self.recovery != "backward":
+            return None
+        for st in self.failing:
+            if st.timeout_ms is not None and st.compensate is not None and not self.retried(st.index):
+                return st
+        return None
+
     def failing_after(self, step: StepV) -> StepV:
         """The first step whose failure compensates ``step``."""
         return next(st for st in self.failing if step.name in self.compensations(st.index))

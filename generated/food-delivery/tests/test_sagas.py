@@ -65,6 +65,16 @@ def last_event(app: Service, aggregate_id: UUID) -> str:
     return type(events_of(app, aggregate_id)[-1]).__name__
 
 
+def tick_while_down(system: DeliverFood, now: datetime) -> None:
+    """Tick until no run is due: a participant that is down raises when the runner hands it its backlog."""
+    for _ in range(100):
+        try:
+            system.tick(now)
+        except Unavailable:
+            continue
+        return
+
+
 def compensation_attempts(system: DeliverFood, run: SagaRun, step: str) -> int:
     return sum(1 for e in journal(system, run) if isinstance(e, SagaRun.CompensationStarted) and e.step == step)
 
@@ -163,9 +173,13 @@ class CreateOrderReleaseSlotRule(CreateOrderCreateTicketRule):
 
 def start_create_order_saga(system: DeliverFood) -> UUID:
     """Put a DeliveryOrder in the state its OrderCreated enters: the CreateOrder saga starts; its run's id."""
-    consumer_in(system.consumer, "registered", aggregate_id=UUID("00000000-0000-4000-8000-000000000001"))
-    restaurant_in(system.kitchen, "open", aggregate_id=UUID("00000000-0000-4000-8000-000000000001"))
-    account_in(system.accounting, "open", aggregate_id=UUID("00000000-0000-4000-8000-000000000001"))
+    # The existing aggregates by their example ids: an earlier saga of the same test may have stored them.
+    if UUID("00000000-0000-4000-8000-000000000001") not in system.consumer.repository:
+        consumer_in(system.consumer, "registered", aggregate_id=UUID("00000000-0000-4000-8000-000000000001"))
+    if UUID("00000000-0000-4000-8000-000000000001") not in system.kitchen.repository:
+        restaurant_in(system.kitchen, "open", aggregate_id=UUID("00000000-0000-4000-8000-000000000001"))
+    if UUID("00000000-0000-4000-8000-000000000001") not in system.accounting.repository:
+        account_in(system.accounting, "open", aggregate_id=UUID("00000000-0000-4000-8000-000000000001"))
     aggregate = delivery_order_in(system.order, "approval_pending")
     return run_id("CreateOrder", aggregate.id)
 
@@ -240,7 +254,7 @@ def test_create_order_saga_repeated_compensations_change_nothing(system: Deliver
 
 
 def test_create_order_saga_failed_compensation_parks_the_run(system: DeliverFood) -> None:
-    """ReleaseSlot cannot run when CreateTicket fails: it is tried 1 time(s), then the run is parked on
+    """ReleaseSlot cannot run when CreateTicket fails: it is tried 4 time(s), then the run is parked on
     the dead-letter list, not lost; once it can run, retrying the run compensates and the saga
     aborts.
     """
@@ -250,7 +264,7 @@ def test_create_order_saga_failed_compensation_parks_the_run(system: DeliverFood
     assert run.status == "parked"
     (parked,) = system.parked()
     assert (parked.run_id, parked.step) == (run.id, "Reserve slot")
-    assert compensation_attempts(system, run, "Reserve slot") == 1
+    assert compensation_attempts(system, run, "Reserve slot") == 4
     assert system.tick(datetime.now(UTC) + timedelta(days=30)) == 0  # parked: nothing happens by itself
     rules.fixed = True
     assert system.retry_parked(run.id)
@@ -260,6 +274,32 @@ def test_create_order_saga_failed_compensation_parks_the_run(system: DeliverFood
     assert compensated(system, run) == ["Reserve slot"]
     assert system.parked() == []
     assert last_event(system.order, run.start_id) == "OrderRejected"
+
+
+def test_create_order_saga_circuit_breaker_opens(system: DeliverFood) -> None:
+    """KitchenService does not answer 5 times in a row: its circuit breaker opens, and a new saga's
+    ReserveSlot waits until it closes.
+    """
+    rules = system.kitchen.rules
+    now = datetime.now(UTC)
+    for _ in range(5):  # one saga after the other, each timing out there
+        system.kitchen.rules = CreateOrderReserveSlotRule(down=True)
+        with pytest.raises(Unavailable):
+            start_create_order_saga(system)
+        now += timedelta(milliseconds=30000, minutes=1)
+        tick_while_down(system, now)
+        system.kitchen.rules = CreateOrderReserveSlotRule()  # up, failing: its late answers change nothing
+        system.catch_up()
+    (breaker,) = system.create_order_saga.breakers()
+    assert breaker.count == 5 and breaker.is_open(now)
+    run = system.create_order_saga.get_run(start_create_order_saga(system))
+    assert target_id(run.id, "Reserve slot", 1) not in system.kitchen.repository  # not sent
+    assert run.deferred and run.index == 1
+    system.kitchen.rules = rules
+    system.tick(now + timedelta(milliseconds=30000))  # it closes: the step goes out
+    run = settle(system, run)
+    assert run.status == "completed"
+    assert not system.create_order_saga.breakers()[0].is_open(now)  # its answer closed it
 
 
 def test_create_order_validate_consumer_fails(system: DeliverFood) -> None:

@@ -12,7 +12,7 @@ from deliver_food.kitchen import aggregates as kitchen_aggregates
 from deliver_food.order import aggregates
 from deliver_food.order.hooks import Hooks
 from deliver_food.order.rules import Rules
-from esp_runtime.saga import Outcome, Retries, SagaExecutionContainer, SagaRun, Step
+from esp_runtime.saga import Breaker, Outcome, Retries, SagaExecutionContainer, SagaRun, Step
 
 
 class CreateOrderRun(SagaRun):
@@ -83,6 +83,8 @@ class CreateOrderSaga(SagaExecutionContainer):
     RECOVERY = "backward"
     COMPENSATE_FAILED_STEP = False
     RETRIES = Retries(max=3, backoff="exponential", delay=timedelta(milliseconds=200))
+    COMPENSATION_RETRIES = Retries(max=3, backoff="exponential", delay=timedelta(milliseconds=500))
+    BREAKER = Breaker(failures=5, open_for=timedelta(milliseconds=30000), while_open="wait")
     PIVOT = 3
     RUN = CreateOrderRun
     STEP_EVENTS = (
