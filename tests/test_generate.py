@@ -17,7 +17,7 @@ from esp import api
 from esp.cli import app
 from esp.files import OutsideOutput
 from esp.generate import MANIFEST, GenerateError, HandEdited, generate
-from esp.generate.render import comment, fit, group
+from esp.generate.render import comment, fit, group, reflow
 from esp.generate.text import UnsafeText, docstring, ident, literal, pystr
 from esp.model import FieldType, Model
 
@@ -464,3 +464,152 @@ def test_a_comment_is_wrapped_to_the_line() -> None:
     lines = comment(text + ": not compared here", 4).split("\n")
     assert len(lines) == 2 and all(len(line) + 4 <= 120 and line.lstrip().startswith("# ") for line in lines)
     assert comment("short", 4) == "# short"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '        total=value_objects.Money(amount=Decimal("9.50"), currency="Currency of the amount, in words, as'
+        ' the shop writes it"),',
+        '        lines=[value_objects.OrderLine(sku="a, (b", units=1, price=value_objects.Money(amount=Decimal("1"),'
+        ' currency="EUR"), discount=None, note="x" * 3)],',
+        '    assert recorded.lines == [value_objects.OrderLine(sku="BK-042", quantity=2, unit_price=Decimal("12.50")),'
+        ' value_objects.OrderLine(sku="MG-007", quantity=1, unit_price=Decimal("4.99"))]',
+    ],
+)
+def test_reflow_lays_long_lines_out_as_ruff_format_does(tmp_path: Path, line: str) -> None:
+    assert len(line) > 120
+    body = reflow(line)
+    assert all(len(part) <= 120 for part in body.split("\n")), body
+    indent = len(line) - len(line.lstrip())
+    head = "def f() -> None:\n    x = g(\n" if indent == 8 else "def f() -> None:\n"
+    tail = "    )\n" if indent == 8 else ""
+    path = tmp_path / "laid_out.py"
+    path.write_text(head + body + "\n" + tail, encoding="utf-8")
+    formatted = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "--diff", "--line-length", "120", "--no-cache", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert formatted.returncode == 0, formatted.stdout
+
+
+VALUE_OBJECTS = """\
+journey: Value Shop
+types:
+  MoneyAmountInTheShopsCurrency:
+    description: An amount in a currency
+    fields: {amount: decimal, currency_of_the_amount: str}
+  OrderLineOfTheCustomersOrder:
+    fields:
+      product_identifier_of_the_line: uuid
+      product_name_as_shown: str
+      unit_price: MoneyAmountInTheShopsCurrency
+      discount: "optional[MoneyAmountInTheShopsCurrency]"
+  Address:
+    fields: {street: str, city: str, state: "optional[str]", when: "optional[datetime]"}
+microservices:
+  shop:
+    aggregates:
+      Cart:
+        identity: cart_id
+        states: [open, checked_out]
+  orders:
+    aggregates:
+      Order:
+        identity: order_id
+        states: [placed]
+processes:
+  - process: Shop
+    microservice: shop
+    aggregate: Cart
+    actions:
+      - command: OpenCart
+        fields: {owner: str}
+        emits: [CartOpened]
+        creates: true
+      - command: CheckOut
+        fields: {lines: "list[OrderLineOfTheCustomersOrder]", ship_to: Address, bill_to: "optional[Address]"}
+        emits: [CartCheckedOut]
+        allowed_in: [open]
+    events:
+      - event: CartOpened
+        fields: {owner: str}
+        enters: open
+      - event: CartCheckedOut
+        kind: integration
+        fields: {lines: "list[OrderLineOfTheCustomersOrder]", ship_to: Address, bill_to: "optional[Address]"}
+        enters: checked_out
+  - process: Order
+    microservice: orders
+    aggregate: Order
+    actions:
+      - command: PlaceOrder
+        fields: {cart_id: uuid, lines: "list[OrderLineOfTheCustomersOrder]", ship_to: Address}
+        emits: [OrderPlaced]
+        creates: true
+    events:
+      - event: OrderPlaced
+        fields: {cart_id: uuid, lines: "list[OrderLineOfTheCustomersOrder]", ship_to: Address}
+        enters: placed
+listeners:
+  - on: CartCheckedOut
+    in: orders
+    command: PlaceOrder
+scenarios:
+  - scenario: check out a cart
+    aggregate: Cart
+    given:
+      - CartOpened: {owner: ann}
+    when:
+      CheckOut:
+        lines:
+          - product_identifier_of_the_line: 0b7c2f6e-8d1a-4d8e-9a59-3c1f3e0c9a11
+            product_name_as_shown: Soup
+            unit_price: {amount: "4.50", currency_of_the_amount: EUR}
+        ship_to: {street: 1 Main St, city: Springfield}
+    then:
+      - CartCheckedOut:
+          lines:
+            - product_identifier_of_the_line: 0b7c2f6e-8d1a-4d8e-9a59-3c1f3e0c9a11
+              product_name_as_shown: Soup
+              unit_price: {amount: "4.50", currency_of_the_amount: EUR}
+          ship_to: {street: 1 Main St, city: Springfield}
+"""
+
+
+def test_value_objects_are_stored_published_and_linted(tmp_path: Path) -> None:
+    """Value objects, nested in lists and optionals, with names long enough to split lines: the package passes
+    its own tests (stored on memory, SQLite and PostgreSQL, read back from JSON, played), ruff and mypy."""
+    path = tmp_path / "values.yaml"
+    path.write_text(VALUE_OBJECTS, encoding="utf-8")
+    v = api.validate([path])
+    assert v.model is not None and not v.diagnostics, [str(d) for d in v.diagnostics]
+    out = tmp_path / "out"
+    generate(v.model, out)
+    module = (out / "value_shop" / "value_objects.py").read_text(encoding="utf-8")
+    assert "@dataclass(frozen=True)\nclass Address:" in module
+    assert "    unit_price: MoneyAmountInTheShopsCurrency\n" in module
+    assert "    state_: str | None\n" in module
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(out),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "ESP_PERSISTENCE": "memory,sqlite,postgres",
+    }
+    tests = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x"],
+        cwd=out,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert tests.returncode == 0, tests.stdout[-3000:]
+    assert "skipped" not in tests.stdout  # PostgreSQL too
+    for check in (("ruff", "check", "--no-cache", "-q", "."), ("ruff", "format", "--check", "--no-cache", ".")):
+        lint = run_in(out, *check)
+        assert lint.returncode == 0, lint.stdout
+    typed = run_in(out, "mypy", "--strict", "--no-incremental", "value_shop", "tests")
+    assert typed.returncode == 0, typed.stdout
