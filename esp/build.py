@@ -18,6 +18,7 @@ from typing import Any, Literal, TypeVar
 from esp.errors import Diagnostic, Location, diagnostic
 from esp.load import Document, NodePath
 from esp.model import (
+    QUALIFIER,
     SCALAR_TYPES,
     Action,
     Actor,
@@ -143,13 +144,31 @@ class _Named:
 
 
 @dataclass
+class _Scoped:
+    """The aggregates, commands or events: each microservice is a namespace (a bounded context), so a name
+    is unique within its microservice, and the same name may be defined in several."""
+
+    kind: str
+    unknown: str  # the code of a reference to none of them
+    defined: dict[tuple[str, str], _Named] = field(default_factory=dict)  # (microservice, name)
+    homes: dict[str, list[str]] = field(default_factory=dict)  # name -> the microservices defining it
+
+    def get(self, ms: str, name: str) -> Any:
+        named = self.defined.get((ms, name))
+        return None if named is None else named.obj
+
+    def values(self) -> list[Any]:
+        return [named.obj for named in self.defined.values()]
+
+
+@dataclass
 class _Builder:
     docs: Sequence[Document]
     problems: list[Diagnostic] = field(default_factory=list)
-    aggregates: dict[str, _Named] = field(default_factory=dict)
+    aggregates: _Scoped = field(default_factory=lambda: _Scoped("aggregate", "E041"))
     microservices: dict[str, Microservice] = field(default_factory=dict)
-    events: dict[str, _Named] = field(default_factory=dict)
-    commands: dict[str, _Named] = field(default_factory=dict)
+    events: _Scoped = field(default_factory=lambda: _Scoped("event", "E042"))
+    commands: _Scoped = field(default_factory=lambda: _Scoped("command", "E043"))
     queries: dict[str, _Named] = field(default_factory=dict)
     projections: dict[str, _Named] = field(default_factory=dict)
     sagas: dict[str, _Named] = field(default_factory=dict)
@@ -179,25 +198,104 @@ class _Builder:
         table[name] = _Named(obj, loc)
         return True
 
-    def ref(self, doc: Document, path: NodePath, table: Mapping[str, _Named], code: str) -> Any:
+    def declare(self, table: _Scoped, ms: Microservice, name: str, obj: Any, loc: Location) -> bool:
+        """Define ``name`` in ``ms``: a second definition in the same microservice is E031."""
+        key = (ms.name, name)
+        if key in table.defined:
+            first = table.defined[key].loc
+            self.add("E031", loc, kind=table.kind, name=name, first=_where(first, loc))
+            return False
+        table.defined[key] = _Named(obj, loc)
+        table.homes.setdefault(name, []).append(ms.name)
+        return True
+
+    def ref(
+        self,
+        doc: Document,
+        path: NodePath,
+        table: Mapping[str, _Named] | _Scoped,
+        code: str = "",
+        within: Microservice | None = None,
+    ) -> Any:
         """The object named at ``path``. A name that is not defined is reported, and stands for the name it
         most likely misspells (None if none is close), as a compiler recovers: the rest of the model is
-        checked as meant, so one misspelling is one diagnostic, not one for each thing it leaves out."""
+        checked as meant, so one misspelling is one diagnostic, not one for each thing it leaves out.
+        Aggregates, commands and events resolve ``within`` the referring microservice first (see resolve)."""
         name = _at(doc.data, path)
         if not isinstance(name, str):
             return None
+        if isinstance(table, _Scoped):
+            return self.resolve(table, name, doc.loc(path), within)
         if name in table:
             return table[name].obj
         hint, meant = suggest(name, table)
         self.add(code, doc.loc(path), name=name, hint=hint)
         return None if meant is None else table[meant].obj
 
-    def refs(self, doc: Document, path: NodePath, table: Mapping[str, _Named], code: str) -> tuple[Any, ...]:
+    def refs(
+        self,
+        doc: Document,
+        path: NodePath,
+        table: Mapping[str, _Named] | _Scoped,
+        code: str = "",
+        within: Microservice | None = None,
+    ) -> tuple[Any, ...]:
         items = _at(doc.data, path)
         if not isinstance(items, list):
             return ()
-        found = (self.ref(doc, (*path, i), table, code) for i in range(len(items)))
+        found = (self.ref(doc, (*path, i), table, code, within) for i in range(len(items)))
         return tuple(x for x in found if x is not None)
+
+    def heard(self, doc: Document, path: NodePath, ms: Microservice | None) -> Event | None:
+        """An event a listener, projection or saga of ``ms`` hears: an unqualified name of ``ms``'s own event
+        that another microservice publishes too (an integration event) is worth a word (W122)."""
+        event: Event | None = self.ref(doc, path, self.events, within=ms)
+        text = _at(doc.data, path)
+        if event is None or ms is None or event.microservice is not ms or QUALIFIER in text:
+            return event
+        for home in self.events.homes.get(text, []):
+            other: Event | None = self.events.get(home, text)
+            if other is not None and other.microservice is not ms and other.integration:
+                own, theirs = f"{ms.name}{QUALIFIER}{text}", f"{home}{QUALIFIER}{text}"
+                self.add("W122", doc.loc(path), name=text, microservice=ms.name, other=theirs, own=own)
+                break
+        return event
+
+    def resolve(self, table: _Scoped, text: str, loc: Location, within: Microservice | None) -> Any:
+        """What ``text`` names: ``ms.Name`` in that microservice; ``Name`` in ``within`` if it defines one,
+        else the one microservice that does (several: E201, with the qualified names to choose from)."""
+        if QUALIFIER in text:
+            qualifier, name = (part.strip() for part in text.split(QUALIFIER, 1))
+            if qualifier not in self.microservices:
+                hint, meant_ms = suggest(qualifier, self.microservices)
+                self.add("E200", loc, qualifier=qualifier, name=text, hint=hint)
+                return None if meant_ms is None else table.get(meant_ms, name)
+            found = table.get(qualifier, name)
+            if found is not None:
+                return found
+            homes = table.homes.get(name, [])
+            own = [n for (ms, n) in table.defined if ms == qualifier]
+            hint, meant = suggest(name, own)
+            if homes:
+                hint = f"'{qualifier}' has no {table.kind} '{name}'; " + _choose(name, homes)
+            self.add(table.unknown, loc, name=text, hint=hint)
+            return None if meant is None else table.get(qualifier, meant)
+        homes = table.homes.get(text, [])
+        if within is not None and within.name in homes:
+            return table.get(within.name, text)
+        if len(homes) == 1:
+            return table.get(homes[0], text)
+        if homes:
+            where = ", ".join(homes)
+            self.add("E201", loc, kind=table.kind, name=text, where=where, hint=_choose(text, homes))
+            return None
+        hint, meant = suggest(text, table.homes)
+        self.add(table.unknown, loc, name=text, hint=hint)
+        if meant is None:
+            return None
+        meant_homes = table.homes[meant]
+        home = within.name if within is not None and within.name in meant_homes else meant_homes[0]
+        return table.get(home, meant)
 
     def fields(self, doc: Document, path: NodePath, left_out: frozenset[str] = frozenset()) -> tuple[Field, ...]:
         """The fields at ``path``; one whose type is unknown is reported and left out, and so is one whose type
@@ -320,7 +418,7 @@ class _Builder:
         model = Model(
             tuple(journeys),
             tuple(self.microservices.values()),
-            tuple(named.obj for named in self.aggregates.values()),
+            tuple(self.aggregates.values()),
             tuple(listeners),
             tuple(projections),
             tuple(sagas),
@@ -350,7 +448,7 @@ class _Builder:
                 for agg_name, agg in _map(ms, "aggregates").items():
                     path: NodePath = ("microservices", ms_name, "aggregates", agg_name)
                     aggregate = self.aggregate(doc, path, agg_name, agg, self.microservices[ms_name])
-                    self.unique(self.aggregates, "aggregate", agg_name, aggregate, aggregate.loc)
+                    self.declare(self.aggregates, aggregate.microservice, agg_name, aggregate, aggregate.loc)
 
     def aggregate(self, doc: Document, path: NodePath, name: str, raw: Any, ms: Microservice) -> Aggregate:
         states = tuple(s for s in _list(raw, "states") if isinstance(s, str))
@@ -388,7 +486,7 @@ class _Builder:
             self.add("E040", doc.loc((*path, "microservice")), name=ms_name, hint=hint)
         aggregate: Aggregate | None = None
         if "aggregate" in raw:
-            aggregate = self.ref(doc, (*path, "aggregate"), self.aggregates, "E041")
+            aggregate = self.ref(doc, (*path, "aggregate"), self.aggregates, within=ms)
             if aggregate is not None and ms_name in self.microservices and aggregate.microservice is not ms:
                 self.add(
                     "E046",
@@ -433,7 +531,7 @@ class _Builder:
                 compatibility if compatibility in ("full", "backward", "forward", "none") else "full",
                 previous,
             )
-            if self.unique(self.events, "event", name, event, doc.loc((*path, "event"))):
+            if self.declare(self.events, ms, name, event, doc.loc((*path, "event"))):
                 result.append(event)
         return result
 
@@ -481,7 +579,7 @@ class _Builder:
                 continue
             path: NodePath = ("projections", i)
             ms = self.ref(doc, (*path, "in"), self.microservice_refs, "E040")
-            sources = self.refs(doc, (*path, "from"), self.events, "E042")
+            sources = tuple(e for j in range(len(_list(raw, "from"))) if (e := self.heard(doc, (*path, "from", j), ms)))
             if ms is None:
                 continue
             projection = Projection(
@@ -573,7 +671,7 @@ class _Builder:
                 name,
                 _str(raw, "description"),
                 self.fields(doc, (*path, "fields")),
-                self.refs(doc, (*path, "emits"), self.events, "E042"),
+                self.refs(doc, (*path, "emits"), self.events, within=ms),
                 _flag(raw, "creates"),
                 self.states(doc, (*path, "allowed_in"), aggregate),
                 ms,
@@ -583,9 +681,7 @@ class _Builder:
                 _key_locs(doc, path, raw),
                 written_emits=len(_list(raw, "emits")),
             )
-            return (
-                command if self.unique(self.commands, "command", name, command, doc.loc((*path, "command"))) else None
-            )
+            return command if self.declare(self.commands, ms, name, command, doc.loc((*path, "command"))) else None
         if isinstance(raw.get("query"), str) and "command" not in raw:
             name = raw["query"]
             projection = self.ref(doc, (*path, "projection"), self.projections, "E044") if "projection" in raw else None
@@ -606,9 +702,9 @@ class _Builder:
         result = []
         for i, raw in enumerate(_list(doc.data, "listeners")):
             path: NodePath = ("listeners", i)
-            on: Event | None = self.ref(doc, (*path, "on"), self.events, "E042")
             ms: Microservice | None = self.ref(doc, (*path, "in"), self.microservice_refs, "E040")
-            command: Command | None = self.ref(doc, (*path, "command"), self.commands, "E043")
+            on = self.heard(doc, (*path, "on"), ms)
+            command: Command | None = self.ref(doc, (*path, "command"), self.commands, within=ms)
             if on is None or ms is None or command is None:
                 self.left_out_events.update(e for e in (on,) if e is not None)
                 continue
@@ -733,8 +829,9 @@ class _Builder:
 
     def saga(self, doc: Document, path: NodePath, name: str, raw: dict[str, Any]) -> Saga | None:
         ms = self.ref(doc, (*path, "in"), self.microservice_refs, "E040")
-        ends = [self.ref(doc, (*path, k), self.events, "E042") for k in ("starts_on", "completes_with", "aborts_with")]
-        steps = [self.step(doc, (*path, "steps", j), s) for j, s in enumerate(_list(raw, "steps"))]
+        ends = [self.heard(doc, (*path, "starts_on"), ms)]
+        ends += [self.ref(doc, (*path, k), self.events, within=ms) for k in ("completes_with", "aborts_with")]
+        steps = [self.step(doc, (*path, "steps", j), s, ms) for j, s in enumerate(_list(raw, "steps"))]
         step_names: dict[Any, Location] = {}
         for j, step in enumerate(_list(raw, "steps")):
             if _str(step, "step"):
@@ -769,15 +866,16 @@ class _Builder:
             _breaker(raw.get("circuit_breaker")),
         )
 
-    def step(self, doc: Document, path: NodePath, raw: Any) -> SagaStep | None:
+    def step(self, doc: Document, path: NodePath, raw: Any, saga_ms: Microservice | None) -> SagaStep | None:
         if not isinstance(raw, dict) or not _str(raw, "step"):
             return None
-        invoke = self.ref(doc, (*path, "invoke"), self.commands, "E043")
-        succeeds = self.ref(doc, (*path, "succeeds_on"), self.events, "E042")
-        fails = self.ref(doc, (*path, "fails_on"), self.events, "E042") if "fails_on" in raw else None
+        invoke: Command | None = self.ref(doc, (*path, "invoke"), self.commands, within=saga_ms)
+        ms = invoke.microservice if invoke is not None else saga_ms  # its outcomes and undo: the participant's
+        succeeds = self.ref(doc, (*path, "succeeds_on"), self.events, within=ms)
+        fails = self.ref(doc, (*path, "fails_on"), self.events, within=ms) if "fails_on" in raw else None
         nothing_to_undo = raw.get("compensate") == NO_COMPENSATION
         writes_compensation = "compensate" in raw and not nothing_to_undo
-        compensate = self.ref(doc, (*path, "compensate"), self.commands, "E043") if writes_compensation else None
+        compensate = self.ref(doc, (*path, "compensate"), self.commands, within=ms) if writes_compensation else None
         if (
             invoke is None
             or succeeds is None
@@ -812,12 +910,15 @@ class _Builder:
         result = []
         for i, raw in enumerate(_list(doc.data, "scenarios")):
             path: NodePath = ("scenarios", i)
-            aggregate = self.ref(doc, (*path, "aggregate"), self.aggregates, "E041")
-            given = _all([self.given(o) for o in _occurrences(doc, path, "given")])
+            aggregate: Aggregate | None = self.ref(doc, (*path, "aggregate"), self.aggregates)
+            if aggregate is None and self.problems and self.problems[-1].code == "E201":
+                continue  # which microservice it means is unknown, so its events and command would be too
+            ms = aggregate.microservice if aggregate is not None else None
+            given = _all([self.given(o, ms) for o in _occurrences(doc, path, "given")])
             when_occ = _occurrences(doc, path, "when")
-            when = self.when(when_occ[0]) if when_occ else None
+            when = self.when(when_occ[0], ms) if when_occ else None
             rejected = isinstance(raw, dict) and raw.get("then") == "rejected"
-            then = None if rejected else _all([self.given(o) for o in _occurrences(doc, path, "then")])
+            then = None if rejected else _all([self.given(o, ms) for o in _occurrences(doc, path, "then")])
             if aggregate is None or not isinstance(raw, dict) or not when_occ:
                 continue
             if _str(raw, "scenario"):
@@ -830,19 +931,20 @@ class _Builder:
             result.append(scenario)
         return result
 
-    def given(self, occ: _Occurrence) -> Given | None:
-        named = self.events.get(occ.name)
-        if named is None:
-            self.add("E042", occ.loc, name=occ.name, hint=did_you_mean(occ.name, self.events))
-            return None
-        return Given(named.obj, occ.values, occ.loc)
+    def given(self, occ: _Occurrence, ms: Microservice | None) -> Given | None:
+        event = self.exact(self.events, occ, ms)
+        return None if event is None else Given(event, occ.values, occ.loc)
 
-    def when(self, occ: _Occurrence) -> When | None:
-        named = self.commands.get(occ.name)
-        if named is None:
-            self.add("E043", occ.loc, name=occ.name, hint=did_you_mean(occ.name, self.commands))
-            return None
-        return When(named.obj, occ.values, occ.loc)
+    def when(self, occ: _Occurrence, ms: Microservice | None) -> When | None:
+        command = self.exact(self.commands, occ, ms)
+        return None if command is None else When(command, occ.values, occ.loc)
+
+    def exact(self, table: _Scoped, occ: _Occurrence, ms: Microservice | None) -> Any:
+        """What a scenario names, resolved like any reference, but never as a guess: a scenario naming a
+        misspelt event is left out (its values are checked against the fields of the one it names)."""
+        before = len(self.problems)
+        found = self.resolve(table, occ.name, occ.loc, ms)
+        return found if len(self.problems) == before else None
 
     def hotspots(self, doc: Document) -> list[Hotspot]:
         result = []
@@ -893,6 +995,11 @@ def _topological(holds: Mapping[str, list[str]]) -> tuple[list[str], list[list[s
                 path.pop()
                 order.append(node)
     return order, cycles
+
+
+def _choose(name: str, homes: Sequence[str]) -> str:
+    """The hint of a name several microservices define: the qualified names to choose from."""
+    return "write one of " + ", ".join(f"'{ms}{QUALIFIER}{name}'" for ms in homes)
 
 
 def _where(first: Location, here: Location) -> str:

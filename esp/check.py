@@ -249,7 +249,7 @@ def events_are_produced(model: Model) -> Iterator[Diagnostic]:
     heard = {li.on for li in model.listeners}  # a listener on it is an error (E036): one diagnostic, not two
     for event in model.events:
         if event not in produced and event not in heard:
-            yield _d("W100", event.at.get("event", event.loc), name=event.name)
+            yield _d("W100", event.at.get("event", event.loc), name=model.label(event))
 
 
 def listeners_hear_recorded_events(model: Model) -> Iterator[Diagnostic]:
@@ -257,13 +257,13 @@ def listeners_hear_recorded_events(model: Model) -> Iterator[Diagnostic]:
     produced = _produced(model)
     for li in model.listeners:
         if li.on not in produced:
-            yield _d("E036", li.at.get("on", li.loc), event=li.on.name)
+            yield _d("E036", li.at.get("on", li.loc), event=model.label(li.on))
 
 
 def _consumers(model: Model) -> Iterator[tuple[Event, str, Any, Location]]:
     """(event, who, microservice, where) for every use of an event outside its command."""
     for li in model.listeners:
-        yield li.on, f"a listener on '{li.on.name}'", li.microservice, li.at.get("on", li.loc)
+        yield li.on, f"a listener on '{model.label(li.on)}'", li.microservice, li.at.get("on", li.loc)
     for pr in model.projections:
         for event in pr.sources:
             yield event, f"projection '{pr.name}'", pr.microservice, pr.at.get("from", pr.loc)
@@ -279,14 +279,16 @@ def _consumers(model: Model) -> Iterator[tuple[Event, str, Any, Location]]:
 def domain_events_stay_home(model: Model) -> Iterator[Diagnostic]:
     for event, who, ms, loc in _consumers(model):
         if not event.integration and ms is not event.microservice:
-            yield _d("E053", loc, event=event.name, owner=event.microservice.name, user=who, microservice=ms.name)
+            yield _d(
+                "E053", loc, event=model.label(event), owner=event.microservice.name, user=who, microservice=ms.name
+            )
 
 
 def integration_events_are_heard(model: Model) -> Iterator[Diagnostic]:
     heard = {event for event, *_ in _consumers(model)} | model.left_out_events
     for event in model.events:
         if event.integration and event not in heard:
-            yield _d("W101", event.at.get("kind", event.loc), name=event.name)
+            yield _d("W101", event.at.get("kind", event.loc), name=model.label(event))
 
 
 def _reachable_states(model: Model, agg: Aggregate, saga_events: set[Event]) -> set[str]:
@@ -458,10 +460,10 @@ def listeners_do_not_loop(model: Model) -> Iterator[Diagnostic]:
         if len(component) == 1 and start not in nexts[start]:
             continue
         cycle = _cycle_through(start, set(component), nexts)
-        steps = [f"{li.on.name} => {li.command.name}" for li in cycle]
+        steps = [f"{model.label(li.on)} => {model.label(li.command)}" for li in cycle]
         if len(steps) > 6:  # keep the message readable: the start, the way back, and how long it is
             steps = [*steps[:3], f"... {len(steps) - 5} more ...", *steps[-2:]]
-        yield _d("E058", start.loc, cycle=" -> ".join(steps) + f" -> {start.on.name}")
+        yield _d("E058", start.loc, cycle=" -> ".join(steps) + f" -> {model.label(start.on)}")
 
 
 def _strongly_connected(nodes: Iterable[Listener], nexts: dict[Listener, list[Listener]]) -> list[list[Listener]]:

@@ -515,6 +515,17 @@ CODES: dict[str, CodeInfo] = {
         "command '{command}' lists '{event}' twice in 'emits'",
         "list '{event}' once",
     ),
+    # -- bounded contexts: names qualified by their microservice (E200-E209) --------
+    "E200": _e(
+        "unknown microservice in a qualified name",
+        "'{name}' is qualified by '{qualifier}', which is no microservice",
+        "{hint}",
+    ),
+    "E201": _e(
+        "ambiguous name",
+        "{kind} '{name}' is defined in several microservices ({where}): this reference does not say which",
+        "{hint}",
+    ),
     # -- warnings ------------------------------------------------------------------
     "W100": _w(
         "event never produced",
@@ -585,6 +596,11 @@ CODES: dict[str, CodeInfo] = {
         "value object unused",
         "value object '{name}' is the type of no field",
         "use it as a field's type, or remove it from 'types:'",
+    ),
+    "W122": _w(
+        "own event shadows an integration event",
+        "'{name}' here is {microservice}'s own event; '{other}' is an integration event of the same name",
+        "write '{own}' to keep this one, or '{other}' to hear the other microservice's",
     ),
     "W108": _w(
         "field is a Python keyword",

@@ -13,10 +13,10 @@ first use, so no entity is ever changed after it is made.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from esp.errors import Location
 
@@ -585,17 +585,39 @@ class Model:
 
     @cached_property
     def _events_by_name(self) -> dict[str, Event]:
-        return {e.name: e for e in self.events}
+        return _by_name(self.events)
 
     @cached_property
     def _commands_by_name(self) -> dict[str, Command]:
-        return {c.name: c for c in self.commands}
+        return _by_name(self.commands)
 
     def event(self, name: str) -> Event | None:
+        """The event ``kitchen.TicketCreated``, or ``TicketCreated`` if one microservice alone defines it."""
         return self._events_by_name.get(name)
 
     def command(self, name: str) -> Command | None:
         return self._commands_by_name.get(name)
+
+    @cached_property
+    def _shared(self) -> frozenset[tuple[type, str]]:
+        """The (kind, name) pairs that several microservices define."""
+        seen: dict[tuple[type, str], Microservice] = {}
+        shared = set()
+        items: tuple[Named, ...] = (*self.aggregates, *self.commands, *self.events)
+        for item in items:
+            key = (type(item), item.name)
+            if seen.setdefault(key, item.microservice) is not item.microservice:
+                shared.add(key)
+        return frozenset(shared)
+
+    def shared(self, item: Named) -> bool:
+        """Whether another microservice defines an aggregate, command or event of the same kind and name."""
+        return (type(item), item.name) in self._shared
+
+    def label(self, item: Named) -> str:
+        """How a person tells ``item`` apart: its name, qualified by its microservice where another one
+        defines the same name (``kitchen.Restaurant``)."""
+        return qualified(item) if self.shared(item) else item.name
 
     @cached_property
     def _listeners_on(self) -> dict[Event, tuple[Listener, ...]]:
@@ -606,3 +628,26 @@ class Model:
 
     def listeners_on(self, event: Event) -> tuple[Listener, ...]:
         return self._listeners_on.get(event, ())
+
+
+Named = Aggregate | Command | Event
+QUALIFIER = "."  # 'kitchen.Ticket': the aggregate, command or event Ticket of the microservice kitchen
+
+
+def qualified(item: Named) -> str:
+    """``microservice.Name``: unique across the model (each microservice is a namespace)."""
+    return f"{item.microservice.name}{QUALIFIER}{item.name}"
+
+
+N = TypeVar("N", Command, Event)
+
+
+def _by_name(items: Iterable[N]) -> dict[str, N]:
+    """Each item by its qualified name, and by its plain name where that is unique."""
+    found: dict[str, N] = {}
+    plain: dict[str, list[N]] = {}
+    for item in items:
+        found[qualified(item)] = item
+        plain.setdefault(item.name, []).append(item)
+    found.update({name: its[0] for name, its in plain.items() if len(its) == 1 and name not in found})
+    return found

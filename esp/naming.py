@@ -559,7 +559,11 @@ def _aggregate(n: _Namer, agg: Aggregate, services: Mapping[Microservice, Servic
     module = services[agg.microservice].module
     cls = n.python_class("aggregate", agg.name, agg.loc)
     cls = n.claim(
-        ["kind:aggregate", (f"{module}/aggregates.py", "aggregates.py"), (f"{module}/saga_steps.py", "saga_steps.py")],
+        [
+            f"kind:aggregate:{module}",
+            (f"{module}/aggregates.py", "aggregates.py"),
+            (f"{module}/saga_steps.py", "saga_steps.py"),
+        ],
         cls,
         "aggregate",
         agg.name,
@@ -567,7 +571,8 @@ def _aggregate(n: _Namer, agg: Aggregate, services: Mapping[Microservice, Servic
     )
     getter = n.claim([(f"{module}/application", "application")], f"get_{names.snake(cls)}", "getter", agg.name, agg.loc)
     snake = _safe(names.snake(cls))
-    builder = n.claim(["testing.py", *TEST_MODULES], f"{snake}_in", "builder", agg.name, None, internal=True)
+    own = _own(n.model, agg, module)
+    builder = n.claim(["testing.py", *TEST_MODULES], f"{own}{snake}_in", "builder", agg.name, None, internal=True)
     identity = field_name(agg.identity)
     n.too_long("identity", agg.identity, identity, agg.at.get("identity", agg.loc))
     for state in agg.states:
@@ -580,6 +585,12 @@ def _aggregate(n: _Namer, agg: Aggregate, services: Mapping[Microservice, Servic
     return AggregateNames(cls, snake, getter, builder, identity)
 
 
+def _own(model: Model, item: Aggregate | Command | Event, module: str) -> str:
+    """The prefix that tells apart, in a module of the whole package (testing.py, the tests), names another
+    microservice defines too: its microservice's module ('kitchen_restaurant_in'); none for the others."""
+    return f"{module}_" if model.shared(item) else ""
+
+
 def _safe(ident: str) -> str:
     """A module-level name that must not be a keyword or builtin ('list' -> 'list_')."""
     return ident + "_" if keyword.iskeyword(ident) or keyword.issoftkeyword(ident) or ident in _BUILTINS else ident
@@ -588,12 +599,13 @@ def _safe(ident: str) -> str:
 def _event(n: _Namer, event: Event, aggregates: Mapping[Aggregate, AggregateNames]) -> EventNames:
     where = event.at.get("event", event.loc)
     cls = n.python_class("event", event.name, where)
-    keys: list[str | tuple[str, str]] = ["kind:event"]
+    keys: list[str | tuple[str, str]] = [f"kind:event:{event.microservice.name}"]
     if event.aggregate is not None:
         keys.append((f"aggregate:{aggregates[event.aggregate].cls}:{event.aggregate.microservice.name}", "aggregate"))
     cls = n.claim(keys, cls, "event", event.name, where)
     snake = _safe(names.snake(cls))
-    test = n.claim(["test_integration_events.py"], f"test_{snake}_reads_back_from_json", "test", event.name, None)
+    own = _own(n.model, event, names.snake(event.microservice.name))
+    test = n.claim(["test_integration_events.py"], f"test_{own}{snake}_reads_back_from_json", "test", event.name, None)
     return EventNames(cls, snake, test)
 
 
@@ -611,7 +623,7 @@ def _command(
     where = cmd.at.get("command", cmd.loc)
     module = services[cmd.microservice].module
     cls = n.python_class("command", cmd.name, where)
-    cls = n.claim(["kind:command", (f"{module}/commands.py", "commands.py")], cls, "command", cmd.name, where)
+    cls = n.claim([f"kind:command:{module}", (f"{module}/commands.py", "commands.py")], cls, "command", cmd.name, where)
     keys: list[str | tuple[str, str]] = [(f"{module}/application", "application")]
     if cmd.aggregate is not None:
         keys.append(_aggregate_scope(cmd.aggregate, aggregates))
@@ -620,7 +632,8 @@ def _command(
         [(f"{module}/application", "application")], f"_{method}", "handler", cmd.name, None, internal=True
     )
     agg = aggregates[cmd.aggregate].snake if cmd.aggregate is not None else "aggregate"
-    test = f"test_{method}_creates_a_{agg}" if cmd.creates else f"test_{method}_by_state"
+    own = _own(n.model, cmd, module)
+    test = f"test_{own}{method}_creates_a_{agg}" if cmd.creates else f"test_{own}{method}_by_state"
     return CommandNames(cls, method, handler, n.claim(["test_commands.py"], test, "test", cmd.name, None))
 
 
@@ -666,7 +679,8 @@ def _listeners(
             handlers[key] = n.claim(
                 [app], f"_on_{source}_{events[li.on].snake}", "handler", li.on.name, None, internal=True
             )
-        test = f"test_{events[li.on].snake}_leads_to_{commands[li.command].method}"
+        heard = _own(model, li.on, services[li.on.microservice].module) + events[li.on].snake
+        test = f"test_{heard}_leads_to_{commands[li.command].method}"
         found[li] = ListenerNames(method, handlers[key], n.claim(["test_listeners.py"], test, "test", li.on.name, None))
     return found
 

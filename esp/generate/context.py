@@ -151,6 +151,11 @@ def type_v(vo: ValueType) -> TypeV:
     )
 
 
+def _key(model: Model, item: Aggregate | Event, cls: str) -> str:
+    """``cls``, qualified by its microservice where another microservice has the same name."""
+    return f"{item.microservice.name}.{cls}" if model.shared(item) else cls
+
+
 # -- the root ------------------------------------------------------------------------------------------
 
 
@@ -455,6 +460,12 @@ class AggregateV(_View[Aggregate]):
         return self.j.names.aggregates[self.entity].cls
 
     @property
+    def key(self) -> str:
+        """How the journey player knows the play's aggregate of this class: qualified by its microservice
+        ('kitchen.Restaurant') where another microservice has an aggregate of the same name."""
+        return _key(self.j.model, self.entity, self.cls)
+
+    @property
     def snake(self) -> str:
         return self.j.names.aggregates[self.entity].snake
 
@@ -542,6 +553,12 @@ class EventV(_View[Event]):
     @property
     def test(self) -> str:
         return self.j.names.events[self.entity].test
+
+    @property
+    def key(self) -> str:
+        """How the journey player knows a stored event: its class, qualified by its microservice
+        ('kitchen.RestaurantOpened') where another microservice has an event of the same name."""
+        return _key(self.j.model, self.entity, self.cls)
 
     @cached_property
     def fields(self) -> tuple[FieldV, ...]:

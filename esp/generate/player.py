@@ -23,7 +23,7 @@ from esp import names
 from esp.generate.context import AggregateV, CommandV, EventV, FieldV, HookV, JourneyV, ListenerV, QueryV, ValueV
 from esp.generate.saga import SagaV, StepV
 from esp.generate.text import literal, pystr
-from esp.model import FieldType
+from esp.model import Command, FieldType, Query
 from esp.naming import optional_of
 
 
@@ -119,13 +119,13 @@ class _Plan:
 
     def produce(self, ev: EventV, values: Mapping[str, Any]) -> None:
         """Make ``ev`` happen on this play's aggregate of its kind, with ``values`` where a command carries them."""
-        if ev.cls in self.producing:
+        if ev.key in self.producing:
             raise _Stuck(f"making {ev.raw} needs {ev.raw} first")
-        self.producing.add(ev.cls)
+        self.producing.add(ev.key)
         try:
             self._produce(ev, values)
         finally:
-            self.producing.discard(ev.cls)
+            self.producing.discard(ev.key)
 
     def _produce(self, ev: EventV, values: Mapping[str, Any]) -> None:
         agg = ev.aggregate
@@ -140,14 +140,14 @@ class _Plan:
             return
         li = heard[0]
         if li.command.creates:
-            if agg.cls in self.bound:
+            if agg.key in self.bound:
                 raise _Stuck(f"{agg.raw} exists already")
             self.produce(li.on, self._upstream(li, values))
-            if agg.cls not in self.bound:
+            if agg.key not in self.bound:
                 raise _Stuck(f"the listener on {li.on.raw} did not create {agg.raw}")
             return
         for needed in (agg, li.on.aggregate):  # the listener's target, and the aggregate it hears
-            if needed.cls not in self.bound:
+            if needed.key not in self.bound:
                 creator = self.player.creator(needed)
                 if creator is None:
                     raise _Stuck(f"nothing the player may do creates {needed.raw}")
@@ -159,9 +159,9 @@ class _Plan:
         agg = ev.aggregate
         for saga in self.player.sagas:
             for st in saga.steps:
-                if st.invoke in makers and st.invoke.creates and st.succeeds is ev and agg.cls not in self.bound:
+                if st.invoke in makers and st.invoke.creates and st.succeeds is ev and agg.key not in self.bound:
                     self.produce(saga.starts_on, {})
-                    if agg.cls in self.bound:
+                    if agg.key in self.bound:
                         return
         raise _Stuck(f"only a saga records {ev.raw}")
 
@@ -173,10 +173,10 @@ class _Plan:
     def _issue(self, c: CommandV, ev: EventV, values: Mapping[str, Any]) -> None:
         agg = c.aggregate
         if c.creates:
-            if agg.cls in self.bound:
+            if agg.key in self.bound:
                 raise _Stuck(f"{agg.raw} exists already")
         else:
-            if agg.cls not in self.bound:
+            if agg.key not in self.bound:
                 creator = self.player.creator(agg)
                 if creator is None:
                     raise _Stuck(f"nothing the player may do creates {agg.raw}")
@@ -187,10 +187,10 @@ class _Plan:
     def _reach(self, c: CommandV) -> None:
         """Put the aggregate in a state ``c`` is allowed in, by the fewest commands the player may issue."""
         agg = c.aggregate
-        if not c.allowed or self.states.get(agg.cls) in c.allowed:
+        if not c.allowed or self.states.get(agg.key) in c.allowed:
             return
-        paths: list[tuple[str | None, list[CommandV]]] = [(self.states.get(agg.cls), [])]
-        seen = {self.states.get(agg.cls)}
+        paths: list[tuple[str | None, list[CommandV]]] = [(self.states.get(agg.key), [])]
+        seen = {self.states.get(agg.key)}
         while paths:
             state, path = paths.pop(0)
             for step in agg.commands:
@@ -210,7 +210,7 @@ class _Plan:
         self, c: CommandV, values: Mapping[str, Any], choose: str = "", expect: str = "done", same_id: str = ""
     ) -> None:
         agg = c.aggregate
-        alias = agg.cls
+        alias = agg.key
         emitted = [e.event for e in c.emits if not choose or e.event.cls == choose]
         if c.creates or c.choice_hook:
             emitted = emitted[:1]
@@ -253,11 +253,11 @@ class _Plan:
         for st in saga.steps:
             raw = st.entity.target_field
             agg = st.invoke.aggregate
-            if not st.existing or raw is None or raw not in fields or agg.cls in self.bound:
+            if not st.existing or raw is None or raw not in fields or agg.key in self.bound:
                 continue
             owner = self.refs.get(raw)
             if owner is None:
-                self.refs[raw] = agg.cls
+                self.refs[raw] = agg.key
                 creator = self.player.creator(agg)
                 if creator is None:
                     raise _Stuck(f"nothing the player may do creates {agg.raw}")
@@ -274,12 +274,12 @@ class _Plan:
         for li in self.player.j.listeners:
             if li.on is not ev:
                 continue
-            target = li.command.aggregate.cls
+            target = li.command.aggregate.key
             emitted = li.command.emits[:1] if li.command.creates or li.command.choice_hook else li.command.emits
             if li.command.creates:
                 if target in self.bound:
                     continue
-                self.moves.append(MoveV("follow", listener=li, binds=target, source=ev.aggregate.cls))
+                self.moves.append(MoveV("follow", listener=li, binds=target, source=ev.aggregate.key))
                 self.bound.add(target)
             elif target not in self.bound:
                 continue
@@ -293,29 +293,29 @@ class _Plan:
             failed = next((st.index for st in saga.steps if st in self.fails), len(saga.steps))
             made = []
             for st in saga.steps[:failed]:
-                alias = st.invoke.aggregate.cls
+                alias = st.invoke.aggregate.key
                 if st.invoke.creates and alias not in self.bound:
                     made.append((st.index, alias))
                     self.bound.add(alias)
                     if st.succeeds.enters:
                         self.states[alias] = st.succeeds.enters
             who = saga.microservice.raw
-            self.moves.append(MoveV("saga", who, saga=saga, target=ev.aggregate.cls, made=tuple(made)))
+            self.moves.append(MoveV("saga", who, saga=saga, target=ev.aggregate.key, made=tuple(made)))
             outcome = saga.aborts if failed < len(saga.steps) else saga.completes
             if outcome.enters:
-                self.states[ev.aggregate.cls] = outcome.enters
+                self.states[ev.aggregate.key] = outcome.enters
 
     def queries(self) -> None:
         """Ask the queries whose read models the aggregates of this play feed."""
         for q in self.player.j.queries:
             p = q.projection
-            if p is None or not any(ev.aggregate.cls in self.bound for ev in p.sources):
+            if p is None or not any(ev.aggregate.key in self.bound for ev in p.sources):
                 continue
             main = p.main
             values = []
             for f in q.fields:
-                if main is not None and f.name == main.identity.name and main.cls in self.bound:
-                    values.append(ValueV(f, f"player.id({pystr(main.cls)})"))
+                if main is not None and f.name == main.identity.name and main.key in self.bound:
+                    values.append(ValueV(f, f"player.id({pystr(main.key)})"))
                 else:
                     values.append(ValueV(f, self.player.query_value(q, f)))
             self.moves.append(MoveV("query", self.player.asker(q), values=tuple(values), q=q))
@@ -357,19 +357,19 @@ class PlayerV:
         return saga.failing[-1] if saga.failing else None
 
     @cached_property
-    def _actors(self) -> dict[str, str]:
-        found: dict[str, str] = {}
+    def _actors(self) -> dict[Command | Query, str]:
+        found: dict[Command | Query, str] = {}
         for p in self.j.model.processes:
             who = p.actor.name if p.actor else ""
             for a in p.actions:
-                found.setdefault(a.name, who or p.microservice.name)
+                found.setdefault(a, who or p.microservice.name)
         return found
 
     def who(self, c: CommandV) -> str:
-        return self._actors.get(c.raw, c.aggregate.microservice.raw)
+        return self._actors.get(c.entity, c.aggregate.microservice.raw)
 
     def asker(self, q: QueryV) -> str:
-        return self._actors.get(q.raw, self.j.service(q.entity.microservice).raw)
+        return self._actors.get(q.entity, self.j.service(q.entity.microservice).raw)
 
     def _command_pool(self, c: CommandV | None) -> dict[str, list[tuple[Any, FieldType]]]:
         """The values scenarios give this command's fields, or the same fields of the events it records."""
@@ -463,7 +463,7 @@ class PlayerV:
                 c = s.command
                 if not self.own(c):
                     continue
-                if not c.creates and c.aggregate.cls not in plan.bound:
+                if not c.creates and c.aggregate.key not in plan.bound:
                     creator = self.creator(c.aggregate)
                     if creator is None:
                         continue
@@ -533,7 +533,7 @@ class PlayerV:
                     plan.produce(creator, {})
                 rest = [c for c in todo if not c.creates]
                 while rest:
-                    state = plan.states.get(agg.cls)
+                    state = plan.states.get(agg.key)
                     ready = [c for c in rest if not c.allowed or state in c.allowed]
                     keep = [c for c in ready if not _strands(c, state, rest)]
                     nxt = (keep or ready or rest)[0]
@@ -603,17 +603,17 @@ class PlayerV:
         found: dict[str, str] = {}
         for li in self.j.listeners:
             for e in li.command.emits:
-                found.setdefault(e.event.cls, f"{li.command.cls}, by a listener on {li.on.cls}")
+                found.setdefault(e.event.key, f"{li.command.cls}, by a listener on {li.on.key}")
         for saga in self.sagas:
             name = saga.entity.name
             for st in saga.steps:
                 for e in st.invoke.emits:
-                    found.setdefault(e.event.cls, f"{name} saga: {st.entity.name}")
+                    found.setdefault(e.event.key, f"{name} saga: {st.entity.name}")
                 if st.compensate is not None:
                     for e in st.compensate.emits:
-                        found.setdefault(e.event.cls, f"{name} saga: undo {st.entity.name}")
-            found.setdefault(saga.completes.cls, f"{name} saga: completed")
-            found.setdefault(saga.aborts.cls, f"{name} saga: aborted")
+                        found.setdefault(e.event.key, f"{name} saga: undo {st.entity.name}")
+            found.setdefault(saga.completes.key, f"{name} saga: completed")
+            found.setdefault(saga.aborts.key, f"{name} saga: aborted")
         return found
 
 

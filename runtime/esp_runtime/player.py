@@ -199,7 +199,9 @@ class Player:
         for r in self.system.recorded(since=before):
             if r.aggregate in _BOOKKEEPING:
                 continue
-            cause = "" if r.aggregate_id == own else self.causes.get(r.event, "")
+            # an event another microservice also has is known by its qualified name: kitchen.RestaurantOpened
+            known = self.causes.get(f"{r.service}.{r.event}") or self.causes.get(r.event, "")
+            cause = "" if r.aggregate_id == own else known
             self.lines.append(Line(r.service, r.event, shown_values(r.data), cause, event=True))
 
 

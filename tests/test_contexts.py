@@ -1,0 +1,132 @@
+"""Bounded contexts: each microservice is a namespace for its aggregates, commands and events.
+
+The same name may be defined in several microservices; a reference is written ``Name`` (resolved in the
+referring microservice first, else in the one microservice defining it) or ``microservice.Name``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from helpers import codes, show, validate_text, variant
+
+# Restaurant, CreateRestaurant and RestaurantCreated in two microservices: the kitchen keeps its own copy of
+# the order service's restaurants, as FTGO's services do.
+REPLICA = """\
+journey: Restaurants
+microservices:
+  order:
+    aggregates:
+      Restaurant: {identity: restaurant_id}
+  kitchen:
+    aggregates:
+      Restaurant: {identity: restaurant_id}
+processes:
+  - process: Add restaurant
+    microservice: order
+    aggregate: Restaurant
+    actions:
+      - command: CreateRestaurant
+        fields: {name: str}
+        emits: [RestaurantCreated]
+        creates: true
+    events:
+      - event: RestaurantCreated
+        kind: integration
+        fields: {name: str}
+  - process: Copy restaurant
+    microservice: kitchen
+    aggregate: Restaurant
+    actions:
+      - command: CreateRestaurant
+        fields: {name: str}
+        emits: [RestaurantCreated]
+        creates: true
+    events:
+      - event: RestaurantCreated
+        fields: {name: str}
+listeners:
+  - on: order.RestaurantCreated
+    in: kitchen
+    command: CreateRestaurant
+scenarios:
+  - scenario: The kitchen copies a restaurant
+    aggregate: kitchen.Restaurant
+    when:
+      CreateRestaurant: {name: Ajanta}
+    then:
+      - RestaurantCreated: {name: Ajanta}
+"""
+
+
+def test_the_same_names_in_two_microservices_are_two_things(tmp_path: Path) -> None:
+    result = validate_text(tmp_path, REPLICA)
+    assert not result.diagnostics, show(result.diagnostics)
+    model = result.model
+    assert model is not None
+    assert [(a.microservice.name, a.name) for a in model.aggregates] == [
+        ("order", "Restaurant"),
+        ("kitchen", "Restaurant"),
+    ]
+    (listener,) = model.listeners
+    assert listener.on.microservice.name == "order"  # qualified
+    assert listener.command.microservice.name == "kitchen"  # unqualified: the listener's own microservice
+    (scenario,) = model.scenarios
+    assert scenario.when.command.microservice.name == "kitchen"  # the scenario aggregate's microservice
+    assert scenario.then is not None and scenario.then[0].event.microservice.name == "kitchen"
+    order_event = model.event("order.RestaurantCreated")
+    assert order_event is not None and order_event.integration
+    assert model.event("RestaurantCreated") is None  # two of them: the plain name says neither
+    assert model.label(order_event) == "order.RestaurantCreated"
+
+
+def test_an_unqualified_name_resolves_in_its_own_microservice_first(tmp_path: Path) -> None:
+    # each process emits its own microservice's RestaurantCreated, written unqualified
+    result = validate_text(tmp_path, REPLICA)
+    assert result.model is not None
+    for cmd in result.model.commands:
+        assert [e.microservice for e in cmd.emits] == [cmd.microservice]
+
+
+def test_a_name_defined_twice_in_one_microservice_is_still_a_duplicate(tmp_path: Path) -> None:
+    text = variant(REPLICA, ("    microservice: kitchen\n", "    microservice: order\n"))
+    result = validate_text(tmp_path, text)
+    assert "E031" in codes(result.diagnostics), show(result.diagnostics)
+
+
+def test_an_ambiguous_reference_lists_the_qualified_names(tmp_path: Path) -> None:
+    text = variant(REPLICA, ("    aggregate: kitchen.Restaurant", "    aggregate: Restaurant"))
+    result = validate_text(tmp_path, text)
+    assert codes(result.diagnostics) == ["E201"], show(result.diagnostics)
+    (problem,) = result.diagnostics
+    assert "'order.Restaurant', 'kitchen.Restaurant'" in problem.hint
+
+
+def test_an_unknown_qualifier_is_reported_with_the_microservice_meant(tmp_path: Path) -> None:
+    text = variant(REPLICA, ("  - on: order.RestaurantCreated", "  - on: ordr.RestaurantCreated"))
+    result = validate_text(tmp_path, text)
+    assert codes(result.diagnostics) == ["E200"], show(result.diagnostics)
+    assert "did you mean 'order'?" in result.diagnostics[0].hint
+
+
+def test_a_qualified_name_the_microservice_lacks_says_where_it_is(tmp_path: Path) -> None:
+    text = variant(REPLICA, ("    command: CreateRestaurant\n", "    command: kitchen.OpenRestaurant\n"))
+    result = validate_text(tmp_path, text)
+    assert codes(result.diagnostics) == ["E043"], show(result.diagnostics)
+
+
+def test_an_unqualified_own_event_that_another_microservice_publishes_is_a_warning(tmp_path: Path) -> None:
+    # the listener now hears the kitchen's own RestaurantCreated: a cycle, and W122 says why
+    text = variant(REPLICA, ("  - on: order.RestaurantCreated", "  - on: RestaurantCreated"))
+    result = validate_text(tmp_path, text)
+    assert codes(result.diagnostics) == ["E058", "W101", "W122"], show(result.diagnostics)
+    assert "'order.RestaurantCreated'" in result.diagnostics[2].hint
+
+
+def test_messages_qualify_a_name_several_microservices_define(tmp_path: Path) -> None:
+    text = variant(REPLICA, ("  - on: order.RestaurantCreated", "  - on: kitchen.RestaurantCreated"))
+    result = validate_text(tmp_path, text)
+    assert codes(result.diagnostics) == ["E058", "W101"], show(result.diagnostics)
+    unheard, cycle = sorted(result.diagnostics, key=lambda d: d.code, reverse=True)
+    assert "kitchen.RestaurantCreated => kitchen.CreateRestaurant" in cycle.message
+    assert "'order.RestaurantCreated'" in unheard.message
