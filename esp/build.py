@@ -225,7 +225,7 @@ class _Builder:
         if not isinstance(name, str):
             return None
         if isinstance(table, _Scoped):
-            return self.resolve(table, name, doc.loc(path), within)
+            return self.resolve(table, name, doc.loc(path), within, code)
         if name in table:
             return table[name].obj
         hint, meant = suggest(name, table)
@@ -261,9 +261,11 @@ class _Builder:
                 break
         return event
 
-    def resolve(self, table: _Scoped, text: str, loc: Location, within: Microservice | None) -> Any:
+    def resolve(self, table: _Scoped, text: str, loc: Location, within: Microservice | None, code: str = "") -> Any:
         """What ``text`` names: ``ms.Name`` in that microservice; ``Name`` in ``within`` if it defines one,
-        else the one microservice that does (several: E201, with the qualified names to choose from)."""
+        else the one microservice that does (several: E201, with the qualified names to choose from); none:
+        ``code`` (default: the table's unknown name)."""
+        unknown = code or table.unknown
         if QUALIFIER in text:
             qualifier, name = (part.strip() for part in text.split(QUALIFIER, 1))
             if qualifier not in self.microservices:
@@ -278,7 +280,7 @@ class _Builder:
             hint, meant = suggest(name, own)
             if homes:
                 hint = f"'{qualifier}' has no {table.kind} '{name}'; " + _choose(name, homes)
-            self.add(table.unknown, loc, name=text, hint=hint)
+            self.add(unknown, loc, name=text, hint=hint)
             return None if meant is None else table.get(qualifier, meant)
         homes = table.homes.get(text, [])
         if within is not None and within.name in homes:
@@ -290,7 +292,7 @@ class _Builder:
             self.add("E201", loc, kind=table.kind, name=text, where=where, hint=_choose(text, homes))
             return None
         hint, meant = suggest(text, table.homes)
-        self.add(table.unknown, loc, name=text, hint=hint)
+        self.add(unknown, loc, name=text, hint=hint)
         if meant is None:
             return None
         meant_homes = table.homes[meant]
@@ -777,7 +779,7 @@ class _Builder:
         result: list[Timer] = []
         for ms_name, ms in _map(doc.data, "microservices").items():
             for agg_name, agg in _map(ms, "aggregates").items():
-                named = self.aggregates.get(agg_name)
+                named = self.aggregates.defined.get((ms_name, agg_name))
                 if named is None or named.obj.microservice.name != ms_name:
                     continue  # a second declaration of the name (E031)
                 seen: dict[Any, Location] = {}
@@ -790,11 +792,12 @@ class _Builder:
         return result
 
     def timer(self, doc: Document, path: NodePath, raw: Any, aggregate: Aggregate) -> Timer | None:
-        command: Command | None = self.ref(doc, (*path, "then"), self.commands, "E212")
+        ms = aggregate.microservice
+        command: Command | None = self.ref(doc, (*path, "then"), self.commands, "E212", within=ms)
         at = _key_locs(doc, path, raw)
         unless: list[Event] = []
         for i in range(len(_list(raw, "unless"))):
-            event: Event | None = self.ref(doc, (*path, "unless", i), self.events, "E216")
+            event: Event | None = self.ref(doc, (*path, "unless", i), self.events, "E216", within=ms)
             if event is not None:
                 at[f"unless:{len(unless)}"] = doc.loc((*path, "unless", i))
                 unless.append(event)
