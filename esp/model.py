@@ -610,8 +610,9 @@ class Model:
                 shared.add(key)
         return frozenset(shared)
 
-    def shared(self, item: Named) -> bool:
-        """Whether another microservice defines an aggregate, command or event of the same kind and name."""
+    def shared(self, item: Named | Query) -> bool:
+        """Whether another microservice defines an aggregate, command or event of the same kind and name
+        (never a query: query names are unique across the model)."""
         return (type(item), item.name) in self._shared
 
     def label(self, item: Named) -> str:

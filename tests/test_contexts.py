@@ -10,6 +10,8 @@ from pathlib import Path
 
 from helpers import codes, show, validate_text, variant
 
+from esp.draw import graph
+
 # Restaurant, CreateRestaurant and RestaurantCreated in two microservices: the kitchen keeps its own copy of
 # the order service's restaurants, as FTGO's services do.
 REPLICA = """\
@@ -130,3 +132,15 @@ def test_messages_qualify_a_name_several_microservices_define(tmp_path: Path) ->
     unheard, cycle = sorted(result.diagnostics, key=lambda d: d.code, reverse=True)
     assert "kitchen.RestaurantCreated => kitchen.CreateRestaurant" in cycle.message
     assert "'order.RestaurantCreated'" in unheard.message
+
+
+def test_drawings_show_two_stickies_with_qualified_labels(tmp_path: Path) -> None:
+    result = validate_text(tmp_path, REPLICA)
+    assert result.model is not None
+    for view in ("esp", "flow"):
+        drawing = graph(result.model, view)
+        events = sorted(n.label for n in drawing.nodes if n.kind in ("event", "integration"))
+        assert events == ["kitchen.Restaurant Created", "order.Restaurant Created"], view
+        assert len({n.id for n in drawing.nodes}) == len(drawing.nodes)
+    links = [e.label for e in graph(result.model, "context").edges]
+    assert any("order.Restaurant Created" in text for text in links), links

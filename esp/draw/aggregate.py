@@ -11,7 +11,7 @@ one node.
 
 from __future__ import annotations
 
-from esp.draw.graph import Edge, Graph, Group, Node, label, node_id
+from esp.draw.graph import Edge, Graph, Group, Node, item_id, item_label, label
 from esp.draw.scope import Scope
 from esp.model import Aggregate, Model
 
@@ -30,7 +30,7 @@ def build(model: Model, scope: Scope) -> Graph:
         _lifecycle(model, aggregate, nodes, edges)
         title = f"{label(aggregate.name)} (in {label(aggregate.microservice.name)})"
         groups.append(
-            Group(node_id("aggregate", aggregate.name), title, "aggregate", tuple(n.id for n in nodes[first:]))
+            Group(item_id(model, "aggregate", aggregate), title, "aggregate", tuple(n.id for n in nodes[first:]))
         )
     return Graph(
         view="aggregate",
@@ -44,16 +44,16 @@ def build(model: Model, scope: Scope) -> Graph:
 
 
 def _lifecycle(model: Model, aggregate: Aggregate, nodes: list[Node], edges: list[Edge]) -> None:
-    start = node_id("start", aggregate.name)
+    start = item_id(model, "start", aggregate)
     nodes.append(Node(start, "start", "start"))
     if aggregate.states:
-        state = {s: node_id("state", aggregate.name, s) for s in aggregate.states}
+        state = {s: item_id(model, "state", aggregate, s) for s in aggregate.states}
         nodes.extend(Node(state[s], "state", s) for s in aggregate.states)
     else:
         state = {}
-        nodes.append(Node(node_id("state", aggregate.name, "live"), "aggregate", label(aggregate.name)))
-    whole = node_id("state", aggregate.name, "live") if not state else None
-    anywhere = node_id("state", aggregate.name, "any")
+        nodes.append(Node(item_id(model, "state", aggregate, "live"), "aggregate", label(aggregate.name)))
+    whole = item_id(model, "state", aggregate, "live") if not state else None
+    anywhere = item_id(model, "state", aggregate, "any")
     moves: dict[tuple[str, str], list[str]] = {}  # one arrow per pair of states, its events listed
     before = _before(model, aggregate, state)
     for command in model.commands_of(aggregate):
@@ -77,8 +77,8 @@ def _lifecycle(model: Model, aggregate: Aggregate, nodes: list[Node], edges: lis
                     dsts = [src if src != start else anywhere]
                 for dst in dsts:
                     names = moves.setdefault((src, dst), [])
-                    if label(event.name) not in names:
-                        names.append(label(event.name))
+                    if item_label(model, event) not in names:
+                        names.append(item_label(model, event))
     edges.extend(Edge(src, dst, "moves", "\n".join(names)) for (src, dst), names in moves.items())
     edges.extend(_recorded(model, aggregate, state, whole or anywhere))
     if any(anywhere in (e.src, e.dst) for e in edges):
@@ -108,5 +108,5 @@ def _recorded(model: Model, aggregate: Aggregate, state: dict[str, str], other: 
         for event in (saga.completes_with, saga.aborts_with):
             if event.aggregate is aggregate and event not in emitted:
                 dst = state.get(event.enters or "", src)
-                edges.append(Edge(src, dst, "records", f"{label(event.name)} ({label(saga.name)} saga)"))
+                edges.append(Edge(src, dst, "records", f"{item_label(model, event)} ({label(saga.name)} saga)"))
     return edges

@@ -7,7 +7,7 @@ calls into other services are drawn too, each in its own line style.
 
 from __future__ import annotations
 
-from esp.draw.graph import Edge, Graph, Node, label, node_id
+from esp.draw.graph import Edge, Graph, Node, item_label, label, node_id
 from esp.draw.hotspots import hotspot_nodes
 from esp.draw.scope import Scope
 from esp.draw.style import INTEGRATION_MARKER
@@ -55,10 +55,16 @@ def _links(model: Model) -> _Links:
     links: _Links = {}
     for listener in model.listeners:
         marker = f"{INTEGRATION_MARKER} " if listener.on.integration else ""
-        _add(links, listener.on.microservice, listener.microservice, "integration", marker + label(listener.on.name))
+        _add(
+            links,
+            listener.on.microservice,
+            listener.microservice,
+            "integration",
+            marker + item_label(model, listener.on),
+        )
     for projection in model.projections:
         for event in projection.sources:
-            _add(links, event.microservice, projection.microservice, "projects", label(event.name))
+            _add(links, event.microservice, projection.microservice, "projects", item_label(model, event))
     for query in model.queries:  # a service that asks another's read model
         if query.projection is not None:
             _add(links, query.projection.microservice, query.microservice, "reads", label(query.projection.name))
@@ -67,9 +73,11 @@ def _links(model: Model) -> _Links:
         for step in saga.steps:
             for command in (step.invoke, step.compensate):
                 if command is not None:
-                    _add(links, saga.microservice, command.microservice, "saga", prefix + label(command.name))
+                    _add(links, saga.microservice, command.microservice, "saga", prefix + item_label(model, command))
             for answer in (step.succeeds_on, step.fails_on):
                 if answer is not None:
                     marker = f"{INTEGRATION_MARKER} " if answer.integration else ""
-                    _add(links, answer.microservice, saga.microservice, "integration", marker + label(answer.name))
+                    _add(
+                        links, answer.microservice, saga.microservice, "integration", marker + item_label(model, answer)
+                    )
     return links

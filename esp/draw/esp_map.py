@@ -8,7 +8,7 @@ across rows), and a query to the command that follows it.
 
 from __future__ import annotations
 
-from esp.draw.graph import Edge, Graph, Node, Row, label, node_id
+from esp.draw.graph import Edge, Graph, Node, Row, item_id, item_label, label, node_id
 from esp.draw.hotspots import hotspot_nodes
 from esp.draw.scope import Scope
 from esp.model import Command, Model, Process, Query
@@ -23,7 +23,7 @@ def build(model: Model, scope: Scope) -> Graph:
     numbers = {id(p): n for n, p in enumerate(model.processes, start=1)}  # a filter keeps the model's numbers
     for process in scope.processes:
         number = numbers[id(process)]
-        cells = _row(process, number, nodes, edges)
+        cells = _row(model, process, number, nodes, edges)
         rows.append(Row(node_id("row", str(number)), f"Process {number}", cells))
     rows = _sagas(model, rows, nodes, edges)
     rows = _listeners(model, rows, nodes, edges, numbers)
@@ -40,18 +40,20 @@ def build(model: Model, scope: Scope) -> Graph:
     )
 
 
-def _row(process: Process, number: int, nodes: list[Node], edges: list[Edge]) -> tuple[tuple[str, ...], ...]:
+def _row(
+    model: Model, process: Process, number: int, nodes: list[Node], edges: list[Edge]
+) -> tuple[tuple[str, ...], ...]:
     lane0 = [Node(node_id("process", process.name), "process", label(process.name), f"Process {number}")]
     if process.actor is not None:
         lane0.append(Node(node_id("actor", process.actor.name, str(number)), "actor", label(process.actor.name)))
-    actions = [_action(a) for a in process.actions]
+    actions = [_action(model, a) for a in process.actions]
     service = Node(
         node_id("microservice", process.microservice.name, str(number)),
         "microservice",
         label(process.microservice.name),
     )
     events = [
-        Node(node_id("event", e.name), "integration" if e.integration else "event", label(e.name))
+        Node(item_id(model, "event", e), "integration" if e.integration else "event", item_label(model, e))
         for e in process.events
     ]
     aggregate = []
@@ -59,38 +61,38 @@ def _row(process: Process, number: int, nodes: list[Node], edges: list[Edge]) ->
         factory = any(c.creates for c in process.commands)
         aggregate.append(
             Node(
-                node_id("aggregate", process.aggregate.name, str(number)),
+                item_id(model, "aggregate", process.aggregate, str(number)),
                 "aggregate",
-                label(process.aggregate.name),
+                item_label(model, process.aggregate),
                 "root & factory" if factory else "root",
             )
         )
     cells = (lane0, actions, [service], events, aggregate)
     for cell in cells:
         nodes.extend(cell)
-    edges.extend(_bridge(process, aggregate[0].id if aggregate else None))
+    edges.extend(_bridge(model, process, aggregate[0].id if aggregate else None))
     return tuple(tuple(n.id for n in cell) for cell in cells)
 
 
-def _action(action: Command | Query) -> Node:
+def _action(model: Model, action: Command | Query) -> Node:
     if isinstance(action, Query):
         note = f"reads {label(action.projection.name)}" if action.projection is not None else ""
-        return Node(node_id("query", action.name), "query", label(action.name), note)
-    return Node(node_id("command", action.name), "command", label(action.name))
+        return Node(node_id("query", action.name), "query", item_label(model, action), note)
+    return Node(item_id(model, "command", action), "command", item_label(model, action))
 
 
-def _bridge(process: Process, aggregate: str | None) -> list[Edge]:
+def _bridge(model: Model, process: Process, aggregate: str | None) -> list[Edge]:
     """Command -> events -> aggregate, and each query -> the command after it."""
     edges = []
     for action, after in zip(process.actions, process.actions[1:], strict=False):
         if isinstance(action, Query) and isinstance(after, Command):
-            edges.append(Edge(node_id("query", action.name), node_id("command", after.name), "next"))
+            edges.append(Edge(node_id("query", action.name), item_id(model, "command", after), "next"))
     for command in process.commands:
         for event in command.emits:
-            edges.append(Edge(node_id("command", command.name), node_id("event", event.name), "emits"))
+            edges.append(Edge(item_id(model, "command", command), item_id(model, "event", event), "emits"))
     if aggregate is not None:
         for event in process.events:
-            edges.append(Edge(node_id("event", event.name), aggregate, "builds"))
+            edges.append(Edge(item_id(model, "event", event), aggregate, "builds"))
     return edges
 
 
@@ -101,7 +103,7 @@ def _sagas(model: Model, rows: list[Row], nodes: list[Node], edges: list[Edge]) 
     cells = [[list(cell) for cell in row.cells] for row in rows]
     for saga in model.sagas:
         for why, event in (("completes", saga.completes_with), ("aborts", saga.aborts_with)):
-            eid = node_id("event", event.name)
+            eid = item_id(model, "event", event)
             if eid not in where:
                 continue
             row = where[eid]
@@ -130,16 +132,16 @@ def _listeners(
     where = {nid: (r, lane) for r, row in enumerate(rows) for lane, cell in enumerate(row.cells) for nid in cell}
     cells = [[list(cell) for cell in row.cells] for row in rows]
     for i, listener in enumerate(model.listeners, start=1):
-        src, dst = node_id("event", listener.on.name), node_id("command", listener.command.name)
+        src, dst = item_id(model, "event", listener.on), item_id(model, "command", listener.command)
         if src in where and dst in where:
             edges.append(Edge(src, dst, "listener", constraint=False, routed=True))
             continue
         if src in where:
             other = model.process_of(listener.command)
-            stub = Node(node_id("listener", str(i), "out"), "listener", f"to {label(listener.command.name)}", "")
+            stub = Node(node_id("listener", str(i), "out"), "listener", f"to {item_label(model, listener.command)}", "")
         elif dst in where:
             other = model.process_of(listener.on)
-            stub = Node(node_id("listener", str(i), "in"), "listener", f"from {label(listener.on.name)}", "")
+            stub = Node(node_id("listener", str(i), "in"), "listener", f"from {item_label(model, listener.on)}", "")
         else:
             continue
         stub = Node(stub.id, stub.kind, stub.label, f"Process {numbers[id(other)]}: {label(other.name)}")

@@ -21,7 +21,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-from esp.draw.graph import Edge, Graph, Group, Node, label, node_id
+from esp.draw.graph import Edge, Graph, Group, Node, item_id, item_label, label, node_id
 from esp.draw.hotspots import hotspot_nodes
 from esp.draw.order import CAUSE, LISTED, SEES, THEN, Rule, layers
 from esp.draw.scope import Scope
@@ -35,6 +35,7 @@ FAR = 8  # layers: a read model's arrow longer than this becomes a line on the s
 class _Flow:
     """What the view has placed so far: each node with its box and journey, edges, rules."""
 
+    model: Model
     placed: dict[str, tuple[Node, Microservice, int]] = field(default_factory=dict)
     edges: list[Edge] = field(default_factory=list)
     rules: list[Rule] = field(default_factory=list)
@@ -48,13 +49,15 @@ class _Flow:
 
 def build(model: Model, scope: Scope) -> Graph:
     journeys = {j.name: i for i, j in enumerate(model.journeys)}
-    flow = _Flow()
+    flow = _Flow(model)
     for before, process in zip((None, *scope.processes), scope.processes, strict=False):
         _actions(flow, process.actions, process.microservice, journeys[process.journey])
         for event in process.events:
-            flow.put(_event(event), process.microservice, journeys[process.journey])
+            flow.put(_event(flow.model, event), process.microservice, journeys[process.journey])
         if before is not None and before.actions and process.actions:  # processes start in the order told
-            flow.rules.append(Rule(_action(before.actions[0]).id, _action(process.actions[0]).id, LISTED))
+            flow.rules.append(
+                Rule(_action(flow.model, before.actions[0]).id, _action(flow.model, process.actions[0]).id, LISTED)
+            )
     for listener in model.listeners:
         _listener(flow, listener, journeys, whole=scope.whole)
     for projection in model.projections:
@@ -110,39 +113,41 @@ def _actions(flow: _Flow, actions: tuple[Command | Query, ...], microservice: Mi
     """Each action after the one listed before it; a command's events under it."""
     previous: Command | Query | None = None
     for action in actions:
-        node = _action(action)
+        node = _action(flow.model, action)
         flow.put(node, microservice, journey)
         if previous is not None:
-            flow.rules.append(Rule(_action(previous).id, node.id, LISTED))
+            flow.rules.append(Rule(_action(flow.model, previous).id, node.id, LISTED))
         if isinstance(action, Command):
             for event in action.emits:
-                flow.put(_event(event), microservice, journey)
-                flow.edges.append(Edge(node.id, node_id("event", event.name), "emits"))
-                flow.rules.append(Rule(node.id, node_id("event", event.name), CAUSE))
+                flow.put(_event(flow.model, event), microservice, journey)
+                flow.edges.append(Edge(node.id, item_id(flow.model, "event", event), "emits"))
+                flow.rules.append(Rule(node.id, item_id(flow.model, "event", event), CAUSE))
             if isinstance(previous, Query):
-                flow.edges.append(Edge(_action(previous).id, node.id, "next"))
-                flow.rules.append(Rule(_action(previous).id, node.id, THEN))
+                flow.edges.append(Edge(_action(flow.model, previous).id, node.id, "next"))
+                flow.rules.append(Rule(_action(flow.model, previous).id, node.id, THEN))
         previous = action
 
 
-def _action(action: Command | Query) -> Node:
+def _action(model: Model, action: Command | Query) -> Node:
     if isinstance(action, Query):
-        return Node(node_id("query", action.name), "query", label(action.name))
-    return Node(node_id("command", action.name), "command", label(action.name))
+        return Node(node_id("query", action.name), "query", item_label(model, action))
+    return Node(item_id(model, "command", action), "command", item_label(model, action))
 
 
-def _event(event: Event) -> Node:
-    return Node(node_id("event", event.name), "integration" if event.integration else "event", label(event.name))
+def _event(model: Model, event: Event) -> Node:
+    return Node(
+        item_id(model, "event", event), "integration" if event.integration else "event", item_label(model, event)
+    )
 
 
 def _listener(flow: _Flow, listener: Listener, journeys: dict[str, int], *, whole: bool) -> None:
     """The event, then the command its listener issues; with a filter, also the end
     that lies outside it."""
-    eid, cid = node_id("event", listener.on.name), node_id("command", listener.command.name)
+    eid, cid = item_id(flow.model, "event", listener.on), item_id(flow.model, "command", listener.command)
     if not whole and not flow.has(eid) and not flow.has(cid):
         return
-    flow.put(_event(listener.on), listener.on.microservice, journeys[listener.on.journey])
-    flow.put(_action(listener.command), listener.command.microservice, journeys[listener.command.journey])
+    flow.put(_event(flow.model, listener.on), listener.on.microservice, journeys[listener.on.journey])
+    flow.put(_action(flow.model, listener.command), listener.command.microservice, journeys[listener.command.journey])
     flow.edges.append(Edge(eid, cid, "listener"))
     flow.rules.append(Rule(eid, cid, CAUSE))
 
@@ -150,7 +155,7 @@ def _listener(flow: _Flow, listener: Listener, journeys: dict[str, int], *, whol
 def _projection(flow: _Flow, model: Model, projection: Projection, journey: int) -> None:
     """A read model after the first event that feeds it, before the queries that read it."""
     rid = node_id("readmodel", projection.name)
-    sources = [node_id("event", e.name) for e in projection.sources if flow.has(node_id("event", e.name))]
+    sources = [item_id(flow.model, "event", e) for e in projection.sources if flow.has(item_id(flow.model, "event", e))]
     readers = [
         node_id("query", q.name)
         for q in model.queries
@@ -169,35 +174,41 @@ def _saga(flow: _Flow, saga: Saga, journey: int) -> None:
     """The saga after the event that starts it; then, as it runs them, each step after
     the event that ended the one before, and after a failure the compensations of
     the steps done, last first; the events the saga records at the end."""
-    start = node_id("event", saga.starts_on.name)
+    start = item_id(flow.model, "event", saga.starts_on)
     if not flow.has(start):
         return
     sid = node_id("saga", saga.name)
     flow.put(Node(sid, "saga", label(saga.name), f"saga, {saga.recovery} recovery"), saga.microservice, journey)
     _follow(flow, start, sid, "saga")
-    aborts = node_id("event", saga.aborts_with.name)
+    aborts = item_id(flow.model, "event", saga.aborts_with)
     done = sid  # what the next step follows
     undo: list[tuple[str, Command]] = []  # compensations of the steps done, last first
     for i, step in enumerate(saga.steps, start=1):
-        _follow(flow, done, node_id("command", step.invoke.name), "saga", f"T{i}")
+        _follow(flow, done, item_id(flow.model, "command", step.invoke), "saga", f"T{i}")
         if step.fails_on is not None and undo:
-            _follow(flow, node_id("event", step.fails_on.name), node_id("command", undo[0][1].name), "saga", undo[0][0])
+            _follow(
+                flow,
+                item_id(flow.model, "event", step.fails_on),
+                item_id(flow.model, "command", undo[0][1]),
+                "saga",
+                undo[0][0],
+            )
         elif step.fails_on is not None:
             why = f"after {saga.retries.max} retries" if saga.retries is not None else "aborts"
-            _follow(flow, node_id("event", step.fails_on.name), aborts, "records", f"{label(saga.name)} {why}")
+            _follow(flow, item_id(flow.model, "event", step.fails_on), aborts, "records", f"{label(saga.name)} {why}")
         if step.compensate is not None:
             undo.insert(0, (f"C{i}", step.compensate))
-        done = node_id("event", step.succeeds_on.name)
+        done = item_id(flow.model, "event", step.succeeds_on)
     for (_, command), (name, after) in itertools.pairwise(undo):
-        _follow(flow, _outcome(command), node_id("command", after.name), "saga", name)
+        _follow(flow, _outcome(flow.model, command), item_id(flow.model, "command", after), "saga", name)
     if undo:
-        _follow(flow, _outcome(undo[-1][1]), aborts, "records", f"{label(saga.name)} aborts")
-    _follow(flow, done, node_id("event", saga.completes_with.name), "records", f"{label(saga.name)} completes")
+        _follow(flow, _outcome(flow.model, undo[-1][1]), aborts, "records", f"{label(saga.name)} aborts")
+    _follow(flow, done, item_id(flow.model, "event", saga.completes_with), "records", f"{label(saga.name)} completes")
 
 
-def _outcome(command: Command) -> str:
+def _outcome(model: Model, command: Command) -> str:
     """Where a compensation is done: its first event, else the command itself."""
-    return node_id("event", command.emits[0].name) if command.emits else node_id("command", command.name)
+    return item_id(model, "event", command.emits[0]) if command.emits else item_id(model, "command", command)
 
 
 def _follow(flow: _Flow, before: str, after: str, kind: str, text: str = "") -> None:
@@ -218,9 +229,9 @@ def _states(flow: _Flow, model: Model, scope: Scope) -> None:
                 for e in model.events_of(command.aggregate)
                 if e.enters in command.allowed_in and e not in command.emits
             ]
-            placed = [node_id("event", e.name) for e in enters if flow.has(node_id("event", e.name))]
+            placed = [item_id(flow.model, "event", e) for e in enters if flow.has(item_id(flow.model, "event", e))]
             if placed:
-                flow.rules.append(Rule(placed[0], node_id("command", command.name), THEN))
+                flow.rules.append(Rule(placed[0], item_id(flow.model, "command", command), THEN))
 
 
 def _boxes(model: Model, flow: _Flow, timeline: tuple[tuple[str, ...], ...]) -> tuple[Group, ...]:

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from esp.model import Aggregate, Command, Event, Model, Query
 from esp.names import human, snake
 
 WRAP = 18  # characters per line on a sticky: about the width of a real one
@@ -104,6 +105,22 @@ def node_id(kind: str, name: str, *more: str) -> str:
     """A stable id from the kind and the name: ('command', 'Open Table') -> 'command-open_table'."""
     parts = [snake(name) or "x", *(snake(m) or _ID_UNSAFE.sub("_", m.lower()) for m in more)]
     return "-".join([kind, *parts])
+
+
+def item_id(model: Model, kind: str, item: Aggregate | Command | Event | Query, *more: str) -> str:
+    """The node id of an aggregate, command or event: with its microservice where another microservice
+    defines the same name (bounded contexts), so that the two are two stickies, not one."""
+    if model.shared(item):
+        return node_id(kind, item.name, item.microservice.name, *more)
+    return node_id(kind, item.name, *more)
+
+
+def item_label(model: Model, item: Aggregate | Command | Event | Query) -> str:
+    """A sticky's text for an aggregate, command or event: qualified by its microservice where another
+    microservice defines the same name ('kitchen.Restaurant Created')."""
+    if model.shared(item):
+        return f"{item.microservice.name}.{label(item.name)}"
+    return label(item.name)
 
 
 @functools.lru_cache(maxsize=32768)

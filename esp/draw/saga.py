@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 
-from esp.draw.graph import Edge, Graph, Group, Node, label, node_id
+from esp.draw.graph import Edge, Graph, Group, Node, item_label, label, node_id
 from esp.draw.scope import Scope
 from esp.model import Event, Model, Saga
 
@@ -30,7 +30,7 @@ def build(model: Model, scope: Scope) -> Graph:
     same: list[tuple[str, ...]] = []
     for saga in sagas:
         first = len(nodes)
-        _saga(saga, nodes, edges, same)
+        _saga(model, saga, nodes, edges, same)
         groups.append(Group(node_id("saga", saga.name), _title(saga), "saga", tuple(n.id for n in nodes[first:])))
     return Graph(
         view="saga",
@@ -59,28 +59,28 @@ def _duration(ms: int) -> str:
     return f"{ms}ms"
 
 
-def _event(saga: Saga, event: Event, role: str) -> Node:
+def _event(model: Model, saga: Saga, event: Event, role: str) -> Node:
     kind = "integration" if event.integration else "event"
-    return Node(node_id("event", event.name, saga.name), kind, label(event.name), role)
+    return Node(node_id("event", model.label(event), saga.name), kind, item_label(model, event), role)
 
 
-def _saga(saga: Saga, nodes: list[Node], edges: list[Edge], same: list[tuple[str, ...]]) -> None:
+def _saga(model: Model, saga: Saga, nodes: list[Node], edges: list[Edge], same: list[tuple[str, ...]]) -> None:
     start, done, abort = (
-        _event(saga, saga.starts_on, "starts"),
-        _event(saga, saga.completes_with, "completes"),
-        _event(saga, saga.aborts_with, "aborts"),
+        _event(model, saga, saga.starts_on, "starts"),
+        _event(model, saga, saga.completes_with, "completes"),
+        _event(model, saga, saga.aborts_with, "aborts"),
     )
     steps = [node_id("step", saga.name, str(i)) for i in range(1, len(saga.steps) + 1)]
     comps: dict[int, str] = {}
     nodes.append(start)
     for i, step in enumerate(saga.steps, start=1):
-        notes = [f"invoke {label(step.invoke.name)}"]
+        notes = [f"invoke {item_label(model, step.invoke)}"]
         if step.pivot:
             notes.insert(0, "pivot")
         if step.retriable:
             notes.append("retriable")
         if step.target_field is not None and step.invoke.aggregate is not None:
-            notes.append(f"on the {label(step.invoke.aggregate.name)} of {step.target_field}")
+            notes.append(f"on the {item_label(model, step.invoke.aggregate)} of {step.target_field}")
         notes.extend(f"{field} from {source}" for field, source in step.mapping)
         if step.retries is not None:
             notes.append(f"retries {step.retries.max} ({step.retries.backoff})")
@@ -91,18 +91,18 @@ def _saga(saga: Saga, nodes: list[Node], edges: list[Edge], same: list[tuple[str
         )
         if step.compensate is not None:
             comps[i] = node_id("compensation", saga.name, str(i))
-            nodes.append(Node(comps[i], "compensation", f"C{i} {label(step.compensate.name)}", "compensates"))
+            nodes.append(Node(comps[i], "compensation", f"C{i} {item_label(model, step.compensate)}", "compensates"))
             same.append((steps[i - 1], comps[i]))
     nodes.extend([done, abort])
     same.append((start.id, abort.id))
     chain = [start.id, *steps, done.id]
     for i, (a, b) in enumerate(itertools.pairwise(chain)):
-        text = "" if i == 0 else label(saga.steps[i - 1].succeeds_on.name)
+        text = "" if i == 0 else item_label(model, saga.steps[i - 1].succeeds_on)
         passed = _passed(saga, i - 1) if i else []
         if passed:
             text += "\n+ " + ", ".join(passed)
         edges.append(Edge(a, b, "next", text))
-    _failures(saga, steps, comps, abort.id, edges)
+    _failures(model, saga, steps, comps, abort.id, edges)
     _parking(saga, comps, nodes, edges)
 
 
@@ -128,7 +128,7 @@ def _passed(saga: Saga, index: int) -> list[str]:
     return list(dict.fromkeys(name for name in names if name in joined))
 
 
-def _failures(saga: Saga, steps: list[str], comps: dict[int, str], abort: str, edges: list[Edge]) -> None:
+def _failures(model: Model, saga: Saga, steps: list[str], comps: dict[int, str], abort: str, edges: list[Edge]) -> None:
     """Where a failure leads: backward, to the compensations of the done steps in
     reverse order, then the abort event; forward, back to the step (its save point)."""
     order = sorted(comps, reverse=True)
@@ -139,7 +139,7 @@ def _failures(saga: Saga, steps: list[str], comps: dict[int, str], abort: str, e
     for i, step in enumerate(saga.steps, start=1):
         if step.fails_on is None:
             continue
-        why = label(step.fails_on.name)
+        why = item_label(model, step.fails_on)
         if step.retries is not None and saga.recovery == "backward" and not step.retriable:
             edges.append(Edge(steps[i - 1], steps[i - 1], "retry", f"{why}: retry {step.retries.max}x"))
         if saga.recovery == "forward" or step.retriable:
