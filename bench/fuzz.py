@@ -158,6 +158,47 @@ def op_field_type(data: Any, rng: random.Random) -> str:
     return f"field {name!r}: {new}"
 
 
+_VALUE_TYPES = {
+    "Money": {"amount": "decimal", "currency": "str"},
+    "Address": {"street": "str", "city": "str", "state": "optional[str]", "class": "optional[int]"},
+    "Line": {"sku": "str", "units": "int", "price": "Money", "at": "optional[datetime]"},
+}
+
+
+def op_value_type(data: Any, rng: random.Random) -> str:
+    """A value object (declared here if the journey has none) as a field's type, bare, in a list or an
+    optional, nested, holding itself, or named like something the generated code uses."""
+    if not isinstance(data, dict):
+        return "value type: none"
+    types = data.setdefault("types", {})
+    if not isinstance(types, dict):
+        return "value type: odd"
+    roll = rng.random()
+    if roll < 0.1 and types:  # one holds another that holds it, or itself
+        a, b = rng.choice(sorted(types)), rng.choice(sorted(types))
+        if isinstance(types[a], dict) and isinstance(types[a].get("fields"), dict):
+            types[a]["fields"]["loop"] = rng.choice([b, f"list[{b}]", f"optional[{b}]"])
+        return f"type {a} holds {b}"
+    if roll < 0.2:
+        name = rng.choice(["Decimal", "Exception", "Str", "UUID", "Service", "Aggregate", "Event", *types])
+        types[name] = {"fields": rng.choice([{}, {"value": "str"}, {"value": "str", "Value": "int"}])}
+        return f"type {name}"
+    for name, fields in _VALUE_TYPES.items():
+        types.setdefault(name, {"fields": dict(fields)})
+    maps = [c for p, c in _containers(data) if p and p[-1] == "fields" and p[0] != "types" and isinstance(c, dict)]
+    if not maps:
+        return "value type: no fields"
+    fields = rng.choice(maps)
+    name = rng.choice(sorted(fields)) if fields and rng.random() < 0.8 else "extra"
+    vo = rng.choice(sorted(types))
+    new = rng.choice([vo, f"list[{vo}]", f"optional[{vo}]", f"optional[list[{vo}]]", "Mony"])
+    # every field of that name, mostly (a command's field is its event's): the journey stays valid more often
+    for other in maps if rng.random() < 0.8 else [fields]:
+        if name in other or other is fields:
+            other[name] = new
+    return f"field {name!r}: {new}"
+
+
 def op_scalar(data: Any, rng: random.Random) -> str:
     """A scalar anywhere changed to a value of another YAML type: a name to a number, a flag to text, a list to
     null..."""
@@ -272,6 +313,7 @@ DATA_OPERATORS: list[tuple[float, Callable[[Any, random.Random], str]]] = [
     (0.2, op_list_item),
     (0.12, op_mapping_key),
     (0.13, op_scenario),
+    (0.06, op_value_type),
 ]
 
 
