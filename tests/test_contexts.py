@@ -11,6 +11,7 @@ from pathlib import Path
 from helpers import codes, show, validate_text, variant
 
 from esp.draw import graph
+from esp.export import asyncapi, eventcatalog
 
 # Restaurant, CreateRestaurant and RestaurantCreated in two microservices: the kitchen keeps its own copy of
 # the order service's restaurants, as FTGO's services do.
@@ -144,3 +145,25 @@ def test_drawings_show_two_stickies_with_qualified_labels(tmp_path: Path) -> Non
         assert len({n.id for n in drawing.nodes}) == len(drawing.nodes)
     links = [e.label for e in graph(result.model, "context").edges]
     assert any("order.Restaurant Created" in text for text in links), links
+
+
+def test_exports_name_shared_events_by_their_qualified_name(tmp_path: Path) -> None:
+    text = variant(
+        REPLICA,
+        (
+            "        fields: {name: str}\nlisteners:",
+            "        kind: integration\n        fields: {name: str}\nlisteners:",
+        ),
+    )
+    text += "projections:\n  - projection: Kitchens\n    in: order\n    from: [kitchen.RestaurantCreated]\n"
+    result = validate_text(tmp_path, text)
+    assert result.model is not None and not result.diagnostics, show(result.diagnostics)
+    doc = asyncapi.document(result.model)
+    assert sorted(doc["components"]["messages"]) == ["kitchen.RestaurantCreated", "order.RestaurantCreated"]
+    assert list(doc["channels"]["order"]["messages"]) == ["order.RestaurantCreated"]
+    titles = {m["title"] for m in doc["components"]["messages"].values()}
+    assert titles == {"kitchen.Restaurant Created", "order.Restaurant Created"}
+    catalog = eventcatalog.files(result.model)
+    assert "events/order.RestaurantCreated/index.mdx" in catalog
+    assert "events/kitchen.RestaurantCreated/index.mdx" in catalog
+    assert "id: kitchen.RestaurantCreated" in catalog["services/order/index.mdx"]

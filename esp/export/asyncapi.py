@@ -32,15 +32,18 @@ def channel_id(ms: Microservice) -> str:
     return "-".join(names.words(ms.name)) or "service"
 
 
-def message_id(event: Event, version: int | None = None) -> str:
-    """The current version's id, 'OrderPlaced'; an earlier one's, 'OrderPlaced.v1'."""
+def message_id(model: Model, event: Event, version: int | None = None) -> str:
+    """The current version's id, 'OrderPlaced'; an earlier one's, 'OrderPlaced.v1'. An event another
+    microservice also defines is unique by its qualified name: 'kitchen.OrderPlaced'."""
     mid = names.class_name(event.name)
+    if model.shared(event):
+        mid = f"{channel_id(event.microservice)}.{mid}"
     return mid if version is None or version == event.version else f"{mid}.v{version}"
 
 
-def _message_ids(event: Event) -> list[str]:
+def _message_ids(model: Model, event: Event) -> list[str]:
     """Every version a channel may carry: messages logged before the last change are still there."""
-    return [message_id(event), *(message_id(event, v) for v in range(event.version - 1, 0, -1))]
+    return [message_id(model, event), *(message_id(model, event, v) for v in range(event.version - 1, 0, -1))]
 
 
 def document(model: Model, *, api_version: str = "1.0.0") -> Doc:
@@ -67,18 +70,20 @@ def _channels(model: Model) -> Doc:
         channel: Doc = {"address": f"{cid}.events", "title": f"{names.human(ms.name)} events"}
         if ms.description:
             channel["description"] = f"Integration events published by {ms.name}: {ms.description}"
-        channel["messages"] = {mid: {"$ref": f"#/components/messages/{mid}"} for e in events for mid in _message_ids(e)}
+        channel["messages"] = {
+            mid: {"$ref": f"#/components/messages/{mid}"} for e in events for mid in _message_ids(model, e)
+        }
         channels[cid] = channel
     return channels
 
 
-def _message_refs(events: tuple[Event, ...] | list[Event], *, every_version: bool = False) -> list[Doc]:
+def _message_refs(model: Model, events: tuple[Event, ...] | list[Event], *, every_version: bool = False) -> list[Doc]:
     """The messages of ``events``: the current version (what a publisher sends), or every
     version (what a consumer reads: the generated reader upcasts earlier ones)."""
     return [
         {"$ref": f"#/channels/{channel_id(e.microservice)}/messages/{mid}"}
         for e in dict.fromkeys(events)
-        for mid in (_message_ids(e) if every_version else [message_id(e)])
+        for mid in (_message_ids(model, e) if every_version else [message_id(model, e)])
     ]
 
 
@@ -90,7 +95,7 @@ def _operations(model: Model) -> Doc:
             "action": "send",
             "channel": {"$ref": f"#/channels/{cid}"},
             "summary": f"{ms.name} publishes its integration events.",
-            "messages": _message_refs(events),
+            "messages": _message_refs(model, events),
         }
     by_pair: dict[tuple[Microservice, Microservice], list[integration.Receipt]] = defaultdict(list)
     for receipt in integration.receipts(model):
@@ -102,7 +107,7 @@ def _operations(model: Model) -> Doc:
             "channel": {"$ref": f"#/channels/{channel_id(publisher)}"},
             "summary": f"{listener.name} hears events of {publisher.name}.",
             "description": "Through " + ", ".join(ways) + ".",
-            "messages": _message_refs([r.event for r in receipts], every_version=True),
+            "messages": _message_refs(model, [r.event for r in receipts], every_version=True),
         }
     return ops
 
@@ -110,7 +115,7 @@ def _operations(model: Model) -> Doc:
 def _value_keys(model: Model) -> dict[ValueType, str]:
     """The key of each value object's schema among the components' schemas: its name, unless a message has
     that id (a type named like an event), then ``<name>Value``."""
-    taken = {mid for e in integration.integration_events(model) for mid in _message_ids(e)}
+    taken = {mid for e in integration.integration_events(model) for mid in _message_ids(model, e)}
     keys: dict[ValueType, str] = {}
     for vo in model.types:
         key = vo.name
@@ -131,11 +136,11 @@ def _components(model: Model) -> Doc:
 
     used = {vo for e in integration.integration_events(model) for vo in _values_in(e)}
     for event in integration.integration_events(model):
-        mid = message_id(event)
+        mid = message_id(model, event)
         schemas[mid] = event_schema(event, refs=refs)
         message: Doc = {
             "name": mid,
-            "title": names.human(event.name),
+            "title": integration.title(model, event),
             "contentType": CONTENT_TYPE,
             "payload": {"$ref": f"#/components/schemas/{mid}"},
             "x-esp-version": event.version,
@@ -148,7 +153,8 @@ def _components(model: Model) -> Doc:
             message["summary"] = event.description.strip()
         messages[mid] = message
         for version in range(event.version - 1, 0, -1):
-            messages[message_id(event, version)], schemas[message_id(event, version)] = _older(event, version, refs)
+            older = message_id(model, event, version)
+            messages[older], schemas[older] = _older(model, event, version, refs)
     for vo in model.types:  # the value objects integration events hold, each once
         if vo in used:
             schemas[keys[vo]] = value_schema(vo, refs)
@@ -167,14 +173,14 @@ def _values_in(event: Event) -> set[ValueType]:
     return found
 
 
-def _older(event: Event, version: int, refs: Callable[[ValueType], str]) -> tuple[Doc, Doc]:
+def _older(model: Model, event: Event, version: int, refs: Callable[[ValueType], str]) -> tuple[Doc, Doc]:
     """An earlier version's message and payload: what its history says it was."""
-    mid = message_id(event, version)
+    mid = message_id(model, event, version)
     later = event.revision(version + 1)
     changed = f" Version {version + 1}: " + "; ".join(later.changes()) + "." if later and later.changes() else ""
     message: Doc = {
-        "name": message_id(event),
-        "title": f"{names.human(event.name)} (version {version})",
+        "name": message_id(model, event),
+        "title": f"{integration.title(model, event)} (version {version})",
         "summary": f"Version {version} of {event.name}, as messages published before version {version + 1} carry it."
         + changed,
         "contentType": CONTENT_TYPE,

@@ -34,8 +34,11 @@ def slug(name: str) -> str:
     return "-".join(names.words(name)) or "unnamed"
 
 
-def event_id(event: Event) -> str:
-    return names.class_name(event.name)
+def event_id(model: Model, event: Event) -> str:
+    """An integration event's id: its class name, qualified by its microservice where another microservice
+    defines the same name ('kitchen.RestaurantCreated')."""
+    cls = names.class_name(event.name)
+    return f"{slug(event.microservice.name)}.{cls}" if model.shared(event) else cls
 
 
 def event_version(event: Event, version: int | None = None) -> str:
@@ -90,15 +93,15 @@ def files(model: Model) -> dict[str, str]:
     receives = dict(integration.received(model))
     for ms in model.microservices:
         out[f"services/{slug(ms.name)}/index.mdx"] = _service(
-            ms, model.aggregates_in(ms), sends.get(ms, ()), receives.get(ms, ())
+            model, ms, model.aggregates_in(ms), sends.get(ms, ()), receives.get(ms, ())
         )
     for event in integration.integration_events(model):
-        folder = f"events/{event_id(event)}"
-        out[f"{folder}/index.mdx"] = _event(event)
+        folder = f"events/{event_id(model, event)}"
+        out[f"{folder}/index.mdx"] = _event(model, event)
         out[f"{folder}/schema.json"] = json.dumps(event_schema(event, draft=DRAFT_07), indent=2) + "\n"
         for version in range(1, event.version):  # EventCatalog's versioned/<version>/ folders
             older = f"{folder}/versioned/{version}.0.0"
-            out[f"{older}/index.mdx"] = _event(event, version)
+            out[f"{older}/index.mdx"] = _event(model, event, version)
             schema = event_schema(event, draft=DRAFT_07, version=version)
             out[f"{older}/schema.json"] = json.dumps(schema, indent=2) + "\n"
     return out
@@ -127,15 +130,19 @@ def _domain(journey: Journey) -> str:
 
 
 def _service(
-    ms: Microservice, aggregates: tuple[Aggregate, ...], sends: tuple[Event, ...], receives: tuple[Event, ...]
+    model: Model,
+    ms: Microservice,
+    aggregates: tuple[Aggregate, ...],
+    sends: tuple[Event, ...],
+    receives: tuple[Event, ...],
 ) -> str:
     front: dict[str, Any] = {
         "id": slug(ms.name),
         "name": ms.name,
         "version": SERVICE_VERSION,
         "summary": _summary(ms.description, f"The {ms.name} microservice."),
-        "sends": [_ref(event_id(e), event_version(e)) for e in sends],
-        "receives": [_ref(event_id(e), event_version(e)) for e in receives],
+        "sends": [_ref(event_id(model, e), event_version(e)) for e in sends],
+        "receives": [_ref(event_id(model, e), event_version(e)) for e in receives],
         "badges": [{"content": "microservice", "backgroundColor": "green", "textColor": "green"}],
     }
     body = ["## Overview", mdx_text(ms.description or ms.name)]
@@ -146,12 +153,12 @@ def _service(
     return _page(front, body)
 
 
-def _event(event: Event, version: int | None = None) -> str:
+def _event(model: Model, event: Event, version: int | None = None) -> str:
     """The page of an integration event, at its current or an earlier ``version``."""
     badges = [{"content": "integration event", "backgroundColor": "orange", "textColor": "orange"}]
     front: dict[str, Any] = {
-        "id": event_id(event),
-        "name": names.human(event.name),
+        "id": event_id(model, event),
+        "name": integration.title(model, event),
         "version": event_version(event, version),
         "summary": _summary(event.description, f"{names.human(event.name)}, published by {event.microservice.name}."),
         "schemaPath": "schema.json",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from esp import names
 from esp.model import Event, Microservice, Model
 
 
@@ -17,6 +18,13 @@ class Receipt:
     event: Event
     via: Literal["listener", "projection", "saga"]
     name: str  # the listener's command, the projection's or the saga's name
+
+
+def title(model: Model, event: Event) -> str:
+    """An event's name for people: qualified by its microservice where another microservice defines the same
+    name ('kitchen.Restaurant Created'; integration events are unique by their qualified name)."""
+    human = names.human(event.name)
+    return f"{event.microservice.name}.{human}" if model.shared(event) else human
 
 
 def integration_events(model: Model) -> tuple[Event, ...]:
