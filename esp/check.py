@@ -37,7 +37,7 @@ from esp.model import (
     When,
 )
 from esp.names import words
-from esp.naming import STDLIB_IMPORTS, field_name, naming
+from esp.naming import STDLIB_IMPORTS, field_name, naming, same_type
 
 Rule = Callable[[Model], Iterator[Diagnostic]]
 
@@ -679,6 +679,52 @@ def commands_emit_each_event_once(model: Model) -> Iterator[Diagnostic]:
             yield _d("E176", cmd.at.get("emits", cmd.loc), command=cmd.name, event=event.name)
 
 
+def _copied_values(scenario: Scenario, occ: Given) -> Iterator[Diagnostic]:
+    """An event field the command has too (same name, same type) is copied from the command: a ``then`` that
+    expects another value than the ``when`` gives contradicts it (the generated test would fail)."""
+    cmd = scenario.when.command
+    given = {field_name(f.name): f for f in cmd.fields}
+    for f in occ.event.fields:
+        source = given.get(field_name(f.name))
+        if f.name not in occ.values or source is None or not same_type(source.type, f.type):
+            continue
+        if not (
+            _value_fits(occ.values[f.name], f.type)
+            and (source.name not in scenario.when.values or _value_fits(scenario.when.values[source.name], f.type))
+        ):
+            continue  # E073 says what is wrong
+        gives = scenario.when.values.get(source.name)
+        if gives is None and source.name not in scenario.when.values and f.type.name != "optional":
+            continue  # E072
+        if _normal(gives, f.type) != _normal(occ.values[f.name], f.type):
+            yield _d(
+                "E177",
+                occ.loc,
+                scenario=scenario.name,
+                event=occ.event.name,
+                field=f.name,
+                expects=occ.values[f.name],
+                command=cmd.name,
+                gives=gives,
+            )
+
+
+def _normal(value: Any, ftype: FieldType) -> Any:
+    """A scenario value as the generated code holds it (a decimal written '2480.00' or 2480 is one value)."""
+    if value is None:
+        return None
+    if ftype.name in ("optional", "list") and ftype.of is not None:
+        return [_normal(v, ftype.of) for v in value] if ftype.name == "list" else _normal(value, ftype.of)
+    parse: dict[str, Callable[[Any], Any]] = {
+        "decimal": lambda v: decimal.Decimal(str(v).strip()),
+        "float": float,
+        "date": dt.date.fromisoformat,
+        "datetime": dt.datetime.fromisoformat,
+        "uuid": uuid.UUID,
+    }
+    return parse[ftype.name](value) if ftype.name in parse else value
+
+
 def scenarios_fit(model: Model) -> Iterator[Diagnostic]:
     for scenario in model.scenarios:
         creation = {e for c in model.creators_of(scenario.aggregate) for e in c.emits}
@@ -702,7 +748,9 @@ def scenarios_fit(model: Model) -> Iterator[Diagnostic]:
             if occ.event in seen:  # a command records each of its events once
                 yield _d("E174", occ.loc, scenario=scenario.name, event=occ.event.name, command=cmd.name)
             seen.add(occ.event)
-            if occ.event not in cmd.emits:
+            if occ.event in cmd.emits:
+                yield from _copied_values(scenario, occ)
+            else:
                 yield _d(
                     "E074",
                     occ.loc,

@@ -515,6 +515,12 @@ CODES: dict[str, CodeInfo] = {
         "command '{command}' lists '{event}' twice in 'emits'",
         "list '{event}' once",
     ),
+    "E177": _e(
+        "scenario expects another value than the command copies",
+        "scenario '{scenario}' expects {field}={expects!r} in '{event}', but '{event}' copies '{field}' from"
+        " command '{command}', which the scenario gives {gives!r}",
+        "expect the value the command gives (or leave '{field}' out of the 'then'), or give the command that value",
+    ),
     # -- bounded contexts: names qualified by their microservice (E200-E209) --------
     "E200": _e(
         "unknown microservice in a qualified name",

@@ -554,6 +554,12 @@ CASES = [
         (),
     ),
     Case(
+        "scenario-expects-another-value-than-the-command-copies",
+        check.scenarios_fit,
+        T.replace("- OrderPlaced: {dish: soup}", "- OrderPlaced: {dish: ''}"),
+        ("E177",),
+    ),
+    Case(
         "scenario-value-type",
         check.scenarios_fit,
         T.replace("- OrderOpened: {table: 4}", "- OrderOpened: {table: four}"),

@@ -449,7 +449,7 @@ class PlayerV:
             return ""
         try:
             return literal(value, want)
-        except AssertionError:
+        except (AssertionError, ValueError, ArithmeticError):  # a value given a field of its name, another type
             return ""
 
     @cached_property

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from esp.generate.context import JourneyV, MicroserviceV
 from esp.generate.package import PackageV
 from esp.generate.text import VALUE_MODULE, GenerateError, UnsafeText, docstring, plain, pystr, pytuple
+from esp.generate.wrap import fit_module
 from esp.naming import STDLIB_IMPORTS
 from esp.progress import track
 
@@ -137,6 +138,10 @@ class Group:
         if indent + len(flat) + len(tail) <= LINE:
             return flat + tail
         pad, opening, closing = " " * indent, self.head + self.brackets[0], self.brackets[1]
+        if indent + len(opening) > LINE and " = " in self.head and not tail:  # ruff parenthesizes the value
+            target, value = self.head.split(" = ", 1)
+            inner = Group(value, self.items, self.brackets).layout(indent + 4)
+            return f"{target} = (\n{pad}    {inner}\n{pad})"
         inner = ", ".join(i if isinstance(i, str) else i.flat() for i in self.items)
         if indent + 4 + len(inner) <= LINE:
             return f"{opening}\n{pad}    {inner}\n{pad}{closing}{tail}"
@@ -233,89 +238,6 @@ _STRINGS = re.compile(
     re.DOTALL,
 )
 _NAME = re.compile(r"(?<![.\w])[A-Za-z_]\w*")
-_STRING = re.compile(r'"(?:\\.|[^"\\])*"|\'(?:\\.|[^\'\\])*\'')
-_PAIRS = {"(": ")", "[": "]", "{": "}"}
-
-
-def reflow(text: str) -> str:
-    """``text`` with each code line longer than ruff's limit split at its brackets as ruff format splits it
-    (a value object's example, a constructor call in a call, can be longer than a line)."""
-    if all(len(line) <= LINE for line in text.split("\n")):
-        return text
-    out = []
-    for line in text.split("\n"):
-        body = line.lstrip(" ")
-        found = _bracketed(body) if len(line) > LINE and not body.startswith("#") else None
-        if found is None:
-            out.append(line)
-        else:
-            code, tail = found
-            indent = len(line) - len(body)
-            out.append(" " * indent + code.layout(indent, tail))
-    return "\n".join(out)
-
-
-def _bracketed(code: str) -> tuple[Group, str] | None:
-    """``code`` as ``head(items)tail``, split at its last top-level brackets if only a comma or nothing
-    follows them; the items that are themselves bracketed alike are groups too (None: not so)."""
-    pairs: list[tuple[int, int]] = []  # top-level (open, close)
-    stack: list[int] = []
-    i = 0
-    while i < len(code):
-        c = code[i]
-        string = _STRING.match(code, i) if c in "\"'" else None
-        if string is not None:
-            i = string.end()
-            continue
-        if c in _PAIRS:
-            stack.append(i)
-        elif c in ")]}":
-            if not stack or _PAIRS[code[stack[-1]]] != c:
-                return None
-            start = stack.pop()
-            if not stack:
-                pairs.append((start, i))
-        elif c == "#" and not stack:
-            return None
-        i += 1
-    if stack or not pairs:
-        return None
-    start, end = pairs[-1]
-    tail = code[end + 1 :]
-    if tail not in ("", ","):
-        return None
-    items = [item.strip() for item in _split(code[start + 1 : end])]
-    if items and not items[-1]:
-        items.pop()
-    groups: list[str | Group] = []
-    for item in items:
-        inner = _bracketed(item)
-        groups.append(inner[0] if inner is not None and not inner[1] else item)
-    return Group(code[:start], tuple(groups), code[start] + code[end]), tail
-
-
-def _split(code: str) -> list[str]:
-    """``code`` split at its top-level commas (not in brackets or strings)."""
-    parts: list[str] = []
-    depth = last = i = 0
-    while i < len(code):
-        c = code[i]
-        string = _STRING.match(code, i) if c in "\"'" else None
-        if string is not None:
-            i = string.end()
-            continue
-        if c in _PAIRS:
-            depth += 1
-        elif c in ")]}":
-            depth -= 1
-        elif c == "," and depth == 0:
-            parts.append(code[last:i])
-            last = i + 1
-        i += 1
-    parts.append(code[last:])
-    return parts
-
-
 def _names(source: str) -> set[str]:
     """Names used in code: not in strings or comments, not after a dot.
 
@@ -345,7 +267,7 @@ def render(view: PackageV, override: Path | None = None) -> list[File]:
         if path.endswith(".md"):
             head = "<!-- " + _header(view, generated, "").strip() + " -->\n\n"
         if path.endswith(".py"):
-            text = _tidy(reflow(with_value_objects(text, pkg)))
+            text = _tidy(fit_module(with_value_objects(text, pkg)))
         files.append(File(path, head + text if text.strip() or head else text, generated))
 
     emit("README.md.j2", "README.md")

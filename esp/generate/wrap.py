@@ -1,0 +1,258 @@
+"""Fit generated Python to 120 columns the way ruff format lays it out, whatever the length of the names.
+
+The templates lay out code for names of ordinary length; a journey's names may be up to 40 characters
+(E171), and several of them on one line go past 120 columns. Rather than a layout decision at every place
+a template prints a name, the rendered module's long lines are split here, by ruff format's own rules for
+the shapes the templates write: a comment is wrapped; a line ending in a bracket pair is split inside that
+pair (its content on one line of its own if it fits, else one item a line with a trailing comma, else
+recursively); a ``def`` splits at its parameters; a condition, ``return``, ``assert`` or assignment with
+no bracket to split is put in parentheses. Only lines past 120 columns are touched, so what fits is left
+exactly as the template wrote it. tests/test_fuzz.py checks the result with ruff format itself.
+"""
+
+from __future__ import annotations
+
+import io
+import textwrap
+import tokenize
+from dataclasses import dataclass
+
+LINE = 120  # the generated pyproject.toml's line-length
+_OPEN = {"(": ")", "[": "]", "{": "}"}
+_CLOSE = {v: k for k, v in _OPEN.items()}
+_KEYWORDS = ("return ", "if ", "elif ", "while ", "assert ")
+
+
+@dataclass(frozen=True)
+class _Tok:
+    text: str
+    start: int  # column in the line's content
+    end: int
+
+
+def fit_module(source: str) -> str:
+    """``source`` with each line past 120 columns split as ruff format splits it (when the line is one that
+    can be split alone: its brackets balanced, not inside a multi-line string)."""
+    lines = source.split("\n")
+    if all(len(line) <= LINE for line in lines):
+        return source
+    free = _free_lines(source)
+    out: list[str] = []
+    for number, line in enumerate(lines, start=1):
+        out.extend(fit_line(line) if len(line) > LINE and number in free else [line])
+    return "\n".join(out)
+
+
+def _free_lines(source: str) -> set[int]:
+    """Numbers of the lines no multi-line string crosses (their text can be re-laid out)."""
+    crossed: set[int] = set()
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            if tok.type == tokenize.STRING and tok.start[0] != tok.end[0]:
+                crossed.update(range(tok.start[0], tok.end[0] + 1))
+    except (tokenize.TokenError, SyntaxError):
+        return set()
+    return set(range(1, source.count("\n") + 2)) - crossed
+
+
+def fit_line(line: str) -> list[str]:
+    """One physical line as one or more lines that fit 120 columns, if ruff format would split it."""
+    if len(line) <= LINE:
+        return [line]
+    indent = len(line) - len(line.lstrip(" "))
+    content = line[indent:]
+    pad = " " * indent
+    if content.startswith("#"):
+        return _comment(content, indent)
+    if content.startswith('"""') and content.endswith('"""') and len(content) > 6 and _tokens(content):
+        return _docstring(content[3:-3], indent)
+    if content.startswith("from ") and " import " in content and "(" not in content:
+        module, names = content.split(" import ", 1)  # isort's layout: one name a line, a trailing comma
+        return [f"{pad}{module} import (", *(f"{pad}    {n.strip()}," for n in names.split(",")), pad + ")"]
+    toks = _tokens(content)
+    if toks is None:
+        return [line]
+    split = _split(content, toks, indent)
+    if split is None:
+        return [line]
+    head, body, tail = split
+    inner = pad + "    "
+    if content.startswith(("def ", "async def ")) and not _top_level(_tokens(body) or [], {","}):
+        body += ","  # ruff adds the trailing comma to a lone parameter it puts on a line of its own
+    if indent + 4 + len(body) <= LINE and not _magic_comma(body) and not _literal_with_commas(head, body):
+        lines = [inner + body]
+    else:
+        lines = _explode(body, indent + 4)
+    return [*fit_line(pad + head), *(part for item in lines for part in fit_line(item)), pad + tail]
+
+
+def _comment(content: str, indent: int) -> list[str]:
+    text = content.lstrip("#").strip()
+    wrapped = textwrap.wrap(text, LINE - indent - 2, break_long_words=False, break_on_hyphens=False) or [""]
+    return [" " * indent + "# " + part for part in wrapped]
+
+
+def _docstring(text: str, indent: int) -> list[str]:
+    """A one-line docstring too long for its line, wrapped on two lines at least, the closing quotes ending
+    the last (ruff format leaves docstrings' text as it is, but puts the quotes of one line on that line)."""
+    pad = " " * indent
+    width = LINE - indent - 3
+    lines = textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False)
+    if len(lines) < 2:  # fits without its quotes only: two lines of about half
+        lines = textwrap.wrap(text, max(len(text) // 2 + 1, 20), break_long_words=False, break_on_hyphens=False)
+    if len(lines) < 2:
+        return [f'{pad}"""{text}"""']
+    return [f'{pad}"""{lines[0]}', *(pad + line for line in lines[1:-1]), f'{pad}{lines[-1]}"""']
+
+
+def _tokens(content: str) -> list[_Tok] | None:
+    """The tokens of one line's content (no comments), or None if they are not a whole, balanced line."""
+    toks: list[_Tok] = []
+    depth = 0
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(content + "\n").readline):
+            if tok.type in (tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER, tokenize.INDENT, tokenize.DEDENT):
+                continue
+            if tok.type == tokenize.COMMENT or tok.start[0] != 1 or tok.end[0] != 1:
+                return None  # a trailing comment or a string over lines: left as written
+            if tok.string in _OPEN:
+                depth += 1
+            elif tok.string in _CLOSE:
+                depth -= 1
+                if depth < 0:
+                    return None
+            toks.append(_Tok(tok.string, tok.start[1], tok.end[1]))
+    except (tokenize.TokenError, SyntaxError):
+        return None
+    return toks if depth == 0 and toks else None
+
+
+def _split(content: str, toks: list[_Tok], indent: int) -> tuple[str, str, str] | None:
+    """(head ending in an opening bracket, body, tail starting with its closing bracket)."""
+    pair = _first_pair(toks) if toks[0].text in ("def", "async") else _last_pair(toks)
+    inside = None
+    if pair is not None:
+        opening, closing = pair
+        body = content[toks[opening].end : toks[closing].start].strip()
+        inside = (content[: toks[opening].end], body, content[toks[closing].start :]) if body else None
+    if inside is not None and pair is not None and _bracket_split_preferred(content, toks, pair, indent):
+        return inside
+    return _invisible_parens(content, toks) or inside
+
+
+def _first_pair(toks: list[_Tok]) -> tuple[int, int] | None:
+    for i, tok in enumerate(toks):
+        if tok.text in _OPEN:
+            return i, _matching(toks, i)
+    return None
+
+
+def _matching(toks: list[_Tok], opening: int) -> int:
+    depth = 0
+    for i in range(opening, len(toks)):
+        if toks[i].text in _OPEN:
+            depth += 1
+        elif toks[i].text in _CLOSE:
+            depth -= 1
+            if depth == 0:
+                return i
+    return len(toks) - 1
+
+
+def _last_pair(toks: list[_Tok]) -> tuple[int, int] | None:
+    """The bracket pair that closes last, if only ``,`` or ``:`` follows it."""
+    end = len(toks) - 1
+    while end >= 0 and toks[end].text in (",", ":"):
+        end -= 1
+    if end < 0 or toks[end].text not in _CLOSE:
+        return None
+    depth = 0
+    for i in range(end, -1, -1):
+        if toks[i].text in _CLOSE:
+            depth += 1
+        elif toks[i].text in _OPEN:
+            depth -= 1
+            if depth == 0:
+                return i, end
+    return None
+
+
+def _bracket_split_preferred(content: str, toks: list[_Tok], pair: tuple[int, int], indent: int) -> bool:
+    """ruff splits inside the last brackets unless the statement is a condition of several terms (then it
+    parenthesizes the whole condition) or what comes before the bracket does not fit."""
+    opening, _ = pair
+    if _top_level(toks, {"and", "or"}) and any(content.startswith(k) for k in _KEYWORDS):
+        return False
+    return indent + len(content[: toks[opening].end]) <= LINE
+
+
+def _top_level(toks: list[_Tok], words: set[str]) -> list[int]:
+    depth = 0
+    found: list[int] = []
+    for i, tok in enumerate(toks):
+        if tok.text in _OPEN:
+            depth += 1
+        elif tok.text in _CLOSE:
+            depth -= 1
+        elif depth == 0 and tok.text in words:
+            found.append(i)
+    return found
+
+
+def _invisible_parens(content: str, toks: list[_Tok]) -> tuple[str, str, str] | None:
+    """``return (\\n    expr\\n)``, ``if (\\n    cond\\n):``, ``x = (\\n    expr\\n)``: the brackets ruff adds."""
+    for keyword in _KEYWORDS:
+        if content.startswith(keyword):
+            colon = keyword.strip() in ("if", "elif", "while")
+            expr = content[len(keyword) : len(content) - 1 if colon else len(content)].strip()
+            if keyword == "assert " and _top_level(_tokens(expr) or [], {","}):
+                return None  # assert with a message: not a shape the templates write
+            return keyword + "(", expr, ")" + (":" if colon else "")
+    equals = _top_level(toks, {"="})
+    if len(equals) == 1 and not content.endswith(","):  # an assignment, not a keyword argument
+        at = toks[equals[0]]
+        return content[: at.end] + " (", content[at.end :].strip(), ")"
+    return None
+
+
+def _literal_with_commas(head: str, body: str) -> bool:
+    """A tuple, list, dict or set written out (not a call's arguments or a subscript) is split one item a
+    line once ruff splits it at all."""
+    before = head[:-1].rstrip()
+    trailer = bool(before) and (before[-1] in ")]}\"'" or (before[-1].isalnum() or before[-1] == "_"))
+    if trailer and before.split()[-1] in ("return", "in", "and", "or", "not", "if", "else", "yield", "assert"):
+        trailer = False
+    return not trailer and bool(_top_level(_tokens(body) or [], {","}))
+
+
+def _magic_comma(body: str) -> bool:
+    return body.endswith(",")
+
+
+def _explode(body: str, indent: int) -> list[str]:
+    """``body`` split at its top-level commas (one item a line, with a trailing comma) or boolean operators."""
+    toks = _tokens(body)
+    pad = " " * indent
+    if toks is None:
+        return [pad + body]
+    commas = _top_level(toks, {","})
+    if commas:
+        items, start = [], 0
+        for i in commas:
+            items.append(body[start : toks[i].start].strip())
+            start = toks[i].end
+        last = body[start:].strip()
+        if last:
+            items.append(last)
+        return [f"{pad}{item}," for item in items]
+    ops = _top_level(toks, {"and", "or"}) or _top_level(toks, {"==", "!=", "<", ">", "<=", ">=", "in", "is"})
+    if ops and toks[ops[0]].text in ("in", "is") and ops[0] > 0 and toks[ops[0] - 1].text == "not":
+        ops = [i - 1 if toks[i - 1].text == "not" else i for i in ops]  # 'not in' starts its line whole
+    if ops:
+        parts, start = [], 0
+        for i in ops:
+            parts.append(body[start : toks[i].start].strip())
+            start = toks[i].start
+        parts.append(body[start:].strip())
+        return [pad + part for part in parts]
+    return [pad + body]

@@ -1,0 +1,113 @@
+"""esp/generate/wrap.py lays long generated lines out as ruff format does: each case is a line the templates
+wrote past 120 columns for names of E171's 40 characters (found by bench/fuzz.py), checked against ruff
+format itself and ruff's E501."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from esp.generate.wrap import LINE, fit_module
+
+N = "customer_profiles_longer_longer_longer"  # names as long as E171 lets them be
+C = "CustomerProfileLongerLongerLongerLonger"
+
+CASES = {
+    "call in a call": f"""
+def f(app, domain_event):
+    if True:
+        if True:
+            processing_event.collect_events(settle_claim_{N}_compensate(app, domain_event))
+""",
+    "assignment of a call": f"""
+def f(system, event):
+    if True:
+        if True:
+            answer = claims_saga_steps.settle_claim_{N}_compensate(system.claims, event)
+""",
+    "assignment whose head does not fit": f"""
+class S:
+    def f(self):
+        self.current_profile_longer_longer_longer_longer = {N}_projections.{C}(self.customer_profiles)
+""",
+    "a call's arguments one a line": f"""
+def f(self):
+    require_state("UpdateTitleLongerLongerLongerLonger", "{C}", self.state, ("active_longer_longer_longer_longer",))
+""",
+    "keyword argument in a split call": f"""
+def f(self, command):
+    self.trigger_event(
+        self.TitleUpdated,
+        previous_title_longer_longer_longer=rules.title_updated_longer_longer_longer_longer_previous_title(self, command),
+    )
+""",
+    "assert comparing to a literal": f"""
+def f(system, event):
+    if True:
+        if event.step == "Authorize card longer longer longer":
+            assert accounting_saga_steps.create_order_authorize_card_longer_longer_longer(system.accounting, event) == []
+""",
+    "assert of a comparison": f"""
+def f(system, run):
+    assert last_event(system.policies_longer_longer_longer_longer, run.succeeded[0]) == "CoverageHeld{C}"
+""",
+    "condition of several terms": f"""
+def f(domain_event):
+    if True:
+        if domain_event.saga == "SettleClaim{C}" and domain_event.step == "AGGREGATE_CACHE_FASTFORWARD_SKIPPING":
+            return
+""",
+    "a tuple written out": f"""
+X = {{
+    {N}_aggregates.PolicyHoldLongerLongerLongerLongerLonger.CoverageHeldLonger: (0, "succeeded"),
+}}
+""",
+    "a def with one parameter": f"""
+def view_profile_longer_longer_longer_longer(query: commands.ViewProfileLongerLongerLongerLonger) -> list[{N}.Row]:
+    return []
+""",
+    "a comment": f"""
+def f():
+    # {C} names {N}, and the rule {C}Rule fills {N}_field: the generated line is long
+    return 1
+""",
+    "a one-line docstring": f'''
+class Row:
+    """One row of CurrentProfileLongerLongerLongerLonger: the latest values of one {C} and what names it."""
+''',
+    "an import": f"""
+from longpkg.{N} import projections as {N}_projections
+""",
+    "an import of several names": f"""
+from longpkg.{N} import aggregates, commands, projections, rules, hooks, application_longer
+""",
+}
+
+
+def _ruff_format(source: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--line-length", str(LINE), "--isolated", "-"],
+        input=source,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_a_long_line_is_laid_out_as_ruff_format_lays_it_out(name: str) -> None:
+    source = textwrap.dedent(CASES[name]).lstrip("\n")
+    assert any(len(line) > LINE for line in source.splitlines()), "the case must be too long to start with"
+    fitted = fit_module(source)
+    assert all(len(line) <= LINE for line in fitted.splitlines()), fitted
+    assert _ruff_format(fitted) == fitted
+    compile(fitted, name, "exec")
+
+
+def test_lines_that_fit_are_left_as_written() -> None:
+    source = "x = f(\n    a, b\n)\n" + "# " + "y" * 200 + "\n"  # a single word ruff's E501 allows: not wrapped
+    assert fit_module(source) == source
