@@ -14,6 +14,7 @@ from esp.generate.wrap import LINE, fit_module
 
 N = "customer_profiles_longer_longer_longer"  # names as long as E171 lets them be
 C = "CustomerProfileLongerLongerLongerLonger"
+W = "longer_longer_longer"
 
 CASES = {
     "call in a call": f"""
@@ -41,14 +42,14 @@ def f(self):
 def f(self, command):
     self.trigger_event(
         self.TitleUpdated,
-        previous_title_longer_longer_longer=rules.title_updated_longer_longer_longer_longer_previous_title(self, command),
+        previous_title_{W}=rules.title_updated_{W}_longer_previous_title(self, command),
     )
 """,
     "assert comparing to a literal": f"""
 def f(system, event):
     if True:
         if event.step == "Authorize card longer longer longer":
-            assert accounting_saga_steps.create_order_authorize_card_longer_longer_longer(system.accounting, event) == []
+            assert accounting_saga_steps.create_order_authorize_card_{W}(system.accounting, event) == []
 """,
     "assert of a comparison": f"""
 def f(system, run):
