@@ -79,6 +79,13 @@ def f():
 class Row:
     """One row of CurrentProfileLongerLongerLongerLonger: the latest values of one {C} and what names it."""
 ''',
+    "a docstring of several lines": f'''
+def make(quiet: bool = False) -> None:
+    """A stored {C} in ``state`` (example values; "" is the state right after creation, {N}).
+
+    ``quiet``: stored without prompting the microservices that follow this one.
+    """
+''',
     "an import": f"""
 from longpkg.{N} import projections as {N}_projections
 """,

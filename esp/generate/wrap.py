@@ -36,23 +36,57 @@ def fit_module(source: str) -> str:
     lines = source.split("\n")
     if all(len(line) <= LINE for line in lines):
         return source
-    free = _free_lines(source)
+    free, docs = _free_lines(source)
     out: list[str] = []
     for number, line in enumerate(lines, start=1):
-        out.extend(fit_line(line) if len(line) > LINE and number in free else [line])
+        if len(line) <= LINE:
+            out.append(line)
+        elif number in free:
+            out.extend(fit_line(line))
+        elif number in docs:
+            out.extend(_docstring_line(line, docs[number]))
+        else:
+            out.append(line)
     return "\n".join(out)
 
 
-def _free_lines(source: str) -> set[int]:
-    """Numbers of the lines no multi-line string crosses (their text can be re-laid out)."""
+def _free_lines(source: str) -> tuple[set[int], dict[int, int]]:
+    """Numbers of the lines no multi-line string crosses (their code can be re-laid out), and those of the
+    lines of multi-line docstrings, with each docstring's indentation (their text can be re-wrapped)."""
     crossed: set[int] = set()
+    docs: dict[int, int] = {}
+    statement_start = True
     try:
         for tok in tokenize.generate_tokens(io.StringIO(source).readline):
             if tok.type == tokenize.STRING and tok.start[0] != tok.end[0]:
                 crossed.update(range(tok.start[0], tok.end[0] + 1))
+                if statement_start and tok.string.startswith('"""'):
+                    docs.update(dict.fromkeys(range(tok.start[0], tok.end[0] + 1), tok.start[1]))
+            if tok.type not in (tokenize.NL, tokenize.COMMENT):
+                statement_start = tok.type in (tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT)
     except (tokenize.TokenError, SyntaxError):
-        return set()
-    return set(range(1, source.count("\n") + 2)) - crossed
+        return set(), {}
+    return set(range(1, source.count("\n") + 2)) - crossed, docs
+
+
+def _docstring_line(line: str, indent: int) -> list[str]:
+    """A long line of a docstring of several lines, wrapped at its words (ruff format leaves their text as it
+    is; ruff check counts their columns)."""
+    own = len(line) - len(line.lstrip(" "))
+    pad = " " * max(own, indent) if own else " " * indent
+    closing = line.endswith('"""') and line.strip() != '"""'
+    text = line[:-3] if closing else line
+    first = textwrap.wrap(
+        text.strip(), LINE - own - (3 if closing else 0), break_long_words=False, break_on_hyphens=False
+    )
+    if not first:
+        return [line]
+    head, rest = first[0], " ".join(first[1:])
+    more = textwrap.wrap(rest, LINE - len(pad) - 3, break_long_words=False, break_on_hyphens=False) if rest else []
+    lines = [" " * own + head, *(pad + m for m in more)]
+    if closing:
+        lines[-1] += '"""'
+    return lines
 
 
 def fit_line(line: str) -> list[str]:
