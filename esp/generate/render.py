@@ -240,6 +240,8 @@ def _names(source: str) -> frozenset[str]:
     """The names ``source`` (Python code) reads from its module's globals, by Python's own symbol tables:
     not in strings or comments, not attributes (``x.date``) nor keyword arguments, but in f-strings' expressions
     too. The code is esp's own template output."""
+    # annotations are names used too (ruff counts them): read the module as if they were evaluated
+    source = source.replace("from __future__ import annotations\n", "\n", 1)
     try:
         table = symtable.symtable(source, "<generated>", "exec")
     except SyntaxError:  # a template's part that is not a module alone: its tokens, names not after a dot
