@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
 import pytest
 from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import DecimalAsStr, JSONTranscoder, UUIDAsHex
 from fastapi.testclient import TestClient
 from packaging.requirements import Requirement
 
 import esp_runtime
-from esp_runtime import Service, memory_env, require_state
+from esp_runtime import IntegrationEvent, Service, ValueObjectAsDict, memory_env, require_state
 from esp_runtime.http import Api, CommandRoute, make_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -176,3 +179,49 @@ def test_a_circuit_breaker_opens_after_timeouts_in_a_row_and_an_answer_closes_it
         copy = event.mutate(copy)
     assert copy is not None and (copy.count, copy.open_until) == (0, None)
     assert breaker_id("Trip", "flights") != breaker_id("Trip", "hotels")
+
+
+@dataclass(frozen=True)
+class _Money:
+    amount: Decimal
+    currency: str
+
+
+@dataclass(frozen=True)
+class _Line:
+    sku: str
+    price: _Money
+    discount: _Money | None
+    tags: list[str]
+
+
+def test_value_objects_are_stored_through_their_transcoding_and_read_back_equal() -> None:
+    transcoder = JSONTranscoder()
+    for transcoding in (UUIDAsHex(), DecimalAsStr(), ValueObjectAsDict(_Money), ValueObjectAsDict(_Line)):
+        transcoder.register(transcoding)
+    lines = [
+        _Line("BK-042", _Money(Decimal("12.50"), "EUR"), None, ["book"]),
+        _Line("X", _Money(Decimal("1"), "GBP"), _Money(Decimal("0.10"), "GBP"), []),
+    ]
+    stored = transcoder.encode({"lines": lines, "id": uuid4()})
+    assert b'"value:_Money"' in stored
+    assert transcoder.decode(stored)["lines"] == lines
+
+
+def test_an_integration_event_writes_value_objects_as_objects_of_their_fields() -> None:
+    @dataclass(frozen=True)
+    class Shipped(IntegrationEvent):
+        NAME: ClassVar[str] = "Shipped"
+        VERSION: ClassVar[int] = 1
+        line: _Line
+        lines: list[_Line]
+
+    line = _Line("BK-042", _Money(Decimal("12.50"), "EUR"), None, ["book"])
+    message = json.loads(Shipped(line, [line]).to_json())
+    assert message["data"]["line"] == {
+        "sku": "BK-042",
+        "price": {"amount": "12.50", "currency": "EUR"},
+        "discount": None,
+        "tags": ["book"],
+    }
+    assert Shipped.from_json(json.dumps(message)) == Shipped(line, [line])

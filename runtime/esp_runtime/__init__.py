@@ -9,7 +9,7 @@ microservice in :mod:`esp_runtime.process`, the HTTP API in
 from esp_runtime.domain import CommandRejected, DomainError, listener_id, mentions, require_state
 from esp_runtime.integration import IntegrationEvent
 from esp_runtime.persistence import memory_env, postgres_env, sqlite_env
-from esp_runtime.service import DateAsISO, Service, events_of, react, store
+from esp_runtime.service import DateAsISO, Service, ValueObjectAsDict, events_of, react, store
 
 __version__ = "0.1.0"
 
@@ -19,6 +19,7 @@ __all__ = [
     "DomainError",
     "IntegrationEvent",
     "Service",
+    "ValueObjectAsDict",
     "__version__",
     "events_of",
     "listener_id",
