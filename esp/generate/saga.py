@@ -418,6 +418,19 @@ class SagaV(_View[Saga]):
         return ""
 
     @property
+    def prior(self) -> SagaV | None:
+        """The saga earlier in its aggregate's life that leaves it where this one starts (create, then cancel):
+        a test runs it to completion first, as the builder's events would start it anyway."""
+        start = self.starts_on.aggregate
+        for saga in self.j.model.sagas:
+            other = SagaV(self.j, saga)
+            if saga is self.entity or other.starts_on.aggregate is not start or not other.start_recorded:
+                continue
+            if other.completes.enters == self.start_state and not self.start_recorded:
+                return other
+        return None
+
+    @property
     def start_recorded(self) -> bool:
         """Whether putting the starting aggregate in ``start_state`` records the starting event."""
         return bool(self.starts_on.enters) or self.starts_on.creation
