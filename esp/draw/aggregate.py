@@ -5,8 +5,9 @@ A creating command starts from the black dot; a command allowed in some
 states starts from each of them; an event that ``enters`` no state loops on
 the state it happened in. An event a saga records on the aggregate (its
 ``completes_with`` or ``aborts_with``) moves it from the state the saga
-started in, in the saga's colour. An aggregate without states is drawn as
-one node.
+started in, in the saga's colour. A timer is a clock (◷) beside the state it runs in: a
+dotted line from the state to it, and from it to the states its command's
+events enter. An aggregate without states is drawn as one node.
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ def _lifecycle(model: Model, aggregate: Aggregate, nodes: list[Node], edges: lis
                         names.append(item_label(model, event))
     edges.extend(Edge(src, dst, "moves", "\n".join(names)) for (src, dst), names in moves.items())
     edges.extend(_recorded(model, aggregate, state, whole or anywhere))
+    _timers(model, aggregate, state, nodes, edges)
     if any(anywhere in (e.src, e.dst) for e in edges):
         nodes.append(Node(anywhere, "note", ANY))
 
@@ -110,3 +112,16 @@ def _recorded(model: Model, aggregate: Aggregate, state: dict[str, str], other: 
                 dst = state.get(event.enters or "", src)
                 edges.append(Edge(src, dst, "records", f"{item_label(model, event)} ({label(saga.name)} saga)"))
     return edges
+
+
+def _timers(model: Model, aggregate: Aggregate, state: dict[str, str], nodes: list[Node], edges: list[Edge]) -> None:
+    """Each timer: its state -> the clock (after how long, unless what) -> where its command leads."""
+    for timer in model.timers_of(aggregate):
+        if timer.state not in state:
+            continue
+        hourglass = item_id(model, "timer", aggregate, timer.name)
+        unless = f", unless {', '.join(label(e.name) for e in timer.unless)}" if timer.unless else ""
+        nodes.append(Node(hourglass, "timer", label(timer.name), f"after {timer.after}{unless}"))
+        edges.append(Edge(state[timer.state], hourglass, "timer"))
+        dsts = dict.fromkeys(state.get(e.enters or "", state[timer.state]) for e in timer.command.emits)
+        edges.extend(Edge(hourglass, dst, "timer", item_label(model, timer.command)) for dst in dsts)

@@ -3,7 +3,8 @@ workshop template ("User Journey: ___ | Actions | Micro Service | Events | ES Ag
 
 Arrows are the command-and-event bridge (command -> its events -> the
 aggregate they build), listeners from an event to the command it issues (also
-across rows), and a query to the command that follows it.
+across rows), a timer (◷, in the Actions lane) to the command it issues, and a
+query to the command that follows it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ def build(model: Model, scope: Scope) -> Graph:
         cells = _row(model, process, number, nodes, edges)
         rows.append(Row(node_id("row", str(number)), f"Process {number}", cells))
     rows = _sagas(model, rows, nodes, edges)
+    rows = _timers(model, rows, nodes, edges)
     rows = _listeners(model, rows, nodes, edges, numbers)
     rows = _with_hotspots(model, rows, nodes, edges, loose=scope.whole)
     return Graph(
@@ -112,6 +114,22 @@ def _sagas(model: Model, rows: list[Row], nodes: list[Node], edges: list[Edge]) 
                 cells[row][1].insert(_before(cells[row], edges, cells[row][3].index(eid)), sid)
                 nodes.append(Node(sid, "saga", label(saga.name), "saga: records its outcome"))
             edges.append(Edge(sid, eid, "records", why))
+    return [Row(row.id, row.label, tuple(tuple(c) for c in cells[i]), row.title) for i, row in enumerate(rows)]
+
+
+def _timers(model: Model, rows: list[Row], nodes: list[Node], edges: list[Edge]) -> list[Row]:
+    """A timer is a sticky in the Actions lane just before the command it issues ("after 1m in submitted")."""
+    where = {nid: r for r, row in enumerate(rows) for nid in row.cells[1]}
+    cells = [[list(cell) for cell in row.cells] for row in rows]
+    for timer in model.timers:
+        cid = item_id(model, "command", timer.command)
+        if cid not in where:
+            continue
+        actions = cells[where[cid]][1]
+        tid = item_id(model, "timer", timer.aggregate, timer.name)
+        actions.insert(actions.index(cid), tid)
+        nodes.append(Node(tid, "timer", label(timer.name), f"after {timer.after} in {timer.state}"))
+        edges.append(Edge(tid, cid, "timer"))
     return [Row(row.id, row.label, tuple(tuple(c) for c in cells[i]), row.title) for i, row in enumerate(rows)]
 
 

@@ -9,7 +9,8 @@ story; a layer holds a few stickies at most, so the drawing grows down, not
 across. A box is a stretch of time the story spends in one microservice: the
 story may leave a service and come back, so a service may have several boxes.
 Events a saga records itself (its ``completes_with`` and ``aborts_with``)
-come from the saga.
+come from the saga. A timer (◷) comes after the event that enters its state,
+and leads to the command it issues.
 
 With a filter, the chosen processes are drawn with the listeners that reach
 in or out of them, and the other end of each such listener, so you see where
@@ -25,7 +26,7 @@ from esp.draw.graph import Edge, Graph, Group, Node, item_id, item_label, label,
 from esp.draw.hotspots import hotspot_nodes
 from esp.draw.order import CAUSE, LISTED, SEES, THEN, Rule, layers
 from esp.draw.scope import Scope
-from esp.model import Command, Event, Listener, Microservice, Model, Projection, Query, Saga
+from esp.model import Command, Event, Listener, Microservice, Model, Projection, Query, Saga, Timer
 
 BUDGET = 6  # stickies in one layer: with the boxes around them, about 1,500 px at 96 dpi
 FAR = 8  # layers: a read model's arrow longer than this becomes a line on the sticky ("feeds My Trips")
@@ -64,6 +65,8 @@ def build(model: Model, scope: Scope) -> Graph:
         _projection(flow, model, projection, journeys[projection.journey])
     for saga in model.sagas:
         _saga(flow, saga, journeys[saga.journey])
+    for timer in model.timers:
+        _timer(flow, model, timer, journeys[timer.journey])
     _states(flow, model, scope)
     for spot, subject in hotspot_nodes(model, [n for n, _, _ in flow.placed.values()]):
         if subject is not None:
@@ -204,6 +207,23 @@ def _saga(flow: _Flow, saga: Saga, journey: int) -> None:
     if undo:
         _follow(flow, _outcome(flow.model, undo[-1][1]), aborts, "records", f"{label(saga.name)} aborts")
     _follow(flow, done, item_id(flow.model, "event", saga.completes_with), "records", f"{label(saga.name)} completes")
+
+
+def _timer(flow: _Flow, model: Model, timer: Timer, journey: int) -> None:
+    """The timer after the (first drawn) event that enters its state; its command after it."""
+    starts = [item_id(model, "event", e) for e in model.events_of(timer.aggregate) if e.enters == timer.state]
+    start = next((s for s in starts if flow.has(s)), None)
+    command = item_id(model, "command", timer.command)
+    if start is None or not flow.has(command):
+        return
+    tid = item_id(model, "timer", timer.aggregate, timer.name)
+    flow.put(
+        Node(tid, "timer", label(timer.name), f"after {timer.after} in {timer.state}"),
+        timer.aggregate.microservice,
+        journey,
+    )
+    _follow(flow, start, tid, "timer")
+    _follow(flow, tid, command, "timer", item_label(model, timer.command))
 
 
 def _outcome(model: Model, command: Command) -> str:

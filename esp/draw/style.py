@@ -36,6 +36,7 @@ class Line:
 
 
 INTEGRATION_MARKER = "⇄"
+TIMER_MARKER = "◷"  # a clock face (DejaVu has it, not the hourglass): a timer's note line ("◷ after 1m")
 LANE_FILL = "#37474f"  # the ESP map's lane titles
 
 STICKIES: dict[str, Sticky] = {
@@ -56,6 +57,7 @@ STICKIES: dict[str, Sticky] = {
     "state": Sticky("aggregate state", "#fffde7", "#c8a600", shape="box", rounded=True),
     "readmodel": Sticky("read model", "#aed581", "#558b2f", rounded=True),
     "listener": Sticky("listener (policy)", "#d1c4e9", "#7e57c2"),
+    "timer": Sticky("timer (after a time in a state)", "#ede7f6", "#7e57c2", rounded=True, marker=TIMER_MARKER),
     "saga": Sticky("saga", "#d1c4e9", "#512da8", penwidth=2.0),
     "hotspot": Sticky("hotspot (open question)", "#f8bbd0", "#c2185b", fontsize=10, wrap=24),
     "start": Sticky("start", "#333333", "#333333", shape="circle", fontsize=8),
@@ -78,4 +80,5 @@ LINES: dict[str, Line] = {
     "about": Line("hotspot about", "#c2185b", "dashed", "none", penwidth=1.5),
     "saga": Line("saga invokes", "#512da8", "dashed"),
     "records": Line("saga records event", "#512da8", "bold"),
+    "timer": Line("timer runs in a state, then issues", "#7e57c2", "dotted"),
 }

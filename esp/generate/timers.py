@@ -62,8 +62,15 @@ class TimerV:
 
     @property
     def stopper(self) -> EventV | None:
-        """The event a generated test stops it with: its first 'unless' event, else one that leaves the state."""
-        return next(iter(self.unless or self.cancels), None)
+        """The event a generated test stops it with: its first 'unless' event, else one that leaves the state
+        (never one that creates the aggregate)."""
+        return next((e for e in self.unless or self.cancels if not e.creation), None)
+
+    @property
+    def chained(self) -> bool:
+        """Whether its command may start another timer of the aggregate (then a later tick may go off again)."""
+        states = {e.event.enters for e in self.command.emits}
+        return any(t.state in states for t in self.aggregate.timers)
 
     @property
     def values(self) -> list[tuple[str, str]]:

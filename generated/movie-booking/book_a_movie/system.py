@@ -23,6 +23,7 @@ from book_a_movie.theatre import commands as theatre_commands
 from book_a_movie.theatre import projections as theatre_projections
 from book_a_movie.ticket_payments import application as ticket_payments_application
 from esp_runtime import Service
+from esp_runtime.timers import Ticker
 
 SYSTEM = System(
     pipes=[
@@ -61,7 +62,8 @@ class BookAMovie:
     starts. A booking left unpaid expires and its seats go back on sale.
     """
 
-    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+    def __init__(self, env: Mapping[str, str] | None = None, *, clock_interval: float | None = None) -> None:
+        """``clock_interval``: tick every that many seconds on a thread of its own (None: call ``tick``)."""
         self.runner = SingleThreadedRunner[UUID](SYSTEM, env=dict(env) if env is not None else None)
         self.runner.start()
         self.theatre = self.runner.get(theatre_application.TheatreService)
@@ -73,6 +75,10 @@ class BookAMovie:
         self.seat_map = theatre_projections.SeatMap(self.theatre)
         self.my_bookings = box_office_projections.MyBookings(self.box_office)
         self.snack_queue = concessions_projections.SnackQueue(self.concessions)
+        self.ticker: Ticker | None = None
+        if clock_interval is not None:
+            self.ticker = Ticker(self.tick, clock_interval)
+            self.ticker.start()
 
     @property
     def services(self) -> dict[str, Service]:
@@ -93,6 +99,13 @@ class BookAMovie:
         """
         for leader in list(SYSTEM.leads):
             self.runner.receive_recording_event(RecordingEvent[UUID](leader, [], None))
+
+    def tick(self, now: datetime | None = None) -> int:
+        """The clock: time out saga steps past their deadline, start the retries and issue the timers' commands
+        that are due (how many moved)."""
+        moved = 0
+        moved += self.box_office.tick(now)
+        return moved
 
     def positions(self) -> dict[str, int]:
         """The last position of each microservice's notification log."""
@@ -171,6 +184,8 @@ class BookAMovie:
 
     def close(self) -> None:
         """Stop every microservice and close its database connections."""
+        if self.ticker is not None:
+            self.ticker.stop()
         self.runner.stop()
 
     def __enter__(self) -> Self:

@@ -4,22 +4,50 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
+from typing import ClassVar
 from uuid import UUID, uuid4
 
 from eventsourcing.application import ProcessingEvent
 from eventsourcing.dispatch import singledispatchmethod
-from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.domain import Aggregate, DomainEventProtocol
 
 from book_a_movie.box_office import aggregates, commands
 from book_a_movie.box_office.hooks import Hooks
 from book_a_movie.box_office.rules import Rules
 from book_a_movie.theatre import aggregates as theatre_aggregates
 from book_a_movie.ticket_payments import aggregates as ticket_payments_aggregates
-from esp_runtime import Service, listener_id, react
+from esp_runtime import listener_id, react
+from esp_runtime.timers import TimedService, Timer
 
 
-class BoxOfficeService(Service):
+class BoxOfficeService(TimedService):
     """Bookings of seats and snacks"""
+
+    TIMERS: ClassVar[tuple[Timer, ...]] = (
+        Timer(
+            "TicketBooking/Unpaid",
+            "open",
+            timedelta(milliseconds=600000),
+            arms=(aggregates.TicketBooking.BookingOpened,),
+            cancels=(
+                aggregates.TicketBooking.BookingSubmitted,
+                aggregates.TicketBooking.BookingConfirmed,
+                aggregates.TicketBooking.BookingExpired,
+            ),
+        ),
+        Timer(
+            "TicketBooking/Payment Pending",
+            "submitted",
+            timedelta(milliseconds=600000),
+            arms=(aggregates.TicketBooking.BookingSubmitted,),
+            cancels=(
+                aggregates.TicketBooking.BookingOpened,
+                aggregates.TicketBooking.BookingConfirmed,
+                aggregates.TicketBooking.BookingExpired,
+            ),
+        ),
+    )
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         super().__init__(env)
@@ -118,6 +146,38 @@ class BoxOfficeService(Service):
         aggregate: aggregates.TicketBooking = self.repository.get(command.booking_id)
         aggregate.expire_booking(command, self.rules)
         return aggregate
+
+    def fire(
+        self,
+        timer: str,
+        aggregate_id: UUID,
+    ) -> Aggregate:
+        """Issue the command of ``timer``, whose time is up, to the aggregate (saved with the timer's record)."""
+        if timer == "TicketBooking/Unpaid":
+            return self._timer_ticket_booking_unpaid(aggregate_id)
+        if timer == "TicketBooking/Payment Pending":
+            return self._timer_ticket_booking_payment_pending(aggregate_id)
+        raise ValueError(f"{timer!r} is not a timer of BoxOfficeService")
+
+    def _timer_ticket_booking_unpaid(
+        self,
+        aggregate_id: UUID,
+    ) -> aggregates.TicketBooking:
+        """A booking not submitted within ten minutes expires; its seats go back on sale."""
+        command = commands.ExpireBooking(
+            booking_id=aggregate_id,
+        )
+        return self._expire_booking(command)
+
+    def _timer_ticket_booking_payment_pending(
+        self,
+        aggregate_id: UUID,
+    ) -> aggregates.TicketBooking:
+        """A submitted booking whose payment has not settled within ten minutes expires too."""
+        command = commands.ExpireBooking(
+            booking_id=aggregate_id,
+        )
+        return self._expire_booking(command)
 
     @singledispatchmethod
     def policy(self, domain_event: DomainEventProtocol[UUID], processing_event: ProcessingEvent[UUID]) -> None:
