@@ -680,7 +680,8 @@ def _listeners(
                 [app], f"_on_{source}_{events[li.on].snake}", "handler", li.on.name, None, internal=True
             )
         heard = _own(model, li.on, services[li.on.microservice].module) + events[li.on].snake
-        test = f"test_{heard}_leads_to_{commands[li.command].method}"
+        issued = _own(model, li.command, services[li.microservice].module) + commands[li.command].method
+        test = f"test_{heard}_leads_to_{issued}"
         found[li] = ListenerNames(method, handlers[key], n.claim(["test_listeners.py"], test, "test", li.on.name, None))
     return found
 

@@ -151,7 +151,7 @@ def type_v(vo: ValueType) -> TypeV:
     )
 
 
-def _key(model: Model, item: Aggregate | Event, cls: str) -> str:
+def _key(model: Model, item: Aggregate | Command | Event, cls: str) -> str:
     """``cls``, qualified by its microservice where another microservice has the same name."""
     return f"{item.microservice.name}.{cls}" if model.shared(item) else cls
 
@@ -598,6 +598,11 @@ class CommandV(_View[Command]):
     @property
     def cls(self) -> str:
         return self.j.names.commands[self.entity].cls
+
+    @property
+    def key(self) -> str:
+        """Its class, qualified by its microservice where another microservice has a command of that name."""
+        return _key(self.j.model, self.entity, self.cls)
 
     @property
     def method(self) -> str:

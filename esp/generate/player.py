@@ -603,7 +603,7 @@ class PlayerV:
         found: dict[str, str] = {}
         for li in self.j.listeners:
             for e in li.command.emits:
-                found.setdefault(e.event.key, f"{li.command.cls}, by a listener on {li.on.key}")
+                found.setdefault(e.event.key, f"{li.command.key}, by a listener on {li.on.key}")
         for saga in self.sagas:
             name = saga.entity.name
             for st in saga.steps:
