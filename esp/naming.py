@@ -79,7 +79,7 @@ STDLIB_IMPORTS: Mapping[str, str] = {
     "Path": "pathlib",
 }
 _TYPES = frozenset(STDLIB_IMPORTS) | {"annotations"}
-_TEST_HELPERS = _words("events_of listener_id pytest json uuid4 Alone DomainError")
+_TEST_HELPERS = _words("events_of has_logic listener_id pytest json uuid4 Alone DomainError")
 
 RESERVED: Mapping[str, frozenset[str]] = {
     # top-level modules a package must not shadow: the standard library, what the generated code and its
@@ -127,7 +127,7 @@ RESERVED: Mapping[str, frozenset[str]] = {
     "hooks": frozenset(),
     # module globals, by generated module
     "aggregates.py": _words(
-        "Aggregate Any ClassVar Hooks IntegrationEvent TYPE_CHECKING commands rename require_state widen"
+        "Aggregate Any ClassVar Hooks IntegrationEvent RULES Rules TYPE_CHECKING commands rename require_state widen"
     )
     | _TYPES,
     "commands.py": _words("Command Query dataclass") | _TYPES,
@@ -332,7 +332,7 @@ class ListenerNames:
     test: str
 
 
-HookKind = Literal["choice", "field", "fails", "saga"]  # fails: a saga step's command, or a compensation
+HookKind = Literal["choice", "field", "fails", "saga", "check", "evolve"]  # fails: a saga step's command, or a compensation
 
 
 @dataclass(frozen=True)
@@ -342,8 +342,8 @@ class Hook:
     method: str
     kind: HookKind
     microservice: Microservice
-    commands: tuple[Command, ...]  # the commands it serves (choice, field, fails, saga: one or more)
-    event: Event | None = None  # field: the event whose field it fills; fails: the failure event
+    commands: tuple[Command, ...]  # the commands it serves (one or more; evolve: none)
+    event: Event | None = None  # field: the event whose field it fills; fails: the failure event; evolve: its event
     field: Field | None = None  # field, saga: the field it fills
     saga: Saga | None = None
 
@@ -855,7 +855,27 @@ def _hooks(
         where = hook.commands[0].at.get("command", hook.commands[0].loc)
         method = n.claim([(scope, "hooks")], hook.method, "rule", hook.method, where)
         named.append(Hook(method, hook.kind, hook.microservice, hook.commands, hook.event, hook.field, hook.saga))
+    for hook in _logic_hooks(model, events, commands):  # after the rules above: they keep their names
+        scope = f"{services[hook.microservice].module}/hooks"
+        method = n.claim([(scope, "hooks")], hook.method, "rule", hook.method, None, internal=True)
+        named.append(Hook(method, hook.kind, hook.microservice, hook.commands, hook.event))
     return tuple(sorted(named, key=lambda h: h.method))
+
+
+def _logic_hooks(
+    model: Model, events: Mapping[Event, EventNames], commands: Mapping[Command, CommandNames]
+) -> list[Hook]:
+    """The room for business logic: an invariant per command (``check_<command>``: raise DomainError to reject
+    it) and a state evolution per event of an aggregate (``on_<event>``: runs at the end of its apply)."""
+    found = [
+        Hook(f"check_{commands[cmd].method}", "check", cmd.microservice, (cmd,))
+        for cmd in model.commands
+        if cmd.aggregate is not None
+    ]
+    for event in model.events:
+        if event.aggregate is not None:
+            found.append(Hook(f"on_{names.snake(events[event].cls)}", "evolve", event.microservice, (), event))
+    return found
 
 
 def rule_fields(cmd: Command) -> list[tuple[Event, Field]]:

@@ -228,6 +228,14 @@ class JourneyV:
         return {h.commands[0]: h for h in self.names.hooks if h.kind == "choice"}
 
     @cached_property
+    def _check_hooks(self) -> dict[Command, Hook]:
+        return {h.commands[0]: h for h in self.names.hooks if h.kind == "check"}
+
+    @cached_property
+    def _evolve_hooks(self) -> dict[Event, Hook]:
+        return {h.event: h for h in self.names.hooks if h.kind == "evolve" and h.event}
+
+    @cached_property
     def _fails_hooks(self) -> dict[Command, Hook]:
         return {h.commands[0]: h for h in self.names.hooks if h.kind == "fails"}
 
@@ -590,6 +598,11 @@ class EventV(_View[Event]):
     def service(self) -> MicroserviceV:
         return self.aggregate.microservice
 
+    @property
+    def evolve_hook(self) -> str:
+        """The rule its apply ends with: the state evolution rules.py writes (default: nothing more)."""
+        return self.j._evolve_hooks[self.entity].method
+
 
 @dataclass(frozen=True, eq=False)
 class CommandV(_View[Command]):
@@ -659,6 +672,11 @@ class CommandV(_View[Command]):
         return tuple(found)
 
     @property
+    def check_hook(self) -> str:
+        """The invariant the command method asks first: rules.py raises DomainError to reject the command."""
+        return self.j._check_hooks[self.entity].method
+
+    @property
     def choice_hook(self) -> str | None:
         """The rule choosing which of its events a command records (when it has several)."""
         hook = self.j._choice_hooks.get(self.entity)
@@ -696,7 +714,21 @@ class CommandV(_View[Command]):
 
 
 def _hook_v(j: JourneyV, hook: Hook) -> HookV:
+    params: tuple[tuple[str, str], ...]
+    if hook.kind == "evolve":
+        assert hook.event is not None
+        ev = j.event(hook.event)
+        a = ev.aggregate.cls
+        doc = f"How {ev.cls} changes the {a} beyond the fields it records (default: no more)."
+        params = (("aggregate", f"aggregates.{a}"), ("event", f"aggregates.{a}.{ev.cls}"))
+        return HookV(hook.method, doc, params, "None", ())
     cmd = j.command(hook.commands[0])
+    if hook.kind == "check":
+        doc = f"An invariant of {cmd.cls}: raise DomainError to reject it (default: accept)."
+        params = (("command", f"commands.{cmd.cls}"),)
+        if not cmd.creates:
+            params = (("aggregate", f"aggregates.{cmd.aggregate.cls}"), *params)
+        return HookV(hook.method, doc, params, "None", ())
     if hook.kind == "choice":
         choices = ", ".join(cmd.choices)
         if cmd.creates:

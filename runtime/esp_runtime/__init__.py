@@ -6,7 +6,7 @@ microservice in :mod:`esp_runtime.process`, the HTTP API in
 :mod:`esp_runtime.http`.
 """
 
-from esp_runtime.domain import CommandRejected, DomainError, listener_id, mentions, require_state
+from esp_runtime.domain import CommandRejected, DomainError, has_logic, listener_id, mentions, require_state
 from esp_runtime.integration import IntegrationEvent
 from esp_runtime.persistence import memory_env, postgres_env, sqlite_env
 from esp_runtime.service import DateAsISO, Service, ValueObjectAsDict, events_of, react, store
@@ -22,6 +22,7 @@ __all__ = [
     "ValueObjectAsDict",
     "__version__",
     "events_of",
+    "has_logic",
     "listener_id",
     "memory_env",
     "mentions",

@@ -12,10 +12,15 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from customer_profile.customer_profiles import commands
+from customer_profile.customer_profiles.rules import Rules
 from esp_runtime import require_state
 
 if TYPE_CHECKING:
     from customer_profile.customer_profiles.hooks import Hooks
+
+# Your rules (rules.py): each event's apply ends with its state evolution, on_<event>. It runs again whenever an
+# aggregate is rebuilt from its events, so it depends on the aggregate and the event only.
+RULES = Rules()
 
 
 class CustomerProfile(Aggregate):
@@ -41,6 +46,7 @@ class CustomerProfile(Aggregate):
             aggregate.date_of_birth = self.date_of_birth
             aggregate.marketing_consent = self.marketing_consent
             aggregate.notes = self.notes
+            RULES.on_profile_created(aggregate, self)
 
     class TitleUpdated(Aggregate.Event):
         """The customer is addressed differently from now on."""
@@ -51,6 +57,7 @@ class CustomerProfile(Aggregate):
         def apply(self, aggregate: CustomerProfile) -> None:
             aggregate.title = self.title
             aggregate.previous_title = self.previous_title
+            RULES.on_title_updated(aggregate, self)
 
     class AddressAdded(Aggregate.Event):
         """One more address where the customer can be reached."""
@@ -71,6 +78,7 @@ class CustomerProfile(Aggregate):
             aggregate.country = self.country
             aggregate.valid_from = self.valid_from
             aggregate.primary = self.primary
+            RULES.on_address_added(aggregate, self)
 
     class NotesDeleted(Aggregate.Event):
         """The notes on the profile are gone."""
@@ -81,6 +89,7 @@ class CustomerProfile(Aggregate):
         def apply(self, aggregate: CustomerProfile) -> None:
             aggregate.reason = self.reason
             aggregate.deleted_at = self.deleted_at
+            RULES.on_notes_deleted(aggregate, self)
 
     class ProfileClosed(Aggregate.Event):
         """The profile takes no more changes."""
@@ -92,6 +101,7 @@ class CustomerProfile(Aggregate):
             aggregate.state = "closed"
             aggregate.reason = self.reason
             aggregate.closed_at = self.closed_at
+            RULES.on_profile_closed(aggregate, self)
 
     def __init__(self) -> None:
         self.state = ""
@@ -123,6 +133,7 @@ class CustomerProfile(Aggregate):
         aggregate_id: UUID,
     ) -> CustomerProfile:
         """Create the profile with the customer's name and contact details."""
+        rules.check_create_profile(command)
         aggregate = cls._create(
             cls.ProfileCreated,
             id=aggregate_id,
@@ -143,6 +154,7 @@ class CustomerProfile(Aggregate):
     ) -> None:
         """Change how the customer is addressed (Ms, Mr, Dr, ...)."""
         require_state("UpdateTitle", "CustomerProfile", self.state, ("active",))
+        rules.check_update_title(self, command)
         self.trigger_event(
             self.TitleUpdated,
             title=command.title,
@@ -156,6 +168,7 @@ class CustomerProfile(Aggregate):
     ) -> None:
         """Add a postal address; a profile may hold several."""
         require_state("AddAddress", "CustomerProfile", self.state, ("active",))
+        rules.check_add_address(self, command)
         self.trigger_event(
             self.AddressAdded,
             address_id=rules.address_added_address_id(self, command),
@@ -176,6 +189,7 @@ class CustomerProfile(Aggregate):
         records that they were deleted, when and why.
         """
         require_state("DeleteNotes", "CustomerProfile", self.state, ("active",))
+        rules.check_delete_notes(self, command)
         self.trigger_event(
             self.NotesDeleted,
             reason=command.reason,
@@ -189,6 +203,7 @@ class CustomerProfile(Aggregate):
     ) -> None:
         """Close the profile at the customer's request; it takes no more changes."""
         require_state("CloseProfile", "CustomerProfile", self.state, ("active",))
+        rules.check_close_profile(self, command)
         self.trigger_event(
             self.ProfileClosed,
             reason=command.reason,

@@ -7,13 +7,20 @@ Write your own answers in rules.py (a subclass of Hooks): this file is regenerat
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
 
-from customer_profile.customer_profiles import aggregates, commands
+# Only for the type checker: aggregates.py imports rules.py, which imports this module.
+if TYPE_CHECKING:
+    from customer_profile.customer_profiles import aggregates, commands
 
 
 class Hooks:
-    """Default answers to every question the generated code asks; override them in rules.Rules."""
+    """Default answers to every question the generated code asks; override them in rules.Rules.
+
+    check_<command>: an invariant (raise DomainError to reject the command); on_<event>: how the event changes its
+    aggregate beyond the fields it records; the others: which event a command records, or a value it needs.
+    """
 
     def address_added_address_id(
         self,
@@ -24,6 +31,40 @@ class Hooks:
         if aggregate.address_id is not None:
             return aggregate.address_id
         return uuid4()
+
+    def check_add_address(
+        self,
+        aggregate: aggregates.CustomerProfile,
+        command: commands.AddAddress,
+    ) -> None:
+        """An invariant of AddAddress: raise DomainError to reject it (default: accept)."""
+
+    def check_close_profile(
+        self,
+        aggregate: aggregates.CustomerProfile,
+        command: commands.CloseProfile,
+    ) -> None:
+        """An invariant of CloseProfile: raise DomainError to reject it (default: accept)."""
+
+    def check_create_profile(
+        self,
+        command: commands.CreateProfile,
+    ) -> None:
+        """An invariant of CreateProfile: raise DomainError to reject it (default: accept)."""
+
+    def check_delete_notes(
+        self,
+        aggregate: aggregates.CustomerProfile,
+        command: commands.DeleteNotes,
+    ) -> None:
+        """An invariant of DeleteNotes: raise DomainError to reject it (default: accept)."""
+
+    def check_update_title(
+        self,
+        aggregate: aggregates.CustomerProfile,
+        command: commands.UpdateTitle,
+    ) -> None:
+        """An invariant of UpdateTitle: raise DomainError to reject it (default: accept)."""
 
     def notes_deleted_deleted_at(
         self,
@@ -36,6 +77,51 @@ class Hooks:
         if aggregate.deleted_at is not None:
             return aggregate.deleted_at
         return datetime.now(UTC)
+
+    def on_address_added(
+        self,
+        aggregate: aggregates.CustomerProfile,
+        event: aggregates.CustomerProfile.AddressAdded,
+    ) -> None:
+        """How AddressAdded changes the CustomerProfile beyond the fields it records (default: no
+        more).
+        """
+
+    def on_notes_deleted(
+        self,
+        aggregate: aggregates.CustomerProfile,
+        event: aggregates.CustomerProfile.NotesDeleted,
+    ) -> None:
+        """How NotesDeleted changes the CustomerProfile beyond the fields it records (default: no
+        more).
+        """
+
+    def on_profile_closed(
+        self,
+        aggregate: aggregates.CustomerProfile,
+        event: aggregates.CustomerProfile.ProfileClosed,
+    ) -> None:
+        """How ProfileClosed changes the CustomerProfile beyond the fields it records (default: no
+        more).
+        """
+
+    def on_profile_created(
+        self,
+        aggregate: aggregates.CustomerProfile,
+        event: aggregates.CustomerProfile.ProfileCreated,
+    ) -> None:
+        """How ProfileCreated changes the CustomerProfile beyond the fields it records (default: no
+        more).
+        """
+
+    def on_title_updated(
+        self,
+        aggregate: aggregates.CustomerProfile,
+        event: aggregates.CustomerProfile.TitleUpdated,
+    ) -> None:
+        """How TitleUpdated changes the CustomerProfile beyond the fields it records (default: no
+        more).
+        """
 
     def profile_closed_closed_at(
         self,

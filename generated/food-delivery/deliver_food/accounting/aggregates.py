@@ -10,10 +10,15 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from deliver_food.accounting import commands
+from deliver_food.accounting.rules import Rules
 from esp_runtime import IntegrationEvent, require_state
 
 if TYPE_CHECKING:
     from deliver_food.accounting.hooks import Hooks
+
+# Your rules (rules.py): each event's apply ends with its state evolution, on_<event>. It runs again whenever an
+# aggregate is rebuilt from its events, so it depends on the aggregate and the event only.
+RULES = Rules()
 
 
 class Account(Aggregate):
@@ -27,6 +32,7 @@ class Account(Aggregate):
         def apply(self, aggregate: Account) -> None:
             aggregate.state = "open"
             aggregate.card_token = self.card_token
+            RULES.on_account_opened(aggregate, self)
 
     class CardAuthorized(Aggregate.Event, IntegrationEvent):
         """Integration event CardAuthorized."""
@@ -41,6 +47,7 @@ class Account(Aggregate):
             aggregate.order_id = self.order_id
             aggregate.amount = self.amount
             aggregate.authorization_id = self.authorization_id
+            RULES.on_card_authorized(aggregate, self)
 
     class CardAuthorizationFailed(Aggregate.Event, IntegrationEvent):
         """Integration event CardAuthorizationFailed."""
@@ -53,6 +60,7 @@ class Account(Aggregate):
         def apply(self, aggregate: Account) -> None:
             aggregate.order_id = self.order_id
             aggregate.reason = self.reason
+            RULES.on_card_authorization_failed(aggregate, self)
 
     def __init__(self) -> None:
         self.state = ""
@@ -71,6 +79,7 @@ class Account(Aggregate):
         aggregate_id: UUID,
     ) -> Account:
         """The account gets the consumer's id (the saga finds it by it)."""
+        rules.check_open_account(command)
         aggregate = cls._create(
             cls.AccountOpened,
             id=aggregate_id,
@@ -85,6 +94,7 @@ class Account(Aggregate):
     ) -> None:
         """Handle AuthorizeCard."""
         require_state("AuthorizeCard", "Account", self.state, ("open",))
+        rules.check_authorize_card(self, command)
         chosen = rules.authorize_card_emits(self, command)
         if "CardAuthorized" in chosen:
             self.trigger_event(

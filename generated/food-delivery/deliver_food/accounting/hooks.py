@@ -7,14 +7,20 @@ Write your own answers in rules.py (a subclass of Hooks): this file is regenerat
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from uuid import UUID, uuid4
 
-from deliver_food.accounting import aggregates, commands
+# Only for the type checker: aggregates.py imports rules.py, which imports this module.
+if TYPE_CHECKING:
+    from deliver_food.accounting import aggregates, commands
 
 
 class Hooks:
-    """Default answers to every question the generated code asks; override them in rules.Rules."""
+    """Default answers to every question the generated code asks; override them in rules.Rules.
+
+    check_<command>: an invariant (raise DomainError to reject the command); on_<event>: how the event changes its
+    aggregate beyond the fields it records; the others: which event a command records, or a value it needs.
+    """
 
     def authorize_card_emits(
         self,
@@ -54,3 +60,39 @@ class Hooks:
         if aggregate.authorization_id is not None:
             return aggregate.authorization_id
         return uuid4()
+
+    def check_authorize_card(
+        self,
+        aggregate: aggregates.Account,
+        command: commands.AuthorizeCard,
+    ) -> None:
+        """An invariant of AuthorizeCard: raise DomainError to reject it (default: accept)."""
+
+    def check_open_account(
+        self,
+        command: commands.OpenAccount,
+    ) -> None:
+        """An invariant of OpenAccount: raise DomainError to reject it (default: accept)."""
+
+    def on_account_opened(
+        self,
+        aggregate: aggregates.Account,
+        event: aggregates.Account.AccountOpened,
+    ) -> None:
+        """How AccountOpened changes the Account beyond the fields it records (default: no more)."""
+
+    def on_card_authorization_failed(
+        self,
+        aggregate: aggregates.Account,
+        event: aggregates.Account.CardAuthorizationFailed,
+    ) -> None:
+        """How CardAuthorizationFailed changes the Account beyond the fields it records (default: no
+        more).
+        """
+
+    def on_card_authorized(
+        self,
+        aggregate: aggregates.Account,
+        event: aggregates.Account.CardAuthorized,
+    ) -> None:
+        """How CardAuthorized changes the Account beyond the fields it records (default: no more)."""

@@ -9,10 +9,15 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from deliver_food.consumer import commands
+from deliver_food.consumer.rules import Rules
 from esp_runtime import IntegrationEvent, require_state
 
 if TYPE_CHECKING:
     from deliver_food.consumer.hooks import Hooks
+
+# Your rules (rules.py): each event's apply ends with its state evolution, on_<event>. It runs again whenever an
+# aggregate is rebuilt from its events, so it depends on the aggregate and the event only.
+RULES = Rules()
 
 
 class Consumer(Aggregate):
@@ -28,6 +33,7 @@ class Consumer(Aggregate):
             aggregate.state = "registered"
             aggregate.name = self.name
             aggregate.email = self.email
+            RULES.on_consumer_registered(aggregate, self)
 
     class ConsumerOrderValidated(Aggregate.Event, IntegrationEvent):
         """Integration event ConsumerOrderValidated."""
@@ -38,6 +44,7 @@ class Consumer(Aggregate):
 
         def apply(self, aggregate: Consumer) -> None:
             aggregate.order_id = self.order_id
+            RULES.on_consumer_order_validated(aggregate, self)
 
     class ConsumerOrderRefused(Aggregate.Event, IntegrationEvent):
         """Integration event ConsumerOrderRefused."""
@@ -50,6 +57,7 @@ class Consumer(Aggregate):
         def apply(self, aggregate: Consumer) -> None:
             aggregate.order_id = self.order_id
             aggregate.reason = self.reason
+            RULES.on_consumer_order_refused(aggregate, self)
 
     def __init__(self) -> None:
         self.state = ""
@@ -67,6 +75,7 @@ class Consumer(Aggregate):
         aggregate_id: UUID,
     ) -> Consumer:
         """Handle RegisterConsumer: create the aggregate."""
+        rules.check_register_consumer(command)
         aggregate = cls._create(
             cls.ConsumerRegistered,
             id=aggregate_id,
@@ -82,6 +91,7 @@ class Consumer(Aggregate):
     ) -> None:
         """Handle ValidateOrderByConsumer."""
         require_state("ValidateOrderByConsumer", "Consumer", self.state, ("registered",))
+        rules.check_validate_order_by_consumer(self, command)
         chosen = rules.validate_order_by_consumer_emits(self, command)
         if "ConsumerOrderValidated" in chosen:
             self.trigger_event(

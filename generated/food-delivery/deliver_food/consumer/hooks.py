@@ -7,13 +7,32 @@ Write your own answers in rules.py (a subclass of Hooks): this file is regenerat
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from deliver_food.consumer import aggregates, commands
+# Only for the type checker: aggregates.py imports rules.py, which imports this module.
+if TYPE_CHECKING:
+    from deliver_food.consumer import aggregates, commands
 
 
 class Hooks:
-    """Default answers to every question the generated code asks; override them in rules.Rules."""
+    """Default answers to every question the generated code asks; override them in rules.Rules.
+
+    check_<command>: an invariant (raise DomainError to reject the command); on_<event>: how the event changes its
+    aggregate beyond the fields it records; the others: which event a command records, or a value it needs.
+    """
+
+    def check_register_consumer(
+        self,
+        command: commands.RegisterConsumer,
+    ) -> None:
+        """An invariant of RegisterConsumer: raise DomainError to reject it (default: accept)."""
+
+    def check_validate_order_by_consumer(
+        self,
+        aggregate: aggregates.Consumer,
+        command: commands.ValidateOrderByConsumer,
+    ) -> None:
+        """An invariant of ValidateOrderByConsumer: raise DomainError to reject it (default: accept)."""
 
     def consumer_order_refused_reason(
         self,
@@ -24,6 +43,31 @@ class Hooks:
         if aggregate.reason is not None:
             return aggregate.reason
         return ""
+
+    def on_consumer_order_refused(
+        self,
+        aggregate: aggregates.Consumer,
+        event: aggregates.Consumer.ConsumerOrderRefused,
+    ) -> None:
+        """How ConsumerOrderRefused changes the Consumer beyond the fields it records (default: no
+        more).
+        """
+
+    def on_consumer_order_validated(
+        self,
+        aggregate: aggregates.Consumer,
+        event: aggregates.Consumer.ConsumerOrderValidated,
+    ) -> None:
+        """How ConsumerOrderValidated changes the Consumer beyond the fields it records (default: no
+        more).
+        """
+
+    def on_consumer_registered(
+        self,
+        aggregate: aggregates.Consumer,
+        event: aggregates.Consumer.ConsumerRegistered,
+    ) -> None:
+        """How ConsumerRegistered changes the Consumer beyond the fields it records (default: no more)."""
 
     def validate_order_by_consumer_emits(
         self,

@@ -10,10 +10,15 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from deliver_food.kitchen import commands
+from deliver_food.kitchen.rules import Rules
 from esp_runtime import IntegrationEvent, require_state
 
 if TYPE_CHECKING:
     from deliver_food.kitchen.hooks import Hooks
+
+# Your rules (rules.py): each event's apply ends with its state evolution, on_<event>. It runs again whenever an
+# aggregate is rebuilt from its events, so it depends on the aggregate and the event only.
+RULES = Rules()
 
 
 class Restaurant(Aggregate):
@@ -30,6 +35,7 @@ class Restaurant(Aggregate):
             aggregate.state = "open"
             aggregate.name = self.name
             aggregate.slots = self.slots
+            RULES.on_restaurant_opened(aggregate, self)
 
     class OrdersPaused(Aggregate.Event):
         """Domain event OrdersPaused."""
@@ -37,12 +43,14 @@ class Restaurant(Aggregate):
         def apply(self, aggregate: Restaurant) -> None:
             aggregate.previous_state = aggregate.state
             aggregate.state = "paused"
+            RULES.on_orders_paused(aggregate, self)
 
     class OrdersResumed(Aggregate.Event):
         """Domain event OrdersResumed."""
 
         def apply(self, aggregate: Restaurant) -> None:
             aggregate.state, aggregate.previous_state = aggregate.previous_state, aggregate.state
+            RULES.on_orders_resumed(aggregate, self)
 
     class SlotReserved(Aggregate.Event, IntegrationEvent):
         """Integration event SlotReserved."""
@@ -53,6 +61,7 @@ class Restaurant(Aggregate):
 
         def apply(self, aggregate: Restaurant) -> None:
             aggregate.order_id = self.order_id
+            RULES.on_slot_reserved(aggregate, self)
 
     class SlotsExhausted(Aggregate.Event, IntegrationEvent):
         """Integration event SlotsExhausted."""
@@ -65,6 +74,7 @@ class Restaurant(Aggregate):
         def apply(self, aggregate: Restaurant) -> None:
             aggregate.order_id = self.order_id
             aggregate.reason = self.reason
+            RULES.on_slots_exhausted(aggregate, self)
 
     class SlotReleased(Aggregate.Event):
         """Domain event SlotReleased."""
@@ -73,6 +83,7 @@ class Restaurant(Aggregate):
 
         def apply(self, aggregate: Restaurant) -> None:
             aggregate.order_id = self.order_id
+            RULES.on_slot_released(aggregate, self)
 
     def __init__(self) -> None:
         self.state = ""
@@ -91,6 +102,7 @@ class Restaurant(Aggregate):
         aggregate_id: UUID,
     ) -> Restaurant:
         """Handle OpenRestaurant: create the aggregate."""
+        rules.check_open_restaurant(command)
         aggregate = cls._create(
             cls.RestaurantOpened,
             id=aggregate_id,
@@ -106,6 +118,7 @@ class Restaurant(Aggregate):
     ) -> None:
         """The kitchen takes no new order for a while; no slot is reserved meanwhile."""
         require_state("PauseOrders", "Restaurant", self.state, ("open",))
+        rules.check_pause_orders(self, command)
         self.trigger_event(
             self.OrdersPaused,
         )
@@ -117,6 +130,7 @@ class Restaurant(Aggregate):
     ) -> None:
         """Handle ResumeOrders."""
         require_state("ResumeOrders", "Restaurant", self.state, ("paused",))
+        rules.check_resume_orders(self, command)
         self.trigger_event(
             self.OrdersResumed,
         )
@@ -128,6 +142,7 @@ class Restaurant(Aggregate):
     ) -> None:
         """Handle ReserveSlot."""
         require_state("ReserveSlot", "Restaurant", self.state, ("open",))
+        rules.check_reserve_slot(self, command)
         chosen = rules.reserve_slot_emits(self, command)
         if "SlotReserved" in chosen:
             self.trigger_event(
@@ -148,6 +163,7 @@ class Restaurant(Aggregate):
     ) -> None:
         """Handle ReleaseSlot."""
         require_state("ReleaseSlot", "Restaurant", self.state, ("open",))
+        rules.check_release_slot(self, command)
         self.trigger_event(
             self.SlotReleased,
             order_id=command.order_id,
@@ -171,6 +187,7 @@ class Ticket(Aggregate):
             aggregate.order_id = self.order_id
             aggregate.restaurant_id = self.restaurant_id
             aggregate.dishes = self.dishes
+            RULES.on_ticket_created(aggregate, self)
 
     class TicketRefused(Aggregate.Created, IntegrationEvent):
         """Integration event TicketRefused."""
@@ -184,6 +201,7 @@ class Ticket(Aggregate):
             aggregate.state = "refused"
             aggregate.order_id = self.order_id
             aggregate.reason = self.reason
+            RULES.on_ticket_refused(aggregate, self)
 
     class TicketCreationCancelled(Aggregate.Event):
         """Domain event TicketCreationCancelled."""
@@ -193,6 +211,7 @@ class Ticket(Aggregate):
         def apply(self, aggregate: Ticket) -> None:
             aggregate.state = "cancelled"
             aggregate.order_id = self.order_id
+            RULES.on_ticket_creation_cancelled(aggregate, self)
 
     class TicketConfirmed(Aggregate.Event, IntegrationEvent):
         """Integration event TicketConfirmed."""
@@ -206,6 +225,7 @@ class Ticket(Aggregate):
             aggregate.state = "awaiting_acceptance"
             aggregate.order_id = self.order_id
             aggregate.ready_by = self.ready_by
+            RULES.on_ticket_confirmed(aggregate, self)
 
     def __init__(self) -> None:
         self.state = ""
@@ -224,6 +244,7 @@ class Ticket(Aggregate):
         aggregate_id: UUID,
     ) -> Ticket:
         """Handle CreateTicket: create the aggregate."""
+        rules.check_create_ticket(command)
         chosen = rules.create_ticket_emits(command)
         if chosen == "TicketCreated":
             return cls._create(
@@ -249,6 +270,7 @@ class Ticket(Aggregate):
     ) -> None:
         """Handle CancelCreateTicket."""
         require_state("CancelCreateTicket", "Ticket", self.state, ("create_pending",))
+        rules.check_cancel_create_ticket(self, command)
         self.trigger_event(
             self.TicketCreationCancelled,
             order_id=command.order_id,
@@ -261,6 +283,7 @@ class Ticket(Aggregate):
     ) -> None:
         """Handle ConfirmCreateTicket."""
         require_state("ConfirmCreateTicket", "Ticket", self.state, ("create_pending",))
+        rules.check_confirm_create_ticket(self, command)
         self.trigger_event(
             self.TicketConfirmed,
             order_id=command.order_id,

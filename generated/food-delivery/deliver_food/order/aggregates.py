@@ -11,9 +11,14 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from deliver_food.order import commands
+from deliver_food.order.rules import Rules
 
 if TYPE_CHECKING:
     from deliver_food.order.hooks import Hooks
+
+# Your rules (rules.py): each event's apply ends with its state evolution, on_<event>. It runs again whenever an
+# aggregate is rebuilt from its events, so it depends on the aggregate and the event only.
+RULES = Rules()
 
 
 class DeliveryOrder(Aggregate):
@@ -33,6 +38,7 @@ class DeliveryOrder(Aggregate):
             aggregate.restaurant_id = self.restaurant_id
             aggregate.dishes = self.dishes
             aggregate.order_total = self.order_total
+            RULES.on_order_created(aggregate, self)
 
     class OrderApproved(Aggregate.Event):
         """The saga completed; the ticket and the card authorization come from its data."""
@@ -46,6 +52,7 @@ class DeliveryOrder(Aggregate):
             aggregate.ticket_id = self.ticket_id
             aggregate.authorization_id = self.authorization_id
             aggregate.approved_at = self.approved_at
+            RULES.on_order_approved(aggregate, self)
 
     class OrderRejected(Aggregate.Event):
         """Domain event OrderRejected."""
@@ -57,6 +64,7 @@ class DeliveryOrder(Aggregate):
             aggregate.state = "rejected"
             aggregate.reason = self.reason
             aggregate.rejected_at = self.rejected_at
+            RULES.on_order_rejected(aggregate, self)
 
     def __init__(self) -> None:
         self.state = ""
@@ -79,6 +87,7 @@ class DeliveryOrder(Aggregate):
         aggregate_id: UUID,
     ) -> DeliveryOrder:
         """Handle CreateOrder: create the aggregate."""
+        rules.check_create_order(command)
         aggregate = cls._create(
             cls.OrderCreated,
             id=aggregate_id,

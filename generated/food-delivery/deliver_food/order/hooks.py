@@ -6,6 +6,43 @@ Write your own answers in rules.py (a subclass of Hooks): this file is regenerat
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+# Only for the type checker: aggregates.py imports rules.py, which imports this module.
+if TYPE_CHECKING:
+    from deliver_food.order import aggregates, commands
+
 
 class Hooks:
-    """Default answers to every question the generated code asks; override them in rules.Rules."""
+    """Default answers to every question the generated code asks; override them in rules.Rules.
+
+    check_<command>: an invariant (raise DomainError to reject the command); on_<event>: how the event changes its
+    aggregate beyond the fields it records; the others: which event a command records, or a value it needs.
+    """
+
+    def check_create_order(
+        self,
+        command: commands.CreateOrder,
+    ) -> None:
+        """An invariant of CreateOrder: raise DomainError to reject it (default: accept)."""
+
+    def on_order_approved(
+        self,
+        aggregate: aggregates.DeliveryOrder,
+        event: aggregates.DeliveryOrder.OrderApproved,
+    ) -> None:
+        """How OrderApproved changes the DeliveryOrder beyond the fields it records (default: no more)."""
+
+    def on_order_created(
+        self,
+        aggregate: aggregates.DeliveryOrder,
+        event: aggregates.DeliveryOrder.OrderCreated,
+    ) -> None:
+        """How OrderCreated changes the DeliveryOrder beyond the fields it records (default: no more)."""
+
+    def on_order_rejected(
+        self,
+        aggregate: aggregates.DeliveryOrder,
+        event: aggregates.DeliveryOrder.OrderRejected,
+    ) -> None:
+        """How OrderRejected changes the DeliveryOrder beyond the fields it records (default: no more)."""

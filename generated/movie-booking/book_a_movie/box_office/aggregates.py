@@ -11,10 +11,15 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from book_a_movie.box_office import commands
+from book_a_movie.box_office.rules import Rules
 from esp_runtime import IntegrationEvent, require_state
 
 if TYPE_CHECKING:
     from book_a_movie.box_office.hooks import Hooks
+
+# Your rules (rules.py): each event's apply ends with its state evolution, on_<event>. It runs again whenever an
+# aggregate is rebuilt from its events, so it depends on the aggregate and the event only.
+RULES = Rules()
 
 
 class TicketBooking(Aggregate):
@@ -38,6 +43,7 @@ class TicketBooking(Aggregate):
             aggregate.movie_title = self.movie_title
             aggregate.starts_at = self.starts_at
             aggregate.ticket_total = self.ticket_total
+            RULES.on_booking_opened(aggregate, self)
 
     class SnacksAdded(Aggregate.Event):
         """Domain event SnacksAdded."""
@@ -48,6 +54,7 @@ class TicketBooking(Aggregate):
         def apply(self, aggregate: TicketBooking) -> None:
             aggregate.snacks = self.snacks
             aggregate.snacks_total = self.snacks_total
+            RULES.on_snacks_added(aggregate, self)
 
     class BookingSubmitted(Aggregate.Event, IntegrationEvent):
         """The booking waits for its payment."""
@@ -61,6 +68,7 @@ class TicketBooking(Aggregate):
             aggregate.state = "submitted"
             aggregate.customer_email = self.customer_email
             aggregate.amount = self.amount
+            RULES.on_booking_submitted(aggregate, self)
 
     class BookingConfirmed(Aggregate.Event, IntegrationEvent):
         """Paid; the tickets are sent and the snacks are queued."""
@@ -80,6 +88,7 @@ class TicketBooking(Aggregate):
             aggregate.snacks = self.snacks
             aggregate.starts_at = self.starts_at
             aggregate.confirmation_code = self.confirmation_code
+            RULES.on_booking_confirmed(aggregate, self)
 
     class BookingExpired(Aggregate.Event, IntegrationEvent):
         """The theatre releases the seats."""
@@ -95,6 +104,7 @@ class TicketBooking(Aggregate):
             aggregate.screening_id = self.screening_id
             aggregate.seats = self.seats
             aggregate.expired_at = self.expired_at
+            RULES.on_booking_expired(aggregate, self)
 
     def __init__(self) -> None:
         self.state = ""
@@ -119,6 +129,7 @@ class TicketBooking(Aggregate):
         aggregate_id: UUID,
     ) -> TicketBooking:
         """Issued by a listener when seats are reserved."""
+        rules.check_open_booking(command)
         aggregate = cls._create(
             cls.BookingOpened,
             id=aggregate_id,
@@ -138,6 +149,7 @@ class TicketBooking(Aggregate):
     ) -> None:
         """Add popcorn, drinks or nachos, collected at the counter."""
         require_state("AddSnacks", "TicketBooking", self.state, ("open",))
+        rules.check_add_snacks(self, command)
         self.trigger_event(
             self.SnacksAdded,
             snacks=command.snacks,
@@ -151,6 +163,7 @@ class TicketBooking(Aggregate):
     ) -> None:
         """Go to payment with the seats and snacks chosen."""
         require_state("SubmitBooking", "TicketBooking", self.state, ("open",))
+        rules.check_submit_booking(self, command)
         self.trigger_event(
             self.BookingSubmitted,
             customer_email=rules.booking_submitted_customer_email(self, command),
@@ -164,6 +177,7 @@ class TicketBooking(Aggregate):
     ) -> None:
         """Issued by a listener when the payment settles."""
         require_state("ConfirmBooking", "TicketBooking", self.state, ("submitted",))
+        rules.check_confirm_booking(self, command)
         self.trigger_event(
             self.BookingConfirmed,
             screening_id=rules.booking_confirmed_screening_id(self, command),
@@ -180,6 +194,7 @@ class TicketBooking(Aggregate):
     ) -> None:
         """Handle ExpireBooking."""
         require_state("ExpireBooking", "TicketBooking", self.state, ("open", "submitted"))
+        rules.check_expire_booking(self, command)
         self.trigger_event(
             self.BookingExpired,
             screening_id=rules.booking_expired_screening_id(self, command),

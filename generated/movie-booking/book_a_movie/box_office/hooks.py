@@ -8,13 +8,20 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
 
-from book_a_movie.box_office import aggregates, commands
+# Only for the type checker: aggregates.py imports rules.py, which imports this module.
+if TYPE_CHECKING:
+    from book_a_movie.box_office import aggregates, commands
 
 
 class Hooks:
-    """Default answers to every question the generated code asks; override them in rules.Rules."""
+    """Default answers to every question the generated code asks; override them in rules.Rules.
+
+    check_<command>: an invariant (raise DomainError to reject the command); on_<event>: how the event changes its
+    aggregate beyond the fields it records; the others: which event a command records, or a value it needs.
+    """
 
     def booking_confirmed_confirmation_code(
         self,
@@ -127,3 +134,78 @@ class Hooks:
         if aggregate.customer_email is not None:
             return aggregate.customer_email
         return ""
+
+    def check_add_snacks(
+        self,
+        aggregate: aggregates.TicketBooking,
+        command: commands.AddSnacks,
+    ) -> None:
+        """An invariant of AddSnacks: raise DomainError to reject it (default: accept)."""
+
+    def check_confirm_booking(
+        self,
+        aggregate: aggregates.TicketBooking,
+        command: commands.ConfirmBooking,
+    ) -> None:
+        """An invariant of ConfirmBooking: raise DomainError to reject it (default: accept)."""
+
+    def check_expire_booking(
+        self,
+        aggregate: aggregates.TicketBooking,
+        command: commands.ExpireBooking,
+    ) -> None:
+        """An invariant of ExpireBooking: raise DomainError to reject it (default: accept)."""
+
+    def check_open_booking(
+        self,
+        command: commands.OpenBooking,
+    ) -> None:
+        """An invariant of OpenBooking: raise DomainError to reject it (default: accept)."""
+
+    def check_submit_booking(
+        self,
+        aggregate: aggregates.TicketBooking,
+        command: commands.SubmitBooking,
+    ) -> None:
+        """An invariant of SubmitBooking: raise DomainError to reject it (default: accept)."""
+
+    def on_booking_confirmed(
+        self,
+        aggregate: aggregates.TicketBooking,
+        event: aggregates.TicketBooking.BookingConfirmed,
+    ) -> None:
+        """How BookingConfirmed changes the TicketBooking beyond the fields it records (default: no
+        more).
+        """
+
+    def on_booking_expired(
+        self,
+        aggregate: aggregates.TicketBooking,
+        event: aggregates.TicketBooking.BookingExpired,
+    ) -> None:
+        """How BookingExpired changes the TicketBooking beyond the fields it records (default: no
+        more).
+        """
+
+    def on_booking_opened(
+        self,
+        aggregate: aggregates.TicketBooking,
+        event: aggregates.TicketBooking.BookingOpened,
+    ) -> None:
+        """How BookingOpened changes the TicketBooking beyond the fields it records (default: no more)."""
+
+    def on_booking_submitted(
+        self,
+        aggregate: aggregates.TicketBooking,
+        event: aggregates.TicketBooking.BookingSubmitted,
+    ) -> None:
+        """How BookingSubmitted changes the TicketBooking beyond the fields it records (default: no
+        more).
+        """
+
+    def on_snacks_added(
+        self,
+        aggregate: aggregates.TicketBooking,
+        event: aggregates.TicketBooking.SnacksAdded,
+    ) -> None:
+        """How SnacksAdded changes the TicketBooking beyond the fields it records (default: no more)."""

@@ -10,10 +10,15 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from book_a_movie.concessions import commands
+from book_a_movie.concessions.rules import Rules
 from esp_runtime import require_state
 
 if TYPE_CHECKING:
     from book_a_movie.concessions.hooks import Hooks
+
+# Your rules (rules.py): each event's apply ends with its state evolution, on_<event>. It runs again whenever an
+# aggregate is rebuilt from its events, so it depends on the aggregate and the event only.
+RULES = Rules()
 
 
 class SnackOrder(Aggregate):
@@ -31,6 +36,7 @@ class SnackOrder(Aggregate):
             aggregate.booking_id = self.booking_id
             aggregate.snacks = self.snacks
             aggregate.pickup_at = self.pickup_at
+            RULES.on_snack_order_queued(aggregate, self)
 
     class SnacksPrepared(Aggregate.Event):
         """Domain event SnacksPrepared."""
@@ -40,6 +46,7 @@ class SnackOrder(Aggregate):
         def apply(self, aggregate: SnackOrder) -> None:
             aggregate.state = "prepared"
             aggregate.prepared_at = self.prepared_at
+            RULES.on_snacks_prepared(aggregate, self)
 
     class SnacksCollected(Aggregate.Event):
         """Domain event SnacksCollected."""
@@ -51,6 +58,7 @@ class SnackOrder(Aggregate):
             aggregate.state = "collected"
             aggregate.counter = self.counter
             aggregate.collected_at = self.collected_at
+            RULES.on_snacks_collected(aggregate, self)
 
     def __init__(self) -> None:
         self.state = ""
@@ -70,6 +78,7 @@ class SnackOrder(Aggregate):
         aggregate_id: UUID,
     ) -> SnackOrder:
         """Issued by a listener when a booking is confirmed."""
+        rules.check_queue_snack_order(command)
         aggregate = cls._create(
             cls.SnackOrderQueued,
             id=aggregate_id,
@@ -86,6 +95,7 @@ class SnackOrder(Aggregate):
     ) -> None:
         """Handle PrepareSnacks."""
         require_state("PrepareSnacks", "SnackOrder", self.state, ("queued",))
+        rules.check_prepare_snacks(self, command)
         self.trigger_event(
             self.SnacksPrepared,
             prepared_at=rules.snacks_prepared_prepared_at(self, command),
@@ -98,6 +108,7 @@ class SnackOrder(Aggregate):
     ) -> None:
         """Handle HandOutSnacks."""
         require_state("HandOutSnacks", "SnackOrder", self.state, ("prepared",))
+        rules.check_hand_out_snacks(self, command)
         self.trigger_event(
             self.SnacksCollected,
             counter=command.counter,

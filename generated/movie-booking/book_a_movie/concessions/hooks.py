@@ -7,12 +7,60 @@ Write your own answers in rules.py (a subclass of Hooks): this file is regenerat
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from book_a_movie.concessions import aggregates, commands
+# Only for the type checker: aggregates.py imports rules.py, which imports this module.
+if TYPE_CHECKING:
+    from book_a_movie.concessions import aggregates, commands
 
 
 class Hooks:
-    """Default answers to every question the generated code asks; override them in rules.Rules."""
+    """Default answers to every question the generated code asks; override them in rules.Rules.
+
+    check_<command>: an invariant (raise DomainError to reject the command); on_<event>: how the event changes its
+    aggregate beyond the fields it records; the others: which event a command records, or a value it needs.
+    """
+
+    def check_hand_out_snacks(
+        self,
+        aggregate: aggregates.SnackOrder,
+        command: commands.HandOutSnacks,
+    ) -> None:
+        """An invariant of HandOutSnacks: raise DomainError to reject it (default: accept)."""
+
+    def check_prepare_snacks(
+        self,
+        aggregate: aggregates.SnackOrder,
+        command: commands.PrepareSnacks,
+    ) -> None:
+        """An invariant of PrepareSnacks: raise DomainError to reject it (default: accept)."""
+
+    def check_queue_snack_order(
+        self,
+        command: commands.QueueSnackOrder,
+    ) -> None:
+        """An invariant of QueueSnackOrder: raise DomainError to reject it (default: accept)."""
+
+    def on_snack_order_queued(
+        self,
+        aggregate: aggregates.SnackOrder,
+        event: aggregates.SnackOrder.SnackOrderQueued,
+    ) -> None:
+        """How SnackOrderQueued changes the SnackOrder beyond the fields it records (default: no more)."""
+
+    def on_snacks_collected(
+        self,
+        aggregate: aggregates.SnackOrder,
+        event: aggregates.SnackOrder.SnacksCollected,
+    ) -> None:
+        """How SnacksCollected changes the SnackOrder beyond the fields it records (default: no more)."""
+
+    def on_snacks_prepared(
+        self,
+        aggregate: aggregates.SnackOrder,
+        event: aggregates.SnackOrder.SnacksPrepared,
+    ) -> None:
+        """How SnacksPrepared changes the SnackOrder beyond the fields it records (default: no more)."""
 
     def snacks_collected_collected_at(
         self,

@@ -11,10 +11,15 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from book_a_movie.theatre import commands
+from book_a_movie.theatre.rules import Rules
 from esp_runtime import IntegrationEvent, require_state
 
 if TYPE_CHECKING:
     from book_a_movie.theatre.hooks import Hooks
+
+# Your rules (rules.py): each event's apply ends with its state evolution, on_<event>. It runs again whenever an
+# aggregate is rebuilt from its events, so it depends on the aggregate and the event only.
+RULES = Rules()
 
 
 class Screening(Aggregate):
@@ -40,6 +45,7 @@ class Screening(Aggregate):
             aggregate.subtitled = self.subtitled
             aggregate.seat_price = self.seat_price
             aggregate.seats = self.seats
+            RULES.on_screening_scheduled(aggregate, self)
 
     class SalesOpened(Aggregate.Event):
         """Domain event SalesOpened."""
@@ -49,6 +55,7 @@ class Screening(Aggregate):
         def apply(self, aggregate: Screening) -> None:
             aggregate.state = "on_sale"
             aggregate.opened_at = self.opened_at
+            RULES.on_sales_opened(aggregate, self)
 
     class SalesClosed(Aggregate.Event):
         """Domain event SalesClosed."""
@@ -58,6 +65,7 @@ class Screening(Aggregate):
         def apply(self, aggregate: Screening) -> None:
             aggregate.state = "closed"
             aggregate.closed_at = self.closed_at
+            RULES.on_sales_closed(aggregate, self)
 
     class ScreeningCancelled(Aggregate.Event):
         """Domain event ScreeningCancelled."""
@@ -67,6 +75,7 @@ class Screening(Aggregate):
         def apply(self, aggregate: Screening) -> None:
             aggregate.state = "cancelled"
             aggregate.reason = self.reason
+            RULES.on_screening_cancelled(aggregate, self)
 
     class SeatsReserved(Aggregate.Event, IntegrationEvent):
         """The seats are held; the box office opens a booking."""
@@ -85,6 +94,7 @@ class Screening(Aggregate):
             aggregate.movie_title = self.movie_title
             aggregate.starts_at = self.starts_at
             aggregate.ticket_total = self.ticket_total
+            RULES.on_seats_reserved(aggregate, self)
 
     class SeatsReleased(Aggregate.Event):
         """The seats are back on sale."""
@@ -93,6 +103,7 @@ class Screening(Aggregate):
 
         def apply(self, aggregate: Screening) -> None:
             aggregate.seats = self.seats
+            RULES.on_seats_released(aggregate, self)
 
     def __init__(self) -> None:
         self.state = ""
@@ -118,6 +129,7 @@ class Screening(Aggregate):
         aggregate_id: UUID,
     ) -> Screening:
         """Put a film in an auditorium at a time, with its seats and price."""
+        rules.check_schedule_screening(command)
         aggregate = cls._create(
             cls.ScreeningScheduled,
             id=aggregate_id,
@@ -138,6 +150,7 @@ class Screening(Aggregate):
     ) -> None:
         """Handle OpenSales."""
         require_state("OpenSales", "Screening", self.state, ("scheduled",))
+        rules.check_open_sales(self, command)
         self.trigger_event(
             self.SalesOpened,
             opened_at=rules.sales_opened_opened_at(self, command),
@@ -150,6 +163,7 @@ class Screening(Aggregate):
     ) -> None:
         """Handle CloseSales."""
         require_state("CloseSales", "Screening", self.state, ("on_sale",))
+        rules.check_close_sales(self, command)
         self.trigger_event(
             self.SalesClosed,
             closed_at=rules.sales_closed_closed_at(self, command),
@@ -162,6 +176,7 @@ class Screening(Aggregate):
     ) -> None:
         """Handle CancelScreening."""
         require_state("CancelScreening", "Screening", self.state, ("scheduled", "on_sale", "closed"))
+        rules.check_cancel_screening(self, command)
         self.trigger_event(
             self.ScreeningCancelled,
             reason=command.reason,
@@ -174,6 +189,7 @@ class Screening(Aggregate):
     ) -> None:
         """Hold the chosen seats; a seat already taken is refused."""
         require_state("ReserveSeats", "Screening", self.state, ("on_sale",))
+        rules.check_reserve_seats(self, command)
         self.trigger_event(
             self.SeatsReserved,
             seats=command.seats,
@@ -190,6 +206,7 @@ class Screening(Aggregate):
     ) -> None:
         """Handle ReleaseSeats."""
         require_state("ReleaseSeats", "Screening", self.state, ("on_sale", "closed"))
+        rules.check_release_seats(self, command)
         self.trigger_event(
             self.SeatsReleased,
             seats=command.seats,

@@ -8,12 +8,106 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from book_a_movie.theatre import aggregates, commands
+# Only for the type checker: aggregates.py imports rules.py, which imports this module.
+if TYPE_CHECKING:
+    from book_a_movie.theatre import aggregates, commands
 
 
 class Hooks:
-    """Default answers to every question the generated code asks; override them in rules.Rules."""
+    """Default answers to every question the generated code asks; override them in rules.Rules.
+
+    check_<command>: an invariant (raise DomainError to reject the command); on_<event>: how the event changes its
+    aggregate beyond the fields it records; the others: which event a command records, or a value it needs.
+    """
+
+    def check_cancel_screening(
+        self,
+        aggregate: aggregates.Screening,
+        command: commands.CancelScreening,
+    ) -> None:
+        """An invariant of CancelScreening: raise DomainError to reject it (default: accept)."""
+
+    def check_close_sales(
+        self,
+        aggregate: aggregates.Screening,
+        command: commands.CloseSales,
+    ) -> None:
+        """An invariant of CloseSales: raise DomainError to reject it (default: accept)."""
+
+    def check_open_sales(
+        self,
+        aggregate: aggregates.Screening,
+        command: commands.OpenSales,
+    ) -> None:
+        """An invariant of OpenSales: raise DomainError to reject it (default: accept)."""
+
+    def check_release_seats(
+        self,
+        aggregate: aggregates.Screening,
+        command: commands.ReleaseSeats,
+    ) -> None:
+        """An invariant of ReleaseSeats: raise DomainError to reject it (default: accept)."""
+
+    def check_reserve_seats(
+        self,
+        aggregate: aggregates.Screening,
+        command: commands.ReserveSeats,
+    ) -> None:
+        """An invariant of ReserveSeats: raise DomainError to reject it (default: accept)."""
+
+    def check_schedule_screening(
+        self,
+        command: commands.ScheduleScreening,
+    ) -> None:
+        """An invariant of ScheduleScreening: raise DomainError to reject it (default: accept)."""
+
+    def on_sales_closed(
+        self,
+        aggregate: aggregates.Screening,
+        event: aggregates.Screening.SalesClosed,
+    ) -> None:
+        """How SalesClosed changes the Screening beyond the fields it records (default: no more)."""
+
+    def on_sales_opened(
+        self,
+        aggregate: aggregates.Screening,
+        event: aggregates.Screening.SalesOpened,
+    ) -> None:
+        """How SalesOpened changes the Screening beyond the fields it records (default: no more)."""
+
+    def on_screening_cancelled(
+        self,
+        aggregate: aggregates.Screening,
+        event: aggregates.Screening.ScreeningCancelled,
+    ) -> None:
+        """How ScreeningCancelled changes the Screening beyond the fields it records (default: no
+        more).
+        """
+
+    def on_screening_scheduled(
+        self,
+        aggregate: aggregates.Screening,
+        event: aggregates.Screening.ScreeningScheduled,
+    ) -> None:
+        """How ScreeningScheduled changes the Screening beyond the fields it records (default: no
+        more).
+        """
+
+    def on_seats_released(
+        self,
+        aggregate: aggregates.Screening,
+        event: aggregates.Screening.SeatsReleased,
+    ) -> None:
+        """How SeatsReleased changes the Screening beyond the fields it records (default: no more)."""
+
+    def on_seats_reserved(
+        self,
+        aggregate: aggregates.Screening,
+        event: aggregates.Screening.SeatsReserved,
+    ) -> None:
+        """How SeatsReserved changes the Screening beyond the fields it records (default: no more)."""
 
     def sales_closed_closed_at(
         self,

@@ -13,10 +13,15 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from book_a_movie.ticket_payments import commands
+from book_a_movie.ticket_payments.rules import Rules
 from esp_runtime import IntegrationEvent, require_state
 
 if TYPE_CHECKING:
     from book_a_movie.ticket_payments.hooks import Hooks
+
+# Your rules (rules.py): each event's apply ends with its state evolution, on_<event>. It runs again whenever an
+# aggregate is rebuilt from its events, so it depends on the aggregate and the event only.
+RULES = Rules()
 
 
 class TicketPayment(Aggregate):
@@ -34,6 +39,7 @@ class TicketPayment(Aggregate):
             aggregate.booking_id = self.booking_id
             aggregate.amount = self.amount
             aggregate.customer_email = self.customer_email
+            RULES.on_ticket_payment_requested(aggregate, self)
 
     class TicketPaymentSettled(Aggregate.Event, IntegrationEvent):
         """The money is taken; the booking is confirmed."""
@@ -49,6 +55,7 @@ class TicketPayment(Aggregate):
             aggregate.booking_id = self.booking_id
             aggregate.amount = self.amount
             aggregate.paid_at = self.paid_at
+            RULES.on_ticket_payment_settled(aggregate, self)
 
     class TicketPaymentRefused(Aggregate.Event):
         """The bank refused; the moviegoer may try another card."""
@@ -60,6 +67,7 @@ class TicketPayment(Aggregate):
             aggregate.state = "refused"
             aggregate.booking_id = self.booking_id
             aggregate.reason = self.reason
+            RULES.on_ticket_payment_refused(aggregate, self)
 
     def __init__(self) -> None:
         self.state = ""
@@ -78,6 +86,7 @@ class TicketPayment(Aggregate):
         aggregate_id: UUID,
     ) -> TicketPayment:
         """Handle RequestTicketPayment: create the aggregate."""
+        rules.check_request_ticket_payment(command)
         aggregate = cls._create(
             cls.TicketPaymentRequested,
             id=aggregate_id,
@@ -94,6 +103,7 @@ class TicketPayment(Aggregate):
     ) -> None:
         """Pay by card; the bank settles the amount or refuses it."""
         require_state("PayForTickets", "TicketPayment", self.state, ("pending", "refused"))
+        rules.check_pay_for_tickets(self, command)
         chosen = rules.pay_for_tickets_emits(self, command)
         if "TicketPaymentSettled" in chosen:
             self.trigger_event(

@@ -9,14 +9,60 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from uuid import UUID, uuid4
 
-from book_a_movie.ticket_payments import aggregates, commands
+# Only for the type checker: aggregates.py imports rules.py, which imports this module.
+if TYPE_CHECKING:
+    from book_a_movie.ticket_payments import aggregates, commands
 
 
 class Hooks:
-    """Default answers to every question the generated code asks; override them in rules.Rules."""
+    """Default answers to every question the generated code asks; override them in rules.Rules.
+
+    check_<command>: an invariant (raise DomainError to reject the command); on_<event>: how the event changes its
+    aggregate beyond the fields it records; the others: which event a command records, or a value it needs.
+    """
+
+    def check_pay_for_tickets(
+        self,
+        aggregate: aggregates.TicketPayment,
+        command: commands.PayForTickets,
+    ) -> None:
+        """An invariant of PayForTickets: raise DomainError to reject it (default: accept)."""
+
+    def check_request_ticket_payment(
+        self,
+        command: commands.RequestTicketPayment,
+    ) -> None:
+        """An invariant of RequestTicketPayment: raise DomainError to reject it (default: accept)."""
+
+    def on_ticket_payment_refused(
+        self,
+        aggregate: aggregates.TicketPayment,
+        event: aggregates.TicketPayment.TicketPaymentRefused,
+    ) -> None:
+        """How TicketPaymentRefused changes the TicketPayment beyond the fields it records (default: no
+        more).
+        """
+
+    def on_ticket_payment_requested(
+        self,
+        aggregate: aggregates.TicketPayment,
+        event: aggregates.TicketPayment.TicketPaymentRequested,
+    ) -> None:
+        """How TicketPaymentRequested changes the TicketPayment beyond the fields it records (default:
+        no more).
+        """
+
+    def on_ticket_payment_settled(
+        self,
+        aggregate: aggregates.TicketPayment,
+        event: aggregates.TicketPayment.TicketPaymentSettled,
+    ) -> None:
+        """How TicketPaymentSettled changes the TicketPayment beyond the fields it records (default: no
+        more).
+        """
 
     def pay_for_tickets_emits(
         self,

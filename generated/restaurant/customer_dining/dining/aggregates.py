@@ -9,10 +9,15 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from customer_dining.dining import commands
+from customer_dining.dining.rules import Rules
 from esp_runtime import IntegrationEvent, require_state
 
 if TYPE_CHECKING:
     from customer_dining.dining.hooks import Hooks
+
+# Your rules (rules.py): each event's apply ends with its state evolution, on_<event>. It runs again whenever an
+# aggregate is rebuilt from its events, so it depends on the aggregate and the event only.
+RULES = Rules()
 
 
 class DiningOrder(Aggregate):
@@ -28,6 +33,7 @@ class DiningOrder(Aggregate):
             aggregate.state = "open"
             aggregate.table_number = self.table_number
             aggregate.guests = self.guests
+            RULES.on_table_opened(aggregate, self)
 
     class DrinksAdded(Aggregate.Event):
         """Domain event DrinksAdded."""
@@ -38,6 +44,7 @@ class DiningOrder(Aggregate):
         def apply(self, aggregate: DiningOrder) -> None:
             aggregate.drink = self.drink
             aggregate.quantity = self.quantity
+            RULES.on_drinks_added(aggregate, self)
 
     class FoodItemAdded(Aggregate.Event):
         """Domain event FoodItemAdded."""
@@ -48,6 +55,7 @@ class DiningOrder(Aggregate):
         def apply(self, aggregate: DiningOrder) -> None:
             aggregate.dish = self.dish
             aggregate.quantity = self.quantity
+            RULES.on_food_item_added(aggregate, self)
 
     class ItemRemoved(Aggregate.Event):
         """Domain event ItemRemoved."""
@@ -56,6 +64,7 @@ class DiningOrder(Aggregate):
 
         def apply(self, aggregate: DiningOrder) -> None:
             aggregate.item = self.item
+            RULES.on_item_removed(aggregate, self)
 
     class OrderPlaced(Aggregate.Event, IntegrationEvent):
         """The kitchen starts cooking."""
@@ -69,6 +78,7 @@ class DiningOrder(Aggregate):
             aggregate.state = "ordered"
             aggregate.table_number = self.table_number
             aggregate.dishes = self.dishes
+            RULES.on_order_placed(aggregate, self)
 
     class TableClosed(Aggregate.Event, IntegrationEvent):
         """The table is done; payment prepares the bill."""
@@ -80,6 +90,7 @@ class DiningOrder(Aggregate):
         def apply(self, aggregate: DiningOrder) -> None:
             aggregate.state = "closed"
             aggregate.table_number = self.table_number
+            RULES.on_table_closed(aggregate, self)
 
     def __init__(self) -> None:
         self.state = ""
@@ -100,6 +111,7 @@ class DiningOrder(Aggregate):
         aggregate_id: UUID,
     ) -> DiningOrder:
         """Handle OpenTable: create the aggregate."""
+        rules.check_open_table(command)
         aggregate = cls._create(
             cls.TableOpened,
             id=aggregate_id,
@@ -115,6 +127,7 @@ class DiningOrder(Aggregate):
     ) -> None:
         """Handle AddDrinks."""
         require_state("AddDrinks", "DiningOrder", self.state, ("open",))
+        rules.check_add_drinks(self, command)
         self.trigger_event(
             self.DrinksAdded,
             drink=command.drink,
@@ -128,6 +141,7 @@ class DiningOrder(Aggregate):
     ) -> None:
         """Handle AddFoodItem."""
         require_state("AddFoodItem", "DiningOrder", self.state, ("open",))
+        rules.check_add_food_item(self, command)
         self.trigger_event(
             self.FoodItemAdded,
             dish=command.dish,
@@ -141,6 +155,7 @@ class DiningOrder(Aggregate):
     ) -> None:
         """Handle RemoveItem."""
         require_state("RemoveItem", "DiningOrder", self.state, ("open",))
+        rules.check_remove_item(self, command)
         self.trigger_event(
             self.ItemRemoved,
             item=command.item,
@@ -153,6 +168,7 @@ class DiningOrder(Aggregate):
     ) -> None:
         """Handle PlaceOrder."""
         require_state("PlaceOrder", "DiningOrder", self.state, ("open",))
+        rules.check_place_order(self, command)
         self.trigger_event(
             self.OrderPlaced,
             table_number=rules.order_placed_table_number(self, command),
@@ -166,6 +182,7 @@ class DiningOrder(Aggregate):
     ) -> None:
         """Handle CloseTable."""
         require_state("CloseTable", "DiningOrder", self.state, ("ordered",))
+        rules.check_close_table(self, command)
         self.trigger_event(
             self.TableClosed,
             table_number=rules.table_closed_table_number(self, command),

@@ -6,11 +6,102 @@ Write your own answers in rules.py (a subclass of Hooks): this file is regenerat
 
 from __future__ import annotations
 
-from customer_dining.dining import aggregates, commands
+from typing import TYPE_CHECKING
+
+# Only for the type checker: aggregates.py imports rules.py, which imports this module.
+if TYPE_CHECKING:
+    from customer_dining.dining import aggregates, commands
 
 
 class Hooks:
-    """Default answers to every question the generated code asks; override them in rules.Rules."""
+    """Default answers to every question the generated code asks; override them in rules.Rules.
+
+    check_<command>: an invariant (raise DomainError to reject the command); on_<event>: how the event changes its
+    aggregate beyond the fields it records; the others: which event a command records, or a value it needs.
+    """
+
+    def check_add_drinks(
+        self,
+        aggregate: aggregates.DiningOrder,
+        command: commands.AddDrinks,
+    ) -> None:
+        """An invariant of AddDrinks: raise DomainError to reject it (default: accept)."""
+
+    def check_add_food_item(
+        self,
+        aggregate: aggregates.DiningOrder,
+        command: commands.AddFoodItem,
+    ) -> None:
+        """An invariant of AddFoodItem: raise DomainError to reject it (default: accept)."""
+
+    def check_close_table(
+        self,
+        aggregate: aggregates.DiningOrder,
+        command: commands.CloseTable,
+    ) -> None:
+        """An invariant of CloseTable: raise DomainError to reject it (default: accept)."""
+
+    def check_open_table(
+        self,
+        command: commands.OpenTable,
+    ) -> None:
+        """An invariant of OpenTable: raise DomainError to reject it (default: accept)."""
+
+    def check_place_order(
+        self,
+        aggregate: aggregates.DiningOrder,
+        command: commands.PlaceOrder,
+    ) -> None:
+        """An invariant of PlaceOrder: raise DomainError to reject it (default: accept)."""
+
+    def check_remove_item(
+        self,
+        aggregate: aggregates.DiningOrder,
+        command: commands.RemoveItem,
+    ) -> None:
+        """An invariant of RemoveItem: raise DomainError to reject it (default: accept)."""
+
+    def on_drinks_added(
+        self,
+        aggregate: aggregates.DiningOrder,
+        event: aggregates.DiningOrder.DrinksAdded,
+    ) -> None:
+        """How DrinksAdded changes the DiningOrder beyond the fields it records (default: no more)."""
+
+    def on_food_item_added(
+        self,
+        aggregate: aggregates.DiningOrder,
+        event: aggregates.DiningOrder.FoodItemAdded,
+    ) -> None:
+        """How FoodItemAdded changes the DiningOrder beyond the fields it records (default: no more)."""
+
+    def on_item_removed(
+        self,
+        aggregate: aggregates.DiningOrder,
+        event: aggregates.DiningOrder.ItemRemoved,
+    ) -> None:
+        """How ItemRemoved changes the DiningOrder beyond the fields it records (default: no more)."""
+
+    def on_order_placed(
+        self,
+        aggregate: aggregates.DiningOrder,
+        event: aggregates.DiningOrder.OrderPlaced,
+    ) -> None:
+        """How OrderPlaced changes the DiningOrder beyond the fields it records (default: no more)."""
+
+    def on_table_closed(
+        self,
+        aggregate: aggregates.DiningOrder,
+        event: aggregates.DiningOrder.TableClosed,
+    ) -> None:
+        """How TableClosed changes the DiningOrder beyond the fields it records (default: no more)."""
+
+    def on_table_opened(
+        self,
+        aggregate: aggregates.DiningOrder,
+        event: aggregates.DiningOrder.TableOpened,
+    ) -> None:
+        """How TableOpened changes the DiningOrder beyond the fields it records (default: no more)."""
 
     def order_placed_dishes(
         self,

@@ -10,10 +10,15 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from customer_dining.food_menu import commands
+from customer_dining.food_menu.rules import Rules
 from esp_runtime import require_state
 
 if TYPE_CHECKING:
     from customer_dining.food_menu.hooks import Hooks
+
+# Your rules (rules.py): each event's apply ends with its state evolution, on_<event>. It runs again whenever an
+# aggregate is rebuilt from its events, so it depends on the aggregate and the event only.
+RULES = Rules()
 
 
 class MenuItem(Aggregate):
@@ -31,6 +36,7 @@ class MenuItem(Aggregate):
             aggregate.name = self.name
             aggregate.price = self.price
             aggregate.vegetarian = self.vegetarian
+            RULES.on_food_added(aggregate, self)
 
     class FoodUpdated(Aggregate.Event):
         """Domain event FoodUpdated."""
@@ -39,12 +45,14 @@ class MenuItem(Aggregate):
 
         def apply(self, aggregate: MenuItem) -> None:
             aggregate.price = self.price
+            RULES.on_food_updated(aggregate, self)
 
     class FoodDiscontinued(Aggregate.Event):
         """Domain event FoodDiscontinued."""
 
         def apply(self, aggregate: MenuItem) -> None:
             aggregate.state = "discontinued"
+            RULES.on_food_discontinued(aggregate, self)
 
     def __init__(self) -> None:
         self.state = ""
@@ -61,6 +69,7 @@ class MenuItem(Aggregate):
         aggregate_id: UUID,
     ) -> MenuItem:
         """Put a new dish or drink on the menu."""
+        rules.check_add_food(command)
         aggregate = cls._create(
             cls.FoodAdded,
             id=aggregate_id,
@@ -77,6 +86,7 @@ class MenuItem(Aggregate):
     ) -> None:
         """Handle UpdateFood."""
         require_state("UpdateFood", "MenuItem", self.state, ("offered",))
+        rules.check_update_food(self, command)
         self.trigger_event(
             self.FoodUpdated,
             price=command.price,
@@ -89,6 +99,7 @@ class MenuItem(Aggregate):
     ) -> None:
         """Handle DiscontinueFood."""
         require_state("DiscontinueFood", "MenuItem", self.state, ("offered",))
+        rules.check_discontinue_food(self, command)
         self.trigger_event(
             self.FoodDiscontinued,
         )

@@ -6,6 +6,57 @@ Write your own answers in rules.py (a subclass of Hooks): this file is regenerat
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+# Only for the type checker: aggregates.py imports rules.py, which imports this module.
+if TYPE_CHECKING:
+    from customer_dining.food_menu import aggregates, commands
+
 
 class Hooks:
-    """Default answers to every question the generated code asks; override them in rules.Rules."""
+    """Default answers to every question the generated code asks; override them in rules.Rules.
+
+    check_<command>: an invariant (raise DomainError to reject the command); on_<event>: how the event changes its
+    aggregate beyond the fields it records; the others: which event a command records, or a value it needs.
+    """
+
+    def check_add_food(
+        self,
+        command: commands.AddFood,
+    ) -> None:
+        """An invariant of AddFood: raise DomainError to reject it (default: accept)."""
+
+    def check_discontinue_food(
+        self,
+        aggregate: aggregates.MenuItem,
+        command: commands.DiscontinueFood,
+    ) -> None:
+        """An invariant of DiscontinueFood: raise DomainError to reject it (default: accept)."""
+
+    def check_update_food(
+        self,
+        aggregate: aggregates.MenuItem,
+        command: commands.UpdateFood,
+    ) -> None:
+        """An invariant of UpdateFood: raise DomainError to reject it (default: accept)."""
+
+    def on_food_added(
+        self,
+        aggregate: aggregates.MenuItem,
+        event: aggregates.MenuItem.FoodAdded,
+    ) -> None:
+        """How FoodAdded changes the MenuItem beyond the fields it records (default: no more)."""
+
+    def on_food_discontinued(
+        self,
+        aggregate: aggregates.MenuItem,
+        event: aggregates.MenuItem.FoodDiscontinued,
+    ) -> None:
+        """How FoodDiscontinued changes the MenuItem beyond the fields it records (default: no more)."""
+
+    def on_food_updated(
+        self,
+        aggregate: aggregates.MenuItem,
+        event: aggregates.MenuItem.FoodUpdated,
+    ) -> None:
+        """How FoodUpdated changes the MenuItem beyond the fields it records (default: no more)."""

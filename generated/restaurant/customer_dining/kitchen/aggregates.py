@@ -9,10 +9,15 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from customer_dining.kitchen import commands
+from customer_dining.kitchen.rules import Rules
 from esp_runtime import require_state
 
 if TYPE_CHECKING:
     from customer_dining.kitchen.hooks import Hooks
+
+# Your rules (rules.py): each event's apply ends with its state evolution, on_<event>. It runs again whenever an
+# aggregate is rebuilt from its events, so it depends on the aggregate and the event only.
+RULES = Rules()
 
 
 class KitchenTicket(Aggregate):
@@ -30,18 +35,21 @@ class KitchenTicket(Aggregate):
             aggregate.order_id = self.order_id
             aggregate.table_number = self.table_number
             aggregate.dishes = self.dishes
+            RULES.on_ticket_queued(aggregate, self)
 
     class FoodPrepared(Aggregate.Event):
         """Domain event FoodPrepared."""
 
         def apply(self, aggregate: KitchenTicket) -> None:
             aggregate.state = "prepared"
+            RULES.on_food_prepared(aggregate, self)
 
     class FoodServed(Aggregate.Event):
         """Domain event FoodServed."""
 
         def apply(self, aggregate: KitchenTicket) -> None:
             aggregate.state = "served"
+            RULES.on_food_served(aggregate, self)
 
     def __init__(self) -> None:
         self.state = ""
@@ -58,6 +66,7 @@ class KitchenTicket(Aggregate):
         aggregate_id: UUID,
     ) -> KitchenTicket:
         """Handle QueueTicket: create the aggregate."""
+        rules.check_queue_ticket(command)
         aggregate = cls._create(
             cls.TicketQueued,
             id=aggregate_id,
@@ -74,6 +83,7 @@ class KitchenTicket(Aggregate):
     ) -> None:
         """Handle PrepareFood."""
         require_state("PrepareFood", "KitchenTicket", self.state, ("queued",))
+        rules.check_prepare_food(self, command)
         self.trigger_event(
             self.FoodPrepared,
         )
@@ -85,6 +95,7 @@ class KitchenTicket(Aggregate):
     ) -> None:
         """Handle ServeFood."""
         require_state("ServeFood", "KitchenTicket", self.state, ("prepared",))
+        rules.check_serve_food(self, command)
         self.trigger_event(
             self.FoodServed,
         )

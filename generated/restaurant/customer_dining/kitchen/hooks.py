@@ -6,6 +6,57 @@ Write your own answers in rules.py (a subclass of Hooks): this file is regenerat
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+# Only for the type checker: aggregates.py imports rules.py, which imports this module.
+if TYPE_CHECKING:
+    from customer_dining.kitchen import aggregates, commands
+
 
 class Hooks:
-    """Default answers to every question the generated code asks; override them in rules.Rules."""
+    """Default answers to every question the generated code asks; override them in rules.Rules.
+
+    check_<command>: an invariant (raise DomainError to reject the command); on_<event>: how the event changes its
+    aggregate beyond the fields it records; the others: which event a command records, or a value it needs.
+    """
+
+    def check_prepare_food(
+        self,
+        aggregate: aggregates.KitchenTicket,
+        command: commands.PrepareFood,
+    ) -> None:
+        """An invariant of PrepareFood: raise DomainError to reject it (default: accept)."""
+
+    def check_queue_ticket(
+        self,
+        command: commands.QueueTicket,
+    ) -> None:
+        """An invariant of QueueTicket: raise DomainError to reject it (default: accept)."""
+
+    def check_serve_food(
+        self,
+        aggregate: aggregates.KitchenTicket,
+        command: commands.ServeFood,
+    ) -> None:
+        """An invariant of ServeFood: raise DomainError to reject it (default: accept)."""
+
+    def on_food_prepared(
+        self,
+        aggregate: aggregates.KitchenTicket,
+        event: aggregates.KitchenTicket.FoodPrepared,
+    ) -> None:
+        """How FoodPrepared changes the KitchenTicket beyond the fields it records (default: no more)."""
+
+    def on_food_served(
+        self,
+        aggregate: aggregates.KitchenTicket,
+        event: aggregates.KitchenTicket.FoodServed,
+    ) -> None:
+        """How FoodServed changes the KitchenTicket beyond the fields it records (default: no more)."""
+
+    def on_ticket_queued(
+        self,
+        aggregate: aggregates.KitchenTicket,
+        event: aggregates.KitchenTicket.TicketQueued,
+    ) -> None:
+        """How TicketQueued changes the KitchenTicket beyond the fields it records (default: no more)."""

@@ -10,10 +10,15 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from customer_dining.payment import commands
+from customer_dining.payment.rules import Rules
 from esp_runtime import require_state
 
 if TYPE_CHECKING:
     from customer_dining.payment.hooks import Hooks
+
+# Your rules (rules.py): each event's apply ends with its state evolution, on_<event>. It runs again whenever an
+# aggregate is rebuilt from its events, so it depends on the aggregate and the event only.
+RULES = Rules()
 
 
 class BillableOrder(Aggregate):
@@ -29,6 +34,7 @@ class BillableOrder(Aggregate):
             aggregate.state = "prepared"
             aggregate.order_id = self.order_id
             aggregate.table_number = self.table_number
+            RULES.on_bill_prepared(aggregate, self)
 
     class PaymentApproved(Aggregate.Event):
         """Domain event PaymentApproved."""
@@ -38,6 +44,7 @@ class BillableOrder(Aggregate):
         def apply(self, aggregate: BillableOrder) -> None:
             aggregate.state = "paid"
             aggregate.amount = self.amount
+            RULES.on_payment_approved(aggregate, self)
 
     class PaymentDeclined(Aggregate.Event):
         """Domain event PaymentDeclined."""
@@ -47,6 +54,7 @@ class BillableOrder(Aggregate):
         def apply(self, aggregate: BillableOrder) -> None:
             aggregate.state = "declined"
             aggregate.reason = self.reason
+            RULES.on_payment_declined(aggregate, self)
 
     class CashPaid(Aggregate.Event):
         """Domain event CashPaid."""
@@ -56,6 +64,7 @@ class BillableOrder(Aggregate):
         def apply(self, aggregate: BillableOrder) -> None:
             aggregate.state = "paid"
             aggregate.amount = self.amount
+            RULES.on_cash_paid(aggregate, self)
 
     def __init__(self) -> None:
         self.state = ""
@@ -73,6 +82,7 @@ class BillableOrder(Aggregate):
         aggregate_id: UUID,
     ) -> BillableOrder:
         """Handle PrepareBill: create the aggregate."""
+        rules.check_prepare_bill(command)
         aggregate = cls._create(
             cls.BillPrepared,
             id=aggregate_id,
@@ -88,6 +98,7 @@ class BillableOrder(Aggregate):
     ) -> None:
         """Charge the customer's card; the bank approves or declines."""
         require_state("ProcessPayment", "BillableOrder", self.state, ("prepared", "declined"))
+        rules.check_process_payment(self, command)
         chosen = rules.process_payment_emits(self, command)
         if "PaymentApproved" in chosen:
             self.trigger_event(
@@ -107,6 +118,7 @@ class BillableOrder(Aggregate):
     ) -> None:
         """Handle PayCash."""
         require_state("PayCash", "BillableOrder", self.state, ("prepared", "declined"))
+        rules.check_pay_cash(self, command)
         self.trigger_event(
             self.CashPaid,
             amount=command.amount,

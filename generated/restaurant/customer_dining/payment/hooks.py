@@ -7,13 +7,71 @@ Write your own answers in rules.py (a subclass of Hooks): this file is regenerat
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from customer_dining.payment import aggregates, commands
+# Only for the type checker: aggregates.py imports rules.py, which imports this module.
+if TYPE_CHECKING:
+    from customer_dining.payment import aggregates, commands
 
 
 class Hooks:
-    """Default answers to every question the generated code asks; override them in rules.Rules."""
+    """Default answers to every question the generated code asks; override them in rules.Rules.
+
+    check_<command>: an invariant (raise DomainError to reject the command); on_<event>: how the event changes its
+    aggregate beyond the fields it records; the others: which event a command records, or a value it needs.
+    """
+
+    def check_pay_cash(
+        self,
+        aggregate: aggregates.BillableOrder,
+        command: commands.PayCash,
+    ) -> None:
+        """An invariant of PayCash: raise DomainError to reject it (default: accept)."""
+
+    def check_prepare_bill(
+        self,
+        command: commands.PrepareBill,
+    ) -> None:
+        """An invariant of PrepareBill: raise DomainError to reject it (default: accept)."""
+
+    def check_process_payment(
+        self,
+        aggregate: aggregates.BillableOrder,
+        command: commands.ProcessPayment,
+    ) -> None:
+        """An invariant of ProcessPayment: raise DomainError to reject it (default: accept)."""
+
+    def on_bill_prepared(
+        self,
+        aggregate: aggregates.BillableOrder,
+        event: aggregates.BillableOrder.BillPrepared,
+    ) -> None:
+        """How BillPrepared changes the BillableOrder beyond the fields it records (default: no more)."""
+
+    def on_cash_paid(
+        self,
+        aggregate: aggregates.BillableOrder,
+        event: aggregates.BillableOrder.CashPaid,
+    ) -> None:
+        """How CashPaid changes the BillableOrder beyond the fields it records (default: no more)."""
+
+    def on_payment_approved(
+        self,
+        aggregate: aggregates.BillableOrder,
+        event: aggregates.BillableOrder.PaymentApproved,
+    ) -> None:
+        """How PaymentApproved changes the BillableOrder beyond the fields it records (default: no
+        more).
+        """
+
+    def on_payment_declined(
+        self,
+        aggregate: aggregates.BillableOrder,
+        event: aggregates.BillableOrder.PaymentDeclined,
+    ) -> None:
+        """How PaymentDeclined changes the BillableOrder beyond the fields it records (default: no
+        more).
+        """
 
     def payment_declined_reason(
         self,

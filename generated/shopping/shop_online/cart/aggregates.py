@@ -12,9 +12,14 @@ from eventsourcing.domain import Aggregate
 from esp_runtime import IntegrationEvent, require_state
 from shop_online import value_objects
 from shop_online.cart import commands
+from shop_online.cart.rules import Rules
 
 if TYPE_CHECKING:
     from shop_online.cart.hooks import Hooks
+
+# Your rules (rules.py): each event's apply ends with its state evolution, on_<event>. It runs again whenever an
+# aggregate is rebuilt from its events, so it depends on the aggregate and the event only.
+RULES = Rules()
 
 
 class ShoppingCart(Aggregate):
@@ -28,6 +33,7 @@ class ShoppingCart(Aggregate):
         def apply(self, aggregate: ShoppingCart) -> None:
             aggregate.state = "open"
             aggregate.customer_id = self.customer_id
+            RULES.on_cart_opened(aggregate, self)
 
     class CartItemAdded(Aggregate.Event):
         """Domain event CartItemAdded."""
@@ -42,6 +48,7 @@ class ShoppingCart(Aggregate):
             aggregate.sku = self.sku
             aggregate.quantity = self.quantity
             aggregate.unit_price = self.unit_price
+            RULES.on_cart_item_added(aggregate, self)
 
     class CartItemRemoved(Aggregate.Event):
         """Domain event CartItemRemoved."""
@@ -50,6 +57,7 @@ class ShoppingCart(Aggregate):
 
         def apply(self, aggregate: ShoppingCart) -> None:
             aggregate.product_id = self.product_id
+            RULES.on_cart_item_removed(aggregate, self)
 
     class CouponApplied(Aggregate.Event):
         """Domain event CouponApplied."""
@@ -60,6 +68,7 @@ class ShoppingCart(Aggregate):
         def apply(self, aggregate: ShoppingCart) -> None:
             aggregate.coupon_code = self.coupon_code
             aggregate.discount = self.discount
+            RULES.on_coupon_applied(aggregate, self)
 
     class CheckoutCompleted(Aggregate.Event, IntegrationEvent):
         """The cart is final; the orders microservice places the order."""
@@ -81,6 +90,7 @@ class ShoppingCart(Aggregate):
             aggregate.total = self.total
             aggregate.shipping_address = self.shipping_address
             aggregate.delivery_notes = self.delivery_notes
+            RULES.on_checkout_completed(aggregate, self)
 
     def __init__(self) -> None:
         self.state = ""
@@ -106,6 +116,7 @@ class ShoppingCart(Aggregate):
         aggregate_id: UUID,
     ) -> ShoppingCart:
         """Handle OpenCart: create the aggregate."""
+        rules.check_open_cart(command)
         aggregate = cls._create(
             cls.CartOpened,
             id=aggregate_id,
@@ -120,6 +131,7 @@ class ShoppingCart(Aggregate):
     ) -> None:
         """Put a product in the cart at the price shown."""
         require_state("AddItemToCart", "ShoppingCart", self.state, ("open",))
+        rules.check_add_item_to_cart(self, command)
         self.trigger_event(
             self.CartItemAdded,
             product_id=command.product_id,
@@ -135,6 +147,7 @@ class ShoppingCart(Aggregate):
     ) -> None:
         """Handle RemoveItemFromCart."""
         require_state("RemoveItemFromCart", "ShoppingCart", self.state, ("open",))
+        rules.check_remove_item_from_cart(self, command)
         self.trigger_event(
             self.CartItemRemoved,
             product_id=command.product_id,
@@ -147,6 +160,7 @@ class ShoppingCart(Aggregate):
     ) -> None:
         """Handle ApplyCoupon."""
         require_state("ApplyCoupon", "ShoppingCart", self.state, ("open",))
+        rules.check_apply_coupon(self, command)
         self.trigger_event(
             self.CouponApplied,
             coupon_code=command.coupon_code,
@@ -160,6 +174,7 @@ class ShoppingCart(Aggregate):
     ) -> None:
         """Give the delivery address and turn the cart into an order."""
         require_state("CheckOut", "ShoppingCart", self.state, ("open",))
+        rules.check_check_out(self, command)
         self.trigger_event(
             self.CheckoutCompleted,
             customer_id=rules.checkout_completed_customer_id(self, command),

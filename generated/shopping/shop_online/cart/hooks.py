@@ -7,14 +7,54 @@ Write your own answers in rules.py (a subclass of Hooks): this file is regenerat
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
 
-from shop_online import value_objects
-from shop_online.cart import aggregates, commands
+# Only for the type checker: aggregates.py imports rules.py, which imports this module.
+if TYPE_CHECKING:
+    from shop_online.cart import aggregates, commands
 
 
 class Hooks:
-    """Default answers to every question the generated code asks; override them in rules.Rules."""
+    """Default answers to every question the generated code asks; override them in rules.Rules.
+
+    check_<command>: an invariant (raise DomainError to reject the command); on_<event>: how the event changes its
+    aggregate beyond the fields it records; the others: which event a command records, or a value it needs.
+    """
+
+    def check_add_item_to_cart(
+        self,
+        aggregate: aggregates.ShoppingCart,
+        command: commands.AddItemToCart,
+    ) -> None:
+        """An invariant of AddItemToCart: raise DomainError to reject it (default: accept)."""
+
+    def check_apply_coupon(
+        self,
+        aggregate: aggregates.ShoppingCart,
+        command: commands.ApplyCoupon,
+    ) -> None:
+        """An invariant of ApplyCoupon: raise DomainError to reject it (default: accept)."""
+
+    def check_check_out(
+        self,
+        aggregate: aggregates.ShoppingCart,
+        command: commands.CheckOut,
+    ) -> None:
+        """An invariant of CheckOut: raise DomainError to reject it (default: accept)."""
+
+    def check_open_cart(
+        self,
+        command: commands.OpenCart,
+    ) -> None:
+        """An invariant of OpenCart: raise DomainError to reject it (default: accept)."""
+
+    def check_remove_item_from_cart(
+        self,
+        aggregate: aggregates.ShoppingCart,
+        command: commands.RemoveItemFromCart,
+    ) -> None:
+        """An invariant of RemoveItemFromCart: raise DomainError to reject it (default: accept)."""
 
     def checkout_completed_customer_id(
         self,
@@ -32,7 +72,7 @@ class Hooks:
         self,
         aggregate: aggregates.ShoppingCart,
         command: commands.CheckOut,
-    ) -> list[value_objects.OrderLine]:
+    ) -> list[str]:
         """The lines of CheckoutCompleted (default: the aggregate's current lines, else [])."""
         if aggregate.lines is not None:
             return aggregate.lines
@@ -59,3 +99,42 @@ class Hooks:
         if aggregate.discount is not None:
             return aggregate.discount
         return Decimal("0")
+
+    def on_cart_item_added(
+        self,
+        aggregate: aggregates.ShoppingCart,
+        event: aggregates.ShoppingCart.CartItemAdded,
+    ) -> None:
+        """How CartItemAdded changes the ShoppingCart beyond the fields it records (default: no more)."""
+
+    def on_cart_item_removed(
+        self,
+        aggregate: aggregates.ShoppingCart,
+        event: aggregates.ShoppingCart.CartItemRemoved,
+    ) -> None:
+        """How CartItemRemoved changes the ShoppingCart beyond the fields it records (default: no
+        more).
+        """
+
+    def on_cart_opened(
+        self,
+        aggregate: aggregates.ShoppingCart,
+        event: aggregates.ShoppingCart.CartOpened,
+    ) -> None:
+        """How CartOpened changes the ShoppingCart beyond the fields it records (default: no more)."""
+
+    def on_checkout_completed(
+        self,
+        aggregate: aggregates.ShoppingCart,
+        event: aggregates.ShoppingCart.CheckoutCompleted,
+    ) -> None:
+        """How CheckoutCompleted changes the ShoppingCart beyond the fields it records (default: no
+        more).
+        """
+
+    def on_coupon_applied(
+        self,
+        aggregate: aggregates.ShoppingCart,
+        event: aggregates.ShoppingCart.CouponApplied,
+    ) -> None:
+        """How CouponApplied changes the ShoppingCart beyond the fields it records (default: no more)."""

@@ -12,9 +12,14 @@ from eventsourcing.domain import Aggregate
 
 from esp_runtime import require_state
 from shop_online.catalogue import commands
+from shop_online.catalogue.rules import Rules
 
 if TYPE_CHECKING:
     from shop_online.catalogue.hooks import Hooks
+
+# Your rules (rules.py): each event's apply ends with its state evolution, on_<event>. It runs again whenever an
+# aggregate is rebuilt from its events, so it depends on the aggregate and the event only.
+RULES = Rules()
 
 
 class Product(Aggregate):
@@ -38,6 +43,7 @@ class Product(Aggregate):
             aggregate.category = self.category
             aggregate.price = self.price
             aggregate.tags = self.tags
+            RULES.on_product_listed(aggregate, self)
 
     class PriceChanged(Aggregate.Event):
         """Domain event PriceChanged."""
@@ -48,6 +54,7 @@ class Product(Aggregate):
         def apply(self, aggregate: Product) -> None:
             aggregate.price = self.price
             aggregate.valid_from = self.valid_from
+            RULES.on_price_changed(aggregate, self)
 
     class ProductWithdrawn(Aggregate.Event):
         """Domain event ProductWithdrawn."""
@@ -57,6 +64,7 @@ class Product(Aggregate):
         def apply(self, aggregate: Product) -> None:
             aggregate.state = "withdrawn"
             aggregate.reason = self.reason
+            RULES.on_product_withdrawn(aggregate, self)
 
     def __init__(self) -> None:
         self.state = ""
@@ -78,6 +86,7 @@ class Product(Aggregate):
         aggregate_id: UUID,
     ) -> Product:
         """Put a new product on sale."""
+        rules.check_list_product(command)
         aggregate = cls._create(
             cls.ProductListed,
             id=aggregate_id,
@@ -97,6 +106,7 @@ class Product(Aggregate):
     ) -> None:
         """Handle ChangePrice."""
         require_state("ChangePrice", "Product", self.state, ("listed",))
+        rules.check_change_price(self, command)
         self.trigger_event(
             self.PriceChanged,
             price=command.price,
@@ -110,6 +120,7 @@ class Product(Aggregate):
     ) -> None:
         """Handle WithdrawProduct."""
         require_state("WithdrawProduct", "Product", self.state, ("listed",))
+        rules.check_withdraw_product(self, command)
         self.trigger_event(
             self.ProductWithdrawn,
             reason=command.reason,

@@ -6,6 +6,57 @@ Write your own answers in rules.py (a subclass of Hooks): this file is regenerat
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+# Only for the type checker: aggregates.py imports rules.py, which imports this module.
+if TYPE_CHECKING:
+    from shop_online.catalogue import aggregates, commands
+
 
 class Hooks:
-    """Default answers to every question the generated code asks; override them in rules.Rules."""
+    """Default answers to every question the generated code asks; override them in rules.Rules.
+
+    check_<command>: an invariant (raise DomainError to reject the command); on_<event>: how the event changes its
+    aggregate beyond the fields it records; the others: which event a command records, or a value it needs.
+    """
+
+    def check_change_price(
+        self,
+        aggregate: aggregates.Product,
+        command: commands.ChangePrice,
+    ) -> None:
+        """An invariant of ChangePrice: raise DomainError to reject it (default: accept)."""
+
+    def check_list_product(
+        self,
+        command: commands.ListProduct,
+    ) -> None:
+        """An invariant of ListProduct: raise DomainError to reject it (default: accept)."""
+
+    def check_withdraw_product(
+        self,
+        aggregate: aggregates.Product,
+        command: commands.WithdrawProduct,
+    ) -> None:
+        """An invariant of WithdrawProduct: raise DomainError to reject it (default: accept)."""
+
+    def on_price_changed(
+        self,
+        aggregate: aggregates.Product,
+        event: aggregates.Product.PriceChanged,
+    ) -> None:
+        """How PriceChanged changes the Product beyond the fields it records (default: no more)."""
+
+    def on_product_listed(
+        self,
+        aggregate: aggregates.Product,
+        event: aggregates.Product.ProductListed,
+    ) -> None:
+        """How ProductListed changes the Product beyond the fields it records (default: no more)."""
+
+    def on_product_withdrawn(
+        self,
+        aggregate: aggregates.Product,
+        event: aggregates.Product.ProductWithdrawn,
+    ) -> None:
+        """How ProductWithdrawn changes the Product beyond the fields it records (default: no more)."""

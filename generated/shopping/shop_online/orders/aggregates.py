@@ -13,9 +13,14 @@ from eventsourcing.domain import Aggregate
 from esp_runtime import IntegrationEvent, require_state
 from shop_online import value_objects
 from shop_online.orders import commands
+from shop_online.orders.rules import Rules
 
 if TYPE_CHECKING:
     from shop_online.orders.hooks import Hooks
+
+# Your rules (rules.py): each event's apply ends with its state evolution, on_<event>. It runs again whenever an
+# aggregate is rebuilt from its events, so it depends on the aggregate and the event only.
+RULES = Rules()
 
 
 class CustomerOrder(Aggregate):
@@ -43,6 +48,7 @@ class CustomerOrder(Aggregate):
             aggregate.total = self.total
             aggregate.shipping_address = self.shipping_address
             aggregate.delivery_notes = self.delivery_notes
+            RULES.on_customer_order_placed(aggregate, self)
 
     class OrderPaid(Aggregate.Event):
         """The money is taken; the FulfilOrder saga starts."""
@@ -64,6 +70,7 @@ class CustomerOrder(Aggregate):
             aggregate.lines = self.lines
             aggregate.shipping_address = self.shipping_address
             aggregate.delivery_notes = self.delivery_notes
+            RULES.on_order_paid(aggregate, self)
 
     class OrderFulfilled(Aggregate.Event):
         """Stock reserved, parcel dispatched, shopper notified."""
@@ -73,6 +80,7 @@ class CustomerOrder(Aggregate):
         def apply(self, aggregate: CustomerOrder) -> None:
             aggregate.state = "fulfilled"
             aggregate.fulfilled_at = self.fulfilled_at
+            RULES.on_order_fulfilled(aggregate, self)
 
     class OrderFulfilmentFailed(Aggregate.Event):
         """A fulfilment step still failed after every retry; staff must step in."""
@@ -84,6 +92,7 @@ class CustomerOrder(Aggregate):
             aggregate.state = "fulfilment_failed"
             aggregate.step = self.step
             aggregate.reason = self.reason
+            RULES.on_order_fulfilment_failed(aggregate, self)
 
     class OrderDelivered(Aggregate.Event):
         """Domain event OrderDelivered."""
@@ -93,6 +102,7 @@ class CustomerOrder(Aggregate):
         def apply(self, aggregate: CustomerOrder) -> None:
             aggregate.state = "delivered"
             aggregate.delivered_at = self.delivered_at
+            RULES.on_order_delivered(aggregate, self)
 
     def __init__(self) -> None:
         self.state = ""
@@ -120,6 +130,7 @@ class CustomerOrder(Aggregate):
         aggregate_id: UUID,
     ) -> CustomerOrder:
         """Issued by a listener when a cart is checked out."""
+        rules.check_place_customer_order(command)
         aggregate = cls._create(
             cls.CustomerOrderPlaced,
             id=aggregate_id,
@@ -140,6 +151,7 @@ class CustomerOrder(Aggregate):
     ) -> None:
         """Handle RecordOrderPayment."""
         require_state("RecordOrderPayment", "CustomerOrder", self.state, ("placed",))
+        rules.check_record_order_payment(self, command)
         self.trigger_event(
             self.OrderPaid,
             payment_id=command.payment_id,
@@ -158,6 +170,7 @@ class CustomerOrder(Aggregate):
     ) -> None:
         """Handle RecordOrderDelivery."""
         require_state("RecordOrderDelivery", "CustomerOrder", self.state, ("paid", "fulfilled"))
+        rules.check_record_order_delivery(self, command)
         self.trigger_event(
             self.OrderDelivered,
             delivered_at=command.delivered_at,

@@ -6,12 +6,82 @@ Write your own answers in rules.py (a subclass of Hooks): this file is regenerat
 
 from __future__ import annotations
 
-from shop_online import value_objects
-from shop_online.orders import aggregates, commands
+from typing import TYPE_CHECKING
+
+# Only for the type checker: aggregates.py imports rules.py, which imports this module.
+if TYPE_CHECKING:
+    from shop_online.orders import aggregates, commands
 
 
 class Hooks:
-    """Default answers to every question the generated code asks; override them in rules.Rules."""
+    """Default answers to every question the generated code asks; override them in rules.Rules.
+
+    check_<command>: an invariant (raise DomainError to reject the command); on_<event>: how the event changes its
+    aggregate beyond the fields it records; the others: which event a command records, or a value it needs.
+    """
+
+    def check_place_customer_order(
+        self,
+        command: commands.PlaceCustomerOrder,
+    ) -> None:
+        """An invariant of PlaceCustomerOrder: raise DomainError to reject it (default: accept)."""
+
+    def check_record_order_delivery(
+        self,
+        aggregate: aggregates.CustomerOrder,
+        command: commands.RecordOrderDelivery,
+    ) -> None:
+        """An invariant of RecordOrderDelivery: raise DomainError to reject it (default: accept)."""
+
+    def check_record_order_payment(
+        self,
+        aggregate: aggregates.CustomerOrder,
+        command: commands.RecordOrderPayment,
+    ) -> None:
+        """An invariant of RecordOrderPayment: raise DomainError to reject it (default: accept)."""
+
+    def on_customer_order_placed(
+        self,
+        aggregate: aggregates.CustomerOrder,
+        event: aggregates.CustomerOrder.CustomerOrderPlaced,
+    ) -> None:
+        """How CustomerOrderPlaced changes the CustomerOrder beyond the fields it records (default: no
+        more).
+        """
+
+    def on_order_delivered(
+        self,
+        aggregate: aggregates.CustomerOrder,
+        event: aggregates.CustomerOrder.OrderDelivered,
+    ) -> None:
+        """How OrderDelivered changes the CustomerOrder beyond the fields it records (default: no
+        more).
+        """
+
+    def on_order_fulfilled(
+        self,
+        aggregate: aggregates.CustomerOrder,
+        event: aggregates.CustomerOrder.OrderFulfilled,
+    ) -> None:
+        """How OrderFulfilled changes the CustomerOrder beyond the fields it records (default: no
+        more).
+        """
+
+    def on_order_fulfilment_failed(
+        self,
+        aggregate: aggregates.CustomerOrder,
+        event: aggregates.CustomerOrder.OrderFulfilmentFailed,
+    ) -> None:
+        """How OrderFulfilmentFailed changes the CustomerOrder beyond the fields it records (default:
+        no more).
+        """
+
+    def on_order_paid(
+        self,
+        aggregate: aggregates.CustomerOrder,
+        event: aggregates.CustomerOrder.OrderPaid,
+    ) -> None:
+        """How OrderPaid changes the CustomerOrder beyond the fields it records (default: no more)."""
 
     def order_paid_delivery_notes(
         self,
@@ -39,7 +109,7 @@ class Hooks:
         self,
         aggregate: aggregates.CustomerOrder,
         command: commands.RecordOrderPayment,
-    ) -> list[value_objects.OrderLine]:
+    ) -> list[str]:
         """The lines of OrderPaid (default: the aggregate's current lines, else [])."""
         if aggregate.lines is not None:
             return aggregate.lines
@@ -49,10 +119,10 @@ class Hooks:
         self,
         aggregate: aggregates.CustomerOrder,
         command: commands.RecordOrderPayment,
-    ) -> value_objects.Address:
+    ) -> str:
         """The shipping_address of OrderPaid (default: the aggregate's current shipping_address, else
-        value_objects.Address(street=\"\", city=\"\", postcode=\"\", country=\"\")).
+        \"\").
         """
         if aggregate.shipping_address is not None:
             return aggregate.shipping_address
-        return value_objects.Address(street="", city="", postcode="", country="")
+        return ""

@@ -11,9 +11,14 @@ from eventsourcing.domain import Aggregate
 
 from esp_runtime import IntegrationEvent, require_state
 from shop_online.shipping import commands
+from shop_online.shipping.rules import Rules
 
 if TYPE_CHECKING:
     from shop_online.shipping.hooks import Hooks
+
+# Your rules (rules.py): each event's apply ends with its state evolution, on_<event>. It runs again whenever an
+# aggregate is rebuilt from its events, so it depends on the aggregate and the event only.
+RULES = Rules()
 
 
 class Shipment(Aggregate):
@@ -35,6 +40,7 @@ class Shipment(Aggregate):
             aggregate.carrier = self.carrier
             aggregate.tracking_number = self.tracking_number
             aggregate.expected_on = self.expected_on
+            RULES.on_shipment_dispatched(aggregate, self)
 
     class ShipmentDispatchFailed(Aggregate.Created, IntegrationEvent):
         """No carrier took the parcel this time (carrier API down); retried."""
@@ -48,6 +54,7 @@ class Shipment(Aggregate):
             aggregate.state = "dispatch_failed"
             aggregate.order_id = self.order_id
             aggregate.reason = self.reason
+            RULES.on_shipment_dispatch_failed(aggregate, self)
 
     class ShipmentDelivered(Aggregate.Event, IntegrationEvent):
         """Integration event ShipmentDelivered."""
@@ -63,6 +70,7 @@ class Shipment(Aggregate):
             aggregate.order_id = self.order_id
             aggregate.delivered_at = self.delivered_at
             aggregate.signed_by = self.signed_by
+            RULES.on_shipment_delivered(aggregate, self)
 
     def __init__(self) -> None:
         self.state = ""
@@ -83,6 +91,7 @@ class Shipment(Aggregate):
         aggregate_id: UUID,
     ) -> Shipment:
         """Handle ShipOrder: create the aggregate."""
+        rules.check_ship_order(command)
         chosen = rules.ship_order_emits(command)
         if chosen == "ShipmentDispatched":
             return cls._create(
@@ -109,6 +118,7 @@ class Shipment(Aggregate):
     ) -> None:
         """Handle RecordDelivery."""
         require_state("RecordDelivery", "Shipment", self.state, ("dispatched",))
+        rules.check_record_delivery(self, command)
         self.trigger_event(
             self.ShipmentDelivered,
             order_id=rules.shipment_delivered_order_id(self, command),

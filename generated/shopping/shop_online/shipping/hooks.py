@@ -7,14 +7,56 @@ Write your own answers in rules.py (a subclass of Hooks): this file is regenerat
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from uuid import UUID, uuid4
 
-from shop_online.shipping import aggregates, commands
+# Only for the type checker: aggregates.py imports rules.py, which imports this module.
+if TYPE_CHECKING:
+    from shop_online.shipping import aggregates, commands
 
 
 class Hooks:
-    """Default answers to every question the generated code asks; override them in rules.Rules."""
+    """Default answers to every question the generated code asks; override them in rules.Rules.
+
+    check_<command>: an invariant (raise DomainError to reject the command); on_<event>: how the event changes its
+    aggregate beyond the fields it records; the others: which event a command records, or a value it needs.
+    """
+
+    def check_record_delivery(
+        self,
+        aggregate: aggregates.Shipment,
+        command: commands.RecordDelivery,
+    ) -> None:
+        """An invariant of RecordDelivery: raise DomainError to reject it (default: accept)."""
+
+    def check_ship_order(
+        self,
+        command: commands.ShipOrder,
+    ) -> None:
+        """An invariant of ShipOrder: raise DomainError to reject it (default: accept)."""
+
+    def on_shipment_delivered(
+        self,
+        aggregate: aggregates.Shipment,
+        event: aggregates.Shipment.ShipmentDelivered,
+    ) -> None:
+        """How ShipmentDelivered changes the Shipment beyond the fields it records (default: no more)."""
+
+    def on_shipment_dispatch_failed(
+        self,
+        aggregate: aggregates.Shipment,
+        event: aggregates.Shipment.ShipmentDispatchFailed,
+    ) -> None:
+        """How ShipmentDispatchFailed changes the Shipment beyond the fields it records (default: no
+        more).
+        """
+
+    def on_shipment_dispatched(
+        self,
+        aggregate: aggregates.Shipment,
+        event: aggregates.Shipment.ShipmentDispatched,
+    ) -> None:
+        """How ShipmentDispatched changes the Shipment beyond the fields it records (default: no more)."""
 
     def ship_order_emits(
         self,

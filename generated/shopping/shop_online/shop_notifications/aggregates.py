@@ -13,9 +13,14 @@ from eventsourcing.domain import Aggregate
 
 from esp_runtime import IntegrationEvent
 from shop_online.shop_notifications import commands
+from shop_online.shop_notifications.rules import Rules
 
 if TYPE_CHECKING:
     from shop_online.shop_notifications.hooks import Hooks
+
+# Your rules (rules.py): each event's apply ends with its state evolution, on_<event>. It runs again whenever an
+# aggregate is rebuilt from its events, so it depends on the aggregate and the event only.
+RULES = Rules()
 
 
 class CustomerNotification(Aggregate):
@@ -35,6 +40,7 @@ class CustomerNotification(Aggregate):
             aggregate.order_id = self.order_id
             aggregate.email = self.email
             aggregate.sent_at = self.sent_at
+            RULES.on_customer_notified(aggregate, self)
 
     def __init__(self) -> None:
         self.state = ""
@@ -51,6 +57,7 @@ class CustomerNotification(Aggregate):
         aggregate_id: UUID,
     ) -> CustomerNotification:
         """Handle NotifyCustomer: create the aggregate."""
+        rules.check_notify_customer(command)
         aggregate = cls._create(
             cls.CustomerNotified,
             id=aggregate_id,

@@ -7,12 +7,25 @@ Write your own answers in rules.py (a subclass of Hooks): this file is regenerat
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from shop_online.shop_notifications import commands
+# Only for the type checker: aggregates.py imports rules.py, which imports this module.
+if TYPE_CHECKING:
+    from shop_online.shop_notifications import aggregates, commands
 
 
 class Hooks:
-    """Default answers to every question the generated code asks; override them in rules.Rules."""
+    """Default answers to every question the generated code asks; override them in rules.Rules.
+
+    check_<command>: an invariant (raise DomainError to reject the command); on_<event>: how the event changes its
+    aggregate beyond the fields it records; the others: which event a command records, or a value it needs.
+    """
+
+    def check_notify_customer(
+        self,
+        command: commands.NotifyCustomer,
+    ) -> None:
+        """An invariant of NotifyCustomer: raise DomainError to reject it (default: accept)."""
 
     def customer_notified_sent_at(
         self,
@@ -22,3 +35,12 @@ class Hooks:
         datetime.now(UTC)).
         """
         return datetime.now(UTC)
+
+    def on_customer_notified(
+        self,
+        aggregate: aggregates.CustomerNotification,
+        event: aggregates.CustomerNotification.CustomerNotified,
+    ) -> None:
+        """How CustomerNotified changes the CustomerNotification beyond the fields it records (default:
+        no more).
+        """

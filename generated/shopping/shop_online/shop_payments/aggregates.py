@@ -14,9 +14,14 @@ from eventsourcing.domain import Aggregate
 
 from esp_runtime import IntegrationEvent, require_state
 from shop_online.shop_payments import commands
+from shop_online.shop_payments.rules import Rules
 
 if TYPE_CHECKING:
     from shop_online.shop_payments.hooks import Hooks
+
+# Your rules (rules.py): each event's apply ends with its state evolution, on_<event>. It runs again whenever an
+# aggregate is rebuilt from its events, so it depends on the aggregate and the event only.
+RULES = Rules()
 
 
 class OrderPayment(Aggregate):
@@ -34,6 +39,7 @@ class OrderPayment(Aggregate):
             aggregate.order_id = self.order_id
             aggregate.amount = self.amount
             aggregate.email = self.email
+            RULES.on_payment_requested(aggregate, self)
 
     class OrderPaymentCaptured(Aggregate.Event, IntegrationEvent):
         """The money is taken; the order is paid."""
@@ -49,6 +55,7 @@ class OrderPayment(Aggregate):
             aggregate.order_id = self.order_id
             aggregate.amount = self.amount
             aggregate.paid_at = self.paid_at
+            RULES.on_order_payment_captured(aggregate, self)
 
     class OrderPaymentFailed(Aggregate.Event):
         """The bank refused; the shopper may try another card."""
@@ -60,6 +67,7 @@ class OrderPayment(Aggregate):
             aggregate.state = "failed"
             aggregate.order_id = self.order_id
             aggregate.reason = self.reason
+            RULES.on_order_payment_failed(aggregate, self)
 
     def __init__(self) -> None:
         self.state = ""
@@ -78,6 +86,7 @@ class OrderPayment(Aggregate):
         aggregate_id: UUID,
     ) -> OrderPayment:
         """Handle RequestPayment: create the aggregate."""
+        rules.check_request_payment(command)
         aggregate = cls._create(
             cls.PaymentRequested,
             id=aggregate_id,
@@ -94,6 +103,7 @@ class OrderPayment(Aggregate):
     ) -> None:
         """Pay by card; the bank captures the amount or refuses it."""
         require_state("PayForOrder", "OrderPayment", self.state, ("requested", "failed"))
+        rules.check_pay_for_order(self, command)
         chosen = rules.pay_for_order_emits(self, command)
         if "OrderPaymentCaptured" in chosen:
             self.trigger_event(

@@ -9,14 +9,60 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from uuid import UUID, uuid4
 
-from shop_online.shop_payments import aggregates, commands
+# Only for the type checker: aggregates.py imports rules.py, which imports this module.
+if TYPE_CHECKING:
+    from shop_online.shop_payments import aggregates, commands
 
 
 class Hooks:
-    """Default answers to every question the generated code asks; override them in rules.Rules."""
+    """Default answers to every question the generated code asks; override them in rules.Rules.
+
+    check_<command>: an invariant (raise DomainError to reject the command); on_<event>: how the event changes its
+    aggregate beyond the fields it records; the others: which event a command records, or a value it needs.
+    """
+
+    def check_pay_for_order(
+        self,
+        aggregate: aggregates.OrderPayment,
+        command: commands.PayForOrder,
+    ) -> None:
+        """An invariant of PayForOrder: raise DomainError to reject it (default: accept)."""
+
+    def check_request_payment(
+        self,
+        command: commands.RequestPayment,
+    ) -> None:
+        """An invariant of RequestPayment: raise DomainError to reject it (default: accept)."""
+
+    def on_order_payment_captured(
+        self,
+        aggregate: aggregates.OrderPayment,
+        event: aggregates.OrderPayment.OrderPaymentCaptured,
+    ) -> None:
+        """How OrderPaymentCaptured changes the OrderPayment beyond the fields it records (default: no
+        more).
+        """
+
+    def on_order_payment_failed(
+        self,
+        aggregate: aggregates.OrderPayment,
+        event: aggregates.OrderPayment.OrderPaymentFailed,
+    ) -> None:
+        """How OrderPaymentFailed changes the OrderPayment beyond the fields it records (default: no
+        more).
+        """
+
+    def on_payment_requested(
+        self,
+        aggregate: aggregates.OrderPayment,
+        event: aggregates.OrderPayment.PaymentRequested,
+    ) -> None:
+        """How PaymentRequested changes the OrderPayment beyond the fields it records (default: no
+        more).
+        """
 
     def order_payment_captured_amount(
         self,

@@ -12,9 +12,14 @@ from eventsourcing.domain import Aggregate
 from esp_runtime import IntegrationEvent, require_state
 from shop_online import value_objects
 from shop_online.warehouse import commands
+from shop_online.warehouse.rules import Rules
 
 if TYPE_CHECKING:
     from shop_online.warehouse.hooks import Hooks
+
+# Your rules (rules.py): each event's apply ends with its state evolution, on_<event>. It runs again whenever an
+# aggregate is rebuilt from its events, so it depends on the aggregate and the event only.
+RULES = Rules()
 
 
 class StockReservation(Aggregate):
@@ -36,6 +41,7 @@ class StockReservation(Aggregate):
             aggregate.lines = self.lines
             aggregate.warehouse_code = self.warehouse_code
             aggregate.reserved_at = self.reserved_at
+            RULES.on_stock_reserved(aggregate, self)
 
     class StockReservationFailed(Aggregate.Created, IntegrationEvent):
         """The stock could not be reserved now (stock count running, system busy); retried."""
@@ -49,6 +55,7 @@ class StockReservation(Aggregate):
             aggregate.state = "failed"
             aggregate.order_id = self.order_id
             aggregate.reason = self.reason
+            RULES.on_stock_reservation_failed(aggregate, self)
 
     class ItemsPicked(Aggregate.Event):
         """Domain event ItemsPicked."""
@@ -60,6 +67,7 @@ class StockReservation(Aggregate):
             aggregate.state = "picked"
             aggregate.picked_by = self.picked_by
             aggregate.picked_at = self.picked_at
+            RULES.on_items_picked(aggregate, self)
 
     def __init__(self) -> None:
         self.state = ""
@@ -80,6 +88,7 @@ class StockReservation(Aggregate):
         aggregate_id: UUID,
     ) -> StockReservation:
         """Handle ReserveStock: create the aggregate."""
+        rules.check_reserve_stock(command)
         chosen = rules.reserve_stock_emits(command)
         if chosen == "StockReserved":
             return cls._create(
@@ -106,6 +115,7 @@ class StockReservation(Aggregate):
     ) -> None:
         """Handle PickItems."""
         require_state("PickItems", "StockReservation", self.state, ("reserved",))
+        rules.check_pick_items(self, command)
         self.trigger_event(
             self.ItemsPicked,
             picked_by=command.picked_by,

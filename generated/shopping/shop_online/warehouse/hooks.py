@@ -7,13 +7,32 @@ Write your own answers in rules.py (a subclass of Hooks): this file is regenerat
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from shop_online.warehouse import aggregates, commands
+# Only for the type checker: aggregates.py imports rules.py, which imports this module.
+if TYPE_CHECKING:
+    from shop_online.warehouse import aggregates, commands
 
 
 class Hooks:
-    """Default answers to every question the generated code asks; override them in rules.Rules."""
+    """Default answers to every question the generated code asks; override them in rules.Rules.
+
+    check_<command>: an invariant (raise DomainError to reject the command); on_<event>: how the event changes its
+    aggregate beyond the fields it records; the others: which event a command records, or a value it needs.
+    """
+
+    def check_pick_items(
+        self,
+        aggregate: aggregates.StockReservation,
+        command: commands.PickItems,
+    ) -> None:
+        """An invariant of PickItems: raise DomainError to reject it (default: accept)."""
+
+    def check_reserve_stock(
+        self,
+        command: commands.ReserveStock,
+    ) -> None:
+        """An invariant of ReserveStock: raise DomainError to reject it (default: accept)."""
 
     def items_picked_picked_at(
         self,
@@ -26,6 +45,33 @@ class Hooks:
         if aggregate.picked_at is not None:
             return aggregate.picked_at
         return datetime.now(UTC)
+
+    def on_items_picked(
+        self,
+        aggregate: aggregates.StockReservation,
+        event: aggregates.StockReservation.ItemsPicked,
+    ) -> None:
+        """How ItemsPicked changes the StockReservation beyond the fields it records (default: no
+        more).
+        """
+
+    def on_stock_reservation_failed(
+        self,
+        aggregate: aggregates.StockReservation,
+        event: aggregates.StockReservation.StockReservationFailed,
+    ) -> None:
+        """How StockReservationFailed changes the StockReservation beyond the fields it records
+        (default: no more).
+        """
+
+    def on_stock_reserved(
+        self,
+        aggregate: aggregates.StockReservation,
+        event: aggregates.StockReservation.StockReserved,
+    ) -> None:
+        """How StockReserved changes the StockReservation beyond the fields it records (default: no
+        more).
+        """
 
     def reserve_stock_emits(
         self,

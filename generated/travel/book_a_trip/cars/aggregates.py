@@ -11,10 +11,15 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from book_a_trip.cars import commands
+from book_a_trip.cars.rules import Rules
 from esp_runtime import IntegrationEvent, require_state
 
 if TYPE_CHECKING:
     from book_a_trip.cars.hooks import Hooks
+
+# Your rules (rules.py): each event's apply ends with its state evolution, on_<event>. It runs again whenever an
+# aggregate is rebuilt from its events, so it depends on the aggregate and the event only.
+RULES = Rules()
 
 
 class CarRental(Aggregate):
@@ -36,6 +41,7 @@ class CarRental(Aggregate):
             aggregate.pickup_location = self.pickup_location
             aggregate.pickup_at = self.pickup_at
             aggregate.daily_rate = self.daily_rate
+            RULES.on_car_reserved(aggregate, self)
 
     class CarReservationFailed(Aggregate.Created, IntegrationEvent):
         """No car of that class could be reserved."""
@@ -49,6 +55,7 @@ class CarRental(Aggregate):
             aggregate.state = "failed"
             aggregate.trip_id = self.trip_id
             aggregate.reason = self.reason
+            RULES.on_car_reservation_failed(aggregate, self)
 
     class CarReservationCancelled(Aggregate.Event):
         """Domain event CarReservationCancelled."""
@@ -60,6 +67,7 @@ class CarRental(Aggregate):
             aggregate.state = "cancelled"
             aggregate.trip_id = self.trip_id
             aggregate.cancelled_at = self.cancelled_at
+            RULES.on_car_reservation_cancelled(aggregate, self)
 
     def __init__(self) -> None:
         self.state = ""
@@ -79,6 +87,7 @@ class CarRental(Aggregate):
         aggregate_id: UUID,
     ) -> CarRental:
         """Reserve a rental car at the destination airport."""
+        rules.check_reserve_car(command)
         chosen = rules.reserve_car_emits(command)
         if chosen == "CarReserved":
             return cls._create(
@@ -105,6 +114,7 @@ class CarRental(Aggregate):
     ) -> None:
         """Compensation of ReserveCar; the car is free again."""
         require_state("CancelCarReservation", "CarRental", self.state, ("reserved",))
+        rules.check_cancel_car_reservation(self, command)
         self.trigger_event(
             self.CarReservationCancelled,
             trip_id=command.trip_id,

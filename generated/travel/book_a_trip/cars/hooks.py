@@ -8,13 +8,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from book_a_trip.cars import aggregates, commands
+# Only for the type checker: aggregates.py imports rules.py, which imports this module.
+if TYPE_CHECKING:
+    from book_a_trip.cars import aggregates, commands
 
 
 class Hooks:
-    """Default answers to every question the generated code asks; override them in rules.Rules."""
+    """Default answers to every question the generated code asks; override them in rules.Rules.
+
+    check_<command>: an invariant (raise DomainError to reject the command); on_<event>: how the event changes its
+    aggregate beyond the fields it records; the others: which event a command records, or a value it needs.
+    """
 
     def cancel_car_reservation_fails(
         self,
@@ -65,6 +71,44 @@ class Hooks:
     ) -> str:
         """The pickup_location of CarReserved, which the command does not carry (default: \"\")."""
         return ""
+
+    def check_cancel_car_reservation(
+        self,
+        aggregate: aggregates.CarRental,
+        command: commands.CancelCarReservation,
+    ) -> None:
+        """An invariant of CancelCarReservation: raise DomainError to reject it (default: accept)."""
+
+    def check_reserve_car(
+        self,
+        command: commands.ReserveCar,
+    ) -> None:
+        """An invariant of ReserveCar: raise DomainError to reject it (default: accept)."""
+
+    def on_car_reservation_cancelled(
+        self,
+        aggregate: aggregates.CarRental,
+        event: aggregates.CarRental.CarReservationCancelled,
+    ) -> None:
+        """How CarReservationCancelled changes the CarRental beyond the fields it records (default: no
+        more).
+        """
+
+    def on_car_reservation_failed(
+        self,
+        aggregate: aggregates.CarRental,
+        event: aggregates.CarRental.CarReservationFailed,
+    ) -> None:
+        """How CarReservationFailed changes the CarRental beyond the fields it records (default: no
+        more).
+        """
+
+    def on_car_reserved(
+        self,
+        aggregate: aggregates.CarRental,
+        event: aggregates.CarRental.CarReserved,
+    ) -> None:
+        """How CarReserved changes the CarRental beyond the fields it records (default: no more)."""
 
     def reserve_car_emits(
         self,

@@ -11,10 +11,15 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from book_a_trip.flights import commands
+from book_a_trip.flights.rules import Rules
 from esp_runtime import IntegrationEvent, require_state
 
 if TYPE_CHECKING:
     from book_a_trip.flights.hooks import Hooks
+
+# Your rules (rules.py): each event's apply ends with its state evolution, on_<event>. It runs again whenever an
+# aggregate is rebuilt from its events, so it depends on the aggregate and the event only.
+RULES = Rules()
 
 
 class SeatReservation(Aggregate):
@@ -38,6 +43,7 @@ class SeatReservation(Aggregate):
             aggregate.seats = self.seats
             aggregate.departs_at = self.departs_at
             aggregate.price = self.price
+            RULES.on_flight_reserved(aggregate, self)
 
     class FlightReservationFailed(Aggregate.Created, IntegrationEvent):
         """No seats could be reserved (sold out, no such route, airline down)."""
@@ -51,6 +57,7 @@ class SeatReservation(Aggregate):
             aggregate.state = "failed"
             aggregate.trip_id = self.trip_id
             aggregate.reason = self.reason
+            RULES.on_flight_reservation_failed(aggregate, self)
 
     class FlightReservationCancelled(Aggregate.Event):
         """Domain event FlightReservationCancelled."""
@@ -62,6 +69,7 @@ class SeatReservation(Aggregate):
             aggregate.state = "cancelled"
             aggregate.trip_id = self.trip_id
             aggregate.cancelled_at = self.cancelled_at
+            RULES.on_flight_reservation_cancelled(aggregate, self)
 
     class BoardingPassesIssued(Aggregate.Event):
         """Domain event BoardingPassesIssued."""
@@ -70,6 +78,7 @@ class SeatReservation(Aggregate):
 
         def apply(self, aggregate: SeatReservation) -> None:
             aggregate.passenger_names = self.passenger_names
+            RULES.on_boarding_passes_issued(aggregate, self)
 
     def __init__(self) -> None:
         self.state = ""
@@ -91,6 +100,7 @@ class SeatReservation(Aggregate):
         aggregate_id: UUID,
     ) -> SeatReservation:
         """Reserve seats on the outbound and return flights."""
+        rules.check_reserve_flight(command)
         chosen = rules.reserve_flight_emits(command)
         if chosen == "FlightReserved":
             return cls._create(
@@ -118,6 +128,7 @@ class SeatReservation(Aggregate):
     ) -> None:
         """Compensation of ReserveFlight; the seats go back on sale."""
         require_state("CancelFlightReservation", "SeatReservation", self.state, ("reserved",))
+        rules.check_cancel_flight_reservation(self, command)
         self.trigger_event(
             self.FlightReservationCancelled,
             trip_id=command.trip_id,
@@ -131,6 +142,7 @@ class SeatReservation(Aggregate):
     ) -> None:
         """Handle IssueBoardingPasses."""
         require_state("IssueBoardingPasses", "SeatReservation", self.state, ("reserved",))
+        rules.check_issue_boarding_passes(self, command)
         self.trigger_event(
             self.BoardingPassesIssued,
             passenger_names=command.passenger_names,

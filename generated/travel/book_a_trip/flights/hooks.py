@@ -8,13 +8,39 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from book_a_trip.flights import aggregates, commands
+# Only for the type checker: aggregates.py imports rules.py, which imports this module.
+if TYPE_CHECKING:
+    from book_a_trip.flights import aggregates, commands
 
 
 class Hooks:
-    """Default answers to every question the generated code asks; override them in rules.Rules."""
+    """Default answers to every question the generated code asks; override them in rules.Rules.
+
+    check_<command>: an invariant (raise DomainError to reject the command); on_<event>: how the event changes its
+    aggregate beyond the fields it records; the others: which event a command records, or a value it needs.
+    """
+
+    def check_cancel_flight_reservation(
+        self,
+        aggregate: aggregates.SeatReservation,
+        command: commands.CancelFlightReservation,
+    ) -> None:
+        """An invariant of CancelFlightReservation: raise DomainError to reject it (default: accept)."""
+
+    def check_issue_boarding_passes(
+        self,
+        aggregate: aggregates.SeatReservation,
+        command: commands.IssueBoardingPasses,
+    ) -> None:
+        """An invariant of IssueBoardingPasses: raise DomainError to reject it (default: accept)."""
+
+    def check_reserve_flight(
+        self,
+        command: commands.ReserveFlight,
+    ) -> None:
+        """An invariant of ReserveFlight: raise DomainError to reject it (default: accept)."""
 
     def cancel_flight_reservation_fails(
         self,
@@ -74,6 +100,42 @@ class Hooks:
     ) -> list[str]:
         """The seats of FlightReserved, which the command does not carry (default: [])."""
         return []
+
+    def on_boarding_passes_issued(
+        self,
+        aggregate: aggregates.SeatReservation,
+        event: aggregates.SeatReservation.BoardingPassesIssued,
+    ) -> None:
+        """How BoardingPassesIssued changes the SeatReservation beyond the fields it records (default:
+        no more).
+        """
+
+    def on_flight_reservation_cancelled(
+        self,
+        aggregate: aggregates.SeatReservation,
+        event: aggregates.SeatReservation.FlightReservationCancelled,
+    ) -> None:
+        """How FlightReservationCancelled changes the SeatReservation beyond the fields it records
+        (default: no more).
+        """
+
+    def on_flight_reservation_failed(
+        self,
+        aggregate: aggregates.SeatReservation,
+        event: aggregates.SeatReservation.FlightReservationFailed,
+    ) -> None:
+        """How FlightReservationFailed changes the SeatReservation beyond the fields it records
+        (default: no more).
+        """
+
+    def on_flight_reserved(
+        self,
+        aggregate: aggregates.SeatReservation,
+        event: aggregates.SeatReservation.FlightReserved,
+    ) -> None:
+        """How FlightReserved changes the SeatReservation beyond the fields it records (default: no
+        more).
+        """
 
     def reserve_flight_emits(
         self,

@@ -11,10 +11,15 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from book_a_trip.hotels import commands
+from book_a_trip.hotels.rules import Rules
 from esp_runtime import IntegrationEvent, require_state
 
 if TYPE_CHECKING:
     from book_a_trip.hotels.hooks import Hooks
+
+# Your rules (rules.py): each event's apply ends with its state evolution, on_<event>. It runs again whenever an
+# aggregate is rebuilt from its events, so it depends on the aggregate and the event only.
+RULES = Rules()
 
 
 class RoomReservation(Aggregate):
@@ -40,6 +45,7 @@ class RoomReservation(Aggregate):
             aggregate.nights = self.nights
             aggregate.nightly_rate = self.nightly_rate
             aggregate.guest_rating = self.guest_rating
+            RULES.on_hotel_reserved(aggregate, self)
 
     class HotelReservationFailed(Aggregate.Created, IntegrationEvent):
         """No room could be reserved."""
@@ -53,6 +59,7 @@ class RoomReservation(Aggregate):
             aggregate.state = "failed"
             aggregate.trip_id = self.trip_id
             aggregate.reason = self.reason
+            RULES.on_hotel_reservation_failed(aggregate, self)
 
     class HotelReservationCancelled(Aggregate.Event):
         """Domain event HotelReservationCancelled."""
@@ -64,6 +71,7 @@ class RoomReservation(Aggregate):
             aggregate.state = "cancelled"
             aggregate.trip_id = self.trip_id
             aggregate.cancelled_at = self.cancelled_at
+            RULES.on_hotel_reservation_cancelled(aggregate, self)
 
     def __init__(self) -> None:
         self.state = ""
@@ -85,6 +93,7 @@ class RoomReservation(Aggregate):
         aggregate_id: UUID,
     ) -> RoomReservation:
         """Reserve a room at the destination for the nights of the trip."""
+        rules.check_reserve_hotel(command)
         chosen = rules.reserve_hotel_emits(command)
         if chosen == "HotelReserved":
             return cls._create(
@@ -113,6 +122,7 @@ class RoomReservation(Aggregate):
     ) -> None:
         """Compensation of ReserveHotel; the room is free again."""
         require_state("CancelHotelReservation", "RoomReservation", self.state, ("reserved",))
+        rules.check_cancel_hotel_reservation(self, command)
         self.trigger_event(
             self.HotelReservationCancelled,
             trip_id=command.trip_id,

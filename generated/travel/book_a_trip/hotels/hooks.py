@@ -8,13 +8,32 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from book_a_trip.hotels import aggregates, commands
+# Only for the type checker: aggregates.py imports rules.py, which imports this module.
+if TYPE_CHECKING:
+    from book_a_trip.hotels import aggregates, commands
 
 
 class Hooks:
-    """Default answers to every question the generated code asks; override them in rules.Rules."""
+    """Default answers to every question the generated code asks; override them in rules.Rules.
+
+    check_<command>: an invariant (raise DomainError to reject the command); on_<event>: how the event changes its
+    aggregate beyond the fields it records; the others: which event a command records, or a value it needs.
+    """
+
+    def check_cancel_hotel_reservation(
+        self,
+        aggregate: aggregates.RoomReservation,
+        command: commands.CancelHotelReservation,
+    ) -> None:
+        """An invariant of CancelHotelReservation: raise DomainError to reject it (default: accept)."""
+
+    def check_reserve_hotel(
+        self,
+        command: commands.ReserveHotel,
+    ) -> None:
+        """An invariant of ReserveHotel: raise DomainError to reject it (default: accept)."""
 
     def cancel_hotel_reservation_fails(
         self,
@@ -79,6 +98,33 @@ class Hooks:
     ) -> str | None:
         """The room_number of HotelReserved, which the command does not carry (default: None)."""
         return None
+
+    def on_hotel_reservation_cancelled(
+        self,
+        aggregate: aggregates.RoomReservation,
+        event: aggregates.RoomReservation.HotelReservationCancelled,
+    ) -> None:
+        """How HotelReservationCancelled changes the RoomReservation beyond the fields it records
+        (default: no more).
+        """
+
+    def on_hotel_reservation_failed(
+        self,
+        aggregate: aggregates.RoomReservation,
+        event: aggregates.RoomReservation.HotelReservationFailed,
+    ) -> None:
+        """How HotelReservationFailed changes the RoomReservation beyond the fields it records
+        (default: no more).
+        """
+
+    def on_hotel_reserved(
+        self,
+        aggregate: aggregates.RoomReservation,
+        event: aggregates.RoomReservation.HotelReserved,
+    ) -> None:
+        """How HotelReserved changes the RoomReservation beyond the fields it records (default: no
+        more).
+        """
 
     def reserve_hotel_emits(
         self,

@@ -13,10 +13,15 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from book_a_trip.travel_payments import commands
+from book_a_trip.travel_payments.rules import Rules
 from esp_runtime import IntegrationEvent
 
 if TYPE_CHECKING:
     from book_a_trip.travel_payments.hooks import Hooks
+
+# Your rules (rules.py): each event's apply ends with its state evolution, on_<event>. It runs again whenever an
+# aggregate is rebuilt from its events, so it depends on the aggregate and the event only.
+RULES = Rules()
 
 
 class CardCharge(Aggregate):
@@ -38,6 +43,7 @@ class CardCharge(Aggregate):
             aggregate.amount = self.amount
             aggregate.authorisation_code = self.authorisation_code
             aggregate.charged_at = self.charged_at
+            RULES.on_card_charged(aggregate, self)
 
     class CardChargeDeclined(Aggregate.Created, IntegrationEvent):
         """The bank refused the payment."""
@@ -51,6 +57,7 @@ class CardCharge(Aggregate):
             aggregate.state = "declined"
             aggregate.trip_id = self.trip_id
             aggregate.reason = self.reason
+            RULES.on_card_charge_declined(aggregate, self)
 
     def __init__(self) -> None:
         self.state = ""
@@ -69,6 +76,7 @@ class CardCharge(Aggregate):
         aggregate_id: UUID,
     ) -> CardCharge:
         """Charge the traveller's card the quoted price of the trip."""
+        rules.check_charge_card(command)
         chosen = rules.charge_card_emits(command)
         if chosen == "CardCharged":
             return cls._create(

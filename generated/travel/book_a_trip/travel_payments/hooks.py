@@ -7,13 +7,19 @@ Write your own answers in rules.py (a subclass of Hooks): this file is regenerat
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from book_a_trip.travel_payments import commands
+# Only for the type checker: aggregates.py imports rules.py, which imports this module.
+if TYPE_CHECKING:
+    from book_a_trip.travel_payments import aggregates, commands
 
 
 class Hooks:
-    """Default answers to every question the generated code asks; override them in rules.Rules."""
+    """Default answers to every question the generated code asks; override them in rules.Rules.
+
+    check_<command>: an invariant (raise DomainError to reject the command); on_<event>: how the event changes its
+    aggregate beyond the fields it records; the others: which event a command records, or a value it needs.
+    """
 
     def card_charge_declined_reason(
         self,
@@ -55,3 +61,25 @@ class Hooks:
         makes the step record CardChargeDeclined.
         """
         return None
+
+    def check_charge_card(
+        self,
+        command: commands.ChargeCard,
+    ) -> None:
+        """An invariant of ChargeCard: raise DomainError to reject it (default: accept)."""
+
+    def on_card_charge_declined(
+        self,
+        aggregate: aggregates.CardCharge,
+        event: aggregates.CardCharge.CardChargeDeclined,
+    ) -> None:
+        """How CardChargeDeclined changes the CardCharge beyond the fields it records (default: no
+        more).
+        """
+
+    def on_card_charged(
+        self,
+        aggregate: aggregates.CardCharge,
+        event: aggregates.CardCharge.CardCharged,
+    ) -> None:
+        """How CardCharged changes the CardCharge beyond the fields it records (default: no more)."""

@@ -11,9 +11,14 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from book_a_trip.trips import commands
+from book_a_trip.trips.rules import Rules
 
 if TYPE_CHECKING:
     from book_a_trip.trips.hooks import Hooks
+
+# Your rules (rules.py): each event's apply ends with its state evolution, on_<event>. It runs again whenever an
+# aggregate is rebuilt from its events, so it depends on the aggregate and the event only.
+RULES = Rules()
 
 
 class Trip(Aggregate):
@@ -51,6 +56,7 @@ class Trip(Aggregate):
             aggregate.card_token = self.card_token
             aggregate.amount = self.amount
             aggregate.loyalty_number = self.loyalty_number
+            RULES.on_trip_requested(aggregate, self)
 
     class TripBooked(Aggregate.Event):
         """The saga completed; flight, hotel and car are reserved and paid."""
@@ -60,6 +66,7 @@ class Trip(Aggregate):
         def apply(self, aggregate: Trip) -> None:
             aggregate.state = "booked"
             aggregate.booked_at = self.booked_at
+            RULES.on_trip_booked(aggregate, self)
 
     class TripRejected(Aggregate.Event):
         """The saga aborted; every reservation made for it was cancelled."""
@@ -71,6 +78,7 @@ class Trip(Aggregate):
             aggregate.state = "rejected"
             aggregate.reason = self.reason
             aggregate.rejected_at = self.rejected_at
+            RULES.on_trip_rejected(aggregate, self)
 
     def __init__(self) -> None:
         self.state = ""
@@ -100,6 +108,7 @@ class Trip(Aggregate):
         aggregate_id: UUID,
     ) -> Trip:
         """Ask for a flight, a hotel room and a car at the quoted price."""
+        rules.check_request_trip(command)
         aggregate = cls._create(
             cls.TripRequested,
             id=aggregate_id,

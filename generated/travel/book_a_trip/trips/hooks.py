@@ -6,6 +6,43 @@ Write your own answers in rules.py (a subclass of Hooks): this file is regenerat
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+# Only for the type checker: aggregates.py imports rules.py, which imports this module.
+if TYPE_CHECKING:
+    from book_a_trip.trips import aggregates, commands
+
 
 class Hooks:
-    """Default answers to every question the generated code asks; override them in rules.Rules."""
+    """Default answers to every question the generated code asks; override them in rules.Rules.
+
+    check_<command>: an invariant (raise DomainError to reject the command); on_<event>: how the event changes its
+    aggregate beyond the fields it records; the others: which event a command records, or a value it needs.
+    """
+
+    def check_request_trip(
+        self,
+        command: commands.RequestTrip,
+    ) -> None:
+        """An invariant of RequestTrip: raise DomainError to reject it (default: accept)."""
+
+    def on_trip_booked(
+        self,
+        aggregate: aggregates.Trip,
+        event: aggregates.Trip.TripBooked,
+    ) -> None:
+        """How TripBooked changes the Trip beyond the fields it records (default: no more)."""
+
+    def on_trip_rejected(
+        self,
+        aggregate: aggregates.Trip,
+        event: aggregates.Trip.TripRejected,
+    ) -> None:
+        """How TripRejected changes the Trip beyond the fields it records (default: no more)."""
+
+    def on_trip_requested(
+        self,
+        aggregate: aggregates.Trip,
+        event: aggregates.Trip.TripRequested,
+    ) -> None:
+        """How TripRequested changes the Trip beyond the fields it records (default: no more)."""
