@@ -8,13 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from deliver_food.kitchen import aggregates, commands
+# Only for the type checker: aggregates.py imports rules.py, which imports this module.
+if TYPE_CHECKING:
+    from deliver_food.kitchen import aggregates, commands
 
 
 class Hooks:
-    """Default answers to every question the generated code asks; override them in rules.Rules."""
+    """Default answers to every question the generated code asks; override them in rules.Rules.
+
+    check_<command>: an invariant (raise DomainError to reject the command); on_<event>: how the event changes its
+    aggregate beyond the fields it records; the others: which event a command records, or a value it needs.
+    """
 
     def cancel_create_ticket_fails(
         self,
@@ -25,6 +31,60 @@ class Hooks:
         saga run.
         """
         return None
+
+    def check_cancel_create_ticket(
+        self,
+        aggregate: aggregates.Ticket,
+        command: commands.CancelCreateTicket,
+    ) -> None:
+        """An invariant of CancelCreateTicket: raise DomainError to reject it (default: accept)."""
+
+    def check_confirm_create_ticket(
+        self,
+        aggregate: aggregates.Ticket,
+        command: commands.ConfirmCreateTicket,
+    ) -> None:
+        """An invariant of ConfirmCreateTicket: raise DomainError to reject it (default: accept)."""
+
+    def check_create_ticket(
+        self,
+        command: commands.CreateTicket,
+    ) -> None:
+        """An invariant of CreateTicket: raise DomainError to reject it (default: accept)."""
+
+    def check_open_restaurant(
+        self,
+        command: commands.OpenRestaurant,
+    ) -> None:
+        """An invariant of OpenRestaurant: raise DomainError to reject it (default: accept)."""
+
+    def check_pause_orders(
+        self,
+        aggregate: aggregates.Restaurant,
+        command: commands.PauseOrders,
+    ) -> None:
+        """An invariant of PauseOrders: raise DomainError to reject it (default: accept)."""
+
+    def check_release_slot(
+        self,
+        aggregate: aggregates.Restaurant,
+        command: commands.ReleaseSlot,
+    ) -> None:
+        """An invariant of ReleaseSlot: raise DomainError to reject it (default: accept)."""
+
+    def check_reserve_slot(
+        self,
+        aggregate: aggregates.Restaurant,
+        command: commands.ReserveSlot,
+    ) -> None:
+        """An invariant of ReserveSlot: raise DomainError to reject it (default: accept)."""
+
+    def check_resume_orders(
+        self,
+        aggregate: aggregates.Restaurant,
+        command: commands.ResumeOrders,
+    ) -> None:
+        """An invariant of ResumeOrders: raise DomainError to reject it (default: accept)."""
 
     def create_ticket_emits(
         self,
@@ -43,6 +103,78 @@ class Hooks:
         reason makes the step record TicketRefused.
         """
         return None
+
+    def on_orders_paused(
+        self,
+        aggregate: aggregates.Restaurant,
+        event: aggregates.Restaurant.OrdersPaused,
+    ) -> None:
+        """How OrdersPaused changes the Restaurant beyond the fields it records (default: no more)."""
+
+    def on_orders_resumed(
+        self,
+        aggregate: aggregates.Restaurant,
+        event: aggregates.Restaurant.OrdersResumed,
+    ) -> None:
+        """How OrdersResumed changes the Restaurant beyond the fields it records (default: no more)."""
+
+    def on_restaurant_opened(
+        self,
+        aggregate: aggregates.Restaurant,
+        event: aggregates.Restaurant.RestaurantOpened,
+    ) -> None:
+        """How RestaurantOpened changes the Restaurant beyond the fields it records (default: no more)."""
+
+    def on_slot_released(
+        self,
+        aggregate: aggregates.Restaurant,
+        event: aggregates.Restaurant.SlotReleased,
+    ) -> None:
+        """How SlotReleased changes the Restaurant beyond the fields it records (default: no more)."""
+
+    def on_slot_reserved(
+        self,
+        aggregate: aggregates.Restaurant,
+        event: aggregates.Restaurant.SlotReserved,
+    ) -> None:
+        """How SlotReserved changes the Restaurant beyond the fields it records (default: no more)."""
+
+    def on_slots_exhausted(
+        self,
+        aggregate: aggregates.Restaurant,
+        event: aggregates.Restaurant.SlotsExhausted,
+    ) -> None:
+        """How SlotsExhausted changes the Restaurant beyond the fields it records (default: no more)."""
+
+    def on_ticket_confirmed(
+        self,
+        aggregate: aggregates.Ticket,
+        event: aggregates.Ticket.TicketConfirmed,
+    ) -> None:
+        """How TicketConfirmed changes the Ticket beyond the fields it records (default: no more)."""
+
+    def on_ticket_created(
+        self,
+        aggregate: aggregates.Ticket,
+        event: aggregates.Ticket.TicketCreated,
+    ) -> None:
+        """How TicketCreated changes the Ticket beyond the fields it records (default: no more)."""
+
+    def on_ticket_creation_cancelled(
+        self,
+        aggregate: aggregates.Ticket,
+        event: aggregates.Ticket.TicketCreationCancelled,
+    ) -> None:
+        """How TicketCreationCancelled changes the Ticket beyond the fields it records (default: no
+        more).
+        """
+
+    def on_ticket_refused(
+        self,
+        aggregate: aggregates.Ticket,
+        event: aggregates.Ticket.TicketRefused,
+    ) -> None:
+        """How TicketRefused changes the Ticket beyond the fields it records (default: no more)."""
 
     def release_slot_fails(
         self,

@@ -22,6 +22,16 @@ class Hooks:
     aggregate beyond the fields it records; the others: which event a command records, or a value it needs.
     """
 
+    def cancel_flight_reservation_fails(
+        self,
+        command: commands.CancelFlightReservation,
+    ) -> str | None:
+        """Why CancelFlightReservation cannot run when a saga compensates with it, or None when it can
+        (default: None). A reason makes the compensation fail: the SEC retries it, then parks the
+        saga run.
+        """
+        return None
+
     def check_cancel_flight_reservation(
         self,
         aggregate: aggregates.SeatReservation,
@@ -41,16 +51,6 @@ class Hooks:
         command: commands.ReserveFlight,
     ) -> None:
         """An invariant of ReserveFlight: raise DomainError to reject it (default: accept)."""
-
-    def cancel_flight_reservation_fails(
-        self,
-        command: commands.CancelFlightReservation,
-    ) -> str | None:
-        """Why CancelFlightReservation cannot run when a saga compensates with it, or None when it can
-        (default: None). A reason makes the compensation fail: the SEC retries it, then parks the
-        saga run.
-        """
-        return None
 
     def flight_reservation_cancelled_cancelled_at(
         self,

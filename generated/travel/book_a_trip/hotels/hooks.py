@@ -22,6 +22,16 @@ class Hooks:
     aggregate beyond the fields it records; the others: which event a command records, or a value it needs.
     """
 
+    def cancel_hotel_reservation_fails(
+        self,
+        command: commands.CancelHotelReservation,
+    ) -> str | None:
+        """Why CancelHotelReservation cannot run when a saga compensates with it, or None when it can
+        (default: None). A reason makes the compensation fail: the SEC retries it, then parks the
+        saga run.
+        """
+        return None
+
     def check_cancel_hotel_reservation(
         self,
         aggregate: aggregates.RoomReservation,
@@ -34,16 +44,6 @@ class Hooks:
         command: commands.ReserveHotel,
     ) -> None:
         """An invariant of ReserveHotel: raise DomainError to reject it (default: accept)."""
-
-    def cancel_hotel_reservation_fails(
-        self,
-        command: commands.CancelHotelReservation,
-    ) -> str | None:
-        """Why CancelHotelReservation cannot run when a saga compensates with it, or None when it can
-        (default: None). A reason makes the compensation fail: the SEC retries it, then parks the
-        saga run.
-        """
-        return None
 
     def hotel_reservation_cancelled_cancelled_at(
         self,
