@@ -23,7 +23,7 @@ from esp.diff import FAIL_ON
 from esp.diff import FORMATS as DIFF_FORMATS
 from esp.draw import FORMATS as DRAW_FORMATS
 from esp.draw import VIEWS
-from esp.errors import ExitCode, UserError
+from esp.errors import Diagnostic, ExitCode, UserError
 from esp.export import FORMATS as EXPORT_FORMATS
 from esp.output import Printer, stderr, stdout
 from esp.profile import PROFILES
@@ -163,6 +163,15 @@ def validate(
             show_default=False,
         ),
     ] = None,
+    generated: Annotated[
+        Path | None,
+        typer.Option(
+            help="The output folder of 'esp generate': report methods of its rules.py files (your business"
+            " logic) that override nothing the journeys ask for any more.",
+            metavar="DIR",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Check journeys like a compiler: every problem at once, with code, place and hint.
 
@@ -177,17 +186,30 @@ def validate(
         esp validate --format sarif > esp.sarif
 
         esp validate journeys/ --since main
+
+        esp validate journeys/restaurant.yaml --generated generated/restaurant
     """
     from esp import api
     from esp.config import resolve_paths
+    from esp.model import Model
 
     targets = resolve_paths(paths)
-    more = None
+    checks: list[Callable[[Model], Iterable[Diagnostic]]] = []
     if since is not None:
         from esp.diff import since_check
 
-        more = since_check(since, targets)
-    raise typer.Exit(api.report(targets, stdout(), fmt=fmt, strict=strict, profile=profile, more=more))
+        checks.append(since_check(since, targets))
+    if generated is not None:
+        from esp import overrides
+
+        checks.append(lambda model: overrides.check(model, generated))
+
+    def more(model: Model) -> list[Diagnostic]:
+        return [d for check in checks for d in check(model)]
+
+    raise typer.Exit(
+        api.report(targets, stdout(), fmt=fmt, strict=strict, profile=profile, more=more if checks else None)
+    )
 
 
 @app.command("diff")

@@ -532,6 +532,23 @@ CODES: dict[str, CodeInfo] = {
         "{kind} '{name}' is defined in several microservices ({where}): this reference does not say which",
         "{hint}",
     ),
+    # -- business logic: the hand-written rules.py (E220-E229) ---------------------
+    "E220": _e(
+        "rule overrides nothing",
+        "rules.Rules.{method} overrides no rule the journey asks for: the generated code never calls it",
+        "a command or event was renamed or removed: rename the method to a rule hooks.py lists, or remove it;"
+        " a helper of yours starts with '_'",
+    ),
+    "E221": _e(
+        "rules.py without Rules",
+        "rules.py has no class '{cls}': the generated application and aggregates import it",
+        "define 'class {cls}(Hooks)' again (from the microservice's hooks module), with your rules in it",
+    ),
+    "E222": _e(
+        "rules.py does not parse",
+        "rules.py is not valid Python: {reason}",
+        "fix the syntax: the generated package imports this file",
+    ),
     # -- warnings ------------------------------------------------------------------
     "W100": _w(
         "event never produced",
@@ -607,6 +624,11 @@ CODES: dict[str, CodeInfo] = {
         "own event shadows an integration event",
         "'{name}' here is {microservice}'s own event; '{other}' is an integration event of the same name",
         "write '{own}' to keep this one, or '{other}' to hear the other microservice's",
+    ),
+    "W126": _w(
+        "rules of a microservice no longer in the model",
+        "rules.py of '{microservice}': the journey has no such microservice, so nothing in {package} uses it",
+        "move the rules to the microservice that now does this work, or delete the folder",
     ),
     "W108": _w(
         "field is a Python keyword",

@@ -332,7 +332,8 @@ class ListenerNames:
     test: str
 
 
-HookKind = Literal["choice", "field", "fails", "saga", "check", "evolve"]  # fails: a saga step's command, or a compensation
+# fails: a saga step's command, or a compensation; check: a command's invariant; evolve: an event's state evolution
+HookKind = Literal["choice", "field", "fails", "saga", "check", "evolve"]
 
 
 @dataclass(frozen=True)
