@@ -18,7 +18,7 @@ LOGIC = '''
         if command.quantity < 1:
             raise DomainError("at least one")
 
-    def on_food_item_added(self, aggregate: aggregates.DiningOrder, event: aggregates.DiningOrder.FoodItemAdded) -> None:
+    def on_food_item_added(self, aggregate: aggregates.DiningOrder, event: DiningOrder.FoodItemAdded) -> None:
         aggregate.dishes = [*(aggregate.dishes or []), event.dish]
 
     def _portions(self) -> int:
