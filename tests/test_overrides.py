@@ -12,7 +12,7 @@ from esp import api, overrides
 from esp.errors import UserError
 from esp.generate import generate
 
-LOGIC = '''
+LOGIC = """
 
     def check_add_food_item(self, aggregate: aggregates.DiningOrder, command: commands.AddFoodItem) -> None:
         if command.quantity < 1:
@@ -23,7 +23,7 @@ LOGIC = '''
 
     def _portions(self) -> int:
         return 1
-'''
+"""
 
 
 def _restaurant(tmp_path: Path, text: str | None = None) -> Path:
