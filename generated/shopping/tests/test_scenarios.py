@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from esp_runtime import DomainError, events_of, has_logic
+from shop_online import value_objects
 from shop_online.cart import aggregates as cart_aggregates
 from shop_online.cart import application as cart_application
 from shop_online.cart import commands as cart_commands
@@ -79,9 +80,9 @@ def test_a_checked_out_cart_takes_no_more_items(alone: Alone) -> None:
         cls.CheckoutCompleted,
         customer_id=UUID("3f2c1a9e-7b4d-4e2a-9c1b-8d7e6f5a4b3c"),
         email="sam@example.org",
-        lines=["BK-042 x 2"],
+        lines=[value_objects.OrderLine(sku="BK-042", quantity=2, unit_price=Decimal("12.50"))],
         total=Decimal("25.00"),
-        shipping_address="1 High Street, Oxford OX1 1AA",
+        shipping_address=value_objects.Address(street="1 High Street", city="Oxford", postcode="OX1 1AA", country="GB"),
         delivery_notes=None,
     )
     app.save(aggregate)
@@ -118,7 +119,7 @@ def test_the_shopper_checks_out(alone: Alone) -> None:
     command = cart_commands.CheckOut(
         cart_id=aggregate.id,
         email="sam@example.org",
-        shipping_address="1 High Street, Oxford OX1 1AA",
+        shipping_address=value_objects.Address(street="1 High Street", city="Oxford", postcode="OX1 1AA", country="GB"),
         delivery_notes=None,
     )
     app.check_out(command)
@@ -130,10 +131,12 @@ def test_the_shopper_checks_out(alone: Alone) -> None:
         assert event_1.customer_id == UUID("3f2c1a9e-7b4d-4e2a-9c1b-8d7e6f5a4b3c")
     assert event_1.email == "sam@example.org"
     if logic:
-        assert event_1.lines == ["BK-042 x 2"]
+        assert event_1.lines == [value_objects.OrderLine(sku="BK-042", quantity=2, unit_price=Decimal("12.50"))]
     if logic:
         assert event_1.total == Decimal("25.00")
-    assert event_1.shipping_address == "1 High Street, Oxford OX1 1AA"
+    assert event_1.shipping_address == value_objects.Address(
+        street="1 High Street", city="Oxford", postcode="OX1 1AA", country="GB"
+    )
 
 
 def test_a_withdrawn_product_keeps_its_last_price(alone: Alone) -> None:
@@ -208,9 +211,9 @@ def test_an_order_is_not_paid_twice(alone: Alone) -> None:
         cart_id=UUID("1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"),
         customer_id=UUID("3f2c1a9e-7b4d-4e2a-9c1b-8d7e6f5a4b3c"),
         email="sam@example.org",
-        lines=["BK-042 x 2"],
+        lines=[value_objects.OrderLine(sku="BK-042", quantity=2, unit_price=Decimal("12.50"))],
         total=Decimal("25.00"),
-        shipping_address="1 High Street, Oxford OX1 1AA",
+        shipping_address=value_objects.Address(street="1 High Street", city="Oxford", postcode="OX1 1AA", country="GB"),
         delivery_notes=None,
     )
     aggregate.trigger_event(
@@ -219,8 +222,8 @@ def test_an_order_is_not_paid_twice(alone: Alone) -> None:
         amount=Decimal("25.00"),
         paid_at=datetime.fromisoformat("2026-11-28T14:05:00+00:00"),
         email="sam@example.org",
-        lines=["BK-042 x 2"],
-        shipping_address="1 High Street, Oxford OX1 1AA",
+        lines=[value_objects.OrderLine(sku="BK-042", quantity=2, unit_price=Decimal("12.50"))],
+        shipping_address=value_objects.Address(street="1 High Street", city="Oxford", postcode="OX1 1AA", country="GB"),
         delivery_notes=None,
     )
     app.save(aggregate)
@@ -332,14 +335,14 @@ def test_the_warehouse_sets_the_books_aside(alone: Alone) -> None:
     cls = warehouse_aggregates.StockReservation
     command = warehouse_commands.ReserveStock(
         order_id=UUID("7e6d5c4b-3a2f-4e1d-9c8b-7a6f5e4d3c2b"),
-        lines=["BK-042 x 2"],
+        lines=[value_objects.OrderLine(sku="BK-042", quantity=2, unit_price=Decimal("12.50"))],
     )
     new = events_of(app, app.reserve_stock(command))
     assert [type(e).__name__ for e in new] == ["StockReserved"]
     event_1 = new[0]
     assert isinstance(event_1, cls.StockReserved)
     assert event_1.order_id == UUID("7e6d5c4b-3a2f-4e1d-9c8b-7a6f5e4d3c2b")
-    assert event_1.lines == ["BK-042 x 2"]
+    assert event_1.lines == [value_objects.OrderLine(sku="BK-042", quantity=2, unit_price=Decimal("12.50"))]
     if logic:
         assert event_1.warehouse_code == "OXF-1"
 
@@ -352,7 +355,7 @@ def test_the_clerk_picks_the_reserved_books(alone: Alone) -> None:
         cls.StockReserved,
         id=uuid4(),
         order_id=UUID("7e6d5c4b-3a2f-4e1d-9c8b-7a6f5e4d3c2b"),
-        lines=["BK-042 x 2"],
+        lines=[value_objects.OrderLine(sku="BK-042", quantity=2, unit_price=Decimal("12.50"))],
         warehouse_code="OXF-1",
         reserved_at=datetime.fromisoformat("2026-11-28T14:10:00+00:00"),
     )
@@ -376,8 +379,8 @@ def test_the_parcel_is_handed_to_the_carrier(alone: Alone) -> None:
     cls = shipping_aggregates.Shipment
     command = shipping_commands.ShipOrder(
         order_id=UUID("7e6d5c4b-3a2f-4e1d-9c8b-7a6f5e4d3c2b"),
-        lines=["BK-042 x 2"],
-        shipping_address="1 High Street, Oxford OX1 1AA",
+        lines=[value_objects.OrderLine(sku="BK-042", quantity=2, unit_price=Decimal("12.50"))],
+        shipping_address=value_objects.Address(street="1 High Street", city="Oxford", postcode="OX1 1AA", country="GB"),
         delivery_notes=None,
     )
     new = events_of(app, app.ship_order(command))

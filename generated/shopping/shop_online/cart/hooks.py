@@ -10,6 +10,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
 
+from shop_online import value_objects
+
 # Only for the type checker: aggregates.py imports rules.py, which imports this module.
 if TYPE_CHECKING:
     from shop_online.cart import aggregates, commands
@@ -72,7 +74,7 @@ class Hooks:
         self,
         aggregate: aggregates.ShoppingCart,
         command: commands.CheckOut,
-    ) -> list[str]:
+    ) -> list[value_objects.OrderLine]:
         """The lines of CheckoutCompleted (default: the aggregate's current lines, else [])."""
         if aggregate.lines is not None:
             return aggregate.lines

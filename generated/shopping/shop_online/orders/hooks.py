@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from shop_online import value_objects
+
 # Only for the type checker: aggregates.py imports rules.py, which imports this module.
 if TYPE_CHECKING:
     from shop_online.orders import aggregates, commands
@@ -109,7 +111,7 @@ class Hooks:
         self,
         aggregate: aggregates.CustomerOrder,
         command: commands.RecordOrderPayment,
-    ) -> list[str]:
+    ) -> list[value_objects.OrderLine]:
         """The lines of OrderPaid (default: the aggregate's current lines, else [])."""
         if aggregate.lines is not None:
             return aggregate.lines
@@ -119,10 +121,10 @@ class Hooks:
         self,
         aggregate: aggregates.CustomerOrder,
         command: commands.RecordOrderPayment,
-    ) -> str:
+    ) -> value_objects.Address:
         """The shipping_address of OrderPaid (default: the aggregate's current shipping_address, else
-        \"\").
+        value_objects.Address(street=\"\", city=\"\", postcode=\"\", country=\"\")).
         """
         if aggregate.shipping_address is not None:
             return aggregate.shipping_address
-        return ""
+        return value_objects.Address(street="", city="", postcode="", country="")
