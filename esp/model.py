@@ -63,6 +63,15 @@ class FieldType:
     def __str__(self) -> str:
         return self.name if self.of is None else f"{self.name}[{self.of}]"
 
+    def shape(self) -> str:
+        """The type with each value object spelt out (``Money{amount: decimal, currency: str}``): two types of
+        one shape hold the same values, so a value object that changed its fields changed every field of it."""
+        if self.of is not None:
+            return f"{self.name}[{self.of.shape()}]"
+        if self.value is not None:
+            return self.name + "{" + ", ".join(f"{f.name}: {f.type.shape()}" for f in self.value.fields) + "}"
+        return self.name
+
     def widens_to(self, wider: FieldType) -> bool:
         """Whether every value of this type converts, without loss, to a value of ``wider``
         (int to float or decimal, T to optional[T], element by element in lists)."""

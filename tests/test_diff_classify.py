@@ -457,3 +457,23 @@ def test_changes_are_listed_costliest_first(tmp_path: Path) -> None:
     )
     found = compare(model(tmp_path / "old", BASE), model(tmp_path / "new", new))
     assert [c.impact for c in found] == [Impact.BREAKING, Impact.UPCASTER, Impact.COMPATIBLE]
+
+
+# OrderPlaced and its command with a price, a value object.
+PLACED_AND_CMD = (
+    (PLACED, '        kind: integration\n        fields: {dish: str, note: "optional[str]", price: Money}\n'),
+    (PLACE_CMD, '        fields: {dish: str, note: "optional[str]", price: Money}\n        emits: [OrderPlaced]'),
+)
+
+
+def test_a_value_object_that_changes_changes_the_events_that_hold_it(tmp_path: Path) -> None:
+    with_money = variant(
+        BASE,
+        ("microservices:", "types:\n  Money:\n    fields: {amount: decimal, currency: str}\nmicroservices:"),
+        PLACED_AND_CMD[0],
+        PLACED_AND_CMD[1],
+    )
+    changed = with_money.replace("{amount: decimal, currency: str}", "{amount: decimal, currency: str, rate: float}")
+    found = changes(tmp_path, with_money, changed)
+    assert ("breaking", "field-type-changed", "OrderPlaced") in found, found
+    assert changes(tmp_path / "same", with_money, with_money) == []

@@ -613,7 +613,7 @@ def _home(event: Event) -> str:
 
 
 def _schema(fields: Iterable[Any]) -> list[tuple[str, str]]:
-    return sorted((f.name, str(f.type)) for f in fields)
+    return sorted((f.name, f.type.shape()) for f in fields)
 
 
 def _same_file(journey: Journey, candidates: Iterable[Journey]) -> Location | None:
@@ -729,12 +729,17 @@ class FieldChanges:
                     ftype.loc,
                     declared=False,
                 )
-            elif fields[name] != ftype.type:
+            elif fields[name].shape() != ftype.type.shape():
                 widening = fields[name].widens_to(ftype.type)
+                before, after = (
+                    (fields[name], ftype.type)
+                    if fields[name] != ftype.type
+                    else (fields[name].shape(), ftype.type.shape())
+                )
                 self.add(
                     "field-widened" if widening else "field-type-changed",
                     Impact.BREAKING,
-                    f"field '{name}' changed from {fields[name]} to {ftype.type}",
+                    f"field '{name}' changed from {before} to {after}",
                     f"stored {self.key} events hold {fields[name]} values and {bump}: no upcaster converts them"
                     if widening
                     else f"stored {self.key} events hold {fields[name]} values, which do not convert to {ftype.type}",
