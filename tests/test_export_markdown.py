@@ -35,6 +35,12 @@ def test_sagas_show_steps_and_compensations() -> None:
     assert "pivot" in text and "C1: " in text
 
 
+def test_value_objects_are_listed_with_their_fields() -> None:
+    text = markdown(load_model([ROOT / "journeys" / "shopping.yaml"]))
+    assert "## Value objects" in text
+    assert "| OrderLine | sku: str, quantity: int, unit\\_price: decimal |" in text
+
+
 def test_text_from_the_journey_cannot_become_markup() -> None:
     assert md("a | b <script>alert(1)</script> *x* [l](http://e)") == (
         r"a \| b \<script\>alert\(1\)\</script\> \*x\* \[l\]\(http://e\)"

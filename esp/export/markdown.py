@@ -84,6 +84,13 @@ def markdown(model: Model, mermaid: str | None = None, changes: Sequence[tuple[s
     ]
     if mermaid:
         lines += ["```mermaid", mermaid.rstrip("\n"), "```", ""]
+    if model.types:
+        lines += ["## Value objects", "", "| type | fields | |", "|---|---|---|"]
+        lines += [
+            f"| {md(vo.name)} | {', '.join(md(f'{f.name}: {f.type}') for f in vo.fields)} | {md(vo.description)} |"
+            for vo in model.types
+        ]
+        lines.append("")
     if model.listeners:
         lines += ["## Listeners", "", "| on event | in | issues | |", "|---|---|---|---|"]
         lines += [
