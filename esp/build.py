@@ -31,6 +31,7 @@ from esp.model import (
     Given,
     Hotspot,
     Journey,
+    Key,
     Listener,
     Microservice,
     Model,
@@ -475,6 +476,11 @@ class _Builder:
             ms,
             doc.loc(path, key=True),
             at,
+            tuple(
+                Key(name, kind == "unique", doc.loc((*path, "keys", name), key=True))
+                for name, kind in _map(raw, "keys").items()
+                if kind in ("unique", "many")  # anything else is the schema's E02x
+            ),
         )
 
     def process_context(self, doc: Document, i: int, raw: dict[str, Any]) -> tuple[Microservice, Aggregate | None]:
@@ -741,6 +747,8 @@ class _Builder:
                     _journey_name(doc),
                     doc.loc(path),
                     _key_locs(doc, path, raw),
+                    _str(raw, "for_each") or _str(raw, "by") or None,
+                    bool(_str(raw, "for_each")),
                 )
             )
         return result

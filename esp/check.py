@@ -403,7 +403,7 @@ def listeners_can_issue(model: Model) -> Iterator[Diagnostic]:
 def _listener_target(li: Listener, available: dict[str, FieldType], creation: bool) -> Iterator[Diagnostic]:
     """The event field that names the aggregate a listener's command changes must hold that aggregate's id."""
     target_agg = li.command.aggregate
-    if li.creates or target_agg is None:
+    if li.creates or target_agg is None or li.key is not None:  # found by a key: keys_find_aggregates
         return
     key = li.target or target_agg.identity
     if key not in available:
@@ -445,6 +445,83 @@ def _listener_on_itself(li: Listener, agg: Aggregate, creation: bool) -> Iterato
             enters=f"enters '{li.on.enters}'" if li.on.enters else "enters no state",
             allowed=", ".join(allowed),
         )
+
+
+# -- keys: aggregates found by a correlation key ------------------------------------------------------------
+
+_KEY_TYPES = ("str", "int", "uuid", "date")  # values whose text is one value: decimals ('9.5', '9.50') are not
+
+
+def keys_are_recorded(model: Model) -> Iterator[Diagnostic]:
+    """Each key of an aggregate is recorded by every event that creates it (so the index knows every
+    aggregate from its start), with one type a key can hold, the same in each of its events."""
+    creations: dict[Aggregate, list[Event]] = {}
+    for c in model.commands:
+        if c.creates and c.aggregate is not None:
+            creations.setdefault(c.aggregate, []).extend(c.emits)
+    for agg in model.aggregates:
+        created_by = list(dict.fromkeys(creations.get(agg, [])))
+        for key in agg.keys:
+            missing = [f"'{e.name}'" for e in created_by if key.name not in {f.name for f in e.fields}]
+            if missing:
+                yield _d("E180", key.loc, key=key.name, aggregate=agg.name, events=", ".join(missing))
+                continue
+            types = {
+                str(f.type): e.name for e in model.events if e.aggregate is agg for f in e.fields if f.name == key.name
+            }
+            if len(types) > 1 or not types.keys() <= set(_KEY_TYPES):
+                found = ", ".join(f"a {t} in '{e}'" for t, e in types.items())
+                yield _d("E181", key.loc, key=key.name, aggregate=agg.name, found=found)
+
+
+def _key_type(agg: Aggregate, name: str, model: Model) -> FieldType | None:
+    return next((f.type for e in model.events if e.aggregate is agg for f in e.fields if f.name == name), None)
+
+
+def keys_find_aggregates(model: Model) -> Iterator[Diagnostic]:
+    """A listener that finds its targets by a key ('by': one, 'for_each': every one) names a key of the command's
+    aggregate whose value the event carries, with the same type; 'by' needs a unique key."""
+    for li in model.listeners:
+        if li.key is None:
+            continue
+        agg = li.command.aggregate
+        how = "for_each" if li.each else "by"
+        where = li.at.get(how, li.loc)
+        if agg is None:
+            continue
+        problem = _key_conflict(li, agg, how)
+        if problem:
+            yield _d("E186", where, event=li.on.name, problem=problem)
+            continue
+        key = agg.key(li.key)
+        if key is None:
+            known = [k.name for k in agg.keys]
+            hint = did_you_mean(li.key, known) if known else f"declare it: 'keys: {{{li.key}: unique}}' in '{agg.name}'"
+            yield _d("E182", where, event=li.on.name, aggregate=agg.name, key=li.key, hint=hint)
+            continue
+        if not li.each and not key.unique:
+            yield _d("E183", where, event=li.on.name, aggregate=agg.name, key=li.key)
+        carried = _source_fields(li.on).get(li.key)
+        kept = _key_type(agg, li.key, model)
+        if carried is None:
+            yield _d("E184", where, event=li.on.name, aggregate=agg.name, key=li.key)
+        elif kept is not None and carried != kept and str(kept) in _KEY_TYPES:  # a type no key holds: E181
+            yield _d(
+                "E185", where, event=li.on.name, aggregate=agg.name, key=li.key, found=str(carried), kept=str(kept)
+            )
+
+
+def _key_conflict(li: Listener, agg: Aggregate, how: str) -> str:
+    """Why a listener cannot find its targets by a key at all ("" if it can)."""
+    if li.creates:
+        return f"runs '{li.command.name}', which creates a '{agg.name}': there is none to find '{how}' a key"
+    if "by" in li.at and "for_each" in li.at:
+        return "has both 'by' (one aggregate) and 'for_each' (every one): keep one"
+    if li.target is not None:
+        return f"has both 'target' (an id in the event) and '{how}' (a key): keep one"
+    if li.on.aggregate is agg:
+        return f"finds '{agg.name}' '{how}' a key, but a '{agg.name}' recorded the event: it would find itself"
+    return ""
 
 
 def listeners_do_not_loop(model: Model) -> Iterator[Diagnostic]:
@@ -1272,6 +1349,8 @@ RULES: tuple[Rule, ...] = (
     creation_events_are_distinct,
     listeners_hear_recorded_events,
     listeners_can_issue,
+    keys_are_recorded,
+    keys_find_aggregates,
     listeners_do_not_loop,
     scenarios_fit,
     projections_hear_each_event_once,

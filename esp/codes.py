@@ -521,6 +521,43 @@ CODES: dict[str, CodeInfo] = {
         " command '{command}', which the scenario gives {gives!r}",
         "expect the value the command gives (or leave '{field}' out of the 'then'), or give the command that value",
     ),
+    # -- keys: aggregates found by a correlation key (E180-E189) --------------------
+    "E180": _e(
+        "key not recorded at creation",
+        "key '{key}' of '{aggregate}' is not recorded when it is created: not by {events}",
+        "add the field '{key}' to the events that create '{aggregate}': the index finds an aggregate from its start",
+    ),
+    "E181": _e(
+        "key type",
+        "key '{key}' of '{aggregate}' is recorded as {found}",
+        "a key holds one str, int, uuid or date, of the same type in every event that records it",
+    ),
+    "E182": _e(
+        "listener key unknown",
+        "listener on '{event}' finds '{aggregate}' by '{key}', which is not one of its keys",
+        "{hint}",
+    ),
+    "E183": _e(
+        "listener finds one by a key many hold",
+        "listener on '{event}' finds one '{aggregate}' by '{key}', but many may hold a value of that key",
+        "to reach every one, write 'for_each: {key}'; or make the key 'unique'",
+    ),
+    "E184": _e(
+        "listener key not in the event",
+        "listener on '{event}' finds '{aggregate}' by '{key}', but '{event}' carries no '{key}'",
+        "add the field '{key}' to '{event}'",
+    ),
+    "E185": _e(
+        "listener key type",
+        "listener on '{event}' finds '{aggregate}' by '{key}': the event carries a {found},"
+        " '{aggregate}' keeps a {kept}",
+        "make the two types match: a value of another type never finds anything",
+    ),
+    "E186": _e(
+        "listener cannot find by a key",
+        "listener on '{event}' {problem}",
+        "a listener finds the aggregates its command goes to by 'target' (an id), 'by' or 'for_each' (a key)",
+    ),
     # -- bounded contexts: names qualified by their microservice (E200-E209) --------
     "E200": _e(
         "unknown microservice in a qualified name",

@@ -130,6 +130,15 @@ class Microservice:
     loc: Location
 
 
+@dataclass(frozen=True)
+class Key:
+    """A field that finds aggregates (a correlation key), kept by the generated code in an index."""
+
+    name: str
+    unique: bool  # at most one aggregate holds a value (a basket's buyer), else many may (a product in baskets)
+    loc: Location
+
+
 @dataclass(frozen=True, eq=False)
 class Aggregate:
     name: str
@@ -140,6 +149,10 @@ class Aggregate:
     microservice: Microservice
     loc: Location
     at: Mapping[str, Location]
+    keys: tuple[Key, ...] = ()
+
+    def key(self, name: str) -> Key | None:
+        return next((k for k in self.keys if k.name == name), None)
 
 
 @dataclass(frozen=True, eq=False)
@@ -287,6 +300,8 @@ class Listener:
     journey: str
     loc: Location
     at: Mapping[str, Location]
+    key: str | None = None  # 'by' / 'for_each': the key of the command's aggregate its targets are found by
+    each: bool = False  # 'for_each': the command goes to every aggregate holding the event's value of the key
 
     @property
     def creates(self) -> bool:

@@ -97,7 +97,7 @@ RESERVED: Mapping[str, frozenset[str]] = {
         name env save close policy repository events snapshots mapper mappers recorder factory log
         log_section_size notification_log take_snapshot follow lead pull_and_process pull_notifications
         pull_section_size process_event filter_received_notifications convert_notifications
-        register_transcodings rules topics readers followers closing processing_lock VALUE_OBJECTS
+        register_transcodings rules topics readers followers closing processing_lock VALUE_OBJECTS keys holders
         previous_max_notification_id is_threading_enabled is_snapshotting_enabled snapshotting_intervals
         snapshotting_projectors snapshot_class notify notify_topics construct_env construct_event_store
         construct_factory construct_mapper construct_notification_log construct_recorder construct_repository
@@ -134,8 +134,8 @@ RESERVED: Mapping[str, frozenset[str]] = {
     "projections.py": _words("Application dataclass aggregates") | _TYPES,
     "application.py": _words(
         """
-        Service Hooks Rules aggregates commands react listener_id saga_steps ProcessingEvent singledispatchmethod
-        DomainEventProtocol MutableOrImmutableAggregate ClassVar Any Mapping
+        Service Hooks Rules aggregates commands react react_each listener_id saga_steps ProcessingEvent
+        singledispatchmethod DomainEventProtocol MutableOrImmutableAggregate ClassVar Any Mapping
         """
     )
     | _TYPES,

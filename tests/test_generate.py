@@ -613,3 +613,47 @@ def test_value_objects_are_stored_published_and_linted(tmp_path: Path) -> None:
         assert lint.returncode == 0, lint.stdout
     typed = run_in(out, "mypy", "--strict", "--no-incremental", "value_shop", "tests")
     assert typed.returncode == 0, typed.stdout
+
+
+# Aggregates found by a key, end to end on SQLite: a price change reaches every cart holding the item (a fan-out),
+# holding an item closes the customer's newest cart (a unique key), and the index survives a restart.
+KEYED_PLAY = """\
+import sys
+from pathlib import Path
+from uuid import UUID
+from keyed_carts.system import SYSTEM, KeyedCarts
+from keyed_carts.catalog import commands as catalog
+from keyed_carts.shop import commands as shop
+from esp_runtime import events_of, sqlite_env
+
+env = sqlite_env(Path(sys.argv[1]), SYSTEM.nodes)
+with KeyedCarts(env) as system:
+    item = system.catalog.list_item(catalog.ListItem(price=5))
+    ann, bob = UUID(int=10), UUID(int=11)
+    old = system.shop.open_cart(shop.OpenCart(customer_id=ann, item_id=item))
+    new = system.shop.open_cart(shop.OpenCart(customer_id=ann, item_id=item))
+    another_item = system.catalog.list_item(catalog.ListItem(price=1))
+    other = system.shop.open_cart(shop.OpenCart(customer_id=bob, item_id=another_item))
+    system.catalog.reprice_item(catalog.RepriceItem(item_id=item, price=6))
+with KeyedCarts(env) as system:  # after a restart
+    system.catalog.hold_item(catalog.HoldItem(item_id=item, customer_id=ann))
+    for name, cart in (("old", old), ("new", new), ("other", other)):
+        print(name, *[type(e).__name__ for e in events_of(system.shop, cart)])
+"""
+
+
+def test_listeners_find_aggregates_by_a_key_and_fan_out(tmp_path: Path) -> None:
+    v = api.validate([Path(__file__).parent / "data" / "keyed-carts.yaml"])
+    assert v.model is not None and not v.diagnostics, [str(d) for d in v.diagnostics]
+    out = tmp_path / "out"
+    generate(v.model, out)
+    (out / "play_keys.py").write_text(KEYED_PLAY, encoding="utf-8")
+    played = run_in(out, "play_keys", str(tmp_path / "data"))
+    assert played.returncode == 0, played.stderr[-3000:]
+    assert played.stdout.splitlines() == [
+        "old CartOpened CartRepriced",  # repriced with the other cart of the item, not closed: not the newest
+        "new CartOpened CartRepriced CartClosed",
+        "other CartOpened",  # another item: not repriced
+    ]
+    tests = run_in(out, "pytest", "-q", "-p", "no:cacheprovider", "tests/test_listeners.py")
+    assert tests.returncode == 0, tests.stdout[-3000:]

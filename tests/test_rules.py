@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from helpers import MINIMAL, SAGA, TWO_SERVICES, codes, show, validate_text, variant, write
+from helpers import MINIMAL, ROOT, SAGA, TWO_SERVICES, codes, show, validate_text, variant, write
 
 from esp import api, build, check
 from esp.check import RULES
@@ -78,6 +78,13 @@ _ADD_DISH = (
         "    command: QueueTicket\n  - on: OrderPlaced\n    in: kitchen\n    command: AddDish\n",
     ),
 )
+
+# Carts found by keys: a price change reaches every cart holding the item, a held item closes its customer's cart.
+K = (ROOT / "tests" / "data" / "keyed-carts.yaml").read_text(encoding="utf-8")
+_BY = "    by: customer_id\n"
+_OPENED = "        fields: {customer_id: uuid, item_id: uuid}\n        enters: open"
+_HELD = "        fields: {customer_id: uuid}\nlisteners:"
+_FOR_EACH = "    for_each: item_id\n"
 
 # A listener that closes the cart that was just opened: a command on the aggregate that recorded the event.
 _CLOSE_ON_OPEN = (
@@ -502,6 +509,51 @@ CASES = [
         check.listeners_can_issue,
         variant(M, *_CLOSE_ON_OPEN, ("        allowed_in: [open]\n", "        allowed_in: [closed]\n")),
         ("E068",),
+    ),
+    # keys_are_recorded, keys_find_aggregates
+    Case("keys-recorded", check.keys_are_recorded, K, ()),
+    Case(
+        "keys-not-recorded-at-creation",
+        check.keys_are_recorded,
+        variant(K, (_OPENED, _OPENED.replace(", item_id: uuid", ""))),
+        ("E180",),
+    ),
+    Case(
+        "keys-of-a-type-no-key-holds",
+        check.keys_are_recorded,
+        variant(K, (_OPENED, _OPENED.replace("item_id: uuid", 'item_id: "list[uuid]"'))),
+        ("E181",),
+    ),
+    Case("keys-find", check.keys_find_aggregates, K, ()),
+    Case(
+        "keys-find-by-an-unknown-key",
+        check.keys_find_aggregates,
+        variant(K, (_FOR_EACH, "    for_each: itemid\n")),
+        ("E182",),
+    ),
+    Case(
+        "keys-find-one-by-a-key-many-hold",
+        check.keys_find_aggregates,
+        variant(K, (_FOR_EACH, "    by: item_id\n")),
+        ("E183",),
+    ),
+    Case(
+        "keys-find-by-a-key-the-event-lacks",
+        check.keys_find_aggregates,
+        variant(K, ("  - on: ItemHeld\n", "  - on: ItemRepriced\n")),
+        ("E184",),
+    ),
+    Case(
+        "keys-find-by-a-key-of-another-type",
+        check.keys_find_aggregates,
+        variant(K, (_HELD, _HELD.replace("uuid", "str"))),
+        ("E185",),
+    ),
+    Case(
+        "keys-find-by-a-key-and-a-target",
+        check.keys_find_aggregates,
+        variant(K, (_BY, _BY + "    target: customer_id\n")),
+        ("E186",),
     ),
     # listeners_do_not_loop
     Case("loop-clean", check.listeners_do_not_loop, T, ()),

@@ -151,8 +151,16 @@ def _listener(flow: _Flow, listener: Listener, journeys: dict[str, int], *, whol
         return
     flow.put(_event(flow.model, listener.on), listener.on.microservice, journeys[listener.on.journey])
     flow.put(_action(flow.model, listener.command), listener.command.microservice, journeys[listener.command.journey])
-    flow.edges.append(Edge(eid, cid, "listener"))
+    flow.edges.append(Edge(eid, cid, "listener", key_label(listener)))
     flow.rules.append(Rule(eid, cid, CAUSE))
+
+
+def key_label(listener: Listener) -> str:
+    """How a listener finds the aggregates its command goes to, when by a key: 'by buyer_id', 'for each
+    product_id' (a fan-out: one command per aggregate found)."""
+    if listener.key is None:
+        return ""
+    return f"for each {listener.key}" if listener.each else f"by {listener.key}"
 
 
 def _projection(flow: _Flow, model: Model, projection: Projection, journey: int) -> None:

@@ -474,6 +474,11 @@ class AggregateV(_View[Aggregate]):
         return _key(self.j.model, self.entity, self.cls)
 
     @property
+    def keys(self) -> tuple[tuple[str, bool], ...]:
+        """Its keys: (the events' attribute, unique)."""
+        return tuple((field_name(k.name), k.unique) for k in self.entity.keys)
+
+    @property
     def snake(self) -> str:
         return self.j.names.aggregates[self.entity].snake
 
@@ -837,11 +842,29 @@ class ListenerV:
             values.append(ValueV(f, expr or "None"))
         return tuple(values)
 
+    @property
+    def key(self) -> str | None:
+        """The key (its events' attribute) the command's aggregates are found by: 'by' or 'for_each'."""
+        return None if self.entity.key is None else field_name(self.entity.key)
+
+    @property
+    def each(self) -> bool:
+        return self.entity.each
+
+    @cached_property
+    def key_value(self) -> str:
+        """The expression of the event's value of the key: a field of it, else its own aggregate's id (esp.check's
+        E184 made sure it is one of the two)."""
+        found = next((f for f in self.on.fields if f.raw == self.entity.key), None)
+        return "domain_event.originator_id" if found is None else f"domain_event.{found.name}"
+
     @cached_property
     def target(self) -> str | None:
         """The expression of the target aggregate's id (None: the command creates it)."""
         if self.command.creates:
             return None
+        if self.entity.key is not None:
+            return "target_id"  # the listener method's parameter: each aggregate found by the key
         key = self.entity.target or self.command.aggregate.identity.raw
         expr = self._event_value(key, self.command.aggregate.identity)
         assert expr is not None, f"the listener on {self.on.raw} has no target"

@@ -9,7 +9,7 @@ microservice in :mod:`esp_runtime.process`, the HTTP API in
 from esp_runtime.domain import CommandRejected, DomainError, has_logic, listener_id, mentions, require_state
 from esp_runtime.integration import IntegrationEvent
 from esp_runtime.persistence import memory_env, postgres_env, sqlite_env
-from esp_runtime.service import DateAsISO, Service, ValueObjectAsDict, events_of, react, store
+from esp_runtime.service import DateAsISO, Service, ValueObjectAsDict, events_of, react, react_each, store
 
 __version__ = "0.1.0"
 
@@ -28,6 +28,7 @@ __all__ = [
     "mentions",
     "postgres_env",
     "react",
+    "react_each",
     "require_state",
     "sqlite_env",
     "store",

@@ -11,11 +11,12 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate, DomainEventProtocol
-from eventsourcing.persistence import EventStore, JSONTranscoder, Transcoding
+from eventsourcing.persistence import EventStore, JSONTranscoder, Recording, Transcoding
 from eventsourcing.system import ProcessApplication
 
 from esp_runtime.domain import DomainError
 from esp_runtime.evolution import FreshSnapshots
+from esp_runtime.index import KeyIndex, Keys, index_id, values
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +33,23 @@ def react(
         logger.warning("%s did not lead to a command: %s", type(domain_event).__qualname__, error)
         return
     processing_event.collect_events(aggregate)
+
+
+def react_each(
+    processing_event: ProcessingEvent[UUID],
+    domain_event: DomainEventProtocol[UUID],
+    targets: list[UUID],
+    run: Callable[[Any, UUID], Aggregate],
+) -> None:
+    """Run a listener's command on each aggregate found by a key; a rejection of one is logged, the others
+    still run, and the event counts as processed (no aggregate found: no command)."""
+    for target in targets:
+        try:
+            aggregate = run(domain_event, target)
+        except (DomainError, AggregateNotFoundError) as error:
+            logger.warning("%s did not lead to a command on %s: %s", type(domain_event).__qualname__, target, error)
+            continue
+        processing_event.collect_events(aggregate)
 
 
 class DateAsISO(Transcoding):
@@ -69,6 +87,46 @@ class Service(ProcessApplication[UUID]):
     # The value objects its events hold (each needs a transcoding to be stored).
     VALUE_OBJECTS: ClassVar[tuple[type[Any], ...]] = ()
 
+    keys: ClassVar[Keys] = {}  # the keys its aggregates are found by (esp_runtime.index)
+
+    def holders(self, aggregate: str, key: str, value: object) -> list[UUID]:
+        """The ids of the ``aggregate``s that recorded ``value`` for ``key``, in the order they did."""
+        try:
+            index: KeyIndex = self.repository.get(index_id(aggregate, key, value))
+        except AggregateNotFoundError:
+            return []
+        return list(index.holders)
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        """Store the index aggregates the events change with the events, in the same transaction."""
+        if self.keys:
+            processing_event.collect_events(*self._indexes(processing_event))
+        return super()._record(processing_event)
+
+    def _indexes(self, processing_event: ProcessingEvent[UUID]) -> list[KeyIndex]:
+        changed: dict[UUID, KeyIndex] = {}
+        for aggregate_id, aggregate in list(processing_event.aggregates.items()):
+            name = type(aggregate).__name__
+            events = [e for e in processing_event.events if e.originator_id == aggregate_id]
+            for key, value in values(self.keys, name, events):
+                index = changed.get(index_id(name, key, value)) or self._index(name, key, value)
+                if aggregate_id in index.holders:
+                    continue
+                # a unique key's value finds the aggregate that recorded it last (a buyer's new basket)
+                unique_and_held = self.keys[name][key] and index.holders
+                index.trigger_event(KeyIndex.Moved if unique_and_held else KeyIndex.Held, holder=aggregate_id)
+                changed[index.id] = index
+        return list(changed.values())
+
+    def _index(self, aggregate: str, key: str, value: object) -> KeyIndex:
+        try:
+            index: KeyIndex = self.repository.get(index_id(aggregate, key, value))
+        except AggregateNotFoundError:
+            index = KeyIndex._create(
+                KeyIndex.Created, id=index_id(aggregate, key, value), name=f"{aggregate}.{key}={value}"
+            )
+        return index
+
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
@@ -85,7 +143,9 @@ def store(app: Application[UUID], aggregate: Aggregate, *, quiet: bool = False) 
     them when next prompted, like followers that had not caught up yet (a test builds an aggregate in a state
     without the listeners its events start moving it on first)."""
     if quiet:
-        app.events.put(aggregate.collect_events())
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+        processing_event.collect_events(aggregate)
+        app._record(processing_event)  # what save() does, less prompting the followers
     else:
         app.save(aggregate)
 
