@@ -27,6 +27,13 @@ FIELDS = {
     "urgent": ("bool", True),
     "ref": ("uuid", "0b7c2f6e-8d1a-4d8e-9a59-3c1f3e0c9a11"),
     "memo": ("optional[str]", None),
+    "total": ("Money", {"amount": "3.20", "currency": "EUR"}),
+    "lines": ("list[Line]", [{"sku": "A-1", "cost": {"amount": "1", "currency": "EUR"}}]),
+}
+# The value objects the fields above use (each declared only if a field holds it: W120 otherwise).
+TYPES = {
+    "Money": {"fields": {"amount": "decimal", "currency": "str"}},
+    "Line": {"fields": {"sku": "str", "cost": "Money", "gift": "optional[Money]"}},
 }
 AGGREGATES = ["Order", "Parcel", "Ticket"]
 VERBS = [("Update", "Updated"), ("Close", "Closed"), ("Approve", "Approved")]
@@ -99,6 +106,10 @@ def journeys(draw: st.DrawFn) -> dict[str, Any]:
                 listeners.append({"on": heard, "in": other, "command": creator})
                 break
     journey: dict[str, Any] = {"journey": "Random Journey", "microservices": microservices, "processes": processes}
+    held = {t for p in processes for e in p["events"] + p["actions"] for t in e.get("fields", {}).values()}
+    used = [name for name in TYPES if any(name in t for t in held) or (name == "Money" and "list[Line]" in held)]
+    if used:
+        journey["types"] = {name: TYPES[name] for name in used}
     if listeners:
         journey["listeners"] = listeners
     if scenarios:
