@@ -6,12 +6,16 @@ referring microservice first, else in the one microservice defining it) or ``mic
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 from helpers import codes, show, validate_text, variant
 
 from esp.draw import graph
 from esp.export import asyncapi, eventcatalog
+from esp.generate import render
 
 # Restaurant, CreateRestaurant and RestaurantCreated in two microservices: the kitchen keeps its own copy of
 # the order service's restaurants, as FTGO's services do.
@@ -167,3 +171,23 @@ def test_exports_name_shared_events_by_their_qualified_name(tmp_path: Path) -> N
     assert "events/order.RestaurantCreated/index.mdx" in catalog
     assert "events/kitchen.RestaurantCreated/index.mdx" in catalog
     assert "id: kitchen.RestaurantCreated" in catalog["services/order/index.mdx"]
+
+
+@pytest.mark.parametrize("length", [10, 40, 90, 200])
+def test_a_long_cause_is_laid_out_as_ruff_format_leaves_it(tmp_path: Path, length: int) -> None:
+    """The journey player's causes name qualified events and commands: an entry past 120 columns is split."""
+    key = "customer-self-service." + "E" * min(length, 40)
+    text = "customer-self-service.RejectRequest, by a listener on " + "p" * length
+    source = "CAUSES: dict[str, str] = {\n    " + render.entry(key, text, 4) + "\n}\n"
+    path = tmp_path / "causes.py"
+    path.write_text(source)
+    ruff = [sys.executable, "-m", "ruff"]
+    fmt = [*ruff, "format", "--isolated", "--line-length", "120", "--diff", str(path)]
+    formatted = subprocess.run(fmt, capture_output=True, text=True, check=False)
+    assert formatted.returncode == 0, formatted.stdout
+    lint = [*ruff, "check", "--isolated", "--line-length", "120", "--select", "E501", str(path)]
+    checked = subprocess.run(lint, capture_output=True, text=True, check=False)
+    assert checked.returncode == 0, checked.stdout
+    namespace: dict[str, object] = {}
+    exec(compile(source, str(path), "exec"), namespace)  # the parts join back into the cause
+    assert namespace["CAUSES"] == {key: text}

@@ -91,6 +91,7 @@ def _environment(override: Path | None) -> jinja2.Environment:
     env.globals["call"] = call
     env.globals["group"] = group
     env.globals["fit"] = fit
+    env.globals["entry"] = entry
     env.filters["comment"] = comment
     env.filters["kwargs"] = kwargs
     env.globals["from_imports"] = from_imports
@@ -159,6 +160,20 @@ def group(head: str, items: Iterable[str | Group], brackets: str = "()") -> Grou
 def fit(code: Group, indent: int, tail: str = "") -> str:
     """``code`` at column ``indent`` (followed by ``tail``) as ruff format leaves it: however long its names."""
     return code.layout(indent, tail)
+
+
+def entry(key: str, text: str, indent: int) -> str:
+    """A dict entry ``"key": "text",`` at column ``indent`` as ruff format leaves it: on one line if it fits,
+    else the value in parentheses on the lines below, split into implicitly joined strings where it is longer
+    than a line (a string ruff cannot split would break E501)."""
+    one = f"{pystr(key)}: {pystr(text)},"
+    if indent + len(one) <= LINE:
+        return one
+    inner = " " * (indent + 4)
+    width = LINE - len(inner) - 2  # the quotes
+    parts = textwrap.wrap(text, width, drop_whitespace=False, break_on_hyphens=False) or [""]
+    lines = "".join(f"{inner}{pystr(part)}\n" for part in parts)
+    return f"{pystr(key)}: (\n{lines}{' ' * indent}),"
 
 
 def comment(text: str, indent: int) -> str:
