@@ -855,6 +855,7 @@ class ListenerV:
     def key_value(self) -> str:
         """The expression of the event's value of the key: a field of it, else its own aggregate's id (esp.check's
         E184 made sure it is one of the two)."""
+        assert self.entity.key is not None
         found = next((f for f in self.on.fields if f.raw == self.entity.key), None)
         return "domain_event.originator_id" if found is None else f"domain_event.{found.name}"
 

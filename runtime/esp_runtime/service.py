@@ -43,6 +43,8 @@ def react_each(
 ) -> None:
     """Run a listener's command on each aggregate found by a key; a rejection of one is logged, the others
     still run, and the event counts as processed (no aggregate found: no command)."""
+    if not targets:
+        logger.info("%s found no aggregate by its key: no command", type(domain_event).__qualname__)
     for target in targets:
         try:
             aggregate = run(domain_event, target)
