@@ -35,6 +35,7 @@ from esp.model import (
     Timer,
     ValueType,
     When,
+    qualified,
 )
 from esp.names import words
 from esp.naming import STDLIB_IMPORTS, field_name, naming, same_type
@@ -1203,6 +1204,8 @@ def _all_names(model: Model) -> set[str]:
     names = {name for _, name, _ in _class_level(model)}
     names |= {m.name for m in model.microservices} | {p.name for p in model.processes}
     names |= {a.name for a in model.actors} | {s.name for saga in model.sagas for s in saga.steps}
+    names |= {qualified(a) for a in model.aggregates} | {qualified(c) for c in model.commands}
+    names |= {qualified(e) for e in model.events}  # 'about: kitchen.Restaurant' names something known
     return names | model.left_out_names
 
 

@@ -191,3 +191,13 @@ def test_a_long_cause_is_laid_out_as_ruff_format_leaves_it(tmp_path: Path, lengt
     namespace: dict[str, object] = {}
     exec(compile(source, str(path), "exec"), namespace)  # the parts join back into the cause
     assert namespace["CAUSES"] == {key: text}
+
+
+def test_a_hotspot_may_be_about_a_qualified_name(tmp_path: Path) -> None:
+    text = REPLICA + "hotspots:\n  - hotspot: Does the kitchen need the menu?\n    about: kitchen.Restaurant\n"
+    result = validate_text(tmp_path, text)
+    assert codes(result.diagnostics) == ["W106"], show(result.diagnostics)  # open, and about something known
+    assert result.model is not None
+    drawing = graph(result.model, "esp")
+    (about,) = [e for e in drawing.edges if e.kind == "about"]
+    assert about.dst == next(n.id for n in drawing.nodes if n.label == "kitchen.Restaurant")

@@ -64,7 +64,7 @@ def _lists(model: Model) -> list[str]:
     parts = []
     if model.listeners:
         items = "".join(
-            f"<li>on <b>{_e(li.on.name)}</b> in {_e(li.microservice.name)}: <b>{_e(li.command.name)}</b></li>"
+            f"<li>on <b>{_e(model.label(li.on))}</b> in {_e(li.microservice.name)}: <b>{_e(li.command.name)}</b></li>"
             for li in model.listeners
         )
         parts.append(f"<h2>Listeners</h2><ul>{items}</ul>")

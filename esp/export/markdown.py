@@ -94,7 +94,7 @@ def markdown(model: Model, mermaid: str | None = None, changes: Sequence[tuple[s
     if model.listeners:
         lines += ["## Listeners", "", "| on event | in | issues | |", "|---|---|---|---|"]
         lines += [
-            f"| {md(li.on.name)} | {md(li.microservice.name)} | {md(li.command.name)} | "
+            f"| {md(model.label(li.on))} | {md(li.microservice.name)} | {md(li.command.name)} | "
             f"{'creates a new ' + md(li.command.aggregate.name) if li.creates and li.command.aggregate else ''} |"
             for li in model.listeners
         ]
@@ -102,7 +102,7 @@ def markdown(model: Model, mermaid: str | None = None, changes: Sequence[tuple[s
     if model.projections:
         lines += ["## Projections", "", "| projection | in | built from |", "|---|---|---|"]
         lines += [
-            f"| {md(p.name)} | {md(p.microservice.name)} | {', '.join(md(e.name) for e in p.sources)} |"
+            f"| {md(p.name)} | {md(p.microservice.name)} | {', '.join(md(model.label(e)) for e in p.sources)} |"
             for p in model.projections
         ]
         lines.append("")
