@@ -16,6 +16,8 @@ from helpers import codes, show, validate_text, variant
 from esp.draw import graph
 from esp.export import asyncapi, eventcatalog
 from esp.generate import render
+from esp.load import load_text
+from esp.serve.edit import Change, apply
 
 # Restaurant, CreateRestaurant and RestaurantCreated in two microservices: the kitchen keeps its own copy of
 # the order service's restaurants, as FTGO's services do.
@@ -201,3 +203,13 @@ def test_a_hotspot_may_be_about_a_qualified_name(tmp_path: Path) -> None:
     drawing = graph(result.model, "esp")
     (about,) = [e for e in drawing.edges if e.kind == "about"]
     assert about.dst == next(n.id for n in drawing.nodes if n.label == "kitchen.Restaurant")
+
+
+def test_renaming_on_the_board_renames_qualified_references_too(tmp_path: Path) -> None:
+    doc, _ = load_text(REPLICA, str(tmp_path / "journey.yaml"))
+    assert doc is not None
+    text, _ = apply(REPLICA, doc, Change("rename", "event", "RestaurantCreated", "RestaurantAdded"))
+    assert "  - on: order.RestaurantAdded\n" in text
+    assert "RestaurantCreated" not in text
+    result = validate_text(tmp_path, text)
+    assert not result.diagnostics, show(result.diagnostics)

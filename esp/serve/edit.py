@@ -223,14 +223,25 @@ _LIST_KEYS = {"event": {"emits", "from"}, "actor": {"actors"}, "hotspot": {"hots
 _SCENARIO_KEYS = {"event": ("given", "then"), "command": ("when",)}
 
 
+def _renamed(value: Any, old: str, new: str) -> str | None:
+    """``value`` with the name ``old`` renamed: ``Old`` or a qualified ``kitchen.Old`` (None: it names another)."""
+    if value == old:
+        return new
+    if isinstance(value, str) and value.endswith(f".{old}"):
+        return value[: -len(old)] + new
+    return None
+
+
 def _references(data: Any, kind: str, old: str, new: str, path: NodePath = ()) -> Iterator[Replace]:
     if isinstance(data, dict):
         for key, value in data.items():
             here = (*path, key)
-            if value == old and key in _VALUE_KEYS[kind]:
-                yield Replace(here, new)
+            renamed = _renamed(value, old, new)
+            if renamed is not None and key in _VALUE_KEYS[kind]:
+                yield Replace(here, renamed)
             elif isinstance(value, list) and key in _LIST_KEYS.get(kind, ()):
-                yield from (Replace((*here, i), new) for i, v in enumerate(value) if v == old)
+                found = ((i, _renamed(v, old, new)) for i, v in enumerate(value))
+                yield from (Replace((*here, i), r) for i, r in found if r is not None)
             if path[:1] == ("scenarios",) and len(path) == 2 and key in _SCENARIO_KEYS.get(kind, ()):
                 yield from _scenario_keys(value, here, old, new)
             yield from _references(value, kind, old, new, here)
@@ -242,8 +253,10 @@ def _references(data: Any, kind: str, old: str, new: str, path: NodePath = ()) -
 def _scenario_keys(value: Any, path: NodePath, old: str, new: str) -> Iterator[Replace]:
     steps = [(path, value)] if isinstance(value, dict) else [((*path, i), v) for i, v in enumerate(value or [])]
     for where, step in steps:
-        if isinstance(step, dict) and old in step:
-            yield Replace((*where, old), new, key=True)
+        for name in list(step) if isinstance(step, dict) else []:
+            renamed = _renamed(name, old, new)
+            if renamed is not None:
+                yield Replace((*where, name), renamed, key=True)
 
 
 # -- the edits on data --------------------------------------------------------------------------
