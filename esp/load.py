@@ -104,8 +104,8 @@ def load_bytes(raw: bytes, name: str) -> tuple[Document | None, list[Diagnostic]
 
 def load_text(text: str, name: str) -> tuple[Document | None, list[Diagnostic]]:
     """Load YAML text into a :class:`Document`, with every problem found."""
-    lines = text.splitlines()
-    for number, line in enumerate(lines if max(map(len, lines), default=0) > MAX_LINE else (), start=1):
+    long = max(map(len, text.splitlines()), default=0) > MAX_LINE  # the lines' list is not kept while loading
+    for number, line in enumerate(text.splitlines() if long else (), start=1):
         if len(line) > MAX_LINE:
             return None, [
                 diagnostic("E005", Location(name, number, MAX_LINE + 1), line=number, length=len(line), limit=MAX_LINE)
