@@ -45,6 +45,21 @@ def f(self, command):
         previous_title_{W}=rules.title_updated_{W}_longer_previous_title(self, command),
     )
 """,
+    "a dict entry whose value cannot follow its key": f"""
+def f(self, values):
+    if True:
+        if True:
+            return {{
+                "amount_{W}_longer": self.rules.settle_claim_disburse_payment_amount_{W}_longer(values),
+            }}
+""",
+    "a keyword argument whose value cannot follow its name": f"""
+def f(self, command):
+    self.trigger_event(
+        self.X,
+        previous_title_{W}_longer=rules.title_updated_{W}_longer_previous_title_{W}_longer(self, command),
+    )
+""",
     "assert comparing to a literal": f"""
 def f(system, event):
     if True:
@@ -74,6 +89,11 @@ def view_profile_longer_longer_longer_longer(query: commands.ViewProfileLongerLo
 def f():
     # {C} names {N}, and the rule {C}Rule fills {N}_field: the generated line is long
     return 1
+""",
+    "a trailing comment": f"""
+def f(system):
+    if True:
+        system.kitchen_{W}_longer.rules = CreateOrderReserveSlotRule()  # up, failing: its late answers change nothing
 """,
     "a one-line docstring": f'''
 class Row:

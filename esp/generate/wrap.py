@@ -103,6 +103,9 @@ def fit_line(line: str) -> list[str]:
     if content.startswith("from ") and " import " in content and "(" not in content:
         module, names = content.split(" import ", 1)  # isort's layout: one name a line, a trailing comma
         return [f"{pad}{module} import (", *(f"{pad}    {n.strip()}," for n in names.split(",")), pad + ")"]
+    code, remark = _trailing_comment(content)
+    if remark:  # ruff format leaves a comment where it is: above the code, it no longer makes the line long
+        return [*_comment(remark, indent), *fit_line(pad + code)]
     toks = _tokens(content)
     if toks is None:
         return [line]
@@ -139,6 +142,18 @@ def _docstring(text: str, indent: int) -> list[str]:
     return [f'{pad}"""{lines[0]}', *(pad + line for line in lines[1:-1]), f'{pad}{lines[-1]}"""']
 
 
+def _trailing_comment(content: str) -> tuple[str, str]:
+    """(the code, its trailing comment) of a line of code ending in a comment, else (content, "")."""
+    try:
+        toks = list(tokenize.generate_tokens(io.StringIO(content + "\n").readline))
+    except (tokenize.TokenError, SyntaxError):
+        return content, ""
+    comment = next((t for t in toks if t.type == tokenize.COMMENT), None)
+    if comment is None or comment.start[0] != 1 or comment.start[1] == 0:
+        return content, ""
+    return content[: comment.start[1]].rstrip(), comment.string
+
+
 def _tokens(content: str) -> list[_Tok] | None:
     """The tokens of one line's content (no comments), or None if they are not a whole, balanced line."""
     toks: list[_Tok] = []
@@ -171,7 +186,20 @@ def _split(content: str, toks: list[_Tok], indent: int) -> tuple[str, str, str] 
         inside = (content[: toks[opening].end], body, content[toks[closing].start :]) if body else None
     if inside is not None and pair is not None and _bracket_split_preferred(content, toks, pair, indent):
         return inside
-    return _invisible_parens(content, toks) or inside
+    return _invisible_parens(content, toks) or _parenthesized_item(content, toks) or inside
+
+
+def _parenthesized_item(content: str, toks: list[_Tok]) -> tuple[str, str, str] | None:
+    """A dict entry or keyword argument (``key: value,`` / ``name=value,``) whose value cannot follow its key
+    on one line: the value in parentheses of its own, which ruff format keeps."""
+    if not content.endswith(","):
+        return None
+    for separator, opening in ((":", ": ("), ("=", "=(")):
+        at = _top_level(toks, {separator})
+        if len(at) == 1:
+            value = content[toks[at[0]].end : -1].strip()
+            return content[: toks[at[0]].start].rstrip() + opening, value, "),"
+    return None
 
 
 def _first_pair(toks: list[_Tok]) -> tuple[int, int] | None:
