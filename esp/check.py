@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from esp import names
 from esp.build import did_you_mean
 from esp.errors import Diagnostic, Location, diagnostic
 from esp.model import (
@@ -1327,7 +1328,7 @@ def value_objects(model: Model) -> Iterator[Diagnostic]:
             yield _d("E192", vo.loc, name=vo.name, what=what)
         seen: dict[str, str] = {}
         for f in vo.fields:
-            ident = field_name(f.name)
+            ident = names.field_name(f.name)
             if ident in seen:
                 yield _d("E194", f.loc, name=vo.name, field=f.name, other=seen[ident], ident=ident)
             seen.setdefault(ident, f.name)

@@ -505,6 +505,11 @@ def naming(model: Model, package: str | None = None) -> Naming:
         _fields(n, model, agg, commands)
     for query in model.queries:
         _own_fields(n, query.name, query.fields)
+    for vo in model.types:  # a plain dataclass: only keywords and builtins are renamed (two on one name: E194)
+        for f in vo.fields:
+            n.too_long("field", f.name, names.field_name(f.name), f.loc)
+            if keyword.iskeyword(names.snake(f.name)) or keyword.issoftkeyword(names.snake(f.name)):
+                n.problems.append(diagnostic("W108", f.loc, field=f.name, ident=names.field_name(f.name)))
     return Naming(
         pkg,
         journey_cls,

@@ -20,7 +20,6 @@ from typing import Any
 from esp import names
 from esp.errors import ExitCode, UserError
 from esp.model import FieldType, ValueType
-from esp.naming import field_name
 
 
 class GenerateError(UserError):
@@ -160,8 +159,9 @@ def py_type(ftype: FieldType, module: str = VALUE_MODULE + ".") -> str:
 
 
 def _make(vo: ValueType, args: Iterable[tuple[str, str]]) -> str:
-    """A value object's constructor call, as source."""
-    inner = ", ".join(f"{field_name(name)}={source}" for name, source in args)
+    """A value object's constructor call, as source. Its attributes are its fields' names in snake case, a
+    keyword or builtin with a trailing underscore: a plain dataclass has no names of eventsourcing's to avoid."""
+    inner = ", ".join(f"{names.field_name(name)}={source}" for name, source in args)
     return f"{VALUE_MODULE}.{vo.name}({inner})"
 
 
