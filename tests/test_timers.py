@@ -1,15 +1,24 @@
 """Timers: drawn in the ESP map, the flow and the aggregate view; the runtime's timers (armed from the
-service's own log, at most once, again after a restart) and its clock thread."""
+service's own log, at most once, again after a restart), its clock thread, and a service process that
+issues its timers' commands by its own clock, across a crash."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import signal
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
+import pytest
 from eventsourcing.domain import Aggregate
+from test_deploy import PG as DEPLOY_PG
+from test_deploy import ROOT, _get, _post, _until
 from test_draw_views import edges, model_from
 
 from esp.draw import graph
@@ -54,6 +63,8 @@ processes:
         enters: closed
 """
 TIMER = node_id("timer", "Cart", "Abandoned")
+PG: dict[str, Any] = dict(DEPLOY_PG)
+MOVIE_PROCESSES = ["theatre", "box-office", "concessions", "ticket-payments"]
 
 
 # -- drawings --------------------------------------------------------------------------------
@@ -189,3 +200,101 @@ def test_the_process_clock_interval_comes_from_the_environment() -> None:
     assert tick_interval({"ESP_TICK_SECONDS": "1.5"}) == 1.5
     assert tick_interval({"ESP_TICK_SECONDS": "soon"}) == TICK
     assert tick_interval({"ESP_TICK_SECONDS": "0"}) == TICK
+
+
+class QuickShop(Shop):
+    TIMERS = (Timer("Cart/Abandoned", "open", timedelta(milliseconds=50), arms=(Cart.Opened,), cancels=(Cart.Closed,)),)
+
+
+def test_the_clock_thread_issues_a_timer_command_on_real_time() -> None:
+    """No tick by hand: a Ticker (the system's clock_interval) moves the timer on with the real clock."""
+    app = QuickShop(memory_env())
+    cart = _open(app)
+    ticker = Ticker(app.tick, 0.01)
+    ticker.start()
+    try:
+        _until(lambda: fired_id("Cart/Abandoned", cart.id, 1) in app.repository, "the timer went off", 10)
+    finally:
+        ticker.stop()
+    assert [type(e).__name__ for e in events_of(app, cart.id)] == ["Opened", "Closed"]
+
+
+# -- one process per microservice: the process's own clock, across a crash -------------------------
+
+
+@pytest.mark.slow
+def test_a_service_process_issues_its_timers_itself_even_after_a_crash(tmp_path: Path) -> None:
+    """`up` of movie-booking (its timers shortened to 2 s, as a user could edit them): the box-office process
+    expires a booking by its own clock, although it was killed (SIGKILL) right after the booking was opened
+    and started again by `up`: the timer is armed again from the stored events."""
+    try:
+        import psycopg
+
+        psycopg.connect(**PG, dbname="postgres", connect_timeout=5).close()
+    except Exception as error:  # no server: fail in CI, skip elsewhere
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is not reachable: {error}")
+        pytest.skip(f"PostgreSQL is not reachable: {error}")
+    package = tmp_path / "movie"
+    shutil.copytree(ROOT / "generated" / "movie-booking", package, ignore=shutil.ignore_patterns("__pycache__"))
+    application = package / "book_a_movie" / "box_office" / "application.py"
+    text = application.read_text(encoding="utf-8")
+    assert "timedelta(milliseconds=600000)" in text
+    application.write_text(text.replace("timedelta(milliseconds=600000)", "timedelta(milliseconds=2000)"))
+    prefix = f"esp_timer_{uuid4().hex[:10]}"
+    port = 18100 + os.getpid() % 50 * 10
+    env = {
+        **os.environ,
+        "ESP_DATABASE_PREFIX": prefix,
+        "ESP_TICK_SECONDS": "0.05",
+        "PYTHONPATH": str(package),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    urls = {name: f"http://127.0.0.1:{port + i}" for i, name in enumerate(MOVIE_PROCESSES)}
+    box_office = urls["box-office"]
+    out = tmp_path / "up.log"
+    with out.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "book_a_movie", "up", "--port", str(port)],
+            env=env,
+            cwd=tmp_path,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        for name, url in urls.items():
+            _until(lambda url=url: _get(f"{url}/health").get("role") == "active", f"{name} active")
+        email = f"{uuid4().hex[:8]}@example.org"
+        booking = {
+            "screening_id": str(uuid4()),
+            "seats": ["A1"],
+            "customer_email": email,
+            "movie_title": "Metropolis",
+            "starts_at": "2026-12-24T20:00:00",
+            "ticket_total": "12.50",
+        }
+        status, _, created = _post(f"{box_office}/commands/open-booking", booking)
+        assert status == 201, created
+        pid = _get(f"{box_office}/health")["pid"]
+        os.kill(pid, signal.SIGKILL)  # most likely before the 2 s are up; if not, it went off before, once
+        _until(lambda: _get(f"{box_office}/health").get("pid") not in (None, pid), "box-office restarted")
+        rows = _until(
+            lambda: [
+                r
+                for r in _get(f"{box_office}/queries/view-my-bookings?customer_email={email}")
+                if r["state"] == "expired"
+            ],
+            "the booking expired",
+        )
+        assert [r["id"] for r in rows] == [created["id"]]
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(30) == 0
+        assert "box-office exited with -9: restarting" in out.read_text(errors="replace")
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            process.wait(30)
+        with psycopg.connect(**PG, dbname="postgres", autocommit=True) as conn:
+            found = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", (prefix + "%",)).fetchall()
+            for (name,) in found:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
