@@ -17,7 +17,7 @@ from esp import api
 from esp.cli import app
 from esp.files import OutsideOutput
 from esp.generate import MANIFEST, GenerateError, HandEdited, generate
-from esp.generate.render import comment, fit, group
+from esp.generate.render import comment, fit, group, imports
 from esp.generate.text import UnsafeText, docstring, ident, literal, pystr
 from esp.generate.wrap import fit_module
 from esp.model import FieldType, Model
@@ -659,3 +659,17 @@ def test_listeners_find_aggregates_by_a_key_and_fan_out(tmp_path: Path) -> None:
     ]
     tests = run_in(out, "pytest", "-q", "-p", "no:cacheprovider", "tests/test_listeners.py")
     assert tests.returncode == 0, tests.stdout[-3000:]
+
+
+def test_standard_library_imports_follow_the_names_the_code_reads() -> None:
+    """Read from the symbol tables (issue 15.6): a keyword argument, an attribute, a string or a comment named
+    like an import is no use of it; a name in an annotation or an f-string is."""
+    body = (
+        "def f(x: UUID) -> None:\n"
+        '    g(field=1, date="datetime")  # Decimal\n'
+        "    x.dataclass = f'{timedelta(days=1)}'\n"
+    )
+    assert imports(body) == "from datetime import timedelta\nfrom uuid import UUID\n\n"
+    assert imports("from __future__ import annotations\n\n\ndef f(x: Decimal) -> None: ...\n") == (
+        "from decimal import Decimal\n\n"
+    )
