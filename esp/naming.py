@@ -110,7 +110,8 @@ RESERVED: Mapping[str, frozenset[str]] = {
     # (its events' bases and annotations); its event classes, command methods and attributes live there too
     "aggregate": _words(
         """
-        id version state previous_state created_on modified_on pending_events collect_events trigger_event
+        id version state previous_state previous_states created_on modified_on pending_events collect_events
+        trigger_event
         create_id Event Created Snapshot INITIAL_VERSION Aggregate IntegrationEvent ClassVar Hooks SHAPE
         """
     )
@@ -119,7 +120,8 @@ RESERVED: Mapping[str, frozenset[str]] = {
     # become its aggregate's attributes), the parameters they are passed with, and self/cls
     "field": _words(
         """
-        id version state previous_state created_on modified_on pending_events collect_events trigger_event
+        id version state previous_state previous_states created_on modified_on pending_events collect_events
+        trigger_event
         create_id originator_id originator_version originator_topic originator_id_type find_originator_id_type
         timestamp create_timestamp apply mutate to_json from_json event_class self cls class_version
         """
@@ -141,6 +143,7 @@ RESERVED: Mapping[str, frozenset[str]] = {
     | _TYPES,
     "sagas.py": _words(
         "Any ClassVar Hooks Mapping Outcome Retries Rules SagaExecutionContainer SagaRun Step aggregates timedelta"
+        " Breaker"
     )
     | _TYPES,
     "saga_steps.py": _words(
@@ -148,6 +151,7 @@ RESERVED: Mapping[str, frozenset[str]] = {
         Aggregate AggregateNotFoundError DomainError DomainEventProtocol ProcessingEvent SagaRun TOPICS
         TYPE_CHECKING aggregates already_done commands get_topic react sagas skipped
         already_answered answered compensated to_compensate require_state Any
+        compensation_failed
         """
     )
     | _TYPES,
@@ -162,6 +166,7 @@ RESERVED: Mapping[str, frozenset[str]] = {
         CAUSES Line Play Steer play_all play_plays plays steer show mentions written Literal Sequence Mapping Any
         Alone Iterator NoReturn PERSISTENCE S TypeVar alone env os pytest system DomainEventProtocol SagaRun
         StepReply Unavailable attempts compensated journal last_event run_id settle target_id timedelta sys
+        ParkedRun
         """
     )
     | _TYPES,
@@ -182,6 +187,7 @@ RESERVED: Mapping[str, frozenset[str]] = {
         """
         DomainEventProtocol SagaRun Service StepReply Unavailable attempts compensated journal last_event run_id
         settle target_id timedelta answer_event recorded uuid4 outcome answers
+        Aggregate tick_while_down state_of compensation_attempts prior
         """
     )
     | _TEST_HELPERS

@@ -430,6 +430,15 @@ class SagaV(_View[Saga]):
                 return other
         return None
 
+    @cached_property
+    def prior_data(self) -> set[str]:
+        """The starting event's fields a test takes from the prior saga's data (the ticket it created)."""
+        prior = self.prior
+        if prior is None:
+            return set()
+        data = saga_data(prior.entity, len(prior.entity.steps))
+        return {f.name for f in self.starts_on.fields if f.name in data and optional_of(data[f.name], f.ftype)}
+
     @property
     def start_recorded(self) -> bool:
         """Whether putting the starting aggregate in ``start_state`` records the starting event."""
@@ -448,6 +457,8 @@ class SagaV(_View[Saga]):
             field = self.entity.data(st.index).get(raw) if raw is not None else None
             if raw is None or field is None or field.step != -1 or agg.entity is start.aggregate:
                 continue
+            if field_name(raw) in self.prior_data:
+                continue  # the prior saga's run made it or found it
             identity = start.aggregate.identity if start.aggregate is not None else None
             source = "start_id" if raw == identity else start_fields[field_name(raw)].sample
             if any(a.microservice.module == agg.microservice.module and s == source for a, s, _ in found):

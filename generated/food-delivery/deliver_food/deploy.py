@@ -44,6 +44,14 @@ DEPLOYMENT = Deployment(
             "create-order-saga",
             order_sagas.CreateOrderSaga,
         ),
+        Process(
+            "cancel-order-saga",
+            order_sagas.CancelOrderSaga,
+        ),
+        Process(
+            "revise-order-saga",
+            order_sagas.ReviseOrderSaga,
+        ),
     ),
 )
 

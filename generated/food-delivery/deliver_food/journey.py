@@ -32,6 +32,28 @@ CAUSES: dict[str, str] = {
     "TicketConfirmed": "CreateOrder saga: Confirm ticket",
     "OrderApproved": "CreateOrder saga: completed",
     "OrderRejected": "CreateOrder saga: aborted",
+    "OrderCancellationBegun": "CancelOrder saga: Begin cancel",
+    "OrderCancelDeclined": "CancelOrder saga: Begin cancel",
+    "OrderCancelUndone": "CancelOrder saga: undo Begin cancel",
+    "TicketCancellationBegun": "CancelOrder saga: Begin cancel ticket",
+    "TicketCancelRefused": "CancelOrder saga: Begin cancel ticket",
+    "TicketCancelUndone": "CancelOrder saga: undo Begin cancel ticket",
+    "AuthorizationReversed": "CancelOrder saga: Reverse authorization",
+    "AuthorizationReversalFailed": "CancelOrder saga: Reverse authorization",
+    "TicketCancelled": "CancelOrder saga: Confirm ticket cancel",
+    "OrderCancelled": "CancelOrder saga: completed",
+    "OrderCancellationRefused": "CancelOrder saga: aborted",
+    "OrderRevisionProposed": "ReviseOrder saga: Begin revise order",
+    "OrderRevisionDeclined": "ReviseOrder saga: Begin revise order",
+    "OrderRevisionUndone": "ReviseOrder saga: undo Begin revise order",
+    "TicketRevisionBegun": "ReviseOrder saga: Begin revise ticket",
+    "TicketRevisionRefused": "ReviseOrder saga: Begin revise ticket",
+    "TicketRevisionUndone": "ReviseOrder saga: undo Begin revise ticket",
+    "AuthorizationRevised": "ReviseOrder saga: Revise authorization",
+    "AuthorizationRevisionFailed": "ReviseOrder saga: Revise authorization",
+    "TicketRevised": "ReviseOrder saga: Confirm ticket revision",
+    "OrderRevised": "ReviseOrder saga: completed",
+    "OrderRevisionRefused": "ReviseOrder saga: aborted",
 }
 
 
@@ -49,6 +71,22 @@ class _AccountingServicePlayRules(accounting_rules.Rules):
         if self.steer.failing("AuthorizeCard"):
             return "made to fail by the player"
         return super().authorize_card_fails(command)
+
+    def reverse_authorization_fails(
+        self,
+        command: accounting_commands.ReverseAuthorization,
+    ) -> str | None:
+        if self.steer.failing("ReverseAuthorization"):
+            return "made to fail by the player"
+        return super().reverse_authorization_fails(command)
+
+    def revise_authorization_fails(
+        self,
+        command: accounting_commands.ReviseAuthorization,
+    ) -> str | None:
+        if self.steer.failing("ReviseAuthorization"):
+            return "made to fail by the player"
+        return super().revise_authorization_fails(command)
 
 
 def steer(system: DeliverFood, steer: Steer) -> Callable[[], None]:
@@ -205,6 +243,276 @@ def _play_5(system: DeliverFood, player: Player) -> None:
 
 
 def _play_6(system: DeliverFood, player: Player) -> None:
+    """the CancelOrder saga: every step succeeds"""
+    player.command(
+        "Consumer",
+        consumer_commands.RegisterConsumer(
+            name="Ada Lovelace",
+            email="ada@example.org",
+        ),
+        system.consumer.register_consumer,
+        binds="Consumer",
+    )
+    player.command(
+        "Restaurant Owner",
+        kitchen_commands.OpenRestaurant(
+            name="Bangkok Garden",
+            slots=2,
+        ),
+        system.kitchen.open_restaurant,
+        binds="Restaurant",
+    )
+    player.command(
+        "Consumer",
+        accounting_commands.OpenAccount(
+            card_token="tok_visa_ada",
+        ),
+        lambda command: system.accounting.open_account(
+            command,
+            aggregate_id=player.id("Consumer"),
+        ),
+        binds="Account",
+    )
+    player.command(
+        "Consumer",
+        order_commands.CreateOrder(
+            consumer_id=player.id("Consumer"),
+            restaurant_id=player.id("Restaurant"),
+            dishes=["pad thai", "spring rolls"],
+            order_total=Decimal("31.50"),
+        ),
+        system.order.create_order,
+        binds="DeliveryOrder",
+    )
+    player.saga(
+        "order",
+        system.create_order_saga,
+        "CreateOrder",
+        "DeliveryOrder",
+        system.tick,
+        {2: "Ticket"},
+    )
+    player.command(
+        "Consumer",
+        order_commands.CancelOrder(
+            order_id=player.id("DeliveryOrder"),
+        ),
+        system.order.cancel_order,
+        target="DeliveryOrder",
+    )
+    player.saga(
+        "order",
+        system.cancel_order_saga,
+        "CancelOrder",
+        "DeliveryOrder",
+        system.tick,
+    )
+
+
+def _play_7(system: DeliverFood, player: Player) -> None:
+    """the CancelOrder saga: Reverse authorization fails, the steps before it are undone"""
+    player.command(
+        "Consumer",
+        consumer_commands.RegisterConsumer(
+            name="Ada Lovelace",
+            email="ada@example.org",
+        ),
+        system.consumer.register_consumer,
+        binds="Consumer",
+    )
+    player.command(
+        "Restaurant Owner",
+        kitchen_commands.OpenRestaurant(
+            name="Bangkok Garden",
+            slots=2,
+        ),
+        system.kitchen.open_restaurant,
+        binds="Restaurant",
+    )
+    player.command(
+        "Consumer",
+        accounting_commands.OpenAccount(
+            card_token="tok_visa_ada",
+        ),
+        lambda command: system.accounting.open_account(
+            command,
+            aggregate_id=player.id("Consumer"),
+        ),
+        binds="Account",
+    )
+    player.command(
+        "Consumer",
+        order_commands.CreateOrder(
+            consumer_id=player.id("Consumer"),
+            restaurant_id=player.id("Restaurant"),
+            dishes=["pad thai", "spring rolls"],
+            order_total=Decimal("31.50"),
+        ),
+        system.order.create_order,
+        binds="DeliveryOrder",
+    )
+    player.saga(
+        "order",
+        system.create_order_saga,
+        "CreateOrder",
+        "DeliveryOrder",
+        system.tick,
+        {2: "Ticket"},
+    )
+    player.command(
+        "Consumer",
+        order_commands.CancelOrder(
+            order_id=player.id("DeliveryOrder"),
+        ),
+        system.order.cancel_order,
+        target="DeliveryOrder",
+    )
+    player.saga(
+        "order",
+        system.cancel_order_saga,
+        "CancelOrder",
+        "DeliveryOrder",
+        system.tick,
+    )
+
+
+def _play_8(system: DeliverFood, player: Player) -> None:
+    """the ReviseOrder saga: every step succeeds"""
+    player.command(
+        "Consumer",
+        consumer_commands.RegisterConsumer(
+            name="Ada Lovelace",
+            email="ada@example.org",
+        ),
+        system.consumer.register_consumer,
+        binds="Consumer",
+    )
+    player.command(
+        "Restaurant Owner",
+        kitchen_commands.OpenRestaurant(
+            name="Bangkok Garden",
+            slots=2,
+        ),
+        system.kitchen.open_restaurant,
+        binds="Restaurant",
+    )
+    player.command(
+        "Consumer",
+        accounting_commands.OpenAccount(
+            card_token="tok_visa_ada",
+        ),
+        lambda command: system.accounting.open_account(
+            command,
+            aggregate_id=player.id("Consumer"),
+        ),
+        binds="Account",
+    )
+    player.command(
+        "Consumer",
+        order_commands.CreateOrder(
+            consumer_id=player.id("Consumer"),
+            restaurant_id=player.id("Restaurant"),
+            dishes=["pad thai", "spring rolls"],
+            order_total=Decimal("31.50"),
+        ),
+        system.order.create_order,
+        binds="DeliveryOrder",
+    )
+    player.saga(
+        "order",
+        system.create_order_saga,
+        "CreateOrder",
+        "DeliveryOrder",
+        system.tick,
+        {2: "Ticket"},
+    )
+    player.command(
+        "Consumer",
+        order_commands.ReviseOrder(
+            order_id=player.id("DeliveryOrder"),
+            revised_total=Decimal("9.50"),
+        ),
+        system.order.revise_order,
+        target="DeliveryOrder",
+    )
+    player.saga(
+        "order",
+        system.revise_order_saga,
+        "ReviseOrder",
+        "DeliveryOrder",
+        system.tick,
+    )
+
+
+def _play_9(system: DeliverFood, player: Player) -> None:
+    """the ReviseOrder saga: Revise authorization fails, the steps before it are undone"""
+    player.command(
+        "Consumer",
+        consumer_commands.RegisterConsumer(
+            name="Ada Lovelace",
+            email="ada@example.org",
+        ),
+        system.consumer.register_consumer,
+        binds="Consumer",
+    )
+    player.command(
+        "Restaurant Owner",
+        kitchen_commands.OpenRestaurant(
+            name="Bangkok Garden",
+            slots=2,
+        ),
+        system.kitchen.open_restaurant,
+        binds="Restaurant",
+    )
+    player.command(
+        "Consumer",
+        accounting_commands.OpenAccount(
+            card_token="tok_visa_ada",
+        ),
+        lambda command: system.accounting.open_account(
+            command,
+            aggregate_id=player.id("Consumer"),
+        ),
+        binds="Account",
+    )
+    player.command(
+        "Consumer",
+        order_commands.CreateOrder(
+            consumer_id=player.id("Consumer"),
+            restaurant_id=player.id("Restaurant"),
+            dishes=["pad thai", "spring rolls"],
+            order_total=Decimal("31.50"),
+        ),
+        system.order.create_order,
+        binds="DeliveryOrder",
+    )
+    player.saga(
+        "order",
+        system.create_order_saga,
+        "CreateOrder",
+        "DeliveryOrder",
+        system.tick,
+        {2: "Ticket"},
+    )
+    player.command(
+        "Consumer",
+        order_commands.ReviseOrder(
+            order_id=player.id("DeliveryOrder"),
+            revised_total=Decimal("9.50"),
+        ),
+        system.order.revise_order,
+        target="DeliveryOrder",
+    )
+    player.saga(
+        "order",
+        system.revise_order_saga,
+        "ReviseOrder",
+        "DeliveryOrder",
+        system.tick,
+    )
+
+
+def _play_10(system: DeliverFood, player: Player) -> None:
     """Restaurant: PauseOrders, ResumeOrders (no scenario gives their values)"""
     player.command(
         "Restaurant Owner",
@@ -259,8 +567,28 @@ def plays(system: DeliverFood) -> list[Play]:
             fails={"AuthorizeCard": -1},
         ),
         Play(
-            "Restaurant: PauseOrders, ResumeOrders (no scenario gives their values)",
+            "the CancelOrder saga: every step succeeds",
             lambda player: _play_6(system, player),
+        ),
+        Play(
+            "the CancelOrder saga: Reverse authorization fails, the steps before it are undone",
+            lambda player: _play_7(system, player),
+            happy=False,
+            fails={"ReverseAuthorization": -1},
+        ),
+        Play(
+            "the ReviseOrder saga: every step succeeds",
+            lambda player: _play_8(system, player),
+        ),
+        Play(
+            "the ReviseOrder saga: Revise authorization fails, the steps before it are undone",
+            lambda player: _play_9(system, player),
+            happy=False,
+            fails={"ReviseAuthorization": -1},
+        ),
+        Play(
+            "Restaurant: PauseOrders, ResumeOrders (no scenario gives their values)",
+            lambda player: _play_10(system, player),
         ),
     ]
 

@@ -31,6 +31,18 @@ SYSTEM = System(
         [order_sagas.CreateOrderSaga, kitchen_application.KitchenService],
         [order_sagas.CreateOrderSaga, accounting_application.AccountingService],
         [order_sagas.CreateOrderSaga, order_application.OrderService],
+        [order_application.OrderService, order_sagas.CancelOrderSaga],
+        [kitchen_application.KitchenService, order_sagas.CancelOrderSaga],
+        [accounting_application.AccountingService, order_sagas.CancelOrderSaga],
+        [order_sagas.CancelOrderSaga, order_application.OrderService],
+        [order_sagas.CancelOrderSaga, kitchen_application.KitchenService],
+        [order_sagas.CancelOrderSaga, accounting_application.AccountingService],
+        [order_application.OrderService, order_sagas.ReviseOrderSaga],
+        [kitchen_application.KitchenService, order_sagas.ReviseOrderSaga],
+        [accounting_application.AccountingService, order_sagas.ReviseOrderSaga],
+        [order_sagas.ReviseOrderSaga, order_application.OrderService],
+        [order_sagas.ReviseOrderSaga, kitchen_application.KitchenService],
+        [order_sagas.ReviseOrderSaga, accounting_application.AccountingService],
         [order_application.OrderService],
         [consumer_application.ConsumerService],
         [kitchen_application.KitchenService],
@@ -54,12 +66,12 @@ class Recorded:
 
 
 class DeliverFood:
-    """A consumer orders dishes from a restaurant. The CreateOrder saga, run by the order service,
-    checks the consumer may order, reserves a slot in the restaurant's kitchen, creates the kitchen
-    ticket, authorizes the consumer's card for the order total, and once the card is authorized (the
-    pivot) confirms the ticket the third step created. If a step before the pivot fails, the steps
-    done so far are undone in reverse order and the order is rejected; the consumer check has
-    nothing to undo.
+    """A consumer orders dishes from a restaurant, and may then cancel or revise the order: three sagas
+    in the order's life. The CreateOrder saga, run by the order service, checks the consumer may
+    order, reserves a slot in the restaurant's kitchen, creates the kitchen ticket, authorizes the
+    consumer's card for the order total, and once the card is authorized (the pivot) confirms the
+    ticket the third step created. If a step before the pivot fails, the steps done so far are
+    undone in reverse order and the order is rejected; the consumer check has nothing to undo.
     """
 
     def __init__(self, env: Mapping[str, str] | None = None, *, clock_interval: float | None = None) -> None:
@@ -71,6 +83,8 @@ class DeliverFood:
         self.kitchen = self.runner.get(kitchen_application.KitchenService)
         self.accounting = self.runner.get(accounting_application.AccountingService)
         self.create_order_saga = self.runner.get(order_sagas.CreateOrderSaga)
+        self.cancel_order_saga = self.runner.get(order_sagas.CancelOrderSaga)
+        self.revise_order_saga = self.runner.get(order_sagas.ReviseOrderSaga)
         self.catch_up()
         self.ticker: Ticker | None = None
         if clock_interval is not None:
@@ -102,6 +116,8 @@ class DeliverFood:
         """Each saga's execution container, by saga name."""
         return {
             "CreateOrder": self.create_order_saga,
+            "CancelOrder": self.cancel_order_saga,
+            "ReviseOrder": self.revise_order_saga,
         }
 
     def tick(self, now: datetime | None = None) -> int:

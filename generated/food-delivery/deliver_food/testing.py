@@ -61,6 +61,19 @@ def delivery_order_in(
             reason="Reason",
             rejected_at=datetime(2024, 1, 31, 12, 0, tzinfo=UTC),
         )
+    if state == "cancel_pending" and aggregate.state != state:
+        aggregate.trigger_event(
+            cls.OrderCancellationBegun,
+        )
+    if state == "cancelled" and aggregate.state != state:
+        aggregate.trigger_event(
+            cls.OrderCancelled,
+        )
+    if state == "revision_pending" and aggregate.state != state:
+        aggregate.trigger_event(
+            cls.OrderRevisionProposed,
+            revised_total=Decimal("9.50"),
+        )
     store(app, aggregate, quiet=quiet)
     return aggregate
 
@@ -154,6 +167,16 @@ def ticket_in(
             cls.TicketConfirmed,
             order_id=UUID("00000000-0000-4000-8000-000000000001"),
             ready_by=datetime(2024, 1, 31, 12, 0, tzinfo=UTC),
+        )
+    if state == "cancel_pending" and aggregate.state != state:
+        aggregate.trigger_event(
+            cls.TicketCancellationBegun,
+            order_id=UUID("00000000-0000-4000-8000-000000000001"),
+        )
+    if state == "revision_pending" and aggregate.state != state:
+        aggregate.trigger_event(
+            cls.TicketRevisionBegun,
+            order_id=UUID("00000000-0000-4000-8000-000000000001"),
         )
     store(app, aggregate, quiet=quiet)
     return aggregate

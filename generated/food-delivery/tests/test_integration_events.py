@@ -95,6 +95,26 @@ def test_slots_exhausted_reads_back_from_json() -> None:
     assert cls.SlotsExhausted.from_json(text) == event
 
 
+def test_slot_released_reads_back_from_json() -> None:
+    cls = kitchen_aggregates.Restaurant
+    aggregate = cls._create(
+        cls.RestaurantOpened,
+        id=uuid4(),
+        name="Name",
+        slots=1,
+    )
+    aggregate.trigger_event(
+        cls.SlotReleased,
+        order_id=UUID("00000000-0000-4000-8000-000000000001"),
+    )
+    event = aggregate.collect_events()[-1]
+    assert isinstance(event, cls.SlotReleased)
+    text = event.to_json()
+    assert json.loads(text)["name"] == "SlotReleased"
+    assert json.loads(text)["version"] == 1
+    assert cls.SlotReleased.from_json(text) == event
+
+
 def test_ticket_created_reads_back_from_json() -> None:
     cls = kitchen_aggregates.Ticket
     aggregate = cls._create(
@@ -150,6 +170,135 @@ def test_ticket_confirmed_reads_back_from_json() -> None:
     assert cls.TicketConfirmed.from_json(text) == event
 
 
+def test_ticket_cancellation_begun_reads_back_from_json() -> None:
+    cls = kitchen_aggregates.Ticket
+    aggregate = cls._create(
+        cls.TicketCreated,
+        id=uuid4(),
+        order_id=UUID("00000000-0000-4000-8000-000000000001"),
+        restaurant_id=UUID("00000000-0000-4000-8000-000000000001"),
+        dishes=["Dishes"],
+    )
+    aggregate.trigger_event(
+        cls.TicketCancellationBegun,
+        order_id=UUID("00000000-0000-4000-8000-000000000001"),
+    )
+    event = aggregate.collect_events()[-1]
+    assert isinstance(event, cls.TicketCancellationBegun)
+    text = event.to_json()
+    assert json.loads(text)["name"] == "TicketCancellationBegun"
+    assert json.loads(text)["version"] == 1
+    assert cls.TicketCancellationBegun.from_json(text) == event
+
+
+def test_ticket_cancel_refused_reads_back_from_json() -> None:
+    cls = kitchen_aggregates.Ticket
+    aggregate = cls._create(
+        cls.TicketCreated,
+        id=uuid4(),
+        order_id=UUID("00000000-0000-4000-8000-000000000001"),
+        restaurant_id=UUID("00000000-0000-4000-8000-000000000001"),
+        dishes=["Dishes"],
+    )
+    aggregate.trigger_event(
+        cls.TicketCancelRefused,
+        order_id=UUID("00000000-0000-4000-8000-000000000001"),
+        reason="Reason",
+    )
+    event = aggregate.collect_events()[-1]
+    assert isinstance(event, cls.TicketCancelRefused)
+    text = event.to_json()
+    assert json.loads(text)["name"] == "TicketCancelRefused"
+    assert json.loads(text)["version"] == 1
+    assert cls.TicketCancelRefused.from_json(text) == event
+
+
+def test_ticket_cancelled_reads_back_from_json() -> None:
+    cls = kitchen_aggregates.Ticket
+    aggregate = cls._create(
+        cls.TicketCreated,
+        id=uuid4(),
+        order_id=UUID("00000000-0000-4000-8000-000000000001"),
+        restaurant_id=UUID("00000000-0000-4000-8000-000000000001"),
+        dishes=["Dishes"],
+    )
+    aggregate.trigger_event(
+        cls.TicketCancelled,
+        order_id=UUID("00000000-0000-4000-8000-000000000001"),
+    )
+    event = aggregate.collect_events()[-1]
+    assert isinstance(event, cls.TicketCancelled)
+    text = event.to_json()
+    assert json.loads(text)["name"] == "TicketCancelled"
+    assert json.loads(text)["version"] == 1
+    assert cls.TicketCancelled.from_json(text) == event
+
+
+def test_ticket_revision_begun_reads_back_from_json() -> None:
+    cls = kitchen_aggregates.Ticket
+    aggregate = cls._create(
+        cls.TicketCreated,
+        id=uuid4(),
+        order_id=UUID("00000000-0000-4000-8000-000000000001"),
+        restaurant_id=UUID("00000000-0000-4000-8000-000000000001"),
+        dishes=["Dishes"],
+    )
+    aggregate.trigger_event(
+        cls.TicketRevisionBegun,
+        order_id=UUID("00000000-0000-4000-8000-000000000001"),
+    )
+    event = aggregate.collect_events()[-1]
+    assert isinstance(event, cls.TicketRevisionBegun)
+    text = event.to_json()
+    assert json.loads(text)["name"] == "TicketRevisionBegun"
+    assert json.loads(text)["version"] == 1
+    assert cls.TicketRevisionBegun.from_json(text) == event
+
+
+def test_ticket_revision_refused_reads_back_from_json() -> None:
+    cls = kitchen_aggregates.Ticket
+    aggregate = cls._create(
+        cls.TicketCreated,
+        id=uuid4(),
+        order_id=UUID("00000000-0000-4000-8000-000000000001"),
+        restaurant_id=UUID("00000000-0000-4000-8000-000000000001"),
+        dishes=["Dishes"],
+    )
+    aggregate.trigger_event(
+        cls.TicketRevisionRefused,
+        order_id=UUID("00000000-0000-4000-8000-000000000001"),
+        reason="Reason",
+    )
+    event = aggregate.collect_events()[-1]
+    assert isinstance(event, cls.TicketRevisionRefused)
+    text = event.to_json()
+    assert json.loads(text)["name"] == "TicketRevisionRefused"
+    assert json.loads(text)["version"] == 1
+    assert cls.TicketRevisionRefused.from_json(text) == event
+
+
+def test_ticket_revised_reads_back_from_json() -> None:
+    cls = kitchen_aggregates.Ticket
+    aggregate = cls._create(
+        cls.TicketCreated,
+        id=uuid4(),
+        order_id=UUID("00000000-0000-4000-8000-000000000001"),
+        restaurant_id=UUID("00000000-0000-4000-8000-000000000001"),
+        dishes=["Dishes"],
+    )
+    aggregate.trigger_event(
+        cls.TicketRevised,
+        order_id=UUID("00000000-0000-4000-8000-000000000001"),
+        revised_total=Decimal("9.50"),
+    )
+    event = aggregate.collect_events()[-1]
+    assert isinstance(event, cls.TicketRevised)
+    text = event.to_json()
+    assert json.loads(text)["name"] == "TicketRevised"
+    assert json.loads(text)["version"] == 1
+    assert cls.TicketRevised.from_json(text) == event
+
+
 def test_card_authorized_reads_back_from_json() -> None:
     cls = accounting_aggregates.Account
     aggregate = cls._create(
@@ -189,3 +338,82 @@ def test_card_authorization_failed_reads_back_from_json() -> None:
     assert json.loads(text)["name"] == "CardAuthorizationFailed"
     assert json.loads(text)["version"] == 1
     assert cls.CardAuthorizationFailed.from_json(text) == event
+
+
+def test_authorization_reversed_reads_back_from_json() -> None:
+    cls = accounting_aggregates.Account
+    aggregate = cls._create(
+        cls.AccountOpened,
+        id=uuid4(),
+        card_token="Card Token",
+    )
+    aggregate.trigger_event(
+        cls.AuthorizationReversed,
+        order_id=UUID("00000000-0000-4000-8000-000000000001"),
+    )
+    event = aggregate.collect_events()[-1]
+    assert isinstance(event, cls.AuthorizationReversed)
+    text = event.to_json()
+    assert json.loads(text)["name"] == "AuthorizationReversed"
+    assert json.loads(text)["version"] == 1
+    assert cls.AuthorizationReversed.from_json(text) == event
+
+
+def test_authorization_reversal_failed_reads_back_from_json() -> None:
+    cls = accounting_aggregates.Account
+    aggregate = cls._create(
+        cls.AccountOpened,
+        id=uuid4(),
+        card_token="Card Token",
+    )
+    aggregate.trigger_event(
+        cls.AuthorizationReversalFailed,
+        order_id=UUID("00000000-0000-4000-8000-000000000001"),
+        reason="Reason",
+    )
+    event = aggregate.collect_events()[-1]
+    assert isinstance(event, cls.AuthorizationReversalFailed)
+    text = event.to_json()
+    assert json.loads(text)["name"] == "AuthorizationReversalFailed"
+    assert json.loads(text)["version"] == 1
+    assert cls.AuthorizationReversalFailed.from_json(text) == event
+
+
+def test_authorization_revised_reads_back_from_json() -> None:
+    cls = accounting_aggregates.Account
+    aggregate = cls._create(
+        cls.AccountOpened,
+        id=uuid4(),
+        card_token="Card Token",
+    )
+    aggregate.trigger_event(
+        cls.AuthorizationRevised,
+        order_id=UUID("00000000-0000-4000-8000-000000000001"),
+        amount=Decimal("9.50"),
+    )
+    event = aggregate.collect_events()[-1]
+    assert isinstance(event, cls.AuthorizationRevised)
+    text = event.to_json()
+    assert json.loads(text)["name"] == "AuthorizationRevised"
+    assert json.loads(text)["version"] == 1
+    assert cls.AuthorizationRevised.from_json(text) == event
+
+
+def test_authorization_revision_failed_reads_back_from_json() -> None:
+    cls = accounting_aggregates.Account
+    aggregate = cls._create(
+        cls.AccountOpened,
+        id=uuid4(),
+        card_token="Card Token",
+    )
+    aggregate.trigger_event(
+        cls.AuthorizationRevisionFailed,
+        order_id=UUID("00000000-0000-4000-8000-000000000001"),
+        reason="Reason",
+    )
+    event = aggregate.collect_events()[-1]
+    assert isinstance(event, cls.AuthorizationRevisionFailed)
+    text = event.to_json()
+    assert json.loads(text)["name"] == "AuthorizationRevisionFailed"
+    assert json.loads(text)["version"] == 1
+    assert cls.AuthorizationRevisionFailed.from_json(text) == event

@@ -8,10 +8,11 @@ Failures are injected through each participant's rules (the same hooks rules.py 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from uuid import UUID
 
 import pytest
-from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.domain import Aggregate, DomainEventProtocol
 
 from deliver_food.accounting import commands as accounting_commands
 from deliver_food.accounting import rules as accounting_rules
@@ -23,6 +24,9 @@ from deliver_food.kitchen import commands as kitchen_commands
 from deliver_food.kitchen import rules as kitchen_rules
 from deliver_food.kitchen import saga_steps as kitchen_saga_steps
 from deliver_food.order import aggregates as order_aggregates
+from deliver_food.order import commands as order_commands
+from deliver_food.order import rules as order_rules
+from deliver_food.order import saga_steps as order_saga_steps
 from deliver_food.system import DeliverFood
 from deliver_food.testing import account_in, consumer_in, delivery_order_in, restaurant_in
 from esp_runtime import Service, events_of
@@ -88,6 +92,12 @@ def answer_event(app: Service, reply_id: UUID) -> str:
     """The event a step on an existing aggregate recorded there, as its answer says."""
     reply: StepReply = app.repository.get(reply_id)
     return reply.event
+
+
+def state_of(app: Service, aggregate_id: UUID) -> str:
+    """The state an aggregate is in now."""
+    aggregate: Aggregate = app.repository.get(aggregate_id)
+    return str(getattr(aggregate, "state", ""))
 
 
 class CreateOrderValidateOrderByConsumerRule(consumer_rules.Rules):
@@ -377,3 +387,468 @@ def test_create_order_reserve_slot_times_out(system: DeliverFood) -> None:
     assert answer_event(system.kitchen, target_id(run.id, "Reserve slot", 1)) == "SlotReserved"
     assert recorded(system.kitchen, run.values["restaurant_id"])[-1:] == ["SlotReleased"]
     assert last_event(system.order, run.start_id) == "OrderRejected"
+
+
+class CancelOrderBeginCancelOrderRule(order_rules.Rules):
+    """BeginCancelOrder fails the first ``failures`` times (always when None); ``down``: the service does not answer."""
+
+    def __init__(self, failures: int | None = None, *, down: bool = False) -> None:
+        self.failures = failures
+        self.down = down
+        self.calls = 0
+
+    def begin_cancel_order_fails(self, command: order_commands.BeginCancelOrder) -> str | None:
+        if self.down:
+            raise Unavailable("BeginCancelOrder")
+        self.calls += 1
+        if self.failures is None or self.calls <= self.failures:
+            return "injected failure"
+        return None
+
+
+class CancelOrderBeginCancelTicketRule(kitchen_rules.Rules):
+    """BeginCancelTicket fails the first ``failures`` times (always when None); ``down``: the service
+    does not answer.
+    """
+
+    def __init__(self, failures: int | None = None, *, down: bool = False) -> None:
+        self.failures = failures
+        self.down = down
+        self.calls = 0
+
+    def begin_cancel_ticket_fails(self, command: kitchen_commands.BeginCancelTicket) -> str | None:
+        if self.down:
+            raise Unavailable("BeginCancelTicket")
+        self.calls += 1
+        if self.failures is None or self.calls <= self.failures:
+            return "injected failure"
+        return None
+
+
+class CancelOrderReverseAuthorizationRule(accounting_rules.Rules):
+    """ReverseAuthorization fails the first ``failures`` times (always when None); ``down``: the
+    service does not answer.
+    """
+
+    def __init__(self, failures: int | None = None, *, down: bool = False) -> None:
+        self.failures = failures
+        self.down = down
+        self.calls = 0
+
+    def reverse_authorization_fails(self, command: accounting_commands.ReverseAuthorization) -> str | None:
+        if self.down:
+            raise Unavailable("ReverseAuthorization")
+        self.calls += 1
+        if self.failures is None or self.calls <= self.failures:
+            return "injected failure"
+        return None
+
+
+class CancelOrderUndoBeginCancelOrderRule(order_rules.Rules):
+    """UndoBeginCancelOrder cannot run until ``fixed``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fixed = False
+
+    def undo_begin_cancel_order_fails(self, command: order_commands.UndoBeginCancelOrder) -> str | None:
+        return None if self.fixed else "injected compensation failure"
+
+
+def start_cancel_order_saga(system: DeliverFood) -> UUID:
+    """Record OrderCancellationRequested on a DeliveryOrder: the CancelOrder saga starts; its run's id."""
+    prior = settle(system, system.create_order_saga.get_run(start_create_order_saga(system)))
+    assert prior.status == "completed"  # its DeliveryOrder's life so far: the CreateOrder saga left it approved
+    aggregate: order_aggregates.DeliveryOrder = system.order.repository.get(prior.start_id)
+    aggregate.trigger_event(
+        aggregate.OrderCancellationRequested,
+        consumer_id=prior.values["consumer_id"],
+        restaurant_id=prior.values["restaurant_id"],
+        ticket_id=prior.values["ticket_id"],
+    )
+    system.order.save(aggregate)
+    return run_id("CancelOrder", aggregate.id)
+
+
+def test_cancel_order_saga_completes(system: DeliverFood) -> None:
+    """Every step succeeds: the saga completes and OrderCancelled is recorded."""
+    run = settle(system, system.cancel_order_saga.get_run(start_cancel_order_saga(system)))
+    assert run.status == "completed"
+    assert compensated(system, run) == []
+    assert answer_event(system.order, run.succeeded[0]) == "OrderCancellationBegun"
+    assert "OrderCancellationBegun" in recorded(system.order, run.values["order_id"])
+    assert answer_event(system.kitchen, run.succeeded[1]) == "TicketCancellationBegun"
+    assert "TicketCancellationBegun" in recorded(system.kitchen, run.values["ticket_id"])
+    assert answer_event(system.accounting, run.succeeded[2]) == "AuthorizationReversed"
+    assert "AuthorizationReversed" in recorded(system.accounting, run.values["consumer_id"])
+    assert answer_event(system.kitchen, run.succeeded[3]) == "TicketCancelled"
+    assert "TicketCancelled" in recorded(system.kitchen, run.values["ticket_id"])
+    assert answer_event(system.kitchen, run.succeeded[4]) == "SlotReleased"
+    assert "SlotReleased" in recorded(system.kitchen, run.values["restaurant_id"])
+    assert last_event(system.order, run.start_id) == "OrderCancelled"
+
+
+def test_cancel_order_saga_repeated_commands_change_nothing(system: DeliverFood) -> None:
+    """A step's command delivered again finds the aggregate it made and makes nothing."""
+    run = settle(system, system.cancel_order_saga.get_run(start_cancel_order_saga(system)))
+    repeated = 0
+    for event in journal(system, run):
+        if not isinstance(event, SagaRun.StepStarted):
+            continue
+        if event.step == "Begin cancel":
+            assert order_saga_steps.cancel_order_begin_cancel(system.order, event) == []
+            repeated += 1
+        if event.step == "Begin cancel ticket":
+            assert kitchen_saga_steps.cancel_order_begin_cancel_ticket(system.kitchen, event) == []
+            repeated += 1
+        if event.step == "Reverse authorization":
+            assert accounting_saga_steps.cancel_order_reverse_authorization(system.accounting, event) == []
+            repeated += 1
+        if event.step == "Confirm ticket cancel":
+            assert kitchen_saga_steps.cancel_order_confirm_ticket_cancel(system.kitchen, event) == []
+            repeated += 1
+        if event.step == "Release slot":
+            assert kitchen_saga_steps.cancel_order_release_slot(system.kitchen, event) == []
+            repeated += 1
+    assert repeated == 5
+
+
+def test_cancel_order_saga_repeated_compensations_change_nothing(system: DeliverFood) -> None:
+    """A compensation delivered again finds nothing to undo: it answers, and changes nothing."""
+    system.accounting.rules = CancelOrderReverseAuthorizationRule()
+    run = settle(system, system.cancel_order_saga.get_run(start_cancel_order_saga(system)))
+    repeated = version = 0
+    for event in journal(system, run):
+        if not isinstance(event, SagaRun.CompensationStarted):
+            continue
+        if event.step == "Begin cancel":
+            version = system.order.repository.get(event.values["order_id"]).version
+            answers = order_saga_steps.cancel_order_begin_cancel_compensate(system.order, event)
+            assert [type(a) for a in answers] == [StepReply]
+            assert system.order.repository.get(event.values["order_id"]).version == version
+            repeated += 1
+        if event.step == "Begin cancel ticket":
+            version = system.kitchen.repository.get(event.values["ticket_id"]).version
+            answers = kitchen_saga_steps.cancel_order_begin_cancel_ticket_compensate(system.kitchen, event)
+            assert [type(a) for a in answers] == [StepReply]
+            assert system.kitchen.repository.get(event.values["ticket_id"]).version == version
+            repeated += 1
+    assert repeated == 2
+
+
+def test_cancel_order_saga_failed_compensation_parks_the_run(system: DeliverFood) -> None:
+    """UndoBeginCancelOrder cannot run when BeginCancelTicket fails: it is tried 4 time(s), then the
+    run is parked on the dead-letter list, not lost; once it can run, retrying the run compensates
+    and the saga aborts.
+    """
+    system.kitchen.rules = CancelOrderBeginCancelTicketRule()
+    rules = CancelOrderUndoBeginCancelOrderRule()
+    system.order.rules = rules
+    run = settle(system, system.cancel_order_saga.get_run(start_cancel_order_saga(system)))
+    assert run.status == "parked"
+    (parked,) = system.parked()
+    assert (parked.run_id, parked.step) == (run.id, "Begin cancel")
+    assert compensation_attempts(system, run, "Begin cancel") == 4
+    assert system.tick(datetime.now(UTC) + timedelta(days=30)) == 0  # parked: nothing happens by itself
+    rules.fixed = True
+    assert system.retry_parked(run.id)
+    assert not system.retry_parked(run.id)  # not parked any more
+    run = settle(system, run)
+    assert run.status == "aborted"
+    assert compensated(system, run) == ["Begin cancel"]
+    assert system.parked() == []
+    assert last_event(system.order, run.start_id) == "OrderCancellationRefused"
+
+
+def test_cancel_order_begin_cancel_fails(system: DeliverFood) -> None:
+    """BeginCancelOrder fails: the saga aborts."""
+    system.order.rules = CancelOrderBeginCancelOrderRule()
+    run = settle(system, system.cancel_order_saga.get_run(start_cancel_order_saga(system)))
+    assert run.status == "aborted"
+    assert attempts(system, run, "Begin cancel") == 1
+    assert compensated(system, run) == []
+    assert last_event(system.order, run.start_id) == "OrderCancellationRefused"
+
+
+def test_cancel_order_begin_cancel_ticket_fails(system: DeliverFood) -> None:
+    """BeginCancelTicket fails: the saga aborts and compensates, in reverse order."""
+    system.kitchen.rules = CancelOrderBeginCancelTicketRule()
+    run = settle(system, system.cancel_order_saga.get_run(start_cancel_order_saga(system)))
+    assert run.status == "aborted"
+    assert attempts(system, run, "Begin cancel ticket") == 1
+    assert compensated(system, run) == ["Begin cancel"]
+    assert recorded(system.order, run.values["order_id"])[-2:] == ["OrderCancelUndone", "OrderCancellationRefused"]
+    # back in the state it was in before the step, not in a fixed one
+    assert state_of(system.order, run.values["order_id"]) == "approved"
+    assert last_event(system.order, run.start_id) == "OrderCancellationRefused"
+
+
+def test_cancel_order_reverse_authorization_fails(system: DeliverFood) -> None:
+    """ReverseAuthorization fails: the saga aborts and compensates, in reverse order."""
+    system.accounting.rules = CancelOrderReverseAuthorizationRule()
+    run = settle(system, system.cancel_order_saga.get_run(start_cancel_order_saga(system)))
+    assert run.status == "aborted"
+    assert attempts(system, run, "Reverse authorization") == 1
+    assert compensated(system, run) == ["Begin cancel ticket", "Begin cancel"]
+    assert recorded(system.order, run.values["order_id"])[-2:] == ["OrderCancelUndone", "OrderCancellationRefused"]
+    # back in the state it was in before the step, not in a fixed one
+    assert state_of(system.order, run.values["order_id"]) == "approved"
+    assert recorded(system.kitchen, run.values["ticket_id"])[-1:] == ["TicketCancelUndone"]
+    # back in the state it was in before the step, not in a fixed one
+    assert state_of(system.kitchen, run.values["ticket_id"]) == "awaiting_acceptance"
+    assert last_event(system.order, run.start_id) == "OrderCancellationRefused"
+
+
+def test_cancel_order_begin_cancel_times_out(system: DeliverFood) -> None:
+    """BeginCancelOrder does not answer within its timeout: the step counts as failed, and since it may
+    have taken effect it is compensated too.
+    """
+    rules = system.order.rules
+    system.order.rules = CancelOrderBeginCancelOrderRule(down=True)
+    with pytest.raises(Unavailable):
+        start_cancel_order_saga(system)
+    (rid,) = system.cancel_order_saga.unfinished()
+    run = system.cancel_order_saga.get_run(rid)
+    assert run.waiting and run.index == 0
+    assert system.tick(datetime.now(UTC)) == 0  # not late yet
+    system.order.rules = rules  # back up: it answers the command it missed, late
+    assert system.tick(datetime.now(UTC) + timedelta(milliseconds=30000, minutes=1)) == 1
+    run = settle(system, run)
+    assert any(isinstance(e, SagaRun.StepTimedOut) for e in journal(system, run))
+    assert run.status == "aborted"
+    assert compensated(system, run) == ["Begin cancel"]
+    # The late answer took effect, then its compensation undid it.
+    assert answer_event(system.order, target_id(run.id, "Begin cancel", 1)) == "OrderCancellationBegun"
+    assert recorded(system.order, run.values["order_id"])[-2:] == ["OrderCancelUndone", "OrderCancellationRefused"]
+    assert last_event(system.order, run.start_id) == "OrderCancellationRefused"
+
+
+class ReviseOrderBeginReviseOrderRule(order_rules.Rules):
+    """BeginReviseOrder fails the first ``failures`` times (always when None); ``down``: the service does not answer."""
+
+    def __init__(self, failures: int | None = None, *, down: bool = False) -> None:
+        self.failures = failures
+        self.down = down
+        self.calls = 0
+
+    def begin_revise_order_fails(self, command: order_commands.BeginReviseOrder) -> str | None:
+        if self.down:
+            raise Unavailable("BeginReviseOrder")
+        self.calls += 1
+        if self.failures is None or self.calls <= self.failures:
+            return "injected failure"
+        return None
+
+
+class ReviseOrderBeginReviseTicketRule(kitchen_rules.Rules):
+    """BeginReviseTicket fails the first ``failures`` times (always when None); ``down``: the service
+    does not answer.
+    """
+
+    def __init__(self, failures: int | None = None, *, down: bool = False) -> None:
+        self.failures = failures
+        self.down = down
+        self.calls = 0
+
+    def begin_revise_ticket_fails(self, command: kitchen_commands.BeginReviseTicket) -> str | None:
+        if self.down:
+            raise Unavailable("BeginReviseTicket")
+        self.calls += 1
+        if self.failures is None or self.calls <= self.failures:
+            return "injected failure"
+        return None
+
+
+class ReviseOrderReviseAuthorizationRule(accounting_rules.Rules):
+    """ReviseAuthorization fails the first ``failures`` times (always when None); ``down``: the service
+    does not answer.
+    """
+
+    def __init__(self, failures: int | None = None, *, down: bool = False) -> None:
+        self.failures = failures
+        self.down = down
+        self.calls = 0
+
+    def revise_authorization_fails(self, command: accounting_commands.ReviseAuthorization) -> str | None:
+        if self.down:
+            raise Unavailable("ReviseAuthorization")
+        self.calls += 1
+        if self.failures is None or self.calls <= self.failures:
+            return "injected failure"
+        return None
+
+
+class ReviseOrderUndoBeginReviseOrderRule(order_rules.Rules):
+    """UndoBeginReviseOrder cannot run until ``fixed``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fixed = False
+
+    def undo_begin_revise_order_fails(self, command: order_commands.UndoBeginReviseOrder) -> str | None:
+        return None if self.fixed else "injected compensation failure"
+
+
+def start_revise_order_saga(system: DeliverFood) -> UUID:
+    """Record OrderRevisionRequested on a DeliveryOrder: the ReviseOrder saga starts; its run's id."""
+    prior = settle(system, system.create_order_saga.get_run(start_create_order_saga(system)))
+    assert prior.status == "completed"  # its DeliveryOrder's life so far: the CreateOrder saga left it approved
+    aggregate: order_aggregates.DeliveryOrder = system.order.repository.get(prior.start_id)
+    aggregate.trigger_event(
+        aggregate.OrderRevisionRequested,
+        consumer_id=prior.values["consumer_id"],
+        ticket_id=prior.values["ticket_id"],
+        revised_total=Decimal("9.50"),
+    )
+    system.order.save(aggregate)
+    return run_id("ReviseOrder", aggregate.id)
+
+
+def test_revise_order_saga_completes(system: DeliverFood) -> None:
+    """Every step succeeds: the saga completes and OrderRevised is recorded."""
+    run = settle(system, system.revise_order_saga.get_run(start_revise_order_saga(system)))
+    assert run.status == "completed"
+    assert compensated(system, run) == []
+    assert answer_event(system.order, run.succeeded[0]) == "OrderRevisionProposed"
+    assert "OrderRevisionProposed" in recorded(system.order, run.values["order_id"])
+    assert answer_event(system.kitchen, run.succeeded[1]) == "TicketRevisionBegun"
+    assert "TicketRevisionBegun" in recorded(system.kitchen, run.values["ticket_id"])
+    assert answer_event(system.accounting, run.succeeded[2]) == "AuthorizationRevised"
+    assert "AuthorizationRevised" in recorded(system.accounting, run.values["consumer_id"])
+    assert answer_event(system.kitchen, run.succeeded[3]) == "TicketRevised"
+    assert "TicketRevised" in recorded(system.kitchen, run.values["ticket_id"])
+    assert last_event(system.order, run.start_id) == "OrderRevised"
+    outcome: order_aggregates.DeliveryOrder = system.order.repository.get(run.start_id)
+    assert outcome.revised_total == run.values["revised_total"]
+
+
+def test_revise_order_saga_repeated_commands_change_nothing(system: DeliverFood) -> None:
+    """A step's command delivered again finds the aggregate it made and makes nothing."""
+    run = settle(system, system.revise_order_saga.get_run(start_revise_order_saga(system)))
+    repeated = 0
+    for event in journal(system, run):
+        if not isinstance(event, SagaRun.StepStarted):
+            continue
+        if event.step == "Begin revise order":
+            assert order_saga_steps.revise_order_begin_revise_order(system.order, event) == []
+            repeated += 1
+        if event.step == "Begin revise ticket":
+            assert kitchen_saga_steps.revise_order_begin_revise_ticket(system.kitchen, event) == []
+            repeated += 1
+        if event.step == "Revise authorization":
+            assert accounting_saga_steps.revise_order_revise_authorization(system.accounting, event) == []
+            repeated += 1
+        if event.step == "Confirm ticket revision":
+            assert kitchen_saga_steps.revise_order_confirm_ticket_revision(system.kitchen, event) == []
+            repeated += 1
+    assert repeated == 4
+
+
+def test_revise_order_saga_repeated_compensations_change_nothing(system: DeliverFood) -> None:
+    """A compensation delivered again finds nothing to undo: it answers, and changes nothing."""
+    system.accounting.rules = ReviseOrderReviseAuthorizationRule()
+    run = settle(system, system.revise_order_saga.get_run(start_revise_order_saga(system)))
+    repeated = version = 0
+    for event in journal(system, run):
+        if not isinstance(event, SagaRun.CompensationStarted):
+            continue
+        if event.step == "Begin revise order":
+            version = system.order.repository.get(event.values["order_id"]).version
+            answers = order_saga_steps.revise_order_begin_revise_order_compensate(system.order, event)
+            assert [type(a) for a in answers] == [StepReply]
+            assert system.order.repository.get(event.values["order_id"]).version == version
+            repeated += 1
+        if event.step == "Begin revise ticket":
+            version = system.kitchen.repository.get(event.values["ticket_id"]).version
+            answers = kitchen_saga_steps.revise_order_begin_revise_ticket_compensate(system.kitchen, event)
+            assert [type(a) for a in answers] == [StepReply]
+            assert system.kitchen.repository.get(event.values["ticket_id"]).version == version
+            repeated += 1
+    assert repeated == 2
+
+
+def test_revise_order_saga_failed_compensation_parks_the_run(system: DeliverFood) -> None:
+    """UndoBeginReviseOrder cannot run when BeginReviseTicket fails: it is tried 1 time(s), then the
+    run is parked on the dead-letter list, not lost; once it can run, retrying the run compensates
+    and the saga aborts.
+    """
+    system.kitchen.rules = ReviseOrderBeginReviseTicketRule()
+    rules = ReviseOrderUndoBeginReviseOrderRule()
+    system.order.rules = rules
+    run = settle(system, system.revise_order_saga.get_run(start_revise_order_saga(system)))
+    assert run.status == "parked"
+    (parked,) = system.parked()
+    assert (parked.run_id, parked.step) == (run.id, "Begin revise order")
+    assert compensation_attempts(system, run, "Begin revise order") == 1
+    assert system.tick(datetime.now(UTC) + timedelta(days=30)) == 0  # parked: nothing happens by itself
+    rules.fixed = True
+    assert system.retry_parked(run.id)
+    assert not system.retry_parked(run.id)  # not parked any more
+    run = settle(system, run)
+    assert run.status == "aborted"
+    assert compensated(system, run) == ["Begin revise order"]
+    assert system.parked() == []
+    assert last_event(system.order, run.start_id) == "OrderRevisionRefused"
+
+
+def test_revise_order_begin_revise_order_fails(system: DeliverFood) -> None:
+    """BeginReviseOrder fails: the saga aborts."""
+    system.order.rules = ReviseOrderBeginReviseOrderRule()
+    run = settle(system, system.revise_order_saga.get_run(start_revise_order_saga(system)))
+    assert run.status == "aborted"
+    assert attempts(system, run, "Begin revise order") == 1
+    assert compensated(system, run) == []
+    assert last_event(system.order, run.start_id) == "OrderRevisionRefused"
+
+
+def test_revise_order_begin_revise_ticket_fails(system: DeliverFood) -> None:
+    """BeginReviseTicket fails: the saga aborts and compensates, in reverse order."""
+    system.kitchen.rules = ReviseOrderBeginReviseTicketRule()
+    run = settle(system, system.revise_order_saga.get_run(start_revise_order_saga(system)))
+    assert run.status == "aborted"
+    assert attempts(system, run, "Begin revise ticket") == 1
+    assert compensated(system, run) == ["Begin revise order"]
+    assert recorded(system.order, run.values["order_id"])[-2:] == ["OrderRevisionUndone", "OrderRevisionRefused"]
+    # back in the state it was in before the step, not in a fixed one
+    assert state_of(system.order, run.values["order_id"]) == "approved"
+    assert last_event(system.order, run.start_id) == "OrderRevisionRefused"
+
+
+def test_revise_order_revise_authorization_fails(system: DeliverFood) -> None:
+    """ReviseAuthorization fails: the saga aborts and compensates, in reverse order."""
+    system.accounting.rules = ReviseOrderReviseAuthorizationRule()
+    run = settle(system, system.revise_order_saga.get_run(start_revise_order_saga(system)))
+    assert run.status == "aborted"
+    assert attempts(system, run, "Revise authorization") == 1
+    assert compensated(system, run) == ["Begin revise ticket", "Begin revise order"]
+    assert recorded(system.order, run.values["order_id"])[-2:] == ["OrderRevisionUndone", "OrderRevisionRefused"]
+    # back in the state it was in before the step, not in a fixed one
+    assert state_of(system.order, run.values["order_id"]) == "approved"
+    assert recorded(system.kitchen, run.values["ticket_id"])[-1:] == ["TicketRevisionUndone"]
+    # back in the state it was in before the step, not in a fixed one
+    assert state_of(system.kitchen, run.values["ticket_id"]) == "awaiting_acceptance"
+    assert last_event(system.order, run.start_id) == "OrderRevisionRefused"
+
+
+def test_revise_order_begin_revise_order_times_out(system: DeliverFood) -> None:
+    """BeginReviseOrder does not answer within its timeout: the step counts as failed, and since it may
+    have taken effect it is compensated too.
+    """
+    rules = system.order.rules
+    system.order.rules = ReviseOrderBeginReviseOrderRule(down=True)
+    with pytest.raises(Unavailable):
+        start_revise_order_saga(system)
+    (rid,) = system.revise_order_saga.unfinished()
+    run = system.revise_order_saga.get_run(rid)
+    assert run.waiting and run.index == 0
+    assert system.tick(datetime.now(UTC)) == 0  # not late yet
+    system.order.rules = rules  # back up: it answers the command it missed, late
+    assert system.tick(datetime.now(UTC) + timedelta(milliseconds=30000, minutes=1)) == 1
+    run = settle(system, run)
+    assert any(isinstance(e, SagaRun.StepTimedOut) for e in journal(system, run))
+    assert run.status == "aborted"
+    assert compensated(system, run) == ["Begin revise order"]
+    # The late answer took effect, then its compensation undid it.
+    assert answer_event(system.order, target_id(run.id, "Begin revise order", 1)) == "OrderRevisionProposed"
+    assert recorded(system.order, run.values["order_id"])[-2:] == ["OrderRevisionUndone", "OrderRevisionRefused"]
+    assert last_event(system.order, run.start_id) == "OrderRevisionRefused"

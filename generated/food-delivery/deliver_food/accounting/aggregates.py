@@ -62,6 +62,56 @@ class Account(Aggregate):
             aggregate.reason = self.reason
             RULES.on_card_authorization_failed(aggregate, self)
 
+    class AuthorizationReversed(Aggregate.Event, IntegrationEvent):
+        """Integration event AuthorizationReversed."""
+
+        NAME: ClassVar[str] = "AuthorizationReversed"
+        VERSION: ClassVar[int] = 1
+        order_id: UUID
+
+        def apply(self, aggregate: Account) -> None:
+            aggregate.order_id = self.order_id
+            RULES.on_authorization_reversed(aggregate, self)
+
+    class AuthorizationReversalFailed(Aggregate.Event, IntegrationEvent):
+        """Integration event AuthorizationReversalFailed."""
+
+        NAME: ClassVar[str] = "AuthorizationReversalFailed"
+        VERSION: ClassVar[int] = 1
+        order_id: UUID
+        reason: str
+
+        def apply(self, aggregate: Account) -> None:
+            aggregate.order_id = self.order_id
+            aggregate.reason = self.reason
+            RULES.on_authorization_reversal_failed(aggregate, self)
+
+    class AuthorizationRevised(Aggregate.Event, IntegrationEvent):
+        """Integration event AuthorizationRevised."""
+
+        NAME: ClassVar[str] = "AuthorizationRevised"
+        VERSION: ClassVar[int] = 1
+        order_id: UUID
+        amount: Decimal
+
+        def apply(self, aggregate: Account) -> None:
+            aggregate.order_id = self.order_id
+            aggregate.amount = self.amount
+            RULES.on_authorization_revised(aggregate, self)
+
+    class AuthorizationRevisionFailed(Aggregate.Event, IntegrationEvent):
+        """Integration event AuthorizationRevisionFailed."""
+
+        NAME: ClassVar[str] = "AuthorizationRevisionFailed"
+        VERSION: ClassVar[int] = 1
+        order_id: UUID
+        reason: str
+
+        def apply(self, aggregate: Account) -> None:
+            aggregate.order_id = self.order_id
+            aggregate.reason = self.reason
+            RULES.on_authorization_revision_failed(aggregate, self)
+
     def __init__(self) -> None:
         self.state = ""
         self.card_token: str | None = None
@@ -108,4 +158,47 @@ class Account(Aggregate):
                 self.CardAuthorizationFailed,
                 order_id=command.order_id,
                 reason=rules.card_authorization_failed_reason(self, command),
+            )
+
+    def reverse_authorization(
+        self,
+        command: commands.ReverseAuthorization,
+        rules: Hooks,
+    ) -> None:
+        """Handle ReverseAuthorization."""
+        require_state("ReverseAuthorization", "Account", self.state, ("open",))
+        rules.check_reverse_authorization(self, command)
+        chosen = rules.reverse_authorization_emits(self, command)
+        if "AuthorizationReversed" in chosen:
+            self.trigger_event(
+                self.AuthorizationReversed,
+                order_id=command.order_id,
+            )
+        if "AuthorizationReversalFailed" in chosen:
+            self.trigger_event(
+                self.AuthorizationReversalFailed,
+                order_id=command.order_id,
+                reason=rules.authorization_reversal_failed_reason(self, command),
+            )
+
+    def revise_authorization(
+        self,
+        command: commands.ReviseAuthorization,
+        rules: Hooks,
+    ) -> None:
+        """Handle ReviseAuthorization."""
+        require_state("ReviseAuthorization", "Account", self.state, ("open",))
+        rules.check_revise_authorization(self, command)
+        chosen = rules.revise_authorization_emits(self, command)
+        if "AuthorizationRevised" in chosen:
+            self.trigger_event(
+                self.AuthorizationRevised,
+                order_id=command.order_id,
+                amount=command.amount,
+            )
+        if "AuthorizationRevisionFailed" in chosen:
+            self.trigger_event(
+                self.AuthorizationRevisionFailed,
+                order_id=command.order_id,
+                reason=rules.authorization_revision_failed_reason(self, command),
             )

@@ -27,5 +27,17 @@ def api(app: AccountingService, reader: Reader) -> Api:
                 lambda command, _: app._authorize_card(command),
                 creates=False,
             ),
+            CommandRoute(
+                "ReverseAuthorization",
+                commands.ReverseAuthorization,
+                lambda command, _: app._reverse_authorization(command),
+                creates=False,
+            ),
+            CommandRoute(
+                "ReviseAuthorization",
+                commands.ReviseAuthorization,
+                lambda command, _: app._revise_authorization(command),
+                creates=False,
+            ),
         ),
     )

@@ -69,6 +69,40 @@ class AccountingService(Service):
         aggregate.authorize_card(command, self.rules)
         return aggregate
 
+    def reverse_authorization(
+        self,
+        command: commands.ReverseAuthorization,
+    ) -> int:
+        """Handle ReverseAuthorization; the aggregate's new version is returned."""
+        aggregate = self._reverse_authorization(command)
+        self.save(aggregate)
+        return aggregate.version
+
+    def _reverse_authorization(
+        self,
+        command: commands.ReverseAuthorization,
+    ) -> aggregates.Account:
+        aggregate: aggregates.Account = self.repository.get(command.account_id)
+        aggregate.reverse_authorization(command, self.rules)
+        return aggregate
+
+    def revise_authorization(
+        self,
+        command: commands.ReviseAuthorization,
+    ) -> int:
+        """Handle ReviseAuthorization; the aggregate's new version is returned."""
+        aggregate = self._revise_authorization(command)
+        self.save(aggregate)
+        return aggregate.version
+
+    def _revise_authorization(
+        self,
+        command: commands.ReviseAuthorization,
+    ) -> aggregates.Account:
+        aggregate: aggregates.Account = self.repository.get(command.account_id)
+        aggregate.revise_authorization(command, self.rules)
+        return aggregate
+
     @singledispatchmethod
     def policy(self, domain_event: DomainEventProtocol[UUID], processing_event: ProcessingEvent[UUID]) -> None:
         """A saga's command (an event of its SEC) runs here; other events change nothing."""

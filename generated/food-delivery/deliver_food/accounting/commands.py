@@ -32,3 +32,20 @@ class AuthorizeCard(Command):
     account_id: UUID
     order_id: UUID
     amount: Decimal
+
+
+@dataclass(frozen=True)
+class ReverseAuthorization(Command):
+    """The command ReverseAuthorization."""
+
+    account_id: UUID
+    order_id: UUID
+
+
+@dataclass(frozen=True)
+class ReviseAuthorization(Command):
+    """The command ReviseAuthorization."""
+
+    account_id: UUID
+    order_id: UUID
+    amount: Decimal

@@ -22,6 +22,30 @@ class Hooks:
     aggregate beyond the fields it records; the others: which event a command records, or a value it needs.
     """
 
+    def authorization_reversal_failed_reason(
+        self,
+        aggregate: aggregates.Account,
+        command: commands.ReverseAuthorization,
+    ) -> str:
+        """The reason of AuthorizationReversalFailed (default: the aggregate's current reason, else
+        \"\").
+        """
+        if aggregate.reason is not None:
+            return aggregate.reason
+        return ""
+
+    def authorization_revision_failed_reason(
+        self,
+        aggregate: aggregates.Account,
+        command: commands.ReviseAuthorization,
+    ) -> str:
+        """The reason of AuthorizationRevisionFailed (default: the aggregate's current reason, else
+        \"\").
+        """
+        if aggregate.reason is not None:
+            return aggregate.reason
+        return ""
+
     def authorize_card_emits(
         self,
         aggregate: aggregates.Account,
@@ -74,12 +98,62 @@ class Hooks:
     ) -> None:
         """An invariant of OpenAccount: raise DomainError to reject it (default: accept)."""
 
+    def check_reverse_authorization(
+        self,
+        aggregate: aggregates.Account,
+        command: commands.ReverseAuthorization,
+    ) -> None:
+        """An invariant of ReverseAuthorization: raise DomainError to reject it (default: accept)."""
+
+    def check_revise_authorization(
+        self,
+        aggregate: aggregates.Account,
+        command: commands.ReviseAuthorization,
+    ) -> None:
+        """An invariant of ReviseAuthorization: raise DomainError to reject it (default: accept)."""
+
     def on_account_opened(
         self,
         aggregate: aggregates.Account,
         event: aggregates.Account.AccountOpened,
     ) -> None:
         """How AccountOpened changes the Account beyond the fields it records (default: no more)."""
+
+    def on_authorization_reversal_failed(
+        self,
+        aggregate: aggregates.Account,
+        event: aggregates.Account.AuthorizationReversalFailed,
+    ) -> None:
+        """How AuthorizationReversalFailed changes the Account beyond the fields it records (default:
+        no more).
+        """
+
+    def on_authorization_reversed(
+        self,
+        aggregate: aggregates.Account,
+        event: aggregates.Account.AuthorizationReversed,
+    ) -> None:
+        """How AuthorizationReversed changes the Account beyond the fields it records (default: no
+        more).
+        """
+
+    def on_authorization_revised(
+        self,
+        aggregate: aggregates.Account,
+        event: aggregates.Account.AuthorizationRevised,
+    ) -> None:
+        """How AuthorizationRevised changes the Account beyond the fields it records (default: no
+        more).
+        """
+
+    def on_authorization_revision_failed(
+        self,
+        aggregate: aggregates.Account,
+        event: aggregates.Account.AuthorizationRevisionFailed,
+    ) -> None:
+        """How AuthorizationRevisionFailed changes the Account beyond the fields it records (default:
+        no more).
+        """
 
     def on_card_authorization_failed(
         self,
@@ -96,3 +170,41 @@ class Hooks:
         event: aggregates.Account.CardAuthorized,
     ) -> None:
         """How CardAuthorized changes the Account beyond the fields it records (default: no more)."""
+
+    def reverse_authorization_emits(
+        self,
+        aggregate: aggregates.Account,
+        command: commands.ReverseAuthorization,
+    ) -> Sequence[Literal["AuthorizationReversed", "AuthorizationReversalFailed"]]:
+        """Which of AuthorizationReversed, AuthorizationReversalFailed ReverseAuthorization emits
+        (default: the first).
+        """
+        return ("AuthorizationReversed",)
+
+    def reverse_authorization_fails(
+        self,
+        command: commands.ReverseAuthorization,
+    ) -> str | None:
+        """Why ReverseAuthorization fails when a saga runs it, or None when it succeeds (default:
+        None). A reason makes the step record AuthorizationReversalFailed.
+        """
+        return None
+
+    def revise_authorization_emits(
+        self,
+        aggregate: aggregates.Account,
+        command: commands.ReviseAuthorization,
+    ) -> Sequence[Literal["AuthorizationRevised", "AuthorizationRevisionFailed"]]:
+        """Which of AuthorizationRevised, AuthorizationRevisionFailed ReviseAuthorization emits
+        (default: the first).
+        """
+        return ("AuthorizationRevised",)
+
+    def revise_authorization_fails(
+        self,
+        command: commands.ReviseAuthorization,
+    ) -> str | None:
+        """Why ReviseAuthorization fails when a saga runs it, or None when it succeeds (default: None).
+        A reason makes the step record AuthorizationRevisionFailed.
+        """
+        return None

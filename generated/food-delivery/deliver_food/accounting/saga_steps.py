@@ -25,7 +25,11 @@ if TYPE_CHECKING:
     from deliver_food.accounting.application import AccountingService
 
 # The events of the sagas' SECs meant for this microservice (it can follow only these).
-TOPICS = (get_topic(order_sagas.CreateOrderRun.AccountingStepStarted),)
+TOPICS = (
+    get_topic(order_sagas.CreateOrderRun.AccountingStepStarted),
+    get_topic(order_sagas.CancelOrderRun.AccountingStepStarted),
+    get_topic(order_sagas.ReviseOrderRun.AccountingStepStarted),
+)
 
 
 def react(
@@ -37,6 +41,10 @@ def react(
     if isinstance(domain_event, SagaRun.StepStarted):
         if domain_event.saga == "CreateOrder" and domain_event.step == "Authorize card":
             processing_event.collect_events(*create_order_authorize_card(app, domain_event))
+        if domain_event.saga == "CancelOrder" and domain_event.step == "Reverse authorization":
+            processing_event.collect_events(*cancel_order_reverse_authorization(app, domain_event))
+        if domain_event.saga == "ReviseOrder" and domain_event.step == "Revise authorization":
+            processing_event.collect_events(*revise_order_revise_authorization(app, domain_event))
         return
 
 
@@ -68,3 +76,60 @@ def create_order_authorize_card(
     }
     aggregate.trigger_event(aggregate.CardAuthorized, **values)
     return [aggregate, answered(started, "CardAuthorized", values=values)]
+
+
+def cancel_order_reverse_authorization(
+    app: AccountingService,
+    started: SagaRun.StepStarted,
+) -> list[Aggregate]:
+    """ReverseAuthorization for the CancelOrder saga, once, on an existing Account."""
+    if already_answered(app, started):
+        return []
+    command = commands.ReverseAuthorization(**started.values)
+    try:
+        aggregate: aggregates.Account = app.repository.get(command.account_id)
+        require_state("ReverseAuthorization", "Account", aggregate.state, ("open",))
+    except (DomainError, AggregateNotFoundError) as error:
+        return [answered(started, "", reason=str(error) or type(error).__name__)]
+    reason = app.rules.reverse_authorization_fails(command)
+    if reason is not None:
+        aggregate.trigger_event(
+            aggregate.AuthorizationReversalFailed,
+            order_id=command.order_id,
+            reason=reason,
+        )
+        return [aggregate, answered(started, "AuthorizationReversalFailed", reason=reason)]
+    values: dict[str, Any] = {
+        "order_id": command.order_id,
+    }
+    aggregate.trigger_event(aggregate.AuthorizationReversed, **values)
+    return [aggregate, answered(started, "AuthorizationReversed", values=values)]
+
+
+def revise_order_revise_authorization(
+    app: AccountingService,
+    started: SagaRun.StepStarted,
+) -> list[Aggregate]:
+    """ReviseAuthorization for the ReviseOrder saga, once, on an existing Account."""
+    if already_answered(app, started):
+        return []
+    command = commands.ReviseAuthorization(**started.values)
+    try:
+        aggregate: aggregates.Account = app.repository.get(command.account_id)
+        require_state("ReviseAuthorization", "Account", aggregate.state, ("open",))
+    except (DomainError, AggregateNotFoundError) as error:
+        return [answered(started, "", reason=str(error) or type(error).__name__)]
+    reason = app.rules.revise_authorization_fails(command)
+    if reason is not None:
+        aggregate.trigger_event(
+            aggregate.AuthorizationRevisionFailed,
+            order_id=command.order_id,
+            reason=reason,
+        )
+        return [aggregate, answered(started, "AuthorizationRevisionFailed", reason=reason)]
+    values: dict[str, Any] = {
+        "order_id": command.order_id,
+        "amount": command.amount,
+    }
+    aggregate.trigger_event(aggregate.AuthorizationRevised, **values)
+    return [aggregate, answered(started, "AuthorizationRevised", values=values)]

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar
 from uuid import UUID
 
@@ -31,7 +32,7 @@ class Restaurant(Aggregate):
         slots: int
 
         def apply(self, aggregate: Restaurant) -> None:
-            aggregate.previous_state = aggregate.state
+            aggregate.previous_states = [*aggregate.previous_states[-15:], aggregate.state]
             aggregate.state = "open"
             aggregate.name = self.name
             aggregate.slots = self.slots
@@ -41,7 +42,7 @@ class Restaurant(Aggregate):
         """Domain event OrdersPaused."""
 
         def apply(self, aggregate: Restaurant) -> None:
-            aggregate.previous_state = aggregate.state
+            aggregate.previous_states = [*aggregate.previous_states[-15:], aggregate.state]
             aggregate.state = "paused"
             RULES.on_orders_paused(aggregate, self)
 
@@ -49,7 +50,8 @@ class Restaurant(Aggregate):
         """Domain event OrdersResumed."""
 
         def apply(self, aggregate: Restaurant) -> None:
-            aggregate.state, aggregate.previous_state = aggregate.previous_state, aggregate.state
+            if aggregate.previous_states:  # an undo after an undo goes one state further back
+                aggregate.state = aggregate.previous_states.pop()
             RULES.on_orders_resumed(aggregate, self)
 
     class SlotReserved(Aggregate.Event, IntegrationEvent):
@@ -76,9 +78,11 @@ class Restaurant(Aggregate):
             aggregate.reason = self.reason
             RULES.on_slots_exhausted(aggregate, self)
 
-    class SlotReleased(Aggregate.Event):
-        """Domain event SlotReleased."""
+    class SlotReleased(Aggregate.Event, IntegrationEvent):
+        """Integration event SlotReleased."""
 
+        NAME: ClassVar[str] = "SlotReleased"
+        VERSION: ClassVar[int] = 1
         order_id: UUID
 
         def apply(self, aggregate: Restaurant) -> None:
@@ -87,7 +91,8 @@ class Restaurant(Aggregate):
 
     def __init__(self) -> None:
         self.state = ""
-        self.previous_state = ""  # the state before the current one, for the events that enter 'previous'
+        # The states it was in before, latest last (at most 16): an event that enters 'previous' returns to it.
+        self.previous_states: list[str] = []
         self.name: str | None = None
         self.slots: int | None = None
         self.order_id: UUID | None = None
@@ -183,6 +188,7 @@ class Ticket(Aggregate):
         dishes: list[str]
 
         def apply(self, aggregate: Ticket) -> None:
+            aggregate.previous_states = [*aggregate.previous_states[-15:], aggregate.state]
             aggregate.state = "create_pending"
             aggregate.order_id = self.order_id
             aggregate.restaurant_id = self.restaurant_id
@@ -198,6 +204,7 @@ class Ticket(Aggregate):
         reason: str
 
         def apply(self, aggregate: Ticket) -> None:
+            aggregate.previous_states = [*aggregate.previous_states[-15:], aggregate.state]
             aggregate.state = "refused"
             aggregate.order_id = self.order_id
             aggregate.reason = self.reason
@@ -209,6 +216,7 @@ class Ticket(Aggregate):
         order_id: UUID
 
         def apply(self, aggregate: Ticket) -> None:
+            aggregate.previous_states = [*aggregate.previous_states[-15:], aggregate.state]
             aggregate.state = "cancelled"
             aggregate.order_id = self.order_id
             RULES.on_ticket_creation_cancelled(aggregate, self)
@@ -222,18 +230,124 @@ class Ticket(Aggregate):
         ready_by: datetime
 
         def apply(self, aggregate: Ticket) -> None:
+            aggregate.previous_states = [*aggregate.previous_states[-15:], aggregate.state]
             aggregate.state = "awaiting_acceptance"
             aggregate.order_id = self.order_id
             aggregate.ready_by = self.ready_by
             RULES.on_ticket_confirmed(aggregate, self)
 
+    class TicketCancellationBegun(Aggregate.Event, IntegrationEvent):
+        """Integration event TicketCancellationBegun."""
+
+        NAME: ClassVar[str] = "TicketCancellationBegun"
+        VERSION: ClassVar[int] = 1
+        order_id: UUID
+
+        def apply(self, aggregate: Ticket) -> None:
+            aggregate.previous_states = [*aggregate.previous_states[-15:], aggregate.state]
+            aggregate.state = "cancel_pending"
+            aggregate.order_id = self.order_id
+            RULES.on_ticket_cancellation_begun(aggregate, self)
+
+    class TicketCancelRefused(Aggregate.Event, IntegrationEvent):
+        """Integration event TicketCancelRefused."""
+
+        NAME: ClassVar[str] = "TicketCancelRefused"
+        VERSION: ClassVar[int] = 1
+        order_id: UUID
+        reason: str
+
+        def apply(self, aggregate: Ticket) -> None:
+            aggregate.order_id = self.order_id
+            aggregate.reason = self.reason
+            RULES.on_ticket_cancel_refused(aggregate, self)
+
+    class TicketCancelUndone(Aggregate.Event):
+        """Domain event TicketCancelUndone."""
+
+        order_id: UUID
+
+        def apply(self, aggregate: Ticket) -> None:
+            if aggregate.previous_states:  # an undo after an undo goes one state further back
+                aggregate.state = aggregate.previous_states.pop()
+            aggregate.order_id = self.order_id
+            RULES.on_ticket_cancel_undone(aggregate, self)
+
+    class TicketCancelled(Aggregate.Event, IntegrationEvent):
+        """Integration event TicketCancelled."""
+
+        NAME: ClassVar[str] = "TicketCancelled"
+        VERSION: ClassVar[int] = 1
+        order_id: UUID
+
+        def apply(self, aggregate: Ticket) -> None:
+            aggregate.previous_states = [*aggregate.previous_states[-15:], aggregate.state]
+            aggregate.state = "cancelled"
+            aggregate.order_id = self.order_id
+            RULES.on_ticket_cancelled(aggregate, self)
+
+    class TicketRevisionBegun(Aggregate.Event, IntegrationEvent):
+        """Integration event TicketRevisionBegun."""
+
+        NAME: ClassVar[str] = "TicketRevisionBegun"
+        VERSION: ClassVar[int] = 1
+        order_id: UUID
+
+        def apply(self, aggregate: Ticket) -> None:
+            aggregate.previous_states = [*aggregate.previous_states[-15:], aggregate.state]
+            aggregate.state = "revision_pending"
+            aggregate.order_id = self.order_id
+            RULES.on_ticket_revision_begun(aggregate, self)
+
+    class TicketRevisionRefused(Aggregate.Event, IntegrationEvent):
+        """Integration event TicketRevisionRefused."""
+
+        NAME: ClassVar[str] = "TicketRevisionRefused"
+        VERSION: ClassVar[int] = 1
+        order_id: UUID
+        reason: str
+
+        def apply(self, aggregate: Ticket) -> None:
+            aggregate.order_id = self.order_id
+            aggregate.reason = self.reason
+            RULES.on_ticket_revision_refused(aggregate, self)
+
+    class TicketRevisionUndone(Aggregate.Event):
+        """Domain event TicketRevisionUndone."""
+
+        order_id: UUID
+
+        def apply(self, aggregate: Ticket) -> None:
+            if aggregate.previous_states:  # an undo after an undo goes one state further back
+                aggregate.state = aggregate.previous_states.pop()
+            aggregate.order_id = self.order_id
+            RULES.on_ticket_revision_undone(aggregate, self)
+
+    class TicketRevised(Aggregate.Event, IntegrationEvent):
+        """Integration event TicketRevised."""
+
+        NAME: ClassVar[str] = "TicketRevised"
+        VERSION: ClassVar[int] = 1
+        order_id: UUID
+        revised_total: Decimal
+
+        def apply(self, aggregate: Ticket) -> None:
+            if aggregate.previous_states:  # an undo after an undo goes one state further back
+                aggregate.state = aggregate.previous_states.pop()
+            aggregate.order_id = self.order_id
+            aggregate.revised_total = self.revised_total
+            RULES.on_ticket_revised(aggregate, self)
+
     def __init__(self) -> None:
         self.state = ""
+        # The states it was in before, latest last (at most 16): an event that enters 'previous' returns to it.
+        self.previous_states: list[str] = []
         self.order_id: UUID | None = None
         self.restaurant_id: UUID | None = None
         self.dishes: list[str] | None = None
         self.reason: str | None = None
         self.ready_by: datetime | None = None
+        self.revised_total: Decimal | None = None
 
     @classmethod
     def create_ticket(
@@ -288,4 +402,99 @@ class Ticket(Aggregate):
             self.TicketConfirmed,
             order_id=command.order_id,
             ready_by=rules.ticket_confirmed_ready_by(self, command),
+        )
+
+    def begin_cancel_ticket(
+        self,
+        command: commands.BeginCancelTicket,
+        rules: Hooks,
+    ) -> None:
+        """Handle BeginCancelTicket."""
+        require_state("BeginCancelTicket", "Ticket", self.state, ("awaiting_acceptance",))
+        rules.check_begin_cancel_ticket(self, command)
+        chosen = rules.begin_cancel_ticket_emits(self, command)
+        if "TicketCancellationBegun" in chosen:
+            self.trigger_event(
+                self.TicketCancellationBegun,
+                order_id=command.order_id,
+            )
+        if "TicketCancelRefused" in chosen:
+            self.trigger_event(
+                self.TicketCancelRefused,
+                order_id=command.order_id,
+                reason=rules.ticket_cancel_refused_reason(self, command),
+            )
+
+    def undo_begin_cancel_ticket(
+        self,
+        command: commands.UndoBeginCancelTicket,
+        rules: Hooks,
+    ) -> None:
+        """Handle UndoBeginCancelTicket."""
+        require_state("UndoBeginCancelTicket", "Ticket", self.state, ("cancel_pending",))
+        rules.check_undo_begin_cancel_ticket(self, command)
+        self.trigger_event(
+            self.TicketCancelUndone,
+            order_id=command.order_id,
+        )
+
+    def confirm_cancel_ticket(
+        self,
+        command: commands.ConfirmCancelTicket,
+        rules: Hooks,
+    ) -> None:
+        """Handle ConfirmCancelTicket."""
+        require_state("ConfirmCancelTicket", "Ticket", self.state, ("cancel_pending",))
+        rules.check_confirm_cancel_ticket(self, command)
+        self.trigger_event(
+            self.TicketCancelled,
+            order_id=command.order_id,
+        )
+
+    def begin_revise_ticket(
+        self,
+        command: commands.BeginReviseTicket,
+        rules: Hooks,
+    ) -> None:
+        """Handle BeginReviseTicket."""
+        require_state("BeginReviseTicket", "Ticket", self.state, ("awaiting_acceptance",))
+        rules.check_begin_revise_ticket(self, command)
+        chosen = rules.begin_revise_ticket_emits(self, command)
+        if "TicketRevisionBegun" in chosen:
+            self.trigger_event(
+                self.TicketRevisionBegun,
+                order_id=command.order_id,
+            )
+        if "TicketRevisionRefused" in chosen:
+            self.trigger_event(
+                self.TicketRevisionRefused,
+                order_id=command.order_id,
+                reason=rules.ticket_revision_refused_reason(self, command),
+            )
+
+    def undo_begin_revise_ticket(
+        self,
+        command: commands.UndoBeginReviseTicket,
+        rules: Hooks,
+    ) -> None:
+        """Handle UndoBeginReviseTicket."""
+        require_state("UndoBeginReviseTicket", "Ticket", self.state, ("revision_pending",))
+        rules.check_undo_begin_revise_ticket(self, command)
+        self.trigger_event(
+            self.TicketRevisionUndone,
+            order_id=command.order_id,
+        )
+
+    def confirm_revise_ticket(
+        self,
+        command: commands.ConfirmReviseTicket,
+        rules: Hooks,
+    ) -> None:
+        """Handle ConfirmReviseTicket."""
+        require_state("ConfirmReviseTicket", "Ticket", self.state, ("revision_pending",))
+        rules.check_confirm_revise_ticket(self, command)
+        self.trigger_event(
+            self.TicketRevised,
+            order_id=command.order_id,
+            revised_total=command.revised_total,
         )

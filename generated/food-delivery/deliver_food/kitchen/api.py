@@ -63,5 +63,41 @@ def api(app: KitchenService, reader: Reader) -> Api:
                 lambda command, _: app._confirm_create_ticket(command),
                 creates=False,
             ),
+            CommandRoute(
+                "BeginCancelTicket",
+                commands.BeginCancelTicket,
+                lambda command, _: app._begin_cancel_ticket(command),
+                creates=False,
+            ),
+            CommandRoute(
+                "UndoBeginCancelTicket",
+                commands.UndoBeginCancelTicket,
+                lambda command, _: app._undo_begin_cancel_ticket(command),
+                creates=False,
+            ),
+            CommandRoute(
+                "ConfirmCancelTicket",
+                commands.ConfirmCancelTicket,
+                lambda command, _: app._confirm_cancel_ticket(command),
+                creates=False,
+            ),
+            CommandRoute(
+                "BeginReviseTicket",
+                commands.BeginReviseTicket,
+                lambda command, _: app._begin_revise_ticket(command),
+                creates=False,
+            ),
+            CommandRoute(
+                "UndoBeginReviseTicket",
+                commands.UndoBeginReviseTicket,
+                lambda command, _: app._undo_begin_revise_ticket(command),
+                creates=False,
+            ),
+            CommandRoute(
+                "ConfirmReviseTicket",
+                commands.ConfirmReviseTicket,
+                lambda command, _: app._confirm_revise_ticket(command),
+                creates=False,
+            ),
         ),
     )

@@ -180,6 +180,108 @@ class KitchenService(Service):
         aggregate.confirm_create_ticket(command, self.rules)
         return aggregate
 
+    def begin_cancel_ticket(
+        self,
+        command: commands.BeginCancelTicket,
+    ) -> int:
+        """Handle BeginCancelTicket; the aggregate's new version is returned."""
+        aggregate = self._begin_cancel_ticket(command)
+        self.save(aggregate)
+        return aggregate.version
+
+    def _begin_cancel_ticket(
+        self,
+        command: commands.BeginCancelTicket,
+    ) -> aggregates.Ticket:
+        aggregate: aggregates.Ticket = self.repository.get(command.ticket_id)
+        aggregate.begin_cancel_ticket(command, self.rules)
+        return aggregate
+
+    def undo_begin_cancel_ticket(
+        self,
+        command: commands.UndoBeginCancelTicket,
+    ) -> int:
+        """Handle UndoBeginCancelTicket; the aggregate's new version is returned."""
+        aggregate = self._undo_begin_cancel_ticket(command)
+        self.save(aggregate)
+        return aggregate.version
+
+    def _undo_begin_cancel_ticket(
+        self,
+        command: commands.UndoBeginCancelTicket,
+    ) -> aggregates.Ticket:
+        aggregate: aggregates.Ticket = self.repository.get(command.ticket_id)
+        aggregate.undo_begin_cancel_ticket(command, self.rules)
+        return aggregate
+
+    def confirm_cancel_ticket(
+        self,
+        command: commands.ConfirmCancelTicket,
+    ) -> int:
+        """Handle ConfirmCancelTicket; the aggregate's new version is returned."""
+        aggregate = self._confirm_cancel_ticket(command)
+        self.save(aggregate)
+        return aggregate.version
+
+    def _confirm_cancel_ticket(
+        self,
+        command: commands.ConfirmCancelTicket,
+    ) -> aggregates.Ticket:
+        aggregate: aggregates.Ticket = self.repository.get(command.ticket_id)
+        aggregate.confirm_cancel_ticket(command, self.rules)
+        return aggregate
+
+    def begin_revise_ticket(
+        self,
+        command: commands.BeginReviseTicket,
+    ) -> int:
+        """Handle BeginReviseTicket; the aggregate's new version is returned."""
+        aggregate = self._begin_revise_ticket(command)
+        self.save(aggregate)
+        return aggregate.version
+
+    def _begin_revise_ticket(
+        self,
+        command: commands.BeginReviseTicket,
+    ) -> aggregates.Ticket:
+        aggregate: aggregates.Ticket = self.repository.get(command.ticket_id)
+        aggregate.begin_revise_ticket(command, self.rules)
+        return aggregate
+
+    def undo_begin_revise_ticket(
+        self,
+        command: commands.UndoBeginReviseTicket,
+    ) -> int:
+        """Handle UndoBeginReviseTicket; the aggregate's new version is returned."""
+        aggregate = self._undo_begin_revise_ticket(command)
+        self.save(aggregate)
+        return aggregate.version
+
+    def _undo_begin_revise_ticket(
+        self,
+        command: commands.UndoBeginReviseTicket,
+    ) -> aggregates.Ticket:
+        aggregate: aggregates.Ticket = self.repository.get(command.ticket_id)
+        aggregate.undo_begin_revise_ticket(command, self.rules)
+        return aggregate
+
+    def confirm_revise_ticket(
+        self,
+        command: commands.ConfirmReviseTicket,
+    ) -> int:
+        """Handle ConfirmReviseTicket; the aggregate's new version is returned."""
+        aggregate = self._confirm_revise_ticket(command)
+        self.save(aggregate)
+        return aggregate.version
+
+    def _confirm_revise_ticket(
+        self,
+        command: commands.ConfirmReviseTicket,
+    ) -> aggregates.Ticket:
+        aggregate: aggregates.Ticket = self.repository.get(command.ticket_id)
+        aggregate.confirm_revise_ticket(command, self.rules)
+        return aggregate
+
     @singledispatchmethod
     def policy(self, domain_event: DomainEventProtocol[UUID], processing_event: ProcessingEvent[UUID]) -> None:
         """A saga's command (an event of its SEC) runs here; other events change nothing."""

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from uuid import UUID
 
 
@@ -78,3 +79,52 @@ class ConfirmCreateTicket(Command):
 
     ticket_id: UUID
     order_id: UUID
+
+
+@dataclass(frozen=True)
+class BeginCancelTicket(Command):
+    """The command BeginCancelTicket."""
+
+    ticket_id: UUID
+    order_id: UUID
+
+
+@dataclass(frozen=True)
+class UndoBeginCancelTicket(Command):
+    """The command UndoBeginCancelTicket."""
+
+    ticket_id: UUID
+    order_id: UUID
+
+
+@dataclass(frozen=True)
+class ConfirmCancelTicket(Command):
+    """The command ConfirmCancelTicket."""
+
+    ticket_id: UUID
+    order_id: UUID
+
+
+@dataclass(frozen=True)
+class BeginReviseTicket(Command):
+    """The command BeginReviseTicket."""
+
+    ticket_id: UUID
+    order_id: UUID
+
+
+@dataclass(frozen=True)
+class UndoBeginReviseTicket(Command):
+    """The command UndoBeginReviseTicket."""
+
+    ticket_id: UUID
+    order_id: UUID
+
+
+@dataclass(frozen=True)
+class ConfirmReviseTicket(Command):
+    """The command ConfirmReviseTicket."""
+
+    ticket_id: UUID
+    order_id: UUID
+    revised_total: Decimal

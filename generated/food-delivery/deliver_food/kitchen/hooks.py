@@ -22,6 +22,44 @@ class Hooks:
     aggregate beyond the fields it records; the others: which event a command records, or a value it needs.
     """
 
+    def begin_cancel_ticket_emits(
+        self,
+        aggregate: aggregates.Ticket,
+        command: commands.BeginCancelTicket,
+    ) -> Sequence[Literal["TicketCancellationBegun", "TicketCancelRefused"]]:
+        """Which of TicketCancellationBegun, TicketCancelRefused BeginCancelTicket emits (default: the
+        first).
+        """
+        return ("TicketCancellationBegun",)
+
+    def begin_cancel_ticket_fails(
+        self,
+        command: commands.BeginCancelTicket,
+    ) -> str | None:
+        """Why BeginCancelTicket fails when a saga runs it, or None when it succeeds (default: None). A
+        reason makes the step record TicketCancelRefused.
+        """
+        return None
+
+    def begin_revise_ticket_emits(
+        self,
+        aggregate: aggregates.Ticket,
+        command: commands.BeginReviseTicket,
+    ) -> Sequence[Literal["TicketRevisionBegun", "TicketRevisionRefused"]]:
+        """Which of TicketRevisionBegun, TicketRevisionRefused BeginReviseTicket emits (default: the
+        first).
+        """
+        return ("TicketRevisionBegun",)
+
+    def begin_revise_ticket_fails(
+        self,
+        command: commands.BeginReviseTicket,
+    ) -> str | None:
+        """Why BeginReviseTicket fails when a saga runs it, or None when it succeeds (default: None). A
+        reason makes the step record TicketRevisionRefused.
+        """
+        return None
+
     def cancel_create_ticket_fails(
         self,
         command: commands.CancelCreateTicket,
@@ -32,6 +70,20 @@ class Hooks:
         """
         return None
 
+    def check_begin_cancel_ticket(
+        self,
+        aggregate: aggregates.Ticket,
+        command: commands.BeginCancelTicket,
+    ) -> None:
+        """An invariant of BeginCancelTicket: raise DomainError to reject it (default: accept)."""
+
+    def check_begin_revise_ticket(
+        self,
+        aggregate: aggregates.Ticket,
+        command: commands.BeginReviseTicket,
+    ) -> None:
+        """An invariant of BeginReviseTicket: raise DomainError to reject it (default: accept)."""
+
     def check_cancel_create_ticket(
         self,
         aggregate: aggregates.Ticket,
@@ -39,12 +91,26 @@ class Hooks:
     ) -> None:
         """An invariant of CancelCreateTicket: raise DomainError to reject it (default: accept)."""
 
+    def check_confirm_cancel_ticket(
+        self,
+        aggregate: aggregates.Ticket,
+        command: commands.ConfirmCancelTicket,
+    ) -> None:
+        """An invariant of ConfirmCancelTicket: raise DomainError to reject it (default: accept)."""
+
     def check_confirm_create_ticket(
         self,
         aggregate: aggregates.Ticket,
         command: commands.ConfirmCreateTicket,
     ) -> None:
         """An invariant of ConfirmCreateTicket: raise DomainError to reject it (default: accept)."""
+
+    def check_confirm_revise_ticket(
+        self,
+        aggregate: aggregates.Ticket,
+        command: commands.ConfirmReviseTicket,
+    ) -> None:
+        """An invariant of ConfirmReviseTicket: raise DomainError to reject it (default: accept)."""
 
     def check_create_ticket(
         self,
@@ -85,6 +151,20 @@ class Hooks:
         command: commands.ResumeOrders,
     ) -> None:
         """An invariant of ResumeOrders: raise DomainError to reject it (default: accept)."""
+
+    def check_undo_begin_cancel_ticket(
+        self,
+        aggregate: aggregates.Ticket,
+        command: commands.UndoBeginCancelTicket,
+    ) -> None:
+        """An invariant of UndoBeginCancelTicket: raise DomainError to reject it (default: accept)."""
+
+    def check_undo_begin_revise_ticket(
+        self,
+        aggregate: aggregates.Ticket,
+        command: commands.UndoBeginReviseTicket,
+    ) -> None:
+        """An invariant of UndoBeginReviseTicket: raise DomainError to reject it (default: accept)."""
 
     def create_ticket_emits(
         self,
@@ -146,6 +226,36 @@ class Hooks:
     ) -> None:
         """How SlotsExhausted changes the Restaurant beyond the fields it records (default: no more)."""
 
+    def on_ticket_cancel_refused(
+        self,
+        aggregate: aggregates.Ticket,
+        event: aggregates.Ticket.TicketCancelRefused,
+    ) -> None:
+        """How TicketCancelRefused changes the Ticket beyond the fields it records (default: no more)."""
+
+    def on_ticket_cancel_undone(
+        self,
+        aggregate: aggregates.Ticket,
+        event: aggregates.Ticket.TicketCancelUndone,
+    ) -> None:
+        """How TicketCancelUndone changes the Ticket beyond the fields it records (default: no more)."""
+
+    def on_ticket_cancellation_begun(
+        self,
+        aggregate: aggregates.Ticket,
+        event: aggregates.Ticket.TicketCancellationBegun,
+    ) -> None:
+        """How TicketCancellationBegun changes the Ticket beyond the fields it records (default: no
+        more).
+        """
+
+    def on_ticket_cancelled(
+        self,
+        aggregate: aggregates.Ticket,
+        event: aggregates.Ticket.TicketCancelled,
+    ) -> None:
+        """How TicketCancelled changes the Ticket beyond the fields it records (default: no more)."""
+
     def on_ticket_confirmed(
         self,
         aggregate: aggregates.Ticket,
@@ -175,6 +285,36 @@ class Hooks:
         event: aggregates.Ticket.TicketRefused,
     ) -> None:
         """How TicketRefused changes the Ticket beyond the fields it records (default: no more)."""
+
+    def on_ticket_revised(
+        self,
+        aggregate: aggregates.Ticket,
+        event: aggregates.Ticket.TicketRevised,
+    ) -> None:
+        """How TicketRevised changes the Ticket beyond the fields it records (default: no more)."""
+
+    def on_ticket_revision_begun(
+        self,
+        aggregate: aggregates.Ticket,
+        event: aggregates.Ticket.TicketRevisionBegun,
+    ) -> None:
+        """How TicketRevisionBegun changes the Ticket beyond the fields it records (default: no more)."""
+
+    def on_ticket_revision_refused(
+        self,
+        aggregate: aggregates.Ticket,
+        event: aggregates.Ticket.TicketRevisionRefused,
+    ) -> None:
+        """How TicketRevisionRefused changes the Ticket beyond the fields it records (default: no
+        more).
+        """
+
+    def on_ticket_revision_undone(
+        self,
+        aggregate: aggregates.Ticket,
+        event: aggregates.Ticket.TicketRevisionUndone,
+    ) -> None:
+        """How TicketRevisionUndone changes the Ticket beyond the fields it records (default: no more)."""
 
     def release_slot_fails(
         self,
@@ -212,6 +352,16 @@ class Hooks:
             return aggregate.reason
         return ""
 
+    def ticket_cancel_refused_reason(
+        self,
+        aggregate: aggregates.Ticket,
+        command: commands.BeginCancelTicket,
+    ) -> str:
+        """The reason of TicketCancelRefused (default: the aggregate's current reason, else \"\")."""
+        if aggregate.reason is not None:
+            return aggregate.reason
+        return ""
+
     def ticket_confirmed_ready_by(
         self,
         aggregate: aggregates.Ticket,
@@ -230,3 +380,33 @@ class Hooks:
     ) -> str:
         """The reason of TicketRefused, which the command does not carry (default: \"\")."""
         return ""
+
+    def ticket_revision_refused_reason(
+        self,
+        aggregate: aggregates.Ticket,
+        command: commands.BeginReviseTicket,
+    ) -> str:
+        """The reason of TicketRevisionRefused (default: the aggregate's current reason, else \"\")."""
+        if aggregate.reason is not None:
+            return aggregate.reason
+        return ""
+
+    def undo_begin_cancel_ticket_fails(
+        self,
+        command: commands.UndoBeginCancelTicket,
+    ) -> str | None:
+        """Why UndoBeginCancelTicket cannot run when a saga compensates with it, or None when it can
+        (default: None). A reason makes the compensation fail: the SEC retries it, then parks the
+        saga run.
+        """
+        return None
+
+    def undo_begin_revise_ticket_fails(
+        self,
+        command: commands.UndoBeginReviseTicket,
+    ) -> str | None:
+        """Why UndoBeginReviseTicket cannot run when a saga compensates with it, or None when it can
+        (default: None). A reason makes the compensation fail: the SEC retries it, then parks the
+        saga run.
+        """
+        return None

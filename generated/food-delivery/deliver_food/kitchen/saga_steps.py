@@ -37,6 +37,10 @@ if TYPE_CHECKING:
 TOPICS = (
     get_topic(order_sagas.CreateOrderRun.KitchenStepStarted),
     get_topic(order_sagas.CreateOrderRun.KitchenCompensationStarted),
+    get_topic(order_sagas.CancelOrderRun.KitchenStepStarted),
+    get_topic(order_sagas.CancelOrderRun.KitchenCompensationStarted),
+    get_topic(order_sagas.ReviseOrderRun.KitchenStepStarted),
+    get_topic(order_sagas.ReviseOrderRun.KitchenCompensationStarted),
 )
 
 
@@ -53,12 +57,26 @@ def react(
             processing_event.collect_events(*create_order_create_ticket(app, domain_event))
         if domain_event.saga == "CreateOrder" and domain_event.step == "Confirm ticket":
             processing_event.collect_events(*create_order_confirm_ticket(app, domain_event))
+        if domain_event.saga == "CancelOrder" and domain_event.step == "Begin cancel ticket":
+            processing_event.collect_events(*cancel_order_begin_cancel_ticket(app, domain_event))
+        if domain_event.saga == "CancelOrder" and domain_event.step == "Confirm ticket cancel":
+            processing_event.collect_events(*cancel_order_confirm_ticket_cancel(app, domain_event))
+        if domain_event.saga == "CancelOrder" and domain_event.step == "Release slot":
+            processing_event.collect_events(*cancel_order_release_slot(app, domain_event))
+        if domain_event.saga == "ReviseOrder" and domain_event.step == "Begin revise ticket":
+            processing_event.collect_events(*revise_order_begin_revise_ticket(app, domain_event))
+        if domain_event.saga == "ReviseOrder" and domain_event.step == "Confirm ticket revision":
+            processing_event.collect_events(*revise_order_confirm_ticket_revision(app, domain_event))
         return
     if isinstance(domain_event, SagaRun.CompensationStarted):
         if domain_event.saga == "CreateOrder" and domain_event.step == "Reserve slot":
             processing_event.collect_events(*create_order_reserve_slot_compensate(app, domain_event))
         if domain_event.saga == "CreateOrder" and domain_event.step == "Create ticket":
             processing_event.collect_events(*create_order_create_ticket_compensate(app, domain_event))
+        if domain_event.saga == "CancelOrder" and domain_event.step == "Begin cancel ticket":
+            processing_event.collect_events(*cancel_order_begin_cancel_ticket_compensate(app, domain_event))
+        if domain_event.saga == "ReviseOrder" and domain_event.step == "Begin revise ticket":
+            processing_event.collect_events(*revise_order_begin_revise_ticket_compensate(app, domain_event))
         return
 
 
@@ -176,3 +194,160 @@ def create_order_confirm_ticket(
     }
     aggregate.trigger_event(aggregate.TicketConfirmed, **values)
     return [aggregate, answered(started, "TicketConfirmed", values=values)]
+
+
+def cancel_order_begin_cancel_ticket(
+    app: KitchenService,
+    started: SagaRun.StepStarted,
+) -> list[Aggregate]:
+    """BeginCancelTicket for the CancelOrder saga, once, on an existing Ticket."""
+    if already_answered(app, started):
+        return []
+    command = commands.BeginCancelTicket(**started.values)
+    try:
+        aggregate: aggregates.Ticket = app.repository.get(command.ticket_id)
+        require_state("BeginCancelTicket", "Ticket", aggregate.state, ("awaiting_acceptance",))
+    except (DomainError, AggregateNotFoundError) as error:
+        return [answered(started, "", reason=str(error) or type(error).__name__)]
+    reason = app.rules.begin_cancel_ticket_fails(command)
+    if reason is not None:
+        aggregate.trigger_event(
+            aggregate.TicketCancelRefused,
+            order_id=command.order_id,
+            reason=reason,
+        )
+        return [aggregate, answered(started, "TicketCancelRefused", reason=reason)]
+    values: dict[str, Any] = {
+        "order_id": command.order_id,
+    }
+    aggregate.trigger_event(aggregate.TicketCancellationBegun, **values)
+    return [aggregate, answered(started, "TicketCancellationBegun", values=values)]
+
+
+def cancel_order_begin_cancel_ticket_compensate(
+    app: KitchenService,
+    started: SagaRun.CompensationStarted,
+) -> list[Aggregate]:
+    """UndoBeginCancelTicket for the CancelOrder saga: a no-op (still answered) when its step did nothing."""
+    nothing = to_compensate(app, started)
+    if nothing is not None:
+        return [skipped(started, nothing)]
+    command = commands.UndoBeginCancelTicket(**started.values)
+    reason = app.rules.undo_begin_cancel_ticket_fails(command)
+    if reason is not None:
+        return compensation_failed(app, started, reason)
+    try:
+        aggregate: aggregates.Ticket = app.repository.get(command.ticket_id)
+        aggregate.undo_begin_cancel_ticket(command, app.rules)
+    except (DomainError, AggregateNotFoundError) as error:
+        return [skipped(started, str(error) or type(error).__name__)]
+    return [aggregate, compensated(started, "TicketCancelUndone")]
+
+
+def cancel_order_confirm_ticket_cancel(
+    app: KitchenService,
+    started: SagaRun.StepStarted,
+) -> list[Aggregate]:
+    """ConfirmCancelTicket for the CancelOrder saga, once, on an existing Ticket."""
+    if already_answered(app, started):
+        return []
+    command = commands.ConfirmCancelTicket(**started.values)
+    try:
+        aggregate: aggregates.Ticket = app.repository.get(command.ticket_id)
+        require_state("ConfirmCancelTicket", "Ticket", aggregate.state, ("cancel_pending",))
+    except (DomainError, AggregateNotFoundError) as error:
+        return [answered(started, "", reason=str(error) or type(error).__name__)]
+    values: dict[str, Any] = {
+        "order_id": command.order_id,
+    }
+    aggregate.trigger_event(aggregate.TicketCancelled, **values)
+    return [aggregate, answered(started, "TicketCancelled", values=values)]
+
+
+def cancel_order_release_slot(
+    app: KitchenService,
+    started: SagaRun.StepStarted,
+) -> list[Aggregate]:
+    """ReleaseSlot for the CancelOrder saga, once, on an existing Restaurant."""
+    if already_answered(app, started):
+        return []
+    command = commands.ReleaseSlot(**started.values)
+    try:
+        aggregate: aggregates.Restaurant = app.repository.get(command.restaurant_id)
+        require_state("ReleaseSlot", "Restaurant", aggregate.state, ("open",))
+    except (DomainError, AggregateNotFoundError) as error:
+        return [answered(started, "", reason=str(error) or type(error).__name__)]
+    values: dict[str, Any] = {
+        "order_id": command.order_id,
+    }
+    aggregate.trigger_event(aggregate.SlotReleased, **values)
+    return [aggregate, answered(started, "SlotReleased", values=values)]
+
+
+def revise_order_begin_revise_ticket(
+    app: KitchenService,
+    started: SagaRun.StepStarted,
+) -> list[Aggregate]:
+    """BeginReviseTicket for the ReviseOrder saga, once, on an existing Ticket."""
+    if already_answered(app, started):
+        return []
+    command = commands.BeginReviseTicket(**started.values)
+    try:
+        aggregate: aggregates.Ticket = app.repository.get(command.ticket_id)
+        require_state("BeginReviseTicket", "Ticket", aggregate.state, ("awaiting_acceptance",))
+    except (DomainError, AggregateNotFoundError) as error:
+        return [answered(started, "", reason=str(error) or type(error).__name__)]
+    reason = app.rules.begin_revise_ticket_fails(command)
+    if reason is not None:
+        aggregate.trigger_event(
+            aggregate.TicketRevisionRefused,
+            order_id=command.order_id,
+            reason=reason,
+        )
+        return [aggregate, answered(started, "TicketRevisionRefused", reason=reason)]
+    values: dict[str, Any] = {
+        "order_id": command.order_id,
+    }
+    aggregate.trigger_event(aggregate.TicketRevisionBegun, **values)
+    return [aggregate, answered(started, "TicketRevisionBegun", values=values)]
+
+
+def revise_order_begin_revise_ticket_compensate(
+    app: KitchenService,
+    started: SagaRun.CompensationStarted,
+) -> list[Aggregate]:
+    """UndoBeginReviseTicket for the ReviseOrder saga: a no-op (still answered) when its step did nothing."""
+    nothing = to_compensate(app, started)
+    if nothing is not None:
+        return [skipped(started, nothing)]
+    command = commands.UndoBeginReviseTicket(**started.values)
+    reason = app.rules.undo_begin_revise_ticket_fails(command)
+    if reason is not None:
+        return compensation_failed(app, started, reason)
+    try:
+        aggregate: aggregates.Ticket = app.repository.get(command.ticket_id)
+        aggregate.undo_begin_revise_ticket(command, app.rules)
+    except (DomainError, AggregateNotFoundError) as error:
+        return [skipped(started, str(error) or type(error).__name__)]
+    return [aggregate, compensated(started, "TicketRevisionUndone")]
+
+
+def revise_order_confirm_ticket_revision(
+    app: KitchenService,
+    started: SagaRun.StepStarted,
+) -> list[Aggregate]:
+    """ConfirmReviseTicket for the ReviseOrder saga, once, on an existing Ticket."""
+    if already_answered(app, started):
+        return []
+    command = commands.ConfirmReviseTicket(**started.values)
+    try:
+        aggregate: aggregates.Ticket = app.repository.get(command.ticket_id)
+        require_state("ConfirmReviseTicket", "Ticket", aggregate.state, ("revision_pending",))
+    except (DomainError, AggregateNotFoundError) as error:
+        return [answered(started, "", reason=str(error) or type(error).__name__)]
+    values: dict[str, Any] = {
+        "order_id": command.order_id,
+        "revised_total": command.revised_total,
+    }
+    aggregate.trigger_event(aggregate.TicketRevised, **values)
+    return [aggregate, answered(started, "TicketRevised", values=values)]

@@ -12,6 +12,7 @@ from eventsourcing.domain import Aggregate
 
 from deliver_food.order import commands
 from deliver_food.order.rules import Rules
+from esp_runtime import require_state
 
 if TYPE_CHECKING:
     from deliver_food.order.hooks import Hooks
@@ -33,6 +34,7 @@ class DeliveryOrder(Aggregate):
         order_total: Decimal
 
         def apply(self, aggregate: DeliveryOrder) -> None:
+            aggregate.previous_states = [*aggregate.previous_states[-15:], aggregate.state]
             aggregate.state = "approval_pending"
             aggregate.consumer_id = self.consumer_id
             aggregate.restaurant_id = self.restaurant_id
@@ -48,6 +50,7 @@ class DeliveryOrder(Aggregate):
         approved_at: datetime
 
         def apply(self, aggregate: DeliveryOrder) -> None:
+            aggregate.previous_states = [*aggregate.previous_states[-15:], aggregate.state]
             aggregate.state = "approved"
             aggregate.ticket_id = self.ticket_id
             aggregate.authorization_id = self.authorization_id
@@ -61,13 +64,132 @@ class DeliveryOrder(Aggregate):
         rejected_at: datetime
 
         def apply(self, aggregate: DeliveryOrder) -> None:
+            aggregate.previous_states = [*aggregate.previous_states[-15:], aggregate.state]
             aggregate.state = "rejected"
             aggregate.reason = self.reason
             aggregate.rejected_at = self.rejected_at
             RULES.on_order_rejected(aggregate, self)
 
+    class OrderCancellationRequested(Aggregate.Event):
+        """The CancelOrder saga starts."""
+
+        consumer_id: UUID
+        restaurant_id: UUID
+        ticket_id: UUID
+
+        def apply(self, aggregate: DeliveryOrder) -> None:
+            aggregate.consumer_id = self.consumer_id
+            aggregate.restaurant_id = self.restaurant_id
+            aggregate.ticket_id = self.ticket_id
+            RULES.on_order_cancellation_requested(aggregate, self)
+
+    class OrderCancelled(Aggregate.Event):
+        """Domain event OrderCancelled."""
+
+        def apply(self, aggregate: DeliveryOrder) -> None:
+            aggregate.previous_states = [*aggregate.previous_states[-15:], aggregate.state]
+            aggregate.state = "cancelled"
+            RULES.on_order_cancelled(aggregate, self)
+
+    class OrderCancellationRefused(Aggregate.Event):
+        """Domain event OrderCancellationRefused."""
+
+        reason: str
+
+        def apply(self, aggregate: DeliveryOrder) -> None:
+            aggregate.reason = self.reason
+            RULES.on_order_cancellation_refused(aggregate, self)
+
+    class OrderRevisionRequested(Aggregate.Event):
+        """The ReviseOrder saga starts."""
+
+        consumer_id: UUID
+        ticket_id: UUID
+        revised_total: Decimal
+
+        def apply(self, aggregate: DeliveryOrder) -> None:
+            aggregate.consumer_id = self.consumer_id
+            aggregate.ticket_id = self.ticket_id
+            aggregate.revised_total = self.revised_total
+            RULES.on_order_revision_requested(aggregate, self)
+
+    class OrderRevised(Aggregate.Event):
+        """Domain event OrderRevised."""
+
+        revised_total: Decimal
+
+        def apply(self, aggregate: DeliveryOrder) -> None:
+            aggregate.previous_states = [*aggregate.previous_states[-15:], aggregate.state]
+            aggregate.state = "approved"
+            aggregate.revised_total = self.revised_total
+            RULES.on_order_revised(aggregate, self)
+
+    class OrderRevisionRefused(Aggregate.Event):
+        """Domain event OrderRevisionRefused."""
+
+        reason: str
+
+        def apply(self, aggregate: DeliveryOrder) -> None:
+            aggregate.reason = self.reason
+            RULES.on_order_revision_refused(aggregate, self)
+
+    class OrderCancellationBegun(Aggregate.Event):
+        """Domain event OrderCancellationBegun."""
+
+        def apply(self, aggregate: DeliveryOrder) -> None:
+            aggregate.previous_states = [*aggregate.previous_states[-15:], aggregate.state]
+            aggregate.state = "cancel_pending"
+            RULES.on_order_cancellation_begun(aggregate, self)
+
+    class OrderCancelDeclined(Aggregate.Event):
+        """Domain event OrderCancelDeclined."""
+
+        reason: str
+
+        def apply(self, aggregate: DeliveryOrder) -> None:
+            aggregate.reason = self.reason
+            RULES.on_order_cancel_declined(aggregate, self)
+
+    class OrderCancelUndone(Aggregate.Event):
+        """Domain event OrderCancelUndone."""
+
+        def apply(self, aggregate: DeliveryOrder) -> None:
+            if aggregate.previous_states:  # an undo after an undo goes one state further back
+                aggregate.state = aggregate.previous_states.pop()
+            RULES.on_order_cancel_undone(aggregate, self)
+
+    class OrderRevisionProposed(Aggregate.Event):
+        """Domain event OrderRevisionProposed."""
+
+        revised_total: Decimal
+
+        def apply(self, aggregate: DeliveryOrder) -> None:
+            aggregate.previous_states = [*aggregate.previous_states[-15:], aggregate.state]
+            aggregate.state = "revision_pending"
+            aggregate.revised_total = self.revised_total
+            RULES.on_order_revision_proposed(aggregate, self)
+
+    class OrderRevisionDeclined(Aggregate.Event):
+        """Domain event OrderRevisionDeclined."""
+
+        reason: str
+
+        def apply(self, aggregate: DeliveryOrder) -> None:
+            aggregate.reason = self.reason
+            RULES.on_order_revision_declined(aggregate, self)
+
+    class OrderRevisionUndone(Aggregate.Event):
+        """Domain event OrderRevisionUndone."""
+
+        def apply(self, aggregate: DeliveryOrder) -> None:
+            if aggregate.previous_states:  # an undo after an undo goes one state further back
+                aggregate.state = aggregate.previous_states.pop()
+            RULES.on_order_revision_undone(aggregate, self)
+
     def __init__(self) -> None:
         self.state = ""
+        # The states it was in before, latest last (at most 16): an event that enters 'previous' returns to it.
+        self.previous_states: list[str] = []
         self.consumer_id: UUID | None = None
         self.restaurant_id: UUID | None = None
         self.dishes: list[str] | None = None
@@ -77,6 +199,7 @@ class DeliveryOrder(Aggregate):
         self.approved_at: datetime | None = None
         self.reason: str | None = None
         self.rejected_at: datetime | None = None
+        self.revised_total: Decimal | None = None
 
     @classmethod
     def create_order(
@@ -97,3 +220,96 @@ class DeliveryOrder(Aggregate):
             order_total=command.order_total,
         )
         return aggregate
+
+    def cancel_order(
+        self,
+        command: commands.CancelOrder,
+        rules: Hooks,
+    ) -> None:
+        """The CancelOrder saga cancels it, or refuses and leaves it approved."""
+        require_state("CancelOrder", "DeliveryOrder", self.state, ("approved",))
+        rules.check_cancel_order(self, command)
+        self.trigger_event(
+            self.OrderCancellationRequested,
+            consumer_id=rules.order_cancellation_requested_consumer_id(self, command),
+            restaurant_id=rules.order_cancellation_requested_restaurant_id(self, command),
+            ticket_id=rules.order_cancellation_requested_ticket_id(self, command),
+        )
+
+    def revise_order(
+        self,
+        command: commands.ReviseOrder,
+        rules: Hooks,
+    ) -> None:
+        """The ReviseOrder saga revises it, or refuses and leaves it approved."""
+        require_state("ReviseOrder", "DeliveryOrder", self.state, ("approved",))
+        rules.check_revise_order(self, command)
+        self.trigger_event(
+            self.OrderRevisionRequested,
+            consumer_id=rules.order_revision_requested_consumer_id(self, command),
+            ticket_id=rules.order_revision_requested_ticket_id(self, command),
+            revised_total=command.revised_total,
+        )
+
+    def begin_cancel_order(
+        self,
+        command: commands.BeginCancelOrder,
+        rules: Hooks,
+    ) -> None:
+        """Handle BeginCancelOrder."""
+        require_state("BeginCancelOrder", "DeliveryOrder", self.state, ("approved",))
+        rules.check_begin_cancel_order(self, command)
+        chosen = rules.begin_cancel_order_emits(self, command)
+        if "OrderCancellationBegun" in chosen:
+            self.trigger_event(
+                self.OrderCancellationBegun,
+            )
+        if "OrderCancelDeclined" in chosen:
+            self.trigger_event(
+                self.OrderCancelDeclined,
+                reason=rules.order_cancel_declined_reason(self, command),
+            )
+
+    def undo_begin_cancel_order(
+        self,
+        command: commands.UndoBeginCancelOrder,
+        rules: Hooks,
+    ) -> None:
+        """Handle UndoBeginCancelOrder."""
+        require_state("UndoBeginCancelOrder", "DeliveryOrder", self.state, ("cancel_pending",))
+        rules.check_undo_begin_cancel_order(self, command)
+        self.trigger_event(
+            self.OrderCancelUndone,
+        )
+
+    def begin_revise_order(
+        self,
+        command: commands.BeginReviseOrder,
+        rules: Hooks,
+    ) -> None:
+        """Handle BeginReviseOrder."""
+        require_state("BeginReviseOrder", "DeliveryOrder", self.state, ("approved",))
+        rules.check_begin_revise_order(self, command)
+        chosen = rules.begin_revise_order_emits(self, command)
+        if "OrderRevisionProposed" in chosen:
+            self.trigger_event(
+                self.OrderRevisionProposed,
+                revised_total=command.revised_total,
+            )
+        if "OrderRevisionDeclined" in chosen:
+            self.trigger_event(
+                self.OrderRevisionDeclined,
+                reason=rules.order_revision_declined_reason(self, command),
+            )
+
+    def undo_begin_revise_order(
+        self,
+        command: commands.UndoBeginReviseOrder,
+        rules: Hooks,
+    ) -> None:
+        """Handle UndoBeginReviseOrder."""
+        require_state("UndoBeginReviseOrder", "DeliveryOrder", self.state, ("revision_pending",))
+        rules.check_undo_begin_revise_order(self, command)
+        self.trigger_event(
+            self.OrderRevisionUndone,
+        )

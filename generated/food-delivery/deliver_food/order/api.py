@@ -21,5 +21,41 @@ def api(app: OrderService, reader: Reader) -> Api:
                 app._create_order,
                 creates=True,
             ),
+            CommandRoute(
+                "CancelOrder",
+                commands.CancelOrder,
+                lambda command, _: app._cancel_order(command),
+                creates=False,
+            ),
+            CommandRoute(
+                "ReviseOrder",
+                commands.ReviseOrder,
+                lambda command, _: app._revise_order(command),
+                creates=False,
+            ),
+            CommandRoute(
+                "BeginCancelOrder",
+                commands.BeginCancelOrder,
+                lambda command, _: app._begin_cancel_order(command),
+                creates=False,
+            ),
+            CommandRoute(
+                "UndoBeginCancelOrder",
+                commands.UndoBeginCancelOrder,
+                lambda command, _: app._undo_begin_cancel_order(command),
+                creates=False,
+            ),
+            CommandRoute(
+                "BeginReviseOrder",
+                commands.BeginReviseOrder,
+                lambda command, _: app._begin_revise_order(command),
+                creates=False,
+            ),
+            CommandRoute(
+                "UndoBeginReviseOrder",
+                commands.UndoBeginReviseOrder,
+                lambda command, _: app._undo_begin_revise_order(command),
+                creates=False,
+            ),
         ),
     )

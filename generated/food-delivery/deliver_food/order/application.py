@@ -17,7 +17,7 @@ from esp_runtime import Service
 
 
 class OrderService(Service):
-    """Orders, from creation to approval; runs the CreateOrder saga"""
+    """Orders, from creation to approval, cancellation and revision; runs their sagas"""
 
     # It follows only sagas' SECs: it reads only their events meant for it (far fewer positions to record).
     topics = saga_steps.TOPICS
@@ -51,6 +51,108 @@ class OrderService(Service):
         aggregate_id: UUID,
     ) -> aggregates.DeliveryOrder:
         return aggregates.DeliveryOrder.create_order(command, self.rules, aggregate_id=aggregate_id)
+
+    def cancel_order(
+        self,
+        command: commands.CancelOrder,
+    ) -> int:
+        """The CancelOrder saga cancels it, or refuses and leaves it approved."""
+        aggregate = self._cancel_order(command)
+        self.save(aggregate)
+        return aggregate.version
+
+    def _cancel_order(
+        self,
+        command: commands.CancelOrder,
+    ) -> aggregates.DeliveryOrder:
+        aggregate: aggregates.DeliveryOrder = self.repository.get(command.order_id)
+        aggregate.cancel_order(command, self.rules)
+        return aggregate
+
+    def revise_order(
+        self,
+        command: commands.ReviseOrder,
+    ) -> int:
+        """The ReviseOrder saga revises it, or refuses and leaves it approved."""
+        aggregate = self._revise_order(command)
+        self.save(aggregate)
+        return aggregate.version
+
+    def _revise_order(
+        self,
+        command: commands.ReviseOrder,
+    ) -> aggregates.DeliveryOrder:
+        aggregate: aggregates.DeliveryOrder = self.repository.get(command.order_id)
+        aggregate.revise_order(command, self.rules)
+        return aggregate
+
+    def begin_cancel_order(
+        self,
+        command: commands.BeginCancelOrder,
+    ) -> int:
+        """Handle BeginCancelOrder; the aggregate's new version is returned."""
+        aggregate = self._begin_cancel_order(command)
+        self.save(aggregate)
+        return aggregate.version
+
+    def _begin_cancel_order(
+        self,
+        command: commands.BeginCancelOrder,
+    ) -> aggregates.DeliveryOrder:
+        aggregate: aggregates.DeliveryOrder = self.repository.get(command.order_id)
+        aggregate.begin_cancel_order(command, self.rules)
+        return aggregate
+
+    def undo_begin_cancel_order(
+        self,
+        command: commands.UndoBeginCancelOrder,
+    ) -> int:
+        """Handle UndoBeginCancelOrder; the aggregate's new version is returned."""
+        aggregate = self._undo_begin_cancel_order(command)
+        self.save(aggregate)
+        return aggregate.version
+
+    def _undo_begin_cancel_order(
+        self,
+        command: commands.UndoBeginCancelOrder,
+    ) -> aggregates.DeliveryOrder:
+        aggregate: aggregates.DeliveryOrder = self.repository.get(command.order_id)
+        aggregate.undo_begin_cancel_order(command, self.rules)
+        return aggregate
+
+    def begin_revise_order(
+        self,
+        command: commands.BeginReviseOrder,
+    ) -> int:
+        """Handle BeginReviseOrder; the aggregate's new version is returned."""
+        aggregate = self._begin_revise_order(command)
+        self.save(aggregate)
+        return aggregate.version
+
+    def _begin_revise_order(
+        self,
+        command: commands.BeginReviseOrder,
+    ) -> aggregates.DeliveryOrder:
+        aggregate: aggregates.DeliveryOrder = self.repository.get(command.order_id)
+        aggregate.begin_revise_order(command, self.rules)
+        return aggregate
+
+    def undo_begin_revise_order(
+        self,
+        command: commands.UndoBeginReviseOrder,
+    ) -> int:
+        """Handle UndoBeginReviseOrder; the aggregate's new version is returned."""
+        aggregate = self._undo_begin_revise_order(command)
+        self.save(aggregate)
+        return aggregate.version
+
+    def _undo_begin_revise_order(
+        self,
+        command: commands.UndoBeginReviseOrder,
+    ) -> aggregates.DeliveryOrder:
+        aggregate: aggregates.DeliveryOrder = self.repository.get(command.order_id)
+        aggregate.undo_begin_revise_order(command, self.rules)
+        return aggregate
 
     @singledispatchmethod
     def policy(self, domain_event: DomainEventProtocol[UUID], processing_event: ProcessingEvent[UUID]) -> None:

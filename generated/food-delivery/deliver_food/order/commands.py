@@ -26,3 +26,47 @@ class CreateOrder(Command):
     restaurant_id: UUID
     dishes: list[str]
     order_total: Decimal
+
+
+@dataclass(frozen=True)
+class CancelOrder(Command):
+    """The CancelOrder saga cancels it, or refuses and leaves it approved."""
+
+    order_id: UUID
+
+
+@dataclass(frozen=True)
+class ReviseOrder(Command):
+    """The ReviseOrder saga revises it, or refuses and leaves it approved."""
+
+    order_id: UUID
+    revised_total: Decimal
+
+
+@dataclass(frozen=True)
+class BeginCancelOrder(Command):
+    """The command BeginCancelOrder."""
+
+    order_id: UUID
+
+
+@dataclass(frozen=True)
+class UndoBeginCancelOrder(Command):
+    """The command UndoBeginCancelOrder."""
+
+    order_id: UUID
+
+
+@dataclass(frozen=True)
+class BeginReviseOrder(Command):
+    """The command BeginReviseOrder."""
+
+    order_id: UUID
+    revised_total: Decimal
+
+
+@dataclass(frozen=True)
+class UndoBeginReviseOrder(Command):
+    """The command UndoBeginReviseOrder."""
+
+    order_id: UUID

@@ -6,7 +6,9 @@ Write your own answers in rules.py (a subclass of Hooks): this file is regenerat
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal
+from uuid import UUID, uuid4
 
 # Only for the type checker: aggregates.py imports rules.py, which imports this module.
 if TYPE_CHECKING:
@@ -20,11 +22,91 @@ class Hooks:
     aggregate beyond the fields it records; the others: which event a command records, or a value it needs.
     """
 
+    def begin_cancel_order_emits(
+        self,
+        aggregate: aggregates.DeliveryOrder,
+        command: commands.BeginCancelOrder,
+    ) -> Sequence[Literal["OrderCancellationBegun", "OrderCancelDeclined"]]:
+        """Which of OrderCancellationBegun, OrderCancelDeclined BeginCancelOrder emits (default: the
+        first).
+        """
+        return ("OrderCancellationBegun",)
+
+    def begin_cancel_order_fails(
+        self,
+        command: commands.BeginCancelOrder,
+    ) -> str | None:
+        """Why BeginCancelOrder fails when a saga runs it, or None when it succeeds (default: None). A
+        reason makes the step record OrderCancelDeclined.
+        """
+        return None
+
+    def begin_revise_order_emits(
+        self,
+        aggregate: aggregates.DeliveryOrder,
+        command: commands.BeginReviseOrder,
+    ) -> Sequence[Literal["OrderRevisionProposed", "OrderRevisionDeclined"]]:
+        """Which of OrderRevisionProposed, OrderRevisionDeclined BeginReviseOrder emits (default: the
+        first).
+        """
+        return ("OrderRevisionProposed",)
+
+    def begin_revise_order_fails(
+        self,
+        command: commands.BeginReviseOrder,
+    ) -> str | None:
+        """Why BeginReviseOrder fails when a saga runs it, or None when it succeeds (default: None). A
+        reason makes the step record OrderRevisionDeclined.
+        """
+        return None
+
+    def check_begin_cancel_order(
+        self,
+        aggregate: aggregates.DeliveryOrder,
+        command: commands.BeginCancelOrder,
+    ) -> None:
+        """An invariant of BeginCancelOrder: raise DomainError to reject it (default: accept)."""
+
+    def check_begin_revise_order(
+        self,
+        aggregate: aggregates.DeliveryOrder,
+        command: commands.BeginReviseOrder,
+    ) -> None:
+        """An invariant of BeginReviseOrder: raise DomainError to reject it (default: accept)."""
+
+    def check_cancel_order(
+        self,
+        aggregate: aggregates.DeliveryOrder,
+        command: commands.CancelOrder,
+    ) -> None:
+        """An invariant of CancelOrder: raise DomainError to reject it (default: accept)."""
+
     def check_create_order(
         self,
         command: commands.CreateOrder,
     ) -> None:
         """An invariant of CreateOrder: raise DomainError to reject it (default: accept)."""
+
+    def check_revise_order(
+        self,
+        aggregate: aggregates.DeliveryOrder,
+        command: commands.ReviseOrder,
+    ) -> None:
+        """An invariant of ReviseOrder: raise DomainError to reject it (default: accept)."""
+
+    def check_undo_begin_cancel_order(
+        self,
+        aggregate: aggregates.DeliveryOrder,
+        command: commands.UndoBeginCancelOrder,
+    ) -> None:
+        """An invariant of UndoBeginCancelOrder: raise DomainError to reject it (default: accept)."""
+
+    def check_undo_begin_revise_order(
+        self,
+        aggregate: aggregates.DeliveryOrder,
+        command: commands.UndoBeginReviseOrder,
+    ) -> None:
+        """An invariant of UndoBeginReviseOrder: raise DomainError to reject it (default: accept)."""
 
     def on_order_approved(
         self,
@@ -32,6 +114,60 @@ class Hooks:
         event: aggregates.DeliveryOrder.OrderApproved,
     ) -> None:
         """How OrderApproved changes the DeliveryOrder beyond the fields it records (default: no more)."""
+
+    def on_order_cancel_declined(
+        self,
+        aggregate: aggregates.DeliveryOrder,
+        event: aggregates.DeliveryOrder.OrderCancelDeclined,
+    ) -> None:
+        """How OrderCancelDeclined changes the DeliveryOrder beyond the fields it records (default: no
+        more).
+        """
+
+    def on_order_cancel_undone(
+        self,
+        aggregate: aggregates.DeliveryOrder,
+        event: aggregates.DeliveryOrder.OrderCancelUndone,
+    ) -> None:
+        """How OrderCancelUndone changes the DeliveryOrder beyond the fields it records (default: no
+        more).
+        """
+
+    def on_order_cancellation_begun(
+        self,
+        aggregate: aggregates.DeliveryOrder,
+        event: aggregates.DeliveryOrder.OrderCancellationBegun,
+    ) -> None:
+        """How OrderCancellationBegun changes the DeliveryOrder beyond the fields it records (default:
+        no more).
+        """
+
+    def on_order_cancellation_refused(
+        self,
+        aggregate: aggregates.DeliveryOrder,
+        event: aggregates.DeliveryOrder.OrderCancellationRefused,
+    ) -> None:
+        """How OrderCancellationRefused changes the DeliveryOrder beyond the fields it records
+        (default: no more).
+        """
+
+    def on_order_cancellation_requested(
+        self,
+        aggregate: aggregates.DeliveryOrder,
+        event: aggregates.DeliveryOrder.OrderCancellationRequested,
+    ) -> None:
+        """How OrderCancellationRequested changes the DeliveryOrder beyond the fields it records
+        (default: no more).
+        """
+
+    def on_order_cancelled(
+        self,
+        aggregate: aggregates.DeliveryOrder,
+        event: aggregates.DeliveryOrder.OrderCancelled,
+    ) -> None:
+        """How OrderCancelled changes the DeliveryOrder beyond the fields it records (default: no
+        more).
+        """
 
     def on_order_created(
         self,
@@ -46,3 +182,155 @@ class Hooks:
         event: aggregates.DeliveryOrder.OrderRejected,
     ) -> None:
         """How OrderRejected changes the DeliveryOrder beyond the fields it records (default: no more)."""
+
+    def on_order_revised(
+        self,
+        aggregate: aggregates.DeliveryOrder,
+        event: aggregates.DeliveryOrder.OrderRevised,
+    ) -> None:
+        """How OrderRevised changes the DeliveryOrder beyond the fields it records (default: no more)."""
+
+    def on_order_revision_declined(
+        self,
+        aggregate: aggregates.DeliveryOrder,
+        event: aggregates.DeliveryOrder.OrderRevisionDeclined,
+    ) -> None:
+        """How OrderRevisionDeclined changes the DeliveryOrder beyond the fields it records (default:
+        no more).
+        """
+
+    def on_order_revision_proposed(
+        self,
+        aggregate: aggregates.DeliveryOrder,
+        event: aggregates.DeliveryOrder.OrderRevisionProposed,
+    ) -> None:
+        """How OrderRevisionProposed changes the DeliveryOrder beyond the fields it records (default:
+        no more).
+        """
+
+    def on_order_revision_refused(
+        self,
+        aggregate: aggregates.DeliveryOrder,
+        event: aggregates.DeliveryOrder.OrderRevisionRefused,
+    ) -> None:
+        """How OrderRevisionRefused changes the DeliveryOrder beyond the fields it records (default: no
+        more).
+        """
+
+    def on_order_revision_requested(
+        self,
+        aggregate: aggregates.DeliveryOrder,
+        event: aggregates.DeliveryOrder.OrderRevisionRequested,
+    ) -> None:
+        """How OrderRevisionRequested changes the DeliveryOrder beyond the fields it records (default:
+        no more).
+        """
+
+    def on_order_revision_undone(
+        self,
+        aggregate: aggregates.DeliveryOrder,
+        event: aggregates.DeliveryOrder.OrderRevisionUndone,
+    ) -> None:
+        """How OrderRevisionUndone changes the DeliveryOrder beyond the fields it records (default: no
+        more).
+        """
+
+    def order_cancel_declined_reason(
+        self,
+        aggregate: aggregates.DeliveryOrder,
+        command: commands.BeginCancelOrder,
+    ) -> str:
+        """The reason of OrderCancelDeclined (default: the aggregate's current reason, else \"\")."""
+        if aggregate.reason is not None:
+            return aggregate.reason
+        return ""
+
+    def order_cancellation_requested_consumer_id(
+        self,
+        aggregate: aggregates.DeliveryOrder,
+        command: commands.CancelOrder,
+    ) -> UUID:
+        """The consumer_id of OrderCancellationRequested (default: the aggregate's current consumer_id,
+        else uuid4()).
+        """
+        if aggregate.consumer_id is not None:
+            return aggregate.consumer_id
+        return uuid4()
+
+    def order_cancellation_requested_restaurant_id(
+        self,
+        aggregate: aggregates.DeliveryOrder,
+        command: commands.CancelOrder,
+    ) -> UUID:
+        """The restaurant_id of OrderCancellationRequested (default: the aggregate's current
+        restaurant_id, else uuid4()).
+        """
+        if aggregate.restaurant_id is not None:
+            return aggregate.restaurant_id
+        return uuid4()
+
+    def order_cancellation_requested_ticket_id(
+        self,
+        aggregate: aggregates.DeliveryOrder,
+        command: commands.CancelOrder,
+    ) -> UUID:
+        """The ticket_id of OrderCancellationRequested (default: the aggregate's current ticket_id,
+        else uuid4()).
+        """
+        if aggregate.ticket_id is not None:
+            return aggregate.ticket_id
+        return uuid4()
+
+    def order_revision_declined_reason(
+        self,
+        aggregate: aggregates.DeliveryOrder,
+        command: commands.BeginReviseOrder,
+    ) -> str:
+        """The reason of OrderRevisionDeclined (default: the aggregate's current reason, else \"\")."""
+        if aggregate.reason is not None:
+            return aggregate.reason
+        return ""
+
+    def order_revision_requested_consumer_id(
+        self,
+        aggregate: aggregates.DeliveryOrder,
+        command: commands.ReviseOrder,
+    ) -> UUID:
+        """The consumer_id of OrderRevisionRequested (default: the aggregate's current consumer_id,
+        else uuid4()).
+        """
+        if aggregate.consumer_id is not None:
+            return aggregate.consumer_id
+        return uuid4()
+
+    def order_revision_requested_ticket_id(
+        self,
+        aggregate: aggregates.DeliveryOrder,
+        command: commands.ReviseOrder,
+    ) -> UUID:
+        """The ticket_id of OrderRevisionRequested (default: the aggregate's current ticket_id, else
+        uuid4()).
+        """
+        if aggregate.ticket_id is not None:
+            return aggregate.ticket_id
+        return uuid4()
+
+    def undo_begin_cancel_order_fails(
+        self,
+        command: commands.UndoBeginCancelOrder,
+    ) -> str | None:
+        """Why UndoBeginCancelOrder cannot run when a saga compensates with it, or None when it can
+        (default: None). A reason makes the compensation fail: the SEC retries it, then parks the
+        saga run.
+        """
+        return None
+
+    def undo_begin_revise_order_fails(
+        self,
+        command: commands.UndoBeginReviseOrder,
+    ) -> str | None:
+        """Why UndoBeginReviseOrder cannot run when a saga compensates with it, or None when it can
+        (default: None). A reason makes the compensation fail: the SEC retries it, then parks the
+        saga run.
+        """
+        return None

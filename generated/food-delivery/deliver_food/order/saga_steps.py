@@ -9,23 +9,40 @@ step finds the aggregate it made (whose id the SEC chose) and changes nothing.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from eventsourcing.application import ProcessingEvent
-from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
+from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.utils import get_topic
 
-from deliver_food.order import aggregates, sagas
-from esp_runtime.saga import SagaRun
+from deliver_food.order import aggregates, commands, sagas
+from esp_runtime import DomainError, require_state
+from esp_runtime.saga import (
+    SagaRun,
+    already_answered,
+    answered,
+    compensated,
+    compensation_failed,
+    skipped,
+    to_compensate,
+)
 
 if TYPE_CHECKING:
     from deliver_food.order.application import OrderService
 
 # The events of the sagas' SECs meant for this microservice (it can follow only these).
 TOPICS = (
+    get_topic(sagas.CancelOrderRun.OrderStepStarted),
+    get_topic(sagas.CancelOrderRun.OrderCompensationStarted),
+    get_topic(sagas.ReviseOrderRun.OrderStepStarted),
+    get_topic(sagas.ReviseOrderRun.OrderCompensationStarted),
     get_topic(sagas.CreateOrderRun.Completed),
     get_topic(sagas.CreateOrderRun.Aborted),
+    get_topic(sagas.CancelOrderRun.Completed),
+    get_topic(sagas.CancelOrderRun.Aborted),
+    get_topic(sagas.ReviseOrderRun.Completed),
+    get_topic(sagas.ReviseOrderRun.Aborted),
 )
 
 
@@ -35,6 +52,18 @@ def react(
     processing_event: ProcessingEvent[UUID],
 ) -> None:
     """Run what a saga asks of this microservice; other events change nothing."""
+    if isinstance(domain_event, SagaRun.StepStarted):
+        if domain_event.saga == "CancelOrder" and domain_event.step == "Begin cancel":
+            processing_event.collect_events(*cancel_order_begin_cancel(app, domain_event))
+        if domain_event.saga == "ReviseOrder" and domain_event.step == "Begin revise order":
+            processing_event.collect_events(*revise_order_begin_revise_order(app, domain_event))
+        return
+    if isinstance(domain_event, SagaRun.CompensationStarted):
+        if domain_event.saga == "CancelOrder" and domain_event.step == "Begin cancel":
+            processing_event.collect_events(*cancel_order_begin_cancel_compensate(app, domain_event))
+        if domain_event.saga == "ReviseOrder" and domain_event.step == "Begin revise order":
+            processing_event.collect_events(*revise_order_begin_revise_order_compensate(app, domain_event))
+        return
     if isinstance(domain_event, SagaRun.Completed) and domain_event.saga == "CreateOrder":
         delivery_order: aggregates.DeliveryOrder = app.repository.get(domain_event.start_id)
         delivery_order.trigger_event(
@@ -54,3 +83,126 @@ def react(
         )
         processing_event.collect_events(delivery_order)
         return
+    if isinstance(domain_event, SagaRun.Completed) and domain_event.saga == "CancelOrder":
+        delivery_order = app.repository.get(domain_event.start_id)
+        delivery_order.trigger_event(
+            aggregates.DeliveryOrder.OrderCancelled,
+        )
+        processing_event.collect_events(delivery_order)
+        return
+    if isinstance(domain_event, SagaRun.Aborted) and domain_event.saga == "CancelOrder":
+        delivery_order = app.repository.get(domain_event.start_id)
+        delivery_order.trigger_event(
+            aggregates.DeliveryOrder.OrderCancellationRefused,
+            reason=domain_event.reason,
+        )
+        processing_event.collect_events(delivery_order)
+        return
+    if isinstance(domain_event, SagaRun.Completed) and domain_event.saga == "ReviseOrder":
+        delivery_order = app.repository.get(domain_event.start_id)
+        delivery_order.trigger_event(
+            aggregates.DeliveryOrder.OrderRevised,
+            revised_total=domain_event.values["revised_total"],
+        )
+        processing_event.collect_events(delivery_order)
+        return
+    if isinstance(domain_event, SagaRun.Aborted) and domain_event.saga == "ReviseOrder":
+        delivery_order = app.repository.get(domain_event.start_id)
+        delivery_order.trigger_event(
+            aggregates.DeliveryOrder.OrderRevisionRefused,
+            reason=domain_event.reason,
+        )
+        processing_event.collect_events(delivery_order)
+        return
+
+
+def cancel_order_begin_cancel(
+    app: OrderService,
+    started: SagaRun.StepStarted,
+) -> list[Aggregate]:
+    """BeginCancelOrder for the CancelOrder saga, once, on an existing DeliveryOrder."""
+    if already_answered(app, started):
+        return []
+    command = commands.BeginCancelOrder(**started.values)
+    try:
+        aggregate: aggregates.DeliveryOrder = app.repository.get(command.order_id)
+        require_state("BeginCancelOrder", "DeliveryOrder", aggregate.state, ("approved",))
+    except (DomainError, AggregateNotFoundError) as error:
+        return [answered(started, "", reason=str(error) or type(error).__name__)]
+    reason = app.rules.begin_cancel_order_fails(command)
+    if reason is not None:
+        aggregate.trigger_event(
+            aggregate.OrderCancelDeclined,
+            reason=reason,
+        )
+        return [aggregate, answered(started, "OrderCancelDeclined", reason=reason)]
+    values: dict[str, Any] = {}
+    aggregate.trigger_event(aggregate.OrderCancellationBegun, **values)
+    return [aggregate, answered(started, "OrderCancellationBegun", values=values)]
+
+
+def cancel_order_begin_cancel_compensate(
+    app: OrderService,
+    started: SagaRun.CompensationStarted,
+) -> list[Aggregate]:
+    """UndoBeginCancelOrder for the CancelOrder saga: a no-op (still answered) when its step did nothing."""
+    nothing = to_compensate(app, started)
+    if nothing is not None:
+        return [skipped(started, nothing)]
+    command = commands.UndoBeginCancelOrder(**started.values)
+    reason = app.rules.undo_begin_cancel_order_fails(command)
+    if reason is not None:
+        return compensation_failed(app, started, reason)
+    try:
+        aggregate: aggregates.DeliveryOrder = app.repository.get(command.order_id)
+        aggregate.undo_begin_cancel_order(command, app.rules)
+    except (DomainError, AggregateNotFoundError) as error:
+        return [skipped(started, str(error) or type(error).__name__)]
+    return [aggregate, compensated(started, "OrderCancelUndone")]
+
+
+def revise_order_begin_revise_order(
+    app: OrderService,
+    started: SagaRun.StepStarted,
+) -> list[Aggregate]:
+    """BeginReviseOrder for the ReviseOrder saga, once, on an existing DeliveryOrder."""
+    if already_answered(app, started):
+        return []
+    command = commands.BeginReviseOrder(**started.values)
+    try:
+        aggregate: aggregates.DeliveryOrder = app.repository.get(command.order_id)
+        require_state("BeginReviseOrder", "DeliveryOrder", aggregate.state, ("approved",))
+    except (DomainError, AggregateNotFoundError) as error:
+        return [answered(started, "", reason=str(error) or type(error).__name__)]
+    reason = app.rules.begin_revise_order_fails(command)
+    if reason is not None:
+        aggregate.trigger_event(
+            aggregate.OrderRevisionDeclined,
+            reason=reason,
+        )
+        return [aggregate, answered(started, "OrderRevisionDeclined", reason=reason)]
+    values: dict[str, Any] = {
+        "revised_total": command.revised_total,
+    }
+    aggregate.trigger_event(aggregate.OrderRevisionProposed, **values)
+    return [aggregate, answered(started, "OrderRevisionProposed", values=values)]
+
+
+def revise_order_begin_revise_order_compensate(
+    app: OrderService,
+    started: SagaRun.CompensationStarted,
+) -> list[Aggregate]:
+    """UndoBeginReviseOrder for the ReviseOrder saga: a no-op (still answered) when its step did nothing."""
+    nothing = to_compensate(app, started)
+    if nothing is not None:
+        return [skipped(started, nothing)]
+    command = commands.UndoBeginReviseOrder(**started.values)
+    reason = app.rules.undo_begin_revise_order_fails(command)
+    if reason is not None:
+        return compensation_failed(app, started, reason)
+    try:
+        aggregate: aggregates.DeliveryOrder = app.repository.get(command.order_id)
+        aggregate.undo_begin_revise_order(command, app.rules)
+    except (DomainError, AggregateNotFoundError) as error:
+        return [skipped(started, str(error) or type(error).__name__)]
+    return [aggregate, compensated(started, "OrderRevisionUndone")]

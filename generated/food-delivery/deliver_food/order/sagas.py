@@ -178,3 +178,281 @@ class CreateOrderSaga(SagaExecutionContainer):
                 "dishes": reply.dishes,
             }
         return {}
+
+
+class CancelOrderRun(SagaRun):
+    """One run of the CancelOrder saga: the SEC's journal of its steps and compensations.
+
+    A step's command is a StepStarted (a compensation a CompensationStarted) of its participant's own
+    class, so each participant follows only the commands meant for it.
+    """
+
+    class OrderStepStarted(SagaRun.StepStarted):
+        """A StepStarted for the OrderService."""
+
+    class OrderCompensationStarted(SagaRun.CompensationStarted):
+        """A CompensationStarted for the OrderService."""
+
+    class KitchenStepStarted(SagaRun.StepStarted):
+        """A StepStarted for the KitchenService."""
+
+    class KitchenCompensationStarted(SagaRun.CompensationStarted):
+        """A CompensationStarted for the KitchenService."""
+
+    class AccountingStepStarted(SagaRun.StepStarted):
+        """A StepStarted for the AccountingService."""
+
+
+class CancelOrderSaga(SagaExecutionContainer):
+    """Put the order and its ticket in cancel_pending, reverse the card authorization (the pivot), then
+    cancel the ticket and release the kitchen slot. Before the pivot a failure undoes the pending
+    states: the order and the ticket return to the states they were in.
+    """
+
+    SAGA = "CancelOrder"
+    STEPS = (
+        Step(
+            "Begin cancel",
+            compensable=True,
+            retriable=False,
+            timeout=timedelta(milliseconds=30000),
+            participant="order",
+        ),
+        Step(
+            "Begin cancel ticket",
+            compensable=True,
+            retriable=False,
+            timeout=timedelta(milliseconds=30000),
+            participant="kitchen",
+        ),
+        Step(
+            "Reverse authorization",
+            compensable=False,
+            retriable=False,
+            timeout=timedelta(milliseconds=30000),
+            participant="accounting",
+        ),
+        Step(
+            "Confirm ticket cancel",
+            compensable=False,
+            retriable=True,
+            timeout=timedelta(milliseconds=30000),
+            participant="kitchen",
+        ),
+        Step(
+            "Release slot",
+            compensable=False,
+            retriable=True,
+            timeout=timedelta(milliseconds=30000),
+            participant="kitchen",
+        ),
+    )
+    RECOVERY = "backward"
+    COMPENSATE_FAILED_STEP = False
+    RETRIES = Retries(max=3, backoff="exponential", delay=timedelta(milliseconds=200))
+    COMPENSATION_RETRIES = Retries(max=3, backoff="exponential", delay=timedelta(milliseconds=500))
+    PIVOT = 2
+    RUN = CancelOrderRun
+    STEP_EVENTS = (
+        CancelOrderRun.OrderStepStarted,
+        CancelOrderRun.KitchenStepStarted,
+        CancelOrderRun.AccountingStepStarted,
+        CancelOrderRun.KitchenStepStarted,
+        CancelOrderRun.KitchenStepStarted,
+    )
+    COMPENSATION_EVENTS = (
+        CancelOrderRun.OrderCompensationStarted,
+        CancelOrderRun.KitchenCompensationStarted,
+        None,
+        None,
+        None,
+    )
+    STARTS_ON = aggregates.DeliveryOrder.OrderCancellationRequested
+    REPLIES: ClassVar[dict[type[Any], tuple[int, Outcome]]] = {}  # every step answers with a StepReply
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        self.rules: Hooks = Rules()
+        super().__init__(env)
+
+    def start_values(self, domain_event: aggregates.DeliveryOrder.OrderCancellationRequested) -> dict[str, Any]:
+        """What the run keeps of its starting event, for the commands of its steps."""
+        return {
+            "order_id": domain_event.originator_id,
+            "consumer_id": domain_event.consumer_id,
+            "restaurant_id": domain_event.restaurant_id,
+            "ticket_id": domain_event.ticket_id,
+        }
+
+    def step_values(self, index: int, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The fields of step ``index``'s command."""
+        if index == 0:
+            return {
+                "order_id": values["order_id"],
+            }
+        if index == 1:
+            return {
+                "ticket_id": values["ticket_id"],
+                "order_id": values["order_id"],
+            }
+        if index == 2:
+            return {
+                "account_id": values["consumer_id"],
+                "order_id": values["order_id"],
+            }
+        if index == 3:
+            return {
+                "ticket_id": values["ticket_id"],
+                "order_id": values["order_id"],
+            }
+        if index == 4:
+            return {
+                "restaurant_id": values["restaurant_id"],
+                "order_id": values["order_id"],
+            }
+        raise IndexError(index)
+
+    def compensation_values(self, index: int, target: UUID, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The fields of the command that compensates step ``index`` (``target``: the aggregate it made)."""
+        if index == 0:
+            return {
+                "order_id": values["order_id"],
+            }
+        if index == 1:
+            return {
+                "ticket_id": values["ticket_id"],
+                "order_id": values["order_id"],
+            }
+        raise IndexError(index)
+
+
+class ReviseOrderRun(SagaRun):
+    """One run of the ReviseOrder saga: the SEC's journal of its steps and compensations.
+
+    A step's command is a StepStarted (a compensation a CompensationStarted) of its participant's own
+    class, so each participant follows only the commands meant for it.
+    """
+
+    class OrderStepStarted(SagaRun.StepStarted):
+        """A StepStarted for the OrderService."""
+
+    class OrderCompensationStarted(SagaRun.CompensationStarted):
+        """A CompensationStarted for the OrderService."""
+
+    class KitchenStepStarted(SagaRun.StepStarted):
+        """A StepStarted for the KitchenService."""
+
+    class KitchenCompensationStarted(SagaRun.CompensationStarted):
+        """A CompensationStarted for the KitchenService."""
+
+    class AccountingStepStarted(SagaRun.StepStarted):
+        """A StepStarted for the AccountingService."""
+
+
+class ReviseOrderSaga(SagaExecutionContainer):
+    """Put the order and its ticket in revision_pending, revise the card authorization to the new total
+    (the pivot), then confirm the ticket's revision. Before the pivot a failure undoes the pending
+    states.
+    """
+
+    SAGA = "ReviseOrder"
+    STEPS = (
+        Step(
+            "Begin revise order",
+            compensable=True,
+            retriable=False,
+            timeout=timedelta(milliseconds=30000),
+            participant="order",
+        ),
+        Step(
+            "Begin revise ticket",
+            compensable=True,
+            retriable=False,
+            timeout=timedelta(milliseconds=30000),
+            participant="kitchen",
+        ),
+        Step(
+            "Revise authorization",
+            compensable=False,
+            retriable=False,
+            timeout=timedelta(milliseconds=30000),
+            participant="accounting",
+        ),
+        Step(
+            "Confirm ticket revision",
+            compensable=False,
+            retriable=True,
+            timeout=timedelta(milliseconds=30000),
+            participant="kitchen",
+        ),
+    )
+    RECOVERY = "backward"
+    COMPENSATE_FAILED_STEP = False
+    RETRIES = Retries(max=3, backoff="exponential", delay=timedelta(milliseconds=200))
+    PIVOT = 2
+    RUN = ReviseOrderRun
+    STEP_EVENTS = (
+        ReviseOrderRun.OrderStepStarted,
+        ReviseOrderRun.KitchenStepStarted,
+        ReviseOrderRun.AccountingStepStarted,
+        ReviseOrderRun.KitchenStepStarted,
+    )
+    COMPENSATION_EVENTS = (
+        ReviseOrderRun.OrderCompensationStarted,
+        ReviseOrderRun.KitchenCompensationStarted,
+        None,
+        None,
+    )
+    STARTS_ON = aggregates.DeliveryOrder.OrderRevisionRequested
+    REPLIES: ClassVar[dict[type[Any], tuple[int, Outcome]]] = {}  # every step answers with a StepReply
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        self.rules: Hooks = Rules()
+        super().__init__(env)
+
+    def start_values(self, domain_event: aggregates.DeliveryOrder.OrderRevisionRequested) -> dict[str, Any]:
+        """What the run keeps of its starting event, for the commands of its steps."""
+        return {
+            "order_id": domain_event.originator_id,
+            "consumer_id": domain_event.consumer_id,
+            "ticket_id": domain_event.ticket_id,
+            "revised_total": domain_event.revised_total,
+        }
+
+    def step_values(self, index: int, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The fields of step ``index``'s command."""
+        if index == 0:
+            return {
+                "order_id": values["order_id"],
+                "revised_total": values["revised_total"],
+            }
+        if index == 1:
+            return {
+                "ticket_id": values["ticket_id"],
+                "order_id": values["order_id"],
+            }
+        if index == 2:
+            return {
+                "account_id": values["consumer_id"],
+                "order_id": values["order_id"],
+                "amount": values["revised_total"],
+            }
+        if index == 3:
+            return {
+                "ticket_id": values["ticket_id"],
+                "order_id": values["order_id"],
+                "revised_total": values["revised_total"],
+            }
+        raise IndexError(index)
+
+    def compensation_values(self, index: int, target: UUID, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The fields of the command that compensates step ``index`` (``target``: the aggregate it made)."""
+        if index == 0:
+            return {
+                "order_id": values["order_id"],
+            }
+        if index == 1:
+            return {
+                "ticket_id": values["ticket_id"],
+                "order_id": values["order_id"],
+            }
+        raise IndexError(index)
