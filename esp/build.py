@@ -335,6 +335,8 @@ class _Builder:
         written: dict[str, tuple[Document, NodePath, Any]] = {}
         for doc in docs:
             for name, raw in _map(doc.data, "types").items():
+                if not _TYPE_NAME.match(name):  # the schema said so (E025)
+                    continue
                 path: NodePath = ("types", name)
                 if name in written:
                     first_doc, first_path, first_raw = written[name]

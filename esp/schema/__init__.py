@@ -236,10 +236,19 @@ class _Checker:
 
     def key_name(self, key: str, sch: Schema, path: NodePath) -> None:
         sch = self.resolve(sch)
-        if not re.search(sch.get("pattern", ""), key) or not key:
-            self.problems.add(
-                "E024", lambda: diagnostic("E024", self.doc.loc(path, key=True), where=self.where(path[:-1]), value=key)
-            )
+        if re.search(sch.get("pattern", ""), key) and key:
+            return
+        loc, where = self.doc.loc(path, key=True), self.where(path[:-1])
+        if sch.get("pattern") != self.root["definitions"]["typeName"]["pattern"]:  # a name (E024 says how to write one)
+            self.problems.add("E024", lambda: diagnostic("E024", loc, where=where, value=key))
+            return
+        expected, hint = sch["description"].split(": ", 1) if ": " in sch["description"] else (sch["description"], "")
+        self.problems.add(
+            "E025",
+            lambda: diagnostic(
+                "E025", loc, where=where, value=key, expected=expected[:1].lower() + expected[1:], hint=hint
+            ),
+        )
 
     def unknown_key(self, key: str, allowed: list[str], path: NodePath) -> None:
         if self.problems.full:  # only counted: no suggestion to look for
