@@ -755,12 +755,13 @@ def _step(
     def test(name: str) -> str:
         return n.claim(["test_sagas.py"], name, "test", step.name, None)
 
+    shared = names.class_name(participant.name) if n.model.shared(step.invoke) else ""  # BookTripCarReserveSlotRule
     return StepNames(
         method,
         compensation,
         started,
         compensation_started,
-        test(f"{sn.cls}{commands[step.invoke].cls}Rule"),
+        test(f"{sn.cls}{shared}{commands[step.invoke].cls}Rule"),
         test(f"test_{method}_fails"),
         test(f"test_{method}_fails_then_succeeds"),
         test(f"test_{method}_times_out"),

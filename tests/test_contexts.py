@@ -6,6 +6,7 @@ referring microservice first, else in the one microservice defining it) or ``mic
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,9 +14,10 @@ from pathlib import Path
 import pytest
 from helpers import codes, show, validate_text, variant
 
+from esp import api
 from esp.draw import graph
 from esp.export import asyncapi, eventcatalog
-from esp.generate import render
+from esp.generate import generate, render
 from esp.load import load_text
 from esp.serve.edit import Change, apply
 
@@ -213,3 +215,130 @@ def test_renaming_on_the_board_renames_qualified_references_too(tmp_path: Path) 
     assert "RestaurantCreated" not in text
     result = validate_text(tmp_path, text)
     assert not result.diagnostics, show(result.diagnostics)
+
+
+# A saga whose two participants each have a Slot, ReserveSlot, SlotReserved...: the steps say which.
+TWO_SLOTS = """\
+journey: Two Slots
+microservices:
+  trips:
+    aggregates:
+      Trip: {identity: trip_id, states: [requested, booked, rejected]}
+  hotel:
+    aggregates:
+      Slot: {identity: slot_id, states: [reserved, refused, released]}
+  car:
+    aggregates:
+      Slot: {identity: slot_id, states: [reserved, refused, released]}
+processes:
+  - process: Request trip
+    microservice: trips
+    aggregate: Trip
+    actions:
+      - command: RequestTrip
+        fields: {seats: int}
+        emits: [TripRequested]
+        creates: true
+    events:
+      - event: TripRequested
+        fields: {seats: int}
+        enters: requested
+      - event: TripBooked
+        enters: booked
+      - event: TripRejected
+        enters: rejected
+
+  - process: Reserve in hotel
+    microservice: hotel
+    aggregate: Slot
+    actions:
+      - command: ReserveSlot
+        fields: {trip_id: uuid, seats: int}
+        emits: [SlotReserved, SlotRefused]
+        creates: true
+      - command: ReleaseSlot
+        emits: [SlotReleased]
+        allowed_in: [reserved]
+    events:
+      - event: SlotReserved
+        kind: integration
+        fields: {trip_id: uuid, seats: int}
+        enters: reserved
+      - event: SlotRefused
+        kind: integration
+        fields: {trip_id: uuid, seats: int}
+        enters: refused
+      - event: SlotReleased
+        enters: released
+
+  - process: Reserve in car
+    microservice: car
+    aggregate: Slot
+    actions:
+      - command: ReserveSlot
+        fields: {trip_id: uuid, seats: int}
+        emits: [SlotReserved, SlotRefused]
+        creates: true
+      - command: ReleaseSlot
+        emits: [SlotReleased]
+        allowed_in: [reserved]
+    events:
+      - event: SlotReserved
+        kind: integration
+        fields: {trip_id: uuid, seats: int}
+        enters: reserved
+      - event: SlotRefused
+        kind: integration
+        fields: {trip_id: uuid, seats: int}
+        enters: refused
+      - event: SlotReleased
+        enters: released
+
+sagas:
+  - saga: Book trip
+    in: trips
+    starts_on: TripRequested
+    recovery: backward
+    compensate_failed_step: false
+    completes_with: TripBooked
+    aborts_with: TripRejected
+    steps:
+      - step: Hotel
+        invoke: hotel.ReserveSlot
+        succeeds_on: SlotReserved
+        fails_on: SlotRefused
+        compensate: ReleaseSlot
+      - step: Car
+        invoke: car.ReserveSlot
+        succeeds_on: SlotReserved
+        fails_on: SlotRefused
+        pivot: true
+"""
+
+
+@pytest.mark.slow
+def test_a_saga_over_two_contexts_with_the_same_names_generates_a_package_that_passes(tmp_path: Path) -> None:
+    """Its own tests (memory, SQLite, PostgreSQL), ruff and mypy --strict; the player knows which SlotReserved."""
+    path = tmp_path / "two.yaml"
+    path.write_text(TWO_SLOTS, encoding="utf-8")
+    v = api.validate([path])
+    assert v.model is not None and not v.diagnostics, show(v.diagnostics)
+    (step1, step2) = v.model.sagas[0].steps
+    assert (step1.invoke.microservice.name, step2.invoke.microservice.name) == ("hotel", "car")
+    assert step2.succeeds_on.microservice.name == "car"  # its command's microservice
+    out = tmp_path / "out"
+    generate(v.model, out)
+    journey = (out / "two_slots" / "journey.py").read_text(encoding="utf-8")
+    assert '"car.SlotReserved": "Book trip saga: Car",' in journey
+    env = {**os.environ, "PYTHONPATH": str(out), "PYTHONDONTWRITEBYTECODE": "1"}
+    env["ESP_PERSISTENCE"] = "memory,sqlite,postgres"
+    checks = [
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x"],
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "-q", "."],
+        [sys.executable, "-m", "ruff", "format", "--check", "--no-cache", "."],
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "two_slots", "tests"],
+    ]
+    for command in checks:
+        done = subprocess.run(command, cwd=out, env=env, capture_output=True, text=True, check=False, timeout=900)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-1000:]
+        assert "skipped" not in done.stdout  # PostgreSQL too
