@@ -44,7 +44,7 @@ class _DiningServicePlayRules(dining_rules.Rules):
             return super().order_placed_dishes(aggregate, command)
         if aggregate.dishes is not None:
             return super().order_placed_dishes(aggregate, command)
-        return ["soup"]
+        return ["soup", "soup"]
 
     def order_placed_table_number(
         self,
@@ -67,6 +67,17 @@ class _DiningServicePlayRules(dining_rules.Rules):
         if aggregate.table_number is not None:
             return super().table_closed_table_number(aggregate, command)
         return 4
+
+    def table_closed_total(
+        self,
+        aggregate: dining_aggregates.DiningOrder,
+        command: dining_commands.CloseTable,
+    ) -> Decimal:
+        if written(self, "table_closed_total"):
+            return super().table_closed_total(aggregate, command)
+        if aggregate.total is not None:
+            return super().table_closed_total(aggregate, command)
+        return Decimal("19.00")
 
 
 class _PaymentServicePlayRules(payment_rules.Rules):
@@ -143,6 +154,7 @@ def _play_2(system: CustomerDining, player: Player) -> None:
             order_id=player.id("DiningOrder"),
             drink="juice",
             quantity=2,
+            price=Decimal("3.00"),
         ),
         system.dining.add_drinks,
         target="DiningOrder",
@@ -196,6 +208,7 @@ def _play_3(system: CustomerDining, player: Player) -> None:
             order_id=player.id("DiningOrder"),
             dish="cake",
             quantity=1,
+            price=Decimal("5.00"),
         ),
         system.dining.add_food_item,
         target="DiningOrder",
@@ -341,6 +354,7 @@ def _play_8(system: CustomerDining, player: Player) -> None:
             order_id=player.id("DiningOrder"),
             drink="juice",
             quantity=2,
+            price=Decimal("3.00"),
         ),
         system.dining.add_drinks,
         target="DiningOrder",
@@ -350,6 +364,8 @@ def _play_8(system: CustomerDining, player: Player) -> None:
         dining_commands.RemoveItem(
             order_id=player.id("DiningOrder"),
             item="juice",
+            quantity=2,
+            price=Decimal("3.00"),
         ),
         system.dining.remove_item,
         target="DiningOrder",
@@ -373,6 +389,7 @@ def _play_9(system: CustomerDining, player: Player) -> None:
             order_id=player.id("DiningOrder"),
             dish="soup",
             quantity=2,
+            price=Decimal("6.50"),
         ),
         system.dining.add_food_item,
         target="DiningOrder",
@@ -404,6 +421,28 @@ def _play_10(system: CustomerDining, player: Player) -> None:
         ),
         system.dining.open_table,
         binds="DiningOrder",
+    )
+    player.command(
+        "Customer",
+        dining_commands.AddFoodItem(
+            order_id=player.id("DiningOrder"),
+            dish="soup",
+            quantity=2,
+            price=Decimal("6.50"),
+        ),
+        system.dining.add_food_item,
+        target="DiningOrder",
+    )
+    player.command(
+        "Customer",
+        dining_commands.AddDrinks(
+            order_id=player.id("DiningOrder"),
+            drink="juice",
+            quantity=2,
+            price=Decimal("3.00"),
+        ),
+        system.dining.add_drinks,
+        target="DiningOrder",
     )
     player.command(
         "Customer",
@@ -526,7 +565,7 @@ def _play_12(system: CustomerDining, player: Player) -> None:
         "Cashier",
         payment_commands.ProcessPayment(
             bill_id=player.id("BillableOrder"),
-            amount=Decimal("14.50"),
+            amount=Decimal("19.00"),
             card_number="4111 1111 1111 1111",
         ),
         system.payment.process_payment,
@@ -579,7 +618,7 @@ def _play_13(system: CustomerDining, player: Player) -> None:
         "Cashier",
         payment_commands.ProcessPayment(
             bill_id=player.id("BillableOrder"),
-            amount=Decimal("14.50"),
+            amount=Decimal("19.00"),
             card_number="4111 1111 1111 1111",
         ),
         system.payment.process_payment,
@@ -590,7 +629,7 @@ def _play_13(system: CustomerDining, player: Player) -> None:
         "Cashier",
         payment_commands.PayCash(
             bill_id=player.id("BillableOrder"),
-            amount=Decimal("14.50"),
+            amount=Decimal("19.00"),
         ),
         system.payment.pay_cash,
         target="BillableOrder",

@@ -85,6 +85,7 @@ def dining_order_in(
         aggregate.trigger_event(
             cls.TableClosed,
             table_number=1,
+            total=Decimal("9.50"),
         )
     store(app, aggregate, quiet=quiet)
     return aggregate
@@ -140,6 +141,7 @@ def billable_order_in(
         id=aggregate_id or uuid4(),
         order_id=UUID("00000000-0000-4000-8000-000000000001"),
         table_number=1,
+        total=Decimal("9.50"),
     )
     if state == "paid" and aggregate.state != state:
         aggregate.trigger_event(

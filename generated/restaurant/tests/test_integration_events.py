@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from uuid import uuid4
 
 from customer_dining.dining import aggregates as dining_aggregates
@@ -41,6 +42,7 @@ def test_table_closed_reads_back_from_json() -> None:
     aggregate.trigger_event(
         cls.TableClosed,
         table_number=1,
+        total=Decimal("9.50"),
     )
     event = aggregate.collect_events()[-1]
     assert isinstance(event, cls.TableClosed)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from customer_dining.kitchen import aggregates as kitchen_aggregates
 from customer_dining.payment import aggregates as payment_aggregates
 from customer_dining.system import CustomerDining
@@ -29,6 +31,7 @@ def test_table_closed_leads_to_prepare_bill(system: CustomerDining) -> None:
     source.trigger_event(
         source.TableClosed,
         table_number=1,
+        total=Decimal("9.50"),
     )
     system.dining.save(source)
     created = listener_id(source.id, source.version, "PrepareBill")

@@ -55,6 +55,7 @@ def test_an_open_table_takes_drinks(alone: Alone) -> None:
         order_id=aggregate.id,
         drink="juice",
         quantity=2,
+        price=Decimal("3.00"),
     )
     app.add_drinks(command)
     new = events_of(app, aggregate.id, after=aggregate.version)
@@ -63,6 +64,7 @@ def test_an_open_table_takes_drinks(alone: Alone) -> None:
     assert isinstance(event_1, cls.DrinksAdded)
     assert event_1.drink == "juice"
     assert event_1.quantity == 2
+    assert event_1.price == Decimal("3.00")
 
 
 def test_a_closed_table_takes_no_more_food(alone: Alone) -> None:
@@ -83,12 +85,14 @@ def test_a_closed_table_takes_no_more_food(alone: Alone) -> None:
     aggregate.trigger_event(
         cls.TableClosed,
         table_number=4,
+        total=Decimal("19.00"),
     )
     app.save(aggregate)
     command = dining_commands.AddFoodItem(
         order_id=aggregate.id,
         dish="cake",
         quantity=1,
+        price=Decimal("5.00"),
     )
     with pytest.raises(DomainError):
         app.add_food_item(command)
@@ -195,11 +199,14 @@ def test_a_drink_ordered_by_mistake_is_removed(alone: Alone) -> None:
         cls.DrinksAdded,
         drink="juice",
         quantity=2,
+        price=Decimal("3.00"),
     )
     app.save(aggregate)
     command = dining_commands.RemoveItem(
         order_id=aggregate.id,
         item="juice",
+        quantity=2,
+        price=Decimal("3.00"),
     )
     app.remove_item(command)
     new = events_of(app, aggregate.id, after=aggregate.version)
@@ -207,6 +214,8 @@ def test_a_drink_ordered_by_mistake_is_removed(alone: Alone) -> None:
     event_1 = new[0]
     assert isinstance(event_1, cls.ItemRemoved)
     assert event_1.item == "juice"
+    assert event_1.quantity == 2
+    assert event_1.price == Decimal("3.00")
 
 
 def test_the_table_orders_soup(alone: Alone) -> None:
@@ -224,6 +233,7 @@ def test_the_table_orders_soup(alone: Alone) -> None:
         cls.FoodItemAdded,
         dish="soup",
         quantity=2,
+        price=Decimal("6.50"),
     )
     app.save(aggregate)
     command = dining_commands.PlaceOrder(
@@ -237,7 +247,7 @@ def test_the_table_orders_soup(alone: Alone) -> None:
     if logic:
         assert event_1.table_number == 4
     if logic:
-        assert event_1.dishes == ["soup"]
+        assert event_1.dishes == ["soup", "soup"]
 
 
 def test_the_table_is_closed_after_the_meal(alone: Alone) -> None:
@@ -252,9 +262,21 @@ def test_the_table_is_closed_after_the_meal(alone: Alone) -> None:
         guests=2,
     )
     aggregate.trigger_event(
+        cls.FoodItemAdded,
+        dish="soup",
+        quantity=2,
+        price=Decimal("6.50"),
+    )
+    aggregate.trigger_event(
+        cls.DrinksAdded,
+        drink="juice",
+        quantity=2,
+        price=Decimal("3.00"),
+    )
+    aggregate.trigger_event(
         cls.OrderPlaced,
         table_number=4,
-        dishes=["soup"],
+        dishes=["soup", "soup"],
     )
     app.save(aggregate)
     command = dining_commands.CloseTable(
@@ -267,6 +289,8 @@ def test_the_table_is_closed_after_the_meal(alone: Alone) -> None:
     assert isinstance(event_1, cls.TableClosed)
     if logic:
         assert event_1.table_number == 4
+    if logic:
+        assert event_1.total == Decimal("19.00")
 
 
 def test_the_kitchen_serves_the_prepared_soup(alone: Alone) -> None:
@@ -301,11 +325,12 @@ def test_the_bill_is_paid_by_card(alone: Alone) -> None:
         id=uuid4(),
         order_id=UUID("0b7c2f6e-8d1a-4d8e-9a59-3c1f3e0c9a11"),
         table_number=4,
+        total=Decimal("19.00"),
     )
     app.save(aggregate)
     command = payment_commands.ProcessPayment(
         bill_id=aggregate.id,
-        amount=Decimal("14.50"),
+        amount=Decimal("19.00"),
         card_number="4111 1111 1111 1111",
     )
     app.process_payment(command)
@@ -313,7 +338,7 @@ def test_the_bill_is_paid_by_card(alone: Alone) -> None:
     assert [type(e).__name__ for e in new] == ["PaymentApproved"]
     event_1 = new[0]
     assert isinstance(event_1, cls.PaymentApproved)
-    assert event_1.amount == Decimal("14.50")
+    assert event_1.amount == Decimal("19.00")
 
 
 def test_a_declined_card_is_paid_in_cash(alone: Alone) -> None:
@@ -325,6 +350,7 @@ def test_a_declined_card_is_paid_in_cash(alone: Alone) -> None:
         id=uuid4(),
         order_id=UUID("0b7c2f6e-8d1a-4d8e-9a59-3c1f3e0c9a11"),
         table_number=4,
+        total=Decimal("19.00"),
     )
     aggregate.trigger_event(
         cls.PaymentDeclined,
@@ -333,11 +359,11 @@ def test_a_declined_card_is_paid_in_cash(alone: Alone) -> None:
     app.save(aggregate)
     command = payment_commands.PayCash(
         bill_id=aggregate.id,
-        amount=Decimal("14.50"),
+        amount=Decimal("19.00"),
     )
     app.pay_cash(command)
     new = events_of(app, aggregate.id, after=aggregate.version)
     assert [type(e).__name__ for e in new] == ["CashPaid"]
     event_1 = new[0]
     assert isinstance(event_1, cls.CashPaid)
-    assert event_1.amount == Decimal("14.50")
+    assert event_1.amount == Decimal("19.00")

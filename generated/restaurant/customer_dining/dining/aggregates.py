@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar
 from uuid import UUID
 
@@ -40,10 +41,12 @@ class DiningOrder(Aggregate):
 
         drink: str
         quantity: int
+        price: Decimal
 
         def apply(self, aggregate: DiningOrder) -> None:
             aggregate.drink = self.drink
             aggregate.quantity = self.quantity
+            aggregate.price = self.price
             RULES.on_drinks_added(aggregate, self)
 
     class FoodItemAdded(Aggregate.Event):
@@ -51,23 +54,29 @@ class DiningOrder(Aggregate):
 
         dish: str
         quantity: int
+        price: Decimal
 
         def apply(self, aggregate: DiningOrder) -> None:
             aggregate.dish = self.dish
             aggregate.quantity = self.quantity
+            aggregate.price = self.price
             RULES.on_food_item_added(aggregate, self)
 
     class ItemRemoved(Aggregate.Event):
         """Domain event ItemRemoved."""
 
         item: str
+        quantity: int
+        price: Decimal
 
         def apply(self, aggregate: DiningOrder) -> None:
             aggregate.item = self.item
+            aggregate.quantity = self.quantity
+            aggregate.price = self.price
             RULES.on_item_removed(aggregate, self)
 
     class OrderPlaced(Aggregate.Event, IntegrationEvent):
-        """The kitchen starts cooking."""
+        """The kitchen starts cooking the dishes added (one entry per portion)."""
 
         NAME: ClassVar[str] = "OrderPlaced"
         VERSION: ClassVar[int] = 1
@@ -81,15 +90,17 @@ class DiningOrder(Aggregate):
             RULES.on_order_placed(aggregate, self)
 
     class TableClosed(Aggregate.Event, IntegrationEvent):
-        """The table is done; payment prepares the bill."""
+        """The table is done; payment prepares the bill for what was ordered."""
 
         NAME: ClassVar[str] = "TableClosed"
         VERSION: ClassVar[int] = 1
         table_number: int
+        total: Decimal
 
         def apply(self, aggregate: DiningOrder) -> None:
             aggregate.state = "closed"
             aggregate.table_number = self.table_number
+            aggregate.total = self.total
             RULES.on_table_closed(aggregate, self)
 
     def __init__(self) -> None:
@@ -98,9 +109,11 @@ class DiningOrder(Aggregate):
         self.guests: int | None = None
         self.drink: str | None = None
         self.quantity: int | None = None
+        self.price: Decimal | None = None
         self.dish: str | None = None
         self.item: str | None = None
         self.dishes: list[str] | None = None
+        self.total: Decimal | None = None
 
     @classmethod
     def open_table(
@@ -132,6 +145,7 @@ class DiningOrder(Aggregate):
             self.DrinksAdded,
             drink=command.drink,
             quantity=command.quantity,
+            price=command.price,
         )
 
     def add_food_item(
@@ -146,6 +160,7 @@ class DiningOrder(Aggregate):
             self.FoodItemAdded,
             dish=command.dish,
             quantity=command.quantity,
+            price=command.price,
         )
 
     def remove_item(
@@ -153,12 +168,14 @@ class DiningOrder(Aggregate):
         command: commands.RemoveItem,
         rules: Hooks,
     ) -> None:
-        """Handle RemoveItem."""
+        """Take back portions of a drink or dish ordered by mistake, at the price they were added."""
         require_state("RemoveItem", "DiningOrder", self.state, ("open",))
         rules.check_remove_item(self, command)
         self.trigger_event(
             self.ItemRemoved,
             item=command.item,
+            quantity=command.quantity,
+            price=command.price,
         )
 
     def place_order(
@@ -186,4 +203,5 @@ class DiningOrder(Aggregate):
         self.trigger_event(
             self.TableClosed,
             table_number=rules.table_closed_table_number(self, command),
+            total=rules.table_closed_total(self, command),
         )

@@ -92,7 +92,7 @@ class DiningService(Service):
         self,
         command: commands.RemoveItem,
     ) -> int:
-        """Handle RemoveItem; the aggregate's new version is returned."""
+        """Take back portions of a drink or dish ordered by mistake, at the price they were added."""
         aggregate = self._remove_item(command)
         self.save(aggregate)
         return aggregate.version

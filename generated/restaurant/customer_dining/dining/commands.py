@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from uuid import UUID
 
 
@@ -32,6 +33,7 @@ class AddDrinks(Command):
     order_id: UUID
     drink: str
     quantity: int
+    price: Decimal
 
 
 @dataclass(frozen=True)
@@ -41,14 +43,17 @@ class AddFoodItem(Command):
     order_id: UUID
     dish: str
     quantity: int
+    price: Decimal
 
 
 @dataclass(frozen=True)
 class RemoveItem(Command):
-    """The command RemoveItem."""
+    """Take back portions of a drink or dish ordered by mistake, at the price they were added."""
 
     order_id: UUID
     item: str
+    quantity: int
+    price: Decimal
 
 
 @dataclass(frozen=True)

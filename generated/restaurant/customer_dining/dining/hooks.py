@@ -6,6 +6,7 @@ Write your own answers in rules.py (a subclass of Hooks): this file is regenerat
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 # Only for the type checker: aggregates.py imports rules.py, which imports this module.
@@ -132,3 +133,13 @@ class Hooks:
         if aggregate.table_number is not None:
             return aggregate.table_number
         return 0
+
+    def table_closed_total(
+        self,
+        aggregate: aggregates.DiningOrder,
+        command: commands.CloseTable,
+    ) -> Decimal:
+        """The total of TableClosed (default: the aggregate's current total, else Decimal("0"))."""
+        if aggregate.total is not None:
+            return aggregate.total
+        return Decimal("0")

@@ -29,11 +29,13 @@ class BillableOrder(Aggregate):
 
         order_id: UUID
         table_number: int
+        total: Decimal
 
         def apply(self, aggregate: BillableOrder) -> None:
             aggregate.state = "prepared"
             aggregate.order_id = self.order_id
             aggregate.table_number = self.table_number
+            aggregate.total = self.total
             RULES.on_bill_prepared(aggregate, self)
 
     class PaymentApproved(Aggregate.Event):
@@ -70,6 +72,7 @@ class BillableOrder(Aggregate):
         self.state = ""
         self.order_id: UUID | None = None
         self.table_number: int | None = None
+        self.total: Decimal | None = None
         self.amount: Decimal | None = None
         self.reason: str | None = None
 
@@ -88,6 +91,7 @@ class BillableOrder(Aggregate):
             id=aggregate_id,
             order_id=command.order_id,
             table_number=command.table_number,
+            total=command.total,
         )
         return aggregate
 

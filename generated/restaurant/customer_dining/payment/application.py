@@ -104,6 +104,7 @@ class PaymentService(Service):
         command = commands.PrepareBill(
             order_id=domain_event.originator_id,
             table_number=domain_event.table_number,
+            total=domain_event.total,
         )
         aggregate_id = listener_id(domain_event.originator_id, domain_event.originator_version, "PrepareBill")
         return self._prepare_bill(command, aggregate_id)

@@ -24,6 +24,7 @@ class PrepareBill(Command):
 
     order_id: UUID
     table_number: int
+    total: Decimal
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,28 @@ nothing the journey asks for any more.
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
 from customer_dining.payment.hooks import Hooks
+from esp_runtime import DomainError
+
+if TYPE_CHECKING:
+    from customer_dining.payment import aggregates, commands
+
+    Bill = aggregates.BillableOrder
 
 
 class Rules(Hooks):
-    """The rules the PaymentService application uses."""
+    """The rules the PaymentService application uses: a bill is paid in full, never more or less."""
+
+    def check_process_payment(self, aggregate: Bill, command: commands.ProcessPayment) -> None:
+        _in_full(aggregate, command.amount)
+
+    def check_pay_cash(self, aggregate: Bill, command: commands.PayCash) -> None:
+        _in_full(aggregate, command.amount)
+
+
+def _in_full(bill: Bill, amount: Decimal) -> None:
+    if bill.total is not None and amount != bill.total:
+        raise DomainError(f"{amount} does not pay the bill of {bill.total}: pay the bill in full")
