@@ -71,7 +71,10 @@ def test_read_models_follow_the_events_that_change_them_and_queries_select_rows(
 
 EXAMPLES = {
     # example: (package, values its scenarios give that the player must show)
-    "restaurant": ("customer_dining", ["table_number=4", "drink=juice", "dishes=[soup]", "name=tomato soup"]),
+    "restaurant": (
+        "customer_dining",
+        ["table_number=4", "drink=juice", "dishes=[soup, soup]", "total=19.00", "name=tomato soup"],
+    ),
     "travel": ("book_a_trip", ["traveller=Grace Hopper", "flight_numbers=[TP208, TP209]", "hotel_name=Hotel Avenida"]),
     "shopping": ("shop_online", ["sku=BK-042", "coupon_code=WELCOME10", "carrier=Royal Mail"]),
     "movie-booking": ("book_a_movie", ["movie_title=Metropolis", "seats=[B2, B3]", "card_token=tok_mc_9"]),
@@ -211,7 +214,8 @@ def test_on_a_terminal_each_play_is_a_table() -> None:
 
 
 def test_the_player_steers_the_rules_only_while_it_plays() -> None:
-    """While it plays, a rule's made-up value is the scenarios'; afterwards the system has its own rules again."""
+    """While it plays, the rules answer with the scenarios' values (here the dishes rules.py keeps); afterwards the
+    system has its own rules again."""
     code = """
     from customer_dining.journey import play
     from customer_dining.system import CustomerDining
@@ -220,7 +224,7 @@ def test_the_player_steers_the_rules_only_while_it_plays() -> None:
     with CustomerDining(memory_env()) as system:
         before = system.dining.rules
         lines = play(system, "the table orders soup")
-        print(any(line.what == "OrderPlaced" and "dishes=[soup]" in line.values for line in lines))
+        print(any(line.what == "OrderPlaced" and "dishes=[soup, soup]" in line.values for line in lines))
         print(system.dining.rules is before)
     """
     assert run_in("restaurant", code=code).stdout.split() == ["True", "True"]
