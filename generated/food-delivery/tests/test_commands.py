@@ -27,7 +27,7 @@ from deliver_food.order import aggregates as order_aggregates
 from deliver_food.order import application as order_application
 from deliver_food.order import commands as order_commands
 from deliver_food.order import hooks as order_hooks
-from deliver_food.testing import Alone, account_in, consumer_in, restaurant_in, ticket_in
+from deliver_food.testing import Alone, account_in, consumer_in, delivery_order_in, restaurant_in, ticket_in
 from esp_runtime import CommandRejected, events_of
 
 
@@ -43,6 +43,134 @@ def test_create_order_creates_a_delivery_order(alone: Alone) -> None:
     aggregate_id = app.create_order(command)
     created = events_of(app, aggregate_id)[0]
     assert isinstance(created, order_aggregates.DeliveryOrder.OrderCreated)
+
+
+@pytest.mark.parametrize(
+    "state", ["approval_pending", "approved", "rejected", "cancel_pending", "cancelled", "revision_pending"]
+)
+def test_cancel_order_by_state(alone: Alone, state: str) -> None:
+    app = alone(order_application.OrderService)
+    app.rules = order_hooks.Hooks()
+    aggregate = delivery_order_in(app, state)
+    command = order_commands.CancelOrder(
+        order_id=aggregate.id,
+    )
+    if state in ("approved",):
+        app.cancel_order(command)
+        assert events_of(app, aggregate.id, after=aggregate.version)
+    else:
+        with pytest.raises(CommandRejected) as rejected:
+            app.cancel_order(command)
+        assert rejected.value.state == state
+        assert repr(state) in str(rejected.value)
+        assert events_of(app, aggregate.id, after=aggregate.version) == []
+
+
+@pytest.mark.parametrize(
+    "state", ["approval_pending", "approved", "rejected", "cancel_pending", "cancelled", "revision_pending"]
+)
+def test_revise_order_by_state(alone: Alone, state: str) -> None:
+    app = alone(order_application.OrderService)
+    app.rules = order_hooks.Hooks()
+    aggregate = delivery_order_in(app, state)
+    command = order_commands.ReviseOrder(
+        order_id=aggregate.id,
+        revised_total=Decimal("9.50"),
+    )
+    if state in ("approved",):
+        app.revise_order(command)
+        assert events_of(app, aggregate.id, after=aggregate.version)
+    else:
+        with pytest.raises(CommandRejected) as rejected:
+            app.revise_order(command)
+        assert rejected.value.state == state
+        assert repr(state) in str(rejected.value)
+        assert events_of(app, aggregate.id, after=aggregate.version) == []
+
+
+@pytest.mark.parametrize(
+    "state", ["approval_pending", "approved", "rejected", "cancel_pending", "cancelled", "revision_pending"]
+)
+def test_begin_cancel_order_by_state(alone: Alone, state: str) -> None:
+    app = alone(order_application.OrderService)
+    app.rules = order_hooks.Hooks()
+    aggregate = delivery_order_in(app, state)
+    command = order_commands.BeginCancelOrder(
+        order_id=aggregate.id,
+    )
+    if state in ("approved",):
+        app.begin_cancel_order(command)
+        assert events_of(app, aggregate.id, after=aggregate.version)
+    else:
+        with pytest.raises(CommandRejected) as rejected:
+            app.begin_cancel_order(command)
+        assert rejected.value.state == state
+        assert repr(state) in str(rejected.value)
+        assert events_of(app, aggregate.id, after=aggregate.version) == []
+
+
+@pytest.mark.parametrize(
+    "state", ["approval_pending", "approved", "rejected", "cancel_pending", "cancelled", "revision_pending"]
+)
+def test_undo_begin_cancel_order_by_state(alone: Alone, state: str) -> None:
+    app = alone(order_application.OrderService)
+    app.rules = order_hooks.Hooks()
+    aggregate = delivery_order_in(app, state)
+    command = order_commands.UndoBeginCancelOrder(
+        order_id=aggregate.id,
+    )
+    if state in ("cancel_pending",):
+        app.undo_begin_cancel_order(command)
+        assert events_of(app, aggregate.id, after=aggregate.version)
+    else:
+        with pytest.raises(CommandRejected) as rejected:
+            app.undo_begin_cancel_order(command)
+        assert rejected.value.state == state
+        assert repr(state) in str(rejected.value)
+        assert events_of(app, aggregate.id, after=aggregate.version) == []
+
+
+@pytest.mark.parametrize(
+    "state", ["approval_pending", "approved", "rejected", "cancel_pending", "cancelled", "revision_pending"]
+)
+def test_begin_revise_order_by_state(alone: Alone, state: str) -> None:
+    app = alone(order_application.OrderService)
+    app.rules = order_hooks.Hooks()
+    aggregate = delivery_order_in(app, state)
+    command = order_commands.BeginReviseOrder(
+        order_id=aggregate.id,
+        revised_total=Decimal("9.50"),
+    )
+    if state in ("approved",):
+        app.begin_revise_order(command)
+        assert events_of(app, aggregate.id, after=aggregate.version)
+    else:
+        with pytest.raises(CommandRejected) as rejected:
+            app.begin_revise_order(command)
+        assert rejected.value.state == state
+        assert repr(state) in str(rejected.value)
+        assert events_of(app, aggregate.id, after=aggregate.version) == []
+
+
+@pytest.mark.parametrize(
+    "state", ["approval_pending", "approved", "rejected", "cancel_pending", "cancelled", "revision_pending"]
+)
+def test_undo_begin_revise_order_by_state(alone: Alone, state: str) -> None:
+    app = alone(order_application.OrderService)
+    app.rules = order_hooks.Hooks()
+    aggregate = delivery_order_in(app, state)
+    command = order_commands.UndoBeginReviseOrder(
+        order_id=aggregate.id,
+    )
+    if state in ("revision_pending",):
+        app.undo_begin_revise_order(command)
+        assert events_of(app, aggregate.id, after=aggregate.version)
+    else:
+        with pytest.raises(CommandRejected) as rejected:
+            app.undo_begin_revise_order(command)
+        assert rejected.value.state == state
+        assert repr(state) in str(rejected.value)
+        assert events_of(app, aggregate.id, after=aggregate.version) == []
 
 
 def test_register_consumer_creates_a_consumer(alone: Alone) -> None:
@@ -181,7 +309,9 @@ def test_create_ticket_creates_a_ticket(alone: Alone) -> None:
     assert isinstance(created, kitchen_aggregates.Ticket.TicketCreated)
 
 
-@pytest.mark.parametrize("state", ["create_pending", "refused", "cancelled", "awaiting_acceptance"])
+@pytest.mark.parametrize(
+    "state", ["create_pending", "refused", "cancelled", "awaiting_acceptance", "cancel_pending", "revision_pending"]
+)
 def test_cancel_create_ticket_by_state(alone: Alone, state: str) -> None:
     app = alone(kitchen_application.KitchenService)
     app.rules = kitchen_hooks.Hooks()
@@ -201,7 +331,9 @@ def test_cancel_create_ticket_by_state(alone: Alone, state: str) -> None:
         assert events_of(app, aggregate.id, after=aggregate.version) == []
 
 
-@pytest.mark.parametrize("state", ["create_pending", "refused", "cancelled", "awaiting_acceptance"])
+@pytest.mark.parametrize(
+    "state", ["create_pending", "refused", "cancelled", "awaiting_acceptance", "cancel_pending", "revision_pending"]
+)
 def test_confirm_create_ticket_by_state(alone: Alone, state: str) -> None:
     app = alone(kitchen_application.KitchenService)
     app.rules = kitchen_hooks.Hooks()
@@ -216,6 +348,139 @@ def test_confirm_create_ticket_by_state(alone: Alone, state: str) -> None:
     else:
         with pytest.raises(CommandRejected) as rejected:
             app.confirm_create_ticket(command)
+        assert rejected.value.state == state
+        assert repr(state) in str(rejected.value)
+        assert events_of(app, aggregate.id, after=aggregate.version) == []
+
+
+@pytest.mark.parametrize(
+    "state", ["create_pending", "refused", "cancelled", "awaiting_acceptance", "cancel_pending", "revision_pending"]
+)
+def test_begin_cancel_ticket_by_state(alone: Alone, state: str) -> None:
+    app = alone(kitchen_application.KitchenService)
+    app.rules = kitchen_hooks.Hooks()
+    aggregate = ticket_in(app, state)
+    command = kitchen_commands.BeginCancelTicket(
+        ticket_id=aggregate.id,
+        order_id=UUID("00000000-0000-4000-8000-000000000001"),
+    )
+    if state in ("awaiting_acceptance",):
+        app.begin_cancel_ticket(command)
+        assert events_of(app, aggregate.id, after=aggregate.version)
+    else:
+        with pytest.raises(CommandRejected) as rejected:
+            app.begin_cancel_ticket(command)
+        assert rejected.value.state == state
+        assert repr(state) in str(rejected.value)
+        assert events_of(app, aggregate.id, after=aggregate.version) == []
+
+
+@pytest.mark.parametrize(
+    "state", ["create_pending", "refused", "cancelled", "awaiting_acceptance", "cancel_pending", "revision_pending"]
+)
+def test_undo_begin_cancel_ticket_by_state(alone: Alone, state: str) -> None:
+    app = alone(kitchen_application.KitchenService)
+    app.rules = kitchen_hooks.Hooks()
+    aggregate = ticket_in(app, state)
+    command = kitchen_commands.UndoBeginCancelTicket(
+        ticket_id=aggregate.id,
+        order_id=UUID("00000000-0000-4000-8000-000000000001"),
+    )
+    if state in ("cancel_pending",):
+        app.undo_begin_cancel_ticket(command)
+        assert events_of(app, aggregate.id, after=aggregate.version)
+    else:
+        with pytest.raises(CommandRejected) as rejected:
+            app.undo_begin_cancel_ticket(command)
+        assert rejected.value.state == state
+        assert repr(state) in str(rejected.value)
+        assert events_of(app, aggregate.id, after=aggregate.version) == []
+
+
+@pytest.mark.parametrize(
+    "state", ["create_pending", "refused", "cancelled", "awaiting_acceptance", "cancel_pending", "revision_pending"]
+)
+def test_confirm_cancel_ticket_by_state(alone: Alone, state: str) -> None:
+    app = alone(kitchen_application.KitchenService)
+    app.rules = kitchen_hooks.Hooks()
+    aggregate = ticket_in(app, state)
+    command = kitchen_commands.ConfirmCancelTicket(
+        ticket_id=aggregate.id,
+        order_id=UUID("00000000-0000-4000-8000-000000000001"),
+    )
+    if state in ("cancel_pending",):
+        app.confirm_cancel_ticket(command)
+        assert events_of(app, aggregate.id, after=aggregate.version)
+    else:
+        with pytest.raises(CommandRejected) as rejected:
+            app.confirm_cancel_ticket(command)
+        assert rejected.value.state == state
+        assert repr(state) in str(rejected.value)
+        assert events_of(app, aggregate.id, after=aggregate.version) == []
+
+
+@pytest.mark.parametrize(
+    "state", ["create_pending", "refused", "cancelled", "awaiting_acceptance", "cancel_pending", "revision_pending"]
+)
+def test_begin_revise_ticket_by_state(alone: Alone, state: str) -> None:
+    app = alone(kitchen_application.KitchenService)
+    app.rules = kitchen_hooks.Hooks()
+    aggregate = ticket_in(app, state)
+    command = kitchen_commands.BeginReviseTicket(
+        ticket_id=aggregate.id,
+        order_id=UUID("00000000-0000-4000-8000-000000000001"),
+    )
+    if state in ("awaiting_acceptance",):
+        app.begin_revise_ticket(command)
+        assert events_of(app, aggregate.id, after=aggregate.version)
+    else:
+        with pytest.raises(CommandRejected) as rejected:
+            app.begin_revise_ticket(command)
+        assert rejected.value.state == state
+        assert repr(state) in str(rejected.value)
+        assert events_of(app, aggregate.id, after=aggregate.version) == []
+
+
+@pytest.mark.parametrize(
+    "state", ["create_pending", "refused", "cancelled", "awaiting_acceptance", "cancel_pending", "revision_pending"]
+)
+def test_undo_begin_revise_ticket_by_state(alone: Alone, state: str) -> None:
+    app = alone(kitchen_application.KitchenService)
+    app.rules = kitchen_hooks.Hooks()
+    aggregate = ticket_in(app, state)
+    command = kitchen_commands.UndoBeginReviseTicket(
+        ticket_id=aggregate.id,
+        order_id=UUID("00000000-0000-4000-8000-000000000001"),
+    )
+    if state in ("revision_pending",):
+        app.undo_begin_revise_ticket(command)
+        assert events_of(app, aggregate.id, after=aggregate.version)
+    else:
+        with pytest.raises(CommandRejected) as rejected:
+            app.undo_begin_revise_ticket(command)
+        assert rejected.value.state == state
+        assert repr(state) in str(rejected.value)
+        assert events_of(app, aggregate.id, after=aggregate.version) == []
+
+
+@pytest.mark.parametrize(
+    "state", ["create_pending", "refused", "cancelled", "awaiting_acceptance", "cancel_pending", "revision_pending"]
+)
+def test_confirm_revise_ticket_by_state(alone: Alone, state: str) -> None:
+    app = alone(kitchen_application.KitchenService)
+    app.rules = kitchen_hooks.Hooks()
+    aggregate = ticket_in(app, state)
+    command = kitchen_commands.ConfirmReviseTicket(
+        ticket_id=aggregate.id,
+        order_id=UUID("00000000-0000-4000-8000-000000000001"),
+        revised_total=Decimal("9.50"),
+    )
+    if state in ("revision_pending",):
+        app.confirm_revise_ticket(command)
+        assert events_of(app, aggregate.id, after=aggregate.version)
+    else:
+        with pytest.raises(CommandRejected) as rejected:
+            app.confirm_revise_ticket(command)
         assert rejected.value.state == state
         assert repr(state) in str(rejected.value)
         assert events_of(app, aggregate.id, after=aggregate.version) == []
@@ -248,6 +513,47 @@ def test_authorize_card_by_state(alone: Alone, state: str) -> None:
     else:
         with pytest.raises(CommandRejected) as rejected:
             app.authorize_card(command)
+        assert rejected.value.state == state
+        assert repr(state) in str(rejected.value)
+        assert events_of(app, aggregate.id, after=aggregate.version) == []
+
+
+@pytest.mark.parametrize("state", ["open"])
+def test_reverse_authorization_by_state(alone: Alone, state: str) -> None:
+    app = alone(accounting_application.AccountingService)
+    app.rules = accounting_hooks.Hooks()
+    aggregate = account_in(app, state)
+    command = accounting_commands.ReverseAuthorization(
+        account_id=aggregate.id,
+        order_id=UUID("00000000-0000-4000-8000-000000000001"),
+    )
+    if state in ("open",):
+        app.reverse_authorization(command)
+        assert events_of(app, aggregate.id, after=aggregate.version)
+    else:
+        with pytest.raises(CommandRejected) as rejected:
+            app.reverse_authorization(command)
+        assert rejected.value.state == state
+        assert repr(state) in str(rejected.value)
+        assert events_of(app, aggregate.id, after=aggregate.version) == []
+
+
+@pytest.mark.parametrize("state", ["open"])
+def test_revise_authorization_by_state(alone: Alone, state: str) -> None:
+    app = alone(accounting_application.AccountingService)
+    app.rules = accounting_hooks.Hooks()
+    aggregate = account_in(app, state)
+    command = accounting_commands.ReviseAuthorization(
+        account_id=aggregate.id,
+        order_id=UUID("00000000-0000-4000-8000-000000000001"),
+        amount=Decimal("9.50"),
+    )
+    if state in ("open",):
+        app.revise_authorization(command)
+        assert events_of(app, aggregate.id, after=aggregate.version)
+    else:
+        with pytest.raises(CommandRejected) as rejected:
+            app.revise_authorization(command)
         assert rejected.value.state == state
         assert repr(state) in str(rejected.value)
         assert events_of(app, aggregate.id, after=aggregate.version) == []
