@@ -39,7 +39,7 @@ from esp.model import (
     qualified,
 )
 from esp.names import words
-from esp.naming import STDLIB_IMPORTS, field_name, naming, same_type
+from esp.naming import MAX_NAME, STDLIB_IMPORTS, field_name, naming, same_type
 
 Rule = Callable[[Model], Iterator[Diagnostic]]
 
@@ -1153,7 +1153,15 @@ def timers_fit(model: Model) -> Iterator[Diagnostic]:
     """A timer waits a real duration in a state of its aggregate that some event enters, then issues a command
     of that aggregate, allowed in that state, whose fields it can fill; its 'unless' events are that
     aggregate's."""
+    seen: dict[tuple[Aggregate, str], Timer] = {}
     for timer in model.timers:
+        ident = names.snake(timer.name)
+        loc = timer.at.get("timer", timer.loc)
+        if len(ident) > MAX_NAME:
+            yield _d("E171", loc, kind="timer", name=timer.name[:80], ident=ident[:80], limit=MAX_NAME)
+        first = seen.setdefault((timer.aggregate, ident), timer)
+        if first is not timer and first.name != timer.name:  # the same name twice is E031
+            yield _d("E218", loc, timer=timer.name, other=first.name, ident=ident, aggregate=timer.aggregate.name)
         if not timer.after_ms:
             yield _d("E210", timer.at.get("after", timer.loc), timer=timer.name, after=timer.after)
         yield from _timer_state(model, timer)

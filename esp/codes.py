@@ -219,6 +219,11 @@ CODES: dict[str, CodeInfo] = {
         "make the fields optional ('optional[T]': the timer leaves them empty), or issue a command without them",
     ),
     "E216": _e("unknown timer event", "unknown event '{name}'", "{hint}"),
+    "E218": _e(
+        "timers with the same Python name",
+        "timer '{timer}' and timer '{other}' of '{aggregate}' both become '{ident}' in the generated code",
+        "rename one of them",
+    ),
     "E217": _e(
         "timer stopped by another aggregate's event",
         "timer '{timer}' of '{aggregate}': 'unless' event '{event}' is recorded by {other}",

@@ -269,3 +269,41 @@ def assert_exit(result: object, expected: int) -> None:
     out = getattr(result, "stdout", "") or ""
     assert "Traceback" not in err + out, explain(result)
     assert "internal error" not in err, explain(result)
+
+
+# A cart closed after 30 minutes open unless it is touched: a timer (test_rules, test_timers).
+TIMED = """\
+journey: Shopping
+microservices:
+  shop:
+    aggregates:
+      Cart:
+        identity: cart_id
+        states: [open, closed]
+        timers:
+          - timer: Abandoned
+            in_state: open
+            after: 30m
+            unless: [CartTouched]
+            then: CloseCart
+processes:
+  - process: Shop
+    microservice: shop
+    aggregate: Cart
+    actions:
+      - command: OpenCart
+        emits: [CartOpened]
+        creates: true
+      - command: TouchCart
+        emits: [CartTouched]
+        allowed_in: [open]
+      - command: CloseCart
+        emits: [CartClosed]
+        allowed_in: [open]
+    events:
+      - event: CartOpened
+        enters: open
+      - event: CartTouched
+      - event: CartClosed
+        enters: closed
+"""

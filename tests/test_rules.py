@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from helpers import MINIMAL, ROOT, SAGA, TWO_SERVICES, codes, show, validate_text, variant, write
+from helpers import MINIMAL, ROOT, SAGA, TIMED, TWO_SERVICES, codes, show, validate_text, variant, write
 
 from esp import api, build, check
 from esp.check import RULES
@@ -105,42 +105,7 @@ def _release_step(extra: str) -> str:
     return variant(S, ("    completes_with: TripBooked", step + "    completes_with: TripBooked"))
 
 
-# A cart closed after 30 minutes open unless it is touched (timers_fit).
-_TIMED = """\
-journey: Shopping
-microservices:
-  shop:
-    aggregates:
-      Cart:
-        identity: cart_id
-        states: [open, closed]
-        timers:
-          - timer: Abandoned
-            in_state: open
-            after: 30m
-            unless: [CartTouched]
-            then: CloseCart
-processes:
-  - process: Shop
-    microservice: shop
-    aggregate: Cart
-    actions:
-      - command: OpenCart
-        emits: [CartOpened]
-        creates: true
-      - command: TouchCart
-        emits: [CartTouched]
-        allowed_in: [open]
-      - command: CloseCart
-        emits: [CartClosed]
-        allowed_in: [open]
-    events:
-      - event: CartOpened
-        enters: open
-      - event: CartTouched
-      - event: CartClosed
-        enters: closed
-"""
+_TIMED = TIMED
 _CUSTOMER = """\
   - process: Visit
     microservice: shop
@@ -988,6 +953,25 @@ CASES = [
         "timer-after-not-a-duration", check.timers_fit, variant(_TIMED, ("after: 30m", "after: 30 minutes")), ("E210",)
     ),
     Case("timer-after-zero", check.timers_fit, variant(_TIMED, ("after: 30m", "after: 0s")), ("E210",)),
+    Case(
+        "timer-name-too-long",
+        check.timers_fit,
+        variant(_TIMED, ("timer: Abandoned", "timer: Abandoned After A Very Long While Of Nothing At All")),
+        ("E171",),
+    ),
+    Case(
+        "timers-with-the-same-python-name",
+        check.timers_fit,
+        variant(
+            _TIMED,
+            (
+                "            then: CloseCart\n",
+                "            then: CloseCart\n          - timer: abandoned\n            in_state: open\n"
+                "            after: 1h\n            then: CloseCart\n",
+            ),
+        ),
+        ("E218",),
+    ),
     Case("timer-in-unknown-state", check.timers_fit, variant(_TIMED, ("in_state: open", "in_state: opn")), ("E211",)),
     Case("timer-command-creates", check.timers_fit, variant(_TIMED, ("then: CloseCart", "then: OpenCart")), ("E213",)),
     Case(

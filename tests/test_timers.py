@@ -17,6 +17,7 @@ from uuid import UUID, uuid4
 
 import pytest
 from eventsourcing.domain import Aggregate
+from helpers import TIMED
 from test_deploy import PG as DEPLOY_PG
 from test_deploy import ROOT, _get, _post, _until
 from test_draw_views import edges, model_from
@@ -27,41 +28,6 @@ from esp_runtime import DomainError, events_of, memory_env, sqlite_env
 from esp_runtime.process import TICK, tick_interval
 from esp_runtime.timers import Ticker, TimedService, Timer, TimerFired, fired_id
 
-TIMED = """\
-journey: Shopping
-microservices:
-  shop:
-    aggregates:
-      Cart:
-        identity: cart_id
-        states: [open, closed]
-        timers:
-          - timer: Abandoned
-            in_state: open
-            after: 30m
-            unless: [CartTouched]
-            then: CloseCart
-processes:
-  - process: Shop
-    microservice: shop
-    aggregate: Cart
-    actions:
-      - command: OpenCart
-        emits: [CartOpened]
-        creates: true
-      - command: TouchCart
-        emits: [CartTouched]
-        allowed_in: [open]
-      - command: CloseCart
-        emits: [CartClosed]
-        allowed_in: [open]
-    events:
-      - event: CartOpened
-        enters: open
-      - event: CartTouched
-      - event: CartClosed
-        enters: closed
-"""
 TIMER = node_id("timer", "Cart", "Abandoned")
 PG: dict[str, Any] = dict(DEPLOY_PG)
 MOVIE_PROCESSES = ["theatre", "box-office", "concessions", "ticket-payments"]

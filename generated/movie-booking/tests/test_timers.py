@@ -17,7 +17,9 @@ from esp_runtime import events_of
 from esp_runtime.timers import fired_id
 
 
-def test_timer_ticket_booking_unpaid_goes_off_once(alone: Alone) -> None:
+def test_timer_unpaid_goes_off_once(
+    alone: Alone,
+) -> None:
     """Timer Unpaid: after 10m in open, ExpireBooking (once, and not before)."""
     app = alone(box_office_application.BoxOfficeService)
     aggregate = ticket_booking_in(app, "open")
@@ -28,10 +30,13 @@ def test_timer_ticket_booking_unpaid_goes_off_once(alone: Alone) -> None:
     assert app.tick(due + timedelta(days=1)) == 0
     assert issued
     assert isinstance(issued[0], box_office_aggregates.TicketBooking.BookingExpired)
-    assert fired_id("TicketBooking/Unpaid", aggregate.id, aggregate.version) in app.repository
+    record = fired_id("TicketBooking/Unpaid", aggregate.id, aggregate.version)
+    assert record in app.repository
 
 
-def test_timer_ticket_booking_unpaid_stops_on_booking_submitted(alone: Alone) -> None:
+def test_timer_unpaid_stops(
+    alone: Alone,
+) -> None:
     """Timer Unpaid is stopped by BookingSubmitted: it never goes off."""
     app = alone(box_office_application.BoxOfficeService)
     aggregate = ticket_booking_in(app, "open")
@@ -44,10 +49,13 @@ def test_timer_ticket_booking_unpaid_stops_on_booking_submitted(alone: Alone) ->
     )
     app.save(aggregate)
     app.tick(due + timedelta(days=1))  # another timer may start in the state it leaves for, and go off
-    assert fired_id("TicketBooking/Unpaid", aggregate.id, armed) not in app.repository
+    record = fired_id("TicketBooking/Unpaid", aggregate.id, armed)
+    assert record not in app.repository
 
 
-def test_timer_ticket_booking_unpaid_survives_a_restart(env: dict[str, str]) -> None:
+def test_timer_unpaid_survives_a_restart(
+    env: dict[str, str],
+) -> None:
     """Timer Unpaid is armed again from the stored events after a restart, and goes off once across
     restarts.
     """
@@ -66,20 +74,26 @@ def test_timer_ticket_booking_unpaid_survives_a_restart(env: dict[str, str]) -> 
     app = box_office_application.BoxOfficeService(env)
     try:
         assert app.tick(due + timedelta(days=1)) == 0
-        assert fired_id("TicketBooking/Unpaid", aggregate.id, aggregate.version) in app.repository
+        record = fired_id("TicketBooking/Unpaid", aggregate.id, aggregate.version)
+        assert record in app.repository
     finally:
         app.close()
 
 
-def test_timer_ticket_booking_unpaid_runs_on_the_system_clock(system: BookAMovie) -> None:
+def test_timer_unpaid_on_the_system_clock(
+    system: BookAMovie,
+) -> None:
     """The system's tick (the clock of the sagas' timeouts) issues timer Unpaid's command."""
     aggregate = ticket_booking_in(system.box_office, "open")
     due = aggregate.modified_on + timedelta(milliseconds=600000)
     assert system.tick(due) >= 1
-    assert fired_id("TicketBooking/Unpaid", aggregate.id, aggregate.version) in system.box_office.repository
+    record = fired_id("TicketBooking/Unpaid", aggregate.id, aggregate.version)
+    assert record in system.box_office.repository
 
 
-def test_timer_ticket_booking_payment_pending_goes_off_once(alone: Alone) -> None:
+def test_timer_payment_pending_goes_off_once(
+    alone: Alone,
+) -> None:
     """Timer Payment Pending: after 10m in submitted, ExpireBooking (once, and not before)."""
     app = alone(box_office_application.BoxOfficeService)
     aggregate = ticket_booking_in(app, "submitted")
@@ -90,10 +104,13 @@ def test_timer_ticket_booking_payment_pending_goes_off_once(alone: Alone) -> Non
     assert app.tick(due + timedelta(days=1)) == 0
     assert issued
     assert isinstance(issued[0], box_office_aggregates.TicketBooking.BookingExpired)
-    assert fired_id("TicketBooking/Payment Pending", aggregate.id, aggregate.version) in app.repository
+    record = fired_id("TicketBooking/Payment Pending", aggregate.id, aggregate.version)
+    assert record in app.repository
 
 
-def test_timer_ticket_booking_payment_pending_stops_on_booking_confirmed(alone: Alone) -> None:
+def test_timer_payment_pending_stops(
+    alone: Alone,
+) -> None:
     """Timer Payment Pending is stopped by BookingConfirmed: it never goes off."""
     app = alone(box_office_application.BoxOfficeService)
     aggregate = ticket_booking_in(app, "submitted")
@@ -109,10 +126,13 @@ def test_timer_ticket_booking_payment_pending_stops_on_booking_confirmed(alone: 
     )
     app.save(aggregate)
     app.tick(due + timedelta(days=1))  # another timer may start in the state it leaves for, and go off
-    assert fired_id("TicketBooking/Payment Pending", aggregate.id, armed) not in app.repository
+    record = fired_id("TicketBooking/Payment Pending", aggregate.id, armed)
+    assert record not in app.repository
 
 
-def test_timer_ticket_booking_payment_pending_survives_a_restart(env: dict[str, str]) -> None:
+def test_timer_payment_pending_survives_a_restart(
+    env: dict[str, str],
+) -> None:
     """Timer Payment Pending is armed again from the stored events after a restart, and goes off once
     across restarts.
     """
@@ -131,14 +151,18 @@ def test_timer_ticket_booking_payment_pending_survives_a_restart(env: dict[str, 
     app = box_office_application.BoxOfficeService(env)
     try:
         assert app.tick(due + timedelta(days=1)) == 0
-        assert fired_id("TicketBooking/Payment Pending", aggregate.id, aggregate.version) in app.repository
+        record = fired_id("TicketBooking/Payment Pending", aggregate.id, aggregate.version)
+        assert record in app.repository
     finally:
         app.close()
 
 
-def test_timer_ticket_booking_payment_pending_runs_on_the_system_clock(system: BookAMovie) -> None:
+def test_timer_payment_pending_on_the_system_clock(
+    system: BookAMovie,
+) -> None:
     """The system's tick (the clock of the sagas' timeouts) issues timer Payment Pending's command."""
     aggregate = ticket_booking_in(system.box_office, "submitted")
     due = aggregate.modified_on + timedelta(milliseconds=600000)
     assert system.tick(due) >= 1
-    assert fired_id("TicketBooking/Payment Pending", aggregate.id, aggregate.version) in system.box_office.repository
+    record = fired_id("TicketBooking/Payment Pending", aggregate.id, aggregate.version)
+    assert record in system.box_office.repository
