@@ -1149,6 +1149,9 @@ def _saga_rule_filled(saga: Saga, step: SagaStep, data: dict[str, DataField]) ->
 # -- hotspots -------------------------------------------------------------------------------
 
 
+_LONGEST_TIMER_MS = 36_500 * 86_400_000  # 100 years: far longer would not fit a datetime
+
+
 def timers_fit(model: Model) -> Iterator[Diagnostic]:
     """A timer waits a real duration in a state of its aggregate that some event enters, then issues a command
     of that aggregate, allowed in that state, whose fields it can fill; its 'unless' events are that
@@ -1162,7 +1165,7 @@ def timers_fit(model: Model) -> Iterator[Diagnostic]:
         first = seen.setdefault((timer.aggregate, ident), timer)
         if first is not timer and first.name != timer.name:  # the same name twice is E031
             yield _d("E218", loc, timer=timer.name, other=first.name, ident=ident, aggregate=timer.aggregate.name)
-        if not timer.after_ms:
+        if not timer.after_ms or timer.after_ms > _LONGEST_TIMER_MS:
             yield _d("E210", timer.at.get("after", timer.loc), timer=timer.name, after=timer.after)
         yield from _timer_state(model, timer)
         yield from _timer_command(timer)

@@ -198,7 +198,7 @@ CODES: dict[str, CodeInfo] = {
     "E210": _e(
         "timer duration",
         "timer '{timer}': 'after: {after}' is not a duration",
-        "write a whole number and a unit, more than zero: 30s, 5m, 2h or 1d",
+        "write a whole number and a unit, more than zero and at most 100 years: 30s, 5m, 2h or 1d",
     ),
     "E211": _e("timer in an unknown state", "timer '{timer}': aggregate '{aggregate}' has no state '{name}'", "{hint}"),
     "E212": _e("unknown timer command", "unknown command '{name}'", "{hint}"),

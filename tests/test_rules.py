@@ -954,6 +954,9 @@ CASES = [
     ),
     Case("timer-after-zero", check.timers_fit, variant(_TIMED, ("after: 30m", "after: 0s")), ("E210",)),
     Case(
+        "timer-after-past-any-date", check.timers_fit, variant(_TIMED, ("after: 30m", "after: 99999999999d")), ("E210",)
+    ),
+    Case(
         "timer-name-too-long",
         check.timers_fit,
         variant(_TIMED, ("timer: Abandoned", "timer: Abandoned After A Very Long While Of Nothing At All")),
