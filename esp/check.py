@@ -642,6 +642,38 @@ def _object_fits(value: Any, vo: ValueType) -> bool:
     )
 
 
+def _why_not(value: Any, ftype: FieldType) -> tuple[str, str] | None:
+    """Why a mapping does not fit the value object ``ftype`` (inside lists and optionals too), and how to fix it:
+    the first field it lacks, has too many or gets wrong, at any depth (None: not a value object's mapping)."""
+    if ftype.of is not None:
+        items = value if ftype.name == "list" and isinstance(value, list) else [value]
+        return next((w for v in items if v is not None and (w := _why_not(v, ftype.of)) is not None), None)
+    vo = ftype.value
+    if vo is None or not isinstance(value, dict):
+        return None
+    fields = {f.name: f for f in vo.fields}
+    for key in value:
+        if key not in fields:
+            return f"{vo.name} has no field '{key}'", did_you_mean(str(key), fields)
+    for f in vo.fields:
+        if f.name not in value and f.type.name != "optional":
+            return f"{vo.name} needs '{f.name}'", f"write '{f.name}: <{f.type}>' in the mapping"
+        if f.name in value and not _object_fits({f.name: value[f.name]}, _only(vo, f)):
+            inner = _why_not(value[f.name], f.type)
+            if inner is not None:
+                return inner
+            return (
+                f"'{f.name}' of {vo.name} must be {f.type}, not {value[f.name]!r}",
+                f"write a {f.type} value (quote text that looks like a number)",
+            )
+    return None
+
+
+def _only(vo: ValueType, f: Field) -> ValueType:
+    """``vo`` with ``f`` as its only field: to check one field's value."""
+    return ValueType(vo.name, vo.description, (f,), vo.journey, vo.loc)
+
+
 def _is_nan(value: Any) -> bool:
     """A NaN (a float, or a decimal written as text), also inside a list: it never equals itself."""
     if isinstance(value, list):
@@ -673,7 +705,11 @@ def _check_values(what: str, name: str, fields: Iterable[Field], occ: Given | Wh
         if key not in by_name:
             yield _d("E071", occ.loc, what=what, name=name, field=key, hint=did_you_mean(key, by_name))
         elif not _value_fits(value, by_name[key].type):
-            yield _d("E073", occ.loc, field=key, name=name, expected=str(by_name[key].type), found=value)
+            why = _why_not(value, by_name[key].type)
+            if why is not None:
+                yield _d("E196", occ.loc, field=key, name=name, type=str(by_name[key].type), why=why[0], hint=why[1])
+            else:
+                yield _d("E073", occ.loc, field=key, name=name, expected=str(by_name[key].type), found=value)
         elif by_name[key].type.scalar in ("float", "decimal") and _is_nan(value):
             yield _d("E075", occ.loc, field=key, name=name)
 

@@ -151,6 +151,11 @@ CODES: dict[str, CodeInfo] = {
         "query '{query}': field '{field}' is a {type}, but a query's fields are the parameters of an HTTP GET",
         "select by the value object's scalar fields instead (e.g. 'currency: str')",
     ),
+    "E196": _e(
+        "scenario value of a value object",
+        "field '{field}' of '{name}' must be {type}: {why}",
+        "{hint}",
+    ),
     "E031": _e(
         "duplicate name", "{kind} '{name}' is defined twice (first at {first})", "give each {kind} its own name"
     ),

@@ -541,6 +541,19 @@ CASES = [
     # scenarios_fit
     Case("scenario-clean", check.scenarios_fit, T, ()),
     Case(
+        "scenario-value-object-lacks-a-field",
+        check.scenarios_fit,
+        variant(
+            M,
+            ("microservices:", _TYPES + "microservices:"),
+            ("        emits: [CartOpened]", "        fields: {price: Money}\n        emits: [CartOpened]"),
+            ("        enters: open", "        fields: {price: Money}\n        enters: open"),
+        )
+        + "scenarios:\n  - scenario: s\n    aggregate: Cart\n    when:\n      OpenCart: {price: {amount: 1}}\n"
+        + "    then:\n      - CartOpened: {price: {amount: 1, currency: EUR}}\n",
+        ("E196",),
+    ),
+    Case(
         "scenario-other-aggregate",
         check.scenarios_fit,
         T.replace(
