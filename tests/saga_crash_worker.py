@@ -310,7 +310,193 @@ def verify_shop(data: Path, orders: int, seed: int, rate: float) -> dict[str, in
         return counts
 
 
+# -- steps on existing aggregates, and a step after the pivot: food-delivery's CreateOrder saga -------------
+
+FOOD_STEPS = ("consumer", "slot", "ticket", "card")  # the steps that can fail; Confirm ticket (after the pivot) cannot
+FOOD_NAMES = {
+    "consumer": "Validate consumer",
+    "slot": "Reserve slot",
+    "ticket": "Create ticket",
+    "card": "Authorize card",
+}
+PEOPLE = 20  # consumers (each with an account of its id) and restaurants: existing aggregates every saga shares
+
+
+def food_order_id(i: int) -> UUID:
+    return uuid5(TRIPS, f"food-order-{i}")
+
+
+def consumer_id(k: int) -> UUID:
+    return uuid5(TRIPS, f"consumer-{k}")
+
+
+def restaurant_id(k: int) -> UUID:
+    return uuid5(TRIPS, f"restaurant-{k}")
+
+
+def open_food(data: Path, seed: int, rate: float) -> Any:
+    """The food-delivery system on SQLite, its participants failing steps at random (seeded per order and step;
+    a failing Create ticket fails its retries too), and the kill points in place."""
+    sys.path.insert(0, str(ROOT / "generated" / "food-delivery"))
+    import deliver_food.accounting.application as accounting_app
+    import deliver_food.consumer.application as consumer_app
+    import deliver_food.kitchen.application as kitchen_app
+    from deliver_food.accounting.rules import Rules as AccountingRules
+    from deliver_food.consumer.rules import Rules as ConsumerRules
+    from deliver_food.kitchen.rules import Rules as KitchenRules
+    from deliver_food.order.sagas import CreateOrderSaga
+    from deliver_food.system import SYSTEM as FOOD
+    from deliver_food.system import DeliverFood
+
+    from esp_runtime.saga import StepReply
+
+    class FlakyConsumer(Flaky, ConsumerRules):
+        def validate_order_by_consumer_fails(self, command: Any) -> str | None:
+            return self._reason(command.order_id, "consumer")
+
+    class FlakyKitchen(Flaky, KitchenRules):
+        def reserve_slot_fails(self, command: Any) -> str | None:
+            return self._reason(command.order_id, "slot")
+
+        def create_ticket_fails(self, command: Any) -> str | None:
+            return self._reason(command.order_id, "ticket")
+
+    class FlakyAccounting(Flaky, AccountingRules):
+        def authorize_card_fails(self, command: Any) -> str | None:
+            return self._reason(command.order_id, "card")
+
+    Flaky.seed, Flaky.rate = seed, rate
+    consumer_app.Rules = FlakyConsumer  # type: ignore[attr-defined]
+    kitchen_app.Rules = FlakyKitchen  # type: ignore[attr-defined]
+    accounting_app.Rules = FlakyAccounting  # type: ignore[attr-defined]
+    import chaos_worker
+
+    # Steps on existing aggregates answer with a StepReply: the SEC's kill point before it records one too.
+    chaos_worker._wrap_sec(CreateOrderSaga, (*CreateOrderSaga.REPLIES, StepReply.Answered))
+    for cls in (consumer_app.ConsumerService, kitchen_app.KitchenService, accounting_app.AccountingService):
+        chaos_worker._wrap_participant(cls)
+    return DeliverFood(sqlite_env(data, FOOD.nodes))
+
+
+def food(data: Path, orders: int, seed: int, rate: float) -> int:
+    print("up", flush=True)
+    with open_food(data, seed, rate) as system:
+        from deliver_food.accounting import commands as accounting_commands
+        from deliver_food.consumer import commands as consumer_commands
+        from deliver_food.kitchen import commands as kitchen_commands
+        from deliver_food.order import commands as order_commands
+
+        sec = system.create_order_saga
+        print(f"resumed={sec.resumed}", flush=True)
+        print(f"requested={sum(1 for i in range(orders) if food_order_id(i) in system.order.repository)}", flush=True)
+        for k in range(PEOPLE):  # the aggregates the sagas find, stored once (a restart finds them)
+            if consumer_id(k) not in system.consumer.repository:
+                register = consumer_commands.RegisterConsumer(name=f"Consumer {k}", email=f"c{k}@example.org")
+                system.consumer.register_consumer(register, aggregate_id=consumer_id(k))
+            if consumer_id(k) not in system.accounting.repository:
+                opened = accounting_commands.OpenAccount(card_token=f"tok_{k}")
+                system.accounting.open_account(opened, aggregate_id=consumer_id(k))
+            if restaurant_id(k) not in system.kitchen.repository:
+                kitchen = kitchen_commands.OpenRestaurant(name=f"Restaurant {k}", slots=10)
+                system.kitchen.open_restaurant(kitchen, aggregate_id=restaurant_id(k))
+        for i in range(orders):
+            oid = food_order_id(i)
+            if oid not in system.order.repository:
+                order = order_commands.CreateOrder(
+                    consumer_id=consumer_id(i % PEOPLE),
+                    restaurant_id=restaurant_id(i * 7 % PEOPLE),
+                    dishes=["pad thai"],
+                    order_total=Decimal("20.00") + i,
+                )
+                system.order.create_order(order, aggregate_id=oid)
+            system.tick()  # a refused ticket's retries come due as the orders go on
+        while [r for r in sec.unfinished() if not sec.get_run(r).finished]:
+            system.tick()
+            time.sleep(0.02)
+        print("done unfinished=0 missing=0", flush=True)
+    return 0
+
+
+def verify_food(data: Path, orders: int, seed: int, rate: float) -> dict[str, int]:
+    """Every order approved or rejected as its seeded failures say, each step at most once, exactly the
+    compensations of the steps before the failure in reverse order, and the step after the pivot once."""
+    with open_food(data, seed, rate) as system:
+        import chaos_worker
+
+        sec = system.create_order_saga
+        apps = {**system.services, "create-order-saga": sec}
+        logs = {name: chaos_worker.events(app) for name, app in apps.items()}
+        chaos_worker._versions_complete(logs)
+        _caught_up(system)
+        kinds = {
+            "ConsumerOrderValidated": "consumer",
+            "SlotReserved": "slot",
+            "TicketCreated": "ticket",
+            "CardAuthorized": "card",
+            "TicketConfirmed": "confirm",
+            "SlotReleased": "slot undone",
+            "TicketCreationCancelled": "ticket undone",
+        }
+        done: dict[str, Counter[UUID]] = {k: Counter() for k in kinds.values()}
+        for name in ("consumer", "kitchen", "accounting"):
+            for e in logs[name]:
+                kind = kinds.get(type(e).__name__)
+                if kind is not None:
+                    done[kind][e.order_id] += 1
+        all_runs = list(runs(sec))
+        assert len(all_runs) == orders, f"{len(all_runs)} saga runs for {orders} orders"
+        by_run = {run.start_id: run for run in all_runs}
+        counts: Counter[str] = Counter()
+        for i in range(orders):
+            oid = food_order_id(i)
+            assert all(done[k][oid] <= 1 for k in done), f"order {i}: a step took effect twice"
+            failing = [k for k in FOOD_STEPS if fails(seed, rate, oid, k)]
+            state = system.order.repository.get(oid).state
+            run = by_run[oid]
+            assert run.finished, f"order {i}: its saga did not end"
+            if not failing:
+                assert state == "approved", f"order {i} should be approved, is {state!r}"
+                assert all(done[k][oid] == 1 for k in (*FOOD_STEPS, "confirm")), f"order {i}: a step is missing"
+                assert done["slot undone"][oid] == done["ticket undone"][oid] == 0
+                counts["approved"] += 1
+                counts["confirmed_after_the_pivot"] += 1
+                continue
+            assert state == "rejected", f"order {i} should be rejected, is {state!r}"
+            first = FOOD_STEPS.index(failing[0])
+            before = FOOD_STEPS[:first]
+            assert all(done[k][oid] == 1 for k in before), f"order {i}: a step before the failure did not run"
+            assert all(done[k][oid] == 0 for k in (*FOOD_STEPS[first:], "confirm")), f"order {i}: ran after it"
+            undone = [k for k in ("ticket", "slot") if k in before]  # the consumer check has nothing to undo
+            assert done["slot undone"][oid] == ("slot" in undone), f"order {i}: slot not released exactly once"
+            assert done["ticket undone"][oid] == ("ticket" in undone), f"order {i}: ticket not cancelled once"
+            steps = [e.step for e in sec.repository.event_store.get(run.id) if isinstance(e, SagaRun.CompensationDone)]
+            assert steps == [FOOD_NAMES[k] for k in undone], f"order {i}: compensations {steps}"
+            counts["rejected"] += 1
+            counts[f"rejected at {failing[0]}"] += 1
+            counts["compensations"] += len(undone)
+        counts["events"] = sum(len(log) for log in logs.values())
+        counts["sagas"] = len(all_runs)
+        return dict(counts)
+
+
+def _caught_up(system: Any) -> None:
+    """After each follower's position, its leaders' logs hold nothing it follows."""
+    for follower, leaders in system.runner.system.follows.items():
+        follower_app = system.runner.apps[follower]
+        for leader in leaders:
+            position = follower_app.recorder.max_tracking_id(leader) or 0
+            after = system.runner.apps[leader].recorder.select_notifications(
+                position + 1, 1, topics=follower_app.topics
+            )
+            assert not after, f"{follower} has not processed {leader}'s notification {after[0].id}"
+
+
 def main(argv: list[str]) -> int:
+    if os.environ.get("CRASH_JOURNEY") == "food-delivery":
+        if argv[0] == "verify":
+            print(json.dumps(verify_food(Path(argv[1]), int(argv[2]), int(argv[3]), float(argv[4])), sort_keys=True))
+            return 0
+        return food(Path(argv[0]), int(argv[1]), int(argv[2]), float(argv[3]))
     if os.environ.get("CRASH_JOURNEY") == "shopping":
         if argv[0] == "verify":
             print(json.dumps(verify_shop(Path(argv[1]), int(argv[2]), int(argv[3]), float(argv[4])), sort_keys=True))
