@@ -192,6 +192,23 @@ def report(
     return result.exit_code(strict=strict)
 
 
+def check_logic(model: Model, generated: Path) -> list[Diagnostic]:
+    """``esp validate --generated``: what the hand-written rules.py files of the package(s) ``esp generate``
+    wrote to ``generated`` override that the journeys no longer ask for. A folder without a manifest of its
+    own holds one package per journey (``esp generate journeys/ -o generated``), each checked on its own."""
+    from esp import overrides
+
+    if overrides.generated_here(generated) or len(model.journeys) < 2:
+        return overrides.check(model, generated)
+    found: list[Diagnostic] = []
+    for journey in model.journeys:
+        folder = generated / Path(journey.file).stem
+        alone = validate([Path(journey.file)]).model if overrides.generated_here(folder) else None
+        if alone is not None:
+            found.extend(overrides.check(alone, folder))
+    return found
+
+
 def packages(paths: Sequence[Path], out_dir: Path, package: str | None = None) -> list[tuple[Model, Path]]:
     """What ``esp generate`` makes of the journeys at ``paths``: (model, folder) pairs.
 

@@ -200,9 +200,7 @@ def validate(
 
         checks.append(since_check(since, targets))
     if generated is not None:
-        from esp import overrides
-
-        checks.append(lambda model: overrides.check(model, generated))
+        checks.append(lambda model: api.check_logic(model, generated))
 
     def more(model: Model) -> list[Diagnostic]:
         return [d for check in checks for d in check(model)]

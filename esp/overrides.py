@@ -26,24 +26,18 @@ RULES_CLASS = "Rules"
 
 
 def check(model: Model, generated: Path) -> list[Diagnostic]:
-    """The problems of the hand-written rules in the package ``esp generate`` wrote to ``generated``
-    (a folder of one package per journey when it has no manifest of its own)."""
-    if (generated / MANIFEST).is_file():
-        return list(_package(model, generated))
-    if len(model.journeys) > 1:
-        from esp import api
+    """The problems of the hand-written rules in the package ``esp generate`` wrote from ``model`` to
+    ``generated`` (the folder holding its manifest)."""
+    if not (generated / MANIFEST).is_file():
+        raise UserError(
+            f"--generated {generated}: no package esp generated is there (no {MANIFEST})",
+            "give the output folder of 'esp generate' (the folder holding .esp-manifest.json)",
+        )
+    return list(_package(model, generated))
 
-        found: list[Diagnostic] = []
-        for journey in model.journeys:
-            folder = generated / Path(journey.file).stem
-            alone = api.validate([Path(journey.file)]).model if (folder / MANIFEST).is_file() else None
-            if alone is not None:
-                found.extend(_package(alone, folder))
-        return found
-    raise UserError(
-        f"--generated {generated}: no package esp generated is there (no {MANIFEST})",
-        "give the output folder of 'esp generate' (the folder holding .esp-manifest.json)",
-    )
+
+def generated_here(folder: Path) -> bool:
+    return (folder / MANIFEST).is_file()
 
 
 def _package(model: Model, out: Path) -> Iterator[Diagnostic]:

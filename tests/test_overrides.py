@@ -92,3 +92,17 @@ def test_the_committed_example_has_no_dead_override() -> None:
         "validate", JOURNEYS / "restaurant.yaml", "--generated", JOURNEYS.parent / "generated" / "restaurant"
     )
     assert "E220" not in result.stdout and "W126" not in result.stdout, result.stdout
+
+
+def test_a_folder_of_packages_is_checked_journey_by_journey(tmp_path: Path) -> None:
+    journeys = tmp_path / "journeys"
+    journeys.mkdir()
+    for name in ("restaurant", "customer-profile"):
+        (journeys / f"{name}.yaml").write_text((JOURNEYS / f"{name}.yaml").read_text(encoding="utf-8"), "utf-8")
+    out = tmp_path / "generated"
+    assert_exit(run_esp("generate", journeys, "-o", out), 0)
+    rules = out / "restaurant" / "customer_dining" / "payment" / "rules.py"
+    rules.write_text(rules.read_text(encoding="utf-8") + "\n    def check_pay_by_cheque(self) -> None:\n        pass\n")
+    result = run_esp("validate", journeys, "--generated", out)
+    assert_exit(result, 1)
+    assert f"{rules}:{_line(rules.read_text(encoding='utf-8'), 'check_pay_by_cheque')}:5: error E220" in result.stdout
