@@ -84,6 +84,14 @@ def render(answers: Answers, schema_ref: str) -> str:
             f"        identity: {snake(agg)}_id",
             f"        states: [{'started, completed' if service == services[0] else 'opened'}]",
         ]
+        if service == services[0]:
+            lines += [
+                "        timers:                       # after a time in a state, a command (unless it left the state)",
+                "          - timer: Deadline",
+                "            in_state: started",
+                "            after: 7d",
+                f"            then: Complete {first}",
+            ]
     lines += [
         "",
         "processes:",
