@@ -261,4 +261,6 @@ def generate(
     results = [prepare(model, folder, templates=templates, package=package) for model, folder in targets]
     if not (check or dry_run):
         write(results, force=force)
+        for (model, folder), result in zip(targets, results, strict=True):
+            result.stale = check_logic(model, folder)  # never silently: the CLI shows them
     return results

@@ -693,6 +693,9 @@ def generate(
             stdout().line(f"{result.out_dir}: {line}" if several else line)
     for result in results:
         stdout().line(f"{result.out_dir}: {result.status()}{' (dry run: nothing written)' if dry_run else ''}")
+    for d in (d for result in results for d in result.stale):
+        stderr().line(f"{d.location}: {d.severity.value} {d.code}: {d.message}")
+        stderr().line(f"    hint: {d.hint}")
 
 
 __all__ = ["app"]

@@ -48,8 +48,10 @@ def test_logic_survives_a_model_change_and_its_dead_override_is_reported(tmp_pat
     assert_exit(run_esp("validate", journey, "--generated", out), 0)
 
     journey.write_text(journey.read_text(encoding="utf-8").replace("AddFoodItem", "AddDish"), encoding="utf-8")
-    _generate(journey, out)  # the command renamed: check_add_food_item now overrides nothing
+    regenerated = run_esp("generate", journey, "-o", out)  # the command renamed: check_add_food_item is dead
+    assert_exit(regenerated, 0)
     assert rules.read_text(encoding="utf-8") == mine
+    assert f"{rules}:{_line(mine, 'check_add_food_item')}:5: error E220:" in regenerated.stderr  # said at once
     assert "def check_add_dish(" in (out / "customer_dining" / "dining" / "hooks.py").read_text(encoding="utf-8")
 
     result = run_esp("validate", journey, "--generated", out)

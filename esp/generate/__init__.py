@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from esp import files as fs
-from esp.errors import ExitCode, ProblemsFound, Severity, UserError
+from esp.errors import Diagnostic, ExitCode, ProblemsFound, Severity, UserError
 from esp.generate.render import File
 from esp.generate.text import GenerateError
 from esp.model import Model
@@ -70,6 +70,7 @@ class Result:
     actions: list[Action] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
     written: bool = False
+    stale: list[Diagnostic] = field(default_factory=list)  # your rules.py overriding rules no longer asked for
 
     @property
     def changes(self) -> list[Action]:
