@@ -1297,3 +1297,21 @@ def test_one_file_named_twice_is_one_file(tmp_path: Path) -> None:
     path = write(tmp_path, M, "cart.yaml")
     result = api.validate([path, tmp_path / "." / "cart.yaml", tmp_path])
     assert result.files == (str(path),) and not result.errors
+
+
+def test_a_value_object_declared_in_two_files_is_one_if_its_fields_agree(tmp_path: Path) -> None:
+    first = variant(
+        M,
+        ("microservices:", _TYPES + "microservices:"),
+        ("        emits: [CartOpened]", "        fields: {price: Money}\n        emits: [CartOpened]"),
+        ("        enters: open", "        fields: {price: Money}\n        enters: open"),
+    )
+    second = "journey: Lines\ntypes:\n  Line:\n    fields: {sku: str, quantity: int, price: Money}\n"
+    write(tmp_path, first, "a.yaml")
+    write(tmp_path, second, "b.yaml")
+    result = api.validate([tmp_path])
+    assert result.model is not None and not result.errors, show(result.diagnostics)
+    assert [t.name for t in result.model.types] == ["Money", "Line"]
+    write(tmp_path, second.replace("quantity: int", "quantity: decimal"), "b.yaml")
+    result = api.validate([tmp_path])
+    assert [(d.code, d.location.file.endswith("b.yaml")) for d in result.errors] == [("E031", True)]
