@@ -22,6 +22,7 @@ from test_deploy import PG as DEPLOY_PG
 from test_deploy import ROOT, _get, _post, _until
 from test_draw_views import edges, model_from
 
+from esp import api
 from esp.draw import graph
 from esp.draw.graph import node_id
 from esp_runtime import DomainError, events_of, memory_env, sqlite_env
@@ -264,3 +265,24 @@ def test_a_service_process_issues_its_timers_itself_even_after_a_crash(tmp_path:
             found = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", (prefix + "%",)).fetchall()
             for (name,) in found:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.mark.slow
+def test_timers_of_the_same_name_generate_code_whose_tests_pass(tmp_path: Path) -> None:
+    """Two aggregates with a timer 'Deadline', and a command 'Timer Deadline': names stay apart."""
+    (result,) = api.generate([ROOT / "tests" / "data" / "timers-twice.yaml"], tmp_path)
+    assert result.written, result
+    application = (tmp_path / "twice" / "shop" / "application.py").read_text(encoding="utf-8")
+    assert "def _timer__deadline_1(" in application and "def _timer__deadline_2(" in application
+    assert "def _timer_deadline(" in application  # the command's handler
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "PYTHONDONTWRITEBYTECODE": "1", "ESP_PERSISTENCE": "memory"}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]

@@ -81,15 +81,17 @@ class TimerV:
 
     @property
     def method(self) -> str:
-        """The application's method that issues its command."""
-        return f"_timer_{self.aggregate.snake}_{names.snake(self.raw)}"
+        """The application's method that issues its command: numbered where another aggregate of the
+        microservice has a timer of that name."""
+        ident = names.snake(self.raw)
+        same = [t.entity for t in self.aggregate.microservice.timers if names.snake(t.raw) == ident]
+        name = f"_timer__{ident}"  # "__": no command's handler has it (snake names have single underscores)
+        return f"{name}_{same.index(self.entity) + 1}" if len(same) > 1 else name
 
     @property
     def test(self) -> str:
-        """Its tests' name: the timer's, with its aggregate's where another aggregate has a timer of that name
-        (the lines must fit 120 columns: E171 keeps each name to 40 characters)."""
+        """Its tests' name: the timer's, numbered where timers of other aggregates (or microservices) have that
+        name too (the lines must fit 120 columns: E171 keeps each name to 40 characters)."""
         ident = names.snake(self.raw)
-        shared = any(
-            names.snake(t.name) == ident and t.aggregate is not self.entity.aggregate for t in self.j.model.timers
-        )
-        return f"test_timer_{self.aggregate.snake}_{ident}" if shared else f"test_timer_{ident}"
+        same = [t for t in self.j.model.timers if names.snake(t.name) == ident]
+        return f"test_timer_{ident}_{same.index(self.entity) + 1}" if len(same) > 1 else f"test_timer_{ident}"

@@ -154,12 +154,12 @@ class BoxOfficeService(TimedService):
     ) -> Aggregate:
         """Issue the command of ``timer``, whose time is up, to the aggregate (saved with the timer's record)."""
         if timer == "TicketBooking/Unpaid":
-            return self._timer_ticket_booking_unpaid(aggregate_id)
+            return self._timer__unpaid(aggregate_id)
         if timer == "TicketBooking/Payment Pending":
-            return self._timer_ticket_booking_payment_pending(aggregate_id)
+            return self._timer__payment_pending(aggregate_id)
         raise ValueError(f"{timer!r} is not a timer of BoxOfficeService")
 
-    def _timer_ticket_booking_unpaid(
+    def _timer__unpaid(
         self,
         aggregate_id: UUID,
     ) -> aggregates.TicketBooking:
@@ -169,7 +169,7 @@ class BoxOfficeService(TimedService):
         )
         return self._expire_booking(command)
 
-    def _timer_ticket_booking_payment_pending(
+    def _timer__payment_pending(
         self,
         aggregate_id: UUID,
     ) -> aggregates.TicketBooking:
