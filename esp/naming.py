@@ -581,6 +581,8 @@ def _aggregate(n: _Namer, agg: Aggregate, services: Mapping[Microservice, Servic
         agg.name,
         agg.loc,
     )
+    # its events are classes in its class: one named like the aggregate would hide it there (E032)
+    n.scope(f"aggregate:{cls}:{agg.microservice.name}", "aggregate").taken.setdefault(cls, f"aggregate {agg.name}")
     getter = n.claim([(f"{module}/application", "application")], f"get_{names.snake(cls)}", "getter", agg.name, agg.loc)
     snake = _safe(names.snake(cls))
     own = _own(n.model, agg, module)
