@@ -387,22 +387,24 @@ def listeners_can_issue(model: Model) -> Iterator[Diagnostic]:
             if source not in available:
                 if f.type.name != "optional":
                     where = li.at.get("command", li.loc)
-                    yield _d("E059", where, event=li.on.name, field=f.name, command=li.command.name)
+                    yield _d("E059", where, event=model.label(li.on), field=f.name, command=model.label(li.command))
             elif not _fits(available[source], f.type):
                 yield _d(
                     "E065",
                     li.at.get("map" if f.name in mapped else "command", li.loc),
-                    event=li.on.name,
+                    event=model.label(li.on),
                     field=f.name,
                     expected=str(f.type),
-                    command=li.command.name,
+                    command=model.label(li.command),
                     source=source,
                     found=str(available[source]),
                 )
-        yield from _listener_target(li, available, li.on in creations)
+        yield from _listener_target(model, li, available, li.on in creations)
 
 
-def _listener_target(li: Listener, available: dict[str, FieldType], creation: bool) -> Iterator[Diagnostic]:
+def _listener_target(
+    model: Model, li: Listener, available: dict[str, FieldType], creation: bool
+) -> Iterator[Diagnostic]:
     """The event field that names the aggregate a listener's command changes must hold that aggregate's id."""
     target_agg = li.command.aggregate
     if li.creates or target_agg is None or li.key is not None:  # found by a key: keys_find_aggregates
@@ -413,9 +415,9 @@ def _listener_target(li: Listener, available: dict[str, FieldType], creation: bo
             yield _d(
                 "E060",
                 li.loc,
-                event=li.on.name,
-                aggregate=target_agg.name,
-                command=li.command.name,
+                event=model.label(li.on),
+                aggregate=model.label(target_agg),
+                command=model.label(li.command),
                 identity=target_agg.identity,
             )
         return
@@ -424,16 +426,16 @@ def _listener_target(li: Listener, available: dict[str, FieldType], creation: bo
     if own is not None:
         problem = None if own.type.name == "uuid" else f"a {own.type}, not a uuid: no id can be one"
     elif source is not None and source is not target_agg:
-        problem = f"the id of the '{source.name}' that recorded it, not the id of a '{target_agg.name}'"
+        problem = f"the id of the '{model.label(source)}' that recorded it, not the id of a '{model.label(target_agg)}'"
     else:
-        yield from _listener_on_itself(li, target_agg, creation)
+        yield from _listener_on_itself(model, li, target_agg, creation)
         return
     if problem is not None:
         where = li.at.get("target", li.at.get("command", li.loc))
-        yield _d("E067", where, event=li.on.name, aggregate=target_agg.name, field=key, problem=problem)
+        yield _d("E067", where, event=model.label(li.on), aggregate=model.label(target_agg), field=key, problem=problem)
 
 
-def _listener_on_itself(li: Listener, agg: Aggregate, creation: bool) -> Iterator[Diagnostic]:
+def _listener_on_itself(model: Model, li: Listener, agg: Aggregate, creation: bool) -> Iterator[Diagnostic]:
     """A command on the aggregate that recorded the event runs in the state that event leaves it in
     (an event that enters no state leaves the state it found, unless it created the aggregate)."""
     allowed = [s for s in li.command.allowed_in if s in agg.states]  # unknown states are E045 already
@@ -441,9 +443,9 @@ def _listener_on_itself(li: Listener, agg: Aggregate, creation: bool) -> Iterato
         yield _d(
             "E068",
             li.at.get("command", li.loc),
-            event=li.on.name,
-            command=li.command.name,
-            aggregate=agg.name,
+            event=model.label(li.on),
+            command=model.label(li.command),
+            aggregate=model.label(agg),
             enters=f"enters '{li.on.enters}'" if li.on.enters else "enters no state",
             allowed=", ".join(allowed),
         )

@@ -342,3 +342,12 @@ def test_a_saga_over_two_contexts_with_the_same_names_generates_a_package_that_p
         done = subprocess.run(command, cwd=out, env=env, capture_output=True, text=True, check=False, timeout=900)
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-1000:]
         assert "skipped" not in done.stdout  # PostgreSQL too
+
+
+def test_listener_messages_qualify_shared_names(tmp_path: Path) -> None:
+    head, tail = REPLICA.split("process: Copy restaurant")
+    tail = tail.replace("fields: {name: str}\n        emits", "fields: {name: str, chef: str}\n        emits", 1)
+    result = validate_text(tmp_path, head + "process: Copy restaurant" + tail)
+    assert codes(result.diagnostics) == ["E059", "E072"], show(result.diagnostics)  # E072: the scenario's
+    message = result.diagnostics[0].message
+    assert "'order.RestaurantCreated'" in message and "'kitchen.CreateRestaurant'" in message, message
