@@ -89,7 +89,7 @@ RESERVED: Mapping[str, frozenset[str]] = {
     | _words("typing_extensions hatchling setuptools pip tests conftest"),
     "package modules": _words("system journey testing player deploy runtime saga tests value_objects"),
     # members of the system facade (system.py)
-    "system": _words("runner services catch_up positions recorded close sagas tick rules env"),
+    "system": _words("runner services catch_up positions recorded close sagas tick rules env parked retry_parked"),
     # members of a microservice's application: eventsourcing's ProcessApplication, esp_runtime's Service, and
     # what application.py adds
     "application": _words(
@@ -205,6 +205,7 @@ RESERVED: Mapping[str, frozenset[str]] = {
         """
         StepStarted CompensationStarted StepSucceeded StepFailed StepTimedOut CompensationDone Started Completed
         Aborted Event Created Snapshot id version state CompensationPlanned RetryStarted INITIAL_VERSION
+        CompensationFailed Parked Unparked StepDeferred
         """
     ),
 }
@@ -329,6 +330,7 @@ class SagaNames:
     test_repeated_compensations: str
     test_parks: str = ""
     test_breaker: str = ""
+    test_again: str = ""
 
 
 @dataclass(frozen=True)
@@ -728,6 +730,7 @@ def _saga(n: _Namer, saga: Saga, services: Mapping[Microservice, ServiceNames]) 
         test(f"test_{attr}_repeated_compensations_change_nothing"),
         test(f"test_{attr}_failed_compensation_parks_the_run"),
         test(f"test_{attr}_circuit_breaker_opens"),
+        test(f"test_{attr}_runs_again_on_the_same_aggregate"),
     )
 
 

@@ -278,6 +278,16 @@ class SagaV(_View[Saga]):
         return self.j.names.sagas[self.entity].test_breaker
 
     @property
+    def test_again(self) -> str:
+        return self.j.names.sagas[self.entity].test_again
+
+    @property
+    def runs_again(self) -> bool:
+        """Whether its completion leaves the aggregate where the saga starts (an order revised is approved, and
+        may be revised again): a test runs it twice on one aggregate."""
+        return not self.start_recorded and bool(self.start_state) and self.completes.enters == self.start_state
+
+    @property
     def microservice(self) -> MicroserviceV:
         return self.j.service(self.entity.microservice)
 

@@ -40,9 +40,11 @@ from esp_runtime.service import Service
 Clock = Callable[[], datetime]
 
 
-def run_id(saga: str, start_id: UUID) -> UUID:
-    """The id of the saga run that an event of aggregate ``start_id`` starts: processing it again finds the same run."""
-    return uuid5(start_id, f"saga/{saga}")
+def run_id(saga: str, start_id: UUID, version: int | None = None) -> UUID:
+    """The id of the saga run that an event of aggregate ``start_id`` starts: processing it again finds the same
+    run. The first run of a saga on an aggregate has no ``version``; a later one (an order revised again) is
+    named by the version of the event that started it."""
+    return uuid5(start_id, f"saga/{saga}" if version is None else f"saga/{saga}/{version}")
 
 
 def target_id(run: UUID, step: str, attempt: int) -> UUID:
@@ -67,6 +69,7 @@ class SagaRun(Aggregate):
         saga: str
         start_id: UUID
         values: dict[str, Any]
+        start_version: int  # the version of the event that started it (journals older than it lack it)
 
     class StepStarted(_Folds, Aggregate.Event):
         """A step's command: stored before the participant runs it (the participant follows the SEC)."""
@@ -169,10 +172,11 @@ class SagaRun(Aggregate):
         start_id: UUID
         reason: str
 
-    def __init__(self, saga: str, start_id: UUID, values: dict[str, Any]) -> None:
+    def __init__(self, saga: str, start_id: UUID, values: dict[str, Any], start_version: int = 0) -> None:
         self.saga = saga
         self.start_id = start_id
         self.values = values
+        self.start_version = start_version
         self.status: Literal["running", "compensating", "parked", "completed", "aborted"] = "running"
         self.index = -1
         self.attempt = 0
@@ -636,8 +640,8 @@ class SagaExecutionContainer(Service):
         return None
 
     def _start(self, domain_event: Any, processing_event: ProcessingEvent[UUID]) -> None:
-        rid = run_id(self.SAGA, domain_event.originator_id)
-        if rid in self.repository:
+        rid = self._run_for(domain_event)
+        if rid is None:
             return
         run = self.RUN._create(
             self.RUN.Started,
@@ -645,10 +649,25 @@ class SagaExecutionContainer(Service):
             saga=self.SAGA,
             start_id=domain_event.originator_id,
             values=self.start_values(domain_event),
+            start_version=domain_event.originator_version,
         )
         new = self._start_step(run, 0, 1)
         processing_event.collect_events(run, *new)
         self._track(run)
+
+    def _run_for(self, domain_event: Any) -> UUID | None:
+        """The id of the run the starting event starts, None if it started one already: the aggregate's first
+        run has the id ``run_id(saga, aggregate)``; a later one (the same saga again on the same aggregate) is
+        named by its starting event's version, so processing any of them again finds its run."""
+        first = run_id(self.SAGA, domain_event.originator_id)
+        try:
+            found = self.get_run(first)
+        except AggregateNotFoundError:
+            return first
+        if found.start_version in (0, domain_event.originator_version):  # 0: a journal from before start_version
+            return None
+        later = run_id(self.SAGA, domain_event.originator_id, domain_event.originator_version)
+        return None if later in self.repository else later
 
     def _answer(self, run: SagaRun, correlation: Correlation, outcome: Outcome, event: Any) -> list[Aggregate]:
         if outcome == "compensation failed":

@@ -767,6 +767,26 @@ def test_revise_order_saga_repeated_compensations_change_nothing(system: Deliver
     assert repeated == 2
 
 
+def test_revise_order_saga_runs_again_on_the_same_aggregate(system: DeliverFood) -> None:
+    """Once the ReviseOrder saga completed, its DeliveryOrder is approved again and
+    OrderRevisionRequested starts a second run of its own, which completes too.
+    """
+    first = settle(system, system.revise_order_saga.get_run(start_revise_order_saga(system)))
+    assert first.status == "completed"
+    aggregate: order_aggregates.DeliveryOrder = system.order.repository.get(first.start_id)
+    aggregate.trigger_event(
+        aggregate.OrderRevisionRequested,
+        consumer_id=first.values["consumer_id"],
+        ticket_id=first.values["ticket_id"],
+        revised_total=first.values["revised_total"],
+    )
+    system.order.save(aggregate)
+    second = settle(system, system.revise_order_saga.get_run(run_id("ReviseOrder", aggregate.id, aggregate.version)))
+    assert second.status == "completed" and second.id != first.id
+    assert second.start_version == aggregate.version > first.start_version
+    assert last_event(system.order, aggregate.id) == "OrderRevised"
+
+
 def test_revise_order_saga_failed_compensation_parks_the_run(system: DeliverFood) -> None:
     """UndoBeginReviseOrder cannot run when BeginReviseTicket fails: it is tried 1 time(s), then the
     run is parked on the dead-letter list, not lost; once it can run, retrying the run compensates
