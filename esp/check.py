@@ -39,7 +39,7 @@ from esp.model import (
     qualified,
 )
 from esp.names import words
-from esp.naming import MAX_NAME, STDLIB_IMPORTS, field_name, naming, same_type
+from esp.naming import MAX_NAME, RESERVED, STDLIB_IMPORTS, field_name, naming, same_type
 
 Rule = Callable[[Model], Iterator[Diagnostic]]
 
@@ -1354,6 +1354,8 @@ def _taken_name(name: str) -> str | None:
         return f"'{name}' of the standard library, which the generated code imports"
     if name.lower() in SCALAR_TYPES:
         return f"the scalar type '{name.lower()}'"
+    if name in RESERVED["value_objects.py"]:
+        return "a name the generated value_objects.py uses"
     return None
 
 

@@ -21,7 +21,7 @@ import builtins
 import keyword
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
@@ -42,6 +42,7 @@ from esp.model import (
     Saga,
     SagaStep,
     Scenario,
+    Timer,
 )
 
 # -- what the generated code defines or imports, by scope ------------------------------------------
@@ -78,7 +79,8 @@ STDLIB_IMPORTS: Mapping[str, str] = {
     "field": "dataclasses",
     "Path": "pathlib",
 }
-_TYPES = frozenset(STDLIB_IMPORTS) | {"annotations"}
+# what every generated module may import: standard-library types and the journey's value objects module
+_TYPES = frozenset(STDLIB_IMPORTS) | {"annotations", "value_objects"}
 _TEST_HELPERS = _words("events_of has_logic listener_id pytest json uuid4 Alone DomainError")
 
 RESERVED: Mapping[str, frozenset[str]] = {
@@ -138,6 +140,7 @@ RESERVED: Mapping[str, frozenset[str]] = {
         """
         Service Hooks Rules aggregates commands react react_each listener_id saga_steps ProcessingEvent
         singledispatchmethod DomainEventProtocol MutableOrImmutableAggregate ClassVar Any Mapping
+        Aggregate TimedService Timer
         """
     )
     | _TYPES,
@@ -155,6 +158,7 @@ RESERVED: Mapping[str, frozenset[str]] = {
         """
     )
     | _TYPES,
+    "value_objects.py": _words("Any dataclass VALUE_OBJECTS") | _TYPES,
     "hooks.py": _words("Hooks aggregates commands Literal Sequence Mapping Any") | _TYPES,
     "testing.py": _words("Alone Protocol S Service TypeVar store") | _TYPES,
     # where the journey's class is imported: the system, the player, __main__ and the tests
@@ -166,7 +170,7 @@ RESERVED: Mapping[str, frozenset[str]] = {
         CAUSES Line Play Steer play_all play_plays plays steer show mentions written Literal Sequence Mapping Any
         Alone Iterator NoReturn PERSISTENCE S TypeVar alone env os pytest system DomainEventProtocol SagaRun
         StepReply Unavailable attempts compensated journal last_event run_id settle target_id timedelta sys
-        ParkedRun
+        ParkedRun Ticker
         """
     )
     | _TYPES,
@@ -183,6 +187,7 @@ RESERVED: Mapping[str, frozenset[str]] = {
     | _TEST_HELPERS
     | _TYPES,
     "test_scenarios.py": _words("Literal Sequence") | _TEST_HELPERS | _TYPES,
+    "test_timers.py": _words("fired_id") | _TEST_HELPERS | _TYPES,
     "test_sagas.py": _words(
         """
         DomainEventProtocol SagaRun Service StepReply Unavailable attempts compensated journal last_event run_id
@@ -216,6 +221,7 @@ TEST_MODULES = (
     "test_journey.py",
     "test_scenarios.py",
     "test_sagas.py",
+    "test_timers.py",
 )
 _BUILTINS = frozenset(n for n in dir(builtins) if not n.startswith("_"))
 # The longest Python name a journey name may become, and the longest text (a state, a saga step) the code
@@ -334,6 +340,16 @@ class SagaNames:
 
 
 @dataclass(frozen=True)
+class TimerNames:
+    """The tests of a timer (test_timers.py)."""
+
+    goes_off: str
+    stopped: str
+    restart: str
+    clock: str
+
+
+@dataclass(frozen=True)
 class ListenerNames:
     method: str  # the application's method that issues the command
     handler: str  # the policy's handler of the event (one per event heard)
@@ -374,6 +390,7 @@ class Naming:
     steps: Mapping[SagaStep, StepNames]
     scenarios: Mapping[Scenario, str]
     hooks: tuple[Hook, ...]
+    timers: Mapping[Timer, TimerNames]
     problems: tuple[Diagnostic, ...]
 
     def hooks_of(self, ms: Microservice) -> tuple[Hook, ...]:
@@ -532,8 +549,21 @@ def naming(model: Model, package: str | None = None) -> Naming:
         steps,
         scenarios,
         hooks,
+        {t: _timer(n, t, model.timers) for t in model.timers},
         tuple(n.problems),
     )
+
+
+def _timer(n: _Namer, timer: Timer, timers: Sequence[Timer]) -> TimerNames:
+    # the timer's name, numbered where timers of other aggregates have it too (E171 keeps it to 40 characters)
+    ident = names.snake(timer.name)
+    same = [t for t in timers if names.snake(t.name) == ident]
+    prefix = f"test_timer_{ident}_{same.index(timer) + 1}" if len(same) > 1 else f"test_timer_{ident}"
+
+    def test(suffix: str) -> str:
+        return n.claim(["test_timers.py"], prefix + suffix, "test", timer.name, None)
+
+    return TimerNames(test("_goes_off_once"), test("_stops"), test("_survives_a_restart"), test("_on_the_system_clock"))
 
 
 def default_package(model: Model) -> str:
@@ -561,7 +591,7 @@ def _service(n: _Namer, ms: Microservice, *, quiet: bool = False) -> ServiceName
     return ServiceNames(module, cls, module, process)
 
 
-ALIASES = ("_aggregates", "_commands", "_application", "_projections", "_sagas", "_rules", "_saga_steps", "_api")
+ALIASES = ("_aggregates", "_commands", "_application", "_projections", "_sagas", "_rules", "_saga_steps", "_api", "_hooks")
 
 
 def process_name(raw: str) -> str:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from esp import names
 from esp.generate.text import UnsafeText
 from esp.model import Timer
+from esp.naming import TimerNames
 
 if TYPE_CHECKING:
     from esp.generate.context import AggregateV, CommandV, EventV, JourneyV
@@ -89,9 +90,5 @@ class TimerV:
         return f"{name}_{same.index(self.entity) + 1}" if len(same) > 1 else name
 
     @property
-    def test(self) -> str:
-        """Its tests' name: the timer's, numbered where timers of other aggregates (or microservices) have that
-        name too (the lines must fit 120 columns: E171 keeps each name to 40 characters)."""
-        ident = names.snake(self.raw)
-        same = [t for t in self.j.model.timers if names.snake(t.name) == ident]
-        return f"test_timer_{ident}_{same.index(self.entity) + 1}" if len(same) > 1 else f"test_timer_{ident}"
+    def tests(self) -> TimerNames:
+        return self.j.names.timers[self.entity]
