@@ -496,7 +496,8 @@ class _Builder:
             self.add("E040", doc.loc((*path, "microservice")), name=ms_name, hint=hint)
         aggregate: Aggregate | None = None
         if "aggregate" in raw:
-            aggregate = self.ref(doc, (*path, "aggregate"), self.aggregates, within=ms)
+            within = ms or self.microservices.get(meant or "")  # an unknown one (E040): the one it misspells
+            aggregate = self.ref(doc, (*path, "aggregate"), self.aggregates, within=within)
             if aggregate is not None and ms_name in self.microservices and aggregate.microservice is not ms:
                 self.add(
                     "E046",

@@ -351,3 +351,9 @@ def test_listener_messages_qualify_shared_names(tmp_path: Path) -> None:
     assert codes(result.diagnostics) == ["E059", "E072"], show(result.diagnostics)  # E072: the scenario's
     message = result.diagnostics[0].message
     assert "'order.RestaurantCreated'" in message and "'kitchen.CreateRestaurant'" in message, message
+
+
+def test_a_misspelt_microservice_is_one_problem_even_where_its_aggregate_name_is_shared(tmp_path: Path) -> None:
+    text = variant(REPLICA, ("    microservice: kitchen\n", "    microservice: kitchn\n"))
+    result = validate_text(tmp_path, text)
+    assert codes(result.diagnostics) == ["E040"], show(result.diagnostics)  # the Restaurant meant: kitchen's
