@@ -407,11 +407,12 @@ class _Comparer:
         self.regenerated(QUERY, _by_name(self.old.queries), _by_name(self.new.queries))
 
     def listeners(self) -> None:
-        def key(li: Listener) -> str:
-            return f"{li.on.name} -> {li.microservice.name}.{li.command.name}"
+        def key(model: Model, li: Listener) -> str:  # 'kitchen.X -> ...' where two microservices have an X
+            return f"{model.label(li.on)} -> {li.microservice.name}.{li.command.name}"
 
+        old, new = self.old, self.new
         self.regenerated(
-            LISTENER, {key(li): li for li in self.old.listeners}, {key(li): li for li in self.new.listeners}
+            LISTENER, {key(old, li): li for li in old.listeners}, {key(new, li): li for li in new.listeners}
         )
 
     def projections(self) -> None:
