@@ -736,14 +736,16 @@ def _state_after(model: Model, scenario: Scenario) -> str:
     first, the test builds the aggregate with its first creating command's event ('' before any enters)."""
     creators = model.creators_of(scenario.aggregate)
     creation = {e for c in creators for e in c.emits}
-    state = previous = ""
+    state = ""
+    previous: list[str] = []  # the states it was in, as the generated aggregate keeps them
     if (not scenario.given or scenario.given[0].event not in creation) and creators and creators[0].emits:
-        state = creators[0].emits[0].enters or ""
+        state, previous = creators[0].emits[0].enters or "", [""]
     for occ in scenario.given:
-        if occ.event.enters_previous:  # back to the state before (the generated aggregate swaps them)
-            state, previous = previous, state
+        if occ.event.enters_previous:  # back to the state before the current one
+            state = previous.pop() if previous else state
         elif occ.event.enters:
-            state, previous = occ.event.enters, state
+            previous.append(state)
+            state = occ.event.enters
     return state
 
 

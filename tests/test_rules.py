@@ -930,6 +930,29 @@ CASES = [
         (),
     ),
     Case(
+        "previous-state-twice-goes-further-back",  # held, frozen, back to held, back to open: HoldCart is allowed
+        check.scenarios_fit,
+        variant(
+            M,
+            ("states: [open]", "states: [open, held, frozen]"),
+            _cmd(
+                "      - command: HoldCart\n        emits: [CartHeld]\n        allowed_in: [open]\n"
+                "      - command: FreezeCart\n        emits: [CartFrozen]\n        allowed_in: [held]\n"
+                "      - command: ThawCart\n        emits: [CartThawed]\n        allowed_in: [frozen]\n"
+                "      - command: ReleaseCart\n        emits: [CartReleased]\n        allowed_in: [held]\n"
+            ),
+            _event(
+                "      - event: CartHeld\n        enters: held\n      - event: CartFrozen\n        enters: frozen\n"
+                "      - event: CartThawed\n        enters: previous\n"
+                "      - event: CartReleased\n        enters: previous\n"
+            ),
+        )
+        + "scenarios:\n  - scenario: held again after two undos\n    aggregate: Cart\n    given:\n"
+        "      - CartHeld: {}\n      - CartFrozen: {}\n      - CartThawed: {}\n      - CartReleased: {}\n"
+        "    when:\n      HoldCart: {}\n    then:\n      - CartHeld: {}\n",
+        (),
+    ),
+    Case(
         "previous-state-of-a-new-cart",
         check.previous_states,
         variant(M, ("        enters: open\n", "        enters: previous\n")),

@@ -113,9 +113,20 @@ class _Plan:
     moves: list[MoveV] = field(default_factory=list)
     bound: set[str] = field(default_factory=set)
     states: dict[str, str | None] = field(default_factory=dict)
+    before: dict[str, list[str | None]] = field(default_factory=dict)  # the states each was in: 'previous' returns
     fails: tuple[StepV, ...] = ()  # the saga steps made to fail for good
     refs: dict[str, str] = field(default_factory=dict)  # a uuid field -> the aggregate whose id it gives
     producing: set[str] = field(default_factory=set)  # the events being made: listeners may lead back to one
+
+    def enter(self, alias: str, ev: EventV) -> None:
+        """The state ``ev`` leaves the aggregate in: the one it enters, or ('previous') the one it was in before."""
+        if ev.enters_previous:
+            earlier = self.before.get(alias)
+            if earlier:
+                self.states[alias] = earlier.pop()
+        elif ev.enters:
+            self.before.setdefault(alias, []).append(self.states.get(alias))
+            self.states[alias] = ev.enters
 
     def produce(self, ev: EventV, values: Mapping[str, Any]) -> None:
         """Make ``ev`` happen on this play's aggregate of its kind, with ``values`` where a command carries them."""
@@ -241,8 +252,7 @@ class _Plan:
             return
         self.bound.add(alias)
         for ev in emitted:
-            if ev.enters:
-                self.states[alias] = ev.enters
+            self.enter(alias, ev)
             self._consequences(ev)
 
     def _prepare(self, saga: SagaV) -> None:
@@ -286,8 +296,7 @@ class _Plan:
                 # example values, does not hold that id, so the command goes to none
                 continue
             for e in emitted:
-                if e.event.enters:
-                    self.states[target] = e.event.enters
+                self.enter(target, e.event)
                 self._consequences(e.event)
         for saga in self.player.sagas:
             if saga.starts_on is not ev:
@@ -299,13 +308,11 @@ class _Plan:
                 if st.invoke.creates and alias not in self.bound:
                     made.append((st.index, alias))
                     self.bound.add(alias)
-                    if st.succeeds.enters:
-                        self.states[alias] = st.succeeds.enters
+                    self.enter(alias, st.succeeds)
             who = saga.microservice.raw
             self.moves.append(MoveV("saga", who, saga=saga, target=ev.aggregate.key, made=tuple(made)))
             outcome = saga.aborts if failed < len(saga.steps) else saga.completes
-            if outcome.enters:
-                self.states[ev.aggregate.key] = outcome.enters
+            self.enter(ev.aggregate.key, outcome)
 
     def queries(self) -> None:
         """Ask the queries whose read models the aggregates of this play feed."""
