@@ -890,7 +890,8 @@ def _hooks(
                     Hook(method, "fails", step.invoke.microservice, (step.invoke,), step.fails_on),
                 )
         for cmd, f in saga_rule_fields(saga):
-            method = f"{sagas[saga].snake}_{commands[cmd].method}_{field_name(f.name)}"
+            own = _own(model, cmd, services[cmd.microservice].module)  # two participants' ReserveSlot: whose
+            method = f"{sagas[saga].snake}_{own}{commands[cmd].method}_{field_name(f.name)}"
             want(("saga", saga, cmd, f.name), Hook(method, "saga", saga.microservice, (cmd,), None, f, saga))
     for saga in model.sagas:  # after the steps: a command both a step and a compensation has one rule
         for step in saga.steps:

@@ -19,6 +19,7 @@ from esp.draw import graph
 from esp.export import asyncapi, eventcatalog
 from esp.generate import generate, render
 from esp.load import load_text
+from esp.naming import naming
 from esp.serve.edit import Change, apply
 
 # Restaurant, CreateRestaurant and RestaurantCreated in two microservices: the kitchen keeps its own copy of
@@ -357,3 +358,14 @@ def test_a_misspelt_microservice_is_one_problem_even_where_its_aggregate_name_is
     text = variant(REPLICA, ("    microservice: kitchen\n", "    microservice: kitchn\n"))
     result = validate_text(tmp_path, text)
     assert codes(result.diagnostics) == ["E040"], show(result.diagnostics)  # the Restaurant meant: kitchen's
+
+
+def test_saga_rules_of_two_participants_same_named_commands_are_two_rules(tmp_path: Path) -> None:
+    text = TWO_SLOTS.replace(
+        "fields: {trip_id: uuid, seats: int}\n        emits: [SlotReserved, SlotRefused]",
+        "fields: {trip_id: uuid, seats: int, room: str}\n        emits: [SlotReserved, SlotRefused]",
+    )
+    result = validate_text(tmp_path, text)
+    assert result.model is not None and not result.diagnostics, show(result.diagnostics)  # no E032 'rule'
+    rules = {h.method for h in naming(result.model).hooks if h.kind == "saga"}
+    assert rules == {"book_trip_hotel_reserve_slot_room", "book_trip_car_reserve_slot_room"}
