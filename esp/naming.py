@@ -591,7 +591,17 @@ def _service(n: _Namer, ms: Microservice, *, quiet: bool = False) -> ServiceName
     return ServiceNames(module, cls, module, process)
 
 
-ALIASES = ("_aggregates", "_commands", "_application", "_projections", "_sagas", "_rules", "_saga_steps", "_api", "_hooks")
+ALIASES = (
+    "_aggregates",
+    "_commands",
+    "_application",
+    "_projections",
+    "_sagas",
+    "_rules",
+    "_saga_steps",
+    "_api",
+    "_hooks",
+)
 
 
 def process_name(raw: str) -> str:
