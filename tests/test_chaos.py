@@ -243,9 +243,9 @@ def start_saga(journey: str, port: int, i: int) -> None:
         "cart_id": str(uuid5(NS, f"cart-{i}")),  # the same body every time: a retried request is a repeat
         "customer_id": "3f2c1a9e-7b4d-4e2a-9c1b-8d7e6f5a4b3c",
         "email": f"s{i}@example.org",
-        "lines": [f"BK-{i:03d} x1"],
+        "lines": [{"sku": f"BK-{i:03d}", "quantity": 1, "unit_price": "25.00"}],  # value objects: JSON objects
         "total": "25.00",
-        "shipping_address": "1 Main St",
+        "shipping_address": {"street": "1 Main St", "city": "Springfield", "postcode": "12345", "country": "US"},
         "delivery_notes": None,
     }
     placed = _post(port, "/commands/place-customer-order", order, f"order-{i}")
