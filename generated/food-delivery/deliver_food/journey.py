@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
+from deliver_food import value_objects
 from deliver_food.accounting import commands as accounting_commands
 from deliver_food.accounting import rules as accounting_rules
 from deliver_food.consumer import commands as consumer_commands
+from deliver_food.kitchen import aggregates as kitchen_aggregates
 from deliver_food.kitchen import commands as kitchen_commands
 from deliver_food.order import commands as order_commands
 from deliver_food.system import DeliverFood
@@ -19,6 +21,7 @@ from esp_runtime.player import Line, Play, Player, Steer, table
 from esp_runtime.player import play as play_plays
 
 CAUSES: dict[str, str] = {
+    "RestaurantRecorded": "RecordRestaurant, by a listener on RestaurantOpened",
     "ConsumerOrderValidated": "CreateOrder saga: Validate consumer",
     "ConsumerOrderRefused": "CreateOrder saga: Validate consumer",
     "SlotReserved": "CreateOrder saga: Reserve slot",
@@ -122,7 +125,14 @@ def _play_2(system: DeliverFood, player: Player) -> None:
             slots=2,
         ),
         system.kitchen.open_restaurant,
-        binds="Restaurant",
+        binds="kitchen.Restaurant",
+    )
+    player.follow(
+        "order.Restaurant",
+        system.kitchen,
+        "kitchen.Restaurant",
+        kitchen_aggregates.Restaurant.RestaurantOpened,
+        "RecordRestaurant",
     )
 
 
@@ -156,7 +166,14 @@ def _play_4(system: DeliverFood, player: Player) -> None:
             slots=2,
         ),
         system.kitchen.open_restaurant,
-        binds="Restaurant",
+        binds="kitchen.Restaurant",
+    )
+    player.follow(
+        "order.Restaurant",
+        system.kitchen,
+        "kitchen.Restaurant",
+        kitchen_aggregates.Restaurant.RestaurantOpened,
+        "RecordRestaurant",
     )
     player.command(
         "Consumer",
@@ -173,8 +190,12 @@ def _play_4(system: DeliverFood, player: Player) -> None:
         "Consumer",
         order_commands.CreateOrder(
             consumer_id=player.id("Consumer"),
-            restaurant_id=player.id("Restaurant"),
-            dishes=["pad thai", "spring rolls"],
+            restaurant_id=player.id("kitchen.Restaurant"),
+            lines=[
+                value_objects.OrderLine(dish="pad thai", quantity=2, unit_price=Decimal("12.50")),
+                value_objects.OrderLine(dish="spring rolls", quantity=1, unit_price=Decimal("6.50")),
+            ],
+            delivery_address=value_objects.Address(street="12 Ada Lane", city="London", postcode="NW1 6XE"),
             order_total=Decimal("31.50"),
         ),
         system.order.create_order,
@@ -208,7 +229,14 @@ def _play_5(system: DeliverFood, player: Player) -> None:
             slots=2,
         ),
         system.kitchen.open_restaurant,
-        binds="Restaurant",
+        binds="kitchen.Restaurant",
+    )
+    player.follow(
+        "order.Restaurant",
+        system.kitchen,
+        "kitchen.Restaurant",
+        kitchen_aggregates.Restaurant.RestaurantOpened,
+        "RecordRestaurant",
     )
     player.command(
         "Consumer",
@@ -225,8 +253,12 @@ def _play_5(system: DeliverFood, player: Player) -> None:
         "Consumer",
         order_commands.CreateOrder(
             consumer_id=player.id("Consumer"),
-            restaurant_id=player.id("Restaurant"),
-            dishes=["pad thai", "spring rolls"],
+            restaurant_id=player.id("kitchen.Restaurant"),
+            lines=[
+                value_objects.OrderLine(dish="pad thai", quantity=2, unit_price=Decimal("12.50")),
+                value_objects.OrderLine(dish="spring rolls", quantity=1, unit_price=Decimal("6.50")),
+            ],
+            delivery_address=value_objects.Address(street="12 Ada Lane", city="London", postcode="NW1 6XE"),
             order_total=Decimal("31.50"),
         ),
         system.order.create_order,
@@ -260,7 +292,14 @@ def _play_6(system: DeliverFood, player: Player) -> None:
             slots=2,
         ),
         system.kitchen.open_restaurant,
-        binds="Restaurant",
+        binds="kitchen.Restaurant",
+    )
+    player.follow(
+        "order.Restaurant",
+        system.kitchen,
+        "kitchen.Restaurant",
+        kitchen_aggregates.Restaurant.RestaurantOpened,
+        "RecordRestaurant",
     )
     player.command(
         "Consumer",
@@ -277,8 +316,12 @@ def _play_6(system: DeliverFood, player: Player) -> None:
         "Consumer",
         order_commands.CreateOrder(
             consumer_id=player.id("Consumer"),
-            restaurant_id=player.id("Restaurant"),
-            dishes=["pad thai", "spring rolls"],
+            restaurant_id=player.id("kitchen.Restaurant"),
+            lines=[
+                value_objects.OrderLine(dish="pad thai", quantity=2, unit_price=Decimal("12.50")),
+                value_objects.OrderLine(dish="spring rolls", quantity=1, unit_price=Decimal("6.50")),
+            ],
+            delivery_address=value_objects.Address(street="12 Ada Lane", city="London", postcode="NW1 6XE"),
             order_total=Decimal("31.50"),
         ),
         system.order.create_order,
@@ -327,7 +370,14 @@ def _play_7(system: DeliverFood, player: Player) -> None:
             slots=2,
         ),
         system.kitchen.open_restaurant,
-        binds="Restaurant",
+        binds="kitchen.Restaurant",
+    )
+    player.follow(
+        "order.Restaurant",
+        system.kitchen,
+        "kitchen.Restaurant",
+        kitchen_aggregates.Restaurant.RestaurantOpened,
+        "RecordRestaurant",
     )
     player.command(
         "Consumer",
@@ -344,8 +394,12 @@ def _play_7(system: DeliverFood, player: Player) -> None:
         "Consumer",
         order_commands.CreateOrder(
             consumer_id=player.id("Consumer"),
-            restaurant_id=player.id("Restaurant"),
-            dishes=["pad thai", "spring rolls"],
+            restaurant_id=player.id("kitchen.Restaurant"),
+            lines=[
+                value_objects.OrderLine(dish="pad thai", quantity=2, unit_price=Decimal("12.50")),
+                value_objects.OrderLine(dish="spring rolls", quantity=1, unit_price=Decimal("6.50")),
+            ],
+            delivery_address=value_objects.Address(street="12 Ada Lane", city="London", postcode="NW1 6XE"),
             order_total=Decimal("31.50"),
         ),
         system.order.create_order,
@@ -394,7 +448,14 @@ def _play_8(system: DeliverFood, player: Player) -> None:
             slots=2,
         ),
         system.kitchen.open_restaurant,
-        binds="Restaurant",
+        binds="kitchen.Restaurant",
+    )
+    player.follow(
+        "order.Restaurant",
+        system.kitchen,
+        "kitchen.Restaurant",
+        kitchen_aggregates.Restaurant.RestaurantOpened,
+        "RecordRestaurant",
     )
     player.command(
         "Consumer",
@@ -411,8 +472,12 @@ def _play_8(system: DeliverFood, player: Player) -> None:
         "Consumer",
         order_commands.CreateOrder(
             consumer_id=player.id("Consumer"),
-            restaurant_id=player.id("Restaurant"),
-            dishes=["pad thai", "spring rolls"],
+            restaurant_id=player.id("kitchen.Restaurant"),
+            lines=[
+                value_objects.OrderLine(dish="pad thai", quantity=2, unit_price=Decimal("12.50")),
+                value_objects.OrderLine(dish="spring rolls", quantity=1, unit_price=Decimal("6.50")),
+            ],
+            delivery_address=value_objects.Address(street="12 Ada Lane", city="London", postcode="NW1 6XE"),
             order_total=Decimal("31.50"),
         ),
         system.order.create_order,
@@ -462,7 +527,14 @@ def _play_9(system: DeliverFood, player: Player) -> None:
             slots=2,
         ),
         system.kitchen.open_restaurant,
-        binds="Restaurant",
+        binds="kitchen.Restaurant",
+    )
+    player.follow(
+        "order.Restaurant",
+        system.kitchen,
+        "kitchen.Restaurant",
+        kitchen_aggregates.Restaurant.RestaurantOpened,
+        "RecordRestaurant",
     )
     player.command(
         "Consumer",
@@ -479,8 +551,12 @@ def _play_9(system: DeliverFood, player: Player) -> None:
         "Consumer",
         order_commands.CreateOrder(
             consumer_id=player.id("Consumer"),
-            restaurant_id=player.id("Restaurant"),
-            dishes=["pad thai", "spring rolls"],
+            restaurant_id=player.id("kitchen.Restaurant"),
+            lines=[
+                value_objects.OrderLine(dish="pad thai", quantity=2, unit_price=Decimal("12.50")),
+                value_objects.OrderLine(dish="spring rolls", quantity=1, unit_price=Decimal("6.50")),
+            ],
+            delivery_address=value_objects.Address(street="12 Ada Lane", city="London", postcode="NW1 6XE"),
             order_total=Decimal("31.50"),
         ),
         system.order.create_order,
@@ -521,23 +597,30 @@ def _play_10(system: DeliverFood, player: Player) -> None:
             slots=2,
         ),
         system.kitchen.open_restaurant,
-        binds="Restaurant",
+        binds="kitchen.Restaurant",
+    )
+    player.follow(
+        "order.Restaurant",
+        system.kitchen,
+        "kitchen.Restaurant",
+        kitchen_aggregates.Restaurant.RestaurantOpened,
+        "RecordRestaurant",
     )
     player.command(
         "Restaurant Owner",
         kitchen_commands.PauseOrders(
-            restaurant_id=player.id("Restaurant"),
+            restaurant_id=player.id("kitchen.Restaurant"),
         ),
         system.kitchen.pause_orders,
-        target="Restaurant",
+        target="kitchen.Restaurant",
     )
     player.command(
         "Restaurant Owner",
         kitchen_commands.ResumeOrders(
-            restaurant_id=player.id("Restaurant"),
+            restaurant_id=player.id("kitchen.Restaurant"),
         ),
         system.kitchen.resume_orders,
-        target="Restaurant",
+        target="kitchen.Restaurant",
     )
 
 

@@ -23,6 +23,7 @@ from esp_runtime.timers import Ticker
 
 SYSTEM = System(
     pipes=[
+        [kitchen_application.KitchenService, order_application.OrderService],
         [order_application.OrderService, order_sagas.CreateOrderSaga],
         [consumer_application.ConsumerService, order_sagas.CreateOrderSaga],
         [kitchen_application.KitchenService, order_sagas.CreateOrderSaga],

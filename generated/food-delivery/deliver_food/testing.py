@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Protocol, TypeVar
 from uuid import UUID, uuid4
 
+from deliver_food import value_objects
 from deliver_food.accounting import aggregates as accounting_aggregates
 from deliver_food.accounting import application as accounting_application
 from deliver_food.consumer import aggregates as consumer_aggregates
@@ -45,7 +46,8 @@ def delivery_order_in(
         id=aggregate_id or uuid4(),
         consumer_id=UUID("00000000-0000-4000-8000-000000000001"),
         restaurant_id=UUID("00000000-0000-4000-8000-000000000001"),
-        dishes=["Dishes"],
+        lines=[value_objects.OrderLine(dish="Dish", quantity=1, unit_price=Decimal("9.50"))],
+        delivery_address=value_objects.Address(street="Street", city="City", postcode="Postcode"),
         order_total=Decimal("9.50"),
     )
     if state == "approved" and aggregate.state != state:
@@ -78,6 +80,28 @@ def delivery_order_in(
     return aggregate
 
 
+def order_restaurant_in(
+    app: order_application.OrderService,
+    state: str,
+    *,
+    aggregate_id: UUID | None = None,
+    quiet: bool = False,
+) -> order_aggregates.Restaurant:
+    """A stored Restaurant in ``state`` (example values; "" is the state right after creation).
+
+    ``quiet``: stored without prompting the microservices that follow this one, as if they had not caught
+    up yet, so that the listeners its events start do not move it on before a test acts on it.
+    """
+    cls = order_aggregates.Restaurant
+    aggregate = cls._create(
+        cls.RestaurantRecorded,
+        id=aggregate_id or uuid4(),
+        name="Name",
+    )
+    store(app, aggregate, quiet=quiet)
+    return aggregate
+
+
 def consumer_in(
     app: consumer_application.ConsumerService,
     state: str,
@@ -101,7 +125,7 @@ def consumer_in(
     return aggregate
 
 
-def restaurant_in(
+def kitchen_restaurant_in(
     app: kitchen_application.KitchenService,
     state: str,
     *,
@@ -155,7 +179,7 @@ def ticket_in(
         id=aggregate_id or uuid4(),
         order_id=UUID("00000000-0000-4000-8000-000000000001"),
         restaurant_id=UUID("00000000-0000-4000-8000-000000000001"),
-        dishes=["Dishes"],
+        lines=[value_objects.OrderLine(dish="Dish", quantity=1, unit_price=Decimal("9.50"))],
     )
     if state == "cancelled" and aggregate.state != state:
         aggregate.trigger_event(

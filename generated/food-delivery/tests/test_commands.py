@@ -11,6 +11,7 @@ from uuid import UUID
 
 import pytest
 
+from deliver_food import value_objects
 from deliver_food.accounting import aggregates as accounting_aggregates
 from deliver_food.accounting import application as accounting_application
 from deliver_food.accounting import commands as accounting_commands
@@ -27,7 +28,7 @@ from deliver_food.order import aggregates as order_aggregates
 from deliver_food.order import application as order_application
 from deliver_food.order import commands as order_commands
 from deliver_food.order import hooks as order_hooks
-from deliver_food.testing import Alone, account_in, consumer_in, delivery_order_in, restaurant_in, ticket_in
+from deliver_food.testing import Alone, account_in, consumer_in, delivery_order_in, kitchen_restaurant_in, ticket_in
 from esp_runtime import CommandRejected, events_of
 
 
@@ -37,7 +38,8 @@ def test_create_order_creates_a_delivery_order(alone: Alone) -> None:
     command = order_commands.CreateOrder(
         consumer_id=UUID("00000000-0000-4000-8000-000000000001"),
         restaurant_id=UUID("00000000-0000-4000-8000-000000000001"),
-        dishes=["Dishes"],
+        lines=[value_objects.OrderLine(dish="Dish", quantity=1, unit_price=Decimal("9.50"))],
+        delivery_address=value_objects.Address(street="Street", city="City", postcode="Postcode"),
         order_total=Decimal("9.50"),
     )
     aggregate_id = app.create_order(command)
@@ -173,6 +175,17 @@ def test_undo_begin_revise_order_by_state(alone: Alone, state: str) -> None:
         assert events_of(app, aggregate.id, after=aggregate.version) == []
 
 
+def test_record_restaurant_creates_a_restaurant(alone: Alone) -> None:
+    app = alone(order_application.OrderService)
+    app.rules = order_hooks.Hooks()
+    command = order_commands.RecordRestaurant(
+        name="Name",
+    )
+    aggregate_id = app.record_restaurant(command)
+    created = events_of(app, aggregate_id)[0]
+    assert isinstance(created, order_aggregates.Restaurant.RestaurantRecorded)
+
+
 def test_register_consumer_creates_a_consumer(alone: Alone) -> None:
     app = alone(consumer_application.ConsumerService)
     app.rules = consumer_hooks.Hooks()
@@ -222,7 +235,7 @@ def test_open_restaurant_creates_a_restaurant(alone: Alone) -> None:
 def test_pause_orders_by_state(alone: Alone, state: str) -> None:
     app = alone(kitchen_application.KitchenService)
     app.rules = kitchen_hooks.Hooks()
-    aggregate = restaurant_in(app, state)
+    aggregate = kitchen_restaurant_in(app, state)
     command = kitchen_commands.PauseOrders(
         restaurant_id=aggregate.id,
     )
@@ -241,7 +254,7 @@ def test_pause_orders_by_state(alone: Alone, state: str) -> None:
 def test_resume_orders_by_state(alone: Alone, state: str) -> None:
     app = alone(kitchen_application.KitchenService)
     app.rules = kitchen_hooks.Hooks()
-    aggregate = restaurant_in(app, state)
+    aggregate = kitchen_restaurant_in(app, state)
     command = kitchen_commands.ResumeOrders(
         restaurant_id=aggregate.id,
     )
@@ -260,7 +273,7 @@ def test_resume_orders_by_state(alone: Alone, state: str) -> None:
 def test_reserve_slot_by_state(alone: Alone, state: str) -> None:
     app = alone(kitchen_application.KitchenService)
     app.rules = kitchen_hooks.Hooks()
-    aggregate = restaurant_in(app, state)
+    aggregate = kitchen_restaurant_in(app, state)
     command = kitchen_commands.ReserveSlot(
         restaurant_id=aggregate.id,
         order_id=UUID("00000000-0000-4000-8000-000000000001"),
@@ -280,7 +293,7 @@ def test_reserve_slot_by_state(alone: Alone, state: str) -> None:
 def test_release_slot_by_state(alone: Alone, state: str) -> None:
     app = alone(kitchen_application.KitchenService)
     app.rules = kitchen_hooks.Hooks()
-    aggregate = restaurant_in(app, state)
+    aggregate = kitchen_restaurant_in(app, state)
     command = kitchen_commands.ReleaseSlot(
         restaurant_id=aggregate.id,
         order_id=UUID("00000000-0000-4000-8000-000000000001"),
@@ -302,7 +315,7 @@ def test_create_ticket_creates_a_ticket(alone: Alone) -> None:
     command = kitchen_commands.CreateTicket(
         order_id=UUID("00000000-0000-4000-8000-000000000001"),
         restaurant_id=UUID("00000000-0000-4000-8000-000000000001"),
-        dishes=["Dishes"],
+        lines=[value_objects.OrderLine(dish="Dish", quantity=1, unit_price=Decimal("9.50"))],
     )
     aggregate_id = app.create_ticket(command)
     created = events_of(app, aggregate_id)[0]

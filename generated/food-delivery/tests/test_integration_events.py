@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from uuid import UUID, uuid4
 
+from deliver_food import value_objects
 from deliver_food.accounting import aggregates as accounting_aggregates
 from deliver_food.consumer import aggregates as consumer_aggregates
 from deliver_food.kitchen import aggregates as kitchen_aggregates
@@ -52,6 +53,22 @@ def test_consumer_order_refused_reads_back_from_json() -> None:
     assert json.loads(text)["name"] == "ConsumerOrderRefused"
     assert json.loads(text)["version"] == 1
     assert cls.ConsumerOrderRefused.from_json(text) == event
+
+
+def test_restaurant_opened_reads_back_from_json() -> None:
+    cls = kitchen_aggregates.Restaurant
+    aggregate = cls._create(
+        cls.RestaurantOpened,
+        id=uuid4(),
+        name="Name",
+        slots=1,
+    )
+    event = aggregate.collect_events()[-1]
+    assert isinstance(event, cls.RestaurantOpened)
+    text = event.to_json()
+    assert json.loads(text)["name"] == "RestaurantOpened"
+    assert json.loads(text)["version"] == 1
+    assert cls.RestaurantOpened.from_json(text) == event
 
 
 def test_slot_reserved_reads_back_from_json() -> None:
@@ -122,7 +139,7 @@ def test_ticket_created_reads_back_from_json() -> None:
         id=uuid4(),
         order_id=UUID("00000000-0000-4000-8000-000000000001"),
         restaurant_id=UUID("00000000-0000-4000-8000-000000000001"),
-        dishes=["Dishes"],
+        lines=[value_objects.OrderLine(dish="Dish", quantity=1, unit_price=Decimal("9.50"))],
     )
     event = aggregate.collect_events()[-1]
     assert isinstance(event, cls.TicketCreated)
@@ -155,7 +172,7 @@ def test_ticket_confirmed_reads_back_from_json() -> None:
         id=uuid4(),
         order_id=UUID("00000000-0000-4000-8000-000000000001"),
         restaurant_id=UUID("00000000-0000-4000-8000-000000000001"),
-        dishes=["Dishes"],
+        lines=[value_objects.OrderLine(dish="Dish", quantity=1, unit_price=Decimal("9.50"))],
     )
     aggregate.trigger_event(
         cls.TicketConfirmed,
@@ -177,7 +194,7 @@ def test_ticket_cancellation_begun_reads_back_from_json() -> None:
         id=uuid4(),
         order_id=UUID("00000000-0000-4000-8000-000000000001"),
         restaurant_id=UUID("00000000-0000-4000-8000-000000000001"),
-        dishes=["Dishes"],
+        lines=[value_objects.OrderLine(dish="Dish", quantity=1, unit_price=Decimal("9.50"))],
     )
     aggregate.trigger_event(
         cls.TicketCancellationBegun,
@@ -198,7 +215,7 @@ def test_ticket_cancel_refused_reads_back_from_json() -> None:
         id=uuid4(),
         order_id=UUID("00000000-0000-4000-8000-000000000001"),
         restaurant_id=UUID("00000000-0000-4000-8000-000000000001"),
-        dishes=["Dishes"],
+        lines=[value_objects.OrderLine(dish="Dish", quantity=1, unit_price=Decimal("9.50"))],
     )
     aggregate.trigger_event(
         cls.TicketCancelRefused,
@@ -220,7 +237,7 @@ def test_ticket_cancelled_reads_back_from_json() -> None:
         id=uuid4(),
         order_id=UUID("00000000-0000-4000-8000-000000000001"),
         restaurant_id=UUID("00000000-0000-4000-8000-000000000001"),
-        dishes=["Dishes"],
+        lines=[value_objects.OrderLine(dish="Dish", quantity=1, unit_price=Decimal("9.50"))],
     )
     aggregate.trigger_event(
         cls.TicketCancelled,
@@ -241,7 +258,7 @@ def test_ticket_revision_begun_reads_back_from_json() -> None:
         id=uuid4(),
         order_id=UUID("00000000-0000-4000-8000-000000000001"),
         restaurant_id=UUID("00000000-0000-4000-8000-000000000001"),
-        dishes=["Dishes"],
+        lines=[value_objects.OrderLine(dish="Dish", quantity=1, unit_price=Decimal("9.50"))],
     )
     aggregate.trigger_event(
         cls.TicketRevisionBegun,
@@ -262,7 +279,7 @@ def test_ticket_revision_refused_reads_back_from_json() -> None:
         id=uuid4(),
         order_id=UUID("00000000-0000-4000-8000-000000000001"),
         restaurant_id=UUID("00000000-0000-4000-8000-000000000001"),
-        dishes=["Dishes"],
+        lines=[value_objects.OrderLine(dish="Dish", quantity=1, unit_price=Decimal("9.50"))],
     )
     aggregate.trigger_event(
         cls.TicketRevisionRefused,
@@ -284,7 +301,7 @@ def test_ticket_revised_reads_back_from_json() -> None:
         id=uuid4(),
         order_id=UUID("00000000-0000-4000-8000-000000000001"),
         restaurant_id=UUID("00000000-0000-4000-8000-000000000001"),
-        dishes=["Dishes"],
+        lines=[value_objects.OrderLine(dish="Dish", quantity=1, unit_price=Decimal("9.50"))],
     )
     aggregate.trigger_event(
         cls.TicketRevised,

@@ -3,8 +3,13 @@
 
 from __future__ import annotations
 
+from uuid import uuid4
+
 from deliver_food.journey import play, play_all, plays
+from deliver_food.kitchen import aggregates as kitchen_aggregates
+from deliver_food.kitchen import application as kitchen_application
 from deliver_food.system import DeliverFood
+from esp_runtime import events_of, listener_id
 
 
 def test_the_journey_plays_its_scenarios(system: DeliverFood) -> None:
@@ -27,3 +32,22 @@ def test_the_journey_survives_a_restart(env: dict[str, str]) -> None:
     with DeliverFood(env) as system:
         after = len(system.recorded())
     assert after == before or env["PERSISTENCE_MODULE"] == "eventsourcing.popo"
+
+
+def test_followers_catch_up_at_start_up(env: dict[str, str]) -> None:
+    """An event stored while its listener's microservice was not running is processed when the system starts."""
+    if env["PERSISTENCE_MODULE"] == "eventsourcing.popo":
+        return  # nothing outlives the process in memory
+    leader = kitchen_application.KitchenService(env)
+    cls = kitchen_aggregates.Restaurant
+    source = cls._create(
+        cls.RestaurantOpened,
+        id=uuid4(),
+        name="Name",
+        slots=1,
+    )
+    leader.save(source)
+    leader.close()
+    with DeliverFood(env) as system:
+        created = listener_id(source.id, source.version, "RecordRestaurant")
+        assert events_of(system.order, created)

@@ -2,3 +2,25 @@
 """Listener flows: an event in one microservice leads to a command in another (or the same)."""
 
 from __future__ import annotations
+
+from uuid import uuid4
+
+from deliver_food.kitchen import aggregates as kitchen_aggregates
+from deliver_food.order import aggregates as order_aggregates
+from deliver_food.system import DeliverFood
+from esp_runtime import events_of, listener_id
+
+
+def test_restaurant_opened_leads_to_record_restaurant(system: DeliverFood) -> None:
+    cls = kitchen_aggregates.Restaurant
+    source = cls._create(
+        cls.RestaurantOpened,
+        id=uuid4(),
+        name="Name",
+        slots=1,
+    )
+    system.kitchen.save(source)
+    created = listener_id(source.id, source.version, "RecordRestaurant")
+    events = events_of(system.order, created)
+    assert events, "the listener did not create the Restaurant"
+    assert isinstance(events[0], order_aggregates.Restaurant.RestaurantRecorded)

@@ -28,7 +28,7 @@ from deliver_food.order import commands as order_commands
 from deliver_food.order import rules as order_rules
 from deliver_food.order import saga_steps as order_saga_steps
 from deliver_food.system import DeliverFood
-from deliver_food.testing import account_in, consumer_in, delivery_order_in, restaurant_in
+from deliver_food.testing import account_in, consumer_in, delivery_order_in, kitchen_restaurant_in
 from esp_runtime import Service, events_of
 from esp_runtime.saga import SagaRun, StepReply, run_id, target_id
 
@@ -187,7 +187,7 @@ def start_create_order_saga(system: DeliverFood) -> UUID:
     if UUID("00000000-0000-4000-8000-000000000001") not in system.consumer.repository:
         consumer_in(system.consumer, "registered", aggregate_id=UUID("00000000-0000-4000-8000-000000000001"))
     if UUID("00000000-0000-4000-8000-000000000001") not in system.kitchen.repository:
-        restaurant_in(system.kitchen, "open", aggregate_id=UUID("00000000-0000-4000-8000-000000000001"))
+        kitchen_restaurant_in(system.kitchen, "open", aggregate_id=UUID("00000000-0000-4000-8000-000000000001"))
     if UUID("00000000-0000-4000-8000-000000000001") not in system.accounting.repository:
         account_in(system.accounting, "open", aggregate_id=UUID("00000000-0000-4000-8000-000000000001"))
     aggregate = delivery_order_in(system.order, "approval_pending")

@@ -8,6 +8,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from deliver_food import value_objects
 from deliver_food.accounting import aggregates as accounting_aggregates
 from deliver_food.accounting import application as accounting_application
 from deliver_food.accounting import commands as accounting_commands
@@ -56,6 +57,20 @@ def test_a_thai_restaurant_opens_with_two_kitchen_slots(alone: Alone) -> None:
     assert event_1.slots == 2
 
 
+def test_the_order_service_knows_bangkok_garden(alone: Alone) -> None:
+    """the order service knows Bangkok Garden"""
+    app = alone(order_application.OrderService)
+    cls = order_aggregates.Restaurant
+    command = order_commands.RecordRestaurant(
+        name="Bangkok Garden",
+    )
+    new = events_of(app, app.record_restaurant(command))
+    assert [type(e).__name__ for e in new] == ["RestaurantRecorded"]
+    event_1 = new[0]
+    assert isinstance(event_1, cls.RestaurantRecorded)
+    assert event_1.name == "Bangkok Garden"
+
+
 def test_ada_s_card_is_on_file(alone: Alone) -> None:
     """Ada's card is on file"""
     app = alone(accounting_application.AccountingService)
@@ -77,7 +92,11 @@ def test_ada_orders_pad_thai(alone: Alone) -> None:
     command = order_commands.CreateOrder(
         consumer_id=UUID("3f2c1a9e-7b4d-4e2a-9c1b-8d7e6f5a4b3c"),
         restaurant_id=UUID("7c9e6679-7425-40de-944b-e07fc1f90ae7"),
-        dishes=["pad thai", "spring rolls"],
+        lines=[
+            value_objects.OrderLine(dish="pad thai", quantity=2, unit_price=Decimal("12.50")),
+            value_objects.OrderLine(dish="spring rolls", quantity=1, unit_price=Decimal("6.50")),
+        ],
+        delivery_address=value_objects.Address(street="12 Ada Lane", city="London", postcode="NW1 6XE"),
         order_total=Decimal("31.50"),
     )
     new = events_of(app, app.create_order(command))
@@ -86,7 +105,11 @@ def test_ada_orders_pad_thai(alone: Alone) -> None:
     assert isinstance(event_1, cls.OrderCreated)
     assert event_1.consumer_id == UUID("3f2c1a9e-7b4d-4e2a-9c1b-8d7e6f5a4b3c")
     assert event_1.restaurant_id == UUID("7c9e6679-7425-40de-944b-e07fc1f90ae7")
-    assert event_1.dishes == ["pad thai", "spring rolls"]
+    assert event_1.lines == [
+        value_objects.OrderLine(dish="pad thai", quantity=2, unit_price=Decimal("12.50")),
+        value_objects.OrderLine(dish="spring rolls", quantity=1, unit_price=Decimal("6.50")),
+    ]
+    assert event_1.delivery_address == value_objects.Address(street="12 Ada Lane", city="London", postcode="NW1 6XE")
     assert event_1.order_total == Decimal("31.50")
 
 
@@ -175,7 +198,10 @@ def test_a_cancelled_ticket_cannot_be_confirmed(alone: Alone) -> None:
         id=uuid4(),
         order_id=UUID("5d0b6c52-5b1e-4d8e-8f7a-0f3c2a9e1b11"),
         restaurant_id=UUID("7c9e6679-7425-40de-944b-e07fc1f90ae7"),
-        dishes=["pad thai", "spring rolls"],
+        lines=[
+            value_objects.OrderLine(dish="pad thai", quantity=2, unit_price=Decimal("12.50")),
+            value_objects.OrderLine(dish="spring rolls", quantity=1, unit_price=Decimal("6.50")),
+        ],
     )
     aggregate.trigger_event(
         cls.TicketCreationCancelled,

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from deliver_food import value_objects
 from deliver_food.kitchen import commands
 from deliver_food.kitchen.rules import Rules
 from esp_runtime import IntegrationEvent, require_state
@@ -25,9 +26,11 @@ RULES = Rules()
 class Restaurant(Aggregate):
     """A restaurant's kitchen, with a limited number of orders at a time"""
 
-    class RestaurantOpened(Aggregate.Created):
-        """Domain event RestaurantOpened."""
+    class RestaurantOpened(Aggregate.Created, IntegrationEvent):
+        """Integration event RestaurantOpened."""
 
+        NAME: ClassVar[str] = "RestaurantOpened"
+        VERSION: ClassVar[int] = 1
         name: str
         slots: int
 
@@ -185,14 +188,14 @@ class Ticket(Aggregate):
         VERSION: ClassVar[int] = 1
         order_id: UUID
         restaurant_id: UUID
-        dishes: list[str]
+        lines: list[value_objects.OrderLine]
 
         def apply(self, aggregate: Ticket) -> None:
             aggregate.previous_states = [*aggregate.previous_states[-15:], aggregate.state]
             aggregate.state = "create_pending"
             aggregate.order_id = self.order_id
             aggregate.restaurant_id = self.restaurant_id
-            aggregate.dishes = self.dishes
+            aggregate.lines = self.lines
             RULES.on_ticket_created(aggregate, self)
 
     class TicketRefused(Aggregate.Created, IntegrationEvent):
@@ -344,7 +347,7 @@ class Ticket(Aggregate):
         self.previous_states: list[str] = []
         self.order_id: UUID | None = None
         self.restaurant_id: UUID | None = None
-        self.dishes: list[str] | None = None
+        self.lines: list[value_objects.OrderLine] | None = None
         self.reason: str | None = None
         self.ready_by: datetime | None = None
         self.revised_total: Decimal | None = None
@@ -366,7 +369,7 @@ class Ticket(Aggregate):
                 id=aggregate_id,
                 order_id=command.order_id,
                 restaurant_id=command.restaurant_id,
-                dishes=command.dishes,
+                lines=command.lines,
             )
         if chosen == "TicketRefused":
             return cls._create(

@@ -10,6 +10,7 @@ from eventsourcing.application import ProcessingEvent
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.domain import DomainEventProtocol
 
+from deliver_food import value_objects
 from deliver_food.kitchen import aggregates, commands, saga_steps
 from deliver_food.kitchen.hooks import Hooks
 from deliver_food.kitchen.rules import Rules
@@ -18,6 +19,8 @@ from esp_runtime import Service
 
 class KitchenService(Service):
     """Restaurants' kitchens and the tickets they cook"""
+
+    VALUE_OBJECTS = value_objects.VALUE_OBJECTS
 
     # It follows only sagas' SECs: it reads only their events meant for it (far fewer positions to record).
     topics = saga_steps.TOPICS

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from uuid import UUID
 
+from deliver_food import value_objects
+
 
 @dataclass(frozen=True)
 class Command:
@@ -62,7 +64,7 @@ class CreateTicket(Command):
 
     order_id: UUID
     restaurant_id: UUID
-    dishes: list[str]
+    lines: list[value_objects.OrderLine]
 
 
 @dataclass(frozen=True)

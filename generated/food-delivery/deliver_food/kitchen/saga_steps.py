@@ -153,7 +153,7 @@ def create_order_create_ticket(
             id=started.target_id,
             order_id=command.order_id,
             restaurant_id=command.restaurant_id,
-            dishes=command.dishes,
+            lines=command.lines,
         )
     ]
 

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from deliver_food import value_objects
 from deliver_food.order import commands
 from deliver_food.order.rules import Rules
 from esp_runtime import require_state
@@ -30,7 +31,8 @@ class DeliveryOrder(Aggregate):
 
         consumer_id: UUID
         restaurant_id: UUID
-        dishes: list[str]
+        lines: list[value_objects.OrderLine]
+        delivery_address: value_objects.Address
         order_total: Decimal
 
         def apply(self, aggregate: DeliveryOrder) -> None:
@@ -38,7 +40,8 @@ class DeliveryOrder(Aggregate):
             aggregate.state = "approval_pending"
             aggregate.consumer_id = self.consumer_id
             aggregate.restaurant_id = self.restaurant_id
-            aggregate.dishes = self.dishes
+            aggregate.lines = self.lines
+            aggregate.delivery_address = self.delivery_address
             aggregate.order_total = self.order_total
             RULES.on_order_created(aggregate, self)
 
@@ -192,7 +195,8 @@ class DeliveryOrder(Aggregate):
         self.previous_states: list[str] = []
         self.consumer_id: UUID | None = None
         self.restaurant_id: UUID | None = None
-        self.dishes: list[str] | None = None
+        self.lines: list[value_objects.OrderLine] | None = None
+        self.delivery_address: value_objects.Address | None = None
         self.order_total: Decimal | None = None
         self.ticket_id: UUID | None = None
         self.authorization_id: UUID | None = None
@@ -216,7 +220,8 @@ class DeliveryOrder(Aggregate):
             id=aggregate_id,
             consumer_id=command.consumer_id,
             restaurant_id=command.restaurant_id,
-            dishes=command.dishes,
+            lines=command.lines,
+            delivery_address=command.delivery_address,
             order_total=command.order_total,
         )
         return aggregate
@@ -313,3 +318,40 @@ class DeliveryOrder(Aggregate):
         self.trigger_event(
             self.OrderRevisionUndone,
         )
+
+
+class Restaurant(Aggregate):
+    """The order service's own Restaurant (a bounded context: not the kitchen's Restaurant), kept from
+    the kitchen's RestaurantOpened
+    """
+
+    class RestaurantRecorded(Aggregate.Created):
+        """Domain event RestaurantRecorded."""
+
+        name: str
+
+        def apply(self, aggregate: Restaurant) -> None:
+            aggregate.state = "known"
+            aggregate.name = self.name
+            RULES.on_restaurant_recorded(aggregate, self)
+
+    def __init__(self) -> None:
+        self.state = ""
+        self.name: str | None = None
+
+    @classmethod
+    def record_restaurant(
+        cls,
+        command: commands.RecordRestaurant,
+        rules: Hooks,
+        *,
+        aggregate_id: UUID,
+    ) -> Restaurant:
+        """Handle RecordRestaurant: create the aggregate."""
+        rules.check_record_restaurant(command)
+        aggregate = cls._create(
+            cls.RestaurantRecorded,
+            id=aggregate_id,
+            name=command.name,
+        )
+        return aggregate

@@ -57,5 +57,11 @@ def api(app: OrderService, reader: Reader) -> Api:
                 lambda command, _: app._undo_begin_revise_order(command),
                 creates=False,
             ),
+            CommandRoute(
+                "RecordRestaurant",
+                commands.RecordRestaurant,
+                app._record_restaurant,
+                creates=True,
+            ),
         ),
     )

@@ -10,17 +10,18 @@ from eventsourcing.application import ProcessingEvent
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.domain import DomainEventProtocol
 
+from deliver_food import value_objects
+from deliver_food.kitchen import aggregates as kitchen_aggregates
 from deliver_food.order import aggregates, commands, saga_steps
 from deliver_food.order.hooks import Hooks
 from deliver_food.order.rules import Rules
-from esp_runtime import Service
+from esp_runtime import Service, listener_id, react
 
 
 class OrderService(Service):
     """Orders, from creation to approval, cancellation and revision; runs their sagas"""
 
-    # It follows only sagas' SECs: it reads only their events meant for it (far fewer positions to record).
-    topics = saga_steps.TOPICS
+    VALUE_OBJECTS = value_objects.VALUE_OBJECTS
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         super().__init__(env)
@@ -32,6 +33,14 @@ class OrderService(Service):
     ) -> aggregates.DeliveryOrder:
         """The DeliveryOrder with this id, rebuilt from its events (and latest snapshot)."""
         aggregate: aggregates.DeliveryOrder = self.repository.get(order_id)
+        return aggregate
+
+    def get_restaurant(
+        self,
+        restaurant_id: UUID,
+    ) -> aggregates.Restaurant:
+        """The Restaurant with this id, rebuilt from its events (and latest snapshot)."""
+        aggregate: aggregates.Restaurant = self.repository.get(restaurant_id)
         return aggregate
 
     def create_order(
@@ -154,7 +163,44 @@ class OrderService(Service):
         aggregate.undo_begin_revise_order(command, self.rules)
         return aggregate
 
+    def record_restaurant(
+        self,
+        command: commands.RecordRestaurant,
+        *,
+        aggregate_id: UUID | None = None,
+    ) -> UUID:
+        """Handle RecordRestaurant: a new Restaurant, whose id is returned."""
+        aggregate = self._record_restaurant(command, aggregate_id or uuid4())
+        self.save(aggregate)
+        return aggregate.id
+
+    def _record_restaurant(
+        self,
+        command: commands.RecordRestaurant,
+        aggregate_id: UUID,
+    ) -> aggregates.Restaurant:
+        return aggregates.Restaurant.record_restaurant(command, self.rules, aggregate_id=aggregate_id)
+
     @singledispatchmethod
     def policy(self, domain_event: DomainEventProtocol[UUID], processing_event: ProcessingEvent[UUID]) -> None:
         """A saga's command (an event of its SEC) runs here; other events change nothing."""
         saga_steps.react(self, domain_event, processing_event)
+
+    @policy.register
+    def _on_kitchen_restaurant_opened(
+        self,
+        domain_event: kitchen_aggregates.Restaurant.RestaurantOpened,
+        processing_event: ProcessingEvent[UUID],
+    ) -> None:
+        """When RestaurantOpened happens, RecordRestaurant."""
+        react(processing_event, domain_event, self._record_restaurant_on_restaurant_opened)
+
+    def _record_restaurant_on_restaurant_opened(
+        self,
+        domain_event: kitchen_aggregates.Restaurant.RestaurantOpened,
+    ) -> aggregates.Restaurant:
+        command = commands.RecordRestaurant(
+            name=domain_event.name,
+        )
+        aggregate_id = listener_id(domain_event.originator_id, domain_event.originator_version, "RecordRestaurant")
+        return self._record_restaurant(command, aggregate_id)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from uuid import UUID
 
+from deliver_food import value_objects
+
 
 @dataclass(frozen=True)
 class Command:
@@ -24,7 +26,8 @@ class CreateOrder(Command):
 
     consumer_id: UUID
     restaurant_id: UUID
-    dishes: list[str]
+    lines: list[value_objects.OrderLine]
+    delivery_address: value_objects.Address
     order_total: Decimal
 
 
@@ -70,3 +73,10 @@ class UndoBeginReviseOrder(Command):
     """The command UndoBeginReviseOrder."""
 
     order_id: UUID
+
+
+@dataclass(frozen=True)
+class RecordRestaurant(Command):
+    """The command RecordRestaurant."""
+
+    name: str

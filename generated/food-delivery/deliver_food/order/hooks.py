@@ -87,6 +87,12 @@ class Hooks:
     ) -> None:
         """An invariant of CreateOrder: raise DomainError to reject it (default: accept)."""
 
+    def check_record_restaurant(
+        self,
+        command: commands.RecordRestaurant,
+    ) -> None:
+        """An invariant of RecordRestaurant: raise DomainError to reject it (default: accept)."""
+
     def check_revise_order(
         self,
         aggregate: aggregates.DeliveryOrder,
@@ -232,6 +238,15 @@ class Hooks:
         event: aggregates.DeliveryOrder.OrderRevisionUndone,
     ) -> None:
         """How OrderRevisionUndone changes the DeliveryOrder beyond the fields it records (default: no
+        more).
+        """
+
+    def on_restaurant_recorded(
+        self,
+        aggregate: aggregates.Restaurant,
+        event: aggregates.Restaurant.RestaurantRecorded,
+    ) -> None:
+        """How RestaurantRecorded changes the Restaurant beyond the fields it records (default: no
         more).
         """
 

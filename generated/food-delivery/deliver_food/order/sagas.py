@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any, ClassVar
 from uuid import UUID
 
+from deliver_food import value_objects
 from deliver_food.kitchen import aggregates as kitchen_aggregates
 from deliver_food.order import aggregates
 from deliver_food.order.hooks import Hooks
@@ -41,6 +42,7 @@ class CreateOrderSaga(SagaExecutionContainer):
     until it succeeds.
     """
 
+    VALUE_OBJECTS = value_objects.VALUE_OBJECTS  # the saga's data may hold them
     SAGA = "CreateOrder"
     STEPS = (
         Step(
@@ -118,7 +120,8 @@ class CreateOrderSaga(SagaExecutionContainer):
             "order_id": domain_event.originator_id,
             "consumer_id": domain_event.consumer_id,
             "restaurant_id": domain_event.restaurant_id,
-            "dishes": domain_event.dishes,
+            "lines": domain_event.lines,
+            "delivery_address": domain_event.delivery_address,
             "order_total": domain_event.order_total,
         }
 
@@ -139,7 +142,7 @@ class CreateOrderSaga(SagaExecutionContainer):
             return {
                 "order_id": values["order_id"],
                 "restaurant_id": values["restaurant_id"],
-                "dishes": values["dishes"],
+                "lines": values["lines"],
             }
         if index == 3:
             return {
@@ -175,7 +178,7 @@ class CreateOrderSaga(SagaExecutionContainer):
                 "ticket_id": reply.originator_id,
                 "order_id": reply.order_id,
                 "restaurant_id": reply.restaurant_id,
-                "dishes": reply.dishes,
+                "lines": reply.lines,
             }
         return {}
 
@@ -209,6 +212,7 @@ class CancelOrderSaga(SagaExecutionContainer):
     states: the order and the ticket return to the states they were in.
     """
 
+    VALUE_OBJECTS = value_objects.VALUE_OBJECTS  # the saga's data may hold them
     SAGA = "CancelOrder"
     STEPS = (
         Step(
@@ -354,6 +358,7 @@ class ReviseOrderSaga(SagaExecutionContainer):
     states.
     """
 
+    VALUE_OBJECTS = value_objects.VALUE_OBJECTS  # the saga's data may hold them
     SAGA = "ReviseOrder"
     STEPS = (
         Step(
