@@ -381,6 +381,7 @@ def open_food(data: Path, seed: int, rate: float) -> Any:
 def food(data: Path, orders: int, seed: int, rate: float) -> int:
     print("up", flush=True)
     with open_food(data, seed, rate) as system:
+        from deliver_food import value_objects
         from deliver_food.accounting import commands as accounting_commands
         from deliver_food.consumer import commands as consumer_commands
         from deliver_food.kitchen import commands as kitchen_commands
@@ -405,7 +406,8 @@ def food(data: Path, orders: int, seed: int, rate: float) -> int:
                 order = order_commands.CreateOrder(
                     consumer_id=consumer_id(i % PEOPLE),
                     restaurant_id=restaurant_id(i * 7 % PEOPLE),
-                    dishes=["pad thai"],
+                    lines=[value_objects.OrderLine(dish="pad thai", quantity=1, unit_price=Decimal("20.00") + i)],
+                    delivery_address=value_objects.Address(street=f"{i} Ada Lane", city="London", postcode="NW1"),
                     order_total=Decimal("20.00") + i,
                 )
                 system.order.create_order(order, aggregate_id=oid)
