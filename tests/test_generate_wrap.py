@@ -136,6 +136,21 @@ def test_a_long_line_is_laid_out_as_ruff_format_lays_it_out(name: str) -> None:
     compile(fitted, name, "exec")
 
 
+def test_a_text_no_layout_fits_is_marked_for_e501() -> None:
+    source = "def f(event_1):\n    assert event_1.authorisation_code == " + '"' + "x" * 200 + '"\n'
+    fitted = fit_module(source)
+    assert fitted.splitlines()[-2].endswith('"  # noqa: E501'), fitted
+    assert _ruff_format(fitted) == fitted
+    done = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--isolated", "--select", "E501", "--line-length", str(LINE), "-"],
+        input=fitted,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout
+
+
 def test_lines_that_fit_are_left_as_written() -> None:
     source = "x = f(\n    a, b\n)\n" + "# " + "y" * 200 + "\n"  # a single word ruff's E501 allows: not wrapped
     assert fit_module(source) == source
