@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from bench import fuzz
+from esp.load import load_text
 
 MUTANTS = 200  # through validate, generate, compile, import, play and ruff
 TESTED = 12  # of those that validate, also through mypy --strict and their tests (without the API fuzzing)
@@ -101,7 +102,9 @@ def test_a_mutant_the_fuzz_broke_generates_a_package_that_lints_and_plays(case: 
     seed, change = REGRESSIONS[case]
     path = next(p for p in fuzz.seeds() if p.name == seed)
     text = path.read_text(encoding="utf-8")
-    data = change(copy.deepcopy(yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))))
+    doc, _ = load_text(text, seed)  # YAML 1.2 as esp reads it: a key 'on' stays 'on'
+    assert doc is not None
+    data = change(copy.deepcopy(doc.data))
     mutant = fuzz.Mutant(seed, yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=10_000))
     outcome = fuzz.check_one(mutant, tmp_path, 0)
     assert outcome.stage == "ok", f"{outcome.stage}: {outcome.detail}"
