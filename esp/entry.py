@@ -18,7 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # validate's options: name -> takes a value. Must match esp.cli.validate.
-VALIDATE_OPTIONS = {"--format": True, "-f": True, "--strict": False, "--profile": True, "--since": True}
+VALIDATE_OPTIONS = {
+    "--format": True,
+    "-f": True,
+    "--strict": False,
+    "--profile": True,
+    "--since": True,
+    "--generated": True,
+}
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,8 @@ def parse_validate(args: list[str]) -> ValidateArgs | None:
             since = value or next(it, "")
         elif arg == "--strict":
             strict = True
+        elif name == "--generated":
+            return None  # it reads the user's rules.py too: typer's path, start-up time does not matter there
         elif arg.startswith("-"):
             return None
         else:

@@ -23,7 +23,7 @@ from esp import api
 from esp.draw import dot, draw, graph, routes
 from esp.draw.dot import esc
 from esp.draw.esp_map import LANES
-from esp.draw.graph import Edge, label, node_id
+from esp.draw.graph import Edge, item_id, item_label, label, node_id
 from esp.draw.style import STICKIES
 from esp.model import Model
 
@@ -127,16 +127,15 @@ def expected_stickies(model: Model) -> dict[str, tuple[str, str]]:
             label(process.microservice.name),
         )
         for cmd in process.commands:
-            found[node_id("command", cmd.name)] = ("command", label(cmd.name))
+            found[item_id(model, "command", cmd)] = ("command", item_label(model, cmd))
         for query in process.queries:
             found[node_id("query", query.name)] = ("query", label(query.name))
         for event in process.events:
-            found[node_id("event", event.name)] = ("integration" if event.integration else "event", label(event.name))
-        if process.aggregate is not None:
-            found[node_id("aggregate", process.aggregate.name, str(number))] = (
-                "aggregate",
-                label(process.aggregate.name),
-            )
+            kind = "integration" if event.integration else "event"
+            found[item_id(model, "event", event)] = (kind, item_label(model, event))
+        if process.aggregate is not None:  # a name two microservices share is qualified (bounded contexts)
+            agg = process.aggregate
+            found[item_id(model, "aggregate", agg, str(number))] = ("aggregate", item_label(model, agg))
     return found
 
 
@@ -234,15 +233,15 @@ def test_arrows_join_command_events_aggregate_and_listeners(path: Path) -> None:
     for number, process in enumerate(model.processes, start=1):
         for cmd in process.commands:
             for event in cmd.emits:
-                assert (node_id("command", cmd.name), node_id("event", event.name), "emits") in edges
+                assert (item_id(model, "command", cmd), item_id(model, "event", event), "emits") in edges
         if process.aggregate is not None:
-            agg = node_id("aggregate", process.aggregate.name, str(number))
+            agg = item_id(model, "aggregate", process.aggregate, str(number))
             for event in process.events:
-                assert (node_id("event", event.name), agg, "builds") in edges
+                assert (item_id(model, "event", event), agg, "builds") in edges
     source = str(draw(model, "esp", "dot"))  # the DOT for people keeps the listener arrows
     svg_edges = {g.get("id") for g in svg_groups(svg_of(path)).values() if "edge" in (g.get("class") or "")}
     for li in model.listeners:
-        src, dst = node_id("event", li.on.name), node_id("command", li.command.name)
+        src, dst = item_id(model, "event", li.on), item_id(model, "command", li.command)
         assert f'"{src}" -> "{dst}" [id="edge-{src}--{dst}", class="edge listener"' in source
         assert f"edge-{src}--{dst}" in svg_edges
         drawn = svg_groups(svg_of(path))[f"edge-{src}--{dst}"]  # routed after the layout, drawn into dot's SVG
