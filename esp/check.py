@@ -1391,6 +1391,16 @@ def value_objects(model: Model) -> Iterator[Diagnostic]:
         for f in query.fields:
             if f.type.inner.value is not None:
                 yield _d("E195", f.loc, query=query.name, field=f.name, type=str(f.type))
+            elif _nested_list(f.type):
+                yield _d("E178", f.loc, query=query.name, field=f.name, type=str(f.type), scalar=f.type.scalar)
+
+
+def _nested_list(t: FieldType) -> bool:
+    """Whether ``t`` is a list of anything but a scalar (a list of lists or of optionals): a GET has no form
+    for it (an optional list, ``optional[list[int]]``, is fine)."""
+    if t.name == "optional" and t.of is not None:
+        t = t.of
+    return t.name == "list" and t.of is not None and t.of.of is not None
 
 
 RULES: tuple[Rule, ...] = (

@@ -531,6 +531,11 @@ CODES: dict[str, CodeInfo] = {
         " command '{command}', which the scenario gives {gives!r}",
         "expect the value the command gives (or leave '{field}' out of the 'then'), or give the command that value",
     ),
+    "E178": _e(
+        "list of lists in a query",
+        "query '{query}': field '{field}' is a {type}, but a query's fields are the parameters of an HTTP GET",
+        "a GET parameter holds a value or, repeated, a list of values: make it 'list[{scalar}]' or a scalar",
+    ),
     # -- keys: aggregates found by a correlation key (E180-E189) --------------------
     "E180": _e(
         "key not recorded at creation",
