@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import JOURNEYS, MINIMAL, variant
+from helpers import JOURNEYS, MINIMAL, variant, write
 
 from esp import api
 from esp.draw import dot, draw, graph, routes
@@ -173,7 +173,7 @@ def test_lanes_are_in_order_and_aligned_across_rows(path: Path) -> None:
 def test_rows_are_stacked_in_process_order_and_hold_their_stickies(path: Path) -> None:
     layout = layout_of(path)
     drawing = graph(model_of(path))
-    process_rows = [r for r in drawing.rows if r.id != "row-hotspots"]
+    process_rows = [r for r in drawing.rows if r.id not in ("row-hotspots", "row-values")]
     assert len(process_rows) == len(model_of(path).processes)
     boxes = [layout.cluster_box(f"cluster_{r.id}") for r in drawing.rows]
     header = layout.cluster_box("cluster_lanes")
@@ -345,3 +345,54 @@ def test_a_saga_sticky_goes_where_its_arrows_cross_no_others() -> None:
 def test_a_hotspot_says_what_it_is_about() -> None:
     drawing = graph(model_of(JOURNEYS / "restaurant.yaml"))
     assert drawing.node("hotspot-1").note.startswith("about Dining Order")
+
+
+NESTED = variant(
+    MINIMAL,
+    (
+        "journey: Shopping\n",
+        "journey: Shopping\ntypes:\n  Money: {fields: {amount: decimal, currency: str}}\n"
+        "  OrderLine: {fields: {sku: str, price: Money, note: 'optional[str]'}}\n",
+    ),
+    ("        creates: true\n", "        creates: true\n        fields: {lines: 'list[OrderLine]', owner: str}\n"),
+)
+
+
+def test_value_objects_have_a_row_of_their_own_with_their_fields() -> None:
+    drawing = graph(model_of(JOURNEYS / "shopping.yaml"))
+    assert drawing.rows[-1].id == "row-values" and drawing.rows[-1].title == "Value objects"
+    values = [nid for cell in drawing.rows[-1].cells for nid in cell]
+    assert sorted(values) == ["value-address", "value-order_line"]
+    line = drawing.node("value-order_line")
+    assert (line.kind, line.label) == ("value", "OrderLine")  # as the sticky fields name it
+    assert line.note.split("\n") == ["sku: str", "quantity: int", "unit_price: decimal"]
+
+
+def test_a_sticky_names_its_fields_of_a_value_object() -> None:
+    drawing = graph(model_of(JOURNEYS / "shopping.yaml"))
+    place = drawing.node("command-place_customer_order")
+    assert place.note.split("\n") == ["lines: list[OrderLine]", "shipping_address: Address"]  # other fields left out
+    placed = drawing.node("event-customer_order_placed")  # an integration event keeps its word first
+    assert placed.kind == "integration"
+    assert placed.note.split("\n") == ["integration", "lines: list[OrderLine]", "shipping_address: Address"]
+    assert drawing.node("command-add_item_to_cart").note == ""
+
+
+def test_a_value_object_held_by_another_is_drawn_too(tmp_path: Path) -> None:
+    result = api.validate([write(tmp_path, NESTED)])
+    assert result.model is not None and not result.errors, [d.message for d in result.errors]
+    drawing = graph(result.model)
+    assert drawing.node("command-open_cart").note == "lines: list[OrderLine]"
+    assert drawing.node("value-order_line").note.split("\n") == ["sku: str", "price: Money", "note: optional[str]"]
+    assert drawing.node("value-money").note.split("\n") == ["amount: decimal", "currency: str"]
+    source = draw(result.model, "esp", "dot")
+    assert isinstance(source, str) and "price: Money" in source and "value object (its fields)" in source
+    mermaid = draw(result.model, "esp", "mermaid")
+    assert isinstance(mermaid, str) and "price: Money" in mermaid and "classDef value" in mermaid
+
+
+def test_only_the_value_objects_of_the_drawn_rows_are_drawn() -> None:
+    model = model_of(JOURNEYS / "shopping.yaml")
+    assert all(r.id != "row-values" for r in graph(model, process="Manage Catalogue").rows)
+    ship = graph(model, process="Ship and Deliver")
+    assert [nid for cell in ship.rows[-1].cells for nid in cell] == ["value-order_line", "value-address"]

@@ -29,6 +29,13 @@ def test_page_has_the_table_the_drawings_and_nothing_external() -> None:
     assert "<script" not in text
 
 
+def test_page_lists_the_value_objects_the_map_draws() -> None:
+    text = page(load_model([ROOT / "journeys" / "shopping.yaml"]))
+    assert "<h2>Value objects</h2>" in text
+    assert "<td><b>OrderLine</b></td><td>sku: str, quantity: int, unit_price: decimal</td>" in text
+    assert 'id="value&#45;order_line"' in text  # the ESP map's sticky, in the inline SVG (dot writes - as &#45;)
+
+
 def test_text_from_the_journey_is_escaped(tmp_path: Path) -> None:
     source = (ROOT / "journeys" / "restaurant.yaml").read_text(encoding="utf-8")
     hostile = source.replace(

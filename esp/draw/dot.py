@@ -198,7 +198,7 @@ def _sticky_label(node: Node, sticky: Sticky) -> str:
     if sticky.marker and not node.note:
         note = f"{sticky.marker} integration"
     if note:
-        small = "<br/>".join(esc(line) for line in wrap(note, 24))
+        small = "<br/>".join(esc(line) for part in note.split("\n") for line in wrap(part, 24))
         text += f'<br/><font point-size="{max(sticky.fontsize - 2, 7)}">{small}</font>'
     return f"<{text}>"
 

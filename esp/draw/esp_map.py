@@ -5,6 +5,11 @@ Arrows are the command-and-event bridge (command -> its events -> the
 aggregate they build), listeners from an event to the command it issues (also
 across rows), a timer (◷, in the Actions lane) to the command it issues, and a
 query to the command that follows it.
+
+Value objects: a command or event sticky lists its fields whose type is a value
+object ("lines: list[OrderLine]"), and a last row, "Value objects", holds one
+sticky per value object the drawn rows use (and the ones those hold), its
+fields one per line, so the reader finds what ``OrderLine`` is on the same map.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 from esp.draw.graph import Edge, Graph, Node, Row, item_id, item_label, label, node_id
 from esp.draw.hotspots import hotspot_nodes
 from esp.draw.scope import Scope
-from esp.model import Command, Model, Process, Query
+from esp.model import Command, Event, Field, Model, Process, Query, ValueType
 
 LANES = ("Process & User", "Actions", "Microservice", "Events", "ES Aggregate")
 
@@ -29,6 +34,7 @@ def build(model: Model, scope: Scope) -> Graph:
     rows = _sagas(model, rows, nodes, edges)
     rows = _timers(model, rows, nodes, edges)
     rows = _listeners(model, rows, nodes, edges, numbers)
+    rows = _value_objects(scope, rows, nodes)
     rows = _with_hotspots(model, rows, nodes, edges, loose=scope.whole)
     return Graph(
         view="esp",
@@ -54,10 +60,7 @@ def _row(
         "microservice",
         label(process.microservice.name),
     )
-    events = [
-        Node(item_id(model, "event", e), "integration" if e.integration else "event", item_label(model, e))
-        for e in process.events
-    ]
+    events = [_event(model, e) for e in process.events]
     aggregate = []
     if process.aggregate is not None:
         factory = any(c.creates for c in process.commands)
@@ -80,7 +83,39 @@ def _action(model: Model, action: Command | Query) -> Node:
     if isinstance(action, Query):
         note = f"reads {label(action.projection.name)}" if action.projection is not None else ""
         return Node(node_id("query", action.name), "query", item_label(model, action), note)
-    return Node(item_id(model, "command", action), "command", item_label(model, action))
+    return Node(item_id(model, "command", action), "command", item_label(model, action), valued(action.fields))
+
+
+def _event(model: Model, event: Event) -> Node:
+    held = valued(event.fields)
+    nid, text = item_id(model, "event", event), item_label(model, event)
+    if event.integration:  # the note replaces the default "⇄ integration" line: keep the word first
+        return Node(nid, "integration", text, "\n".join(p for p in ("integration", held) if p))
+    return Node(nid, "event", text, held)
+
+
+def valued(fields: tuple[Field, ...]) -> str:
+    """The fields whose type holds a value object, one a line ("lines: list[OrderLine]"): the rest of a
+    sticky's fields are left out, as on a workshop wall; these name the stickies of the Value objects row."""
+    return "\n".join(f"{f.name}: {f.type}" for f in fields if f.type.inner.value is not None)
+
+
+def used_types(fields: list[Field]) -> list[ValueType]:
+    """The value objects ``fields`` hold, and those these hold, each once, in first-use order."""
+    found: dict[str, ValueType] = {}
+    todo = [f.type.inner.value for f in fields]
+    while todo:
+        vo = todo.pop(0)
+        if vo is not None and vo.name not in found:
+            found[vo.name] = vo
+            todo.extend(f.type.inner.value for f in vo.fields)
+    return list(found.values())
+
+
+def value_node(vo: ValueType) -> Node:
+    """A value object's sticky: its name, and its fields one a line with their types (nested value objects,
+    ``list[...]`` and ``optional[...]`` as written)."""
+    return Node(node_id("value", vo.name), "value", vo.name, "\n".join(f"{f.name}: {f.type}" for f in vo.fields))
 
 
 def _bridge(model: Model, process: Process, aggregate: str | None) -> list[Edge]:
@@ -172,6 +207,24 @@ def _listeners(
     return [Row(row.id, row.label, tuple(tuple(c) for c in cells[i]), row.title) for i, row in enumerate(rows)]
 
 
+def _value_objects(scope: Scope, rows: list[Row], nodes: list[Node]) -> list[Row]:
+    """A last row of the value objects the drawn commands and events hold, spread over the lanes (the row is
+    a legend: its lanes mean nothing) so that it stays short."""
+    fields = [
+        f
+        for p in scope.processes
+        for fs in [*(c.fields for c in p.commands), *(e.fields for e in p.events)]
+        for f in fs
+    ]
+    found = [value_node(vo) for vo in used_types(fields)]
+    if not found:
+        return rows
+    nodes.extend(found)
+    lanes = len(LANES)
+    cells = tuple(tuple(n.id for n in found[lane::lanes]) for lane in range(lanes))
+    return [*rows, Row("row-values", "Value objects", cells, "Value objects")]
+
+
 def _with_hotspots(model: Model, rows: list[Row], nodes: list[Node], edges: list[Edge], *, loose: bool) -> list[Row]:
     """Each hotspot just under what it is about (same row and lane, after the hotspots
     already there), or, when the whole model is drawn, in a last row of its own."""
@@ -192,7 +245,7 @@ def _with_hotspots(model: Model, rows: list[Row], nodes: list[Node], edges: list
         else:
             continue
         nodes.append(spot)
-    result = [Row(row.id, row.label, tuple(tuple(c) for c in cells[i])) for i, row in enumerate(rows)]
+    result = [Row(row.id, row.label, tuple(tuple(c) for c in cells[i]), row.title) for i, row in enumerate(rows)]
     if unplaced:
         result.append(Row("row-hotspots", "Open questions", (tuple(unplaced), (), (), (), ()), "Open questions"))
     return result

@@ -71,7 +71,7 @@ def _node(node: Node, ids: dict[str, str]) -> str:
     marker = STICKIES[node.kind].marker
     note = f"{marker} {node.note or 'integration'}" if marker else node.note
     if note:
-        lines.append("<small>" + text(note) + "</small>")
+        lines.append("<small>" + "<br/>".join(text(part) for part in note.split("\n")) + "</small>")
     body = "<br/>".join(lines)
     if node.kind in ("start", "end"):
         return f"{ids[node.id]}(( )):::{node.kind}"

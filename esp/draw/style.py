@@ -59,6 +59,7 @@ STICKIES: dict[str, Sticky] = {
     "listener": Sticky("listener (policy)", "#d1c4e9", "#7e57c2"),
     "timer": Sticky("timer (after a time in a state)", "#ede7f6", "#7e57c2", rounded=True, marker=TIMER_MARKER),
     "saga": Sticky("saga", "#d1c4e9", "#512da8", penwidth=2.0),
+    "value": Sticky("value object (its fields)", "#e0f2f1", "#00796b", wrap=24),
     "hotspot": Sticky("hotspot (open question)", "#f8bbd0", "#c2185b", fontsize=10, wrap=24),
     "start": Sticky("start", "#333333", "#333333", shape="circle", fontsize=8),
     "end": Sticky("end", "#ffffff", "#333333", shape="doublecircle", fontsize=8),

@@ -62,6 +62,13 @@ def _figures(model: Model) -> list[str]:
 
 def _lists(model: Model) -> list[str]:
     parts = []
+    if model.types:  # as the markdown export lists them: the ESP map's stickies name them
+        items = "".join(
+            f"<tr><td><b>{_e(vo.name)}</b></td><td>{_e(', '.join(f'{f.name}: {f.type}' for f in vo.fields))}</td>"
+            f"<td>{_e(vo.description)}</td></tr>"
+            for vo in model.types
+        )
+        parts.append(f"<h2>Value objects</h2><table><tr><th>type</th><th>fields</th><th></th></tr>{items}</table>")
     if model.listeners:
         items = "".join(
             f"<li>on <b>{_e(model.label(li.on))}</b> in {_e(li.microservice.name)}: <b>{_e(li.command.name)}</b></li>"
