@@ -268,6 +268,10 @@ CASES: dict[str, tuple[list[tuple[str, str]], list[tuple[str, str, str]]]] = {
         [("        states: [queued]", "        states: [queued, served]")],
         [("compatible", "state-added", "Ticket")],
     ),
+    "key added to an aggregate with stored events: its index misses them": (
+        [("        states: [queued]", "        states: [queued]\n        keys: {order_id: unique}")],
+        [("breaking", "key-added", "Ticket")],
+    ),
     "identity renamed": (
         [("        identity: ticket_id", "        identity: kitchen_ticket_id")],
         [("compatible", "aggregate-changed", "Ticket")],
@@ -410,7 +414,19 @@ def test_a_saga_removed_is_breaking_and_added_compatible(tmp_path: Path) -> None
 # Rules the tests below produce, besides the tables above.
 OTHER_TESTS = {"saga-removed", "saga-added", "event-version-lowered", "journey-added", "journey-removed"}
 OTHER_TESTS |= {"aggregate-added", "aggregate-removed", "event-added", "command-added", "listener-added"}
-OTHER_TESTS |= {"microservice-removed", "process-added", "process-removed"}
+OTHER_TESTS |= {"microservice-removed", "process-added", "process-removed", "key-changed", "key-removed"}
+
+
+def test_keys_made_unique_or_many_or_removed(tmp_path: Path) -> None:
+    """The index kept for a unique key holds one aggregate per value, for a many key every one: turning one into
+    the other leaves an index that does not fit (breaking); a key removed leaves its index unread (compatible)."""
+    queued = "        states: [queued]"
+    keyed = variant(BASE, (queued, f"{queued}\n        keys: {{order_id: unique, dish: many}}"))
+    swapped = variant(BASE, (queued, f"{queued}\n        keys: {{order_id: many, dish: unique}}"))
+    assert changes(tmp_path / "swap", keyed, swapped) == [("breaking", "key-changed", "Ticket")] * 2
+    found = compare(model(tmp_path / "old", keyed), model(tmp_path / "new", swapped))
+    assert sorted(c.message for c in found) == ["key 'dish' made unique", "key 'order_id' made many"]
+    assert changes(tmp_path / "gone", keyed, BASE) == [("compatible", "key-removed", "Ticket")] * 2
 
 
 def test_every_rule_is_exercised() -> None:

@@ -9,7 +9,10 @@ What a change can break is decided by what outlives a deployment:
 - integration events' consumers: other teams read the JSON form; what they may
   rely on is the event's ``compatibility`` promise;
 - stored aggregates and saga runs: a state or saga step that stored ones may be
-  in must not disappear.
+  in must not disappear;
+- the index of an aggregate's keys (esp_runtime.index): it is kept as events are
+  recorded, so a key added to an aggregate with stored events, or made unique or
+  many, leaves an index that misses what was recorded before.
 
 Everything else (commands, queries, listeners, projections, processes) is
 regenerated with the code and is listed as compatible.
@@ -52,6 +55,9 @@ RULES: dict[str, str] = {
     "aggregate-changed": "aggregate changed",
     "state-added": "state added",
     "state-removed": "state removed",
+    "key-added": "key added to an aggregate",
+    "key-removed": "key removed from an aggregate",
+    "key-changed": "key made unique or many",
     "process-added": "process added",
     "process-removed": "process removed",
     "process-changed": "process changed",
@@ -373,6 +379,32 @@ class _Comparer:
                 )
         attrs: Attributes = {"identity": lambda a: a.identity, "snapshot_every": lambda a: str(a.snapshot_every)}
         self.changed("aggregate-changed", "aggregate", key, old, new, attrs, "stored events do not hold it")
+        self.keys(key, old, new)
+
+    def keys(self, key: str, old: Aggregate, new: Aggregate) -> None:
+        """Keys added, removed or made unique or many: what the index already holds no longer fits."""
+        before = {k.name: k for k in old.keys}
+        rebuild = "until the index is built from their stored events (esp keeps it only as events are recorded)"
+        for k in new.keys:
+            kind = "unique" if k.unique else "many"
+            if k.name not in before:
+                why = (
+                    f"stored {key} aggregates that recorded a '{k.name}' are in no index: a listener that finds "
+                    f"{key} by it misses them {rebuild}"
+                )
+                self.add(Impact.BREAKING, "key-added", "aggregate", key, f"key '{k.name}' ({kind}) added", why, k.loc)
+            elif before[k.name].unique != k.unique:
+                why = (
+                    "the index holds only the aggregate that recorded a value last"
+                    if k.unique is False
+                    else "the index holds every aggregate that recorded a value, not the last one only"
+                )
+                message = f"key '{k.name}' made {kind}"
+                self.add(Impact.BREAKING, "key-changed", "aggregate", key, message, f"{why} {rebuild}", k.loc)
+        for name in before.keys() - {k.name for k in new.keys}:
+            why = "its index is no longer read (its stored entries stay, unused)"
+            where = new.at.get("keys", new.loc)
+            self.add(Impact.COMPATIBLE, "key-removed", "aggregate", key, f"key '{name}' removed", why, where)
 
     # -- what is regenerated with the code: processes, commands, queries, listeners, projections
 
