@@ -931,7 +931,8 @@ class _Builder:
             given = _all([self.given(o, ms) for o in _occurrences(doc, path, "given")])
             when_occ = _occurrences(doc, path, "when")
             when = self.when(when_occ[0], ms) if when_occ else None
-            rejected = isinstance(raw, dict) and raw.get("then") == "rejected"
+            rejection = _rejection(raw.get("then") if isinstance(raw, dict) else None)
+            rejected = rejection is not None
             then = None if rejected else _all([self.given(o, ms) for o in _occurrences(doc, path, "then")])
             if aggregate is None or not isinstance(raw, dict) or not when_occ:
                 continue
@@ -941,8 +942,10 @@ class _Builder:
                 self.once(self.scenario_names, key, "scenario", name, doc.loc((*path, "scenario")))
             if given is None or when is None or (then is None and not rejected):
                 continue
-            scenario = Scenario(_str(raw, "scenario"), aggregate, given, when, then, _journey_name(doc), doc.loc(path))
-            result.append(scenario)
+            if isinstance(raw.get("then"), dict) and not rejection:
+                continue  # a rule's rejection without words: the schema said so (E022, E025)
+            name, journey, loc = _str(raw, "scenario"), _journey_name(doc), doc.loc(path)
+            result.append(Scenario(name, aggregate, given, when, then, journey, loc, rejection or None))
         return result
 
     def given(self, occ: _Occurrence, ms: Microservice | None) -> Given | None:
@@ -1114,6 +1117,18 @@ def _all(items: list[T | None]) -> tuple[T, ...] | None:
     """All of ``items``, or None if one could not be resolved (it is reported already)."""
     found = tuple(i for i in items if i is not None)
     return found if len(found) == len(items) else None
+
+
+def _rejection(then: Any) -> str | None:
+    """A scenario's rejection: '' for 'then: rejected' (the lifecycle's), the words of the rule's message for
+    'then: {rejected: words}' ('' when there are none: the schema's to report); None when it expects events. A
+    mapping with 'rejected' is a rejection, never an event named 'rejected'."""
+    if then == "rejected":
+        return ""
+    if isinstance(then, dict) and "rejected" in then:
+        words = then["rejected"]
+        return words.strip() if isinstance(words, str) else ""
+    return None
 
 
 def _occurrences(doc: Document, path: NodePath, key: str) -> list[_Occurrence]:

@@ -757,12 +757,20 @@ def _outcome_fits_lifecycle(model: Model, scenario: Scenario) -> Iterator[Diagno
         return
     rejected = not cmd.creates and bool(cmd.allowed_in) and state not in cmd.allowed_in
     where = f"in state '{state}'" if state else "before any event enters a state"
-    if scenario.then is None and not rejected:
+    if scenario.by_rule:  # a rule's rejection needs the lifecycle to let the command through to the rule
+        if not rejected:
+            return
+        expected = "a rejection by a business rule"
+        actual = f"is rejected {where} by its lifecycle (allowed in: {', '.join(cmd.allowed_in)}): no rule runs"
+        hint = "write 'then: rejected' (the lifecycle's rejection), or give 'given' events that enter a state it is"
+        hint += " allowed in"
+    elif scenario.then is None and not rejected:
         expected = "a rejection"
         actual = "creates its aggregate: nothing rejects it" if cmd.creates else f"is accepted {where}"
         hint = "write the events it records under 'then'"
         if not cmd.creates:
             hint += ", or give 'given' events that enter a state it is not allowed in"
+        hint += "; a business rule's rejection is written 'then: {rejected: <words of its message>}'"
     elif scenario.then is not None and rejected:
         expected = "events"
         actual = f"is rejected {where} (allowed in: {', '.join(cmd.allowed_in)})"

@@ -677,6 +677,12 @@ CODES: dict[str, CodeInfo] = {
         "'{name}' here is {microservice}'s own event; '{other}' is an integration event of the same name",
         "write '{own}' to keep this one, or '{other}' to hear the other microservice's",
     ),
+    "W132": _w(
+        "rule rejection with no rule",
+        "scenario '{scenario}' expects a business rule to reject '{command}', but {path} has no {method}",
+        "its generated test fails until you write {method} there, raising DomainError with a message that holds"
+        " '{words}'",
+    ),
     "W126": _w(
         "rules of a microservice no longer in the model",
         "rules.py of '{microservice}': the journey has no such microservice, so nothing in {package} uses it",

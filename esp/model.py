@@ -476,6 +476,12 @@ class Scenario:
     then: tuple[Given, ...] | None  # None: the command is rejected
     journey: str
     loc: Location
+    rejection: str | None = None  # then: {rejected: words}: a business rule rejects it, with a message holding these
+
+    @property
+    def by_rule(self) -> bool:
+        """Whether a rule (a check_<command> of rules.py) rejects the command, not its lifecycle."""
+        return self.rejection is not None
 
 
 @dataclass(frozen=True, eq=False)

@@ -37,8 +37,17 @@ def test_generated_package_is_clean_and_its_tests_pass(journey: Path, tmp_path: 
     assert validation.model is not None and validation.exit_code() == 0
     out = tmp_path / journey.stem
     generate(validation.model, out)
+    _bring_the_rules(journey, out)
     tests = _clean_and_tested(out, mypy_cache)
     assert "skipped" not in tests.stdout.splitlines()[-1] or not os.environ.get("CI"), tests.stdout[-2000:]
+
+
+def _bring_the_rules(journey: Path, out: Path) -> None:
+    """The example's hand-written rules.py files, as a user keeps them: a scenario rejected by a rule
+    ('then: {rejected: ...}') passes only once the rule is written (the restaurant's invariants)."""
+    example = ROOT / "generated" / journey.stem
+    for rules in example.glob("*/*/rules.py"):
+        shutil.copyfile(rules, out / rules.relative_to(example))
 
 
 def _clean_and_tested(out: Path, mypy_cache: Path) -> subprocess.CompletedProcess[str]:

@@ -1,5 +1,6 @@
 """Business logic survives regeneration, and a rule it overrides that the journey no longer asks for is
-reported by ``esp validate --generated`` where it is written (E220-E222, W126)."""
+reported by ``esp validate --generated`` where it is written (E220-E222, W126); a scenario a rule rejects
+whose rule is not written, at the scenario (W132)."""
 
 from __future__ import annotations
 
@@ -78,8 +79,12 @@ def test_a_broken_or_classless_rules_file_and_a_microservice_gone(tmp_path: Path
     model = api.validate([journey]).model
     assert model is not None
     found = overrides.check(model, out)
-    located = [(d.code, Path(d.location.file).parent.name, d.location.line, d.location.col) for d in found]
+    rules = [d for d in found if d.code != "W132"]
+    located = [(d.code, Path(d.location.file).parent.name, d.location.line, d.location.col) for d in rules]
     assert located == [("W126", "bar", 1, 1), ("E222", "dining", 1, 12), ("E221", "kitchen", 1, 1)], show(found)
+    # the dining rules cannot be read, so whether they reject is unknown: only payment's missing rules are said
+    unwritten = [d.message.split(" has no ")[1] for d in found if d.code == "W132"]
+    assert unwritten == ["check_pay_cash", "check_process_payment"], show(found)
 
 
 def test_a_folder_esp_did_not_generate_is_refused(tmp_path: Path) -> None:
@@ -94,6 +99,32 @@ def test_the_committed_example_has_no_dead_override() -> None:
         "validate", JOURNEYS / "restaurant.yaml", "--generated", JOURNEYS.parent / "generated" / "restaurant"
     )
     assert "E220" not in result.stdout and "W126" not in result.stdout, result.stdout
+    assert "W132" not in result.stdout, result.stdout  # every scenario a rule rejects has its rule written
+
+
+def test_a_scenario_rejected_by_a_rule_not_written_is_said_where_it_is(tmp_path: Path) -> None:
+    """'then: {rejected: ...}' expects a check_<command> of rules.py: until it is written the default accepts,
+    and the generated test fails; validate --generated says so at the scenario (W132), and no more once written."""
+    journey = _restaurant(tmp_path)
+    out = tmp_path / "out"
+    _generate(journey, out)
+    result = run_esp("validate", journey, "--generated", out)
+    assert_exit(result, 0)  # a warning: the package is fine, its test of the rule is not yet
+    text = journey.read_text(encoding="utf-8")
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if t == "  - scenario: a dish is ordered at least once")
+    rules = out / "customer_dining" / "dining" / "rules.py"
+    assert (
+        f"{journey}:{line}:5: warning W132: scenario 'a dish is ordered at least once' expects a business rule to"
+        f" reject 'AddFoodItem', but {rules} has no check_add_food_item"
+    ) in result.stdout
+    assert "raising DomainError with a message that holds 'order at least one'" in result.stdout
+    assert_exit(run_esp("validate", journey, "--generated", out, "--strict"), 1)
+
+    example = JOURNEYS.parent / "generated" / "restaurant" / "customer_dining"
+    for ms in ("dining", "payment"):
+        (out / "customer_dining" / ms / "rules.py").write_bytes((example / ms / "rules.py").read_bytes())
+    written = run_esp("validate", journey, "--generated", out, "--strict")
+    assert "W132" not in written.stdout, written.stdout
 
 
 def test_a_folder_of_packages_is_checked_journey_by_journey(tmp_path: Path) -> None:

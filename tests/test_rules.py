@@ -630,6 +630,25 @@ CASES = [
         ("E170",),
     ),
     Case(
+        "scenario-rejected-by-a-rule-where-allowed",
+        check.scenarios_fit,
+        T.replace("    then:\n      - OrderPlaced: {dish: soup}\n", "    then:\n      rejected: no soup today\n"),
+        (),
+    ),
+    Case(
+        "scenario-rejected-by-a-rule-where-the-lifecycle-rejects",
+        check.scenarios_fit,
+        variant(
+            T,
+            (
+                "      - OrderOpened: {table: 4}\n",
+                "      - OrderOpened: {table: 4}\n      - OrderPlaced: {dish: tea}\n",
+            ),
+            ("    then:\n      - OrderPlaced: {dish: soup}\n", "    then: {rejected: no soup today}\n"),
+        ),
+        ("E170",),
+    ),
+    Case(
         "scenario-events-where-rejected",
         check.scenarios_fit,
         T.replace(

@@ -1110,6 +1110,11 @@ class ScenarioV:
     def when(self) -> tuple[ValueV, ...]:
         return _values(self.command.fields, self.entity.when)
 
+    @property
+    def rejection(self) -> str | None:
+        """The words of the message a business rule rejects the command with (None: events, or the lifecycle)."""
+        return self.entity.rejection
+
     @cached_property
     def then(self) -> tuple[StepV, ...] | None:
         """The expected events, with the values the scenario wrote (a rule's value is marked, not compared)."""

@@ -251,6 +251,8 @@ def _references(data: Any, kind: str, old: str, new: str, path: NodePath = ()) -
 
 
 def _scenario_keys(value: Any, path: NodePath, old: str, new: str) -> Iterator[Replace]:
+    if path[-1] == "then" and isinstance(value, dict):
+        return  # 'then: {rejected: <words>}': a rule's rejection, never an event to rename (its events are a list)
     steps = [(path, value)] if isinstance(value, dict) else [((*path, i), v) for i, v in enumerate(value or [])]
     for where, step in steps:
         for name in list(step) if isinstance(step, dict) else []:

@@ -217,6 +217,92 @@ def _play_3(system: CustomerDining, player: Player) -> None:
 
 
 def _play_4(system: CustomerDining, player: Player) -> None:
+    """a dish is ordered at least once"""
+    player.command(
+        "Customer",
+        dining_commands.OpenTable(
+            table_number=4,
+            guests=2,
+        ),
+        system.dining.open_table,
+        binds="DiningOrder",
+    )
+    player.command(
+        "Customer",
+        dining_commands.AddFoodItem(
+            order_id=player.id("DiningOrder"),
+            dish="cake",
+            quantity=0,
+            price=Decimal("5.00"),
+        ),
+        system.dining.add_food_item,
+        target="DiningOrder",
+        expect="rejected",
+    )
+
+
+def _play_5(system: CustomerDining, player: Player) -> None:
+    """drinks have no negative price"""
+    player.command(
+        "Customer",
+        dining_commands.OpenTable(
+            table_number=4,
+            guests=2,
+        ),
+        system.dining.open_table,
+        binds="DiningOrder",
+    )
+    player.command(
+        "Customer",
+        dining_commands.AddDrinks(
+            order_id=player.id("DiningOrder"),
+            drink="juice",
+            quantity=1,
+            price=Decimal("-3.00"),
+        ),
+        system.dining.add_drinks,
+        target="DiningOrder",
+        expect="rejected",
+    )
+
+
+def _play_6(system: CustomerDining, player: Player) -> None:
+    """only what was ordered is removed"""
+    player.command(
+        "Customer",
+        dining_commands.OpenTable(
+            table_number=4,
+            guests=2,
+        ),
+        system.dining.open_table,
+        binds="DiningOrder",
+    )
+    player.command(
+        "Customer",
+        dining_commands.AddFoodItem(
+            order_id=player.id("DiningOrder"),
+            dish="soup",
+            quantity=2,
+            price=Decimal("6.50"),
+        ),
+        system.dining.add_food_item,
+        target="DiningOrder",
+    )
+    player.command(
+        "Customer",
+        dining_commands.RemoveItem(
+            order_id=player.id("DiningOrder"),
+            item="soup",
+            quantity=5,
+            price=Decimal("6.50"),
+        ),
+        system.dining.remove_item,
+        target="DiningOrder",
+        expect="rejected",
+    )
+
+
+def _play_7(system: CustomerDining, player: Player) -> None:
     """food is served only once prepared"""
     player.command(
         "Customer",
@@ -253,7 +339,7 @@ def _play_4(system: CustomerDining, player: Player) -> None:
     )
 
 
-def _play_5(system: CustomerDining, player: Player) -> None:
+def _play_8(system: CustomerDining, player: Player) -> None:
     """the chef puts tomato soup on the menu"""
     player.command(
         "Chef",
@@ -272,7 +358,7 @@ def _play_5(system: CustomerDining, player: Player) -> None:
     )
 
 
-def _play_6(system: CustomerDining, player: Player) -> None:
+def _play_9(system: CustomerDining, player: Player) -> None:
     """the soup costs more"""
     player.command(
         "Chef",
@@ -300,7 +386,7 @@ def _play_6(system: CustomerDining, player: Player) -> None:
     )
 
 
-def _play_7(system: CustomerDining, player: Player) -> None:
+def _play_10(system: CustomerDining, player: Player) -> None:
     """a discontinued dish gets no new price"""
     player.command(
         "Chef",
@@ -337,7 +423,7 @@ def _play_7(system: CustomerDining, player: Player) -> None:
     )
 
 
-def _play_8(system: CustomerDining, player: Player) -> None:
+def _play_11(system: CustomerDining, player: Player) -> None:
     """a drink ordered by mistake is removed"""
     player.command(
         "Customer",
@@ -372,7 +458,7 @@ def _play_8(system: CustomerDining, player: Player) -> None:
     )
 
 
-def _play_9(system: CustomerDining, player: Player) -> None:
+def _play_12(system: CustomerDining, player: Player) -> None:
     """the table orders soup"""
     player.command(
         "Customer",
@@ -411,7 +497,7 @@ def _play_9(system: CustomerDining, player: Player) -> None:
     )
 
 
-def _play_10(system: CustomerDining, player: Player) -> None:
+def _play_13(system: CustomerDining, player: Player) -> None:
     """the table is closed after the meal"""
     player.command(
         "Customer",
@@ -476,7 +562,7 @@ def _play_10(system: CustomerDining, player: Player) -> None:
     )
 
 
-def _play_11(system: CustomerDining, player: Player) -> None:
+def _play_14(system: CustomerDining, player: Player) -> None:
     """the kitchen serves the prepared soup"""
     player.command(
         "Customer",
@@ -520,7 +606,7 @@ def _play_11(system: CustomerDining, player: Player) -> None:
     )
 
 
-def _play_12(system: CustomerDining, player: Player) -> None:
+def _play_15(system: CustomerDining, player: Player) -> None:
     """the bill is paid by card"""
     player.command(
         "Customer",
@@ -573,7 +659,114 @@ def _play_12(system: CustomerDining, player: Player) -> None:
     )
 
 
-def _play_13(system: CustomerDining, player: Player) -> None:
+def _play_16(system: CustomerDining, player: Player) -> None:
+    """the bill is paid in full, not less"""
+    player.command(
+        "Customer",
+        dining_commands.OpenTable(
+            table_number=4,
+            guests=2,
+        ),
+        system.dining.open_table,
+        binds="DiningOrder",
+    )
+    player.command(
+        "Customer",
+        dining_commands.PlaceOrder(
+            order_id=player.id("DiningOrder"),
+        ),
+        system.dining.place_order,
+        target="DiningOrder",
+    )
+    player.follow(
+        "KitchenTicket",
+        system.dining,
+        "DiningOrder",
+        dining_aggregates.DiningOrder.OrderPlaced,
+        "QueueTicket",
+    )
+    player.command(
+        "Customer",
+        dining_commands.CloseTable(
+            order_id=player.id("DiningOrder"),
+        ),
+        system.dining.close_table,
+        target="DiningOrder",
+    )
+    player.follow(
+        "BillableOrder",
+        system.dining,
+        "DiningOrder",
+        dining_aggregates.DiningOrder.TableClosed,
+        "PrepareBill",
+    )
+    player.command(
+        "Cashier",
+        payment_commands.PayCash(
+            bill_id=player.id("BillableOrder"),
+            amount=Decimal("15.00"),
+        ),
+        system.payment.pay_cash,
+        target="BillableOrder",
+        expect="rejected",
+    )
+
+
+def _play_17(system: CustomerDining, player: Player) -> None:
+    """a card is charged the bill, not more"""
+    player.command(
+        "Customer",
+        dining_commands.OpenTable(
+            table_number=4,
+            guests=2,
+        ),
+        system.dining.open_table,
+        binds="DiningOrder",
+    )
+    player.command(
+        "Customer",
+        dining_commands.PlaceOrder(
+            order_id=player.id("DiningOrder"),
+        ),
+        system.dining.place_order,
+        target="DiningOrder",
+    )
+    player.follow(
+        "KitchenTicket",
+        system.dining,
+        "DiningOrder",
+        dining_aggregates.DiningOrder.OrderPlaced,
+        "QueueTicket",
+    )
+    player.command(
+        "Customer",
+        dining_commands.CloseTable(
+            order_id=player.id("DiningOrder"),
+        ),
+        system.dining.close_table,
+        target="DiningOrder",
+    )
+    player.follow(
+        "BillableOrder",
+        system.dining,
+        "DiningOrder",
+        dining_aggregates.DiningOrder.TableClosed,
+        "PrepareBill",
+    )
+    player.command(
+        "Cashier",
+        payment_commands.ProcessPayment(
+            bill_id=player.id("BillableOrder"),
+            amount=Decimal("25.00"),
+            card_number="4111 1111 1111 1111",
+        ),
+        system.payment.process_payment,
+        target="BillableOrder",
+        expect="rejected",
+    )
+
+
+def _play_18(system: CustomerDining, player: Player) -> None:
     """a declined card is paid in cash"""
     player.command(
         "Customer",
@@ -653,46 +846,71 @@ def plays(system: CustomerDining) -> list[Play]:
             happy=False,
         ),
         Play(
-            "food is served only once prepared",
+            "a dish is ordered at least once",
             lambda player: _play_4(system, player),
             happy=False,
         ),
         Play(
-            "the chef puts tomato soup on the menu",
+            "drinks have no negative price",
             lambda player: _play_5(system, player),
+            happy=False,
         ),
         Play(
-            "the soup costs more",
+            "only what was ordered is removed",
             lambda player: _play_6(system, player),
+            happy=False,
         ),
         Play(
-            "a discontinued dish gets no new price",
+            "food is served only once prepared",
             lambda player: _play_7(system, player),
             happy=False,
         ),
         Play(
-            "a drink ordered by mistake is removed",
+            "the chef puts tomato soup on the menu",
             lambda player: _play_8(system, player),
         ),
         Play(
-            "the table orders soup",
+            "the soup costs more",
             lambda player: _play_9(system, player),
         ),
         Play(
-            "the table is closed after the meal",
+            "a discontinued dish gets no new price",
             lambda player: _play_10(system, player),
+            happy=False,
         ),
         Play(
-            "the kitchen serves the prepared soup",
+            "a drink ordered by mistake is removed",
             lambda player: _play_11(system, player),
         ),
         Play(
-            "the bill is paid by card",
+            "the table orders soup",
             lambda player: _play_12(system, player),
         ),
         Play(
-            "a declined card is paid in cash",
+            "the table is closed after the meal",
             lambda player: _play_13(system, player),
+        ),
+        Play(
+            "the kitchen serves the prepared soup",
+            lambda player: _play_14(system, player),
+        ),
+        Play(
+            "the bill is paid by card",
+            lambda player: _play_15(system, player),
+        ),
+        Play(
+            "the bill is paid in full, not less",
+            lambda player: _play_16(system, player),
+            happy=False,
+        ),
+        Play(
+            "a card is charged the bill, not more",
+            lambda player: _play_17(system, player),
+            happy=False,
+        ),
+        Play(
+            "a declined card is paid in cash",
+            lambda player: _play_18(system, player),
         ),
     ]
 

@@ -99,6 +99,81 @@ def test_a_closed_table_takes_no_more_food(alone: Alone) -> None:
     assert events_of(app, aggregate.id, after=aggregate.version) == []
 
 
+def test_a_dish_is_ordered_at_least_once(alone: Alone) -> None:
+    """a dish is ordered at least once"""
+    app = alone(dining_application.DiningService)
+    cls = dining_aggregates.DiningOrder
+    aggregate = cls._create(
+        cls.TableOpened,
+        id=uuid4(),
+        table_number=4,
+        guests=2,
+    )
+    app.save(aggregate)
+    command = dining_commands.AddFoodItem(
+        order_id=aggregate.id,
+        dish="cake",
+        quantity=0,
+        price=Decimal("5.00"),
+    )
+    with pytest.raises(DomainError) as rejected:  # by a rule of rules.py: its message holds the scenario's words
+        app.add_food_item(command)
+    assert "order at least one" in str(rejected.value)
+    assert events_of(app, aggregate.id, after=aggregate.version) == []
+
+
+def test_drinks_have_no_negative_price(alone: Alone) -> None:
+    """drinks have no negative price"""
+    app = alone(dining_application.DiningService)
+    cls = dining_aggregates.DiningOrder
+    aggregate = cls._create(
+        cls.TableOpened,
+        id=uuid4(),
+        table_number=4,
+        guests=2,
+    )
+    app.save(aggregate)
+    command = dining_commands.AddDrinks(
+        order_id=aggregate.id,
+        drink="juice",
+        quantity=1,
+        price=Decimal("-3.00"),
+    )
+    with pytest.raises(DomainError) as rejected:  # by a rule of rules.py: its message holds the scenario's words
+        app.add_drinks(command)
+    assert "prices are not negative" in str(rejected.value)
+    assert events_of(app, aggregate.id, after=aggregate.version) == []
+
+
+def test_only_what_was_ordered_is_removed(alone: Alone) -> None:
+    """only what was ordered is removed"""
+    app = alone(dining_application.DiningService)
+    cls = dining_aggregates.DiningOrder
+    aggregate = cls._create(
+        cls.TableOpened,
+        id=uuid4(),
+        table_number=4,
+        guests=2,
+    )
+    aggregate.trigger_event(
+        cls.FoodItemAdded,
+        dish="soup",
+        quantity=2,
+        price=Decimal("6.50"),
+    )
+    app.save(aggregate)
+    command = dining_commands.RemoveItem(
+        order_id=aggregate.id,
+        item="soup",
+        quantity=5,
+        price=Decimal("6.50"),
+    )
+    with pytest.raises(DomainError) as rejected:  # by a rule of rules.py: its message holds the scenario's words
+        app.remove_item(command)
+    assert "more than the order holds" in str(rejected.value)
+    assert events_of(app, aggregate.id, after=aggregate.version) == []
+
+
 def test_food_is_served_only_once_prepared(alone: Alone) -> None:
     """food is served only once prepared"""
     app = alone(kitchen_application.KitchenService)
@@ -339,6 +414,51 @@ def test_the_bill_is_paid_by_card(alone: Alone) -> None:
     event_1 = new[0]
     assert isinstance(event_1, cls.PaymentApproved)
     assert event_1.amount == Decimal("19.00")
+
+
+def test_the_bill_is_paid_in_full_not_less(alone: Alone) -> None:
+    """the bill is paid in full, not less"""
+    app = alone(payment_application.PaymentService)
+    cls = payment_aggregates.BillableOrder
+    aggregate = cls._create(
+        cls.BillPrepared,
+        id=uuid4(),
+        order_id=UUID("0b7c2f6e-8d1a-4d8e-9a59-3c1f3e0c9a11"),
+        table_number=4,
+        total=Decimal("19.00"),
+    )
+    app.save(aggregate)
+    command = payment_commands.PayCash(
+        bill_id=aggregate.id,
+        amount=Decimal("15.00"),
+    )
+    with pytest.raises(DomainError) as rejected:  # by a rule of rules.py: its message holds the scenario's words
+        app.pay_cash(command)
+    assert "does not pay the bill of 19.00" in str(rejected.value)
+    assert events_of(app, aggregate.id, after=aggregate.version) == []
+
+
+def test_a_card_is_charged_the_bill_not_more(alone: Alone) -> None:
+    """a card is charged the bill, not more"""
+    app = alone(payment_application.PaymentService)
+    cls = payment_aggregates.BillableOrder
+    aggregate = cls._create(
+        cls.BillPrepared,
+        id=uuid4(),
+        order_id=UUID("0b7c2f6e-8d1a-4d8e-9a59-3c1f3e0c9a11"),
+        table_number=4,
+        total=Decimal("19.00"),
+    )
+    app.save(aggregate)
+    command = payment_commands.ProcessPayment(
+        bill_id=aggregate.id,
+        amount=Decimal("25.00"),
+        card_number="4111 1111 1111 1111",
+    )
+    with pytest.raises(DomainError) as rejected:  # by a rule of rules.py: its message holds the scenario's words
+        app.process_payment(command)
+    assert "pay the bill in full" in str(rejected.value)
+    assert events_of(app, aggregate.id, after=aggregate.version) == []
 
 
 def test_a_declined_card_is_paid_in_cash(alone: Alone) -> None:
