@@ -173,7 +173,9 @@ class _Builder:
     queries: dict[str, _Named] = field(default_factory=dict)
     projections: dict[str, _Named] = field(default_factory=dict)
     sagas: dict[str, _Named] = field(default_factory=dict)
-    types: dict[str, ValueType] = field(default_factory=dict)  # the value objects built so far
+    types: dict[_TypeKey, ValueType] = field(default_factory=dict)  # the value objects built so far
+    type_decls: set[_TypeKey] = field(default_factory=set)  # every value object declared, built or not
+    type_homes: dict[str, list[str]] = field(default_factory=dict)  # a type's name -> the scopes declaring it
     microservice_refs: dict[str, _Named] = field(default_factory=dict)  # for self.ref, made once
     scenario_names: dict[tuple[str, str], Location] = field(default_factory=dict)
     # What the listeners and sagas left out of the model (for an error reported already) name: see Model.left_out
@@ -300,73 +302,138 @@ class _Builder:
         home = within.name if within is not None and within.name in meant_homes else meant_homes[0]
         return table.get(home, meant)
 
-    def fields(self, doc: Document, path: NodePath, left_out: frozenset[str] = frozenset()) -> tuple[Field, ...]:
-        """The fields at ``path``; one whose type is unknown is reported and left out, and so is one whose type
-        is among ``left_out`` (a value object in a cycle, reported already)."""
+    def fields(
+        self,
+        doc: Document,
+        path: NodePath,
+        within: Microservice | None,
+        left_out: frozenset[_TypeKey] = frozenset(),
+    ) -> tuple[Field, ...]:
+        """The fields at ``path``, their value objects found ``within`` a microservice (see find_type); one
+        whose type is unknown is reported and left out, and so is one whose type is among ``left_out`` (a
+        value object in a cycle, reported already)."""
         result = []
         for name, text in _map_at(doc.data, path).items():
             if not isinstance(text, str):
                 continue
-            ftype = self.field_type(doc, (*path, name), name, text, left_out)
+            ftype = self.field_type(doc, (*path, name), name, text, within, left_out)
             if ftype is not None:
                 result.append(Field(name, ftype, doc.loc((*path, name), key=True)))
         return tuple(result)
 
     def field_type(
-        self, doc: Document, path: NodePath, name: str, text: str, left_out: frozenset[str] = frozenset()
+        self,
+        doc: Document,
+        path: NodePath,
+        name: str,
+        text: str,
+        within: Microservice | None,
+        left_out: frozenset[_TypeKey] = frozenset(),
     ) -> FieldType | None:
         """The type ``text`` of field ``name``: an unknown one is E030, or E190 if it names a value object
-        (a capitalised name that is no scalar type written in another case)."""
-        ftype = FieldType.parse(text, self.types)
+        (a capitalised name that is no scalar type written in another case; E200 or E201 if it is
+        qualified by no microservice, or several microservices declare it)."""
+        scope = within.name if within is not None else GLOBAL
+
+        def lookup(written: str) -> ValueType | None:
+            home = self.find_type(written, scope)
+            return None if home is None else self.types.get(home)
+
+        ftype = FieldType.parse(text, lookup)
         if ftype is not None:
             return ftype
         inner = innermost(text)
-        if inner in left_out:
+        home = self.find_type(inner, scope)
+        if home is not None and home in left_out:
             return None
-        if not _TYPE_NAME.match(inner) or inner.lower() in SCALAR_TYPES:
+        type_name = inner.rsplit(QUALIFIER, 1)[-1].strip()
+        if home is not None or not _TYPE_NAME.match(type_name) or inner.lower() in SCALAR_TYPES:
             self.add("E030", doc.loc(path), field=name, type=text)
             return None
-        self.add("E190", doc.loc(path), field=name, type=inner, hint=did_you_mean(inner, self.types))
+        self.find_type(inner, scope, (doc.loc(path), name))
+        return None
+
+    def find_type(self, text: str, scope: str, report: tuple[Location, str] | None = None) -> _TypeKey | None:
+        """The value object ``text`` names from ``scope`` (a microservice's name, or GLOBAL for the journey's
+        ``types:``): ``ms.Name`` that microservice's; ``Name`` the scope's own if it declares one, else the
+        journey's ``types:``, else the one microservice that does (several: E201). With ``report`` (where,
+        and the field), a name it finds nothing for is reported: E200, E201 or E190, with a hint."""
+        text = text.strip()
+        if QUALIFIER in text:
+            qualifier, name = (part.strip() for part in text.rsplit(QUALIFIER, 1))
+            if (qualifier, name) in self.type_decls:
+                return (qualifier, name)
+            if report is not None and qualifier not in self.microservices:
+                hint = did_you_mean(qualifier, self.microservices)
+                self.add("E200", report[0], qualifier=qualifier, name=text, hint=hint)
+            elif report is not None:
+                own = [n for (ms, n) in self.type_decls if ms == qualifier]
+                hint = f"'{qualifier}' declares no type '{name}'; " + did_you_mean(name, own)
+                if self.type_homes.get(name):
+                    hint = f"'{qualifier}' declares no type '{name}'; " + _choose_type(name, self.type_homes[name])
+                self.add("E190", report[0], field=report[1], type=text, hint=hint)
+            return None
+        homes = self.type_homes.get(text, [])
+        for home in (scope, GLOBAL):
+            if home in homes:
+                return (home, text)
+        if len(homes) == 1:
+            return (homes[0], text)
+        if report is None:
+            return None
+        if homes:
+            self.add("E201", report[0], kind="type", name=text, where=", ".join(homes), hint=_choose_type(text, homes))
+        else:
+            self.add("E190", report[0], field=report[1], type=text, hint=did_you_mean(text, self.type_homes))
         return None
 
     def declare_types(self, docs: Sequence[Document]) -> None:
-        """The value objects of every document, each built after the ones its fields hold; a type written
-        twice with other fields is E031, a type that holds itself (through others, lists or optionals) E191."""
-        written: dict[str, tuple[Document, NodePath, Any]] = {}
+        """The value objects of every document, the journey's ``types:`` and each microservice's own, each built
+        after the ones its fields hold; a type written twice in one scope with other fields is E031, a type that
+        holds itself (through others, lists or optionals) E191. A name declared in several scopes is qualified
+        by its microservice (``order.Address``) in messages, exports and generated class names."""
+        written: dict[_TypeKey, tuple[Document, NodePath, Any]] = {}
         for doc in docs:
-            for name, raw in _map(doc.data, "types").items():
-                if not _TYPE_NAME.match(name):  # the schema said so (E025)
-                    continue
-                path: NodePath = ("types", name)
-                if name in written:
-                    first_doc, first_path, first_raw = written[name]
-                    if _map(first_raw, "fields") != _map(raw, "fields"):  # the same type in two journeys is one
-                        here = doc.loc(path, key=True)
-                        self.add(
-                            "E031",
-                            here,
-                            kind="type",
-                            name=name,
-                            first=_where(first_doc.loc(first_path, key=True), here),
-                        )
-                    continue
-                written[name] = (doc, path, raw)
+            for scope, base in _type_sections(doc):
+                for name, raw in _map_at(doc.data, base).items():
+                    if not _TYPE_NAME.match(name):  # the schema said so (E025)
+                        continue
+                    path: NodePath = (*base, name)
+                    if (scope, name) in written:
+                        first_doc, first_path, first_raw = written[(scope, name)]
+                        if _map(first_raw, "fields") != _map(raw, "fields"):  # the same type in two journeys is one
+                            here = doc.loc(path, key=True)
+                            first = _where(first_doc.loc(first_path, key=True), here)
+                            self.add("E031", here, kind="type", name=_type_text(scope, name), first=first)
+                        continue
+                    written[(scope, name)] = (doc, path, raw)
+        self.type_decls = set(written)
+        for scope, name in written:
+            self.type_homes.setdefault(name, []).append(scope)
         holds = {
-            name: [n for t in _map(raw, "fields").values() if isinstance(t, str) and (n := innermost(t)) in written]
-            for name, (_, _, raw) in written.items()
+            key: [
+                h
+                for t in _map(raw, "fields").values()
+                if isinstance(t, str) and (h := self.find_type(innermost(t), key[0]))
+            ]
+            for key, (_, _, raw) in written.items()
         }
         order, cycles = _topological(holds)
-        in_cycle = frozenset(n for cycle in cycles for n in cycle)
+        in_cycle = frozenset(k for cycle in cycles for k in cycle)
         for cycle in cycles:
             doc, path, _ = written[cycle[0]]
-            self.add("E191", doc.loc(path, key=True), name=cycle[0], cycle=" -> ".join([*cycle, cycle[0]]))
-        for name in order:
-            doc, path, raw = written[name]
+            text = " -> ".join(_type_text(*k) for k in [*cycle, cycle[0]])
+            self.add("E191", doc.loc(path, key=True), name=_type_text(*cycle[0]), cycle=text)
+        for key in order:
+            doc, path, raw = written[key]
+            scope, name = key
             if isinstance(raw, dict) and raw.get("fields") == {}:
-                self.add("E193", doc.loc(path, key=True), name=name)
-            fields = self.fields(doc, (*path, "fields"), in_cycle)
-            self.types[name] = ValueType(
-                name, _str(raw, "description"), fields, _journey_name(doc), doc.loc(path, key=True)
+                self.add("E193", doc.loc(path, key=True), name=_type_text(scope, name))
+            ms = self.microservices.get(scope) if scope != GLOBAL else None
+            fields = self.fields(doc, (*path, "fields"), ms, in_cycle)
+            shared = len(self.type_homes[name]) > 1 and scope != GLOBAL
+            self.types[key] = ValueType(
+                name, _str(raw, "description"), fields, _journey_name(doc), doc.loc(path, key=True), ms, shared
             )
 
     def states(self, doc: Document, path: NodePath, aggregate: Aggregate | None) -> tuple[str, ...]:
@@ -395,8 +462,9 @@ class _Builder:
 
     def run(self) -> tuple[Model, list[Diagnostic]]:
         docs = sorted(self.docs, key=lambda d: d.file)
-        self.declare_types(docs)
-        self.declare_microservices(docs)
+        self.name_microservices(docs)
+        self.declare_types(docs)  # after the microservices, whose types they may be; before any field
+        self.declare_aggregates(docs)
         raw = [
             [(doc, i, p) for i, p in enumerate(_list(doc.data, "processes")) if _named(p, "process")] for doc in docs
         ]
@@ -436,8 +504,8 @@ class _Builder:
         )
         return model, self.problems
 
-    def declare_microservices(self, docs: Sequence[Document]) -> None:
-        """Every microservice (declared in one or more journeys: the first description wins), then their aggregates."""
+    def name_microservices(self, docs: Sequence[Document]) -> None:
+        """Every microservice (declared in one or more journeys: the first description wins)."""
         declared: dict[str, tuple[str, Location]] = {}
         for doc in docs:
             for ms_name, ms in _map(doc.data, "microservices").items():
@@ -448,6 +516,9 @@ class _Builder:
         for ms_name, (description, loc) in declared.items():
             self.microservices[ms_name] = Microservice(ms_name, description, loc)
             self.microservice_refs[ms_name] = _Named(self.microservices[ms_name], loc)
+
+    def declare_aggregates(self, docs: Sequence[Document]) -> None:
+        """The aggregates of every microservice."""
         for doc in docs:
             for ms_name, ms in _map(doc.data, "microservices").items():
                 for agg_name, agg in _map(ms, "aggregates").items():
@@ -531,14 +602,14 @@ class _Builder:
                 _str(ev, "description"),
                 kind,
                 version if isinstance(version, int) and not isinstance(version, bool) else 1,
-                self.fields(doc, (*path, "fields")),
+                self.fields(doc, (*path, "fields"), ms),
                 enters[0] if enters else None,
                 ms,
                 aggregate,
                 _journey_name(doc),
                 doc.loc(path),
                 _key_locs(doc, path, ev),
-                self.history(doc, (*path, "history")),
+                self.history(doc, (*path, "history"), ms),
                 compatibility if compatibility in ("full", "backward", "forward", "none") else "full",
                 previous,
             )
@@ -546,7 +617,7 @@ class _Builder:
                 result.append(event)
         return result
 
-    def history(self, doc: Document, path: NodePath) -> tuple[Revision, ...]:
+    def history(self, doc: Document, path: NodePath, ms: Microservice) -> tuple[Revision, ...]:
         """An event's history entries, by version; a version written twice is reported (E031)."""
         revisions: dict[int, Revision] = {}
         entries = _at(doc.data, path)
@@ -568,7 +639,9 @@ class _Builder:
                 continue
             widened = []
             for name, text in _map(raw, "widened").items():
-                ftype = self.field_type(doc, (*here, "widened", name), name, text) if isinstance(text, str) else None
+                ftype = (
+                    self.field_type(doc, (*here, "widened", name), name, text, ms) if isinstance(text, str) else None
+                )
                 if ftype is not None:
                     widened.append((name, ftype))
             revisions[version] = Revision(
@@ -576,7 +649,7 @@ class _Builder:
                 tuple(_map(raw, "added").items()),
                 tuple((old, new) for old, new in _map(raw, "renamed").items() if isinstance(new, str)),
                 tuple(widened),
-                self.fields(doc, (*here, "removed")),
+                self.fields(doc, (*here, "removed"), ms),
                 doc.loc((*here, "version")),
                 _revision_locs(doc, here, raw),
             )
@@ -681,7 +754,7 @@ class _Builder:
             command = Command(
                 name,
                 _str(raw, "description"),
-                self.fields(doc, (*path, "fields")),
+                self.fields(doc, (*path, "fields"), ms),
                 self.refs(doc, (*path, "emits"), self.events, within=ms),
                 _flag(raw, "creates"),
                 self.states(doc, (*path, "allowed_in"), aggregate),
@@ -699,7 +772,7 @@ class _Builder:
             query = Query(
                 name,
                 _str(raw, "description"),
-                self.fields(doc, (*path, "fields")),
+                self.fields(doc, (*path, "fields"), ms),
                 projection,
                 ms,
                 _journey_name(doc),
@@ -981,19 +1054,21 @@ class _Builder:
 
 
 _TYPE_NAME = re.compile(r"^[A-Z][A-Za-z0-9]*$")  # a value object's name, as the schema has it
+GLOBAL = ""  # the scope of the journey's own ``types:`` (no microservice has an empty name)
+_TypeKey = tuple[str, str]  # a value object's scope (a microservice's name, or GLOBAL) and name
 
 
-def _topological(holds: Mapping[str, list[str]]) -> tuple[list[str], list[list[str]]]:
+def _topological(holds: Mapping[T, list[T]]) -> tuple[list[T], list[list[T]]]:
     """The names of ``holds`` (name -> the names it holds), each after the ones it holds, and the cycles
     found (each once, from its first name in ``holds``' order); the names on a cycle come last."""
-    order: list[str] = []
-    cycles: list[list[str]] = []
-    state: dict[str, int] = {}  # 1: on the path being walked, 2: done
+    order: list[T] = []
+    cycles: list[list[T]] = []
+    state: dict[T, int] = {}  # 1: on the path being walked, 2: done
     for root in holds:
         if root in state:
             continue
-        path: list[str] = [root]
-        work: list[tuple[str, int]] = [(root, 0)]
+        path: list[T] = [root]
+        work: list[tuple[T, int]] = [(root, 0)]
         state[root] = 1
         while work:
             node, i = work.pop()
@@ -1012,6 +1087,23 @@ def _topological(holds: Mapping[str, list[str]]) -> tuple[list[str], list[list[s
                 path.pop()
                 order.append(node)
     return order, cycles
+
+
+def _type_sections(doc: Document) -> list[tuple[str, NodePath]]:
+    """Where a document declares value objects: its ``types:`` (GLOBAL), and each microservice's ``types:``."""
+    found: list[tuple[str, NodePath]] = [(GLOBAL, ("types",))]
+    found += [(ms, ("microservices", ms, "types")) for ms in _map(doc.data, "microservices")]
+    return found
+
+
+def _type_text(scope: str, name: str) -> str:
+    """A value object's name in a message: qualified by its microservice, if it has one."""
+    return f"{scope}{QUALIFIER}{name}" if scope != GLOBAL else name
+
+
+def _choose_type(name: str, homes: Sequence[str]) -> str:
+    """The hint of a type several scopes declare: the names to choose from (the journey's own unqualified)."""
+    return "write one of " + ", ".join(f"'{_type_text(home, name)}'" for home in homes)
 
 
 def _choose(name: str, homes: Sequence[str]) -> str:

@@ -656,16 +656,16 @@ def _why_not(value: Any, ftype: FieldType) -> tuple[str, str] | None:
     fields = {f.name: f for f in vo.fields}
     for key in value:
         if key not in fields:
-            return f"{vo.name} has no field '{key}'", did_you_mean(str(key), fields)
+            return f"{vo.key} has no field '{key}'", did_you_mean(str(key), fields)
     for f in vo.fields:
         if f.name not in value and f.type.name != "optional":
-            return f"{vo.name} needs '{f.name}'", f"write '{f.name}: <{f.type}>' in the mapping"
+            return f"{vo.key} needs '{f.name}'", f"write '{f.name}: <{f.type}>' in the mapping"
         if f.name in value and not _object_fits({f.name: value[f.name]}, _only(vo, f)):
             inner = _why_not(value[f.name], f.type)
             if inner is not None:
                 return inner
             return (
-                f"'{f.name}' of {vo.name} must be {f.type}, not {value[f.name]!r}",
+                f"'{f.name}' of {vo.key} must be {f.type}, not {value[f.name]!r}",
                 f"write a {f.type} value (quote text that looks like a number)",
             )
     return None
@@ -673,7 +673,7 @@ def _why_not(value: Any, ftype: FieldType) -> tuple[str, str] | None:
 
 def _only(vo: ValueType, f: Field) -> ValueType:
     """``vo`` with ``f`` as its only field: to check one field's value."""
-    return ValueType(vo.name, vo.description, (f,), vo.journey, vo.loc)
+    return ValueType(vo.name, vo.description, (f,), vo.journey, vo.loc, vo.microservice, vo.qualified)
 
 
 def _is_nan(value: Any) -> bool:
@@ -1371,8 +1371,8 @@ def _taken_name(name: str) -> str | None:
 
 def value_objects(model: Model) -> Iterator[Diagnostic]:
     """Value objects the generated code can carry (E192: not a Python or library name; E194: fields that stay
-    apart in Python), each the type of some field (W120) but a query's (E195). An empty one (E193) is
-    reported by esp.build."""
+    apart in Python; E250: classes that stay apart in the one value_objects module), each the type of some
+    field (W120) but a query's (E195). An empty one (E193) is reported by esp.build."""
     used = {
         f.type.inner.name
         for fields in (
@@ -1383,18 +1383,22 @@ def value_objects(model: Model) -> Iterator[Diagnostic]:
         )
         for f in fields
     }
+    classes: dict[str, ValueType] = {}
     for vo in model.types:
-        what = _taken_name(vo.name)
+        what = _taken_name(vo.name) or (_taken_name(vo.cls) if vo.cls != vo.name else None)
         if what is not None:
-            yield _d("E192", vo.loc, name=vo.name, what=what)
+            yield _d("E192", vo.loc, name=vo.key, what=what)
+        first = classes.setdefault(vo.cls, vo)
+        if first is not vo:
+            yield _d("E250", vo.loc, name=vo.key, other=first.key, cls=vo.cls)
         seen: dict[str, str] = {}
         for f in vo.fields:
             ident = names.field_name(f.name)
             if ident in seen:
-                yield _d("E194", f.loc, name=vo.name, field=f.name, other=seen[ident], ident=ident)
+                yield _d("E194", f.loc, name=vo.key, field=f.name, other=seen[ident], ident=ident)
             seen.setdefault(ident, f.name)
-        if vo.name not in used:
-            yield _d("W120", vo.loc, name=vo.name)
+        if vo.key not in used:
+            yield _d("W120", vo.loc, name=vo.key)
     for query in model.queries:  # its fields are a GET's parameters, which hold scalars and lists
         for f in query.fields:
             if f.type.inner.value is not None:

@@ -536,6 +536,12 @@ CODES: dict[str, CodeInfo] = {
         "query '{query}': field '{field}' is a {type}, but a query's fields are the parameters of an HTTP GET",
         "a GET parameter holds a value or, repeated, a list of values: make it 'list[{scalar}]' or a scalar",
     ),
+    "E250": _e(
+        "value objects collide",
+        "value objects '{name}' and '{other}' become the same class '{cls}' in the generated value_objects module",
+        "rename one of them: a type another microservice also declares is generated as its microservice's"
+        " class name followed by its own",
+    ),
     # -- keys: aggregates found by a correlation key (E180-E189) --------------------
     "E180": _e(
         "key not recorded at creation",

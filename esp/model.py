@@ -13,11 +13,12 @@ first use, so no entity is ever changed after it is made.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal, TypeVar
 
+from esp import names
 from esp.errors import Location
 
 SCALAR_TYPES = ("str", "int", "float", "bool", "decimal", "date", "datetime", "uuid")
@@ -31,19 +32,23 @@ class FieldType:
     """``str`` ... ``uuid``, a value object declared under ``types:`` (``Money``), or ``list[T]`` /
     ``optional[T]`` around another type."""
 
-    name: str  # a scalar type, a value object's name, "list" or "optional"
+    name: str  # a scalar type, a value object's key (its name, qualified where shared), "list" or "optional"
     of: FieldType | None = None
-    # The value object named ``name`` (a type is known by its name: two types cannot share one).
+    # The value object keyed ``name`` (a type is known by its key: two types cannot share one).
     value: ValueType | None = field(default=None, compare=False, repr=False)
 
     @classmethod
-    def parse(cls, text: str, types: Mapping[str, ValueType] | None = None) -> FieldType | None:
-        """The type written as ``text`` (a value object among ``types``), or None if it is not one."""
+    def parse(
+        cls, text: str, types: Mapping[str, ValueType] | Callable[[str], ValueType | None] | None = None
+    ) -> FieldType | None:
+        """The type written as ``text`` (a value object found in ``types``, a mapping or a lookup of the name
+        as written, such as ``order.Address``), or None if it is not one."""
         text = text.strip()
         if text in SCALAR_TYPES:
             return cls(text)
-        if types and text in types:
-            return cls(text, None, types[text])
+        found = (types.get(text) if isinstance(types, Mapping) else types(text)) if types else None
+        if found is not None:
+            return cls(found.key, None, found)
         match = _TYPE.match(text)
         if match is None:
             return None
@@ -109,6 +114,23 @@ class ValueType:
     fields: tuple[Field, ...]
     journey: str
     loc: Location
+    # The microservice whose ``types:`` declare it (a bounded context's own), None for the journey's ``types:``.
+    microservice: Microservice | None = None
+    qualified: bool = False  # another microservice (or the journey's types) declares the same name too
+
+    @property
+    def key(self) -> str:
+        """Its name, qualified by its microservice where the name is shared (``order.Address``): what fields
+        and messages call it."""
+        return f"{self.microservice.name}{QUALIFIER}{self.name}" if self.qualified and self.microservice else self.name
+
+    @property
+    def cls(self) -> str:
+        """Its class in the generated value_objects module, one module for every microservice: its name,
+        prefixed by its microservice's class name where the name is shared (``OrderAddress``)."""
+        if self.qualified and self.microservice is not None:
+            return names.class_name(self.microservice.name) + self.name
+        return self.name
 
     def uses(self) -> tuple[ValueType, ...]:
         """The value objects its fields hold, directly."""

@@ -307,3 +307,20 @@ processes:
       - event: CartClosed
         enters: closed
 """
+
+
+def assert_package_passes(out: Path, package: str) -> None:
+    """The generated package in ``out`` passes its own tests on memory, SQLite and PostgreSQL (none skipped),
+    ruff, ruff format and mypy --strict."""
+    env = {**os.environ, "PYTHONPATH": str(out), "PYTHONDONTWRITEBYTECODE": "1"}
+    env["ESP_PERSISTENCE"] = "memory,sqlite,postgres"
+    checks = [
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x"],
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "-q", "."],
+        [sys.executable, "-m", "ruff", "format", "--check", "--no-cache", "."],
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", package, "tests"],
+    ]
+    for command in checks:
+        done = subprocess.run(command, cwd=out, env=env, capture_output=True, text=True, check=False, timeout=900)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-1000:]
+        assert "skipped" not in done.stdout  # PostgreSQL too

@@ -6,13 +6,12 @@ referring microservice first, else in the one microservice defining it) or ``mic
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from helpers import codes, show, validate_text, variant
+from helpers import assert_package_passes, codes, show, validate_text, variant
 
 from esp import api
 from esp.draw import graph
@@ -331,18 +330,7 @@ def test_a_saga_over_two_contexts_with_the_same_names_generates_a_package_that_p
     generate(v.model, out)
     journey = (out / "two_slots" / "journey.py").read_text(encoding="utf-8")
     assert '"car.SlotReserved": "Book trip saga: Car",' in journey
-    env = {**os.environ, "PYTHONPATH": str(out), "PYTHONDONTWRITEBYTECODE": "1"}
-    env["ESP_PERSISTENCE"] = "memory,sqlite,postgres"
-    checks = [
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x"],
-        [sys.executable, "-m", "ruff", "check", "--no-cache", "-q", "."],
-        [sys.executable, "-m", "ruff", "format", "--check", "--no-cache", "."],
-        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "two_slots", "tests"],
-    ]
-    for command in checks:
-        done = subprocess.run(command, cwd=out, env=env, capture_output=True, text=True, check=False, timeout=900)
-        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-1000:]
-        assert "skipped" not in done.stdout  # PostgreSQL too
+    assert_package_passes(out, "two_slots")
 
 
 def test_listener_messages_qualify_shared_names(tmp_path: Path) -> None:

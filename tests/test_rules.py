@@ -34,6 +34,9 @@ def _rule_codes(tmp_path: Path, case: Case) -> list[str]:
 
 
 M, T, S = MINIMAL, TWO_SERVICES, SAGA
+# Two microservices that each declare an Address (order.Address is generated as OrderAddress) and a journey type
+# of that class name.
+_COLLIDE = (ROOT / "tests" / "bad" / "type_context_classes_collide.yaml").read_text(encoding="utf-8")
 # Two value objects, one holding the other.
 _TYPES = """\
 types:
@@ -214,6 +217,13 @@ CASES = [
             ("        enters: open", "        fields: {why: Exception}\n        enters: open"),
         ),
         ("E192",),
+    ),
+    Case("types-classes-collide", check.value_objects, _COLLIDE, ("E250",)),
+    Case(
+        "types-of-two-contexts-stay-apart",
+        check.value_objects,
+        variant(_COLLIDE, ("  OrderAddress:\n", "  CourierAddress:\n"), ("{to: OrderAddress}", "{to: CourierAddress}")),
+        (),
     ),
     Case("naming-clean", check.naming_conventions, S, ()),
     Case(

@@ -106,8 +106,8 @@ def used_types(fields: list[Field]) -> list[ValueType]:
     todo = [f.type.inner.value for f in fields]
     while todo:
         vo = todo.pop(0)
-        if vo is not None and vo.name not in found:
-            found[vo.name] = vo
+        if vo is not None and vo.key not in found:
+            found[vo.key] = vo
             todo.extend(f.type.inner.value for f in vo.fields)
     return list(found.values())
 
@@ -115,7 +115,8 @@ def used_types(fields: list[Field]) -> list[ValueType]:
 def value_node(vo: ValueType) -> Node:
     """A value object's sticky: its name, and its fields one a line with their types (nested value objects,
     ``list[...]`` and ``optional[...]`` as written)."""
-    return Node(node_id("value", vo.name), "value", vo.name, "\n".join(f"{f.name}: {f.type}" for f in vo.fields))
+    home = [vo.microservice.name] if vo.qualified and vo.microservice else []
+    return Node(node_id("value", vo.name, *home), "value", vo.key, "\n".join(f"{f.name}: {f.type}" for f in vo.fields))
 
 
 def _bridge(model: Model, process: Process, aggregate: str | None) -> list[Edge]:

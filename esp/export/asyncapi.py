@@ -113,12 +113,13 @@ def _operations(model: Model) -> Doc:
 
 
 def _value_keys(model: Model) -> dict[ValueType, str]:
-    """The key of each value object's schema among the components' schemas: its name, unless a message has
-    that id (a type named like an event), then ``<name>Value``."""
+    """The key of each value object's schema among the components' schemas: its name (qualified by its
+    microservice's channel where another microservice declares the name too: ``order.Address``), unless a
+    message has that id (a type named like an event), then ``<name>Value``."""
     taken = {mid for e in integration.integration_events(model) for mid in _message_ids(model, e)}
     keys: dict[ValueType, str] = {}
     for vo in model.types:
-        key = vo.name
+        key = f"{channel_id(vo.microservice)}.{vo.name}" if vo.qualified and vo.microservice else vo.name
         while key in taken:
             key += "Value"
         taken.add(key)

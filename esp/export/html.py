@@ -64,7 +64,7 @@ def _lists(model: Model) -> list[str]:
     parts = []
     if model.types:  # as the markdown export lists them: the ESP map's stickies name them
         items = "".join(
-            f"<tr><td><b>{_e(vo.name)}</b></td><td>{_e(', '.join(f'{f.name}: {f.type}' for f in vo.fields))}</td>"
+            f"<tr><td><b>{_e(vo.key)}</b></td><td>{_e(', '.join(f'{f.name}: {f.type}' for f in vo.fields))}</td>"
             f"<td>{_e(vo.description)}</td></tr>"
             for vo in model.types
         )

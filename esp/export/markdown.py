@@ -87,7 +87,7 @@ def markdown(model: Model, mermaid: str | None = None, changes: Sequence[tuple[s
     if model.types:
         lines += ["## Value objects", "", "| type | fields | |", "|---|---|---|"]
         lines += [
-            f"| {md(vo.name)} | {', '.join(md(f'{f.name}: {f.type}') for f in vo.fields)} | {md(vo.description)} |"
+            f"| {md(vo.key)} | {', '.join(md(f'{f.name}: {f.type}') for f in vo.fields)} | {md(vo.description)} |"
             for vo in model.types
         ]
         lines.append("")

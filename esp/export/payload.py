@@ -63,7 +63,7 @@ def value_schema(vo: ValueType, refs: Refs = None) -> JsonSchema:
     """A value object's JSON form: an object of its fields, as the generated code writes it (an optional
     field may be null)."""
     properties = {names.field_name(f.name): type_schema(f.type, refs) for f in vo.fields}
-    schema: JsonSchema = {"title": vo.name, "type": "object", "properties": properties}
+    schema: JsonSchema = {"title": vo.key, "type": "object", "properties": properties}
     schema["required"] = list(properties)  # the generated code writes every field, None as null
     schema["additionalProperties"] = False
     if vo.description:

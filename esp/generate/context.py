@@ -147,7 +147,7 @@ class TypeV:
 
 def type_v(vo: ValueType) -> TypeV:
     attrs = tuple((names.field_name(f.name), py_type(f.type, "")) for f in vo.fields)  # as text._make has them
-    return TypeV(vo.name, UnsafeText(vo.description), attrs)
+    return TypeV(vo.cls, UnsafeText(vo.description), attrs)
 
 
 def _key(model: Model, item: Aggregate | Command | Event, cls: str) -> str:

@@ -154,7 +154,7 @@ def py_type(ftype: FieldType, module: str = VALUE_MODULE + ".") -> str:
         inner = py_type(ftype.of, module)
         return inner if inner.endswith("| None") else f"{inner} | None"
     if ftype.value is not None:
-        return module + ftype.value.name
+        return module + ftype.value.cls
     return PY_TYPES[ftype.name]
 
 
@@ -162,7 +162,7 @@ def _make(vo: ValueType, args: Iterable[tuple[str, str]]) -> str:
     """A value object's constructor call, as source. Its attributes are its fields' names in snake case, a
     keyword or builtin with a trailing underscore: a plain dataclass has no names of eventsourcing's to avoid."""
     inner = ", ".join(f"{names.field_name(name)}={source}" for name, source in args)
-    return f"{VALUE_MODULE}.{vo.name}({inner})"
+    return f"{VALUE_MODULE}.{vo.cls}({inner})"
 
 
 def default(ftype: FieldType) -> str:
