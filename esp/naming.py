@@ -170,7 +170,7 @@ RESERVED: Mapping[str, frozenset[str]] = {
         CAUSES Line Play Steer play_all play_plays plays steer show mentions written Literal Sequence Mapping Any
         Alone Iterator NoReturn PERSISTENCE S TypeVar alone env os pytest system DomainEventProtocol SagaRun
         StepReply Unavailable attempts compensated journal last_event run_id settle target_id timedelta sys
-        ParkedRun Ticker
+        ParkedRun Ticker logging logger
         """
     )
     | _TYPES,

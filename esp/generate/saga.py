@@ -492,6 +492,10 @@ class SagaV(_View[Saga]):
             done.append(failed.name)
         return list(reversed(done))
 
+    def _may_time_out(self, step: StepV) -> bool:
+        """As the SEC decides (esp_runtime.saga, _may_time_out): forward recovery, a compensable or a retried step."""
+        return self.recovery == "forward" or step.compensate is not None or self.retried(step.index)
+
     def retried(self, index: int) -> bool:
         return self.retry_policy(index) is not None
 
@@ -515,9 +519,18 @@ class SagaV(_View[Saga]):
 
     @property
     def timing_out(self) -> StepV | None:
-        """The step a timeout test makes hang: one with a timeout and a rule, a compensable one if any."""
-        steps = [st for st in self.failing if st.timeout_ms is not None]
+        """The step a timeout test makes hang: one with a timeout and a rule, a compensable one if any.
+
+        A step the SEC may not time out is left out: a backward saga's pivot that is not retried is waited for
+        (its late success could not be undone), so no timeout test can fail it.
+        """
+        steps = [st for st in self.failing if st.timeout_ms is not None and self._may_time_out(st)]
         return next((st for st in steps if st.compensate is not None), steps[0] if steps else None)
+
+    @property
+    def waited_for(self) -> StepV | None:
+        """The step the SEC never times out although it has a timeout: a backward saga's pivot, not retried."""
+        return next((st for st in self.failing if st.timeout_ms is not None and not self._may_time_out(st)), None)
 
     @property
     def leaders(self) -> list[MicroserviceV]:

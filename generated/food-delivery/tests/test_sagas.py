@@ -389,6 +389,26 @@ def test_create_order_reserve_slot_times_out(system: DeliverFood) -> None:
     assert last_event(system.order, run.start_id) == "OrderRejected"
 
 
+def test_create_order_validate_consumer_times_out(system: DeliverFood) -> None:
+    """ValidateOrderByConsumer does not answer within its timeout: as the pivot it may have taken
+    effect and could not be undone, so the SEC waits for it instead of failing it; back up, it
+    answers the command it missed at the next tick.
+    """
+    rules = system.consumer.rules
+    system.consumer.rules = CreateOrderValidateOrderByConsumerRule(down=True)
+    with pytest.raises(Unavailable):
+        start_create_order_saga(system)
+    (rid,) = system.create_order_saga.unfinished()
+    assert system.tick(datetime.now(UTC) + timedelta(milliseconds=30000, minutes=1)) == 0  # still down
+    run = system.create_order_saga.get_run(rid)
+    assert run.waiting and run.index == 0 and run.status == "running"
+    assert not any(isinstance(e, SagaRun.StepTimedOut) for e in journal(system, run))
+    system.consumer.rules = rules
+    run = settle(system, run)
+    assert run.status == "completed"
+    assert last_event(system.order, run.start_id) == "OrderApproved"
+
+
 class CancelOrderBeginCancelOrderRule(order_rules.Rules):
     """BeginCancelOrder fails the first ``failures`` times (always when None); ``down``: the service does not answer."""
 
@@ -621,6 +641,26 @@ def test_cancel_order_begin_cancel_times_out(system: DeliverFood) -> None:
     assert answer_event(system.order, target_id(run.id, "Begin cancel", 1)) == "OrderCancellationBegun"
     assert recorded(system.order, run.values["order_id"])[-2:] == ["OrderCancelUndone", "OrderCancellationRefused"]
     assert last_event(system.order, run.start_id) == "OrderCancellationRefused"
+
+
+def test_cancel_order_reverse_authorization_times_out(system: DeliverFood) -> None:
+    """ReverseAuthorization does not answer within its timeout: as the pivot it may have taken effect
+    and could not be undone, so the SEC waits for it instead of failing it; back up, it answers the
+    command it missed at the next tick.
+    """
+    rules = system.accounting.rules
+    system.accounting.rules = CancelOrderReverseAuthorizationRule(down=True)
+    with pytest.raises(Unavailable):
+        start_cancel_order_saga(system)
+    (rid,) = system.cancel_order_saga.unfinished()
+    assert system.tick(datetime.now(UTC) + timedelta(milliseconds=30000, minutes=1)) == 0  # still down
+    run = system.cancel_order_saga.get_run(rid)
+    assert run.waiting and run.index == 2 and run.status == "running"
+    assert not any(isinstance(e, SagaRun.StepTimedOut) for e in journal(system, run))
+    system.accounting.rules = rules
+    run = settle(system, run)
+    assert run.status == "completed"
+    assert last_event(system.order, run.start_id) == "OrderCancelled"
 
 
 class ReviseOrderBeginReviseOrderRule(order_rules.Rules):
@@ -872,3 +912,23 @@ def test_revise_order_begin_revise_order_times_out(system: DeliverFood) -> None:
     assert answer_event(system.order, target_id(run.id, "Begin revise order", 1)) == "OrderRevisionProposed"
     assert recorded(system.order, run.values["order_id"])[-2:] == ["OrderRevisionUndone", "OrderRevisionRefused"]
     assert last_event(system.order, run.start_id) == "OrderRevisionRefused"
+
+
+def test_revise_order_revise_authorization_times_out(system: DeliverFood) -> None:
+    """ReviseAuthorization does not answer within its timeout: as the pivot it may have taken effect
+    and could not be undone, so the SEC waits for it instead of failing it; back up, it answers the
+    command it missed at the next tick.
+    """
+    rules = system.accounting.rules
+    system.accounting.rules = ReviseOrderReviseAuthorizationRule(down=True)
+    with pytest.raises(Unavailable):
+        start_revise_order_saga(system)
+    (rid,) = system.revise_order_saga.unfinished()
+    assert system.tick(datetime.now(UTC) + timedelta(milliseconds=30000, minutes=1)) == 0  # still down
+    run = system.revise_order_saga.get_run(rid)
+    assert run.waiting and run.index == 2 and run.status == "running"
+    assert not any(isinstance(e, SagaRun.StepTimedOut) for e in journal(system, run))
+    system.accounting.rules = rules
+    run = settle(system, run)
+    assert run.status == "completed"
+    assert last_event(system.order, run.start_id) == "OrderRevised"

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,6 +44,7 @@ SYSTEM = System(
         [travel_payments_application.TravelPaymentsService],
     ]
 )
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -98,15 +100,23 @@ class BookATrip:
             "travel-payments": self.travel_payments,
         }
 
-    def catch_up(self) -> None:
+    def catch_up(self, *, keep_going: bool = False) -> None:
         """Let every follower process what its leaders stored while it was not running.
 
         Followers do not catch up on their own at start-up. The prompt goes through the
         runner, which processes one prompt at a time: pulling directly could re-enter a
-        follower that is busy when two microservices listen to each other.
+        follower that is busy when two microservices listen to each other. What a follower
+        failed to process (a microservice that was down) is read again too; ``keep_going``
+        (the clock's): a leader whose followers still fail is logged and tried at the next
+        call, and the others are still prompted.
         """
         for leader in list(SYSTEM.leads):
-            self.runner.receive_recording_event(RecordingEvent[UUID](leader, [], None))
+            try:
+                self.runner.receive_recording_event(RecordingEvent[UUID](leader, [], None))
+            except Exception as error:
+                if not keep_going:
+                    raise
+                logger.warning("%s: a follower still fails (%r): tried again at the next tick", leader, error)
 
     @property
     def sagas(self) -> dict[str, SagaExecutionContainer]:
@@ -117,8 +127,11 @@ class BookATrip:
 
     def tick(self, now: datetime | None = None) -> int:
         """The clock: time out saga steps past their deadline, start the retries and issue the timers' commands
-        that are due (how many moved)."""
-        return sum(sec.tick(now) for sec in self.sagas.values())
+        that are due (how many moved); then let every follower read again what it failed to process, so that a
+        microservice that was down answers the commands it missed (a pivot the SEC waits for)."""
+        moved = sum(sec.tick(now) for sec in self.sagas.values())
+        self.catch_up(keep_going=True)
+        return moved
 
     def parked(self) -> list[ParkedRun]:
         """The saga runs on the dead-letter list: a compensation failed past its retries (every saga's)."""

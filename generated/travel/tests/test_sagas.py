@@ -311,3 +311,23 @@ def test_book_trip_reserve_flight_times_out(system: BookATrip) -> None:
     late = target_id(run.id, "Reserve flight", 1)
     assert last_event(system.flights, late) == "FlightReservationCancelled"
     assert last_event(system.trips, run.start_id) == "TripRejected"
+
+
+def test_book_trip_charge_card_times_out(system: BookATrip) -> None:
+    """ChargeCard does not answer within its timeout: as the pivot it may have taken effect and could
+    not be undone, so the SEC waits for it instead of failing it; back up, it answers the command it
+    missed at the next tick.
+    """
+    rules = system.travel_payments.rules
+    system.travel_payments.rules = BookTripChargeCardRule(down=True)
+    with pytest.raises(Unavailable):
+        start_book_trip_saga(system)
+    (rid,) = system.book_trip_saga.unfinished()
+    assert system.tick(datetime.now(UTC) + timedelta(milliseconds=10000, minutes=1)) == 0  # still down
+    run = system.book_trip_saga.get_run(rid)
+    assert run.waiting and run.index == 3 and run.status == "running"
+    assert not any(isinstance(e, SagaRun.StepTimedOut) for e in journal(system, run))
+    system.travel_payments.rules = rules
+    run = settle(system, run)
+    assert run.status == "completed"
+    assert last_event(system.trips, run.start_id) == "TripBooked"
