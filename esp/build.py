@@ -597,6 +597,10 @@ class _Builder:
             kind: Literal["domain", "integration"] = "integration" if ev.get("kind") == "integration" else "domain"
             version = ev.get("version")
             compatibility = ev.get("compatibility")
+            at = _key_locs(doc, path, ev)
+            for r, released in enumerate(_list(ev, "releases")):  # "releases:<key>": where each is written
+                if isinstance(released, str):
+                    at.setdefault(f"releases:{released}", doc.loc((*path, "releases", r)))
             event = Event(
                 name,
                 _str(ev, "description"),
@@ -608,10 +612,11 @@ class _Builder:
                 aggregate,
                 _journey_name(doc),
                 doc.loc(path),
-                _key_locs(doc, path, ev),
+                at,
                 self.history(doc, (*path, "history"), ms),
                 compatibility if compatibility in ("full", "backward", "forward", "none") else "full",
                 previous,
+                tuple(dict.fromkeys(r for r in _list(ev, "releases") if isinstance(r, str))),
             )
             if self.declare(self.events, ms, name, event, doc.loc((*path, "event"))):
                 result.append(event)

@@ -478,6 +478,22 @@ def keys_are_recorded(model: Model) -> Iterator[Diagnostic]:
                 yield _d("E181", key.loc, key=key.name, aggregate=agg.name, found=found)
 
 
+def keys_are_released(model: Model) -> Iterator[Diagnostic]:
+    """An event that releases a key (its aggregate no longer holds the value it carries) names a key of its
+    aggregate and carries that value."""
+    for event in model.events:
+        agg = event.aggregate
+        for name in event.releases:
+            where = event.at.get(f"releases:{name}", event.loc)
+            if agg is None or agg.key(name) is None:
+                known = [k.name for k in agg.keys] if agg is not None else []
+                hint = did_you_mean(name, known) if known else "declare it under the aggregate's 'keys', or drop it"
+                aggregate = agg.name if agg is not None else "no aggregate"
+                yield _d("E240", where, event=event.name, key=name, aggregate=aggregate, hint=hint)
+            elif name not in {f.name for f in event.fields}:
+                yield _d("E241", where, event=event.name, key=name, aggregate=agg.name)
+
+
 def _key_type(agg: Aggregate, name: str, model: Model) -> FieldType | None:
     return next((f.type for e in model.events if e.aggregate is agg for f in e.fields if f.name == name), None)
 
@@ -1430,6 +1446,7 @@ RULES: tuple[Rule, ...] = (
     listeners_can_issue,
     keys_are_recorded,
     keys_find_aggregates,
+    keys_are_released,
     listeners_do_not_loop,
     scenarios_fit,
     projections_hear_each_event_once,

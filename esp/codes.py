@@ -579,6 +579,17 @@ CODES: dict[str, CodeInfo] = {
         "listener on '{event}' {problem}",
         "a listener finds the aggregates its command goes to by 'target' (an id), 'by' or 'for_each' (a key)",
     ),
+    # -- keys released: the index follows the values an aggregate holds (E240-E244) -
+    "E240": _e(
+        "released key unknown",
+        "event '{event}' releases '{key}', which is not a key of '{aggregate}'",
+        "{hint}",
+    ),
+    "E241": _e(
+        "released key not in the event",
+        "event '{event}' releases '{key}' of '{aggregate}' but carries no '{key}'",
+        "add the field '{key}' to '{event}': the value it carries is the one '{aggregate}' no longer holds",
+    ),
     # -- bounded contexts: names qualified by their microservice (E200-E209) --------
     "E200": _e(
         "unknown microservice in a qualified name",

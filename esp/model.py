@@ -254,6 +254,7 @@ class Event:
     history: tuple[Revision, ...] = ()  # by version, ascending
     compatibility: Compatibility = "full"  # an integration event's promise to its consumers
     enters_previous: bool = False  # 'enters: previous': back to the state before the last one entered (an undo)
+    releases: tuple[str, ...] = ()  # keys of its aggregate whose value it carries and the aggregate no longer holds
 
     @property
     def integration(self) -> bool:

@@ -530,6 +530,20 @@ CASES = [
         variant(K, (_BY, _BY + "    target: customer_id\n")),
         ("E186",),
     ),
+    # keys_are_released
+    Case("keys-released", check.keys_are_released, K, ()),
+    Case(
+        "keys-released-unknown",
+        check.keys_are_released,
+        variant(K, ("        releases: [item_id]\n", "        releases: [item_id, customer]\n")),
+        ("E240",),
+    ),
+    Case(
+        "keys-released-by-an-event-without-it",
+        check.keys_are_released,
+        variant(K, ("        releases: [item_id]\n", "        releases: [customer_id]\n")),
+        ("E241",),
+    ),
     # listeners_do_not_loop
     Case("loop-clean", check.listeners_do_not_loop, T, ()),
     Case(

@@ -225,3 +225,69 @@ def test_an_integration_event_writes_value_objects_as_objects_of_their_fields() 
         "tags": ["book"],
     }
     assert Shipped.from_json(json.dumps(message)) == Shipped(line, [line])
+
+
+class Basket(Aggregate):
+    """A basket found by its buyer (a unique key) and by each product it holds (a many key)."""
+
+    class Filled(Aggregate.Created):
+        buyer: UUID
+        product: str
+
+    class ProductAdded(Aggregate.Event):
+        product: str
+
+    class ProductRemoved(Aggregate.Event):
+        product: str
+
+    class HandedOver(Aggregate.Event):
+        buyer: UUID
+
+    class Emptied(Aggregate.Event):
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Basket)
+            aggregate.state = "emptied"
+
+    def __init__(self) -> None:
+        self.state = "filled"
+
+
+class Baskets(Service):
+    keys: ClassVar[dict[str, dict[str, bool]]] = {"Basket": {"buyer": True, "product": False}}
+    key_releases: ClassVar[dict[str, dict[str, tuple[str, ...]]]] = {"Basket": {"ProductRemoved": ("product",)}}
+    key_final_states: ClassVar[dict[str, tuple[str, ...]]] = {"Basket": ("emptied",)}
+
+
+class BasketsBeforeKeys(Baskets):
+    keys: ClassVar[dict[str, dict[str, bool]]] = {}  # as stored before the basket had keys
+
+
+def test_the_key_index_follows_the_values_an_aggregate_holds(tmp_path: Path) -> None:
+    """A unique value recorded anew moves the aggregate; a released value or a final state drops it; an
+    aggregate stored before its keys were indexed is read from its stored events when it next changes."""
+    ann, bob = UUID(int=1), UUID(int=2)
+    env = esp_runtime.sqlite_env(tmp_path, ["Baskets", "BasketsBeforeKeys"])
+    env["BASKETSBEFOREKEYS_SQLITE_DBNAME"] = env["BASKETS_SQLITE_DBNAME"]  # one store, two versions of the code
+    with Baskets(env) as app:
+        basket = Basket._create(Basket.Filled, id=uuid4(), buyer=ann, product="tea")
+        basket.trigger_event(Basket.ProductAdded, product="rice")
+        app.save(basket)
+        assert app.holders("Basket", "product", "tea") == app.holders("Basket", "buyer", ann) == [basket.id]
+        basket.trigger_event(Basket.ProductRemoved, product="tea")
+        basket.trigger_event(Basket.HandedOver, buyer=bob)
+        app.save(basket)
+        assert (app.holders("Basket", "product", "tea"), app.holders("Basket", "buyer", ann)) == ([], [])
+        assert app.holders("Basket", "product", "rice") == app.holders("Basket", "buyer", bob) == [basket.id]
+        basket.trigger_event(Basket.Emptied)
+        app.save(basket)
+        assert (app.holders("Basket", "product", "rice"), app.holders("Basket", "buyer", bob)) == ([], [])
+    with BasketsBeforeKeys(env) as old:
+        stored = Basket._create(Basket.Filled, id=uuid4(), buyer=ann, product="tea")
+        old.save(stored)
+    with Baskets(env) as app:
+        stored = app.repository.get(stored.id)
+        stored.trigger_event(Basket.ProductAdded, product="rice")
+        app.save(stored)
+        assert app.holders("Basket", "product", "rice") == [stored.id]
+        holding = app.repository.get(esp_runtime.index.holding_id(stored.id))
+        assert holding.values == {"buyer": [ann], "product": ["tea", "rice"]}  # tea and ann: from its history

@@ -478,6 +478,20 @@ class AggregateV(_View[Aggregate]):
         return tuple((field_name(k.name), k.unique) for k in self.entity.keys)
 
     @property
+    def key_releases(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """(event class, the keys' attributes) of each event that releases keys: the aggregate no longer holds
+        the value it carries."""
+        return tuple((e.cls, tuple(field_name(k) for k in e.entity.releases)) for e in self.events if e.entity.releases)
+
+    @property
+    def final_states(self) -> tuple[str, ...]:
+        """The states no command accepts: an aggregate in one is found by none of its keys."""
+        accepting = [c.entity.allowed_in for c in self.commands if not c.creates]
+        if any(not allowed for allowed in accepting):  # a command allowed in every state
+            return ()
+        return tuple(s for s in self.entity.states if not any(s in allowed for allowed in accepting))
+
+    @property
     def snake(self) -> str:
         return self.j.names.aggregates[self.entity].snake
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any, ClassVar
 from uuid import UUID
@@ -16,7 +16,7 @@ from eventsourcing.system import ProcessApplication
 
 from esp_runtime.domain import DomainError
 from esp_runtime.evolution import FreshSnapshots
-from esp_runtime.index import KeyIndex, Keys, index_id, values
+from esp_runtime.index import KeyHolding, KeyIndex, KeyRules, Keys, dropped, holding_id, index_id
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +90,10 @@ class Service(ProcessApplication[UUID]):
     VALUE_OBJECTS: ClassVar[tuple[type[Any], ...]] = ()
 
     keys: ClassVar[Keys] = {}  # the keys its aggregates are found by (esp_runtime.index)
+    # Aggregate class name -> event class name -> the keys whose value it carries and the aggregate no longer holds.
+    key_releases: ClassVar[Mapping[str, Mapping[str, tuple[str, ...]]]] = {}
+    # Aggregate class name -> its final states (no command accepts them): an aggregate in one is found by no key.
+    key_final_states: ClassVar[Mapping[str, tuple[str, ...]]] = {}
 
     def holders(self, aggregate: str, key: str, value: object) -> list[UUID]:
         """The ids of the ``aggregate``s that recorded ``value`` for ``key``, in the order they did."""
@@ -100,25 +104,66 @@ class Service(ProcessApplication[UUID]):
         return list(index.holders)
 
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
-        """Store the index aggregates the events change with the events, in the same transaction."""
+        """Store the index aggregates the events change with the events, in the same transaction.
+
+        A private method of eventsourcing's Application, overridden on purpose: it is the one place every batch
+        of new events passes through, whether a command handler called ``save()``, a policy collected them while
+        processing another application's event (``process_event``, which records without calling ``save()``),
+        a saga step, a timer or a quiet ``store()``. The library's public ways (pass the index aggregates to
+        ``save(*objs)`` or ``collect_events(*objs)``, as its content-management example does in each command)
+        would need every one of those paths to remember to, and would see a fan-out's aggregates one by one,
+        where two of them may change the same index aggregate in one transaction."""
         if self.keys:
             processing_event.collect_events(*self._indexes(processing_event))
         return super()._record(processing_event)
 
-    def _indexes(self, processing_event: ProcessingEvent[UUID]) -> list[KeyIndex]:
-        changed: dict[UUID, KeyIndex] = {}
+    def key_rules(self, aggregate: str) -> KeyRules:
+        """How the events of ``aggregate`` change the values of its keys."""
+        return KeyRules(
+            self.keys.get(aggregate, {}),
+            self.key_releases.get(aggregate, {}),
+            self.key_final_states.get(aggregate, ()),
+        )
+
+    def _indexes(self, processing_event: ProcessingEvent[UUID]) -> list[Aggregate]:
+        changed: dict[UUID, Aggregate] = {}
         for aggregate_id, aggregate in list(processing_event.aggregates.items()):
             name = type(aggregate).__name__
             events = [e for e in processing_event.events if e.originator_id == aggregate_id]
-            for key, value in values(self.keys, name, events):
+            if name not in self.keys or not events:
+                continue
+            rules = self.key_rules(name)
+            holding = self._holding(aggregate_id, rules, events[0].originator_version)
+            after = rules.held_after(holding.values, events, getattr(aggregate, "state", None))
+            for key, value in dropped(holding.values, after):
                 index = changed.get(index_id(name, key, value)) or self._index(name, key, value)
-                if aggregate_id in index.holders:
+                if isinstance(index, KeyIndex) and aggregate_id in index.holders:
+                    index.trigger_event(KeyIndex.Released, holder=aggregate_id)
+                    changed[index.id] = index
+            for key, value in rules.recorded(events):
+                index = changed.get(index_id(name, key, value)) or self._index(name, key, value)
+                if not isinstance(index, KeyIndex) or aggregate_id in index.holders or value not in after.get(key, []):
                     continue
                 # a unique key's value finds the aggregate that recorded it last (a buyer's new basket)
-                unique_and_held = self.keys[name][key] and index.holders
+                unique_and_held = rules.keys[key] and index.holders
                 index.trigger_event(KeyIndex.Moved if unique_and_held else KeyIndex.Held, holder=aggregate_id)
                 changed[index.id] = index
+            if after != holding.values:
+                holding.trigger_event(KeyHolding.Changed, values=after)
+                changed[holding.id] = holding
         return list(changed.values())
+
+    def _holding(self, aggregate_id: UUID, rules: KeyRules, first_version: int) -> KeyHolding:
+        """The record of the values the aggregate holds; for one stored before such records were kept, the
+        values its stored events hold (its state then is not known: a final one is passed over)."""
+        try:
+            holding: KeyHolding = self.repository.get(holding_id(aggregate_id))
+        except AggregateNotFoundError:
+            holding = KeyHolding._create(KeyHolding.Created, id=holding_id(aggregate_id), holder=aggregate_id)
+            if first_version > Aggregate.INITIAL_VERSION:
+                stored = self.repository.event_store.get(aggregate_id, lte=first_version - 1)
+                holding.values = rules.held_after({}, stored, None)
+        return holding
 
     def _index(self, aggregate: str, key: str, value: object) -> KeyIndex:
         try:
