@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import JOURNEYS, MINIMAL, variant, write
+from helpers import JOURNEYS, MINIMAL, ROOT, variant, write
 
 from esp import api
 from esp.draw import dot, draw, graph, routes
@@ -396,3 +396,10 @@ def test_only_the_value_objects_of_the_drawn_rows_are_drawn() -> None:
     assert all(r.id != "row-values" for r in graph(model, process="Manage Catalogue").rows)
     ship = graph(model, process="Ship and Deliver")
     assert [nid for cell in ship.rows[-1].cells for nid in cell] == ["value-order_line", "value-address"]
+
+
+def test_an_aggregate_sticky_lists_the_keys_it_is_found_by() -> None:
+    drawing = graph(model_of(ROOT / "tests" / "data" / "real" / "eshop-ordering.yaml"), "esp")
+    notes = {n.id: n.note for n in drawing.nodes if n.kind == "aggregate"}
+    assert notes["aggregate-customer_basket-1"] == "root & factory\nkey: buyer_id (unique)\nkey: product_id (many)"
+    assert notes["aggregate-order-2"] == "root & factory"  # no keys: no line

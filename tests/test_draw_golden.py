@@ -21,6 +21,9 @@ GOLDEN = Path(__file__).parent / "golden"
 UPDATE = bool(os.environ.get("ESP_UPDATE_GOLDEN"))
 SUFFIX = {"dot": ".dot", "mermaid": ".mmd"}
 CASES = [(path, view, fmt) for path in EXAMPLES for view in VIEWS for fmt in SUFFIX]
+# No example journey has keys: eShop's basket, found by its buyer and by the products it holds, shows them.
+KEYED = Path(__file__).parent / "data" / "real" / "eshop-ordering.yaml"
+CASES += [(KEYED, view, fmt) for view in ("esp", "context") for fmt in SUFFIX]
 
 
 def golden_path(journey: Path, view: str, fmt: str) -> Path:

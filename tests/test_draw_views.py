@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from helpers import JOURNEYS, SAGA, variant
+from helpers import JOURNEYS, ROOT, SAGA, variant
 from test_draw_esp_map import EXAMPLES, model_of
 
 from esp import api
@@ -136,6 +136,15 @@ def test_context_map_labels_integration_events_between_services() -> None:
     reads = edge(drawing, "microservice-food_menu", "microservice-dining")  # View Menu asks the Menu read model
     assert (reads.kind, reads.label) == ("reads", "Menu")
     assert {e.kind for e in drawing.edges if e.kind != "about"} == {"integration", "reads"}
+
+
+def test_context_map_says_the_key_a_listener_finds_its_aggregates_by() -> None:
+    """eShop: OrderStarted empties the basket of its buyer; a price change reaches every basket holding it."""
+    drawing = graph(model_of(ROOT / "tests" / "data" / "real" / "eshop-ordering.yaml"), "context")
+    assert edge(drawing, "microservice-ordering", "microservice-basket").label == "⇄ Order Started\n(by buyer_id)"
+    fan_out = edge(drawing, "microservice-catalog", "microservice-basket").label
+    assert fan_out == "⇄ Product Price Changed\n(for each product_id)"
+    assert edge(drawing, "microservice-basket", "microservice-ordering").label == "⇄ User Checkout Accepted"
 
 
 def test_context_map_of_one_service_keeps_its_neighbours() -> None:

@@ -1,13 +1,14 @@
 """The context view: microservices as boxes and what flows between them, a
 context map. Integration events heard by another service's listener are
-labelled arrows, as are the events that answer a saga; read models fed from
+labelled arrows (with the key a listener finds its aggregates by: "(by buyer_id)",
+"(for each product_id)"), as are the events that answer a saga; read models fed from
 another service, read models asked by another service's queries and a saga's
 calls into other services are drawn too, each in its own line style.
 """
 
 from __future__ import annotations
 
-from esp.draw.graph import Edge, Graph, Node, item_label, label, node_id
+from esp.draw.graph import Edge, Graph, Node, item_label, key_label, label, node_id
 from esp.draw.hotspots import hotspot_nodes
 from esp.draw.scope import Scope
 from esp.draw.style import INTEGRATION_MARKER
@@ -55,12 +56,13 @@ def _links(model: Model) -> _Links:
     links: _Links = {}
     for listener in model.listeners:
         marker = f"{INTEGRATION_MARKER} " if listener.on.integration else ""
+        found_by = f"\n({key_label(listener)})" if listener.key is not None else ""  # the correlation key, a line
         _add(
             links,
             listener.on.microservice,
             listener.microservice,
             "integration",
-            marker + item_label(model, listener.on),
+            marker + item_label(model, listener.on) + found_by,
         )
     for projection in model.projections:
         for event in projection.sources:

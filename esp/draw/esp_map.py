@@ -6,6 +6,8 @@ aggregate they build), listeners from an event to the command it issues (also
 across rows), a timer (◷, in the Actions lane) to the command it issues, and a
 query to the command that follows it.
 
+Keys: an aggregate's sticky lists the keys it is found by ("key: buyer_id (unique)").
+
 Value objects: a command or event sticky lists its fields whose type is a value
 object ("lines: list[OrderLine]"), and a last row, "Value objects", holds one
 sticky per value object the drawn rows use (and the ones those hold), its
@@ -14,7 +16,7 @@ fields one per line, so the reader finds what ``OrderLine`` is on the same map.
 
 from __future__ import annotations
 
-from esp.draw.graph import Edge, Graph, Node, Row, item_id, item_label, label, node_id
+from esp.draw.graph import Edge, Graph, Node, Row, item_id, item_label, keys_note, label, node_id
 from esp.draw.hotspots import hotspot_nodes
 from esp.draw.scope import Scope
 from esp.model import Command, Event, Field, Model, Process, Query, ValueType
@@ -69,7 +71,7 @@ def _row(
                 item_id(model, "aggregate", process.aggregate, str(number)),
                 "aggregate",
                 item_label(model, process.aggregate),
-                "root & factory" if factory else "root",
+                "\n".join(n for n in ("root & factory" if factory else "root", keys_note(process.aggregate)) if n),
             )
         )
     cells = (lane0, actions, [service], events, aggregate)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-from esp.draw.graph import Edge, Graph, Group, Node, item_id, item_label, label, node_id
+from esp.draw.graph import Edge, Graph, Group, Node, item_id, item_label, key_label, label, node_id
 from esp.draw.hotspots import hotspot_nodes
 from esp.draw.order import CAUSE, LISTED, SEES, THEN, Rule, layers
 from esp.draw.scope import Scope
@@ -153,14 +153,6 @@ def _listener(flow: _Flow, listener: Listener, journeys: dict[str, int], *, whol
     flow.put(_action(flow.model, listener.command), listener.command.microservice, journeys[listener.command.journey])
     flow.edges.append(Edge(eid, cid, "listener", key_label(listener)))
     flow.rules.append(Rule(eid, cid, CAUSE))
-
-
-def key_label(listener: Listener) -> str:
-    """How a listener finds the aggregates its command goes to, when by a key: 'by buyer_id', 'for each
-    product_id' (a fan-out: one command per aggregate found)."""
-    if listener.key is None:
-        return ""
-    return f"for each {listener.key}" if listener.each else f"by {listener.key}"
 
 
 def _projection(flow: _Flow, model: Model, projection: Projection, journey: int) -> None:

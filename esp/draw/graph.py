@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from esp.model import Aggregate, Command, Event, Model, Query
+from esp.model import Aggregate, Command, Event, Listener, Model, Query
 from esp.names import human, snake
 
 WRAP = 18  # characters per line on a sticky: about the width of a real one
@@ -154,3 +154,16 @@ def wrap(text: str, width: int = WRAP) -> list[str]:
 
 
 _PIECE = re.compile(r"[^_-]+[_-]*|[_-]+")  # a word's parts, each ending at an underscore or hyphen
+
+
+def key_label(listener: Listener) -> str:
+    """How a listener finds the aggregates its command goes to, when by a key: 'by buyer_id', 'for each
+    product_id' (a fan-out: one command per aggregate found)."""
+    if listener.key is None:
+        return ""
+    return f"for each {listener.key}" if listener.each else f"by {listener.key}"
+
+
+def keys_note(aggregate: Aggregate) -> str:
+    """The keys an aggregate is found by, one a line: 'key: buyer_id (unique)', 'key: product_id (many)'."""
+    return "\n".join(f"key: {k.name} ({'unique' if k.unique else 'many'})" for k in aggregate.keys)
