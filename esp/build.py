@@ -161,6 +161,12 @@ class _Scoped:
     def values(self) -> list[Any]:
         return [named.obj for named in self.defined.values()]
 
+    def label(self, item: Aggregate | Command | Event) -> str:
+        """How a message names ``item``: qualified (``kitchen.Restaurant``) where several microservices define
+        its name (Model.label, for the model being built: every name is declared before a reference is read)."""
+        shared = len(self.homes.get(item.name, ())) > 1
+        return f"{item.microservice.name}{QUALIFIER}{item.name}" if shared else item.name
+
 
 @dataclass
 class _Builder:
@@ -451,9 +457,9 @@ class _Builder:
                 self.add(
                     "E045",
                     doc.loc(item),
-                    aggregate=aggregate.name,
+                    aggregate=self.aggregates.label(aggregate),
                     name=name,
-                    hint=hint or f"declare 'states:' on aggregate '{aggregate.name}'",
+                    hint=hint or f"declare 'states:' on aggregate '{self.aggregates.label(aggregate)}'",
                 )
             result.append(meant or name)  # checked further as meant (see ref)
         return tuple(result)
@@ -573,7 +579,7 @@ class _Builder:
                 self.add(
                     "E046",
                     doc.loc((*path, "aggregate")),
-                    aggregate=aggregate.name,
+                    aggregate=self.aggregates.label(aggregate),
                     owner=aggregate.microservice.name,
                     microservice=ms_name,
                 )
@@ -801,7 +807,7 @@ class _Builder:
                 self.add(
                     "E063",
                     doc.loc((*path, "command")),
-                    command=command.name,
+                    command=self.commands.label(command),
                     owner=command.microservice.name,
                     microservice=ms.name,
                 )
@@ -813,7 +819,7 @@ class _Builder:
                 self.add(
                     "E061",
                     doc.loc((*path, "target")),
-                    event=on.name,
+                    event=self.events.label(on),
                     field=target,
                     hint=did_you_mean(target, _event_field_names(on)),
                 )
@@ -847,7 +853,7 @@ class _Builder:
                 self.add(
                     "E064",
                     doc.loc((*path, "map", cmd_field), key=True),
-                    command=command.name,
+                    command=self.commands.label(command),
                     field=cmd_field,
                     hint=did_you_mean(cmd_field, command_fields),
                 )
@@ -855,7 +861,7 @@ class _Builder:
                 self.add(
                     "E061",
                     doc.loc((*path, "map", cmd_field)),
-                    event=on.name,
+                    event=self.events.label(on),
                     field=ev_field,
                     hint=did_you_mean(ev_field, source_fields),
                 )

@@ -192,13 +192,16 @@ def naming_conventions(model: Model) -> Iterator[Diagnostic]:
         parts = words(event.name)
         if parts and not any(_past_tense(w) for w in parts[1:] or parts):
             yield _d(
-                "W103", event.at.get("event", event.loc), name=event.name, suggestion=_past_tense_suggestion(event.name)
+                "W103",
+                event.at.get("event", event.loc),
+                name=model.label(event),
+                suggestion=_past_tense_suggestion(event.name),
             )
     for cmd in model.commands:
         parts = words(cmd.name)
         if len(parts) >= 2 and _past_tense(parts[-1]) and not _past_tense(parts[0]) and parts[0] not in _MARKING:
             suggestion = "".join(w.capitalize() for w in [_present(parts[-1]), *parts[:-1]])
-            yield _d("W104", cmd.at.get("command", cmd.loc), name=cmd.name, suggestion=suggestion)
+            yield _d("W104", cmd.at.get("command", cmd.loc), name=model.label(cmd), suggestion=suggestion)
 
 
 # -- commands, events, states ----------------------------------------------------------
@@ -207,33 +210,40 @@ def naming_conventions(model: Model) -> Iterator[Diagnostic]:
 def commands_emit(model: Model) -> Iterator[Diagnostic]:
     for cmd in model.commands:
         if not cmd.emits and not cmd.written_emits:  # unknown names are E042 already
-            yield _d("E050", cmd.at.get("command", cmd.loc), name=cmd.name)
+            yield _d("E050", cmd.at.get("command", cmd.loc), name=model.label(cmd))
         for event in cmd.emits:
             if cmd.aggregate is not None and event.aggregate is not None and event.aggregate is not cmd.aggregate:
-                other = f"aggregate '{event.aggregate.name}'"
+                other = f"aggregate '{model.label(event.aggregate)}'"
                 if event.microservice is not cmd.microservice:
                     other += f" in '{event.microservice.name}'"
                 yield _d(
                     "E052",
                     cmd.at.get("emits", cmd.loc),
-                    command=cmd.name,
-                    aggregate=cmd.aggregate.name,
-                    event=event.name,
+                    command=model.label(cmd),
+                    aggregate=model.label(cmd.aggregate),
+                    event=model.label(event),
                     other=other,
                 )
         if cmd.creates and cmd.allowed_in:
-            yield _d("E056", cmd.at.get("allowed_in", cmd.loc), name=cmd.name)
-        yield from _id_field(cmd)
+            yield _d("E056", cmd.at.get("allowed_in", cmd.loc), name=model.label(cmd))
+        yield from _id_field(model, cmd)
 
 
-def _id_field(cmd: Command) -> Iterator[Diagnostic]:
+def _id_field(model: Model, cmd: Command) -> Iterator[Diagnostic]:
     """A command of an existing aggregate finds it by the field named like its identity: a uuid."""
     if cmd.creates or cmd.aggregate is None:
         return
     identity = field_name(cmd.aggregate.identity)
     for f in cmd.fields:
         if field_name(f.name) == identity and f.type.name != "uuid":
-            yield _d("E035", f.loc, command=cmd.name, field=f.name, type=str(f.type), aggregate=cmd.aggregate.name)
+            yield _d(
+                "E035",
+                f.loc,
+                command=model.label(cmd),
+                field=f.name,
+                type=str(f.type),
+                aggregate=model.label(cmd.aggregate),
+            )
 
 
 def _saga_events(model: Model) -> set[Event]:
@@ -324,16 +334,16 @@ def lifecycle(model: Model) -> Iterator[Diagnostic]:
         for state in agg.states:
             if state not in entered:
                 where = agg.at.get(f"state:{state}", agg.at.get("states", agg.loc))
-                yield _d("W102", where, state=state, aggregate=agg.name)
+                yield _d("W102", where, state=state, aggregate=model.label(agg))
         commands = model.commands_of(agg)
         creators = model.creators_of(agg)
         if commands and not creators:
-            yield _d("E057", agg.loc, name=agg.name)
+            yield _d("E057", agg.loc, name=model.label(agg))
         reachable = _reachable_states(model, agg, saga_events)
         for cmd in commands:
             known = [s for s in cmd.allowed_in if s in agg.states]  # unknown states are E045 already
             if known and creators and not reachable & set(known):
-                yield _d("E055", cmd.at.get("allowed_in", cmd.loc), name=cmd.name, states=", ".join(known))
+                yield _d("E055", cmd.at.get("allowed_in", cmd.loc), name=model.label(cmd), states=", ".join(known))
 
 
 def creation_events_are_distinct(model: Model) -> Iterator[Diagnostic]:
@@ -348,10 +358,10 @@ def creation_events_are_distinct(model: Model) -> Iterator[Diagnostic]:
                 yield _d(
                     "E062",
                     cmd.at.get("emits", cmd.loc),
-                    event=event.name,
-                    aggregate=event.aggregate.name,
-                    command=creating[event].name,
-                    other=cmd.name,
+                    event=model.label(event),
+                    aggregate=model.label(event.aggregate),
+                    command=model.label(creating[event]),
+                    other=model.label(cmd),
                 )
 
 
@@ -466,16 +476,20 @@ def keys_are_recorded(model: Model) -> Iterator[Diagnostic]:
     for agg in model.aggregates:
         created_by = list(dict.fromkeys(creations.get(agg, [])))
         for key in agg.keys:
-            missing = [f"'{e.name}'" for e in created_by if key.name not in {f.name for f in e.fields}]
+            missing = [f"'{model.label(e)}'" for e in created_by if key.name not in {f.name for f in e.fields}]
             if missing:
-                yield _d("E180", key.loc, key=key.name, aggregate=agg.name, events=", ".join(missing))
+                yield _d("E180", key.loc, key=key.name, aggregate=model.label(agg), events=", ".join(missing))
                 continue
             types = {
-                str(f.type): e.name for e in model.events if e.aggregate is agg for f in e.fields if f.name == key.name
+                str(f.type): model.label(e)
+                for e in model.events
+                if e.aggregate is agg
+                for f in e.fields
+                if f.name == key.name
             }
             if len(types) > 1 or not types.keys() <= set(_KEY_TYPES):
                 found = ", ".join(f"a {t} in '{e}'" for t, e in types.items())
-                yield _d("E181", key.loc, key=key.name, aggregate=agg.name, found=found)
+                yield _d("E181", key.loc, key=key.name, aggregate=model.label(agg), found=found)
 
 
 def keys_are_released(model: Model) -> Iterator[Diagnostic]:
@@ -488,10 +502,10 @@ def keys_are_released(model: Model) -> Iterator[Diagnostic]:
             if agg is None or agg.key(name) is None:
                 known = [k.name for k in agg.keys] if agg is not None else []
                 hint = did_you_mean(name, known) if known else "declare it under the aggregate's 'keys', or drop it"
-                aggregate = agg.name if agg is not None else "no aggregate"
-                yield _d("E240", where, event=event.name, key=name, aggregate=aggregate, hint=hint)
+                aggregate = model.label(agg) if agg is not None else "no aggregate"
+                yield _d("E240", where, event=model.label(event), key=name, aggregate=aggregate, hint=hint)
             elif name not in {f.name for f in event.fields}:
-                yield _d("E241", where, event=event.name, key=name, aggregate=agg.name)
+                yield _d("E241", where, event=model.label(event), key=name, aggregate=model.label(agg))
 
 
 def _key_type(agg: Aggregate, name: str, model: Model) -> FieldType | None:
@@ -509,38 +523,50 @@ def keys_find_aggregates(model: Model) -> Iterator[Diagnostic]:
         where = li.at.get(how, li.loc)
         if agg is None:
             continue
-        problem = _key_conflict(li, agg, how)
+        problem = _key_conflict(model, li, agg, how)
         if problem:
-            yield _d("E186", where, event=li.on.name, problem=problem)
+            yield _d("E186", where, event=model.label(li.on), problem=problem)
             continue
         key = agg.key(li.key)
         if key is None:
             known = [k.name for k in agg.keys]
-            hint = did_you_mean(li.key, known) if known else f"declare it: 'keys: {{{li.key}: unique}}' in '{agg.name}'"
-            yield _d("E182", where, event=li.on.name, aggregate=agg.name, key=li.key, hint=hint)
+            hint = (
+                did_you_mean(li.key, known)
+                if known
+                else f"declare it: 'keys: {{{li.key}: unique}}' in '{model.label(agg)}'"
+            )
+            yield _d("E182", where, event=model.label(li.on), aggregate=model.label(agg), key=li.key, hint=hint)
             continue
         if not li.each and not key.unique:
-            yield _d("E183", where, event=li.on.name, aggregate=agg.name, key=li.key)
+            yield _d("E183", where, event=model.label(li.on), aggregate=model.label(agg), key=li.key)
         carried = _source_fields(li.on).get(li.key)
         kept = _key_type(agg, li.key, model)
         if carried is None:
-            yield _d("E184", where, event=li.on.name, aggregate=agg.name, key=li.key)
+            yield _d("E184", where, event=model.label(li.on), aggregate=model.label(agg), key=li.key)
         elif kept is not None and carried != kept and str(kept) in _KEY_TYPES:  # a type no key holds: E181
             yield _d(
-                "E185", where, event=li.on.name, aggregate=agg.name, key=li.key, found=str(carried), kept=str(kept)
+                "E185",
+                where,
+                event=model.label(li.on),
+                aggregate=model.label(agg),
+                key=li.key,
+                found=str(carried),
+                kept=str(kept),
             )
 
 
-def _key_conflict(li: Listener, agg: Aggregate, how: str) -> str:
+def _key_conflict(model: Model, li: Listener, agg: Aggregate, how: str) -> str:
     """Why a listener cannot find its targets by a key at all ("" if it can)."""
     if li.creates:
-        return f"runs '{li.command.name}', which creates a '{agg.name}': there is none to find '{how}' a key"
+        command, made = model.label(li.command), model.label(agg)
+        return f"runs '{command}', which creates a '{made}': there is none to find '{how}' a key"
     if "by" in li.at and "for_each" in li.at:
         return "has both 'by' (one aggregate) and 'for_each' (every one): keep one"
     if li.target is not None:
         return f"has both 'target' (an id in the event) and '{how}' (a key): keep one"
     if li.on.aggregate is agg:
-        return f"finds '{agg.name}' '{how}' a key, but a '{agg.name}' recorded the event: it would find itself"
+        name = model.label(agg)
+        return f"finds '{name}' '{how}' a key, but a '{name}' recorded the event: it would find itself"
     return ""
 
 
@@ -738,13 +764,13 @@ def _complete(what: str, name: str, fields: Iterable[Field], occ: Given | When) 
             yield _d("E072", occ.loc, what=what, name=name, field=f.name)
 
 
-def _scenario_event(scenario: Scenario, occ: Given, *, complete: bool) -> Iterator[Diagnostic]:
+def _scenario_event(model: Model, scenario: Scenario, occ: Given, *, complete: bool) -> Iterator[Diagnostic]:
     event = occ.event
     if event.aggregate is not scenario.aggregate:
-        yield _d("E070", occ.loc, what="event", name=event.name, aggregate=scenario.aggregate.name)
-    yield from _check_values("event", event.name, event.fields, occ)
+        yield _d("E070", occ.loc, what="event", name=model.label(event), aggregate=model.label(scenario.aggregate))
+    yield from _check_values("event", model.label(event), event.fields, occ)
     if complete:
-        yield from _complete("event", event.name, event.fields, occ)
+        yield from _complete("event", model.label(event), event.fields, occ)
 
 
 def _state_after(model: Model, scenario: Scenario) -> str:
@@ -794,7 +820,13 @@ def _outcome_fits_lifecycle(model: Model, scenario: Scenario) -> Iterator[Diagno
     else:
         return
     yield _d(
-        "E170", scenario.when.loc, scenario=scenario.name, expected=expected, command=cmd.name, actual=actual, hint=hint
+        "E170",
+        scenario.when.loc,
+        scenario=scenario.name,
+        expected=expected,
+        command=model.label(cmd),
+        actual=actual,
+        hint=hint,
     )
 
 
@@ -812,17 +844,17 @@ def projections_hear_each_event_once(model: Model) -> Iterator[Diagnostic]:
     branch an event)."""
     for pr in model.projections:
         for event in _repeated(pr.sources):
-            yield _d("E175", pr.at.get("from", pr.loc), projection=pr.name, event=event.name)
+            yield _d("E175", pr.at.get("from", pr.loc), projection=pr.name, event=model.label(event))
 
 
 def commands_emit_each_event_once(model: Model) -> Iterator[Diagnostic]:
     """An event twice in a command's ``emits`` would be recorded twice by the generated handler."""
     for cmd in model.commands:
         for event in _repeated(cmd.emits):
-            yield _d("E176", cmd.at.get("emits", cmd.loc), command=cmd.name, event=event.name)
+            yield _d("E176", cmd.at.get("emits", cmd.loc), command=model.label(cmd), event=model.label(event))
 
 
-def _copied_values(scenario: Scenario, occ: Given) -> Iterator[Diagnostic]:
+def _copied_values(model: Model, scenario: Scenario, occ: Given) -> Iterator[Diagnostic]:
     """An event field the command has too (same name, same type) is copied from the command: a ``then`` that
     expects another value than the ``when`` gives contradicts it (the generated test would fail)."""
     cmd = scenario.when.command
@@ -844,10 +876,10 @@ def _copied_values(scenario: Scenario, occ: Given) -> Iterator[Diagnostic]:
                 "E177",
                 occ.loc,
                 scenario=scenario.name,
-                event=occ.event.name,
+                event=model.label(occ.event),
                 field=f.name,
                 expects=occ.values[f.name],
-                command=cmd.name,
+                command=model.label(cmd),
                 gives=gives,
             )
 
@@ -872,34 +904,42 @@ def scenarios_fit(model: Model) -> Iterator[Diagnostic]:
     for scenario in model.scenarios:
         creation = {e for c in model.creators_of(scenario.aggregate) for e in c.emits}
         for i, occ in enumerate(scenario.given):
-            yield from _scenario_event(scenario, occ, complete=True)
+            yield from _scenario_event(model, scenario, occ, complete=True)
             if i and occ.event in creation:  # the test records it on the aggregate the first one created
-                yield _d("E172", occ.loc, event=occ.event.name, aggregate=scenario.aggregate.name)
+                yield _d("E172", occ.loc, event=model.label(occ.event), aggregate=model.label(scenario.aggregate))
         cmd = scenario.when.command
         if cmd.aggregate is not scenario.aggregate:
-            yield _d("E070", scenario.when.loc, what="command", name=cmd.name, aggregate=scenario.aggregate.name)
-        yield from _check_values("command", cmd.name, cmd.fields, scenario.when)
-        yield from _complete("command", cmd.name, cmd.fields, scenario.when)
+            yield _d(
+                "E070",
+                scenario.when.loc,
+                what="command",
+                name=model.label(cmd),
+                aggregate=model.label(scenario.aggregate),
+            )
+        yield from _check_values("command", model.label(cmd), cmd.fields, scenario.when)
+        yield from _complete("command", model.label(cmd), cmd.fields, scenario.when)
         if scenario.then == () and cmd.creates:  # a creating command always records the event that creates
-            emits = ", ".join(e.name for e in cmd.emits)
-            yield _d("E173", scenario.when.loc, scenario=scenario.name, command=cmd.name, emits=emits)
+            emits = ", ".join(model.label(e) for e in cmd.emits)
+            yield _d("E173", scenario.when.loc, scenario=scenario.name, command=model.label(cmd), emits=emits)
         if all(a is scenario.aggregate for a in (cmd.aggregate, *(g.event.aggregate for g in scenario.given))):
             yield from _outcome_fits_lifecycle(model, scenario)  # else E070 says what is wrong
         seen: set[Event] = set()
         for occ in scenario.then or ():
-            yield from _scenario_event(scenario, occ, complete=False)
+            yield from _scenario_event(model, scenario, occ, complete=False)
             if occ.event in seen:  # a command records each of its events once
-                yield _d("E174", occ.loc, scenario=scenario.name, event=occ.event.name, command=cmd.name)
+                yield _d(
+                    "E174", occ.loc, scenario=scenario.name, event=model.label(occ.event), command=model.label(cmd)
+                )
             seen.add(occ.event)
             if occ.event in cmd.emits:
-                yield from _copied_values(scenario, occ)
+                yield from _copied_values(model, scenario, occ)
             else:
                 yield _d(
                     "E074",
                     occ.loc,
-                    command=cmd.name,
-                    event=occ.event.name,
-                    emits=", ".join(e.name for e in cmd.emits) or "nothing",
+                    command=model.label(cmd),
+                    event=model.label(occ.event),
+                    emits=", ".join(model.label(e) for e in cmd.emits) or "nothing",
                 )
 
 
@@ -908,14 +948,14 @@ def scenarios_fit(model: Model) -> Iterator[Diagnostic]:
 
 def sagas_are_recoverable(model: Model) -> Iterator[Diagnostic]:
     for saga in model.sagas:
-        yield from _saga_shape(saga)
-        yield from _saga_outcomes(saga)
-        yield from _saga_steps(saga)
+        yield from _saga_shape(model, saga)
+        yield from _saga_outcomes(model, saga)
+        yield from _saga_steps(model, saga)
         for step in saga.steps:
-            yield from _compensation(saga, step)
+            yield from _compensation(model, saga, step)
 
 
-def _compensation(saga: Saga, step: SagaStep) -> Iterator[Diagnostic]:
+def _compensation(model: Model, saga: Saga, step: SagaStep) -> Iterator[Diagnostic]:
     """A compensation undoes its step on the aggregate the step made, in the state the step left it,
     and once: the SEC may deliver it twice, and the generated tests assert a repeat changes nothing."""
     comp = step.compensate
@@ -923,22 +963,22 @@ def _compensation(saga: Saga, step: SagaStep) -> Iterator[Diagnostic]:
         return
     where = step.at.get("compensate", step.loc)
     if step.pivot:
-        yield _d("E066", where, step=step.name, command=comp.name)
+        yield _d("E066", where, step=step.name, command=model.label(comp))
         return
     if saga.recovery == "forward":
-        yield _d("W111", where, saga=saga.name, command=comp.name, step=step.name)
+        yield _d("W111", where, saga=saga.name, command=model.label(comp), step=step.name)
         return
     made = step.invoke.aggregate
     if made is None:  # E047 already
         return
     if comp.aggregate is not made or comp.creates:
         problem = (
-            f"creates a new '{made.name}' instead of changing the one the step made"
+            f"creates a new '{model.label(made)}' instead of changing the one the step made"
             if comp.aggregate is made
-            else f"is a command of '{comp.aggregate.name if comp.aggregate else comp.microservice.name}',"
-            f" not of the '{made.name}' the step made"
+            else f"is a command of '{model.label(comp.aggregate) if comp.aggregate else comp.microservice.name}',"
+            f" not of the '{model.label(made)}' the step made"
         )
-        yield _d("E037", where, step=step.name, command=comp.name, problem=problem, aggregate=made.name)
+        yield _d("E037", where, step=step.name, command=model.label(comp), problem=problem, aggregate=model.label(made))
         return
     state = step.succeeds_on.enters
     if not step.creates and state is None:
@@ -950,9 +990,9 @@ def _compensation(saga: Saga, step: SagaStep) -> Iterator[Diagnostic]:
                 "E038",
                 where,
                 step=step.name,
-                event=step.succeeds_on.name,
+                event=model.label(step.succeeds_on),
                 enters=f"leaves it in {', '.join(sorted(left))}",
-                command=comp.name,
+                command=model.label(comp),
                 allowed=", ".join(comp.allowed_in),
             )
         return
@@ -963,18 +1003,18 @@ def _compensation(saga: Saga, step: SagaStep) -> Iterator[Diagnostic]:
             "E038",
             where,
             step=step.name,
-            event=step.succeeds_on.name,
+            event=model.label(step.succeeds_on),
             enters=enters,
-            command=comp.name,
+            command=model.label(comp),
             allowed=allowed,
         )
         return
-    reason = _repeat_changes(comp) if step.creates else None  # the SEC compensates an existing one once
+    reason = _repeat_changes(model, comp) if step.creates else None  # the SEC compensates an existing one once
     if reason:
-        yield _d("E039", where, step=step.name, command=comp.name, reason=reason)
+        yield _d("E039", where, step=step.name, command=model.label(comp), reason=reason)
 
 
-def _repeat_changes(comp: Command) -> str | None:
+def _repeat_changes(model: Model, comp: Command) -> str | None:
     """Why running ``comp`` a second time could record something (None: it cannot): the generated handler
     answers a command not allowed in the aggregate's state as a no-op, so each event the compensation
     may record (a rule chooses among several) must leave the aggregate in a state it is not allowed in."""
@@ -982,13 +1022,13 @@ def _repeat_changes(comp: Command) -> str | None:
         return "it has no 'allowed_in', so it is allowed in every state"
     for event in comp.emits:
         if event.enters is None:
-            return f"'{event.name}' enters no state, so '{comp.name}' is still allowed after it"
+            return f"'{model.label(event)}' enters no state, so '{model.label(comp)}' is still allowed after it"
         if event.enters in comp.allowed_in:
-            return f"'{event.name}' enters '{event.enters}', where '{comp.name}' is allowed"
+            return f"'{model.label(event)}' enters '{event.enters}', where '{model.label(comp)}' is allowed"
     return None
 
 
-def _saga_shape(saga: Saga) -> Iterator[Diagnostic]:
+def _saga_shape(model: Model, saga: Saga) -> Iterator[Diagnostic]:
     if sum(s.pivot for s in saga.steps) > 1:
         yield _d("E082", saga.loc, saga=saga.name)
     if saga.recovery == "forward" and saga.retries is None:
@@ -1001,24 +1041,29 @@ def _saga_shape(saga: Saga) -> Iterator[Diagnostic]:
                 "E085",
                 saga.at.get(key, saga.loc),
                 saga=saga.name,
-                event=event.name,
+                event=model.label(event),
                 owner=event.microservice.name,
                 microservice=saga.microservice.name,
             )
 
 
-def _saga_outcomes(saga: Saga) -> Iterator[Diagnostic]:
+def _saga_outcomes(model: Model, saga: Saga) -> Iterator[Diagnostic]:
     """The run records its end on the aggregate whose event started it."""
     start = saga.starts_on.aggregate
     for key, event in (("completes_with", saga.completes_with), ("aborts_with", saga.aborts_with)):
         if start is not None and event.aggregate is not start and event.microservice is saga.microservice:
-            other = f"'{event.aggregate.name}'" if event.aggregate is not None else "no aggregate"
+            other = f"'{model.label(event.aggregate)}'" if event.aggregate is not None else "no aggregate"
             yield _d(
-                "E141", saga.at.get(key, saga.loc), saga=saga.name, event=event.name, aggregate=start.name, other=other
+                "E141",
+                saga.at.get(key, saga.loc),
+                saga=saga.name,
+                event=model.label(event),
+                aggregate=model.label(start),
+                other=other,
             )
 
 
-def _saga_steps(saga: Saga) -> Iterator[Diagnostic]:
+def _saga_steps(model: Model, saga: Saga) -> Iterator[Diagnostic]:
     pivot_index = next((i for i, s in enumerate(saga.steps) if s.pivot), None)
     for i, step in enumerate(saga.steps):
         for key, event in (("succeeds_on", step.succeeds_on), ("fails_on", step.fails_on)):
@@ -1027,9 +1072,9 @@ def _saga_steps(saga: Saga) -> Iterator[Diagnostic]:
                     "E086",
                     step.at.get(key, step.loc),
                     step=step.name,
-                    command=step.invoke.name,
-                    event=event.name,
-                    emits=", ".join(e.name for e in step.invoke.emits) or "nothing",
+                    command=model.label(step.invoke),
+                    event=model.label(event),
+                    emits=", ".join(model.label(e) for e in step.invoke.emits) or "nothing",
                 )
         if pivot_index is not None and i > pivot_index and not step.retriable and not step.pivot:  # E082 says it
             yield _d("E081", step.loc, step=step.name)
@@ -1044,7 +1089,7 @@ def _saga_steps(saga: Saga) -> Iterator[Diagnostic]:
         ):
             yield _d("E080", step.loc, step=step.name)
         if step.retriable and step.fails_on is not None and saga.retries is None and step.retries is None:
-            yield _d("E087", step.at.get("fails_on", step.loc), step=step.name, event=step.fails_on.name)
+            yield _d("E087", step.at.get("fails_on", step.loc), step=step.name, event=model.label(step.fails_on))
         if step.compensation_retries is not None and step.compensate is None:
             yield _d("E158", step.at.get("compensation_retries", step.loc), step=step.name)
     yield from _saga_failure_policies(saga)
@@ -1074,9 +1119,9 @@ def saga_data_flows(model: Model) -> Iterator[Diagnostic]:
     for saga in model.sagas:
         for i, step in enumerate(saga.steps):
             data = saga.data(i)
-            yield from _saga_target(saga, step, data)
-            yield from _saga_map(saga, step, data)
-            yield from _saga_rule_filled(saga, step, data)
+            yield from _saga_target(model, saga, step, data)
+            yield from _saga_map(model, saga, step, data)
+            yield from _saga_rule_filled(model, saga, step, data)
 
 
 def _not_in_data(saga: Saga, step: SagaStep, data: dict[str, DataField], what: str, name: str) -> str:
@@ -1097,18 +1142,22 @@ def previous_states(model: Model) -> Iterator[Diagnostic]:
                 yield _d(
                     "E156",
                     event.at.get("enters", event.loc),
-                    event=event.name,
-                    aggregate=cmd.aggregate.name,
-                    command=cmd.name,
+                    event=model.label(event),
+                    aggregate=model.label(cmd.aggregate),
+                    command=model.label(cmd),
                 )
 
 
-def _saga_target(saga: Saga, step: SagaStep, data: dict[str, DataField]) -> Iterator[Diagnostic]:
+def _saga_target(model: Model, saga: Saga, step: SagaStep, data: dict[str, DataField]) -> Iterator[Diagnostic]:
     agg = step.invoke.aggregate
     if step.creates:
         if step.target is not None and agg is not None:
             yield _d(
-                "E155", step.at.get("target", step.loc), step=step.name, command=step.invoke.name, identity=agg.identity
+                "E155",
+                step.at.get("target", step.loc),
+                step=step.name,
+                command=model.label(step.invoke),
+                identity=agg.identity,
             )
         return
     field = step.target_field
@@ -1117,15 +1166,15 @@ def _saga_target(saga: Saga, step: SagaStep, data: dict[str, DataField]) -> Iter
     found = data.get(field)
     if found is None and step.target is None:
         hint = (
-            f"say 'target: <field>' with the saga data field that holds the id of the '{agg.name}'"
+            f"say 'target: <field>' with the saga data field that holds the id of the '{model.label(agg)}'"
             f" ({', '.join(f for f, d in data.items() if d.type.name == 'uuid') or 'the data has no uuid'})"
         )
         yield _d(
             "E140",
             step.at.get("invoke", step.loc),
             step=step.name,
-            command=step.invoke.name,
-            aggregate=agg.name,
+            command=model.label(step.invoke),
+            aggregate=model.label(agg),
             field=field,
             hint=hint,
         )
@@ -1139,7 +1188,7 @@ def _saga_target(saga: Saga, step: SagaStep, data: dict[str, DataField]) -> Iter
             step=step.name,
             field=field,
             type=str(found.type),
-            aggregate=agg.name,
+            aggregate=model.label(agg),
         )
 
 
@@ -1153,7 +1202,7 @@ def _own_fields(cmd: Command) -> dict[str, Field]:
     return {f.name: f for f in cmd.fields if f.name != identity}
 
 
-def _saga_map(saga: Saga, step: SagaStep, data: dict[str, DataField]) -> Iterator[Diagnostic]:
+def _saga_map(model: Model, saga: Saga, step: SagaStep, data: dict[str, DataField]) -> Iterator[Diagnostic]:
     commands = _step_commands(step)
     for cmd_field, source in step.mapping:
         owners = [c for c in commands if cmd_field in _own_fields(c)]
@@ -1164,7 +1213,7 @@ def _saga_map(saga: Saga, step: SagaStep, data: dict[str, DataField]) -> Iterato
                 step.at.get(f"map:{cmd_field}", step.loc),
                 step=step.name,
                 field=cmd_field,
-                commands=" or ".join(f"'{c.name}'" for c in commands),
+                commands=" or ".join(f"'{model.label(c)}'" for c in commands),
                 hint=did_you_mean(cmd_field, known) if known else "its commands have no fields to fill",
             )
             continue
@@ -1182,7 +1231,7 @@ def _saga_map(saga: Saga, step: SagaStep, data: dict[str, DataField]) -> Iterato
                     where,
                     step=step.name,
                     field=cmd_field,
-                    command=cmd.name,
+                    command=model.label(cmd),
                     expected=str(target),
                     source=source,
                     found=str(found.type),
@@ -1190,7 +1239,7 @@ def _saga_map(saga: Saga, step: SagaStep, data: dict[str, DataField]) -> Iterato
                 break
 
 
-def _saga_rule_filled(saga: Saga, step: SagaStep, data: dict[str, DataField]) -> Iterator[Diagnostic]:
+def _saga_rule_filled(model: Model, saga: Saga, step: SagaStep, data: dict[str, DataField]) -> Iterator[Diagnostic]:
     """A command field the data lacks at this step but a later step brings: a rule fills it, likely by mistake."""
     mapped = {f for f, _ in step.mapping}
     for cmd in _step_commands(step):
@@ -1204,7 +1253,7 @@ def _saga_rule_filled(saga: Saga, step: SagaStep, data: dict[str, DataField]) ->
                     step.at.get("compensate" if cmd is step.compensate else "invoke", step.loc),
                     step=step.name,
                     field=f.name,
-                    command=cmd.name,
+                    command=model.label(cmd),
                     later=saga.steps[later].name,
                     microservice=saga.microservice.name,
                 )
@@ -1228,52 +1277,63 @@ def timers_fit(model: Model) -> Iterator[Diagnostic]:
             yield _d("E171", loc, kind="timer", name=timer.name[:80], ident=ident[:80], limit=MAX_NAME)
         first = seen.setdefault((timer.aggregate, ident), timer)
         if first is not timer and first.name != timer.name:  # the same name twice is E031
-            yield _d("E218", loc, timer=timer.name, other=first.name, ident=ident, aggregate=timer.aggregate.name)
+            yield _d(
+                "E218", loc, timer=timer.name, other=first.name, ident=ident, aggregate=model.label(timer.aggregate)
+            )
         if not timer.after_ms or timer.after_ms > _LONGEST_TIMER_MS:
             yield _d("E210", timer.at.get("after", timer.loc), timer=timer.name, after=timer.after)
         yield from _timer_state(model, timer)
-        yield from _timer_command(timer)
-        yield from _timer_unless(timer)
+        yield from _timer_command(model, timer)
+        yield from _timer_unless(model, timer)
 
 
 def _timer_state(model: Model, timer: Timer) -> Iterator[Diagnostic]:
     agg, loc = timer.aggregate, timer.at.get("in_state", timer.loc)
     if timer.state not in agg.states:
-        hint = did_you_mean(timer.state, agg.states) if agg.states else f"declare 'states:' on '{agg.name}'"
-        yield _d("E211", loc, timer=timer.name, aggregate=agg.name, name=timer.state, hint=hint)
+        hint = did_you_mean(timer.state, agg.states) if agg.states else f"declare 'states:' on '{model.label(agg)}'"
+        yield _d("E211", loc, timer=timer.name, aggregate=model.label(agg), name=timer.state, hint=hint)
     elif not any(e.enters == timer.state for e in model.events_of(agg)):
-        yield _d("W124", loc, timer=timer.name, aggregate=agg.name, state=timer.state)
+        yield _d("W124", loc, timer=timer.name, aggregate=model.label(agg), state=timer.state)
 
 
-def _timer_command(timer: Timer) -> Iterator[Diagnostic]:
+def _timer_command(model: Model, timer: Timer) -> Iterator[Diagnostic]:
     cmd, loc = timer.command, timer.at.get("then", timer.loc)
     why = ""
     if cmd.aggregate is not timer.aggregate:
-        owner = cmd.aggregate.name if cmd.aggregate is not None else "no aggregate"
+        owner = model.label(cmd.aggregate) if cmd.aggregate is not None else "no aggregate"
         why = f"a command of '{owner}'"
     elif cmd.creates:
         why = "which creates a new one"
     if why:
-        yield _d("E213", loc, timer=timer.name, aggregate=timer.aggregate.name, command=cmd.name, why=why)
+        yield _d(
+            "E213", loc, timer=timer.name, aggregate=model.label(timer.aggregate), command=model.label(cmd), why=why
+        )
         return
     if cmd.allowed_in and timer.state in timer.aggregate.states and timer.state not in cmd.allowed_in:
         allowed = ", ".join(cmd.allowed_in)
-        yield _d("E214", loc, timer=timer.name, command=cmd.name, state=timer.state, allowed=allowed)
+        yield _d("E214", loc, timer=timer.name, command=model.label(cmd), state=timer.state, allowed=allowed)
     identity = field_name(timer.aggregate.identity)
     needed = [f.name for f in cmd.fields if field_name(f.name) != identity and f.type.name != "optional"]
     if needed:
         fields = "fields " + ", ".join(f"'{n}'" for n in needed) if len(needed) > 1 else f"field '{needed[0]}'"
-        yield _d("E215", loc, timer=timer.name, command=cmd.name, fields=fields)
+        yield _d("E215", loc, timer=timer.name, command=model.label(cmd), fields=fields)
 
 
-def _timer_unless(timer: Timer) -> Iterator[Diagnostic]:
+def _timer_unless(model: Model, timer: Timer) -> Iterator[Diagnostic]:
     items = iter(timer.at.get(f"unless:{i}", timer.at.get("unless", timer.loc)) for i in range(len(timer.unless)))
     for event, loc in zip(timer.unless, items, strict=True):
         if event.aggregate is not timer.aggregate:
-            other = f"'{event.aggregate.name}'" if event.aggregate is not None else "no aggregate"
-            yield _d("E217", loc, timer=timer.name, aggregate=timer.aggregate.name, event=event.name, other=other)
+            other = f"'{model.label(event.aggregate)}'" if event.aggregate is not None else "no aggregate"
+            yield _d(
+                "E217",
+                loc,
+                timer=timer.name,
+                aggregate=model.label(timer.aggregate),
+                event=model.label(event),
+                other=other,
+            )
         elif event.enters and event.enters != timer.state:
-            yield _d("W125", loc, timer=timer.name, event=event.name, enters=event.enters, state=timer.state)
+            yield _d("W125", loc, timer=timer.name, event=model.label(event), enters=event.enters, state=timer.state)
 
 
 def _all_names(model: Model) -> set[str]:
@@ -1301,21 +1361,21 @@ def event_histories(model: Model) -> Iterator[Diagnostic]:
     upcasters can run: esp reads older fields back from the current ones."""
     for event in model.events:
         if not event.integration and "compatibility" in event.at:
-            yield _d("W109", event.at["compatibility"], name=event.name)
+            yield _d("W109", event.at["compatibility"], name=model.label(event))
         for rev in event.history:
             if rev.version > event.version:
-                yield _d("E090", rev.loc, event=event.name, version=rev.version, current=event.version)
+                yield _d("E090", rev.loc, event=model.label(event), version=rev.version, current=event.version)
                 continue
-            yield from _revision_fits(event, rev, {f.name: f.type for f in event.fields_at(rev.version)})
+            yield from _revision_fits(model, event, rev, {f.name: f.type for f in event.fields_at(rev.version)})
 
 
-def _revision_fits(event: Event, rev: Revision, after: dict[str, FieldType]) -> Iterator[Diagnostic]:
+def _revision_fits(model: Model, event: Event, rev: Revision, after: dict[str, FieldType]) -> Iterator[Diagnostic]:
     def unknown(action: str, name: str, key: str | None = None) -> Diagnostic:
         loc = rev.at.get(f"{action}:{key or name}", rev.loc)
         return _d(
             "E091",
             loc,
-            event=event.name,
+            event=model.label(event),
             version=rev.version,
             action=action,
             field=name,
@@ -1330,12 +1390,12 @@ def _revision_fits(event: Event, rev: Revision, after: dict[str, FieldType]) -> 
                 "E094",
                 rev.at.get(f"added:{name}", rev.loc),
                 field=name,
-                event=event.name,
+                event=model.label(event),
                 value=value,
                 type=str(after[name]),
             )
         elif after[name].scalar in ("float", "decimal") and _is_nan(value):
-            yield _d("E098", rev.at.get(f"added:{name}", rev.loc), field=name, event=event.name)
+            yield _d("E098", rev.at.get(f"added:{name}", rev.loc), field=name, event=model.label(event))
     for old, new in rev.renamed:
         if new not in after:
             yield unknown("renamed", new, old)
@@ -1343,7 +1403,7 @@ def _revision_fits(event: Event, rev: Revision, after: dict[str, FieldType]) -> 
             yield _d(
                 "E092",
                 rev.at.get(f"renamed:{old}", rev.loc),
-                event=event.name,
+                event=model.label(event),
                 version=rev.version,
                 field=old,
                 action="renames",
@@ -1355,7 +1415,7 @@ def _revision_fits(event: Event, rev: Revision, after: dict[str, FieldType]) -> 
             yield _d(
                 "E093",
                 rev.at.get(f"widened:{name}", rev.loc),
-                event=event.name,
+                event=model.label(event),
                 version=rev.version,
                 field=name,
                 old=str(before),
@@ -1364,7 +1424,7 @@ def _revision_fits(event: Event, rev: Revision, after: dict[str, FieldType]) -> 
     renamed_to = {new for _, new in rev.renamed}
     for f in rev.removed:
         if f.name in after and f.name not in renamed_to:
-            yield _d("E092", f.loc, event=event.name, version=rev.version, field=f.name, action="removes")
+            yield _d("E092", f.loc, event=model.label(event), version=rev.version, field=f.name, action="removes")
 
 
 # -- value objects -------------------------------------------------------------------

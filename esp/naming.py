@@ -836,7 +836,12 @@ def _fields(n: _Namer, model: Model, agg: Aggregate, commands: Mapping[Command, 
             where = cmd.at.get("command", cmd.loc)
             n.problems.append(
                 diagnostic(
-                    "E032", where, kind="command", name=cmd.name, other=f"field {attributes[method]}", ident=method
+                    "E032",
+                    where,
+                    kind="command",
+                    name=model.label(cmd),
+                    other=f"field {attributes[method]}",
+                    ident=method,
                 )
             )
 

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import assert_package_passes, codes, show, validate_text, variant
+from helpers import ROOT, assert_package_passes, codes, show, validate_text, variant
 
 from esp import api
 from esp.draw import graph
@@ -357,3 +357,74 @@ def test_saga_rules_of_two_participants_same_named_commands_are_two_rules(tmp_pa
     assert result.model is not None and not result.diagnostics, show(result.diagnostics)  # no E032 'rule'
     rules = {h.method for h in naming(result.model).hooks if h.kind == "saga"}
     assert rules == {"book_trip_hotel_reserve_slot_room", "book_trip_car_reserve_slot_room"}
+
+
+# The kitchen's CreateRestaurant given 'allowed_in': a creating command has no state yet (E056), and the kitchen's
+# Restaurant has no such state (E045).
+_ALLOWED_IN = (
+    "        creates: true\n    events:\n      - event: RestaurantCreated\n        fields: {name: str}\nlisteners",
+    "        creates: true\n        allowed_in: [open]\n    events:\n      - event: RestaurantCreated\n"
+    "        fields: {name: str}\nlisteners",
+)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            (
+                "      Restaurant: {identity: restaurant_id}\n  kitchen:",
+                "      Restaurant: {identity: restaurant_id, states: [open]}\n  kitchen:",
+            ),
+            {"W102": "no event enters state 'open' of aggregate 'order.Restaurant'"},
+        ),
+        (
+            _ALLOWED_IN,
+            {
+                "E056": "command 'kitchen.CreateRestaurant' creates its aggregate but has 'allowed_in'",
+                "E045": "aggregate 'kitchen.Restaurant' has no state 'open'",
+            },
+        ),
+        (
+            ("      - RestaurantCreated: {name: Ajanta}\n", "      - order.RestaurantCreated: {name: Ajanta}\n"),
+            {
+                "E070": "event 'order.RestaurantCreated' does not belong to aggregate 'kitchen.Restaurant'",
+                "E074": "command 'kitchen.CreateRestaurant' cannot emit 'order.RestaurantCreated'",
+            },
+        ),
+        (
+            ("      CreateRestaurant: {name: Ajanta}\n", "      CreateRestaurant: {name: Ajanta, chef: Raj}\n"),
+            {"E071": "command 'kitchen.CreateRestaurant' has no field 'chef'"},
+        ),
+        (
+            (
+                "    command: CreateRestaurant\nscenarios",
+                "    command: CreateRestaurant\n    map: {chef: name}\nscenarios",
+            ),
+            {"E064": "command 'kitchen.CreateRestaurant' has no field 'chef'"},
+        ),
+    ],
+    ids=["lifecycle", "command", "scenario", "scenario-values", "listener-map"],
+)
+def test_check_messages_qualify_a_shared_name(
+    tmp_path: Path, change: tuple[str, str], expected: dict[str, str]
+) -> None:
+    result = validate_text(tmp_path, variant(REPLICA, change))
+    assert {d.code: d.message for d in result.diagnostics} == expected, show(result.diagnostics)
+
+
+def test_check_messages_keep_a_name_no_other_microservice_defines(tmp_path: Path) -> None:
+    text = (ROOT / "journeys" / "restaurant.yaml").read_text(encoding="utf-8")
+    text = variant(
+        text,
+        (
+            "        emits: [FoodAdded]\n        creates: true\n",
+            "        emits: [FoodAdded]\n        creates: true\n        allowed_in: [gone]\n",
+        ),
+    )
+    result = validate_text(tmp_path, text)
+    messages = {d.code: d.message for d in result.diagnostics if d.code != "W106"}
+    assert messages == {
+        "E056": "command 'AddFood' creates its aggregate but has 'allowed_in'",
+        "E045": "aggregate 'MenuItem' has no state 'gone'",
+    }, show(result.diagnostics)
