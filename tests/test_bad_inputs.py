@@ -19,6 +19,10 @@ from esp.codes import CODES
 from esp.errors import MAX_SHOWN
 
 CORPUS = sorted(BAD.glob("*.yaml"))
+# Cases of `esp validate --generated DIR` (the hand-written rules.py files of a package esp generated): a folder
+# holding journey.yaml and out/, the package (its manifest and rules.py files). Each file, a rules.py too (in
+# Python comments), starts with the '# expect: CODE line:col' lines of the problems reported in it.
+RULE_CASES = sorted(p for p in (BAD / "rules").iterdir() if p.is_dir())
 
 # Codes reached only by the generated inputs below (they cannot be committed
 # as files: a missing path, a 30 MB file, a folder with no journeys...).
@@ -26,8 +30,6 @@ GENERATED_CODES = {"E001", "E002", "E004", "E005", "E014"}
 # Codes of `esp validate --since REV`, which compare with another revision
 # (tests/test_diff_cli.py makes them from two versions of a journey).
 GENERATED_CODES |= {"E095", "E096", "E097"}
-# Codes of `esp validate --generated DIR`, about the hand-written rules.py files there (tests/test_overrides.py).
-GENERATED_CODES |= {"E220", "E221", "E222", "W126", "W132"}
 # "And N more" past the cap of 1,000 diagnostics (test_a_file_full_of_problems_stops_at_the_cap).
 GENERATED_CODES |= {"E069", "W112"}
 # Codes no input can produce. Keep this empty: a code here is dead catalogue.
@@ -68,8 +70,29 @@ def test_cli_exits_1_or_2_with_located_messages(path: Path) -> None:
         assert f"{path.name}:{line}:{col}: {severity} {code}:" in result.stdout, result.stdout
 
 
+def _case_expectations(case: Path) -> list[tuple[str, str, int, int]]:
+    """(file relative to the case, code, line, col) of every '# expect:' line of the case's files."""
+    files = [p for p in case.rglob("*") if p.suffix in (".yaml", ".py")]
+    return sorted((str(p.relative_to(case)), *e) for p in files for e in expectations(p))
+
+
+@pytest.mark.parametrize("case", RULE_CASES, ids=lambda p: p.name)
+def test_generated_rules_report_exactly_the_expected_problems(case: Path) -> None:
+    validation = api.validate([case / "journey.yaml"])
+    assert validation.model is not None and not validation.errors, show(validation.diagnostics)
+    found = api.check_logic(validation.model, case / "out")
+    where = [(str(Path(d.location.file).relative_to(case)), d.code, d.location.line, d.location.col) for d in found]
+    assert sorted(where) == _case_expectations(case), show(found)
+    assert all(d.message and d.hint and "{" not in d.message for d in found), show(found)
+    result = run_esp("validate", "--strict", "journey.yaml", "--generated", "out", cwd=case)
+    assert_exit(result, 1)
+    for file, code, line, col in _case_expectations(case):
+        assert f"{file}:{line}:{col}: {CODES[code].severity} {code}:" in result.stdout, result.stdout
+
+
 def test_every_code_is_exercised() -> None:
     exercised = {code for path in CORPUS for code, _, _ in expectations(path)} | GENERATED_CODES
+    exercised |= {code for case in RULE_CASES for _, code, _, _ in _case_expectations(case)}
     missing = set(CODES) - exercised - UNREACHABLE
     assert not missing, f"codes no bad input produces: {sorted(missing)}"
     assert not UNREACHABLE & exercised
