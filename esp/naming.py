@@ -81,7 +81,7 @@ STDLIB_IMPORTS: Mapping[str, str] = {
 }
 # what every generated module may import: standard-library types and the journey's value objects module
 _TYPES = frozenset(STDLIB_IMPORTS) | {"annotations", "value_objects"}
-_TEST_HELPERS = _words("events_of has_logic listener_id pytest json uuid4 Alone DomainError")
+_TEST_HELPERS = _words("events_of has_logic listener_id pytest json uuid4 Alone DomainError store")
 
 RESERVED: Mapping[str, frozenset[str]] = {
     # top-level modules a package must not shadow: the standard library, what the generated code and its

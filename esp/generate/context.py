@@ -453,6 +453,10 @@ class MicroserviceV(_View[Microservice]):
         return {n for n in ("Decimal", "UUID", "date", "datetime") if n in text}
 
 
+# A value of a key's type other than its sample (esp.generate.text.sample), as source: a unique key recorded anew.
+_OTHER_VALUE = {"uuid": "uuid4()", "str": '"another"', "int": "2", "date": "date(2024, 2, 29)"}
+
+
 @dataclass(frozen=True, eq=False)
 class AggregateV(_View[Aggregate]):
     microservice: MicroserviceV
@@ -490,6 +494,27 @@ class AggregateV(_View[Aggregate]):
         if any(not allowed for allowed in accepting):  # a command allowed in every state
             return ()
         return tuple(s for s in self.entity.states if not any(s in allowed for allowed in accepting))
+
+    @property
+    def ended_in(self) -> str:
+        """A final state a test can build it in (an event enters it), to see it found by no key; "" if none."""
+        return next((st for st in self.final_states if (e := self.entering(st)) is not None and not e.creation), "")
+
+    @property
+    def rekeying(self) -> tuple[tuple[EventV, str, str], ...]:
+        """For each unique key a later event records: (that event, the key's attribute, a value other than the
+        sample a test's aggregate holds, as source)."""
+        released = {cls for cls, _ in self.key_releases}
+        found = []
+        for attr, unique in self.keys:
+            event = next(
+                (e for e in self.events if unique and not e.creation and e.cls not in released and e.field(attr)),
+                None,
+            )
+            field = event.field(attr) if event is not None else None
+            if event is not None and field is not None and str(field.ftype) in _OTHER_VALUE:
+                found.append((event, attr, _OTHER_VALUE[str(field.ftype)]))
+        return tuple(found)
 
     @property
     def snake(self) -> str:
@@ -589,6 +614,10 @@ class EventV(_View[Event]):
     @cached_property
     def fields(self) -> tuple[FieldV, ...]:
         return tuple(field_v(f) for f in self.entity.fields)
+
+    def field(self, name: str) -> FieldV | None:
+        """Its field whose attribute is ``name``, if it has one."""
+        return next((f for f in self.fields if f.name == name), None)
 
     @property
     def integration(self) -> bool:
