@@ -406,8 +406,8 @@ def food(data: Path, orders: int, seed: int, rate: float) -> int:
                 order = order_commands.CreateOrder(
                     consumer_id=consumer_id(i % PEOPLE),
                     restaurant_id=restaurant_id(i * 7 % PEOPLE),
-                    lines=[value_objects.OrderedDish(dish="pad thai", quantity=1, unit_price=Decimal("20.00") + i)],
-                    delivery_address=value_objects.DeliveryAddress(street=f"{i} Ada Ln", city="London", postcode="N1"),
+                    lines=[value_objects.OrderLine(dish="pad thai", quantity=1, unit_price=Decimal("20.00") + i)],
+                    delivery_address=value_objects.Address(street=f"{i} Ada Ln", city="London", postcode="N1"),
                     order_total=Decimal("20.00") + i,
                 )
                 system.order.create_order(order, aggregate_id=oid)

@@ -79,7 +79,7 @@ EXAMPLES = {
     "shopping": ("shop_online", ["sku=BK-042", "coupon_code=WELCOME10", "carrier=Royal Mail"]),
     "movie-booking": ("book_a_movie", ["movie_title=Metropolis", "seats=[B2, B3]", "card_token=tok_mc_9"]),
     "customer-profile": ("customer_profile", ["first_name=Alan", "title=Dr"]),
-    "food-delivery": ("deliver_food", ["name=Ada Lovelace", "lines=[OrderedDish(dish='pad", "slots=2"]),
+    "food-delivery": ("deliver_food", ["name=Ada Lovelace", "lines=[OrderLine(dish='pad", "slots=2"]),
 }
 PAIR = re.compile(r"(?:^|, |\s)([a-z][a-z0-9_]*)=([^,]*)")
 

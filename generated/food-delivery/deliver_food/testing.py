@@ -46,8 +46,8 @@ def delivery_order_in(
         id=aggregate_id or uuid4(),
         consumer_id=UUID("00000000-0000-4000-8000-000000000001"),
         restaurant_id=UUID("00000000-0000-4000-8000-000000000001"),
-        lines=[value_objects.OrderedDish(dish="Dish", quantity=1, unit_price=Decimal("9.50"))],
-        delivery_address=value_objects.DeliveryAddress(street="Street", city="City", postcode="Postcode"),
+        lines=[value_objects.OrderLine(dish="Dish", quantity=1, unit_price=Decimal("9.50"))],
+        delivery_address=value_objects.Address(street="Street", city="City", postcode="Postcode"),
         order_total=Decimal("9.50"),
     )
     if state == "approved" and aggregate.state != state:
@@ -179,7 +179,7 @@ def ticket_in(
         id=aggregate_id or uuid4(),
         order_id=UUID("00000000-0000-4000-8000-000000000001"),
         restaurant_id=UUID("00000000-0000-4000-8000-000000000001"),
-        lines=[value_objects.OrderedDish(dish="Dish", quantity=1, unit_price=Decimal("9.50"))],
+        lines=[value_objects.OrderLine(dish="Dish", quantity=1, unit_price=Decimal("9.50"))],
     )
     if state == "cancelled" and aggregate.state != state:
         aggregate.trigger_event(

@@ -9,7 +9,7 @@ from typing import Any
 
 
 @dataclass(frozen=True)
-class OrderedDish:
+class OrderLine:
     """A dish ordered, how many, at the price on the menu"""
 
     dish: str
@@ -18,7 +18,7 @@ class OrderedDish:
 
 
 @dataclass(frozen=True)
-class DeliveryAddress:
+class Address:
     """Where the courier delivers"""
 
     street: str
@@ -27,4 +27,4 @@ class DeliveryAddress:
 
 
 # Each service registers a transcoding for each of them, so that its events can hold them.
-VALUE_OBJECTS: tuple[type[Any], ...] = (OrderedDish, DeliveryAddress)
+VALUE_OBJECTS: tuple[type[Any], ...] = (OrderLine, Address)

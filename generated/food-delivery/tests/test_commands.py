@@ -38,8 +38,8 @@ def test_create_order_creates_a_delivery_order(alone: Alone) -> None:
     command = order_commands.CreateOrder(
         consumer_id=UUID("00000000-0000-4000-8000-000000000001"),
         restaurant_id=UUID("00000000-0000-4000-8000-000000000001"),
-        lines=[value_objects.OrderedDish(dish="Dish", quantity=1, unit_price=Decimal("9.50"))],
-        delivery_address=value_objects.DeliveryAddress(street="Street", city="City", postcode="Postcode"),
+        lines=[value_objects.OrderLine(dish="Dish", quantity=1, unit_price=Decimal("9.50"))],
+        delivery_address=value_objects.Address(street="Street", city="City", postcode="Postcode"),
         order_total=Decimal("9.50"),
     )
     aggregate_id = app.create_order(command)
@@ -315,7 +315,7 @@ def test_create_ticket_creates_a_ticket(alone: Alone) -> None:
     command = kitchen_commands.CreateTicket(
         order_id=UUID("00000000-0000-4000-8000-000000000001"),
         restaurant_id=UUID("00000000-0000-4000-8000-000000000001"),
-        lines=[value_objects.OrderedDish(dish="Dish", quantity=1, unit_price=Decimal("9.50"))],
+        lines=[value_objects.OrderLine(dish="Dish", quantity=1, unit_price=Decimal("9.50"))],
     )
     aggregate_id = app.create_ticket(command)
     created = events_of(app, aggregate_id)[0]

@@ -139,7 +139,7 @@ def test_ticket_created_reads_back_from_json() -> None:
         id=uuid4(),
         order_id=UUID("00000000-0000-4000-8000-000000000001"),
         restaurant_id=UUID("00000000-0000-4000-8000-000000000001"),
-        lines=[value_objects.OrderedDish(dish="Dish", quantity=1, unit_price=Decimal("9.50"))],
+        lines=[value_objects.OrderLine(dish="Dish", quantity=1, unit_price=Decimal("9.50"))],
     )
     event = aggregate.collect_events()[-1]
     assert isinstance(event, cls.TicketCreated)
@@ -172,7 +172,7 @@ def test_ticket_confirmed_reads_back_from_json() -> None:
         id=uuid4(),
         order_id=UUID("00000000-0000-4000-8000-000000000001"),
         restaurant_id=UUID("00000000-0000-4000-8000-000000000001"),
-        lines=[value_objects.OrderedDish(dish="Dish", quantity=1, unit_price=Decimal("9.50"))],
+        lines=[value_objects.OrderLine(dish="Dish", quantity=1, unit_price=Decimal("9.50"))],
     )
     aggregate.trigger_event(
         cls.TicketConfirmed,
@@ -194,7 +194,7 @@ def test_ticket_cancellation_begun_reads_back_from_json() -> None:
         id=uuid4(),
         order_id=UUID("00000000-0000-4000-8000-000000000001"),
         restaurant_id=UUID("00000000-0000-4000-8000-000000000001"),
-        lines=[value_objects.OrderedDish(dish="Dish", quantity=1, unit_price=Decimal("9.50"))],
+        lines=[value_objects.OrderLine(dish="Dish", quantity=1, unit_price=Decimal("9.50"))],
     )
     aggregate.trigger_event(
         cls.TicketCancellationBegun,
@@ -215,7 +215,7 @@ def test_ticket_cancel_refused_reads_back_from_json() -> None:
         id=uuid4(),
         order_id=UUID("00000000-0000-4000-8000-000000000001"),
         restaurant_id=UUID("00000000-0000-4000-8000-000000000001"),
-        lines=[value_objects.OrderedDish(dish="Dish", quantity=1, unit_price=Decimal("9.50"))],
+        lines=[value_objects.OrderLine(dish="Dish", quantity=1, unit_price=Decimal("9.50"))],
     )
     aggregate.trigger_event(
         cls.TicketCancelRefused,
@@ -237,7 +237,7 @@ def test_ticket_cancelled_reads_back_from_json() -> None:
         id=uuid4(),
         order_id=UUID("00000000-0000-4000-8000-000000000001"),
         restaurant_id=UUID("00000000-0000-4000-8000-000000000001"),
-        lines=[value_objects.OrderedDish(dish="Dish", quantity=1, unit_price=Decimal("9.50"))],
+        lines=[value_objects.OrderLine(dish="Dish", quantity=1, unit_price=Decimal("9.50"))],
     )
     aggregate.trigger_event(
         cls.TicketCancelled,
@@ -258,7 +258,7 @@ def test_ticket_revision_begun_reads_back_from_json() -> None:
         id=uuid4(),
         order_id=UUID("00000000-0000-4000-8000-000000000001"),
         restaurant_id=UUID("00000000-0000-4000-8000-000000000001"),
-        lines=[value_objects.OrderedDish(dish="Dish", quantity=1, unit_price=Decimal("9.50"))],
+        lines=[value_objects.OrderLine(dish="Dish", quantity=1, unit_price=Decimal("9.50"))],
     )
     aggregate.trigger_event(
         cls.TicketRevisionBegun,
@@ -279,7 +279,7 @@ def test_ticket_revision_refused_reads_back_from_json() -> None:
         id=uuid4(),
         order_id=UUID("00000000-0000-4000-8000-000000000001"),
         restaurant_id=UUID("00000000-0000-4000-8000-000000000001"),
-        lines=[value_objects.OrderedDish(dish="Dish", quantity=1, unit_price=Decimal("9.50"))],
+        lines=[value_objects.OrderLine(dish="Dish", quantity=1, unit_price=Decimal("9.50"))],
     )
     aggregate.trigger_event(
         cls.TicketRevisionRefused,
@@ -301,7 +301,7 @@ def test_ticket_revised_reads_back_from_json() -> None:
         id=uuid4(),
         order_id=UUID("00000000-0000-4000-8000-000000000001"),
         restaurant_id=UUID("00000000-0000-4000-8000-000000000001"),
-        lines=[value_objects.OrderedDish(dish="Dish", quantity=1, unit_price=Decimal("9.50"))],
+        lines=[value_objects.OrderLine(dish="Dish", quantity=1, unit_price=Decimal("9.50"))],
     )
     aggregate.trigger_event(
         cls.TicketRevised,

@@ -93,10 +93,10 @@ def test_ada_orders_pad_thai(alone: Alone) -> None:
         consumer_id=UUID("3f2c1a9e-7b4d-4e2a-9c1b-8d7e6f5a4b3c"),
         restaurant_id=UUID("7c9e6679-7425-40de-944b-e07fc1f90ae7"),
         lines=[
-            value_objects.OrderedDish(dish="pad thai", quantity=2, unit_price=Decimal("12.50")),
-            value_objects.OrderedDish(dish="spring rolls", quantity=1, unit_price=Decimal("6.50")),
+            value_objects.OrderLine(dish="pad thai", quantity=2, unit_price=Decimal("12.50")),
+            value_objects.OrderLine(dish="spring rolls", quantity=1, unit_price=Decimal("6.50")),
         ],
-        delivery_address=value_objects.DeliveryAddress(street="12 Ada Lane", city="London", postcode="NW1 6XE"),
+        delivery_address=value_objects.Address(street="12 Ada Lane", city="London", postcode="NW1 6XE"),
         order_total=Decimal("31.50"),
     )
     new = events_of(app, app.create_order(command))
@@ -106,12 +106,10 @@ def test_ada_orders_pad_thai(alone: Alone) -> None:
     assert event_1.consumer_id == UUID("3f2c1a9e-7b4d-4e2a-9c1b-8d7e6f5a4b3c")
     assert event_1.restaurant_id == UUID("7c9e6679-7425-40de-944b-e07fc1f90ae7")
     assert event_1.lines == [
-        value_objects.OrderedDish(dish="pad thai", quantity=2, unit_price=Decimal("12.50")),
-        value_objects.OrderedDish(dish="spring rolls", quantity=1, unit_price=Decimal("6.50")),
+        value_objects.OrderLine(dish="pad thai", quantity=2, unit_price=Decimal("12.50")),
+        value_objects.OrderLine(dish="spring rolls", quantity=1, unit_price=Decimal("6.50")),
     ]
-    assert event_1.delivery_address == value_objects.DeliveryAddress(
-        street="12 Ada Lane", city="London", postcode="NW1 6XE"
-    )
+    assert event_1.delivery_address == value_objects.Address(street="12 Ada Lane", city="London", postcode="NW1 6XE")
     assert event_1.order_total == Decimal("31.50")
 
 
@@ -201,8 +199,8 @@ def test_a_cancelled_ticket_cannot_be_confirmed(alone: Alone) -> None:
         order_id=UUID("5d0b6c52-5b1e-4d8e-8f7a-0f3c2a9e1b11"),
         restaurant_id=UUID("7c9e6679-7425-40de-944b-e07fc1f90ae7"),
         lines=[
-            value_objects.OrderedDish(dish="pad thai", quantity=2, unit_price=Decimal("12.50")),
-            value_objects.OrderedDish(dish="spring rolls", quantity=1, unit_price=Decimal("6.50")),
+            value_objects.OrderLine(dish="pad thai", quantity=2, unit_price=Decimal("12.50")),
+            value_objects.OrderLine(dish="spring rolls", quantity=1, unit_price=Decimal("6.50")),
         ],
     )
     aggregate.trigger_event(

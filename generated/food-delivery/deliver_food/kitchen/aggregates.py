@@ -188,7 +188,7 @@ class Ticket(Aggregate):
         VERSION: ClassVar[int] = 1
         order_id: UUID
         restaurant_id: UUID
-        lines: list[value_objects.OrderedDish]
+        lines: list[value_objects.OrderLine]
 
         def apply(self, aggregate: Ticket) -> None:
             aggregate.previous_states = [*aggregate.previous_states[-15:], aggregate.state]
@@ -347,7 +347,7 @@ class Ticket(Aggregate):
         self.previous_states: list[str] = []
         self.order_id: UUID | None = None
         self.restaurant_id: UUID | None = None
-        self.lines: list[value_objects.OrderedDish] | None = None
+        self.lines: list[value_objects.OrderLine] | None = None
         self.reason: str | None = None
         self.ready_by: datetime | None = None
         self.revised_total: Decimal | None = None

@@ -64,7 +64,7 @@ class CreateTicket(Command):
 
     order_id: UUID
     restaurant_id: UUID
-    lines: list[value_objects.OrderedDish]
+    lines: list[value_objects.OrderLine]
 
 
 @dataclass(frozen=True)

@@ -31,8 +31,8 @@ class DeliveryOrder(Aggregate):
 
         consumer_id: UUID
         restaurant_id: UUID
-        lines: list[value_objects.OrderedDish]
-        delivery_address: value_objects.DeliveryAddress
+        lines: list[value_objects.OrderLine]
+        delivery_address: value_objects.Address
         order_total: Decimal
 
         def apply(self, aggregate: DeliveryOrder) -> None:
@@ -195,8 +195,8 @@ class DeliveryOrder(Aggregate):
         self.previous_states: list[str] = []
         self.consumer_id: UUID | None = None
         self.restaurant_id: UUID | None = None
-        self.lines: list[value_objects.OrderedDish] | None = None
-        self.delivery_address: value_objects.DeliveryAddress | None = None
+        self.lines: list[value_objects.OrderLine] | None = None
+        self.delivery_address: value_objects.Address | None = None
         self.order_total: Decimal | None = None
         self.ticket_id: UUID | None = None
         self.authorization_id: UUID | None = None

@@ -26,8 +26,8 @@ class CreateOrder(Command):
 
     consumer_id: UUID
     restaurant_id: UUID
-    lines: list[value_objects.OrderedDish]
-    delivery_address: value_objects.DeliveryAddress
+    lines: list[value_objects.OrderLine]
+    delivery_address: value_objects.Address
     order_total: Decimal
 
 
