@@ -159,7 +159,7 @@ RESERVED: Mapping[str, frozenset[str]] = {
         """
     )
     | _TYPES,
-    "value_objects.py": _words("Any dataclass VALUE_OBJECTS") | _TYPES,
+    "value_objects.py": _words("Any ClassVar dataclass VALUE_OBJECTS ESP_NAME") | _TYPES,
     "hooks.py": _words("Hooks aggregates commands Literal Sequence Mapping Any") | _TYPES,
     "testing.py": _words("Alone Protocol S Service TypeVar store") | _TYPES,
     # where the journey's class is imported: the system, the player, __main__ and the tests

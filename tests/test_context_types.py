@@ -235,4 +235,6 @@ def test_two_types_of_one_name_generate_a_package_that_passes(tmp_path: Path) ->
     values = (out / "two_addresses" / "value_objects.py").read_text(encoding="utf-8")
     assert "class OrderAddress:" in values and "class KitchenAddress:" in values
     assert "VALUE_OBJECTS: tuple[type[Any], ...] = (OrderAddress, KitchenAddress, Slot)" in values
+    assert 'ESP_NAME: ClassVar[str] = "order.Address"' in values  # stored under it: stays if the class is renamed
+    assert 'ESP_NAME: ClassVar[str] = "kitchen.Slot"' in values
     assert_package_passes(out, "two_addresses")

@@ -208,6 +208,41 @@ def test_value_objects_are_stored_through_their_transcoding_and_read_back_equal(
     assert transcoder.decode(stored)["lines"] == lines
 
 
+@dataclass(frozen=True)
+class _Address:  # the order service's own Address, generated before another microservice declared one
+    ESP_NAME: ClassVar[str] = "order.Address"
+    street: str
+
+
+@dataclass(frozen=True)
+class _OrderAddress:  # the same type once the kitchen declared an Address too: its class renamed
+    ESP_NAME: ClassVar[str] = "order.Address"
+    street: str
+
+
+@dataclass(frozen=True)
+class _KitchenAddress:
+    ESP_NAME: ClassVar[str] = "kitchen.Address"
+    room: str
+
+
+def _transcoder(*classes: type[Any]) -> JSONTranscoder:
+    transcoder = JSONTranscoder()
+    for cls in classes:
+        transcoder.register(ValueObjectAsDict(cls))
+    return transcoder
+
+
+def test_a_microservice_type_is_stored_under_its_own_name_whatever_its_class() -> None:
+    """Two Address types in one process are two transcodings; a class renamed still reads what was stored."""
+    stored = _transcoder(_Address).encode({"to": _Address("1 Ada Ln")})
+    assert b'"value:order.Address"' in stored
+    both = _transcoder(_OrderAddress, _KitchenAddress)
+    assert both.decode(stored) == {"to": _OrderAddress("1 Ada Ln")}
+    again = both.encode({"to": _OrderAddress("2 Ada Ln"), "at": _KitchenAddress("cold room")})
+    assert both.decode(again) == {"to": _OrderAddress("2 Ada Ln"), "at": _KitchenAddress("cold room")}
+
+
 def test_an_integration_event_writes_value_objects_as_objects_of_their_fields() -> None:
     @dataclass(frozen=True)
     class Shipped(IntegrationEvent):

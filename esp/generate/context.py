@@ -143,11 +143,13 @@ class TypeV:
     cls: str
     doc: UnsafeText
     fields: tuple[tuple[str, str], ...]  # (attribute, annotation in its own module)
+    stored: str  # the name it is stored under if not its class's: a microservice's own type's 'order.Address'
 
 
 def type_v(vo: ValueType) -> TypeV:
     attrs = tuple((names.field_name(f.name), py_type(f.type, "")) for f in vo.fields)  # as text._make has them
-    return TypeV(vo.cls, UnsafeText(vo.description), attrs)
+    stored = f"{vo.microservice.name}.{vo.name}" if vo.microservice is not None else ""
+    return TypeV(vo.cls, UnsafeText(vo.description), attrs, stored)
 
 
 def _key(model: Model, item: Aggregate | Command | Event, cls: str) -> str:

@@ -69,12 +69,14 @@ class DateAsISO(Transcoding):
 
 class ValueObjectAsDict(Transcoding):
     """Stores a value object (a frozen dataclass of the journey's ``types:``) as a mapping of its fields,
-    each stored by its own transcoding; it is read back by its name, so the class may move between modules."""
+    each stored by its own transcoding; it is read back by its name, so the class may move between modules.
+    A microservice's own type names itself (``ESP_NAME = "order.Address"``): its class is renamed when another
+    microservice declares the same name (``OrderAddress``), what was stored under its name is not."""
 
     def __init__(self, cls: type[Any]) -> None:
         assert dataclasses.is_dataclass(cls), f"{cls!r} is not a value object"
         self.type = cls
-        self.name = f"value:{cls.__name__}"
+        self.name = f"value:{getattr(cls, 'ESP_NAME', cls.__name__)}"
 
     def encode(self, obj: Any) -> dict[str, Any]:
         return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 
 @dataclass(frozen=True)
 class OrderLine:
     """A dish ordered, how many, at the price on the menu"""
+
+    # stored under this name, which stays when the class is renamed (another microservice's type of its name)
+    ESP_NAME: ClassVar[str] = "order.OrderLine"
 
     dish: str
     quantity: int
@@ -20,6 +23,9 @@ class OrderLine:
 @dataclass(frozen=True)
 class Address:
     """Where the courier delivers"""
+
+    # stored under this name, which stays when the class is renamed (another microservice's type of its name)
+    ESP_NAME: ClassVar[str] = "order.Address"
 
     street: str
     city: str
