@@ -100,7 +100,7 @@ RESERVED: Mapping[str, frozenset[str]] = {
         log_section_size notification_log take_snapshot follow lead pull_and_process pull_notifications
         pull_section_size process_event filter_received_notifications convert_notifications
         register_transcodings rules topics readers followers closing processing_lock VALUE_OBJECTS keys holders
-        key_releases key_final_states key_rules
+        key_releases key_final_states key_rules reindex
         previous_max_notification_id is_threading_enabled is_snapshotting_enabled snapshotting_intervals
         snapshotting_projectors snapshot_class notify notify_topics construct_env construct_event_store
         construct_factory construct_mapper construct_notification_log construct_recorder construct_repository

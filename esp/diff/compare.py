@@ -384,7 +384,7 @@ class _Comparer:
     def keys(self, key: str, old: Aggregate, new: Aggregate) -> None:
         """Keys added, removed or made unique or many: what the index already holds no longer fits."""
         before = {k.name: k for k in old.keys}
-        rebuild = "until the index is built from their stored events (esp keeps it only as events are recorded)"
+        rebuild = "until the index is built from their stored events: call the microservice's reindex() once"
         for k in new.keys:
             kind = "unique" if k.unique else "many"
             if k.name not in before:

@@ -26,7 +26,8 @@ its history):
   longer found by it, until it records it again.
 
 Aggregates stored before ``KeyHolding`` existed are read from their stored events
-the first time they change. Why ``Service`` hooks the library's private
+the first time they change; those stored before a key was declared are indexed by
+``Service.reindex()``, which reads every stored event once. Why ``Service`` hooks the library's private
 ``Application._record`` rather than a public method: see ``Service._record``.
 """
 

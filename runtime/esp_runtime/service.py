@@ -155,6 +155,28 @@ class Service(ProcessApplication[UUID]):
                 changed[holding.id] = holding
         return list(changed.values())
 
+    def reindex(self, page: int = 500) -> int:
+        """Build the index of the keys from the stored events: for aggregates stored before a key was declared
+        (``esp diff``'s key-added and key-changed). Aggregates are taken in the order of their last event, so a
+        unique key's value finds the one that recorded it last; one already indexed is brought up to date (built
+        again, the index finds the same aggregates). The number of aggregates read is returned."""
+        last: dict[UUID, str] = {}  # aggregate id -> class name, in the order of their last event
+        start: int | None = None
+        while notifications := self.recorder.select_notifications(start, page, inclusive_of_start=start is None):
+            for n in notifications:
+                name = n.topic.rpartition(":")[2].partition(".")[0]  # 'pkg.shop.aggregates:Cart.CartOpened'
+                if name in self.keys:
+                    aggregate_id = UUID(str(n.originator_id))  # a UUID, typed UUID | str by the recorder
+                    last.pop(aggregate_id, None)
+                    last[aggregate_id] = name
+            start = notifications[-1].id
+        for aggregate_id in last:
+            processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+            processing_event.aggregates[aggregate_id] = self.repository.get(aggregate_id)
+            processing_event.events.extend(self.repository.event_store.get(aggregate_id))
+            self.save(*self._indexes(processing_event))
+        return len(last)
+
     def _holding(self, aggregate_id: UUID, rules: KeyRules, first_version: int) -> KeyHolding:
         """The record of the values the aggregate holds; for one stored before such records were kept, the
         values its stored events hold (its state then is not known: a final one is passed over)."""
