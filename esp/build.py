@@ -91,6 +91,14 @@ def duration_ms(text: str) -> int | None:
     return int(match.group(1)) * _MS[match.group(2)] if match else None
 
 
+def duration_text(ms: int) -> str:
+    """A duration as a journey writes it (the largest unit it is a whole number of): 30000 -> '30s'."""
+    for unit, size in (("h", 3_600_000), ("m", 60_000), ("s", 1000)):
+        if ms % size == 0:
+            return f"{ms // size}{unit}"
+    return f"{ms}ms"
+
+
 # Comparing a misspelt name with every known one costs a few microseconds per pair;
 # a file full of misspellings would take minutes. Past this many comparisons per
 # run, hints stop suggesting names.
@@ -962,6 +970,7 @@ class _Builder:
             _key_locs(doc, path, raw),
             _retries(raw.get("compensation_retries")),
             _breaker(raw.get("circuit_breaker")),
+            duration_ms(_str(raw, "compensation_timeout")),
         )
 
     def step(self, doc: Document, path: NodePath, raw: Any, saga_ms: Microservice | None) -> SagaStep | None:
@@ -1001,6 +1010,7 @@ class _Builder:
             nothing_to_undo,
             _retries(raw.get("retries")),
             _retries(raw.get("compensation_retries")),
+            duration_ms(_str(raw, "compensation_timeout")),
         )
 
     def scenarios(self, doc: Document) -> list[Scenario]:

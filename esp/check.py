@@ -1092,19 +1092,23 @@ def _saga_steps(model: Model, saga: Saga) -> Iterator[Diagnostic]:
             yield _d("E087", step.at.get("fails_on", step.loc), step=step.name, event=model.label(step.fails_on))
         if step.compensation_retries is not None and step.compensate is None:
             yield _d("E158", step.at.get("compensation_retries", step.loc), step=step.name)
+        if step.compensation_timeout_ms is not None and step.compensate is None:
+            yield _d("E231", step.at.get("compensation_timeout", step.loc), step=step.name)
     yield from _saga_failure_policies(saga)
 
 
 def _saga_failure_policies(saga: Saga) -> Iterator[Diagnostic]:
-    """Compensation retries need a compensation to retry; a circuit breaker needs timeouts to count."""
-    if saga.compensation_retries is not None:
-        why = ""
-        if saga.recovery == "forward":
-            why = "forward recovery never compensates"
-        elif not any(s.compensate is not None for s in saga.steps):
-            why = "no step has a 'compensate' command"
-        if why:
-            yield _d("E157", saga.at.get("compensation_retries", saga.loc), saga=saga.name, why=why)
+    """Compensation retries and timeouts need a compensation to retry or time; a circuit breaker needs timeouts
+    to count."""
+    why = ""
+    if saga.recovery == "forward":
+        why = "forward recovery never compensates"
+    elif not any(s.compensate is not None for s in saga.steps):
+        why = "no step has a 'compensate' command"
+    if saga.compensation_retries is not None and why:
+        yield _d("E157", saga.at.get("compensation_retries", saga.loc), saga=saga.name, why=why)
+    if saga.compensation_timeout_ms is not None and why:
+        yield _d("E230", saga.at.get("compensation_timeout", saga.loc), saga=saga.name, why=why)
     timed = saga.timeout_ms is not None or any(s.timeout_ms is not None for s in saga.steps)
     if saga.circuit_breaker is not None and not timed:
         yield _d("E159", saga.at.get("circuit_breaker", saga.loc), saga=saga.name)

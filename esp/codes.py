@@ -500,6 +500,16 @@ CODES: dict[str, CodeInfo] = {
         "saga '{saga}': its circuit breaker counts timeouts, but no step of it has a 'timeout'",
         "give the saga a 'timeout' (or its steps), or remove 'circuit_breaker'",
     ),
+    "E230": _e(
+        "compensation timeout with nothing to compensate",
+        "saga '{saga}': 'compensation_timeout' limits how long a compensation may go unanswered, but {why}",
+        "remove 'compensation_timeout', or give a step before the pivot a 'compensate' command",
+    ),
+    "E231": _e(
+        "compensation timeout of a step with no compensation",
+        "saga step '{step}': 'compensation_timeout' limits its compensation, but it has none",
+        "remove 'compensation_timeout' from the step, or give it a 'compensate' command",
+    ),
     "E155": _e(
         "target of a creating step",
         "saga step '{step}': command '{command}' creates its aggregate, so 'target' has nothing to find",

@@ -397,6 +397,8 @@ class SagaStep:
     nothing_to_undo: bool = False  # 'compensate: none': written, so E080 does not ask for one
     retries: Retries | None = None  # its own retry policy: it is retried on a failure or a timeout
     compensation_retries: Retries | None = None  # its compensation's own retry policy (else the saga's)
+    # How long its compensation may go unanswered (else the saga's compensation_timeout, else its timeout).
+    compensation_timeout_ms: int | None = None
 
     @property
     def creates(self) -> bool:
@@ -440,6 +442,7 @@ class Saga:
     # A compensation that fails is retried so (None: not at all), then the run is parked on the dead-letter list.
     compensation_retries: Retries | None = None
     circuit_breaker: CircuitBreaker | None = None
+    compensation_timeout_ms: int | None = None  # how long a compensation may go unanswered (else the step's timeout)
 
     @property
     def pivot(self) -> SagaStep | None:

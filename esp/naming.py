@@ -211,7 +211,7 @@ RESERVED: Mapping[str, frozenset[str]] = {
         """
         StepStarted CompensationStarted StepSucceeded StepFailed StepTimedOut CompensationDone Started Completed
         Aborted Event Created Snapshot id version state CompensationPlanned RetryStarted INITIAL_VERSION
-        CompensationFailed Parked Unparked StepDeferred
+        CompensationFailed CompensationTimedOut Parked Unparked StepDeferred
         """
     ),
 }
@@ -338,6 +338,7 @@ class SagaNames:
     test_parks: str = ""
     test_breaker: str = ""
     test_again: str = ""
+    test_unanswered: str = ""  # a compensation that never answers: timed out, retried, parked
 
 
 @dataclass(frozen=True)
@@ -772,6 +773,7 @@ def _saga(n: _Namer, saga: Saga, services: Mapping[Microservice, ServiceNames]) 
         test(f"test_{attr}_failed_compensation_parks_the_run"),
         test(f"test_{attr}_circuit_breaker_opens"),
         test(f"test_{attr}_runs_again_on_the_same_aggregate"),
+        test(f"test_{attr}_unanswered_compensation_parks_the_run"),
     )
 
 

@@ -895,6 +895,41 @@ CASES = [
         ("E158",),
     ),
     Case(
+        "saga-compensation-timeout",
+        check.sagas_are_recoverable,
+        variant(
+            S,
+            (
+                "    compensate_failed_step: false\n",
+                "    compensate_failed_step: false\n    compensation_timeout: 1m\n",
+            ),
+            (
+                "        compensate: ReleaseSeat\n",
+                "        compensate: ReleaseSeat\n        compensation_timeout: 5s\n",
+            ),
+        ),
+        (),
+    ),
+    Case(
+        "saga-compensation-timeout-with-nothing-to-compensate",
+        check.sagas_are_recoverable,
+        variant(
+            S,
+            (
+                "    compensate_failed_step: false\n",
+                "    compensate_failed_step: false\n    compensation_timeout: 1m\n",
+            ),
+            ("        compensate: ReleaseSeat\n", "        compensate: none\n"),
+        ),
+        ("E230",),
+    ),
+    Case(
+        "saga-step-compensation-timeout-with-no-compensation",
+        check.sagas_are_recoverable,
+        variant(S, ("        pivot: true\n", "        pivot: true\n        compensation_timeout: 10s\n")),
+        ("E231",),
+    ),
+    Case(
         "saga-circuit-breaker-counting-timeouts",
         check.sagas_are_recoverable,
         variant(

@@ -204,3 +204,32 @@ def test_a_circuit_breaker_and_compensation_retries_run_in_the_generated_tests(t
     sec = (out / "book_a_trip" / "trips" / "sagas.py").read_text(encoding="utf-8")
     assert f'BREAKER = Breaker(failures=3, open_for=timedelta(milliseconds=30000), while_open="{while_open}")' in sec
     check_generated(out)
+
+
+@pytest.mark.slow
+def test_a_compensation_that_never_answers_times_out_and_parks_the_run(tmp_path: Path) -> None:
+    """A compensation's time limit: the step's own, else the saga's, else the step's timeout; the generated
+    SEC is told it, and the generated test leaves a compensation unanswered until the run is parked."""
+
+    def edit(data: dict[str, Any]) -> None:
+        saga = data["sagas"][0]
+        saga["compensation_timeout"] = "2m"
+        saga["compensation_retries"] = {"max": 1, "backoff": "fixed", "delay": "1s"}
+        saga["steps"][1]["compensation_timeout"] = "45s"
+
+    saga, _ = saga_view(edited_travel(tmp_path, edit))
+    assert [s.compensation_timeout_ms for s in saga.steps[:3]] == [120_000, 45_000, 120_000]
+    assert saga.unanswered is saga.steps[0]
+    untimed, _ = saga_view(ROOT / "journeys" / "travel.yaml")
+    assert untimed.steps[0].compensation_timeout_ms == 30_000  # the step's timeout
+    out = tmp_path / "out"
+    generate(model_of(edited_travel(tmp_path, edit)), out)
+    sec = (out / "book_a_trip" / "trips" / "sagas.py").read_text(encoding="utf-8")
+    assert "compensation_timeout=timedelta(milliseconds=45000)" in sec
+    assert "compensation_timeout=timedelta(milliseconds=120000)" in sec
+    assert sec.count("compensation_timeout=") == 3  # not on the pivot, which has no compensation
+    text = (out / "tests" / "test_sagas.py").read_text(encoding="utf-8")
+    assert "def test_book_trip_saga_unanswered_compensation_parks_the_run" in text
+    unanswered = text.split("def test_book_trip_saga_unanswered_compensation_parks_the_run")[1].split("\ndef ")[0]
+    assert 'compensation_attempts(system, run, "Reserve flight") == 2' in unanswered  # tried, retried once
+    check_generated(out)

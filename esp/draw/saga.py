@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 
+from esp.build import duration_text
 from esp.draw.graph import Edge, Graph, Group, Node, item_label, label, node_id
 from esp.draw.scope import Scope
 from esp.model import Event, Model, Saga
@@ -48,15 +49,9 @@ def _title(saga: Saga) -> str:
     retries = f", retries {saga.retries.max} ({saga.retries.backoff})" if saga.retries else ""
     b = saga.circuit_breaker
     if b is not None:
-        retries += f", circuit breaker: {b.failures} timeouts open it for {_duration(b.open_for_ms)} ({b.while_open})"
+        opens = f"{b.failures} timeouts open it for {duration_text(b.open_for_ms)}"
+        retries += f", circuit breaker: {opens} ({b.while_open})"
     return f"Saga {label(saga.name)}: {saga.recovery} recovery{retries}, runs in {label(saga.microservice.name)}"
-
-
-def _duration(ms: int) -> str:
-    for unit, size in (("h", 3_600_000), ("m", 60_000), ("s", 1000)):
-        if ms % size == 0:
-            return f"{ms // size}{unit}"
-    return f"{ms}ms"
 
 
 def _event(model: Model, saga: Saga, event: Event, role: str) -> Node:

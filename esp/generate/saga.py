@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from esp.build import duration_text
 from esp.generate.context import AggregateV, CommandV, EventV, JourneyV, MicroserviceV, _View
 from esp.generate.text import pystr
 from esp.model import FieldType, Microservice, Retries, Saga, SagaStep
@@ -126,6 +127,25 @@ class StepV:
         return self.entity.timeout_ms if self.entity.timeout_ms is not None else self.saga.entity.timeout_ms
 
     @property
+    def own_compensation_timeout_ms(self) -> int | None:
+        """The compensation's time limit written in the journey (the step's, else the saga's); None: the SEC
+        takes the step's timeout."""
+        own = self.entity.compensation_timeout_ms
+        return own if own is not None else self.saga.entity.compensation_timeout_ms
+
+    @property
+    def compensation_timeout_ms(self) -> int | None:
+        """How long its compensation may go unanswered before it is retried or the run parked (None: no limit)."""
+        own = self.own_compensation_timeout_ms
+        return own if own is not None else self.timeout_ms
+
+    @property
+    def compensation_timeout(self) -> str:
+        """Its compensation's time limit as the journey writes it ('30s')."""
+        assert self.compensation_timeout_ms is not None
+        return duration_text(self.compensation_timeout_ms)
+
+    @property
     def participant(self) -> MicroserviceV:
         return self.invoke.aggregate.microservice
 
@@ -200,11 +220,14 @@ class StepV:
     def declaration(self) -> list[str]:
         """The arguments of its ``Step(...)`` in the SEC (its retry policies apart: ``retries_args``)."""
         timeout = f"timedelta(milliseconds={self.timeout_ms})" if self.timeout_ms is not None else "None"
+        own = self.own_compensation_timeout_ms
+        limit = [f"compensation_timeout=timedelta(milliseconds={own})"] if own is not None and self.compensate else []
         return [
             self.name,
             f"compensable={self.compensate is not None}",
             f"retriable={self.retriable}",
             f"timeout={timeout}",
+            *limit,
         ]
 
     @property
@@ -366,6 +389,17 @@ class SagaV(_View[Saga]):
             if undo:
                 return next(s for s in self.steps if s.name == undo[-1])
         return None
+
+    @property
+    def unanswered(self) -> StepV | None:
+        """The step whose compensation a test leaves unanswered until the run is parked: the parking test's,
+        when its compensation has a time limit."""
+        comp = self.compensating
+        return comp if comp is not None and comp.compensation_timeout_ms is not None else None
+
+    @property
+    def test_unanswered(self) -> str:
+        return self.j.names.sagas[self.entity].test_unanswered
 
     @property
     def breaker_step(self) -> StepV | None:

@@ -115,7 +115,8 @@ class SagaRun(Aggregate):
 
     class CompensationStarted(_Folds, Aggregate.Event):
         """A compensating command: stored before the participant runs it (``attempt``: journals older than
-        compensation retries lack it, and mean 1)."""
+        compensation retries lack it, and mean 1; ``deadline``: when it counts as unanswered, None for none,
+        as in journals older than compensation timeouts)."""
 
         saga: str
         step: str
@@ -123,6 +124,7 @@ class SagaRun(Aggregate):
         target_id: UUID
         values: dict[str, Any]
         attempt: int
+        deadline: datetime | None
 
     class CompensationFailed(_Folds, Aggregate.Event):
         """The participant could not run the compensation: retried at ``retry_at`` (None: parked)."""
@@ -132,6 +134,16 @@ class SagaRun(Aggregate):
         target_id: UUID
         attempt: int
         reason: str
+        retry_at: datetime | None
+
+    class CompensationTimedOut(_Folds, Aggregate.Event):
+        """The participant did not answer a compensation by its deadline: retried at ``retry_at`` (None: parked).
+        Its late answer still counts: compensations are idempotent, and the first answer that comes is the one."""
+
+        step: str
+        index: int
+        target_id: UUID
+        attempt: int
         retry_at: datetime | None
 
     class Parked(_Folds, Aggregate.Event):
@@ -192,6 +204,7 @@ class SagaRun(Aggregate):
         self.compensation_tries = 0  # since it was planned or unparked: what its retry policy counts
         self.compensation_retry_at: datetime | None = None
         self.compensation_waiting = False
+        self.compensation_deadline: datetime | None = None  # of the compensation out now
         self.parked_reason = ""
 
     @property
@@ -227,9 +240,15 @@ class SagaRun(Aggregate):
             self.compensation_attempt = getattr(event, "attempt", 1)
             self.compensation_tries += 1
             self.compensation_waiting, self.compensation_retry_at = True, None
+            self.compensation_deadline = getattr(event, "deadline", None)
         elif isinstance(event, SagaRun.CompensationFailed):
             self.compensation_waiting, self.compensation_retry_at = False, event.retry_at
+            self.compensation_deadline = None
             self.parked_reason = f"{event.step}: compensation failed: {event.reason}"
+        elif isinstance(event, SagaRun.CompensationTimedOut):
+            self.compensation_waiting, self.compensation_retry_at = False, event.retry_at
+            self.compensation_deadline = None
+            self.parked_reason = f"{event.step}: compensation timed out (attempt {event.attempt})"
         elif isinstance(event, SagaRun.Parked):
             self.status = "parked"
         elif isinstance(event, SagaRun.Unparked):
@@ -237,7 +256,7 @@ class SagaRun(Aggregate):
         elif isinstance(event, SagaRun.CompensationDone):
             self.pending = [p for p in self.pending if p[1] != event.target_id]
             self.compensation_attempt = self.compensation_tries = 0
-            self.compensation_waiting, self.compensation_retry_at = False, None
+            self.compensation_waiting, self.compensation_retry_at, self.compensation_deadline = False, None, None
         elif isinstance(event, SagaRun.Completed):
             self.status = "completed"
         elif isinstance(event, SagaRun.Aborted):
@@ -307,10 +326,15 @@ class StepReply(Aggregate):
 
 
 def skipped(started: SagaRun.CompensationStarted, reason: str) -> StepReply:
-    """The reply of a participant whose compensation was a no-op: the SEC counts the compensation as done."""
+    """The reply of a participant whose compensation was a no-op: the SEC counts the compensation as done.
+
+    Each attempt has its own: after a compensation timed out, a participant that comes back runs every
+    attempt it missed, and more than one of them may find nothing to undo (the first keeps the id it always
+    had)."""
+    attempt = getattr(started, "attempt", 1)
     reply: StepReply = StepReply._create(
         StepReply.CompensationSkipped,
-        id=uuid5(started.target_id, "compensation-skipped"),
+        id=uuid5(started.target_id, "compensation-skipped" if attempt <= 1 else f"compensation-skipped/{attempt}"),
         target_id=started.target_id,
         reason=reason,
     )
@@ -480,6 +504,13 @@ class Step:
     retries: Retries | None = None  # its own policy: retried on a failure or a timeout, even in backward recovery
     compensation_retries: Retries | None = None  # its compensation's own policy (else the saga's)
     participant: str = ""  # its microservice: what a circuit breaker is per
+    compensation_timeout: timedelta | None = None  # how long its compensation may go unanswered (else ``timeout``)
+
+    @property
+    def compensation_limit(self) -> timedelta | None:
+        """How long its compensation may go unanswered before it counts as failed: its own limit, else the
+        step's ``timeout`` (a participant that does not answer a step in that time is not answering)."""
+        return self.compensation_timeout if self.compensation_timeout is not None else self.timeout
 
 
 Outcome = Literal["succeeded", "failed", "compensated", "compensation failed"]
@@ -586,9 +617,10 @@ class SagaExecutionContainer(Service):
         step = self.STEPS[found.pending[0][0]].name if found.pending else ""
         found.trigger_event(found.Unparked, step=step)
         new = self._compensate_next(found)
-        self.save(found, *new)
-        self.parked_ids.discard(run)
-        self._track(found)
+        try:
+            self.save(found, *new)
+        finally:
+            self._retrack(run)
         return True
 
     # -- reacting --
@@ -804,6 +836,7 @@ class SagaExecutionContainer(Service):
         index, target = run.pending[0]
         compensation = self.COMPENSATION_EVENTS[index]
         assert compensation is not None  # only compensable steps are planned
+        limit = self.STEPS[index].compensation_limit
         run.trigger_event(
             compensation,
             saga=self.SAGA,
@@ -812,6 +845,7 @@ class SagaExecutionContainer(Service):
             target_id=target,
             values=self.compensation_values(index, target, run.values),
             attempt=run.compensation_attempt + 1,
+            deadline=self.clock() + limit if limit is not None else None,
         )
         return []
 
@@ -825,21 +859,23 @@ class SagaExecutionContainer(Service):
             return []
         if not run.compensation_waiting or event.attempt != run.compensation_attempt:
             return []  # an answer to an attempt that is not the current one
+        return self._compensation_missed(run, run.CompensationFailed, event.attempt, reason=event.reason)
+
+    def _compensation_timed_out(self, run: SagaRun) -> list[Aggregate]:
+        """A compensation went unanswered past its deadline: retried per its policy, then the run is parked,
+        as if it had failed (a participant that never answers would otherwise hold the run forever)."""
+        return self._compensation_missed(run, run.CompensationTimedOut, run.compensation_attempt)
+
+    def _compensation_missed(self, run: SagaRun, kind: type[Any], attempt: int, **why: Any) -> list[Aggregate]:
+        """Journal that the current compensation failed or went unanswered (``kind``); it goes out again when
+        its retry is due, or the run is parked once its retries ran out."""
         index, target = run.pending[0]
         policy = self._compensation_retries(index)
         retry_at = None
         if policy is not None and run.compensation_tries <= policy.max:
             retry_at = self.clock() + policy.delay_after(run.compensation_tries)
         step = self.STEPS[index].name
-        run.trigger_event(
-            run.CompensationFailed,
-            step=step,
-            index=index,
-            target_id=target,
-            attempt=event.attempt,
-            reason=event.reason,
-            retry_at=retry_at,
-        )
+        run.trigger_event(kind, step=step, index=index, target_id=target, attempt=attempt, retry_at=retry_at, **why)
         if retry_at is None:
             run.trigger_event(run.Parked, saga=self.SAGA, start_id=run.start_id, step=step, reason=run.parked_reason)
         elif retry_at <= self.clock():
@@ -847,9 +883,13 @@ class SagaExecutionContainer(Service):
         return []
 
     def _compensated(self, run: SagaRun, target: UUID, skipped: bool) -> list[Aggregate]:
-        if run.status != "compensating" or not run.pending or run.pending[0][1] != target:
+        if run.status not in ("compensating", "parked") or not run.pending or run.pending[0][1] != target:
             return []
         index = run.pending[0][0]
+        if run.status == "parked":
+            # The late answer of an attempt that timed out: the compensation ran after all, so the run is no
+            # longer stuck on it and goes on by itself.
+            run.trigger_event(run.Unparked, step=self.STEPS[index].name)
         run.trigger_event(
             run.CompensationDone, step=self.STEPS[index].name, index=index, target_id=target, skipped=skipped
         )
@@ -863,7 +903,9 @@ class SagaExecutionContainer(Service):
         if run.status == "parked":
             self.active.discard(run.id)
             self.parked_ids.add(run.id)
-        elif run.finished:
+            return
+        self.parked_ids.discard(run.id)  # a late answer may move a parked run on
+        if run.finished:
             self.active.discard(run.id)
         else:
             self.active.add(run.id)
@@ -932,15 +974,29 @@ class SagaExecutionContainer(Service):
                 continue
             new = self._due(run, self.clock())
             if run.pending_events:
-                self.save(run, *new)
-                self._track(run)
+                try:
+                    self.save(run, *new)
+                finally:
+                    self._retrack(rid)
                 moved += 1
         return moved
 
+    def _retrack(self, rid: UUID) -> None:
+        """Track a run as its journal has it after a save: in one process the runner hands the saved events to
+        the followers inside ``save``, so the participants' answers may have moved the run on further (or
+        parked it), and a follower's error comes after the run was stored."""
+        try:
+            self._track(self.get_run(rid))
+        except AggregateNotFoundError:
+            self.active.discard(rid)
+
     def _due(self, run: SagaRun, now: datetime) -> list[Aggregate]:
         if run.status == "compensating":
+            if run.compensation_waiting:
+                late = run.compensation_deadline is not None and now >= run.compensation_deadline
+                return self._compensation_timed_out(run) if late and run.pending else []
             due = run.compensation_retry_at
-            if not run.compensation_waiting and due is not None and now >= due:
+            if due is not None and now >= due:
                 return self._compensate_next(run)
             return []
         if run.status != "running":

@@ -27,6 +27,7 @@ from deliver_food.order import aggregates as order_aggregates
 from deliver_food.order import commands as order_commands
 from deliver_food.order import rules as order_rules
 from deliver_food.order import saga_steps as order_saga_steps
+from deliver_food.order import sagas as order_sagas
 from deliver_food.system import DeliverFood
 from deliver_food.testing import account_in, consumer_in, delivery_order_in, kitchen_restaurant_in
 from esp_runtime import Service, events_of
@@ -171,13 +172,18 @@ class CreateOrderAuthorizeCardRule(accounting_rules.Rules):
 
 
 class CreateOrderReleaseSlotRule(CreateOrderCreateTicketRule):
-    """ReleaseSlot cannot run until ``fixed`` (and CreateTicket fails)."""
+    """ReleaseSlot cannot run until ``fixed`` (and CreateTicket fails); ``silent``: the service does
+    not answer it.
+    """
 
-    def __init__(self) -> None:
+    def __init__(self, *, silent: bool = False) -> None:
         super().__init__()
         self.fixed = False
+        self.silent = silent
 
     def release_slot_fails(self, command: kitchen_commands.ReleaseSlot) -> str | None:
+        if self.silent:
+            raise Unavailable("ReleaseSlot")
         return None if self.fixed else "injected compensation failure"
 
 
@@ -284,6 +290,48 @@ def test_create_order_saga_failed_compensation_parks_the_run(system: DeliverFood
     assert compensated(system, run) == ["Reserve slot"]
     assert system.parked() == []
     assert last_event(system.order, run.start_id) == "OrderRejected"
+
+
+def test_create_order_saga_unanswered_compensation_parks_the_run(env: dict[str, str]) -> None:
+    """ReleaseSlot goes unanswered when CreateTicket fails (kitchen is down): after 30s it counts as
+    failed, it is tried 4 time(s), then the run is parked, and a restarted SEC finds it there; once
+    kitchen is back, its late answer moves the run on: the compensations run and the saga aborts.
+    """
+    with DeliverFood(env) as system:
+        rules = CreateOrderReleaseSlotRule(silent=True)
+        system.kitchen.rules = rules
+        try:
+            rid = start_create_order_saga(system)
+        except Unavailable:  # its compensation went out at once, to the service that is down
+            (rid,) = system.create_order_saga.unfinished()
+        run = system.create_order_saga.get_run(rid)
+        now = datetime.now(UTC)
+        for _ in range(100):  # an hour a tick: each attempt times out, the next one goes out when due
+            if run.status == "parked":
+                break
+            now += timedelta(milliseconds=30000, hours=1)
+            tick_while_down(system, now)
+            run = system.create_order_saga.get_run(rid)
+        assert run.status == "parked"
+        (parked,) = system.parked()
+        assert (parked.run_id, parked.step) == (run.id, "Reserve slot")
+        assert "timed out" in parked.reason
+        assert compensation_attempts(system, run, "Reserve slot") == 4
+        assert sum(isinstance(e, SagaRun.CompensationTimedOut) for e in journal(system, run)) == 4
+        assert system.tick(now + timedelta(days=30)) == 0  # parked: nothing happens by itself
+        if env["PERSISTENCE_MODULE"] != "eventsourcing.popo":  # the dead-letter list outlives the SEC
+            again = order_sagas.CreateOrderSaga(env)
+            try:
+                assert [p.run_id for p in again.parked()] == [run.id]
+            finally:
+                again.close()
+        rules.silent, rules.fixed = False, True
+        system.catch_up()  # kitchen is back: it answers the compensations it missed, late
+        run = settle(system, run)
+        assert run.status == "aborted"
+        assert compensated(system, run) == ["Reserve slot"]
+        assert system.parked() == []
+        assert last_event(system.order, run.start_id) == "OrderRejected"
 
 
 def test_create_order_saga_circuit_breaker_opens(system: DeliverFood) -> None:
@@ -465,13 +513,16 @@ class CancelOrderReverseAuthorizationRule(accounting_rules.Rules):
 
 
 class CancelOrderUndoBeginCancelOrderRule(order_rules.Rules):
-    """UndoBeginCancelOrder cannot run until ``fixed``."""
+    """UndoBeginCancelOrder cannot run until ``fixed``; ``silent``: the service does not answer it."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, silent: bool = False) -> None:
         super().__init__()
         self.fixed = False
+        self.silent = silent
 
     def undo_begin_cancel_order_fails(self, command: order_commands.UndoBeginCancelOrder) -> str | None:
+        if self.silent:
+            raise Unavailable("UndoBeginCancelOrder")
         return None if self.fixed else "injected compensation failure"
 
 
@@ -578,6 +629,50 @@ def test_cancel_order_saga_failed_compensation_parks_the_run(system: DeliverFood
     assert compensated(system, run) == ["Begin cancel"]
     assert system.parked() == []
     assert last_event(system.order, run.start_id) == "OrderCancellationRefused"
+
+
+def test_cancel_order_saga_unanswered_compensation_parks_the_run(env: dict[str, str]) -> None:
+    """UndoBeginCancelOrder goes unanswered when BeginCancelTicket fails (order is down): after 30s it
+    counts as failed, it is tried 4 time(s), then the run is parked, and a restarted SEC finds it
+    there; once order is back, its late answer moves the run on: the compensations run and the saga
+    aborts.
+    """
+    with DeliverFood(env) as system:
+        system.kitchen.rules = CancelOrderBeginCancelTicketRule()
+        rules = CancelOrderUndoBeginCancelOrderRule(silent=True)
+        system.order.rules = rules
+        try:
+            rid = start_cancel_order_saga(system)
+        except Unavailable:  # its compensation went out at once, to the service that is down
+            (rid,) = system.cancel_order_saga.unfinished()
+        run = system.cancel_order_saga.get_run(rid)
+        now = datetime.now(UTC)
+        for _ in range(100):  # an hour a tick: each attempt times out, the next one goes out when due
+            if run.status == "parked":
+                break
+            now += timedelta(milliseconds=30000, hours=1)
+            tick_while_down(system, now)
+            run = system.cancel_order_saga.get_run(rid)
+        assert run.status == "parked"
+        (parked,) = system.parked()
+        assert (parked.run_id, parked.step) == (run.id, "Begin cancel")
+        assert "timed out" in parked.reason
+        assert compensation_attempts(system, run, "Begin cancel") == 4
+        assert sum(isinstance(e, SagaRun.CompensationTimedOut) for e in journal(system, run)) == 4
+        assert system.tick(now + timedelta(days=30)) == 0  # parked: nothing happens by itself
+        if env["PERSISTENCE_MODULE"] != "eventsourcing.popo":  # the dead-letter list outlives the SEC
+            again = order_sagas.CancelOrderSaga(env)
+            try:
+                assert [p.run_id for p in again.parked()] == [run.id]
+            finally:
+                again.close()
+        rules.silent, rules.fixed = False, True
+        system.catch_up()  # order is back: it answers the compensations it missed, late
+        run = settle(system, run)
+        assert run.status == "aborted"
+        assert compensated(system, run) == ["Begin cancel"]
+        assert system.parked() == []
+        assert last_event(system.order, run.start_id) == "OrderCancellationRefused"
 
 
 def test_cancel_order_begin_cancel_fails(system: DeliverFood) -> None:
@@ -719,13 +814,16 @@ class ReviseOrderReviseAuthorizationRule(accounting_rules.Rules):
 
 
 class ReviseOrderUndoBeginReviseOrderRule(order_rules.Rules):
-    """UndoBeginReviseOrder cannot run until ``fixed``."""
+    """UndoBeginReviseOrder cannot run until ``fixed``; ``silent``: the service does not answer it."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, silent: bool = False) -> None:
         super().__init__()
         self.fixed = False
+        self.silent = silent
 
     def undo_begin_revise_order_fails(self, command: order_commands.UndoBeginReviseOrder) -> str | None:
+        if self.silent:
+            raise Unavailable("UndoBeginReviseOrder")
         return None if self.fixed else "injected compensation failure"
 
 
@@ -849,6 +947,50 @@ def test_revise_order_saga_failed_compensation_parks_the_run(system: DeliverFood
     assert compensated(system, run) == ["Begin revise order"]
     assert system.parked() == []
     assert last_event(system.order, run.start_id) == "OrderRevisionRefused"
+
+
+def test_revise_order_saga_unanswered_compensation_parks_the_run(env: dict[str, str]) -> None:
+    """UndoBeginReviseOrder goes unanswered when BeginReviseTicket fails (order is down): after 30s it
+    counts as failed, it is tried 1 time(s), then the run is parked, and a restarted SEC finds it
+    there; once order is back, its late answer moves the run on: the compensations run and the saga
+    aborts.
+    """
+    with DeliverFood(env) as system:
+        system.kitchen.rules = ReviseOrderBeginReviseTicketRule()
+        rules = ReviseOrderUndoBeginReviseOrderRule(silent=True)
+        system.order.rules = rules
+        try:
+            rid = start_revise_order_saga(system)
+        except Unavailable:  # its compensation went out at once, to the service that is down
+            (rid,) = system.revise_order_saga.unfinished()
+        run = system.revise_order_saga.get_run(rid)
+        now = datetime.now(UTC)
+        for _ in range(100):  # an hour a tick: each attempt times out, the next one goes out when due
+            if run.status == "parked":
+                break
+            now += timedelta(milliseconds=30000, hours=1)
+            tick_while_down(system, now)
+            run = system.revise_order_saga.get_run(rid)
+        assert run.status == "parked"
+        (parked,) = system.parked()
+        assert (parked.run_id, parked.step) == (run.id, "Begin revise order")
+        assert "timed out" in parked.reason
+        assert compensation_attempts(system, run, "Begin revise order") == 1
+        assert sum(isinstance(e, SagaRun.CompensationTimedOut) for e in journal(system, run)) == 1
+        assert system.tick(now + timedelta(days=30)) == 0  # parked: nothing happens by itself
+        if env["PERSISTENCE_MODULE"] != "eventsourcing.popo":  # the dead-letter list outlives the SEC
+            again = order_sagas.ReviseOrderSaga(env)
+            try:
+                assert [p.run_id for p in again.parked()] == [run.id]
+            finally:
+                again.close()
+        rules.silent, rules.fixed = False, True
+        system.catch_up()  # order is back: it answers the compensations it missed, late
+        run = settle(system, run)
+        assert run.status == "aborted"
+        assert compensated(system, run) == ["Begin revise order"]
+        assert system.parked() == []
+        assert last_event(system.order, run.start_id) == "OrderRevisionRefused"
 
 
 def test_revise_order_begin_revise_order_fails(system: DeliverFood) -> None:

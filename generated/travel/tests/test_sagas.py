@@ -27,6 +27,7 @@ from book_a_trip.testing import trip_in
 from book_a_trip.travel_payments import commands as travel_payments_commands
 from book_a_trip.travel_payments import rules as travel_payments_rules
 from book_a_trip.travel_payments import saga_steps as travel_payments_saga_steps
+from book_a_trip.trips import sagas as trips_sagas
 from esp_runtime import Service, events_of
 from esp_runtime.saga import SagaRun, StepReply, run_id, target_id
 
@@ -65,6 +66,16 @@ def attempts(system: BookATrip, run: SagaRun, step: str) -> int:
 
 def last_event(app: Service, aggregate_id: UUID) -> str:
     return type(events_of(app, aggregate_id)[-1]).__name__
+
+
+def tick_while_down(system: BookATrip, now: datetime) -> None:
+    """Tick until no run is due: a participant that is down raises when the runner hands it its backlog."""
+    for _ in range(100):
+        try:
+            system.tick(now)
+        except Unavailable:
+            continue
+        return
 
 
 def compensation_attempts(system: BookATrip, run: SagaRun, step: str) -> int:
@@ -140,13 +151,16 @@ class BookTripChargeCardRule(travel_payments_rules.Rules):
 
 
 class BookTripCancelFlightReservationRule(flights_rules.Rules):
-    """CancelFlightReservation cannot run until ``fixed``."""
+    """CancelFlightReservation cannot run until ``fixed``; ``silent``: the service does not answer it."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, silent: bool = False) -> None:
         super().__init__()
         self.fixed = False
+        self.silent = silent
 
     def cancel_flight_reservation_fails(self, command: flights_commands.CancelFlightReservation) -> str | None:
+        if self.silent:
+            raise Unavailable("CancelFlightReservation")
         return None if self.fixed else "injected compensation failure"
 
 
@@ -241,6 +255,50 @@ def test_book_trip_saga_failed_compensation_parks_the_run(system: BookATrip) -> 
     assert compensated(system, run) == ["Reserve flight"]
     assert system.parked() == []
     assert last_event(system.trips, run.start_id) == "TripRejected"
+
+
+def test_book_trip_saga_unanswered_compensation_parks_the_run(env: dict[str, str]) -> None:
+    """CancelFlightReservation goes unanswered when ReserveHotel fails (flights is down): after 30s it
+    counts as failed, it is tried 1 time(s), then the run is parked, and a restarted SEC finds it
+    there; once flights is back, its late answer moves the run on: the compensations run and the
+    saga aborts.
+    """
+    with BookATrip(env) as system:
+        system.hotels.rules = BookTripReserveHotelRule()
+        rules = BookTripCancelFlightReservationRule(silent=True)
+        system.flights.rules = rules
+        try:
+            rid = start_book_trip_saga(system)
+        except Unavailable:  # its compensation went out at once, to the service that is down
+            (rid,) = system.book_trip_saga.unfinished()
+        run = system.book_trip_saga.get_run(rid)
+        now = datetime.now(UTC)
+        for _ in range(100):  # an hour a tick: each attempt times out, the next one goes out when due
+            if run.status == "parked":
+                break
+            now += timedelta(milliseconds=30000, hours=1)
+            tick_while_down(system, now)
+            run = system.book_trip_saga.get_run(rid)
+        assert run.status == "parked"
+        (parked,) = system.parked()
+        assert (parked.run_id, parked.step) == (run.id, "Reserve flight")
+        assert "timed out" in parked.reason
+        assert compensation_attempts(system, run, "Reserve flight") == 1
+        assert sum(isinstance(e, SagaRun.CompensationTimedOut) for e in journal(system, run)) == 1
+        assert system.tick(now + timedelta(days=30)) == 0  # parked: nothing happens by itself
+        if env["PERSISTENCE_MODULE"] != "eventsourcing.popo":  # the dead-letter list outlives the SEC
+            again = trips_sagas.BookTripSaga(env)
+            try:
+                assert [p.run_id for p in again.parked()] == [run.id]
+            finally:
+                again.close()
+        rules.silent, rules.fixed = False, True
+        system.catch_up()  # flights is back: it answers the compensations it missed, late
+        run = settle(system, run)
+        assert run.status == "aborted"
+        assert compensated(system, run) == ["Reserve flight"]
+        assert system.parked() == []
+        assert last_event(system.trips, run.start_id) == "TripRejected"
 
 
 def test_book_trip_reserve_flight_fails(system: BookATrip) -> None:
