@@ -209,6 +209,23 @@ def test_forward_saga_retries_from_the_save_point(tmp_path: Path) -> None:
     assert "forward recovery, retries 3 (fixed)" in drawing.groups[0].label
 
 
+def test_each_step_carries_its_participants_circuit_breaker() -> None:
+    """The breaker is per participant: each step sent to one whose breaker can open says so, on a line of its own;
+    a step the SEC never times out (a check with nothing to undo, the pivot) counts no timeout, so a participant
+    with only such steps has no breaker to draw."""
+    drawing = graph(model_of(JOURNEYS / "food-delivery.yaml"), "saga")
+    notes = {n.label: n.note for n in drawing.nodes if n.id.startswith("step-create_order-")}
+    mark = "\n⚡ Kitchen breaker: 5 timeouts of 30s open it for 30s; meanwhile the step waits"
+    assert [label for label, note in notes.items() if note.endswith(mark)] == [
+        "T2 Reserve slot",
+        "T3 Create ticket",
+        "T5 Confirm ticket",
+    ]
+    assert "⚡" not in notes["T1 Validate consumer"] + notes["T4 Authorize card"]
+    assert "a circuit breaker per participant" in drawing.groups[0].label
+    assert all("⚡" not in n.note for n in drawing.nodes if not n.id.startswith("step-create_order-"))
+
+
 @needs_dot
 def test_a_model_without_sagas_draws_a_clear_message() -> None:
     drawing = graph(model_of(RESTAURANT), "saga")

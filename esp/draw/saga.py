@@ -13,7 +13,8 @@ import itertools
 from esp.build import duration_text
 from esp.draw.graph import Edge, Graph, Group, Node, item_label, label, node_id
 from esp.draw.scope import Scope
-from esp.model import Event, Model, Saga
+from esp.draw.style import BREAKER_MARKER
+from esp.model import Event, Model, Saga, SagaStep
 
 
 def build(model: Model, scope: Scope) -> Graph:
@@ -47,11 +48,36 @@ def build(model: Model, scope: Scope) -> Graph:
 
 def _title(saga: Saga) -> str:
     retries = f", retries {saga.retries.max} ({saga.retries.backoff})" if saga.retries else ""
-    b = saga.circuit_breaker
-    if b is not None:
-        opens = f"{b.failures} timeouts open it for {duration_text(b.open_for_ms)}"
-        retries += f", circuit breaker: {opens} ({b.while_open})"
+    if saga.circuit_breaker is not None:
+        retries += f", a circuit breaker per participant ({BREAKER_MARKER} on its steps)"
     return f"Saga {label(saga.name)}: {saga.recovery} recovery{retries}, runs in {label(saga.microservice.name)}"
+
+
+def _breaker(saga: Saga, step: SagaStep) -> str:
+    """The mark of a step whose participant has a circuit breaker that can open, on a line of its own: whose
+    breaker it is, the timeouts in a row that open it, how long it stays open and what the step does
+    meanwhile. A breaker counts only the timeouts of steps that may time out (the SEC waits for a backward
+    saga's pivot), so a participant none of whose steps may time out has none to draw."""
+    b = saga.circuit_breaker
+    ms = step.invoke.microservice
+    counted = [s for s in saga.steps if s.invoke.microservice is ms and _times_out(saga, s) is not None]
+    if b is None or not counted:
+        return ""
+    own = _times_out(saga, step)
+    timeouts = f"{b.failures} timeouts" + (f" of {duration_text(own)}" if own is not None else " of its other steps")
+    meanwhile = "meanwhile the step " + ("waits" if b.while_open == "wait" else "fails")
+    who = label(ms.name)
+    return f"\n{BREAKER_MARKER} {who} breaker: {timeouts} open it for {duration_text(b.open_for_ms)}; {meanwhile}"
+
+
+def _times_out(saga: Saga, step: SagaStep) -> int | None:
+    """The step's time limit in ms, if the SEC times it out (esp_runtime's ``_may_time_out``): it has a limit and
+    can be compensated or retried (a backward saga's pivot that cannot is waited for)."""
+    timeout = step.timeout_ms if step.timeout_ms is not None else saga.timeout_ms
+    after_pivot = saga.pivot is not None and saga.steps.index(step) > saga.steps.index(saga.pivot)
+    retried = step.retries is not None or step.retriable or (after_pivot and saga.retries is not None)
+    may = saga.recovery == "forward" or step.compensate is not None or retried
+    return timeout if may else None
 
 
 def _event(model: Model, saga: Saga, event: Event, role: str) -> Node:
@@ -81,9 +107,8 @@ def _saga(model: Model, saga: Saga, nodes: list[Node], edges: list[Edge], same: 
             notes.append(f"retries {step.retries.max} ({step.retries.backoff})")
         if step.nothing_to_undo:
             notes.append("nothing to undo")
-        nodes.append(
-            Node(steps[i - 1], "pivot" if step.pivot else "step", f"T{i} {label(step.name)}", ", ".join(notes))
-        )
+        note = ", ".join(notes) + _breaker(saga, step)
+        nodes.append(Node(steps[i - 1], "pivot" if step.pivot else "step", f"T{i} {label(step.name)}", note))
         if step.compensate is not None:
             comps[i] = node_id("compensation", saga.name, str(i))
             nodes.append(Node(comps[i], "compensation", f"C{i} {item_label(model, step.compensate)}", "compensates"))

@@ -37,6 +37,7 @@ class Line:
 
 INTEGRATION_MARKER = "⇄"
 TIMER_MARKER = "◷"  # a clock face (DejaVu has it, not the hourglass): a timer's note line ("◷ after 1m")
+BREAKER_MARKER = "⚡"  # DejaVu has it: a saga step's line about its participant's circuit breaker
 LANE_FILL = "#37474f"  # the ESP map's lane titles
 
 STICKIES: dict[str, Sticky] = {
