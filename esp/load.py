@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
@@ -43,14 +43,48 @@ _INF = re.compile(r"^[-+]?\.(?:inf|Inf|INF)$")
 _NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
 
 
+class Mark(Protocol):
+    """Where the parser read something: 0-based, as PyYAML's and libyaml's marks are."""
+
+    @property
+    def line(self) -> int: ...
+
+    @property
+    def column(self) -> int: ...
+
+
+class Positions(Mapping[NodePath, tuple[int, int]]):
+    """The 1-based (line, column) of each node (or key), kept as the parser's own marks and turned into
+    numbers only when asked: a file of 190,000 lines has 380,000 positions and only the few that a
+    diagnostic shows are ever read (docs/performance.md)."""
+
+    __slots__ = ("marks",)
+
+    def __init__(self, marks: dict[NodePath, Mark] | None = None) -> None:
+        self.marks: dict[NodePath, Mark] = {} if marks is None else marks
+
+    def __getitem__(self, path: NodePath) -> tuple[int, int]:
+        mark = self.marks[path]
+        return (mark.line + 1, mark.column + 1)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self.marks
+
+    def __iter__(self) -> Iterator[NodePath]:
+        return iter(self.marks)
+
+    def __len__(self) -> int:
+        return len(self.marks)
+
+
 @dataclass
 class Document:
     """One journey file: its data and where each node of it was written."""
 
     file: str
     data: dict[str, Any]
-    values: dict[NodePath, tuple[int, int]] = field(default_factory=dict)
-    keys: dict[NodePath, tuple[int, int]] = field(default_factory=dict)
+    values: Mapping[NodePath, tuple[int, int]] = field(default_factory=dict)
+    keys: Mapping[NodePath, tuple[int, int]] = field(default_factory=dict)
 
     def loc(self, path: NodePath, *, key: bool = False) -> Location:
         """Where the node at ``path`` (or its key) was written; falls back to the
@@ -185,11 +219,12 @@ class _Builder:
     def __init__(self, name: str) -> None:
         self.name = name
         self.problems = Capped()
-        self.values: dict[NodePath, tuple[int, int]] = {}
-        self.keys: dict[NodePath, tuple[int, int]] = {}
+        self.values: dict[NodePath, Mark] = {}  # the parser's marks, not (line, column): see Positions
+        self.keys: dict[NodePath, Mark] = {}
         self.anchors: dict[str, tuple[Any, int]] = {}
         self.nodes = 0
         self.documents = 0
+        self.resolved: dict[str, Any] = {}  # plain scalars that are not text, as read: a file repeats its numbers
 
     def loc(self, mark: Any) -> Location:
         return Location(self.name, mark.line + 1, mark.column + 1)
@@ -207,50 +242,71 @@ class _Builder:
             raise _Fatal(diagnostic("E011", Location(self.name, 1, 1)))
         data = root[0]
         if not isinstance(data, dict):
-            line, col = self.values.get((), (1, 1))
-            raise _Fatal(diagnostic("E012", Location(self.name, line, col), found=_describe(data)))
-        return Document(self.name, data, self.values, self.keys)
+            where = Positions(self.values).get((), (1, 1))
+            raise _Fatal(diagnostic("E012", Location(self.name, *where), found=_describe(data)))
+        return Document(self.name, data, Positions(self.values), Positions(self.keys))
 
     def scan(self, next_event: Callable[[], Any], root: list[Any]) -> None:
         stack: list[_Frame] = []
-        values, keys = self.values, self.keys
-        scalar_event, plain = yaml.ScalarEvent, _plain_fast
-        ev: Any
-        while (ev := next_event()) is not None:  # None after the stream's end
-            if type(ev) is scalar_event and stack and ev.tag is None:  # most events: no call for them
-                top = stack[-1]
-                container: Any = top.container
-                mark: Any = ev.start_mark
-                if top.is_map:
-                    key = top.key
-                    if key is None:  # a key: never resolved ('on:' stays 'on')
-                        key = ev.value
-                        path = (*top.path, key)
-                        if key in container:
-                            self.duplicate(path, key, (mark.line + 1, mark.column + 1))
-                            top.key = _DUPLICATE
-                        else:
-                            top.key = key
-                            keys[path] = (mark.line + 1, mark.column + 1)
-                        continue
+        values, keys, duplicate = self.values, self.keys, _DUPLICATE
+        scalar_event, text_start, resolved = yaml.ScalarEvent, _TEXT_START, self.resolved
+        got: Any
+        mark: Any  # a libyaml or PyYAML mark (typed as optional on events: never None from the parser)
+        # A for loop, not a while loop: CPython 3.11 specializes a loop's code as it runs only at a backward
+        # jump, which a while loop's test is not; this loop runs once a file, so that is twice as fast.
+        for got in iter(next_event, None):  # None after the stream's end
+            if type(got) is not scalar_event or not stack or got.tag is not None:
+                self.event(stack, root, got)
+                continue
+            ev = got  # the scalar stored below: this one, or the value of the key this one is
+            top = stack[-1]  # a plain untagged scalar in a collection: most events, handled without a call
+            container: Any = top.container
+            key = top.key
+            if not top.is_map:
+                path = (*top.path, len(container))
+            elif key is not None:  # the value of a key read before
+                path = (*top.path, key)
+                top.key = None
+            else:  # a key: never resolved ('on:' stays 'on')
+                key, mark = ev.value, ev.start_mark
+                path = (*top.path, key)
+                if key in container:
+                    self.duplicate(path, key, mark)
+                    key = duplicate  # its value is read, then dropped (the first of two keys stays)
                     path = (*top.path, key)
-                    top.key = None
-                    value = ev.value if ev.style else plain(ev.value, self, mark)
-                    if key is not _DUPLICATE:
-                        container[key] = value
                 else:
-                    path = (*top.path, len(container))
-                    value = ev.value if ev.style else plain(ev.value, self, mark)
-                    container.append(value)
-                values[path] = (mark.line + 1, mark.column + 1)
-                top.size += 1
-                self.nodes += 1
-                if self.nodes > MAX_NODES:
-                    raise _Fatal(diagnostic("E008", self.loc(mark), limit=MAX_NODES))
-                if ev.anchor:
-                    self.anchors[ev.anchor] = (value, 1)
-            else:
-                self.event(stack, root, ev)
+                    keys[path] = mark
+                ev = next_event()  # its value, most often a plain scalar too: taken in this same turn
+                if type(ev) is not scalar_event or ev.tag is not None:  # a collection, an alias, a tagged scalar
+                    top.key = key
+                    self.event(stack, root, ev)
+                    continue
+            value = ev.value
+            if not ev.style and value[:1] not in text_start:  # a number, true, null... (or text, from its start)
+                try:
+                    value = resolved[value]
+                except KeyError:
+                    value = self.plain(value, ev.start_mark)
+            if not top.is_map:
+                container.append(value)
+            elif key is not duplicate:
+                container[key] = value
+            mark = ev.start_mark
+            values[path] = mark
+            top.size += 1
+            self.nodes += 1
+            if self.nodes > MAX_NODES:
+                raise _Fatal(diagnostic("E008", self.loc(mark), limit=MAX_NODES))
+            if ev.anchor:
+                self.anchors[ev.anchor] = (value, 1)
+
+    def plain(self, value: str, mark: Any) -> Any:
+        """A plain scalar that may not be text, resolved (a number, true, null...) and remembered: the
+        next same one is a look-up. Only so many are remembered (a file may hold 190,000 numbers)."""
+        found = _plain_fast(value, self, mark)
+        if len(self.resolved) < 1_000:
+            self.resolved[value] = found
+        return found
 
     def event(self, stack: list[_Frame], root: list[Any], ev: Any) -> None:
         """Any event but a plain untagged scalar inside a collection."""
@@ -275,7 +331,7 @@ class _Builder:
         path = self.child_path(stack)
         if len(stack) >= MAX_DEPTH:
             raise _Fatal(diagnostic("E007", self.loc(ev.start_mark), limit=MAX_DEPTH))
-        self.values[path] = _pos(ev.start_mark)
+        self.values[path] = ev.start_mark
         is_map = isinstance(ev, yaml.MappingStartEvent)
         stack.append(_Frame({} if is_map else [], path, ev.anchor, is_map))
 
@@ -290,13 +346,14 @@ class _Builder:
                 )
             )
         value, size = self.anchors[ev.anchor]
-        self.values[self.child_path(stack)] = _pos(ev.start_mark)
+        self.values[self.child_path(stack)] = ev.start_mark
         self.count(size, ev.start_mark)
         self.attach(stack, root, value, size, ev.start_mark)
 
-    def duplicate(self, path: NodePath, key: str, mark: tuple[int, int]) -> None:
-        first_line = self.keys.get(path, mark)[0]
-        loc = Location(self.name, *mark)
+    def duplicate(self, path: NodePath, key: str, mark: Mark) -> None:
+        first = self.keys.get(path)
+        first_line = first.line + 1 if first is not None else mark.line + 1
+        loc = Location(self.name, mark.line + 1, mark.column + 1)
         self.problems.add("E013", lambda: diagnostic("E013", loc, key=key, first_line=first_line))
 
     def child_path(self, stack: list[_Frame]) -> NodePath:
@@ -327,7 +384,7 @@ class _Builder:
             return
         value = self.resolve(ev)
         path = self.child_path(stack)
-        self.values[path] = _pos(ev.start_mark)
+        self.values[path] = ev.start_mark
         if ev.anchor:
             self.anchors[ev.anchor] = (value, 1)
         self.attach(stack, root, value, 1, ev.start_mark)
@@ -335,7 +392,7 @@ class _Builder:
     def take_key(self, frame: _Frame, ev: Any) -> None:
         assert isinstance(frame.container, dict)
         key = ev.value  # keys are never resolved: 'on:' stays 'on'
-        mark = _pos(ev.start_mark)
+        mark = ev.start_mark
         path = (*frame.path, key)
         if key in frame.container:
             self.duplicate(path, key, mark)
@@ -397,11 +454,6 @@ class _Builder:
                 "E006", self.loc(ev.start_mark), problem=f"'{value}' is not a valid !!{kind}", hint="remove the tag"
             )
         )
-
-
-def _pos(mark: Any) -> tuple[int, int]:
-    """A parser mark as a 1-based (line, column)."""
-    return (mark.line + 1, mark.column + 1)
 
 
 _TEXT_START = frozenset("abcdeghijklmopqrsuvwxyzABCDEGHIJKLMOPQRSUVWXYZ_")  # no null, bool or number starts so

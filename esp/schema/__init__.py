@@ -219,10 +219,10 @@ class _Checker:
             )
         extra = sch.get("additionalProperties", True)
         names, allowed = sch.get("propertyNames"), sorted(props)  # once a mapping, not once a key
-        problems = self.problems
+        problems, unknown = self.problems, 0  # past the cap, unknown keys are only counted: a file of them stays quick
         for key, item in value.items():
-            if key not in props and extra is False and names is None and problems.full:
-                problems.hidden["E021"] += 1  # past the cap, only counted: a file of unknown keys stays quick
+            if key not in props and extra is False and names is None and (unknown or problems.full):
+                unknown += 1  # once one is, all the next ones are (the cap stays reached)
                 continue
             child = (*path, key)
             if names is not None:
@@ -233,6 +233,8 @@ class _Checker:
                 self.unknown_key(key, allowed, child)
             elif isinstance(extra, dict):
                 self.node(item, extra, child)
+        if unknown:
+            problems.hidden["E021"] += unknown
 
     def key_name(self, key: str, sch: Schema, path: NodePath) -> None:
         sch = self.resolve(sch)
