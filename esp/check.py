@@ -412,6 +412,26 @@ def listeners_can_issue(model: Model) -> Iterator[Diagnostic]:
         yield from _listener_target(model, li, available, li.on in creations)
 
 
+def listeners_are_distinct(model: Model) -> Iterator[Diagnostic]:
+    """Two listeners on one event that issue one command are one too many. A creating command's new aggregate
+    takes an id made from the event and the command, so the second would create the aggregate the first created
+    (its save fails: found by bench/fuzz.py); any other would run the command twice on the same aggregate."""
+    first: dict[tuple[object, ...], Listener] = {}
+    for li in model.listeners:
+        key: tuple[object, ...] = (li.on, li.command)
+        if not li.creates:
+            key += (li.target, li.key, li.each, li.mapping)
+        earlier = first.setdefault(key, li)
+        if earlier is not li:
+            why = (
+                "both would create the same new aggregate (its id comes from the event and the command)"
+                if li.creates
+                else "the command would run twice on the same aggregate"
+            )
+            line = earlier.loc.line
+            yield _d("E260", li.loc, event=model.label(li.on), command=model.label(li.command), line=line, why=why)
+
+
 def _listener_target(
     model: Model, li: Listener, available: dict[str, FieldType], creation: bool
 ) -> Iterator[Diagnostic]:
@@ -1508,6 +1528,7 @@ RULES: tuple[Rule, ...] = (
     creation_events_are_distinct,
     listeners_hear_recorded_events,
     listeners_can_issue,
+    listeners_are_distinct,
     keys_are_recorded,
     keys_find_aggregates,
     keys_are_released,

@@ -628,6 +628,12 @@ CODES: dict[str, CodeInfo] = {
         "rules.py is not valid Python: {reason}",
         "fix the syntax: the generated package imports this file",
     ),
+    # -- found by bench/fuzz.py (E260-E264) ----------------------------------------
+    "E260": _e(
+        "listener repeated",
+        "this listener on '{event}' issues '{command}' as the one at line {line} does: {why}",
+        "remove one of them",
+    ),
     # -- warnings ------------------------------------------------------------------
     "W100": _w(
         "event never produced",

@@ -12,8 +12,11 @@ from typing import Any
 
 import pytest
 import yaml
+from helpers import show
 
 from bench import fuzz
+from esp import api
+from esp.errors import Severity
 from esp.load import load_text
 
 MUTANTS = 200  # through validate, generate, compile, import, play and ruff
@@ -64,6 +67,22 @@ def _long_text(field: str) -> Callable[[Any], Any]:
     return change
 
 
+def _emits_swapped(command: str) -> Callable[[Any], Any]:
+    def change(data: Any) -> Any:
+        for process in data["processes"]:
+            for action in process["actions"]:
+                if action.get("command") == command:
+                    action["emits"].reverse()
+        return data
+
+    return change
+
+
+def _first_listener_twice(data: Any) -> Any:
+    data["listeners"].insert(0, copy.deepcopy(data["listeners"][0]))
+    return data
+
+
 # What the fuzz found broken after validation, one mutant a class (docs/performance.md), each kept working.
 REGRESSIONS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     # lines past 120 columns: a saga step's compensation named after a 36-character step (E501 before)
@@ -93,20 +112,32 @@ REGRESSIONS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     # no scenario and no walk left to play: journey.py's plays() returned '[\n]', which ruff format joins
     "nothing to play": ("insurance-claim.yaml", _without_first_action),
     # a scenario's 'reason' (text, given to an event) offered to a command's 'reason' made decimal: exit 3 before
-    "a field of one name, two types": ("customer-profile.yaml", _field_type("CloseProfile", "reason", "decimal")),
+    # a scenario choosing one event of a command that has two, the other its default: the test's rule returned
+    # '("SlotReserved", )', which ruff format writes '("SlotReserved",)'
+    "a scenario choosing one of two events": ("food-delivery.yaml", _emits_swapped("ReserveSlot")),
+}
+
+# What the fuzz found broken after validation that no package can carry: now refused by esp validate, with its code.
+REFUSED: dict[str, tuple[str, Callable[[Any], Any], str]] = {
+    # one listener written twice: both created one aggregate (same id) or ran one command twice (the play failed)
+    "a listener written twice": ("food-delivery.yaml", _first_listener_twice, "E260"),
+    "a listener on an existing aggregate written twice": ("lakeside-quote.yaml", _first_listener_twice, "E260"),
 }
 
 
-@pytest.mark.parametrize("case", REGRESSIONS)
-def test_a_mutant_the_fuzz_broke_generates_a_package_that_lints_and_plays(case: str, tmp_path: Path) -> None:
-    seed, change = REGRESSIONS[case]
+def _mutant(seed: str, change: Callable[[Any], Any]) -> fuzz.Mutant:
     path = next(p for p in fuzz.seeds() if p.name == seed)
     text = path.read_text(encoding="utf-8")
     doc, _ = load_text(text, seed)  # YAML 1.2 as esp reads it: a key 'on' stays 'on'
     assert doc is not None
     data = change(copy.deepcopy(doc.data))
-    mutant = fuzz.Mutant(seed, yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=10_000))
-    outcome = fuzz.check_one(mutant, tmp_path, 0)
+    return fuzz.Mutant(seed, yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=10_000))
+
+
+@pytest.mark.parametrize("case", REGRESSIONS)
+def test_a_mutant_the_fuzz_broke_generates_a_package_that_lints_and_plays(case: str, tmp_path: Path) -> None:
+    seed, change = REGRESSIONS[case]
+    outcome = fuzz.check_one(_mutant(seed, change), tmp_path, 0)
     assert outcome.stage == "ok", f"{outcome.stage}: {outcome.detail}"
     assert outcome.package is not None
     passed, detail = fuzz.lint(outcome.package)
@@ -117,3 +148,12 @@ def test_a_mutant_the_fuzz_broke_generates_a_package_that_lints_and_plays(case: 
     finally:
         player.close()
     assert stage == "ok", detail
+
+
+@pytest.mark.parametrize("case", REFUSED)
+def test_a_mutant_the_fuzz_broke_that_no_package_carries_is_refused_with_its_code(case: str, tmp_path: Path) -> None:
+    seed, change, code = REFUSED[case]
+    path = tmp_path / seed
+    path.write_text(_mutant(seed, change).text, encoding="utf-8")
+    result = api.validate([path])
+    assert [d.code for d in result.diagnostics if d.severity is Severity.ERROR] == [code], show(result.diagnostics)

@@ -68,6 +68,9 @@ _OPENED_V3 = """\
 """
 
 
+_REPEATED_LISTENER = "  - on: OrderPlaced\n    in: kitchen\n    command: QueueTicket\n"
+
+
 # A second listener on OrderPlaced, to AddDish on a Ticket that exists (so it needs the ticket's id).
 _ADD_DISH = (
     ("        enters: queued\n", "        enters: queued\n      - event: DishAdded\n        fields: {dish: str}\n"),
@@ -344,6 +347,20 @@ CASES = [
         check.creation_events_are_distinct,
         variant(M, _cmd("      - command: ReopenCart\n        emits: [CartOpened]\n        allowed_in: [open]\n")),
         ("E062",),
+    ),
+    # listeners_are_distinct
+    Case("listeners-distinct", check.listeners_are_distinct, T, ()),
+    Case(
+        "listener-repeated",
+        check.listeners_are_distinct,
+        variant(T, ("    command: QueueTicket\n", "    command: QueueTicket\n" + _REPEATED_LISTENER)),
+        ("E260",),
+    ),
+    Case(
+        "listeners-on-one-event-two-commands",
+        check.listeners_are_distinct,
+        variant(T, *_ADD_DISH),
+        (),
     ),
     # listeners_can_issue
     Case("issue-clean-identity-is-available", check.listeners_can_issue, T, ()),
