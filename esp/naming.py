@@ -174,7 +174,8 @@ RESERVED: Mapping[str, frozenset[str]] = {
         ParkedRun Ticker logging logger
         """
     )
-    | _TYPES,
+    | _TYPES
+    | _words("False None True"),  # the keywords a class name can be: a journey named 'False' is FalseJourney
     "deploy.py": _words("DEPLOYMENT Deployment Process SYSTEM supervise main annotations"),
     "api.py": _words("api Api CommandRoute QueryRoute Reader read commands mentions") | _TYPES,
     # the locals of api.py's api(): its read models and query functions live there

@@ -115,6 +115,8 @@ REGRESSIONS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     # a scenario choosing one event of a command that has two, the other its default: the test's rule returned
     # '("SlotReserved", )', which ruff format writes '("SlotReserved",)'
     "a scenario choosing one of two events": ("food-delivery.yaml", _emits_swapped("ReserveSlot")),
+    # a journey named 'False': its class was 'class False:' (a syntax error); now FalseJourney (W110)
+    "a journey named False": ("ftgo-restaurants.yaml", _rename("FTGO Restaurants", "False")),
 }
 
 # What the fuzz found broken after validation that no package can carry: now refused by esp validate, with its code.
