@@ -350,6 +350,7 @@ class TimerNames:
     stopped: str
     restart: str
     clock: str
+    again: str = ""  # started again by an undo that returns the aggregate to its state
 
 
 @dataclass(frozen=True)
@@ -566,7 +567,13 @@ def _timer(n: _Namer, timer: Timer, timers: Sequence[Timer]) -> TimerNames:
     def test(suffix: str) -> str:
         return n.claim(["test_timers.py"], prefix + suffix, "test", timer.name, None)
 
-    return TimerNames(test("_goes_off_once"), test("_stops"), test("_survives_a_restart"), test("_on_the_system_clock"))
+    return TimerNames(
+        test("_goes_off_once"),
+        test("_stops"),
+        test("_survives_a_restart"),
+        test("_on_the_system_clock"),
+        test("_starts_again_after_an_undo"),
+    )
 
 
 def default_package(model: Model) -> str:

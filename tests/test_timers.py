@@ -151,6 +151,69 @@ def test_timers_are_armed_again_after_a_restart_and_go_off_once(tmp_path: Path) 
     app.close()
 
 
+class Till(Aggregate):
+    """A till that is open, held while counted, and released back to the state it was in (an undo)."""
+
+    class Opened(Aggregate.Created):
+        pass
+
+    class Held(Aggregate.Event):
+        def apply(self, aggregate: Any) -> None:
+            aggregate.previous.append(aggregate.state)
+            aggregate.state = "held"
+
+    class Released(Aggregate.Event):
+        """'enters: previous': back to the state it was in."""
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.state = aggregate.previous.pop()
+
+    def __init__(self) -> None:
+        self.state = "open"
+        self.previous: list[str] = []
+
+
+class Tills(TimedService):
+    TIMERS = (
+        Timer(
+            "Till/Idle",
+            "open",
+            timedelta(minutes=30),
+            arms=(Till.Opened,),
+            cancels=(Till.Held,),
+            returns=(Till.Released,),
+        ),
+        Timer("Till/Counted", "held", timedelta(minutes=5), arms=(Till.Held,), cancels=(), returns=(Till.Released,)),
+    )
+
+    def fire(self, timer: str, aggregate_id: UUID) -> Aggregate:
+        till: Till = self.repository.get(aggregate_id)
+        till.trigger_event(Till.Held)
+        return till
+
+
+@pytest.mark.parametrize("persistence", ["memory", "sqlite"])
+def test_an_undo_back_into_a_timers_state_starts_it_again_from_the_undo(tmp_path: Path, persistence: str) -> None:
+    env = memory_env() if persistence == "memory" else sqlite_env(tmp_path, ["Tills"])
+    app = Tills(env)
+    till: Till = Till._create(Till.Opened, id=uuid4())
+    till.trigger_event(Till.Held)  # leaves open: Idle stops, Counted starts
+    app.save(till)
+    till.trigger_event(Till.Released)  # back to open: Idle starts again from here, Counted stops
+    app.save(till)
+    assert till.state == "open"
+    due = till.modified_on + timedelta(minutes=30)
+    if persistence == "sqlite":  # armed again from the log after a restart, the undo's state read back
+        app.close()
+        app = Tills(env)
+    assert app.tick(due - timedelta(seconds=1)) == 0  # neither the first entry's 30m nor Counted's 5m
+    assert app.tick(due) == 1
+    assert app.repository.get(fired_id("Till/Idle", till.id, 3)) is not None
+    assert fired_id("Till/Idle", till.id, 1) not in app.repository
+    assert fired_id("Till/Counted", till.id, 2) not in app.repository
+    app.close()
+
+
 def test_the_clock_thread_ticks_until_stopped() -> None:
     ticked = threading.Event()
     ticker = Ticker(ticked.set, 0.01)
@@ -275,10 +338,15 @@ def test_timers_of_the_same_name_generate_code_whose_tests_pass(tmp_path: Path) 
     application = (tmp_path / "twice" / "shop" / "application.py").read_text(encoding="utf-8")
     assert "def _timer__deadline_1(" in application and "def _timer__deadline_2(" in application
     assert "def _timer_deadline(" in application  # the command's handler
-    env = {**os.environ, "PYTHONPATH": str(tmp_path), "PYTHONDONTWRITEBYTECODE": "1", "ESP_PERSISTENCE": "memory"}
+    _generated_tests_pass(tmp_path, "memory", "tests")
+
+
+def _generated_tests_pass(out: Path, persistence: str, tests: str) -> None:
+    """The generated package's own tests (``tests``) pass on ``persistence``."""
+    env = {**os.environ, "PYTHONPATH": str(out), "PYTHONDONTWRITEBYTECODE": "1", "ESP_PERSISTENCE": persistence}
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
-        cwd=tmp_path,
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", tests],
+        cwd=out,
         env=env,
         capture_output=True,
         text=True,
@@ -286,3 +354,17 @@ def test_timers_of_the_same_name_generate_code_whose_tests_pass(tmp_path: Path) 
         timeout=600,
     )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+
+
+@pytest.mark.slow
+def test_an_undo_back_into_a_timers_state_generates_a_test_that_passes(tmp_path: Path) -> None:
+    """A timer whose state an undo returns to is started again by it (the generated Timer's 'returns'), and the
+    generated tests say so on memory and SQLite; a timer whose command undoes may start another one."""
+    (result,) = api.generate([ROOT / "tests" / "data" / "timers-undo.yaml"], tmp_path)
+    assert result.written, result
+    application = (tmp_path / "undo" / "shop" / "application.py").read_text(encoding="utf-8")
+    assert application.count("returns=(aggregates.Cart.CartReleased,)") == 2
+    tests = (tmp_path / "tests" / "test_timers.py").read_text(encoding="utf-8")
+    assert "def test_timer_abandoned_starts_again_after_an_undo(" in tests
+    assert "def test_timer_hold_expired_starts_again_after_an_undo(" not in tests  # its state is not the first
+    _generated_tests_pass(tmp_path, "memory,sqlite", "tests/test_timers.py")

@@ -1249,21 +1249,48 @@ class TimerV:
 
     @property
     def cancels(self) -> list[EventV]:
-        """The events that stop it: those that leave its state (an undo too), and its 'unless' events."""
-        leaving = [e for e in self.aggregate.events if (e.enters and e.enters != self.state) or e.enters_previous]
+        """The events that stop it: those that leave its state, and its 'unless' events."""
+        leaving = [e for e in self.aggregate.events if e.enters and e.enters != self.state]
         return [*leaving, *(e for e in self.unless if e not in leaving)]
+
+    @property
+    def returns(self) -> list[EventV]:
+        """The undos ('enters: previous'): they start it again when the state they return to is its state, and
+        stop it otherwise (an 'unless' event stops it always)."""
+        return [e for e in self.aggregate.events if e.enters_previous and e.entity not in self.entity.unless]
+
+    @property
+    def undo(self) -> tuple[EventV, str] | None:
+        """An undo a generated test returns the aggregate into its state with, and the state it undoes from:
+        the test's builder puts the aggregate in that state straight from the one its creation enters, so
+        when that is the timer's state, the undo returns there (None: no such undo)."""
+        a = self.aggregate
+        created = a.creators[0].first_emit.event.enters if a.creators else None
+        if created != self.state:
+            return None
+        for event in self.returns:
+            for command in a.commands:
+                if command.creates or not any(e.event is event for e in command.emits):
+                    continue
+                for state in command.allowed or tuple(a.reachable):
+                    entering = a.entering(state)
+                    if state != self.state and entering is not None and not entering.creation:
+                        return event, state
+        return None
 
     @property
     def stopper(self) -> EventV | None:
         """The event a generated test stops it with: its first 'unless' event, else one that leaves the state
         (never one that creates the aggregate)."""
-        return next((e for e in self.unless or self.cancels if not e.creation), None)
+        return next((e for e in self.unless or self.cancels or self.returns if not e.creation), None)
 
     @property
     def chained(self) -> bool:
-        """Whether its command may start another timer of the aggregate (then a later tick may go off again)."""
+        """Whether its command may start another timer of the aggregate (then a later tick may go off again): it
+        enters a timer's state, or undoes back to what may be one."""
         states = {e.event.enters for e in self.command.emits}
-        return any(t.state in states for t in self.aggregate.timers)
+        undoes = any(e.event.enters_previous for e in self.command.emits)
+        return any(undoes or t.state in states for t in self.aggregate.timers)
 
     @property
     def values(self) -> list[tuple[str, str]]:

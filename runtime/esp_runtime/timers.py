@@ -2,8 +2,11 @@
 
 A timer is kept by the microservice that owns its aggregate, and it needs no
 store of its own: it is read from the service's own events. An event that
-enters the timer's state arms it (due at the event's time plus the duration);
-an event that leaves the state, or one of its ``unless`` events, disarms it;
+enters the timer's state arms it (due at the event's time plus the duration),
+again from that event if the aggregate was in the state already or comes back
+to it, an undo (``enters: previous``) included when the state it returns to is
+the timer's; an event that leaves the state, or one of its ``unless`` events,
+disarms it;
 a ``TimerFired`` record, saved in the same transaction as what the command
 did, says it went off. So after a restart ``tick`` reads the log again (only
 those events, selected by the database) and every timer is armed as before;
@@ -48,6 +51,8 @@ class Timer:
     after: timedelta
     arms: tuple[type[Any], ...]  # the events that enter ``state``
     cancels: tuple[type[Any], ...]  # the events that leave it, and its ``unless`` events
+    # The undos ('enters: previous'): they arm it when the state they return to is ``state``, else disarm it.
+    returns: tuple[type[Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,7 +98,8 @@ class TimedService(Service):
         self.clock: Clock = lambda: datetime.now(UTC)
         self.armed: dict[tuple[UUID, str], Armed] = {}
         self.position = 0  # the last notification of its own log read for timers
-        classes: set[type[Any]] = {TimerFired.Created, *(c for t in self.TIMERS for c in (*t.arms, *t.cancels))}
+        events = (c for t in self.TIMERS for c in (*t.arms, *t.cancels, *t.returns))
+        classes: set[type[Any]] = {TimerFired.Created, *events}
         self.timer_topics = sorted(get_topic(c) for c in classes)
 
     def fire(self, timer: str, aggregate_id: UUID) -> Aggregate:
@@ -123,20 +129,34 @@ class TimedService(Service):
             if armed is not None and armed.version == event.armed_version:
                 del self.armed[(event.aggregate_id, event.timer)]
             return
+        returned: str | None = None  # the state an undo returned the aggregate to
         for timer in self.TIMERS:
             key = (event.originator_id, timer.name)
-            if isinstance(event, timer.arms):
+            if isinstance(event, timer.returns) and returned is None:
+                returned = self._state_after(event)
+            arms = isinstance(event, timer.arms) or (isinstance(event, timer.returns) and returned == timer.state)
+            if arms:
                 due = event.timestamp + timer.after
                 self.armed[key] = Armed(timer, event.originator_id, event.originator_version, due)
-            elif isinstance(event, timer.cancels):
+            elif isinstance(event, (*timer.cancels, *timer.returns)):
                 self.armed.pop(key, None)
+
+    def _state_after(self, event: Any) -> str:
+        """The state the aggregate was in once ``event`` happened (an undo's is known only from its past)."""
+        try:
+            aggregate: Aggregate = self.repository.get(event.originator_id, version=event.originator_version)
+        except AggregateNotFoundError:
+            return ""
+        return str(getattr(aggregate, "state", ""))
 
     def _go_off(self, armed: Armed) -> bool:
         """Issue the command and record that the timer went off, in one transaction; False if it had not to."""
         key = (armed.aggregate_id, armed.timer.name)
         record_id = fired_id(armed.timer.name, armed.aggregate_id, armed.version)
         later = events_of(self, armed.aggregate_id, after=armed.version)
-        if record_id in self.repository or any(isinstance(e, armed.timer.cancels) for e in later):
+        # A later undo either left the state or entered it anew (the next read arms it from there): not this one.
+        stops = (*armed.timer.cancels, *armed.timer.returns, *armed.timer.arms)
+        if record_id in self.repository or any(isinstance(e, stops) for e in later):
             self.armed.pop(key, None)  # it went off already, or a newer event disarmed it (read next time)
             return False
         changed: list[Aggregate] = []
