@@ -82,14 +82,38 @@ class ValueV:
 
 
 @dataclass(frozen=True)
+class ParamV:
+    """A hook's parameter: its name and the classes its annotation names, each in ``module`` (one of the
+    microservice's own modules, "aggregates" or "commands") or, when that is None, as written."""
+
+    name: str
+    classes: tuple[str, ...]
+    module: str | None = None
+
+    @property
+    def annotation(self) -> str:
+        return " | ".join(f"{self.module}.{c}" if self.module else c for c in self.classes)
+
+
+@dataclass(frozen=True)
 class HookV:
     """A business rule the generated code asks for, with its default body."""
 
     method: str
     doc: str
-    params: tuple[tuple[str, str], ...]  # (name, annotation) after self
+    parts: tuple[ParamV, ...]  # after self
     returns: str
     body: tuple[str, ...]
+
+    @property
+    def params(self) -> tuple[tuple[str, str], ...]:
+        """(name, annotation) of each parameter after self."""
+        return tuple((p.name, p.annotation) for p in self.parts)
+
+    @property
+    def modules(self) -> frozenset[str]:
+        """The microservice's own modules its signature names: hooks.py imports them for the type checker."""
+        return frozenset(p.module for p in self.parts if p.module is not None)
 
 
 @dataclass(frozen=True)
@@ -403,6 +427,12 @@ class MicroserviceV(_View[Microservice]):
     @cached_property
     def hooks(self) -> tuple[HookV, ...]:
         return tuple(_hook_v(self.j, h) for h in self.j.names.hooks_of(self.entity))
+
+    @property
+    def hook_modules(self) -> list[str]:
+        """The microservice's own modules its hooks' signatures name, in import order."""
+        used = {m for h in self.hooks for m in h.modules}
+        return [m for m in ("aggregates", "commands") if m in used]
 
     @cached_property
     def commands(self) -> tuple[CommandV, ...]:
@@ -763,20 +793,20 @@ class CommandV(_View[Command]):
 
 
 def _hook_v(j: JourneyV, hook: Hook) -> HookV:
-    params: tuple[tuple[str, str], ...]
+    params: tuple[ParamV, ...]
     if hook.kind == "evolve":
         assert hook.event is not None
         ev = j.event(hook.event)
         a = ev.aggregate.cls
         doc = f"How {ev.cls} changes the {a} beyond the fields it records (default: no more)."
-        params = (("aggregate", f"aggregates.{a}"), ("event", f"aggregates.{a}.{ev.cls}"))
+        params = (ParamV("aggregate", (a,), "aggregates"), ParamV("event", (f"{a}.{ev.cls}",), "aggregates"))
         return HookV(hook.method, doc, params, "None", ())
     cmd = j.command(hook.commands[0])
     if hook.kind == "check":
         doc = f"An invariant of {cmd.cls}: raise DomainError to reject it (default: accept)."
-        params = (("command", f"commands.{cmd.cls}"),)
+        params = (ParamV("command", (cmd.cls,), "commands"),)
         if not cmd.creates:
-            params = (("aggregate", f"aggregates.{cmd.aggregate.cls}"), *params)
+            params = (ParamV("aggregate", (cmd.aggregate.cls,), "aggregates"), *params)
         return HookV(hook.method, doc, params, "None", ())
     if hook.kind == "choice":
         choices = ", ".join(cmd.choices)
@@ -787,12 +817,12 @@ def _hook_v(j: JourneyV, hook: Hook) -> HookV:
             return HookV(
                 hook.method,
                 doc,
-                (("command", f"commands.{cmd.cls}"),),
+                (ParamV("command", (cmd.cls,), "commands"),),
                 cmd.choice_type,
                 (f'return "{cmd.choices[0]}"',),
             )
         doc = f"Which of {choices} {cmd.cls} emits (default: the first)."
-        params = (("aggregate", f"aggregates.{cmd.aggregate.cls}"), ("command", f"commands.{cmd.cls}"))
+        params = (ParamV("aggregate", (cmd.aggregate.cls,), "aggregates"), ParamV("command", (cmd.cls,), "commands"))
         return HookV(hook.method, doc, params, cmd.choice_type, (f'return ("{cmd.choices[0]}",)',))
     if hook.kind == "field":
         assert hook.event is not None and hook.field is not None
@@ -802,14 +832,14 @@ def _hook_v(j: JourneyV, hook: Hook) -> HookV:
             f"Why {cmd.cls} cannot run when a saga compensates with it, or None when it can (default: None). "
             "A reason makes the compensation fail: the SEC retries it, then parks the saga run."
         )
-        return HookV(hook.method, doc, (("command", f"commands.{cmd.cls}"),), "str | None", ("return None",))
+        return HookV(hook.method, doc, (ParamV("command", (cmd.cls,), "commands"),), "str | None", ("return None",))
     if hook.kind == "fails":
         assert hook.event is not None
         doc = (
             f"Why {cmd.cls} fails when a saga runs it, or None when it succeeds (default: None). "
             f"A reason makes the step record {j.event(hook.event).cls}."
         )
-        return HookV(hook.method, doc, (("command", f"commands.{cmd.cls}"),), "str | None", ("return None",))
+        return HookV(hook.method, doc, (ParamV("command", (cmd.cls,), "commands"),), "str | None", ("return None",))
     assert hook.kind == "saga" and hook.field is not None and hook.saga is not None
     f = field_v(hook.field)
     saga = j.names.sagas[hook.saga].cls
@@ -817,17 +847,17 @@ def _hook_v(j: JourneyV, hook: Hook) -> HookV:
         f"The {f.raw} of {cmd.cls} when the {saga} saga sends it, which no event of the saga carries "
         f"(default: {f.default})."
     )
-    return HookV(hook.method, doc, (("values", "Mapping[str, Any]"),), f.type, (f"return {f.default}",))
+    return HookV(hook.method, doc, (ParamV("values", ("Mapping[str, Any]",)),), f.type, (f"return {f.default}",))
 
 
 def _field_hook(j: JourneyV, hook: Hook, event: Event, fld: Field) -> HookV:
     ev = j.event(event)
     f = field_v(fld)
-    ctype = " | ".join(f"commands.{j.command(c).cls}" for c in hook.commands)
+    command = ParamV("command", tuple(j.command(c).cls for c in hook.commands), "commands")
     if ev.creation:
-        params: tuple[tuple[str, str], ...] = (("command", ctype),)
+        params: tuple[ParamV, ...] = (command,)
     else:
-        params = (("aggregate", f"aggregates.{ev.aggregate.cls}"), ("command", ctype))
+        params = (ParamV("aggregate", (ev.aggregate.cls,), "aggregates"), command)
     body: tuple[str, ...]
     if not ev.creation and dict(ev.aggregate.attributes).get(f.name) == _union([f.type, "None"]):
         body = (f"if aggregate.{f.name} is not None:", f"    return aggregate.{f.name}", f"return {f.default}")
