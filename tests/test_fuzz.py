@@ -78,6 +78,16 @@ def _emits_swapped(command: str) -> Callable[[Any], Any]:
     return change
 
 
+def _without_given(scenario: str) -> Callable[[Any], Any]:
+    def change(data: Any) -> Any:
+        for s in data["scenarios"]:
+            if s["scenario"] == scenario:
+                s["given"] = []
+        return data
+
+    return change
+
+
 def _first_listener_twice(data: Any) -> Any:
     data["listeners"].insert(0, copy.deepcopy(data["listeners"][0]))
     return data
@@ -117,6 +127,8 @@ REGRESSIONS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "a scenario choosing one of two events": ("food-delivery.yaml", _emits_swapped("ReserveSlot")),
     # a journey named 'False': its class was 'class False:' (a syntax error); now FalseJourney (W110)
     "a journey named False": ("ftgo-restaurants.yaml", _rename("FTGO Restaurants", "False")),
+    # a rejected scenario with nothing given: its test assigned 'cls' and never used it (F841)
+    "a rejected scenario with nothing given": ("restaurant.yaml", _without_given("a dish is ordered at least once")),
 }
 
 # What the fuzz found broken after validation that no package can carry: now refused by esp validate, with its code.
