@@ -1094,6 +1094,21 @@ class QueryV(_View[Query]):
         """The fields that select no rows (no row field they could be compared with)."""
         return [f for f in self.fields if not self._condition(f)]
 
+    @property
+    def mentions(self) -> bool:
+        """Whether a field selects rows by a text they mention: the code calls esp_runtime's mentions()."""
+        return any(self._mentioned_in(f) for f in self.fields)
+
+    def _mentioned_in(self, f: FieldV) -> list[str]:
+        """The text fields of the row that a text field ``f`` selects rows by (it is a part of one), if it does."""
+        if self.projection is None:
+            return []
+        row = dict(self.projection.fields)
+        want = f.ftype.of if f.ftype.name == "optional" and f.ftype.of is not None else f.ftype
+        if want.name != "str" or f.name in row or f.name not in _TEXT_WORDS:
+            return []  # compared with the row field of its name, or no text to look for
+        return [f"row.{n}" for n, t in row.items() if t == "str | None"]
+
     def _condition(self, f: FieldV) -> list[str]:
         """A field selects rows: the row field of its name (an optional one only when given); the main
         aggregate's id by its identity's name; a date or datetime as a bound on the row's time (since,
@@ -1110,9 +1125,8 @@ class QueryV(_View[Query]):
             conds = [f"row.id == query.{f.name}"]
         elif want.name in ("date", "datetime") and f.name not in row:
             conds = self._time_condition(f.name, want.name, row)
-        elif want.name == "str" and f.name not in row and f.name in _TEXT_WORDS:
-            texts = [f"row.{n}" for n, t in row.items() if t == "str | None"]
-            conds = [f"mentions(query.{f.name}, {', '.join(texts)})"] if texts else []
+        elif texts := self._mentioned_in(f):
+            conds = [f"mentions(query.{f.name}, {', '.join(texts)})"]
         if conds and f.ftype.name == "optional":
             return [f"(query.{f.name} is None or {' and '.join(conds)})"]
         return conds
