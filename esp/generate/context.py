@@ -92,7 +92,11 @@ class ParamV:
 
     @property
     def annotation(self) -> str:
-        return " | ".join(f"{self.module}.{c}" if self.module else c for c in self.classes)
+        return self.annotation_in("")
+
+    def annotation_in(self, prefix: str) -> str:
+        """The annotation where the microservice's modules are imported as ``prefix`` + their name."""
+        return " | ".join(f"{prefix}{self.module}.{c}" if self.module else c for c in self.classes)
 
 
 @dataclass(frozen=True)
@@ -108,7 +112,11 @@ class HookV:
     @property
     def params(self) -> tuple[tuple[str, str], ...]:
         """(name, annotation) of each parameter after self."""
-        return tuple((p.name, p.annotation) for p in self.parts)
+        return self.params_in("")
+
+    def params_in(self, prefix: str) -> tuple[tuple[str, str], ...]:
+        """:attr:`params` where the microservice's modules are imported as ``prefix`` + their name."""
+        return tuple((p.name, p.annotation_in(prefix)) for p in self.parts)
 
     @property
     def modules(self) -> frozenset[str]:

@@ -590,6 +590,12 @@ class PlayerV:
                 found[ms.module] = steers
         return found
 
+    @property
+    def written(self) -> bool:
+        """Whether a rule the player answers gives a scenario's value unless rules.py overrides it: journey.py
+        then asks esp_runtime.player's written()."""
+        return any(s.kind == "value" for steers in self.steers.values() for s in steers)
+
     def _event_value(self, ev: EventV, f: FieldV | None) -> str:
         """The first value the scenarios expect for this field of this event (a then), else the first they give
         (a given) unless it is a time, which is better now than when some scenario began."""
