@@ -1231,6 +1231,14 @@ class ScenarioV:
         return tuple(steps)
 
     @property
+    def asks_logic(self) -> bool:
+        """Whether its test asks if rules.py holds logic yet (esp_runtime's has_logic): an expected value a rule
+        gives, or a rejection only a rule of rules.py makes."""
+        if self.then is None:
+            return self.rejection is not None
+        return any(v.by_rule for t in self.then for v in t.values)
+
+    @property
     def default_matches(self) -> bool:
         """Whether the default rules record the expected events."""
         if self.then is None:
