@@ -106,6 +106,22 @@ def make(quiet: bool = False) -> None:
     ``quiet``: stored without prompting the microservices that follow this one.
     """
 ''',
+    "a split signature's return type": f"""
+class Hooks:
+    def choose_register_handling(
+        self,
+        command: str,
+    ) -> Sequence[Literal["{C}", "CargoLoaded", "TestTheJourneySurvivesARestart", "CargoMisdirected"]]:
+        return ["CargoLoaded"]
+""",
+    "a split signature's return type longer than a line": f"""
+class Hooks:
+    def choose_register_handling(
+        self,
+        command: str,
+    ) -> Sequence[Literal["{C}", "CargoLoaded", "{C}Received", "{C}Misdirected", "{C}Claimed"]]:
+        return ["CargoLoaded"]
+""",
     "an import": f"""
 from longpkg.{N} import projections as {N}_projections
 """,

@@ -114,6 +114,9 @@ def fit_line(line: str) -> list[str]:
     if content.startswith("from ") and " import " in content and "(" not in content:
         module, names = content.split(" import ", 1)  # isort's layout: one name a line, a trailing comma
         return [f"{pad}{module} import (", *(f"{pad}    {n.strip()}," for n in names.split(",")), pad + ")"]
+    if content.startswith(") -> ") and content.endswith(":"):  # a split signature's return type: split inside it
+        first, *rest = fit_line(pad + content[2:])
+        return [pad + ") " + first.lstrip(" "), *rest]
     code, remark = _trailing_comment(content)
     if remark:  # ruff format leaves a comment where it is: above the code, it no longer makes the line long
         return [*_comment(remark, indent), *fit_line(pad + code)]
