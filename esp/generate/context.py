@@ -620,6 +620,14 @@ class AggregateV(_View[Aggregate]):
     def creators(self) -> list[CommandV]:
         return [c for c in self.commands if c.creates]
 
+    @property
+    def command_tests(self) -> list[CommandV]:
+        """The commands test_commands.py tests: each creating one and, when some state can be reached, the others
+        (parametrized by state; rejected with CommandRejected outside the states they are allowed in)."""
+        if not self.creators:
+            return []
+        return [c for c in self.commands if c.creates or self.reachable]
+
     def entering(self, state: str) -> EventV | None:
         return next((e for e in self.events if e.enters == state), None)
 
