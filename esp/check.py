@@ -258,7 +258,8 @@ def _produced(model: Model) -> set[Event]:
 
 def events_are_produced(model: Model) -> Iterator[Diagnostic]:
     produced = _produced(model)
-    heard = {li.on for li in model.listeners}  # a listener on it is an error (E036): one diagnostic, not two
+    # a listener or a saga on it is an error (E036, E239): one diagnostic, not two
+    heard = {li.on for li in model.listeners} | {s.starts_on for s in model.sagas}
     for event in model.events:
         if event not in produced and event not in heard:
             yield _d("W100", event.at.get("event", event.loc), name=model.label(event))
@@ -270,6 +271,15 @@ def listeners_hear_recorded_events(model: Model) -> Iterator[Diagnostic]:
     for li in model.listeners:
         if li.on not in produced:
             yield _d("E036", li.at.get("on", li.loc), event=model.label(li.on))
+
+
+def sagas_start_on_recorded_events(model: Model) -> Iterator[Diagnostic]:
+    """A saga whose starting event nothing records never starts: its SEC, steps and tests would be dead code
+    (the generated tests could not even build the aggregate that starts it; the fuzz found it)."""
+    produced = _produced(model)
+    for saga in model.sagas:
+        if saga.starts_on not in produced:
+            yield _d("E239", saga.at.get("starts_on", saga.loc), saga=saga.name, event=model.label(saga.starts_on))
 
 
 def _consumers(model: Model) -> Iterator[tuple[Event, str, Any, Location]]:
@@ -415,10 +425,12 @@ def listeners_can_issue(model: Model) -> Iterator[Diagnostic]:
 def listeners_are_distinct(model: Model) -> Iterator[Diagnostic]:
     """Two listeners on one event that issue one command are one too many. A creating command's new aggregate
     takes an id made from the event and the command, so the second would create the aggregate the first created
-    (its save fails: found by bench/fuzz.py); any other would run the command twice on the same aggregate."""
+    (its save fails: found by bench/fuzz.py); any other would run the command twice on the same aggregate.
+    Listeners of two files are not compared: a journey copied into a second file is its E031s, one a name
+    (no cascades), and its listeners come with it."""
     first: dict[tuple[object, ...], Listener] = {}
     for li in model.listeners:
-        key: tuple[object, ...] = (li.on, li.command)
+        key: tuple[object, ...] = (li.loc.file, li.on, li.command)
         if not li.creates:
             key += (li.target, li.key, li.each, li.mapping)
         earlier = first.setdefault(key, li)
@@ -1527,6 +1539,7 @@ RULES: tuple[Rule, ...] = (
     lifecycle,
     creation_events_are_distinct,
     listeners_hear_recorded_events,
+    sagas_start_on_recorded_events,
     listeners_can_issue,
     listeners_are_distinct,
     keys_are_recorded,

@@ -510,6 +510,11 @@ CODES: dict[str, CodeInfo] = {
         "saga step '{step}': 'compensation_timeout' limits its compensation, but it has none",
         "remove 'compensation_timeout' from the step, or give it a 'compensate' command",
     ),
+    "E239": _e(
+        "saga on an event nothing records",
+        "saga '{saga}' never starts: no command emits '{event}' and no saga records it",
+        "add '{event}' to the 'emits' of the command that makes it happen, or start the saga on an event that is",
+    ),
     "E155": _e(
         "target of a creating step",
         "saga step '{step}': command '{command}' creates its aggregate, so 'target' has nothing to find",

@@ -726,6 +726,14 @@ CASES = [
         variant(T, ("        emits: [OrderPlaced]\n", "        emits: [OrderOpened]\n")),
         ("E036",),
     ),
+    # sagas_start_on_recorded_events
+    Case("saga-starts-on-a-recorded-event", check.sagas_start_on_recorded_events, S, ()),
+    Case(
+        "saga-starts-on-an-unrecorded-event",
+        check.sagas_start_on_recorded_events,
+        variant(S, ("        emits: [TripRequested]\n", "        emits: [TripBooked]\n")),
+        ("E239",),
+    ),
     # sagas_are_recoverable
     Case("saga-clean", check.sagas_are_recoverable, S, ()),
     Case(
