@@ -567,6 +567,12 @@ class SagaV(_View[Saga]):
         return next((st for st in self.failing if st.timeout_ms is not None and not self._may_time_out(st)), None)
 
     @property
+    def expects_unavailable(self) -> bool:
+        """Whether a test of this saga expects starting it to raise (``pytest.raises``): a participant is down
+        in its circuit-breaker, timeout or waited-for test."""
+        return self.breaker_step is not None or self.timing_out is not None or self.waited_for is not None
+
+    @property
     def leaders(self) -> list[MicroserviceV]:
         """What the SEC follows: the starting event's microservice and the participants (their answers)."""
         return _unique_services([self.starts_on.service, *self.participants])
