@@ -596,6 +596,25 @@ class PlayerV:
         then asks esp_runtime.player's written()."""
         return any(s.kind == "value" for steers in self.steers.values() for s in steers)
 
+    @cached_property
+    def modules(self) -> frozenset[tuple[str, str]]:
+        """(microservice module, module) of each microservice module journey.py names: the rules it steers and
+        what their signatures name, the commands its moves issue and its queries ask, the aggregates whose
+        events its follows wait for."""
+        found: set[tuple[str, str]] = set()
+        for module, steers in self.steers.items():
+            found.add((module, "rules"))
+            found.update((module, part) for s in steers for part in s.hook.modules)
+        for p in self.plays:
+            for m in p.moves:
+                if m.c is not None:
+                    found.add((m.c.aggregate.microservice.module, "commands"))
+                elif m.q is not None:
+                    found.add((m.q.module, "commands"))
+                elif m.listener is not None:
+                    found.add((m.listener.on.service.module, "aggregates"))
+        return frozenset(found)
+
     def _event_value(self, ev: EventV, f: FieldV | None) -> str:
         """The first value the scenarios expect for this field of this event (a then), else the first they give
         (a given) unless it is a time, which is better now than when some scenario began."""
