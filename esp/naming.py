@@ -53,8 +53,8 @@ def _words(text: str) -> frozenset[str]:
 
 
 # The standard-library names a generated module imports wherever its code uses them (esp.generate.render's
-# imports(), from the rendered text): a journey name among them would be imported over, so every module and
-# class scope reserves them all.
+# imports(), of the names its view states): a journey name among them would be imported over, so every module
+# and class scope reserves them all.
 STDLIB_IMPORTS: Mapping[str, str] = {
     "Decimal": "decimal",
     "UUID": "uuid",

@@ -21,7 +21,7 @@ from typing import Generic, Protocol, TypeVar
 
 from esp import names
 from esp.generate import evolution
-from esp.generate.text import UnsafeText, default, literal, py_type, sample
+from esp.generate.text import UnsafeText, default, literal, py_type, sample, type_names
 from esp.model import (
     Aggregate,
     Command,
@@ -176,12 +176,14 @@ class TypeV:
     doc: UnsafeText
     fields: tuple[tuple[str, str], ...]  # (attribute, annotation in its own module)
     stored: str  # the name it is stored under if not its class's: a microservice's own type's 'order.Address'
+    stdlib: frozenset[str]  # the standard-library names its fields' types read
 
 
 def type_v(vo: ValueType) -> TypeV:
     attrs = tuple((names.field_name(f.name), py_type(f.type, "")) for f in vo.fields)  # as text._make has them
     stored = f"{vo.microservice.name}.{vo.name}" if vo.microservice is not None else ""
-    return TypeV(vo.cls, UnsafeText(vo.description), attrs, stored)
+    stdlib = frozenset[str]().union(*(type_names(f.type) for f in vo.fields))
+    return TypeV(vo.cls, UnsafeText(vo.description), attrs, stored, stdlib)
 
 
 def _key(model: Model, item: Aggregate | Command | Event, cls: str) -> str:
@@ -225,6 +227,13 @@ class JourneyV:
     def types(self) -> tuple[TypeV, ...]:
         """The value objects, each after the ones it holds."""
         return tuple(type_v(vo) for vo in self.model.types)
+
+    @property
+    def value_objects_stdlib(self) -> frozenset[str]:
+        """The standard-library names value_objects.py reads: dataclass, Any (VALUE_OBJECTS), ClassVar (a
+        stored name), its fields' types."""
+        fixed = {"dataclass", "Any"} | ({"ClassVar"} if any(t.stored for t in self.types) else set())
+        return frozenset(fixed).union(*(t.stdlib for t in self.types))
 
     @cached_property
     def _views(self) -> _Views:
@@ -485,12 +494,16 @@ class MicroserviceV(_View[Microservice]):
         return list({li.source.module: li.source for li in self.listeners}.values())
 
     @property
-    def uses(self) -> set[str]:
-        """The type names its modules need to import."""
-        text = " ".join(t for a in self.aggregates for _, t in a.attributes)
-        text += " " + " ".join(f.type + " " + f.default for c in self.commands for f in c.all_fields)
-        text += " " + " ".join(f.type for e in self.events for f in e.fields)
-        return {n for n in ("Decimal", "UUID", "date", "datetime") if n in text}
+    def commands_stdlib(self) -> frozenset[str]:
+        """The standard-library names commands.py reads: dataclass, and its fields' types."""
+        fields = [f for c in self.commands for f in c.all_fields] + [f for q in self.queries for f in q.fields]
+        return frozenset({"dataclass"}).union(*(type_names(f.ftype) for f in fields))
+
+    @property
+    def projections_stdlib(self) -> frozenset[str]:
+        """The standard-library names projections.py reads: dataclass, UUID (a row's id), its rows' types."""
+        fields = [f for p in self.projections for e in p.sources for f in e.fields]
+        return frozenset({"dataclass", "UUID"}).union(*(type_names(f.ftype) for f in fields))
 
 
 # A value of a key's type other than its sample (esp.generate.text.sample), as source: a unique key recorded anew.

@@ -88,6 +88,7 @@ def _environment(override: Path | None) -> jinja2.Environment:
     env.filters["plain"] = plain
     env.filters["pytuple"] = pytuple
     env.globals["imports"] = imports
+    env.globals["imports_read"] = imports_read
     env.globals["call"] = call
     env.globals["group"] = group
     env.globals["fit"] = fit
@@ -207,19 +208,25 @@ def _doc_filter(text: str | UnsafeText, indent: int = 0, fallback: str = "") -> 
     return docstring(text, indent, fallback)
 
 
-def imports(body: str, *extra: str, modules: str = "") -> str:
-    """The standard-library imports ``body`` (Python source) needs, sorted the way ruff's isort sorts them,
-    followed by a blank line (nothing if none is needed)."""
-    used = _names(body) | set(extra)
+def imports(names: Iterable[str], modules: str = "") -> str:
+    """The standard-library imports of ``names`` (each one of STDLIB's) and of the ``modules`` imported whole,
+    sorted the way ruff's isort sorts them, followed by a blank line (nothing if none is needed). A module's
+    view states the names it needs, from the model (tests/test_generate_imports.py checks them against the
+    rendered code)."""
     from_modules: dict[str, set[str]] = {}
-    for name in used:
-        if name in STDLIB:
-            from_modules.setdefault(STDLIB[name], set()).add(name)
+    for name in names:
+        from_modules.setdefault(STDLIB[name], set()).add(name)
     lines = [f"import {m}" for m in sorted(modules.split())]
     for module in sorted(from_modules):
-        names = sorted(from_modules[module], key=_isort_key)
-        lines.append(f"from {module} import {', '.join(names)}")
+        ordered = sorted(from_modules[module], key=_isort_key)
+        lines.append(f"from {module} import {', '.join(ordered)}")
     return "\n".join(lines) + "\n\n" if lines else ""
+
+
+def imports_read(body: str, *extra: str, modules: str = "") -> str:
+    """:func:`imports` of the names ``body`` (Python source) reads: the templates whose views do not state
+    their standard-library names yet."""
+    return imports((n for n in names_read(body) | set(extra) if n in STDLIB), modules)
 
 
 def from_imports(items: Iterable[tuple[str, str, str]]) -> str:
@@ -251,7 +258,7 @@ def _isort_key(name: str) -> tuple[int, str]:
     return (2, name)
 
 
-def _names(source: str) -> frozenset[str]:
+def names_read(source: str) -> frozenset[str]:
     """The names ``source`` (Python code) reads from its module's globals, by Python's own symbol tables:
     not in strings or comments, not attributes (``x.date``) nor keyword arguments, but in f-strings' expressions
     too. The code is esp's own template output."""
@@ -360,7 +367,7 @@ def _service(emit: Callable[..., None], pkg: str, ms: MicroserviceV, view: Packa
 def with_value_objects(text: str, pkg: str) -> str:
     """``text`` with ``from <pkg> import value_objects`` among its imports if its code uses the module (its
     lines sorted as ruff's isort sorts them: after the last import of a module that sorts before it)."""
-    if f"{VALUE_MODULE}." not in text or VALUE_MODULE not in _names(text):  # the first test is quick
+    if f"{VALUE_MODULE}." not in text or VALUE_MODULE not in names_read(text):  # the first test is quick
         return text
     line = f"from {pkg} import {VALUE_MODULE}"
     lines = text.split("\n")

@@ -158,6 +158,18 @@ def py_type(ftype: FieldType, module: str = VALUE_MODULE + ".") -> str:
     return PY_TYPES[ftype.name]
 
 
+# The standard-library name each scalar type's annotation reads: the modules collect their imports from the
+# types they render (issue 15 point 6), not from their rendered text.
+_TYPE_NAMES = {"decimal": "Decimal", "date": "date", "datetime": "datetime", "uuid": "UUID"}
+
+
+def type_names(ftype: FieldType) -> frozenset[str]:
+    """The standard-library names :func:`py_type` reads (a value object's class is its module's)."""
+    if ftype.of is not None:
+        return type_names(ftype.of)
+    return frozenset({_TYPE_NAMES[ftype.name]}) if ftype.name in _TYPE_NAMES else frozenset()
+
+
 def _make(vo: ValueType, args: Iterable[tuple[str, str]]) -> str:
     """A value object's constructor call, as source. Its attributes are its fields' names in snake case, a
     keyword or builtin with a trailing underscore: a plain dataclass has no names of eventsourcing's to avoid."""

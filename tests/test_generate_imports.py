@@ -1,0 +1,53 @@
+"""The standard-library imports of every generated module, collected from the model (issue 15 point 6), checked
+against the rendered code: what Python's symbol tables say each module reads. No name missing, none unused, for
+the example journeys and every valid journey of tests/data."""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import ROOT
+
+from esp import api
+from esp.generate.package import build
+from esp.generate.render import STDLIB, names_read, render
+
+_STATUS = re.compile(r"^# esp-status: valid\s*$", re.MULTILINE)
+# the modules a template imports whole (``import json``)
+_MODULES = frozenset({"json", "logging"})
+
+
+def _journeys() -> list[Path]:
+    real = [p for p in sorted((ROOT / "tests" / "data" / "real").glob("*.yaml")) if _STATUS.search(p.read_text())]
+    return [*sorted((ROOT / "journeys").glob("*.yaml")), *real, *sorted((ROOT / "tests" / "data").glob("*.yaml"))]
+
+
+def _imported(tree: ast.Module) -> set[str]:
+    """The names the module's standard-library imports bind (``from __future__`` aside)."""
+    found: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module and node.module != "__future__":
+            if node.module.split(".")[0] in sys.stdlib_module_names:
+                found.update(a.asname or a.name for a in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(a.asname or a.name for a in node.names if a.name in sys.stdlib_module_names)
+    return found
+
+
+@pytest.mark.parametrize("path", _journeys(), ids=lambda p: p.stem)
+def test_each_module_imports_exactly_the_standard_library_names_it_reads(path: Path) -> None:
+    result = api.validate([path])
+    assert result.exit_code() == 0 and result.model is not None, path
+    files = [f for f in render(build(result.model)) if f.path.endswith(".py")]
+    assert files
+    for f in files:
+        imported = _imported(ast.parse(f.text))
+        read = names_read(f.text)
+        missing = {n for n in read if n in STDLIB or n in _MODULES} - imported
+        assert not missing, f"{f.path} reads {sorted(missing)} without importing them"
+        unused = imported - read
+        assert not unused, f"{f.path} imports {sorted(unused)} and does not use them"
