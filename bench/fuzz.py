@@ -305,6 +305,127 @@ def op_text(text: str, rng: random.Random) -> tuple[str, str]:
     return "".join(lines), f"swap lines {i + 1}, {j + 1}"
 
 
+# -- every name at its longest -------------------------------------------------------------------------------
+
+# The identifier each kind of name becomes and its limit (esp/naming.py: E171): a class, a snake-case name or the
+# text itself. A name of several kinds (a step named like its command) keeps within all of them.
+_LIMITED: dict[str, tuple[Callable[[str], str], int]] = {}
+
+
+def _limits() -> dict[str, tuple[Callable[[str], str], int]]:
+    from esp import names
+    from esp.naming import MAX_NAME, MAX_TEXT
+
+    if not _LIMITED:
+        pascal, snake, text = names.class_name, names.snake, str
+        for kind in ("journey", "aggregates", "command", "event", "saga", "query", "projection"):
+            _LIMITED[kind] = (pascal, MAX_NAME)
+        for kind in ("microservices", "fields", "identity", "timer", "process", "scenario", "actor"):
+            _LIMITED[kind] = (snake, MAX_NAME)
+        for kind in ("step", "states"):
+            _LIMITED[kind] = (text, MAX_TEXT)
+    return _LIMITED
+
+
+def _kinds(data: Any, found: dict[str, set[str]]) -> dict[str, set[str]]:
+    """Every name of a journey with the kinds it names (a key: aggregates, fields; a value: command, step...)."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key in ("microservices", "aggregates", "fields") and isinstance(value, dict):
+                for name in value:
+                    found.setdefault(name, set()).add(key)
+                if key == "fields":
+                    continue  # its values are types ('step: str' is a field, not a step)
+            elif key == "states" and isinstance(value, list):
+                for name in value:
+                    found.setdefault(name, set()).add(key)
+            elif key in _limits() and isinstance(value, str):
+                found.setdefault(value, set()).add(key)
+            _kinds(value, found)
+    elif isinstance(data, list):
+        for item in data:
+            _kinds(item, found)
+    return found
+
+
+def _longest(name: str, kinds: set[str], tag: str) -> str:
+    """``name`` in its own spelling (words with spaces, snake or Pascal case), made distinct by ``tag`` and
+    padded until one of the identifiers its kinds become reaches its limit."""
+    limits = [_limits()[k] for k in kinds]
+    words = [w for w in re.split(r"[^A-Za-z]+", name) if w] or ["name"]
+    spaced, snake_case = " " in name, name[:1].islower()
+    sep = " " if spaced else "_" if snake_case else ""
+
+    def spelled(tokens: list[str]) -> str:
+        if snake_case:
+            tokens = [t.lower() for t in tokens]
+        elif not spaced:
+            tokens = [t[:1].upper() + t[1:] for t in tokens]
+        return sep.join(tokens)
+
+    def fits(tokens: list[str]) -> bool:
+        return all(len(ident(spelled(tokens))) <= limit for ident, limit in limits)
+
+    tokens = [*words, tag]
+    while not fits(tokens) and len(tokens[0]) > 1:  # shortened from its first word
+        tokens[0] = tokens[0][:-1]
+    while fits([*tokens[:-1], tokens[-1] + "x"]):
+        tokens[-1] += "x"
+    return spelled(tokens)
+
+
+def _tag(n: int) -> str:
+    letters = ""
+    while True:
+        n, r = divmod(n, 26)
+        letters += "abcdefghijklmnopqrstuvwxyz"[r]
+        if not n:
+            return "q" + letters
+
+
+def at_max_length(data: Any) -> Any:
+    """``data`` with every name (journey, microservices, aggregates, fields, commands, events, sagas, steps,
+    states...) renamed to a distinct name as long as esp accepts, references following: the longest lines and
+    paths the generated code can get. Names spelled like a key of the format are left alone."""
+    found = _kinds(data, {})
+    new = {
+        name: _longest(name, kinds, _tag(n))
+        for n, (name, kinds) in enumerate(sorted(found.items()))
+        if isinstance(name, str) and name not in _format_keys()
+    }
+    return _rename_all(data, new)
+
+
+@functools.cache
+def _format_keys() -> frozenset[str]:
+    """The keys of the journey format (a field named 'description' renamed as a key would break its entry)."""
+    from esp.schema import schema
+
+    keys: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            keys.update(node.get("properties", {}) if isinstance(node.get("properties"), dict) else ())
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(schema())
+    return frozenset(keys)
+
+
+def _rename_all(data: Any, new: dict[str, str]) -> Any:
+    if isinstance(data, dict):
+        return {new.get(k, k) if isinstance(k, str) else k: _rename_all(v, new) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_rename_all(v, new) for v in data]
+    if isinstance(data, str) and ("." in data or "[" in data):  # 'kitchen.TicketCreated', 'list[order.Line]'
+        return re.sub(r"[^.\[\]]+", lambda m: new.get(m.group(), m.group()), data)
+    return new.get(data, data) if isinstance(data, str) else data
+
+
 DATA_OPERATORS: list[tuple[float, Callable[[Any, random.Random], str]]] = [
     (0.35, op_rename),
     (0.06, op_scalar),

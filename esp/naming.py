@@ -18,6 +18,7 @@ this same pass, so validation and generation cannot disagree about a name.
 from __future__ import annotations
 
 import builtins
+import hashlib
 import keyword
 import re
 import sys
@@ -234,6 +235,23 @@ MAX_TEXT = 60
 _MAX_INTERNAL = 60
 
 
+# The longest rule method (hooks.py): a saga's rule is named from three names of up to 40 characters each, and
+# its ``def`` line must fit 120 columns (rules.py overrides it by that name).
+MAX_RULE = 80
+# The longest module stem of an alias of another microservice's aggregates where three names follow it on one line
+# (sagas.py: 'REPLIES' keys 'stem_aggregates.Aggregate.Event: (' within 120 columns at 40 characters each).
+MAX_STEM = 16
+
+
+def bounded(ident: str, limit: int = MAX_RULE) -> str:
+    """``ident``, or, when longer than ``limit``, its head and a digest of the whole: the same name on every run
+    and distinct for distinct names ('settle_claim_..._amount' -> 'settle_claim_..._4f2a')."""
+    if len(ident) <= limit:
+        return ident
+    digest = hashlib.sha1(ident.encode()).hexdigest()[:6]
+    return f"{ident[: limit - len(digest) - 1].rstrip('_')}_{digest}"
+
+
 def field_name(raw: str) -> str:
     """A field's attribute in the generated code, the same wherever the field appears: snake case, with a
     trailing underscore after a Python keyword or builtin ('class_', 'type_') or a name eventsourcing or the
@@ -272,6 +290,7 @@ class ServiceNames:
     cls: str  # its application class
     attr: str  # the system facade's attribute holding it
     process: str  # its process in the Procfile (`run NAME`)
+    short: str = ""  # its module's stem in an alias that must be short (sagas.py's REPLIES keys): at most 16
 
 
 @dataclass(frozen=True)
@@ -598,7 +617,11 @@ def _service(n: _Namer, ms: Microservice, *, quiet: bool = False) -> ServiceName
     process = n.claim(["procfile"], process_name(ms.name), "microservice", ms.name, loc)
     for suffix in ALIASES:  # how other modules import its modules: 'from pkg.orders import commands as orders_commands'
         n.claim(["aliases"], module + suffix, "alias", ms.name, None, internal=True)
-    return ServiceNames(module, cls, module, process)
+    short = module
+    if len(module) > MAX_STEM:  # 'a_very_long_name_3f2a1b_aggregates': distinct from every alias above
+        short = n.claim(["aliases"], bounded(module, MAX_STEM) + "_aggregates", "alias", ms.name, None, internal=True)
+        short = short.removesuffix("_aggregates")
+    return ServiceNames(module, cls, module, process, short)
 
 
 ALIASES = (
@@ -928,11 +951,11 @@ def _hooks(
     for hook in wanted.values():
         scope = f"{services[hook.microservice].module}/hooks"
         where = hook.commands[0].at.get("command", hook.commands[0].loc)
-        method = n.claim([(scope, "hooks")], hook.method, "rule", hook.method, where)
+        method = n.claim([(scope, "hooks")], bounded(hook.method), "rule", hook.method, where)
         named.append(Hook(method, hook.kind, hook.microservice, hook.commands, hook.event, hook.field, hook.saga))
     for hook in _logic_hooks(model, events, commands):  # after the rules above: they keep their names
         scope = f"{services[hook.microservice].module}/hooks"
-        method = n.claim([(scope, "hooks")], hook.method, "rule", hook.method, None, internal=True)
+        method = n.claim([(scope, "hooks")], bounded(hook.method), "rule", hook.method, None, internal=True)
         named.append(Hook(method, hook.kind, hook.microservice, hook.commands, hook.event))
     return tuple(sorted(named, key=lambda h: h.method))
 

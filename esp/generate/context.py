@@ -418,6 +418,11 @@ class MicroserviceV(_View[Microservice]):
         return self.j.names.services[self.entity].module
 
     @property
+    def short(self) -> str:
+        """Its module's stem where an alias must be short (naming.py's MAX_STEM)."""
+        return self.j.names.services[self.entity].short
+
+    @property
     def cls(self) -> str:
         return self.j.names.services[self.entity].cls
 

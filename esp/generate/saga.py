@@ -16,6 +16,7 @@ from functools import cached_property
 from esp.build import duration_text
 from esp.generate.context import AggregateV, CommandV, EventV, JourneyV, MicroserviceV, _View
 from esp.generate.text import pystr
+from esp.generate.wrap import LINE
 from esp.model import FieldType, Microservice, Retries, Saga, SagaStep
 from esp.naming import field_name, optional_of, saga_data, saga_source
 
@@ -617,6 +618,32 @@ class SagaPartV:
     steps: tuple[tuple[SagaV, StepV], ...] = ()
     outcomes: tuple[SagaV, ...] = ()  # sagas whose end it records on its aggregate
     runs: tuple[SagaV, ...] = ()  # sagas whose SEC it hosts
+
+    @cached_property
+    def _short(self) -> frozenset[str]:
+        """The participants (modules) whose aggregates module sagas.py imports by its short stem (naming.py): a
+        REPLIES key, its alias, aggregate and event, would pass 120 columns (ruff cannot split a dotted name)."""
+        found: set[str] = set()
+        for sv in self.runs:
+            for st in sv.steps:
+                if st.existing:
+                    continue
+                comp = st.compensate.emits if st.compensate is not None else ()
+                events = [st.succeeds, st.fails, *(e.event for e in comp)]
+                for ev in events:
+                    key = f"{ev.service.module}_aggregates.{ev.aggregate.cls}.{ev.cls}" if ev is not None else ""
+                    if ev is not None and len(f"        {key}: (") > LINE:
+                        found.add(ev.service.module)
+        return frozenset(found)
+
+    def alias(self, ms: MicroserviceV) -> str:
+        """How sagas.py imports ``ms``'s aggregates module."""
+        return f"{ms.short if ms.module in self._short else ms.module}_aggregates"
+
+    def ref(self, host: MicroserviceV, ev: EventV) -> str:
+        """How sagas.py names an event class (another microservice's through its alias)."""
+        prefix = "aggregates" if ev.service is host else self.alias(ev.service)
+        return f"{prefix}.{ev.aggregate.cls}.{ev.cls}"
 
     @property
     def topics(self) -> list[tuple[SagaV, str]]:
