@@ -1,6 +1,6 @@
 """The standard-library imports of every generated module, collected from the model (issue 15 point 6), checked
 against the rendered code: what Python's symbol tables say each module reads. No name missing, none unused, for
-the example journeys and every valid journey of tests/data."""
+the example journeys and every valid journey of tests/data (and tests/data/evolution)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,9 @@ _MODULES = frozenset({"json", "logging"})
 
 def _journeys() -> list[Path]:
     real = [p for p in sorted((ROOT / "tests" / "data" / "real").glob("*.yaml")) if _STATUS.search(p.read_text())]
-    return [*sorted((ROOT / "journeys").glob("*.yaml")), *real, *sorted((ROOT / "tests" / "data").glob("*.yaml"))]
+    data = sorted((ROOT / "tests" / "data").glob("*.yaml"))
+    evolution = sorted((ROOT / "tests" / "data" / "evolution").glob("*/*.yaml"))  # upcasters and their defaults
+    return [*sorted((ROOT / "journeys").glob("*.yaml")), *real, *data, *evolution]
 
 
 def _imported(tree: ast.Module) -> set[str]:
@@ -38,7 +40,7 @@ def _imported(tree: ast.Module) -> set[str]:
     return found
 
 
-@pytest.mark.parametrize("path", _journeys(), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", _journeys(), ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_each_module_imports_exactly_the_standard_library_names_it_reads(path: Path) -> None:
     result = api.validate([path])
     assert result.exit_code() == 0 and result.model is not None, path

@@ -505,6 +505,23 @@ class MicroserviceV(_View[Microservice]):
         return frozenset({"dataclass"}).union(*(type_names(f.ftype) for f in fields))
 
     @property
+    def aggregates_stdlib(self) -> frozenset[str]:
+        """The standard-library names aggregates.py reads: TYPE_CHECKING (its Hooks), UUID (a creating command's
+        aggregate_id), ClassVar (a shape, an integration event's name, an event's class_version), Any (an
+        upcaster's state), its events' field types and its upcasters' defaults."""
+        events = self.events
+        fixed = {
+            "TYPE_CHECKING": bool(self.commands),
+            "UUID": any(c.creates for c in self.commands),
+            "ClassVar": any(a.shape for a in self.aggregates) or any(e.integration or e.upcasters for e in events),
+            "Any": any(e.upcasters for e in events),
+        }
+        found = {name for name, needed in fixed.items() if needed}
+        found.update(n for e in events for f in e.fields for n in type_names(f.ftype))
+        found.update(n for e in events for u in e.upcasters for n in u.stdlib)
+        return frozenset(found)
+
+    @property
     def projections_stdlib(self) -> frozenset[str]:
         """The standard-library names projections.py reads: dataclass, UUID (a row's id), its rows' types."""
         fields = [f for p in self.projections for e in p.sources for f in e.fields]

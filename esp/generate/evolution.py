@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from esp.generate.text import UnsafeText, literal, pystr
+from esp.generate.text import UnsafeText, literal, literal_names, pystr
 from esp.model import Event, FieldType, Revision
 from esp.naming import field_name
 
@@ -28,6 +28,7 @@ class UpcasterV:
     version: int
     doc: UnsafeText
     lines: tuple[str, ...]  # statements, as source; none for a version that changed nothing stored
+    stdlib: frozenset[str] = frozenset()  # the standard-library names they read (an added field's default)
 
     @property
     def method(self) -> str:
@@ -46,7 +47,8 @@ def _step(event: Event, version: int) -> UpcasterV:
     changes = "; ".join(rev.changes()) or "nothing stored changed"
     doc = f"To version {version}: {changes}."
     after = {f.name: f.type for f in event.fields_at(version)}
-    return UpcasterV(version, UnsafeText(doc), tuple(_lines(rev, after)))
+    stdlib = frozenset[str]().union(*(literal_names(value, after[name]) for name, value in rev.added))
+    return UpcasterV(version, UnsafeText(doc), tuple(_lines(rev, after)), stdlib)
 
 
 def _lines(rev: Revision, after: dict[str, FieldType]) -> list[str]:

@@ -170,6 +170,21 @@ def type_names(ftype: FieldType) -> frozenset[str]:
     return frozenset({_TYPE_NAMES[ftype.name]}) if ftype.name in _TYPE_NAMES else frozenset()
 
 
+def literal_names(value: Any, ftype: FieldType) -> frozenset[str]:
+    """The standard-library names :func:`literal` of ``value`` reads."""
+    if ftype.name == "optional":
+        assert ftype.of is not None
+        return frozenset() if value is None else literal_names(value, ftype.of)
+    if ftype.name == "list":
+        assert ftype.of is not None and isinstance(value, list)
+        inner = ftype.of
+        return frozenset[str]().union(*(literal_names(v, inner) for v in value))
+    if ftype.value is not None:
+        assert isinstance(value, dict)
+        return frozenset[str]().union(*(literal_names(value.get(f.name), f.type) for f in ftype.value.fields))
+    return type_names(ftype)
+
+
 def _make(vo: ValueType, args: Iterable[tuple[str, str]]) -> str:
     """A value object's constructor call, as source. Its attributes are its fields' names in snake case, a
     keyword or builtin with a trailing underscore: a plain dataclass has no names of eventsourcing's to avoid."""
