@@ -61,6 +61,15 @@ def test_each_valid_system_generates_a_package_whose_tests_pass(path: Path, tmp_
     (result,) = api.generate([path], tmp_path)
     assert result.written, result
     env = {**os.environ, "PYTHONPATH": str(tmp_path), "PYTHONDONTWRITEBYTECODE": "1"}
+    for lint in (["check"], ["format", "--check"]):  # the contract: what validates passes ruff too
+        linted = subprocess.run(
+            [sys.executable, "-m", "ruff", *lint, "--no-cache", "-q", "."],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert linted.returncode == 0, linted.stdout[-4000:] + linted.stderr[-2000:]
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
         cwd=tmp_path,
