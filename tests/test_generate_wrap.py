@@ -122,6 +122,39 @@ class Hooks:
     ) -> Sequence[Literal["{C}", "CargoLoaded", "{C}Received", "{C}Misdirected", "{C}Claimed"]]:
         return ["CargoLoaded"]
 """,
+    # every name of a journey at 40 characters (bench.fuzz.at_max_length)
+    "an assignment of a split call whose first line does not fit": f"""
+def api(app, reader):
+    current_profile_{W}_longer_lo = {N}_projections.CurrentProfile{C}(
+        reader({N}_application.{C}Service),
+    )
+""",
+    "an attribute of a call, assigned": f"""
+def f(system, event):
+    if True:
+        if True:
+            version = system.{N}.repository.get(event.values["restaurant_id_{W}_longer_longer"]).version
+""",
+    "assert comparing to a list: the left side's brackets split": f"""
+def f(system, run):
+    assert recorded(system.{N}, run.values["restaurant_id_{W}_longer_lo"])[-1:] == ["SlotReleased{C}"]
+""",
+    "assert comparing to a list: the list split": f"""
+def f(system, run):
+    assert compensated(system, run) == ["Create ticket {W} longer lo", "Reserve slot {W} longer longer"]
+""",
+    "assert comparing to a list: the left side's arguments one a line": f"""
+def f(app, keyed):
+    assert app.holders("{C}", "buyer_id_{W}_longer_longer", keyed.buyer_id_{W}_longer_longer) == [keyed.id]
+""",
+    "a union of types, one a line": f"""
+class Hooks:
+    def order_cancelled_description(
+        self,
+        command: commands.CancelOrder{C} | commands.RejectStock{C} | commands.CancelUnpaid{C},
+    ) -> str:
+        return ""
+""",
     "an import": f"""
 from longpkg.{N} import projections as {N}_projections
 """,

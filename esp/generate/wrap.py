@@ -20,6 +20,7 @@ from dataclasses import dataclass
 LINE = 120  # the generated pyproject.toml's line-length
 _OPEN = {"(": ")", "[": "]", "{": "}"}
 _CLOSE = {v: k for k, v in _OPEN.items()}
+_CLOSE_OF = _OPEN
 _KEYWORDS = ("return ", "if ", "elif ", "while ", "assert ")
 
 
@@ -38,8 +39,16 @@ def fit_module(source: str) -> str:
         return source
     free, docs = _free_lines(source)
     out: list[str] = []
+    skip = 0
     for number, line in enumerate(lines, start=1):
-        if len(line) <= LINE:
+        if skip:
+            skip -= 1
+            continue
+        block = _assigned_block(lines, number - 1) if len(line) > LINE and number in free else None
+        if block is not None:
+            out.extend(block[0])
+            skip = block[1] - 1
+        elif len(line) <= LINE:
             out.append(line)
         elif number in free:
             out.extend(fit_line(line))
@@ -48,6 +57,45 @@ def fit_module(source: str) -> str:
         else:
             out.append(line)
     return "\n".join(_text_too_long(line) for line in out)
+
+
+def _assigned_block(lines: list[str], at: int) -> tuple[list[str], int] | None:
+    """An assignment of a call the template split one argument a line (a magic trailing comma), whose first line
+    ``x = module.Cls(`` is past 120 columns: ruff format puts the call in parentheses of its own when its first
+    line fits there. (the new lines, how many lines it replaces), or None."""
+    line = lines[at]
+    indent = len(line) - len(line.lstrip(" "))
+    content = line[indent:]
+    if not content.endswith(("(", "[", "{")) or _tokens(content) is not None:
+        return None
+    toks: list[tokenize.TokenInfo] = []
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(content + "\n").readline):
+            toks.append(tok)
+    except (tokenize.TokenError, SyntaxError):
+        pass  # the bracket it opens is not closed on this line: expected
+    toks = [t for t in toks if t.start[0] == 1 and t.type not in (tokenize.NL, tokenize.NEWLINE)]
+    depth, equals = 0, []
+    for tok in toks:
+        if tok.string in _OPEN:
+            depth += 1
+        elif tok.string in _CLOSE:
+            depth -= 1
+        elif depth == 0 and tok.string == "=":
+            equals.append(tok)
+    if len(equals) != 1 or depth != 1:
+        return None
+    closing = _CLOSE_OF[content[-1]]
+    pad = " " * indent
+    end = next((i for i in range(at + 1, len(lines)) if lines[i].startswith(pad + closing)), None)
+    if end is None or lines[end].strip() != closing or not lines[end - 1].rstrip().endswith(","):
+        return None
+    target, value = content[: equals[0].start[1]].rstrip(), content[equals[0].end[1] :].strip()
+    if indent + 4 + len(value) > LINE:
+        return None  # no better in parentheses: ruff leaves it as it is
+    inner = [pad + "    " + value, *("    " + x for x in lines[at + 1 : end]), pad + "    " + closing]
+    fitted = [part for x in inner for part in (fit_line(x) if _tokens(x.strip()) is not None else [x])]
+    return [f"{pad}{target} = (", *fitted, pad + ")"], end - at + 1
 
 
 def _text_too_long(line: str) -> str:
@@ -193,6 +241,8 @@ def _tokens(content: str) -> list[_Tok] | None:
 def _split(content: str, toks: list[_Tok], indent: int) -> tuple[str, str, str] | None:
     """(head ending in an opening bracket, body, tail starting with its closing bracket)."""
     pair = _first_pair(toks) if toks[0].text in ("def", "async") else _last_pair(toks)
+    if pair is not None and _compared_to_brackets(toks) and indent + toks[pair[0]].end > LINE:
+        pair = _first_pair(toks)  # the right side's brackets open too far right: the left side's split
     inside = None
     if pair is not None:
         opening, closing = pair
@@ -204,6 +254,18 @@ def _split(content: str, toks: list[_Tok], indent: int) -> tuple[str, str, str] 
     if parens is not None and indent + 4 + len(parens[1]) > LINE and len(_tokens(parens[1]) or ()) == 1:
         parens = None  # one long atom (a text) fits no better in parentheses: ruff leaves it where it is
     return parens or _parenthesized_item(content, toks) or inside
+
+
+def _compared_to_brackets(toks: list[_Tok]) -> bool:
+    """``assert left == [...]``: one comparison whose right side is in brackets of its own, not empty. ruff format
+    then needs no parentheses around it and splits the first brackets of the left side."""
+    if toks[0].text != "assert" or len(toks) < 4 or toks[-1].text not in _CLOSE or _top_level(toks, {","}):
+        return False
+    ops = _top_level(toks, {"==", "!=", "<", ">", "<=", ">=", "in", "is"})
+    if len(ops) != 1 or _top_level(toks, {"and", "or", "not"}):
+        return False
+    right = toks[ops[0] + 1 :]
+    return right[0].text in _OPEN and _matching(right, 0) == len(right) - 1 and len(right) > 2 and right[1:2] != []
 
 
 def _parenthesized_item(content: str, toks: list[_Tok]) -> tuple[str, str, str] | None:
@@ -243,6 +305,8 @@ def _last_pair(toks: list[_Tok]) -> tuple[int, int] | None:
     end = len(toks) - 1
     while end >= 0 and toks[end].text in (",", ":"):
         end -= 1
+    while end >= 2 and toks[end].text.isidentifier() and toks[end - 1].text == "." and toks[end - 2].text in _CLOSE:
+        end -= 2  # an attribute of what the brackets make: 'x = app.get(id).version' splits at get's brackets
     if end < 0 or toks[end].text not in _CLOSE:
         return None
     depth = 0
@@ -324,7 +388,11 @@ def _explode(body: str, indent: int) -> list[str]:
         if last:
             items.append(last)
         return [f"{pad}{item}," for item in items]
-    ops = _top_level(toks, {"and", "or"}) or _top_level(toks, {"==", "!=", "<", ">", "<=", ">=", "in", "is"})
+    ops = (
+        _top_level(toks, {"and", "or"})
+        or _top_level(toks, {"==", "!=", "<", ">", "<=", ">=", "in", "is"})
+        or _top_level(toks, {"|"})  # a union of types, one a line
+    )
     if ops and toks[ops[0]].text in ("in", "is") and ops[0] > 0 and toks[ops[0] - 1].text == "not":
         ops = [i - 1 if toks[i - 1].text == "not" else i for i in ops]  # 'not in' starts its line whole
     if ops:
