@@ -621,6 +621,84 @@ def listeners_do_not_loop(model: Model) -> Iterator[Diagnostic]:
         yield _d("E058", start.loc, cycle=" -> ".join(steps) + f" -> {model.label(start.on)}")
 
 
+def aggregates_come_to_exist(model: Model) -> Iterator[Diagnostic]:
+    """Every aggregate can come to exist from something outside the listeners and sagas: an aggregate created
+    only by listeners (or saga steps) on events of aggregates that never exist themselves is dead code, and a
+    journey of such aggregates only has nothing to play (the property test of random journeys found two
+    microservices each opened by a listener on the other's event). One E251 for them all: one mistake."""
+    if next(listeners_do_not_loop(model), None) is not None:
+        return  # E058 says what is wrong there first
+    dead = _never_created(model)
+    if not dead:
+        return
+    ways = [f"{model.label(on)} => {model.label(cmd)}" for agg in dead for on, cmd in _triggers(model, agg)]
+    others = ", ".join(f"'{model.label(a)}'" for a in dead[1:])
+    yield _d(
+        "E251",
+        dead[0].loc,
+        name=model.label(dead[0]),
+        ways="; ".join(ways[:6]) + (f"; ... {len(ways) - 6} more" if len(ways) > 6 else ""),
+        others=f", nor is {others}" if others else "",
+        it="them" if others else "it",
+    )
+
+
+def _triggers(model: Model, agg: Aggregate) -> Iterator[tuple[Event, Command]]:
+    """(event heard, creating command) for each listener and saga step that creates ``agg``."""
+    for cmd in model.creators_of(agg):
+        for li in model.listeners:
+            if li.command is cmd:
+                yield li.on, cmd
+        for saga in model.sagas:
+            if cmd in (c for st in saga.steps for c in _step_commands(st)):
+                yield saga.starts_on, cmd
+
+
+def _never_created(model: Model) -> list[Aggregate]:
+    """The aggregates with creating commands that no way from outside ever reaches, in model order: a worklist
+    from the commands an actor issues (those no listener and no saga issues) through the events they record,
+    the listeners and sagas those start, and the aggregates they create. Linear in the size of the model.
+    What other rules report is taken as reached: an aggregate nothing creates (E057), an event nothing
+    records (E036, E239, W100)."""
+    heard: dict[Event, list[Command]] = {}  # event -> the commands listeners and sagas issue on it
+    for li in model.listeners:
+        heard.setdefault(li.on, []).append(li.command)
+    ended: dict[Event, list[Event]] = {}  # event -> the ends of the sagas it starts
+    for saga in model.sagas:
+        heard.setdefault(saga.starts_on, []).extend(c for st in saga.steps for c in _step_commands(st))
+        ended.setdefault(saga.starts_on, []).extend((saga.completes_with, saga.aborts_with))
+    issued_by_others = {c for cmds in heard.values() for c in cmds}
+    existing = {a for a in model.aggregates if not model.creators_of(a)}
+    triggered = {c for c in model.commands if c not in issued_by_others}
+    live: set[Event] = set()
+    todo = list(model.commands)
+
+    def record(events: Iterable[Event]) -> None:
+        news = [e for e in events if e not in live]
+        while news:
+            event = news.pop()
+            live.add(event)
+            news += [e for e in ended.get(event, []) if e not in live]
+            triggered.update(heard.get(event, []))
+            todo.extend(heard.get(event, []))
+
+    produced = _produced(model)
+    record(e for e in model.events if e not in produced)
+    done: set[Command] = set()
+    while todo:
+        cmd = todo.pop()
+        if cmd in done or cmd not in triggered:
+            continue
+        if not cmd.creates and cmd.aggregate is not None and cmd.aggregate not in existing:
+            continue
+        done.add(cmd)
+        if cmd.creates and cmd.aggregate is not None and cmd.aggregate not in existing:
+            existing.add(cmd.aggregate)
+            todo += model.commands_of(cmd.aggregate)
+        record(cmd.emits)
+    return [a for a in model.aggregates if a not in existing]
+
+
 def _strongly_connected(nodes: Iterable[Listener], nexts: dict[Listener, list[Listener]]) -> list[list[Listener]]:
     """Tarjan's algorithm, iterative (no recursion limit on long chains)."""
     index: dict[Listener, int] = {}
@@ -1546,6 +1624,7 @@ RULES: tuple[Rule, ...] = (
     keys_find_aggregates,
     keys_are_released,
     listeners_do_not_loop,
+    aggregates_come_to_exist,
     scenarios_fit,
     projections_hear_each_event_once,
     sagas_are_recoverable,

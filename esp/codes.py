@@ -633,6 +633,14 @@ CODES: dict[str, CodeInfo] = {
         "rules.py is not valid Python: {reason}",
         "fix the syntax: the generated package imports this file",
     ),
+    # -- found by the property test of random journeys (E251-E255) -------------------
+    "E251": _e(
+        "aggregate never comes to exist",
+        "aggregate '{name}' is never created{others}: only listeners or sagas create {it}, on events of "
+        "aggregates that never exist themselves: {ways}",
+        "let an actor issue one of its creating commands (one no listener or saga issues), or create it on an "
+        "event that something outside this knot records",
+    ),
     # -- found by bench/fuzz.py (E260-E264) ----------------------------------------
     "E260": _e(
         "listener repeated",

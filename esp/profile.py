@@ -23,6 +23,7 @@ WORKSHOP_TODOS = frozenset(
         "E047",  # commands or events not yet assigned to an aggregate
         "E050",  # a command whose events are not written yet
         "E057",  # nothing creates an aggregate yet
+        "E251",  # ... or only listeners on events of aggregates nothing creates yet
         "E059",  # a listener's command needs fields its event does not carry yet
         "E060",  # ... or the id of the aggregate it goes to
         "E080",  # saga steps without compensations yet

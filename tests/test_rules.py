@@ -579,6 +579,44 @@ CASES = [
         ),
         ("E058",),  # one cycle, reported once although both listeners start it
     ),
+    # aggregates_come_to_exist
+    Case("exist-clean", check.aggregates_come_to_exist, T, ()),
+    Case("exist-clean-saga", check.aggregates_come_to_exist, S, ()),
+    Case(
+        "exist-only-by-a-listener-on-its-own-event",
+        check.aggregates_come_to_exist,
+        variant(
+            T,
+            (
+                "    command: QueueTicket\n",
+                "    command: QueueTicket\n  - on: OrderPlaced\n    in: dining\n    command: OpenOrder\n",
+            ),
+        ),
+        ("E251",),  # Order, and Ticket that only Order's event creates: one diagnostic
+    ),
+    Case(
+        "exist-only-by-a-saga-on-its-own-event",
+        check.aggregates_come_to_exist,
+        variant(S, ("    starts_on: TripRequested\n", "    starts_on: SeatReserved\n")),
+        ("E251",),
+    ),
+    Case(
+        "exist-in-a-listener-cycle",
+        check.aggregates_come_to_exist,
+        variant(
+            T,
+            (
+                "        fields: {table: int}\n        enters: open",
+                "        kind: integration\n        fields: {table: int}\n        enters: open",
+            ),
+            (
+                "    command: QueueTicket\n",
+                "    command: QueueTicket\n  - on: OrderOpened\n    in: kitchen\n    command: QueueTicket\n"
+                "  - on: TicketQueued\n    in: dining\n    command: OpenOrder\n",
+            ),
+        ),
+        (),  # E058 says it: one mistake, one diagnostic
+    ),
     # scenarios_fit
     Case("scenario-clean", check.scenarios_fit, T, ()),
     Case(
