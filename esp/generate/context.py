@@ -21,7 +21,7 @@ from typing import Generic, Protocol, TypeVar
 
 from esp import names
 from esp.generate import evolution
-from esp.generate.text import UnsafeText, default, literal, py_type, sample, type_names
+from esp.generate.text import UnsafeText, default, default_names, literal, py_type, sample, type_names
 from esp.model import (
     Aggregate,
     Command,
@@ -108,6 +108,8 @@ class HookV:
     parts: tuple[ParamV, ...]  # after self
     returns: str
     body: tuple[str, ...]
+    signature_names: frozenset[str] = frozenset()  # the standard-library names its parameters and return read
+    body_names: frozenset[str] = frozenset()  # and its default body
 
     @property
     def params(self) -> tuple[tuple[str, str], ...]:
@@ -505,6 +507,13 @@ class MicroserviceV(_View[Microservice]):
         return frozenset({"dataclass"}).union(*(type_names(f.ftype) for f in fields))
 
     @property
+    def hooks_stdlib(self) -> frozenset[str]:
+        """The standard-library names hooks.py reads: TYPE_CHECKING (the modules its signatures name), and
+        what its hooks' signatures and default bodies read."""
+        fixed = {"TYPE_CHECKING"} if self.hook_modules else set()
+        return frozenset(fixed).union(*(h.signature_names | h.body_names for h in self.hooks))
+
+    @property
     def aggregates_stdlib(self) -> frozenset[str]:
         """The standard-library names aggregates.py reads: TYPE_CHECKING (its Hooks), UUID (a creating command's
         aggregate_id), ClassVar (a shape, an integration event's name, an event's class_version), Any (an
@@ -871,10 +880,12 @@ def _hook_v(j: JourneyV, hook: Hook) -> HookV:
                 (ParamV("command", (cmd.cls,), "commands"),),
                 cmd.choice_type,
                 (f'return "{cmd.choices[0]}"',),
+                frozenset({"Literal"}),
             )
         doc = f"Which of {choices} {cmd.cls} emits (default: the first)."
         params = (ParamV("aggregate", (cmd.aggregate.cls,), "aggregates"), ParamV("command", (cmd.cls,), "commands"))
-        return HookV(hook.method, doc, params, cmd.choice_type, (f'return ("{cmd.choices[0]}",)',))
+        choice = (f'return ("{cmd.choices[0]}",)',)
+        return HookV(hook.method, doc, params, cmd.choice_type, choice, frozenset({"Literal", "Sequence"}))
     if hook.kind == "field":
         assert hook.event is not None and hook.field is not None
         return _field_hook(j, hook, hook.event, hook.field)
@@ -898,7 +909,9 @@ def _hook_v(j: JourneyV, hook: Hook) -> HookV:
         f"The {f.raw} of {cmd.cls} when the {saga} saga sends it, which no event of the saga carries "
         f"(default: {f.default})."
     )
-    return HookV(hook.method, doc, (ParamV("values", ("Mapping[str, Any]",)),), f.type, (f"return {f.default}",))
+    values = (ParamV("values", ("Mapping[str, Any]",)),)
+    signature = frozenset({"Mapping", "Any"}) | type_names(f.ftype)
+    return HookV(hook.method, doc, values, f.type, (f"return {f.default}",), signature, default_names(f.ftype))
 
 
 def _field_hook(j: JourneyV, hook: Hook, event: Event, fld: Field) -> HookV:
@@ -916,7 +929,7 @@ def _field_hook(j: JourneyV, hook: Hook, event: Event, fld: Field) -> HookV:
     else:
         body = (f"return {f.default}",)
         doc = f"The {f.raw} of {ev.cls}, which the command does not carry (default: {f.default})."
-    return HookV(hook.method, doc, params, f.type, body)
+    return HookV(hook.method, doc, params, f.type, body, type_names(f.ftype), default_names(f.ftype))
 
 
 # -- listeners ------------------------------------------------------------------------------------------------

@@ -170,6 +170,24 @@ def type_names(ftype: FieldType) -> frozenset[str]:
     return frozenset({_TYPE_NAMES[ftype.name]}) if ftype.name in _TYPE_NAMES else frozenset()
 
 
+def default_names(ftype: FieldType) -> frozenset[str]:
+    """The standard-library names :func:`default` reads."""
+    if ftype.name in ("list", "optional"):
+        return frozenset()
+    if ftype.value is not None:
+        return frozenset[str]().union(*(default_names(f.type) for f in ftype.value.fields))
+    return {"datetime": frozenset({"datetime", "UTC"}), "uuid": frozenset({"uuid4"})}.get(ftype.name, type_names(ftype))
+
+
+def sample_names(ftype: FieldType) -> frozenset[str]:
+    """The standard-library names :func:`sample` reads."""
+    if ftype.of is not None:
+        return sample_names(ftype.of)
+    if ftype.value is not None:
+        return frozenset[str]().union(*(sample_names(f.type) for f in ftype.value.fields))
+    return type_names(ftype) | ({"UTC"} if ftype.name == "datetime" else set())
+
+
 def literal_names(value: Any, ftype: FieldType) -> frozenset[str]:
     """The standard-library names :func:`literal` of ``value`` reads."""
     if ftype.name == "optional":
