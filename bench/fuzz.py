@@ -5,8 +5,8 @@ that compiles, imports, plays its journey and passes its own tests (in memory).
 that validate) with seeded operators: lines and list items deleted, duplicated and swapped; names
 renamed everywhere to Python keywords, builtins, standard-library modules, the names the generated
 code uses, case and snake_case twins of other names, leading digits, long names, unicode and empty
-strings; scalars changed to values of other types; field types changed or unknown; fields duplicated;
-scenario values and ``then`` emptied.
+strings, or every name at once as long as esp accepts; scalars changed to values of other types; field
+types changed or unknown; fields duplicated; scenario values and ``then`` emptied.
 Each mutant is validated in-process; one that validates is generated (under a package name of its
 own), compiled, then imported and played by a worker process, and a sample runs its tests. The
 table it prints goes to docs/performance.md; ``--keep DIR`` saves the mutants that broke the
@@ -426,6 +426,14 @@ def _rename_all(data: Any, new: dict[str, str]) -> Any:
     return new.get(data, data) if isinstance(data, str) else data
 
 
+def op_max_length(data: Any, rng: random.Random) -> str:
+    """Every name at once as long as esp accepts (where three long names meet on one generated line)."""
+    renamed = at_max_length(data)
+    data.clear()
+    data.update(renamed)
+    return "every name at its longest"
+
+
 DATA_OPERATORS: list[tuple[float, Callable[[Any, random.Random], str]]] = [
     (0.35, op_rename),
     (0.06, op_scalar),
@@ -435,6 +443,7 @@ DATA_OPERATORS: list[tuple[float, Callable[[Any, random.Random], str]]] = [
     (0.12, op_mapping_key),
     (0.13, op_scenario),
     (0.06, op_value_type),
+    (0.02, op_max_length),
 ]
 
 

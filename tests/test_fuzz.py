@@ -17,7 +17,9 @@ from helpers import show
 from bench import fuzz
 from esp import api
 from esp.errors import Severity
+from esp.generate import generate
 from esp.load import load_text
+from esp.naming import MAX_NAME
 
 MUTANTS = 200  # through validate, generate, compile, import, play and ruff
 TESTED = 12  # of those that validate, also through mypy --strict and their tests (without the API fuzzing)
@@ -156,6 +158,44 @@ REFUSED: dict[str, tuple[str, Callable[[Any], Any], str]] = {
     # template writes '[]' since): the deleted first action recorded the saga's starting event, so it is E239 now
     "nothing to play": ("insurance-claim.yaml", _without_first_action, "E239"),
 }
+
+
+# Every name of a journey at once as long as esp accepts (bench.fuzz.at_max_length): three long names meet on one
+# line where one long name fits (sagas.py's REPLIES keys and saga rule methods, api.py's projections, test_sagas'
+# calls and asserts: E501 or ruff format before). Sagas of every kind, and two example journeys.
+LONGEST = ("money-transfer.yaml", "trip-booking.yaml", "food-delivery.yaml", "customer-profile.yaml")
+
+
+@pytest.mark.parametrize("seed", LONGEST)
+def test_every_name_at_its_longest_generates_a_package_that_lints_and_plays(seed: str, tmp_path: Path) -> None:
+    mutant = _mutant(seed, fuzz.at_max_length)
+    names = [n for n in fuzz._kinds(yaml.safe_load(mutant.text), {}) if n not in fuzz._format_keys()]
+    assert len(names) > 20
+    assert max(len(n) for n in names) >= MAX_NAME
+    outcome = fuzz.check_one(mutant, tmp_path, 0)
+    assert outcome.stage == "ok", f"{outcome.stage}: {outcome.detail}"
+    assert outcome.package is not None
+    passed, detail = fuzz.lint(outcome.package)
+    assert passed, detail
+    player = fuzz.Player()
+    try:
+        stage, detail = player.play(outcome.package, "fuzz_0")
+    finally:
+        player.close()
+    assert stage == "ok", detail
+
+
+def test_every_name_at_its_longest_makes_paths_the_file_system_takes(tmp_path: Path) -> None:
+    """The package named after the journey (not the fuzz's short name): no file name past 255 bytes."""
+    path = tmp_path / "longest.yaml"
+    path.write_text(_mutant("food-delivery.yaml", fuzz.at_max_length).text, encoding="utf-8")
+    validation = api.validate([path])
+    assert validation.model is not None and validation.exit_code() == 0, show(validation.diagnostics)
+    generate(validation.model, tmp_path / "out")
+    files = [p.relative_to(tmp_path) for p in (tmp_path / "out").rglob("*") if p.is_file()]
+    assert files
+    assert max(len(part.encode()) for p in files for part in p.parts) <= 255
+    assert max(len(str(p).encode()) for p in files) <= 1024
 
 
 def _mutant(seed: str, change: Callable[[Any], Any]) -> fuzz.Mutant:
