@@ -1,6 +1,6 @@
 """The standard-library imports of every generated module, collected from the model (issue 15 point 6), checked
 against the rendered code: what Python's symbol tables say each module reads. No name missing, none unused, for
-the example journeys and every valid journey of tests/data (and tests/data/evolution)."""
+the example journeys and every valid journey of tests/data (and its evolution/ and imports/ folders)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ def _journeys() -> list[Path]:
     real = [p for p in sorted((ROOT / "tests" / "data" / "real").glob("*.yaml")) if _STATUS.search(p.read_text())]
     data = sorted((ROOT / "tests" / "data").glob("*.yaml"))
     evolution = sorted((ROOT / "tests" / "data" / "evolution").glob("*/*.yaml"))  # upcasters and their defaults
-    return [*sorted((ROOT / "journeys").glob("*.yaml")), *real, *data, *evolution]
+    own = sorted((ROOT / "tests" / "data" / "imports").glob("*.yaml"))  # what no other journey renders
+    return [*sorted((ROOT / "journeys").glob("*.yaml")), *real, *data, *evolution, *own]
 
 
 def _imported(tree: ast.Module) -> set[str]:

@@ -507,6 +507,21 @@ class MicroserviceV(_View[Microservice]):
         return frozenset({"dataclass"}).union(*(type_names(f.ftype) for f in fields))
 
     @property
+    def application_stdlib(self) -> frozenset[str]:
+        """The standard-library names application.py reads: Mapping and UUID (every application's), uuid4 (a
+        creating command's new id), ClassVar and timedelta (timers), ClassVar and Any (snapshot intervals),
+        ClassVar (keys), and what its listeners' commands' values read."""
+        snapshots = any(a.snapshot_every for a in self.aggregates)
+        fixed = {
+            "uuid4": any(c.creates for c in self.commands),
+            "ClassVar": bool(self.timers) or snapshots or any(a.keys for a in self.aggregates),
+            "timedelta": bool(self.timers),
+            "Any": snapshots,
+        }
+        found = {"Mapping", "UUID"} | {name for name, needed in fixed.items() if needed}
+        return frozenset(found).union(*(li.stdlib for li in self.listeners))
+
+    @property
     def hooks_stdlib(self) -> frozenset[str]:
         """The standard-library names hooks.py reads: TYPE_CHECKING (the modules its signatures name), and
         what its hooks' signatures and default bodies read."""
@@ -1015,14 +1030,36 @@ class ListenerV:
         (esp.check's E067 refuses that id for any other aggregate)."""
         return self.target == "domain_event.originator_id"
 
+    @property
+    def stdlib(self) -> frozenset[str]:
+        """The standard-library names its command's values and target read: Decimal, where an int of the event
+        fills a decimal field."""
+        mapping = dict(self.entity.mapping)
+        wanted = [(mapping.get(f.raw, f.raw), f) for f in self.command.fields]
+        if self.target is not None and self.entity.key is None:
+            wanted.append((self.entity.target or self.command.aggregate.identity.raw, self.command.aggregate.identity))
+        found: set[str] = set()
+        for raw, want in wanted:
+            source = self._event_source(raw)
+            if source is not None:
+                found.update(convert_names(source[1], want.ftype))
+        return frozenset(found)
+
     def _event_value(self, raw: str, want: FieldV) -> str | None:
+        source = self._event_source(raw)
+        if source is None:
+            return None
+        expr = convert(source[0], source[1], want.ftype)
+        assert expr is not None, f"{self.on.raw}.{raw} cannot fill {want.raw}"
+        return expr
+
+    def _event_source(self, raw: str) -> tuple[str, FieldType] | None:
+        """The expression of the event's value named ``raw`` (a field, else its aggregate's id), and its type."""
         f = next((f for f in self.on.fields if f.raw == raw), None)
         if f is not None:
-            expr = convert(f"domain_event.{f.name}", f.ftype, want.ftype)
-            assert expr is not None, f"{self.on.raw}.{raw} cannot fill {want.raw}"
-            return expr
+            return f"domain_event.{f.name}", f.ftype
         if raw == self.on.aggregate.identity.raw:
-            return convert("domain_event.originator_id", FieldType("uuid"), want.ftype)
+            return "domain_event.originator_id", FieldType("uuid")
         return None
 
 
@@ -1046,6 +1083,17 @@ def convert(expr: str, source: FieldType, target: FieldType) -> str | None:
     if target.name == "str":
         return f"str({expr})"
     return None
+
+
+def convert_names(source: FieldType, target: FieldType) -> frozenset[str]:
+    """The standard-library names :func:`convert` reads: Decimal, where it widens an int to one."""
+    if same_type(source, target):
+        return frozenset()
+    if target.name == "optional" and target.of is not None:
+        return convert_names(source.of if source.name == "optional" and source.of else source, target.of)
+    if source.name == target.name == "list" and source.of is not None and target.of is not None:
+        return convert_names(source.of, target.of)
+    return frozenset({"Decimal"}) if (source.name, target.name) == ("int", "decimal") else frozenset()
 
 
 # -- read models ----------------------------------------------------------------------------------------------
