@@ -306,8 +306,13 @@ def domain_events_stay_home(model: Model) -> Iterator[Diagnostic]:
             )
 
 
+def _compensation_answers(model: Model) -> set[Event]:
+    """The events a saga's compensations record: the SEC hears them as the compensation's answer."""
+    return {event for saga in model.sagas for step in saga.steps if step.compensate for event in step.compensate.emits}
+
+
 def integration_events_are_heard(model: Model) -> Iterator[Diagnostic]:
-    heard = {event for event, *_ in _consumers(model)} | model.left_out_events
+    heard = {event for event, *_ in _consumers(model)} | model.left_out_events | _compensation_answers(model)
     for event in model.events:
         if event.integration and event not in heard:
             yield _d("W101", event.at.get("kind", event.loc), name=model.label(event))

@@ -300,6 +300,12 @@ CASES = [
         (),
     ),
     Case(
+        "heard-by-the-sec-as-a-compensation-answer",
+        check.integration_events_are_heard,
+        variant(S, ("      - event: SeatReleased\n", "      - event: SeatReleased\n        kind: integration\n")),
+        (),
+    ),
+    Case(
         "heard-nobody",
         check.integration_events_are_heard,
         variant(T, ("listeners:\n  - on: OrderPlaced\n    in: kitchen\n    command: QueueTicket\n", "")),

@@ -595,6 +595,11 @@ class AggregateV(_View[Aggregate]):
         return tuple(s for s in self.entity.states if not any(s in allowed for allowed in accepting))
 
     @property
+    def born_ended(self) -> bool:
+        """Its builder's aggregate (made by the first creating command) is in a final state at once: no key finds it."""
+        return bool(self.creators) and self.creators[0].first_emit.event.enters in self.final_states
+
+    @property
     def ended_in(self) -> str:
         """A final state a test can build it in (an event enters it), to see it found by no key; "" if none."""
         return next((st for st in self.final_states if (e := self.entering(st)) is not None and not e.creation), "")

@@ -192,8 +192,8 @@ class Player:
             outcome = f"aborted: {run.reason}" + (f"; undone in reverse order: {', '.join(undone)}" if undone else "")
         else:
             outcome = f"still {run.status}"
+        self._stored(before, None)  # what the ticks made happen (retries, compensations) comes before the outcome
         self.lines.append(Line(who, f"{name} saga", "", outcome))
-        self._stored(before, None)
 
     def _stored(self, before: Mapping[str, int], own: UUID | None) -> None:
         for r in self.system.recorded(since=before):
