@@ -66,7 +66,10 @@ class Validation:
 
 def journey_files(paths: Iterable[Path]) -> tuple[list[Path], list[Diagnostic]]:
     """The journey files named by ``paths``: files as given, folders searched
-    recursively for *.yaml and *.yml (hidden ones skipped), in a stable order."""
+    recursively for *.yaml and *.yml (hidden ones skipped), in a stable order.
+
+    A FIFO, socket or device found so is kept, so that reading refuses it (E002)
+    rather than the folder seeming to hold one journey fewer."""
     files: list[Path] = []
     problems: list[Diagnostic] = []
     for path in paths:
@@ -75,7 +78,8 @@ def journey_files(paths: Iterable[Path]) -> tuple[list[Path], list[Diagnostic]]:
                 p
                 for p in path.rglob("*")
                 if p.suffix in JOURNEY_SUFFIXES
-                and p.is_file()
+                and p.exists()
+                and not p.is_dir()
                 and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
             if not found:

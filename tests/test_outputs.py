@@ -164,6 +164,18 @@ def test_a_fifo_journey_is_refused_not_waited_on(tmp_path: Path) -> None:
         assert "FIFO" in result.stdout + result.stderr
 
 
+def test_a_fifo_journey_in_a_folder_is_refused_not_skipped(tmp_path: Path) -> None:
+    """A folder's FIFO named like a journey is E002, not passed over as if the folder held one journey fewer."""
+    folder = tmp_path / "journeys"
+    write_journey(folder, MINIMAL, "shopping.yaml")
+    os.mkfifo(folder / "pipe.yaml")
+    for args in (["validate", folder], ["generate", folder, "-o", tmp_path / "out"]):
+        result = run_esp(*args)
+        assert_exit(result, 2)
+        assert "pipe.yaml" in result.stdout + result.stderr and "FIFO" in result.stdout + result.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_fifo_pyproject_is_refused_not_waited_on(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "pyproject.toml")
     write_journey(tmp_path, MINIMAL)
