@@ -9,6 +9,7 @@ crashed Graphviz 2.43 with "triangulation failed").
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
@@ -101,3 +102,21 @@ def test_the_html_export_of_that_folder_draws(everything: Path, tmp_path: Path) 
     out = tmp_path / "board.html"
     assert_exit(run_esp("export", "html", everything, "-o", out), 0)
     assert out.read_text(encoding="utf-8").count("<svg") >= 3
+
+
+def test_the_html_export_shows_a_view_dot_cannot_lay_out_and_writes_the_rest(tmp_path: Path) -> None:
+    """The page holds the failed view's reason where its drawing goes, as `esp serve` does, and still the
+    table and the lists. No graph esp makes fails every attempt on a real dot, so the dot here is a script
+    that fails as Graphviz 2.43 did (issue 15.5)."""
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    failing = tools / "dot"
+    failing.write_text('#!/bin/sh\ncat >/dev/null\necho "Error: lost edge in triangulation failed" >&2\nexit 1\n')
+    failing.chmod(0o755)
+    out = tmp_path / "board.html"
+    path = f"{tools}{os.pathsep}{os.environ['PATH']}"
+    assert_exit(run_esp("export", "html", JOURNEYS / "restaurant.yaml", "-o", out, env={"PATH": path}), 0)
+    page = out.read_text(encoding="utf-8")
+    assert page.count("could not be drawn.") == 3 and page.count("lost edge in triangulation failed") == 3
+    assert "<table>" in page and "Hotspots" in page
+    assert_exit(run_esp("diagram", JOURNEYS / "restaurant.yaml", "-o", tmp_path / "map.svg", env={"PATH": path}), 2)

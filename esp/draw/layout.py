@@ -31,6 +31,11 @@ Finish = Callable[[str], list[tuple[str, str]]]
 MAX_WORKERS: int | None = None  # dot processes at once for a paged drawing (None: one per CPU)
 
 
+class LayoutFailed(UserError):
+    """dot could not lay out a drawing, whatever lines it was asked for: a page that holds
+    several drawings shows this one as failed (:func:`failure_svg`) and the others."""
+
+
 def dot_program() -> str | None:
     """The path of ``dot`` on PATH, or None."""
     return shutil.which("dot")
@@ -91,7 +96,7 @@ def _dot_once(program: str, source: str, args: tuple[str, ...]) -> subprocess.Co
         if done.returncode == 0:
             return done
         first = first or _reason(done.stderr.decode(errors="replace"), done.returncode)
-    raise UserError(
+    raise LayoutFailed(
         f"Graphviz's dot could not lay out this drawing: {first}",
         hint="draw a part of it (--process NAME or --microservice NAME), or choose --format dot, mermaid or"
         " html, which need no layout by esp; please report it with the journey",

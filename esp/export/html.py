@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import html
 
-from esp.draw import draw
+from esp.draw import draw, failure_svg
 from esp.draw.html import inline_svg
+from esp.draw.layout import LayoutFailed
 from esp.draw.style import STICKIES
 from esp.export.table import LANES, Sticky, rows
 from esp.model import Model
@@ -57,7 +58,16 @@ def _table(model: Model) -> str:
 
 def _figures(model: Model) -> list[str]:
     views = [*_VIEWS, ("saga", "Sagas")] if model.sagas else list(_VIEWS)
-    return [f"<h2>{title}</h2>\n<figure>{inline_svg(str(draw(model, view, 'svg')))}</figure>" for view, title in views]
+    return [f"<h2>{title}</h2>\n<figure>{_drawing(model, view)}</figure>" for view, title in views]
+
+
+def _drawing(model: Model, view: str) -> str:
+    """The view as inline SVG; one dot cannot lay out says so in its place, as the live board does,
+    and the rest of the page is still written."""
+    try:
+        return inline_svg(str(draw(model, view, "svg")))
+    except LayoutFailed as failed:
+        return inline_svg(failure_svg(view, failed.message))
 
 
 def _lists(model: Model) -> list[str]:
