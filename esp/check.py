@@ -94,13 +94,24 @@ add open place create update delete remove cancel pay ship book reserve start cl
 prepare serve make take confirm assign change set put order buy sell give hold keep finish complete end stop plan drop
 release refund charge accept decline issue publish receive return request schedule check verify validate apply record
 archive restore move rename withdraw deposit transfer invite join leave log sign select choose list mark queue print
+deliver dispatch expire fail arrive cook pick lock unlock block freeze
 """
 _VERBS = frozenset(_VERB_WORDS.split())
+# Verbs that name things just as often ('OrderShip' is an order shipped, not a ship ordered): a name that
+# starts with one and ends with another verb reads noun first.
+_NOUN_WORDS = """
+order book check request return record transfer deposit plan list log queue print issue charge hold change release
+refund move sign schedule update end start drop set mark
+"""
+_NOUNS_TOO = frozenset(_NOUN_WORDS.split())
+# Of those, the ones a name starting with them means as the thing: 'OrderStatus' is no status ordered.
+_NAMES_FIRST = frozenset(["order", "log"])
 _IRREGULAR = {
     "pay": "paid", "send": "sent", "make": "made", "hold": "held", "sell": "sold", "buy": "bought", "take": "taken",
     "give": "given", "keep": "kept", "choose": "chosen", "set": "set", "put": "put", "leave": "left",
     "withdraw": "withdrawn", "begin": "begun", "build": "built", "find": "found", "tell": "told", "write": "written",
     "submit": "submitted", "commit": "committed", "transfer": "transferred", "refer": "referred",
+    "freeze": "frozen",
 }  # fmt: skip
 _PRESENT = {past: verb for verb, past in _IRREGULAR.items()}
 _VOWELS = set("aeiou")
@@ -159,18 +170,21 @@ def _past_tense_suggestion(name: str) -> str:
     'TicketPickUp' -> 'TicketPickedUp'."""
     parts = words(name)
     noun_verb = _nominal_verb(parts[-1]) if parts else None
-    if len(parts) >= 3 and parts[-1] in _PARTICLES:  # TicketPickUp -> TicketPickedUp
+    if len(parts) >= 2 and parts[-1] in _PARTICLES and (len(parts) >= 3 or parts[0] in _VERBS):
+        # TicketPickUp -> TicketPickedUp, CheckIn -> CheckedIn
         parts = [*parts[:-2], _past(parts[-2]), parts[-1]]
     elif len(parts) >= 2 and parts[-1] == "pending":  # OrderCancelPending -> OrderCancelRequested
         parts = [*parts[:-1], "requested"]
     elif noun_verb is not None:  # OrderConfirmation -> OrderConfirmed, OrderPayment -> OrderPaid
         parts = [*parts[:-1], _past(noun_verb)]
-    elif len(parts) >= 2 and parts[0] in _VERBS:
-        parts = [*parts[1:], _past(parts[0])]
+    elif len(parts) >= 2 and parts[0] in _NOUNS_TOO and parts[-1] in _VERBS - _NOUNS_TOO:
+        parts = [*parts[:-1], _past(parts[-1])]  # OrderShip -> OrderShipped, not ShipOrdered
+    elif len(parts) >= 2 and parts[0] in _VERBS and parts[0] not in _NAMES_FIRST:
+        parts = [*parts[1:], _past(parts[0])]  # OpenCart -> CartOpened, ChangeOrder -> OrderChanged
     elif parts and parts[-1] in _VERBS:
-        parts = [*parts[:-1], _past(parts[-1])]
-    else:
-        parts = [*parts, "created"]
+        parts = [*parts[:-1], _past(parts[-1])]  # CartOpen -> CartOpened
+    else:  # no verb to put in the past: say it was recorded ('created' only of a thing named alone)
+        parts = [*parts, "recorded" if len(parts) >= 2 else "created"]
     return "".join(w.capitalize() for w in parts)
 
 

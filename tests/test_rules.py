@@ -1404,6 +1404,15 @@ def test_the_same_process_name_in_two_journeys_is_fine(tmp_path: Path) -> None:
         ("TicketPickUp", "TicketPickedUp"),
         ("Guest Check Out", "GuestCheckedOut"),
         ("OrderCancelPending", "OrderCancelRequested"),
+        # 'order' names the thing when it comes first (issue 15.4: "ShipOrdered" for OrderShip)
+        ("OrderShip", "OrderShipped"),
+        ("OrderCancel", "OrderCanceled"),
+        ("OrderStatus", "OrderStatusRecorded"),
+        ("ChangeOrder", "OrderChanged"),
+        ("RequestRefund", "RefundRequested"),
+        ("CheckIn", "CheckedIn"),
+        ("UserLogin", "UserLoginRecorded"),
+        ("Customer", "CustomerCreated"),
     ],
 )
 def test_event_tense_hint_suggests_a_past_tense(tmp_path: Path, event: str, suggestion: str) -> None:
