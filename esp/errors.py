@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from esp.codes import CODES, Severity
 
@@ -47,6 +47,8 @@ class Diagnostic:
     message: str
     hint: str = ""
     todo: bool = False  # set by the workshop profile (esp.profile)
+    # E069/W112 only: the problems not shown, and how many of them are errors (the summary counts them)
+    more: tuple[int, int] = (0, 0)
 
     @property
     def severity(self) -> Severity:
@@ -96,8 +98,10 @@ def capped(diagnostics: Sequence[Diagnostic], hidden: Counter[str], limit: int =
     total = sum(more.values())
     where = Location(shown[-1].location.file) if shown else Location("")
     if errors:
-        return (*shown, diagnostic("E069", where, count=total, errors=errors, limit=limit))
-    return (*shown, diagnostic("W112", where, count=total, limit=limit))
+        last = diagnostic("E069", where, count=total, errors=errors, limit=limit)
+    else:
+        last = diagnostic("W112", where, count=total, limit=limit)
+    return (*shown, replace(last, more=(total, errors)))
 
 
 def diagnostic(code: str, location: Location, hint: str | None = None, **params: object) -> Diagnostic:

@@ -45,22 +45,33 @@ def _printable(d: Diagnostic) -> Diagnostic:
     return Diagnostic(d.code, Location(cleaned[0], loc.line, loc.col), cleaned[1], cleaned[2])
 
 
+def counts(diagnostics: Sequence[Diagnostic]) -> dict[Severity, int]:
+    """Problems by severity, those past the cap (counted by E069 or W112, not shown) included."""
+    count = dict.fromkeys(Severity, 0)
+    for d in diagnostics:
+        if d.more[0]:
+            count[Severity.ERROR] += d.more[1]
+            count[Severity.WARNING] += d.more[0] - d.more[1]
+        else:
+            count[d.severity] += 1
+    return count
+
+
 def summary(diagnostics: Sequence[Diagnostic], files: Sequence[str]) -> str:
-    errors = sum(d.severity is Severity.ERROR for d in diagnostics)
-    todos = sum(d.severity is Severity.TODO for d in diagnostics)
-    warnings = len(diagnostics) - errors - todos
+    count = counts(diagnostics)
+    errors, warnings, todos = count[Severity.ERROR], count[Severity.WARNING], count[Severity.TODO]
     what = f"{len(files)} journey file{'s' if len(files) != 1 else ''} checked"
     unreadable = len({d.location.file for d in diagnostics if d.fatal and d.code != "E014"})
     if unreadable:
         what += f", {unreadable} could not be read"
     if not diagnostics:
         return f"{what}: no problems"
-    counts = f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
-    return f"{what}: {counts}" + (f", {_plural(todos, 'to-do')}" if todos else "")
+    tally = f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
+    return f"{what}: {tally}" + (f", {_plural(todos, 'to-do')}" if todos else "")
 
 
 def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'s' if n != 1 else ''}"
+    return f"{n:,} {word}{'s' if n != 1 else ''}"
 
 
 def _text(diagnostics: Sequence[Diagnostic], files: Sequence[str], out: Printer) -> None:
@@ -87,7 +98,7 @@ def as_dict(d: Diagnostic) -> dict[str, object]:
 
 
 def _json(diagnostics: Sequence[Diagnostic], files: Sequence[str], out: Printer) -> None:
-    count = {s: sum(d.severity is s for d in diagnostics) for s in Severity}
+    count = counts(diagnostics)
     payload = {
         "files": list(files),
         "diagnostics": [as_dict(d) for d in diagnostics],

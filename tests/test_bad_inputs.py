@@ -242,6 +242,7 @@ def test_a_file_full_of_problems_stops_at_the_cap(tmp_path: Path, kind: str, cod
     lines = result.stdout.splitlines()
     assert f"error E069: and {n - MAX_SHOWN:,} more problems ({n - MAX_SHOWN:,} of them errors) not shown" in lines[-3]
     assert len([line for line in lines if f" {code}: " in line]) == MAX_SHOWN
+    assert lines[-1] == f"1 journey file checked: {n:,} errors, 0 warnings"  # all of them, not the 1,001 shown
 
 
 def test_warnings_past_the_cap_are_counted_as_warnings(tmp_path: Path) -> None:
@@ -252,6 +253,8 @@ def test_warnings_past_the_cap_are_counted_as_warnings(tmp_path: Path) -> None:
     assert [d.code for d in result.diagnostics] == ["W106"] * MAX_SHOWN + ["W112"]
     assert result.diagnostics[-1].message == "and 5 more warnings not shown: esp reports the first 1,000 problems"
     assert result.exit_code() == 0
+    shown = run_esp("validate", path, "--format", "json")
+    assert json.loads(shown.stdout)["summary"] == {"errors": 0, "warnings": MAX_SHOWN + 5, "todos": 0}
 
 
 # -- no input crashes the pipeline ------------------------------------------------------------------
