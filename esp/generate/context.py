@@ -21,7 +21,16 @@ from typing import Generic, Protocol, TypeVar
 
 from esp import names
 from esp.generate import evolution
-from esp.generate.text import UnsafeText, default, default_names, literal, py_type, sample, type_names
+from esp.generate.text import (
+    UnsafeText,
+    default,
+    default_names,
+    literal,
+    py_type,
+    sample,
+    sample_names,
+    type_names,
+)
 from esp.model import (
     Aggregate,
     Command,
@@ -229,6 +238,15 @@ class JourneyV:
     def types(self) -> tuple[TypeV, ...]:
         """The value objects, each after the ones it holds."""
         return tuple(type_v(vo) for vo in self.model.types)
+
+    @property
+    def testing_stdlib(self) -> frozenset[str]:
+        """The standard-library names testing.py reads: Protocol and TypeVar (Alone), UUID and uuid4 (a
+        builder's id), and the example values of the events its builders record."""
+        built = [a for a in self.aggregates if a.creators]
+        fixed = {"Protocol", "TypeVar"} | ({"UUID", "uuid4"} if built else set())
+        samples = (sample_names(f.ftype) for a in built for e in a.builder_events for f in e.fields)
+        return frozenset(fixed).union(*samples)
 
     @property
     def value_objects_stdlib(self) -> frozenset[str]:
@@ -632,6 +650,17 @@ class AggregateV(_View[Aggregate]):
     def builder(self) -> str:
         """testing.py's function that stores one in a given state."""
         return self.j.names.aggregates[self.entity].builder
+
+    @property
+    def builder_events(self) -> list[EventV]:
+        """The events testing.py's builder records with example values: the other creating ones (each when the
+        state asked for is the one it enters), the first creating command's, the one entering each state."""
+        if not self.creators:
+            return []
+        creation = self.creators[0].first_emit.event
+        others = [e for e in self.events if e.creation and e.enters and e is not creation]
+        entering = [e for e in map(self.entering, self.states) if e is not None and not e.creation]
+        return [*others, creation, *entering]
 
     @property
     def changed_by_listeners(self) -> bool:
