@@ -1030,8 +1030,9 @@ def _normal(value: Any, ftype: FieldType) -> Any:
 
 
 def scenarios_fit(model: Model) -> Iterator[Diagnostic]:
+    recorded_again = {e for c in model.commands if not c.creates for e in c.emits}  # E062 says so, once
     for scenario in model.scenarios:
-        creation = {e for c in model.creators_of(scenario.aggregate) for e in c.emits}
+        creation = {e for c in model.creators_of(scenario.aggregate) for e in c.emits} - recorded_again
         for i, occ in enumerate(scenario.given):
             yield from _scenario_event(model, scenario, occ, complete=True)
             if i and occ.event in creation:  # the test records it on the aggregate the first one created

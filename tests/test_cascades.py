@@ -66,6 +66,18 @@ def test_an_unknown_compensation_is_one_error(tmp_path: Path) -> None:
     assert found == ["E043", "W106", "W106"]  # the two hotspots of travel.yaml are its own
 
 
+def test_a_creating_command_that_emits_an_event_of_another_command_is_one_error(tmp_path: Path) -> None:
+    """OpenTable emitting DrinksAdded too is E062 at AddDrinks; the scenarios that give DrinksAdded after
+    TableOpened were right before the mistake and get no E172 for it."""
+    text = (JOURNEYS / "restaurant.yaml").read_text(encoding="utf-8")
+    old = "        emits: [TableOpened]\n"
+    assert text.count(old) == 1
+    path = tmp_path / "restaurant.yaml"
+    path.write_text(text.replace(old, "        emits: [TableOpened, DrinksAdded]\n"), encoding="utf-8")
+    found = api.validate([path]).diagnostics
+    assert codes(found) == ["E062", "W106"], show(found)
+
+
 def test_a_saga_left_out_leaves_its_events_alone(tmp_path: Path) -> None:
     """A saga in an unknown microservice (no name close to it) cannot be built; its events still count as used."""
     found = _travel(tmp_path, "    in: trips\n    starts_on:", "    in: nowhere-at-all\n    starts_on:")
