@@ -270,3 +270,15 @@ def test_listeners_that_lead_back_to_the_event_being_made_do_not_stall_the_playe
         timeout=300,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    played = subprocess.run(
+        [sys.executable, "-m", "random_journey", "--memory"],
+        cwd=tmp_path / "out",
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert played.returncode == 0, played.stdout[-3000:] + played.stderr[-2000:]
+    # an actor's creator comes before a listener's: the walk makes the Order by CreateOrder and gets through
+    assert "stopped" not in played.stdout and "UpdateParcel" in played.stdout, played.stdout

@@ -351,8 +351,9 @@ class PlayerV:
         return c not in self.listening and c not in self.by_sagas
 
     def creator(self, agg: AggregateV) -> EventV | None:
-        """The event that creates ``agg`` by a command the player issues, or a listener's."""
-        for c in agg.creators:
+        """The event that creates ``agg`` by a command the player issues, or else a listener's (one the player
+        issues first: a listener's creator may hang on an aggregate the walk cannot make)."""
+        for c in sorted(agg.creators, key=lambda c: not self.own(c)):
             if self.own(c) or any(li.command is c for li in self.j.listeners):
                 return c.emits[0].event
         return None
