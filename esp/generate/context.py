@@ -82,6 +82,7 @@ class ValueV:
     hook: str | None = None  # the rule (Hooks method) that fills it
     on_aggregate: bool = False  # the rule also takes the aggregate (an event recorded on an existing one)
     by_rule: bool = False  # in a scenario's expected event: the value comes from a rule, not compared
+    names: frozenset[str] = frozenset()  # the standard-library names ``expr`` reads, where a view states them
 
     def call(self, rules: str = "rules", aggregate: str = "self") -> str:
         """The value's source in a template where the rules and the aggregate have these names."""

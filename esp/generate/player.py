@@ -22,9 +22,17 @@ from typing import Any
 from esp import names
 from esp.generate.context import AggregateV, CommandV, EventV, FieldV, HookV, JourneyV, ListenerV, QueryV, ValueV
 from esp.generate.saga import SagaV, StepV
-from esp.generate.text import literal, pystr
+from esp.generate.text import literal, literal_names, pystr, sample_names
 from esp.model import Command, FieldType, Query
 from esp.naming import optional_of
+
+
+@dataclass(frozen=True)
+class Source:
+    """A value as source, and the standard-library names it reads."""
+
+    expr: str
+    names: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -99,6 +107,7 @@ class SteerV:
     command: str = ""  # choice, fails: the command's class
     reason: str = ""  # fails: the reason, as source
     attribute: str = ""  # value: the aggregate's attribute the default answer keeps when it is set
+    names: frozenset[str] = frozenset()  # the standard-library names its value or reason reads
 
 
 class _Stuck(Exception):
@@ -234,7 +243,11 @@ class _Plan:
             if f is c.id_field:
                 continue
             ref = self.refs.get(f.raw) if f.ftype.name == "uuid" else None
-            args.append(ValueV(f, f"player.id({pystr(ref)})" if ref else self.player.value(f, values, c)))
+            if ref:
+                args.append(ValueV(f, f"player.id({pystr(ref)})"))
+            else:
+                found = self.player.value(f, values, c)
+                args.append(ValueV(f, found.expr, names=found.names))
         self.moves.append(
             MoveV(
                 "command",
@@ -326,7 +339,8 @@ class _Plan:
                 if main is not None and f.name == main.identity.name and main.key in self.bound:
                     values.append(ValueV(f, f"player.id({pystr(main.key)})"))
                 else:
-                    values.append(ValueV(f, self.player.query_value(q, f)))
+                    found = self.player.query_value(q, f)
+                    values.append(ValueV(f, found.expr, names=found.names))
             self.moves.append(MoveV("query", self.player.asker(q), values=tuple(values), q=q))
 
 
@@ -417,7 +431,7 @@ class PlayerV:
                 add(s.j.event(t.event).fields, t.values)
         return found
 
-    def value(self, f: FieldV, values: Mapping[str, Any], c: CommandV | None = None) -> str:
+    def value(self, f: FieldV, values: Mapping[str, Any], c: CommandV | None = None) -> Source:
         """A field's value as source: as the step gives it, else as a scenario gives it to this command (or to
         an event it records), else the scenarios' first of its name, else an example."""
         if f.raw in values:
@@ -428,9 +442,9 @@ class PlayerV:
             found = self._fit(value, ftype, f.ftype)
             if found:
                 return found
-        return "None" if f.ftype.name == "optional" else f.sample
+        return Source("None") if f.ftype.name == "optional" else Source(f.sample, sample_names(f.ftype))
 
-    def query_value(self, q: QueryV, f: FieldV) -> str:
+    def query_value(self, q: QueryV, f: FieldV) -> Source:
         """A query field's value: the scenarios' of its name; for a time bound, a time the rows' times meet
         (an upper bound far ahead, a lower one far back, a day the scenarios give the row's time)."""
         want = f.ftype.of if f.ftype.name == "optional" and f.ftype.of is not None else f.ftype
@@ -442,25 +456,27 @@ class PlayerV:
         field, ftype, op = found
         far = {"<=": "2100, 1, 1", ">=": "2000, 1, 1"}.get(op)
         if far is not None:
-            return f"date({far})" if want.name == "date" else f"datetime({far}, tzinfo=UTC)"
+            if want.name == "date":
+                return Source(f"date({far})", frozenset({"date"}))
+            return Source(f"datetime({far}, tzinfo=UTC)", frozenset({"datetime", "UTC"}))
         for value, source in self.pool.get(field, []):
             text = self._fit(value, source, source)
             if text and ftype == "datetime" and want.name == "date":
-                return f"{text}.date()"
+                return Source(f"{text.expr}.date()", text.names)
             if text and ftype == want.name:
                 return text
         return self.value(f, {})
 
     @staticmethod
-    def _fit(value: Any, source: FieldType, want: FieldType) -> str:
+    def _fit(value: Any, source: FieldType, want: FieldType) -> Source | None:
         if value is None and want.name != "optional":
-            return ""
+            return None
         if not optional_of(source, want) and not optional_of(want, source):
-            return ""
+            return None
         try:
-            return literal(value, want)
+            return Source(literal(value, want), literal_names(value, want))
         except (AssertionError, ValueError, ArithmeticError):  # a value given a field of its name, another type
-            return ""
+            return None
 
     @cached_property
     def plays(self) -> tuple[PlayV, ...]:
@@ -576,7 +592,7 @@ class PlayerV:
                     value = self._event_value(self.j.event(h.event), fv)
                     if value and fv.ftype.name != "uuid":  # an id the scenario made up names nothing here
                         keeps = fv.name if len(view.body) > 1 else ""  # the default keeps the aggregate's value
-                        steers.append(SteerV(view, "value", value, attribute=keeps))
+                        steers.append(SteerV(view, "value", value.expr, attribute=keeps, names=value.names))
                 elif h.kind == "choice" and self.j.command(h.commands[0]) in chosen:
                     c = self.j.command(h.commands[0])
                     steers.append(SteerV(view, "choice", options=tuple(c.choices), command=c.cls))
@@ -584,9 +600,10 @@ class PlayerV:
                     st = next((st for st, _ in failing if st.invoke.entity is h.commands[0]), None)
                     if st is not None and st.fails is not None:
                         why = next((x for x in st.fails.fields if x.raw == "reason"), None)
-                        reason = self._event_value(st.fails, why)
-                        reason = reason or pystr("made to fail by the player")
-                        steers.append(SteerV(view, "fails", command=st.invoke.cls, reason=reason))
+                        reason = self._event_value(st.fails, why) or Source(pystr("made to fail by the player"))
+                        steers.append(
+                            SteerV(view, "fails", command=st.invoke.cls, reason=reason.expr, names=reason.names)
+                        )
             if steers:
                 found[ms.module] = steers
         return found
@@ -596,6 +613,16 @@ class PlayerV:
         """Whether a rule the player answers gives a scenario's value unless rules.py overrides it: journey.py
         then asks esp_runtime.player's written()."""
         return any(s.kind == "value" for steers in self.steers.values() for s in steers)
+
+    @property
+    def stdlib(self) -> frozenset[str]:
+        """The standard-library names journey.py reads: Callable (steer's put-back), and what the rules it
+        steers (their signatures, the values and reasons they answer) and its moves' values read."""
+        found = {"Callable"}
+        for steers in self.steers.values():
+            found.update(n for s in steers for n in s.hook.signature_names | s.names)
+        found.update(n for p in self.plays for m in p.moves for v in m.values for n in v.names)
+        return frozenset(found)
 
     @cached_property
     def modules(self) -> frozenset[tuple[str, str]]:
@@ -616,11 +643,11 @@ class PlayerV:
                     found.add((m.listener.on.service.module, "aggregates"))
         return frozenset(found)
 
-    def _event_value(self, ev: EventV, f: FieldV | None) -> str:
+    def _event_value(self, ev: EventV, f: FieldV | None) -> Source | None:
         """The first value the scenarios expect for this field of this event (a then), else the first they give
         (a given) unless it is a time, which is better now than when some scenario began."""
         if f is None:
-            return ""
+            return None
         expected = [occ for s in self.j.scenarios for occ in s.entity.then or ()]
         given = [occ for s in self.j.scenarios for occ in s.entity.given]
         if f.ftype.name not in ("date", "datetime"):
@@ -630,7 +657,7 @@ class PlayerV:
                 found = self._fit(occ.values[f.raw], f.ftype, f.ftype)
                 if found:
                     return found
-        return ""
+        return None
 
     @cached_property
     def causes(self) -> dict[str, str]:
