@@ -84,12 +84,25 @@ STDLIB_IMPORTS: Mapping[str, str] = {
 _TYPES = frozenset(STDLIB_IMPORTS) | {"annotations", "value_objects"}
 _TEST_HELPERS = _words("events_of has_logic listener_id pytest json uuid4 Alone DomainError store")
 
+# The top-level modules of the generated package's dependencies (its pyproject.toml, extras included) and
+# theirs: a package named like one is imported in its place ('fastapi' broke its own tests/test_api.py).
+# tests/test_naming.py derives them from the rendered pyproject.toml and the installed distributions.
+DEPENDENCY_MODULES = _words(
+    """
+    annotated_doc annotated_types anyio certifi charset_normalizer click fastapi graphql h11 harfile httpcore2
+    httpx2 hypothesis hypothesis_graphql idna iniconfig jsonschema_rs markdown_it markupsafe mdurl opentelemetry
+    packaging py pydantic pydantic_core pygments pyrate_limiter requests rich schemathesis sortedcontainers
+    starlette truststore typing_inspection urllib3 uvicorn werkzeug yaml
+    """
+)
+
 RESERVED: Mapping[str, frozenset[str]] = {
     # top-level modules a package must not shadow: the standard library, what the generated code and its
     # tests import, the folders beside the package
     "package": frozenset(sys.stdlib_module_names)
     | _words("eventsourcing esp_runtime esp pytest _pytest pluggy psycopg psycopg_binary psycopg_pool")
-    | _words("typing_extensions hatchling setuptools pip tests conftest"),
+    | _words("typing_extensions hatchling setuptools pip tests conftest")
+    | DEPENDENCY_MODULES,
     "package modules": _words("system journey testing player deploy runtime saga tests value_objects"),
     # members of the system facade (system.py)
     "system": _words("runner services catch_up positions recorded close sagas tick rules env parked retry_parked"),

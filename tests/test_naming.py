@@ -247,3 +247,59 @@ def test_a_journey_using_the_names_the_code_uses_is_renamed_and_its_package_pass
         check=False,
     )
     assert tests.returncode == 0, tests.stdout[-4000:] + tests.stderr[-2000:]
+
+
+def _dependency_modules(pyproject: str) -> set[str]:
+    """The top-level modules of the distributions a rendered pyproject.toml asks for (extras included) and of
+    theirs, as installed here (the dev extra installs the generated packages' test extra)."""
+    import tomllib
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads(pyproject)["project"]
+    wanted = [Requirement(r) for r in project["dependencies"]]
+    wanted += [Requirement(r) for extra in project.get("optional-dependencies", {}).values() for r in extra]
+    seen: set[tuple[str, frozenset[str]]] = set()
+    while wanted:
+        req = wanted.pop()
+        key = (req.name.lower().replace("_", "-"), frozenset(req.extras))
+        if key in seen:
+            continue
+        seen.add(key)
+        for text in metadata.distribution(req.name).requires or []:
+            sub = Requirement(text)
+            extras = ["", *req.extras]
+            if sub.marker is None or any(sub.marker.evaluate({"extra": e}) for e in extras):
+                wanted.append(sub)
+    names = {name for name, _ in seen}
+    return {
+        top
+        for top, dists in metadata.packages_distributions().items()
+        if top.isidentifier() and not top.startswith("_") and {d.lower().replace("_", "-") for d in dists} & names
+    }
+
+
+@pytest.mark.parametrize("journey", JOURNEYS, ids=lambda p: p.stem)
+def test_no_package_name_shadows_a_module_the_package_imports(journey: Path) -> None:
+    """Every top-level module the rendered code imports (anywhere, tests included), and every module of its
+    dependencies, is a package name esp renames (issue 15.2: a journey named 'fastapi' validated, and its
+    package's tests imported it instead of FastAPI)."""
+    names, _, files = _rendered(journey)
+    imported = {
+        alias.name.split(".")[0]
+        for f in files
+        if f.path.endswith(".py")
+        for node in ast.walk(ast.parse(f.text))
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    } | {
+        node.module.split(".")[0]
+        for f in files
+        if f.path.endswith(".py")
+        for node in ast.walk(ast.parse(f.text))
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level
+    }
+    (pyproject,) = [f.text for f in files if f.path == "pyproject.toml"]
+    used = (imported | _dependency_modules(pyproject)) - {names.package, "tests"}
+    assert used - RESERVED["package"] == set()
