@@ -15,7 +15,7 @@ from functools import cached_property
 
 from esp.build import duration_text
 from esp.generate.context import AggregateV, CommandV, EventV, JourneyV, MicroserviceV, _View
-from esp.generate.text import pystr
+from esp.generate.text import default_names, pystr
 from esp.generate.wrap import LINE
 from esp.model import FieldType, Microservice, Retries, Saga, SagaStep
 from esp.naming import field_name, optional_of, saga_data, saga_source
@@ -619,6 +619,26 @@ class SagaPartV:
     outcomes: tuple[SagaV, ...] = ()  # sagas whose end it records on its aggregate
     runs: tuple[SagaV, ...] = ()  # sagas whose SEC it hosts
 
+    @property
+    def sagas_stdlib(self) -> frozenset[str]:
+        """The standard-library names sagas.py reads: ClassVar, Any, Mapping and UUID (every SEC's), timedelta
+        where a step's timeout, a retry policy or a circuit breaker waits."""
+        waits = any(s.retries or s.compensation_retries or s.breaker or any(map(_waits, s.steps)) for s in self.runs)
+        return frozenset({"Any", "ClassVar", "Mapping", "UUID"} | ({"timedelta"} if waits else set()))
+
+    @property
+    def steps_stdlib(self) -> frozenset[str]:
+        """The standard-library names saga_steps.py reads: TYPE_CHECKING and UUID (every one's), Any (the
+        values of a step on an existing aggregate), and the defaults of the outcome and failure events' fields
+        nothing else fills."""
+        found = {"TYPE_CHECKING", "UUID"} | ({"Any"} if any(st.existing for _, st in self.steps) else set())
+        for s in self.outcomes:
+            found |= _default_names(s.completes, s.completes_values) | _default_names(s.aborts, s.aborts_values)
+        for _, st in self.steps:
+            if st.fails is not None:
+                found |= _default_names(st.fails, st.failure)
+        return frozenset(found)
+
     @cached_property
     def _short(self) -> frozenset[str]:
         """The participants (modules) whose aggregates module sagas.py imports by its short stem (naming.py): a
@@ -710,6 +730,18 @@ def parts(sagas: tuple[SagaV, ...]) -> dict[Microservice, SagaPartV]:
         for step in sv.steps:
             found.setdefault(step.participant.entity, _Part()).steps.append((sv, step))
     return {ms: SagaPartV(tuple(p.steps), tuple(p.outcomes), tuple(p.runs)) for ms, p in found.items()}
+
+
+def _waits(st: StepV) -> bool:
+    """Whether its ``Step(...)`` waits a timedelta: a timeout, its compensation's own, a retry policy."""
+    own = st.own_compensation_timeout_ms is not None and st.compensate is not None
+    return st.timeout_ms is not None or own or bool(st.retries_args or st.compensation_retries_args)
+
+
+def _default_names(ev: EventV, values: list[tuple[str, str]]) -> frozenset[str]:
+    """The standard-library names of the values that are their field's default (what nothing else fills)."""
+    fields = {f.name: f for f in ev.fields}
+    return frozenset[str]().union(*(default_names(fields[n].ftype) for n, e in values if e == fields[n].default))
 
 
 def _unique_services(services: list[MicroserviceV]) -> list[MicroserviceV]:
