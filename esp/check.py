@@ -1000,6 +1000,8 @@ def _copied_values(model: Model, scenario: Scenario, occ: Given) -> Iterator[Dia
         gives = scenario.when.values.get(source.name)
         if gives is None and source.name not in scenario.when.values and f.type.name != "optional":
             continue  # E072
+        if f.type.scalar in ("float", "decimal") and (_is_nan(gives) or _is_nan(occ.values[f.name])):
+            continue  # E075: a NaN equals nothing, so it is said once, not also as a contradiction
         if _normal(gives, f.type) != _normal(occ.values[f.name], f.type):
             yield _d(
                 "E177",

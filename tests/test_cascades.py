@@ -78,6 +78,25 @@ def test_a_creating_command_that_emits_an_event_of_another_command_is_one_error(
     assert codes(found) == ["E062", "W106"], show(found)
 
 
+@pytest.mark.parametrize(
+    ("when", "then", "expected"),
+    [(".nan", ".nan", ["E075", "E075", "W106"]), ('"7.00"', ".nan", ["E075", "W106"])],
+)
+def test_a_nan_scenario_value_is_e075_alone(tmp_path: Path, when: str, then: str, expected: list[str]) -> None:
+    """A NaN is E075 where it is written, not also E177 for an event field that copies it from the command."""
+    text = (JOURNEYS / "restaurant.yaml").read_text(encoding="utf-8")
+    for old, new in (
+        ('UpdateFood: {price: "7.00"}', f"UpdateFood: {{price: {when}}}"),
+        ('FoodUpdated: {price: "7.00"}', f"FoodUpdated: {{price: {then}}}"),
+    ):
+        assert text.count(old) == 1
+        text = text.replace(old, new)
+    path = tmp_path / "restaurant.yaml"
+    path.write_text(text, encoding="utf-8")
+    found = api.validate([path]).diagnostics
+    assert codes(found) == expected, show(found)
+
+
 def test_a_saga_left_out_leaves_its_events_alone(tmp_path: Path) -> None:
     """A saga in an unknown microservice (no name close to it) cannot be built; its events still count as used."""
     found = _travel(tmp_path, "    in: trips\n    starts_on:", "    in: nowhere-at-all\n    starts_on:")
