@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
+from helpers import assert_exit, run_esp
 from typer.testing import CliRunner
 
 from esp import api
@@ -307,6 +308,13 @@ def test_cli_check_and_dry_run(tmp_path: Path) -> None:
 def test_committed_output_is_current(journey: Path) -> None:
     result = generate(model_of(journey), ROOT / "generated" / journey.stem, check=True)
     assert result.clean, result.diff()[:4000]
+
+
+def test_esp_generate_check_in_this_folder_is_clean() -> None:
+    """The command a user tries (issue 15, done when): [tool.esp] of esp's pyproject.toml names journeys/ and
+    generated/, so `esp generate --check` there checks every example, read as one model, one package each."""
+    result = run_esp("generate", "--check", cwd=ROOT)
+    assert_exit(result, 0)
 
 
 def awkward_journey(tmp_path: Path, service: str = "class") -> Path:
