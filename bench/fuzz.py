@@ -307,23 +307,23 @@ def op_text(text: str, rng: random.Random) -> tuple[str, str]:
 
 # -- every name at its longest -------------------------------------------------------------------------------
 
-# The identifier each kind of name becomes and its limit (esp/naming.py: E171): a class, a snake-case name or the
-# text itself. A name of several kinds (a step named like its command) keeps within all of them.
-_LIMITED: dict[str, tuple[Callable[[str], str], int]] = {}
+# The identifiers each kind of name becomes and their limits (esp/naming.py: E171): a class (and its snake case),
+# a snake-case name or the text itself. A name of several kinds (a step named like its command) keeps within all.
+_LIMITED: dict[str, list[tuple[Callable[[str], str], int]]] = {}
 
 
-def _limits() -> dict[str, tuple[Callable[[str], str], int]]:
+def _limits() -> dict[str, list[tuple[Callable[[str], str], int]]]:
     from esp import names
-    from esp.naming import MAX_NAME, MAX_TEXT
+    from esp.naming import MAX_NAME, MAX_SNAKE, MAX_TEXT
 
     if not _LIMITED:
         pascal, snake, text = names.class_name, names.snake, str
         for kind in ("journey", "aggregates", "command", "event", "saga", "query", "projection"):
-            _LIMITED[kind] = (pascal, MAX_NAME)
+            _LIMITED[kind] = [(pascal, MAX_NAME), (lambda name: snake(pascal(name)), MAX_SNAKE)]
         for kind in ("microservices", "fields", "identity", "timer", "process", "scenario", "actor"):
-            _LIMITED[kind] = (snake, MAX_NAME)
+            _LIMITED[kind] = [(snake, MAX_NAME)]
         for kind in ("step", "states"):
-            _LIMITED[kind] = (text, MAX_TEXT)
+            _LIMITED[kind] = [(text, MAX_TEXT)]
     return _LIMITED
 
 
@@ -348,10 +348,11 @@ def _kinds(data: Any, found: dict[str, set[str]]) -> dict[str, set[str]]:
     return found
 
 
-def _longest(name: str, kinds: set[str], tag: str) -> str:
+def _longest(name: str, kinds: set[str], tag: str, words: bool = False) -> str:
     """``name`` in its own spelling (words with spaces, snake or Pascal case), made distinct by ``tag`` and
-    padded until one of the identifiers its kinds become reaches its limit."""
-    limits = [_limits()[k] for k in kinds]
+    padded until one of the identifiers its kinds become reaches its limit; with ``words``, padded with words of
+    two letters first (a class name's snake case then grows by a third)."""
+    limits = [limit for k in kinds for limit in _limits()[k]]
     words = [w for w in re.split(r"[^A-Za-z]+", name) if w] or ["name"]
     spaced, snake_case = " " in name, name[:1].islower()
     sep = " " if spaced else "_" if snake_case else ""
@@ -369,6 +370,8 @@ def _longest(name: str, kinds: set[str], tag: str) -> str:
     tokens = [*words, tag]
     while not fits(tokens) and len(tokens[0]) > 1:  # shortened from its first word
         tokens[0] = tokens[0][:-1]
+    while words and fits([*tokens, "ab"]):
+        tokens.append("ab")
     while fits([*tokens[:-1], tokens[-1] + "x"]):
         tokens[-1] += "x"
     return spelled(tokens)
@@ -383,13 +386,14 @@ def _tag(n: int) -> str:
             return "q" + letters
 
 
-def at_max_length(data: Any) -> Any:
+def at_max_length(data: Any, words: bool = False) -> Any:
     """``data`` with every name (journey, microservices, aggregates, fields, commands, events, sagas, steps,
     states...) renamed to a distinct name as long as esp accepts, references following: the longest lines and
-    paths the generated code can get. Names spelled like a key of the format are left alone."""
+    paths the generated code can get (``words``: of many short words). Names spelled like a key of the format
+    are left alone."""
     found = _kinds(data, {})
     new = {
-        name: _longest(name, kinds, _tag(n))
+        name: _longest(name, kinds, _tag(n), words)
         for n, (name, kinds) in enumerate(sorted(found.items()))
         if isinstance(name, str) and name not in _format_keys()
     }
@@ -428,10 +432,11 @@ def _rename_all(data: Any, new: dict[str, str]) -> Any:
 
 def op_max_length(data: Any, rng: random.Random) -> str:
     """Every name at once as long as esp accepts (where three long names meet on one generated line)."""
-    renamed = at_max_length(data)
+    words = rng.random() < 0.5
+    renamed = at_max_length(data, words)
     data.clear()
     data.update(renamed)
-    return "every name at its longest"
+    return "every name at its longest" + (", of short words" if words else "")
 
 
 DATA_OPERATORS: list[tuple[float, Callable[[Any, random.Random], str]]] = [

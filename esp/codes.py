@@ -451,7 +451,8 @@ CODES: dict[str, CodeInfo] = {
     "E171": _e(
         "name too long",
         "{kind} '{name}' becomes '{ident}', longer than the {limit} characters the generated code can carry",
-        "choose a shorter name (the generated lines must fit 120 columns, its paths the file system)",
+        "choose a shorter name (the generated lines must fit 120 columns, its paths the file system; a class"
+        " name's snake case, its methods' names, may have 55 characters)",
     ),
     "E172": _e(
         "creation event given twice",

@@ -244,6 +244,9 @@ _BUILTINS = frozenset(n for n in dir(builtins) if not n.startswith("_"))
 # writes as a string: the generated lines must fit ruff's 120 columns and the paths the file system's limits.
 # The examples' longest name has 38 characters. Names only the code uses (tests, handlers) are shortened.
 MAX_NAME = 40
+# The snake case of a class name of 40 characters ('place_order' of PlaceOrder): the generated code calls a command's
+# method after its aggregate class ('    return aggregates.<Class>.<method>(' within 120 columns, in parentheses).
+MAX_SNAKE = 55
 MAX_TEXT = 60
 _MAX_INTERNAL = 60
 
@@ -509,9 +512,11 @@ class _Namer:
             self.problems.append(diagnostic("E171", loc, kind=kind, name=raw[:80], ident=ident[:80], limit=limit))
 
     def python_class(self, kind: str, raw: str, loc: Location) -> str:
-        """A class name; a Python keyword or builtin is refused (E033): renaming it would hide a mistake."""
+        """A class name; a Python keyword or builtin is refused (E033): renaming it would hide a mistake. Its
+        snake case (methods, attributes) has a limit of its own: a name of many short words grows by a third."""
         ident = names.class_name(raw)
         self.too_long(kind, raw, ident, loc)
+        self.too_long(kind, raw, names.snake(ident), loc, MAX_SNAKE)
         if keyword.iskeyword(ident) or ident in _BUILTINS:
             what = "keyword" if keyword.iskeyword(ident) else "builtin"
             self.problems.append(diagnostic("E033", loc, kind=kind, name=raw, ident=ident, what=what))

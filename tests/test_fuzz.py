@@ -163,12 +163,21 @@ REFUSED: dict[str, tuple[str, Callable[[Any], Any], str]] = {
 # Every name of a journey at once as long as esp accepts (bench.fuzz.at_max_length): three long names meet on one
 # line where one long name fits (sagas.py's REPLIES keys and saga rule methods, api.py's projections, test_sagas'
 # calls and asserts: E501 or ruff format before). Sagas of every kind, and two example journeys.
-LONGEST = ("money-transfer.yaml", "trip-booking.yaml", "food-delivery.yaml", "customer-profile.yaml")
+# Of many short words, a class name's snake case grows by a third: 'return aggregates.<Class>.<method>(' (E171 keeps
+# it within MAX_SNAKE since) and annotated assignments of a call.
+LONGEST = {
+    "money-transfer.yaml": False,
+    "trip-booking.yaml": False,
+    "food-delivery.yaml": False,
+    "customer-profile.yaml": False,
+    "insurance-claim.yaml": True,
+    "restaurant.yaml": True,
+}
 
 
 @pytest.mark.parametrize("seed", LONGEST)
 def test_every_name_at_its_longest_generates_a_package_that_lints_and_plays(seed: str, tmp_path: Path) -> None:
-    mutant = _mutant(seed, fuzz.at_max_length)
+    mutant = _mutant(seed, lambda data: fuzz.at_max_length(data, words=LONGEST[seed]))
     names = [n for n in fuzz._kinds(yaml.safe_load(mutant.text), {}) if n not in fuzz._format_keys()]
     assert len(names) > 20
     assert max(len(n) for n in names) >= MAX_NAME

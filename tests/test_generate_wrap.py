@@ -155,6 +155,13 @@ class Hooks:
     ) -> str:
         return ""
 """,
+    "a return of a split call whose first line does not fit": f"""
+class S:
+    def _open_{W}_longer_long(self, command, aggregate_id):
+        return aggregates.{C}.open_{N}_longer_long(
+            command, self.rules, aggregate_id=aggregate_id
+        )
+""",
     "an import": f"""
 from longpkg.{N} import projections as {N}_projections
 """,

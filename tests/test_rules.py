@@ -150,6 +150,12 @@ CASES = [
         ("E033",),
     ),
     Case(
+        "class-of-many-short-words",  # 38 characters, its method 'ab_cd_..._kl' 56: past MAX_SNAKE
+        check.names_fit_the_generated_code,
+        variant(M, _event("      - event: AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGhIjKl\n")),
+        ("E171",),
+    ),
+    Case(
         "modules-collide",
         check.names_fit_the_generated_code,
         variant(M, ("microservices:\n", "microservices:\n  Shop: {}\n")),

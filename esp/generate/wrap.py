@@ -6,8 +6,9 @@ a template prints a name, the rendered module's long lines are split here, by ru
 the shapes the templates write: a comment is wrapped; a line ending in a bracket pair is split inside that
 pair (its content on one line of its own if it fits, else one item a line with a trailing comma, else
 recursively); a ``def`` splits at its parameters; a condition, ``return``, ``assert`` or assignment with
-no bracket to split is put in parentheses. Only lines past 120 columns are touched, so what fits is left
-exactly as the template wrote it. tests/test_fuzz.py checks the result with ruff format itself.
+no bracket to split is put in parentheses. A line that opens a bracket the template closes lines later is
+joined with those lines first (magic trailing commas kept). Only lines past 120 columns are touched, so what
+fits is left exactly as the template wrote it. tests/test_fuzz.py checks the result with ruff format itself.
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ import io
 import textwrap
 import tokenize
 from dataclasses import dataclass
+from keyword import iskeyword
 
 LINE = 120  # the generated pyproject.toml's line-length
 _OPEN = {"(": ")", "[": "]", "{": "}"}
 _CLOSE = {v: k for k, v in _OPEN.items()}
-_CLOSE_OF = _OPEN
 _KEYWORDS = ("return ", "if ", "elif ", "while ", "assert ")
 
 
@@ -44,7 +45,7 @@ def fit_module(source: str) -> str:
         if skip:
             skip -= 1
             continue
-        block = _assigned_block(lines, number - 1) if len(line) > LINE and number in free else None
+        block = _joined_block(lines, number - 1, free) if len(line) > LINE and number in free else None
         if block is not None:
             out.extend(block[0])
             skip = block[1] - 1
@@ -59,43 +60,25 @@ def fit_module(source: str) -> str:
     return "\n".join(_text_too_long(line) for line in out)
 
 
-def _assigned_block(lines: list[str], at: int) -> tuple[list[str], int] | None:
-    """An assignment of a call the template split one argument a line (a magic trailing comma), whose first line
-    ``x = module.Cls(`` is past 120 columns: ruff format puts the call in parentheses of its own when its first
-    line fits there. (the new lines, how many lines it replaces), or None."""
+def _joined_block(lines: list[str], at: int, free: set[int]) -> tuple[list[str], int] | None:
+    """A line past 120 columns that opens a bracket the template closes on a later line (``x = module.Cls(`` with
+    one argument a line): the lines up to that bracket joined into one, magic trailing commas kept, and laid out
+    as one line is (ruff format decides alike: the call in parentheses of its own, when its first line fits
+    there). (the new lines, how many lines it replaces), or None."""
     line = lines[at]
     indent = len(line) - len(line.lstrip(" "))
-    content = line[indent:]
-    if not content.endswith(("(", "[", "{")) or _tokens(content) is not None:
+    if not line.rstrip().endswith(("(", "[", "{")) or _tokens(line.strip()) is not None:
         return None
-    toks: list[tokenize.TokenInfo] = []
-    try:
-        for tok in tokenize.generate_tokens(io.StringIO(content + "\n").readline):
-            toks.append(tok)
-    except (tokenize.TokenError, SyntaxError):
-        pass  # the bracket it opens is not closed on this line: expected
-    toks = [t for t in toks if t.start[0] == 1 and t.type not in (tokenize.NL, tokenize.NEWLINE)]
-    depth, equals = 0, []
-    for tok in toks:
-        if tok.string in _OPEN:
-            depth += 1
-        elif tok.string in _CLOSE:
-            depth -= 1
-        elif depth == 0 and tok.string == "=":
-            equals.append(tok)
-    if len(equals) != 1 or depth != 1:
-        return None
-    closing = _CLOSE_OF[content[-1]]
-    pad = " " * indent
-    end = next((i for i in range(at + 1, len(lines)) if lines[i].startswith(pad + closing)), None)
-    if end is None or lines[end].strip() != closing or not lines[end - 1].rstrip().endswith(","):
-        return None
-    target, value = content[: equals[0].start[1]].rstrip(), content[equals[0].end[1] :].strip()
-    if indent + 4 + len(value) > LINE:
-        return None  # no better in parentheses: ruff leaves it as it is
-    inner = [pad + "    " + value, *("    " + x for x in lines[at + 1 : end]), pad + "    " + closing]
-    fitted = [part for x in inner for part in (fit_line(x) if _tokens(x.strip()) is not None else [x])]
-    return [f"{pad}{target} = (", *fitted, pad + ")"], end - at + 1
+    joined = line.strip()
+    for end in range(at + 1, min(len(lines), at + 200)):
+        part = lines[end].strip()
+        if end + 1 not in free or not part or "#" in part:
+            return None  # a string over lines or a comment: left as written
+        glue = "" if joined.endswith(("(", "[", "{")) or part.startswith((")", "]", "}")) else " "
+        joined += glue + part
+        if _tokens(joined) is not None:
+            return fit_line(" " * indent + joined), end - at + 1
+    return None
 
 
 def _text_too_long(line: str) -> str:
@@ -150,7 +133,7 @@ def _docstring_line(line: str, indent: int) -> list[str]:
 
 def fit_line(line: str) -> list[str]:
     """One physical line as one or more lines that fit 120 columns, if ruff format would split it."""
-    if len(line) <= LINE:
+    if len(line) <= LINE and not _has_magic_comma(line.strip()):
         return [line]
     indent = len(line) - len(line.lstrip(" "))
     content = line[indent:]
@@ -253,6 +236,13 @@ def _split(content: str, toks: list[_Tok], indent: int) -> tuple[str, str, str] 
     parens = _invisible_parens(content, toks)
     if parens is not None and indent + 4 + len(parens[1]) > LINE and len(_tokens(parens[1]) or ()) == 1:
         parens = None  # one long atom (a text) fits no better in parentheses: ruff leaves it where it is
+    if (
+        parens is not None
+        and inside is not None
+        and parens[0].endswith(("= (", "return ("))
+        and (indent + len(parens[0]) > LINE or len(fit_line(" " * (indent + 4) + parens[1])[0]) > LINE)
+    ):
+        return inside  # its first line fits no better in parentheses: ruff splits the brackets without them
     return parens or _parenthesized_item(content, toks) or inside
 
 
@@ -370,6 +360,25 @@ def _literal_with_commas(head: str, body: str) -> bool:
 
 def _magic_comma(body: str) -> bool:
     return body.endswith(",")
+
+
+def _has_magic_comma(content: str) -> bool:
+    """A comma right before a closing bracket anywhere in ``content`` (lines joined from a template's split call):
+    ruff format keeps those brackets split, one item a line; not the comma of a one-item tuple ``(x,)``."""
+    if ",)" not in content.replace(" ", "") and ",]" not in content and ",}" not in content:
+        return False
+    toks = _tokens(content)
+    if toks is None:
+        return False
+    for i in range(1, len(toks)):
+        if toks[i].text in _CLOSE and toks[i - 1].text == ",":
+            opening = next(j for j in range(i - 1, -1, -1) if _matching(toks, j) == i and toks[j].text in _OPEN)
+            before = toks[opening - 1].text if opening > 0 else ""
+            called = (before.isidentifier() and not iskeyword(before)) or before in _CLOSE
+            one_item = not _top_level(toks[opening + 1 : i - 1], {","})
+            if toks[opening].text != "(" or called or not one_item:
+                return True
+    return False
 
 
 def _explode(body: str, indent: int) -> list[str]:
