@@ -241,6 +241,44 @@ class JourneyV:
         return tuple(type_v(vo) for vo in self.model.types)
 
     @property
+    def journey_tests_stdlib(self) -> frozenset[str]:
+        """The standard-library names test_journey.py reads: those of the event its catch-up test stores (the
+        first listener's whose command creates, on an aggregate something creates): uuid4 when the event
+        creates its aggregate, its fields' example values."""
+        li = next((li for li in self.listeners if li.command.creates and li.on.aggregate.creators), None)
+        if li is None:
+            return frozenset()
+        fixed = frozenset({"uuid4"} if li.on.creation else ())
+        return fixed.union(*(sample_names(f.ftype) for f in li.on.fields))
+
+    @property
+    def integration_tests_stdlib(self) -> frozenset[str]:
+        """The standard-library names test_integration_events.py reads (json apart, imported whole): uuid4 and
+        the example values of each integration event it records, and of the creating event before it."""
+        found: set[str] = set()
+        for e in (e for ms in self.microservices for e in ms.integration_events if e.aggregate.creators):
+            recorded = [e] if e.creation else [e.aggregate.creators[0].first_emit.event, e]
+            found.add("uuid4")
+            found.update(n for ev in recorded for f in ev.fields for n in sample_names(f.ftype))
+        return frozenset(found)
+
+    @property
+    def listener_tests_stdlib(self) -> frozenset[str]:
+        """The standard-library names test_listeners.py reads: uuid4 for an event that creates its aggregate
+        under a new id, and the example values of the events it records (a field the target's id or key fills
+        apart); for a keyed aggregate, those of the events that release or record its keys anew, and the other
+        value recorded."""
+        found: set[str] = set()
+        for ms in self.microservices:
+            for li in ms.listeners:
+                if li.tested:
+                    found |= _listener_test_names(li)
+            for a in ms.aggregates:
+                if a.keys and a.creators and not a.born_ended:
+                    found |= _keys_test_names(a)
+        return frozenset(found)
+
+    @property
     def testing_stdlib(self) -> frozenset[str]:
         """The standard-library names testing.py reads: Protocol and TypeVar (Alone), UUID and uuid4 (a
         builder's id), and the example values of the events its builders record."""
@@ -573,6 +611,7 @@ class MicroserviceV(_View[Microservice]):
 
 # A value of a key's type other than its sample (esp.generate.text.sample), as source: a unique key recorded anew.
 _OTHER_VALUE = {"uuid": "uuid4()", "str": '"another"', "int": "2", "date": "date(2024, 2, 29)"}
+_OTHER_NAMES = {"uuid": frozenset({"uuid4"}), "date": frozenset({"date"})}  # the standard-library names they read
 
 
 @dataclass(frozen=True, eq=False)
@@ -980,6 +1019,29 @@ def _field_hook(j: JourneyV, hook: Hook, event: Event, fld: Field) -> HookV:
         body = (f"return {f.default}",)
         doc = f"The {f.raw} of {ev.cls}, which the command does not carry (default: {f.default})."
     return HookV(hook.method, doc, params, f.type, body, type_names(f.ftype), default_names(f.ftype))
+
+
+def _listener_test_names(li: ListenerV) -> frozenset[str]:
+    by_id = li.key is not None and li.key_value == "domain_event.originator_id"
+    found = {"uuid4"} if li.on.creation and not by_id else set()
+    for f in li.on.fields:
+        source = f"domain_event.{f.name}"
+        if li.target != source and not (li.key and li.key_value == source):
+            found |= sample_names(f.ftype)
+    return frozenset(found)
+
+
+def _keys_test_names(a: AggregateV) -> frozenset[str]:
+    found: set[str] = set()
+    for cls, released in a.key_releases:
+        e = next(e for e in a.events if e.cls == cls)
+        found.update(n for f in e.fields if f.name not in released for n in sample_names(f.ftype))
+    for e, attr, _ in a.rekeying:
+        key = e.field(attr)
+        assert key is not None
+        found |= _OTHER_NAMES.get(str(key.ftype), frozenset())
+        found.update(n for f in e.fields if f.name != attr for n in sample_names(f.ftype))
+    return frozenset(found)
 
 
 # -- listeners ------------------------------------------------------------------------------------------------
