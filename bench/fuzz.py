@@ -542,7 +542,7 @@ for line in sys.stdin:
 
 
 TEST = """
-import contextlib, io, json, sys, traceback
+import contextlib, gc, io, json, sys, traceback
 import pytest
 for line in sys.stdin:
     folder, args = json.loads(line)
@@ -559,6 +559,10 @@ for line in sys.stdin:
         for name, module in list(sys.modules.items()):
             if (getattr(module, "__file__", None) or "").startswith(folder + "/tests/"):
                 del sys.modules[name]
+        # pytest runs gc.collect() twice at its end, over the whole heap, which grows with every package imported
+        # here: freeze what is alive now, so that later passes skip it (40 packages: 21 s of CPU before, 12 s)
+        gc.collect()
+        gc.freeze()
     print(json.dumps([code == 0, out.getvalue()[-4000:]]), flush=True)
 """
 
