@@ -279,6 +279,27 @@ class JourneyV:
         return frozenset(found)
 
     @property
+    def command_tests_stdlib(self) -> frozenset[str]:
+        """The standard-library names test_commands.py reads: the example values of the fields of the commands
+        it tests (a target's id apart: the built aggregate's)."""
+        tested = [c for a in self.aggregates for c in a.command_tests]
+        fields = [f for c in tested for f in c.all_fields if f is not c.id_field]
+        return frozenset[str]().union(*(sample_names(f.ftype) for f in fields))
+
+    @property
+    def timer_tests_stdlib(self) -> frozenset[str]:
+        """The standard-library names test_timers.py reads: timedelta (every test's due time), and the example
+        values of the events that stop a timer or return the aggregate to its state."""
+        found: set[str] = set()
+        for t in (
+            t for ms in self.timed for t in ms.timers if t.aggregate.creators and t.state in t.aggregate.reachable
+        ):
+            found.add("timedelta")
+            recorded = [e for e in (t.stopper, t.undo[0] if t.undo else None) if e is not None]
+            found.update(n for e in recorded for f in e.fields for n in sample_names(f.ftype))
+        return frozenset(found)
+
+    @property
     def testing_stdlib(self) -> frozenset[str]:
         """The standard-library names testing.py reads: Protocol and TypeVar (Alone), UUID and uuid4 (a
         builder's id), and the example values of the events its builders record."""
