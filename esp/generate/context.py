@@ -26,6 +26,7 @@ from esp.generate.text import (
     default,
     default_names,
     literal,
+    literal_names,
     py_type,
     sample,
     sample_names,
@@ -298,6 +299,11 @@ class JourneyV:
             recorded = [e for e in (t.stopper, t.undo[0] if t.undo else None) if e is not None]
             found.update(n for e in recorded for f in e.fields for n in sample_names(f.ftype))
         return frozenset(found)
+
+    @property
+    def scenario_tests_stdlib(self) -> frozenset[str]:
+        """The standard-library names test_scenarios.py reads: its scenarios' (ScenarioV.stdlib)."""
+        return frozenset[str]().union(*(s.stdlib for s in self.scenarios))
 
     @property
     def testing_stdlib(self) -> frozenset[str]:
@@ -1460,7 +1466,7 @@ class ScenarioV:
             emit = next((e for e in self.command.emits if e.event is step.event), None)
             from_rules = {v.field.name for v in emit.values if v.hook is not None} if emit else set()
             values = tuple(
-                ValueV(v.field, v.expr, by_rule=v.field.name in from_rules)
+                ValueV(v.field, v.expr, by_rule=v.field.name in from_rules, names=v.names)
                 for v in step.values
                 if v.field.raw in occ.values
             )
@@ -1474,6 +1480,27 @@ class ScenarioV:
         if self.then is None:
             return self.rejection is not None
         return any(v.by_rule for t in self.then for v in t.values)
+
+    @property
+    def stdlib(self) -> frozenset[str]:
+        """The standard-library names its test reads: Literal (and Sequence) where it picks the events with the
+        choice rule, uuid4 where it creates the aggregate from a given event, and its values'."""
+        c = self.command
+        found = {"Literal"} | ({"Sequence"} if not c.creates else set()) if self.chooses else set()
+        values = list(self.when)
+        if not c.creates:
+            found |= {"uuid4"} if self.given and self.given[0].event.creation else set()
+            assert c.id_field is not None
+            values = [v for st in self.given for v in st.values] + [
+                v for v in values if v.field.name != c.id_field.name
+            ]
+        values += [v for t in self.then or () for v in t.values]
+        return frozenset(found).union(*(v.names for v in values))
+
+    @property
+    def chooses(self) -> bool:
+        """Whether its test makes the choice rule pick the events it expects (the default rules pick others)."""
+        return not self.default_matches and self.command.choice_hook is not None
 
     @property
     def xfails(self) -> bool:
@@ -1500,9 +1527,12 @@ def _values(fields: tuple[FieldV, ...], occ: Given | When) -> tuple[ValueV, ...]
     values = []
     for f in fields:
         if f.raw in occ.values:
-            values.append(ValueV(f, literal(occ.values[f.raw], f.ftype)))
+            value = occ.values[f.raw]
+            values.append(ValueV(f, literal(value, f.ftype), names=literal_names(value, f.ftype)))
+        elif f.ftype.name == "optional":
+            values.append(ValueV(f, "None"))
         else:
-            values.append(ValueV(f, "None" if f.ftype.name == "optional" else f.sample))
+            values.append(ValueV(f, f.sample, names=sample_names(f.ftype)))
     return tuple(values)
 
 
