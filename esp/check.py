@@ -49,7 +49,10 @@ left kept spent put set cut read run hit brought caught taught found told met le
 undone forgotten frozen broken spoken stolen ridden risen hidden eaten fallen got gotten thrown flown grown
 torn worn born sat stood understood struck stuck hung rung sunk drunk slid dug fought sought thought bound
 wound rebuilt overpaid prepaid reset quit split spread cast cost let shed dealt felt meant laid rewritten
-upheld mislaid
+upheld mislaid lent bent slept swept wept fled bled bred rang sang swung spun stung shaken woken sworn sewn
+sown beaten bitten proven shrunk arisen gone come become overcome redone remade resold retold resent repaid
+withheld overridden forbidden forgiven undertaken mistaken overtaken overdrawn oversold outgrown
+withstood misunderstood overseen foreseen sublet broadcast forecast offset upset hurt bet bid wed rid
 """
 _IRREGULAR_PAST = frozenset(_IRREGULAR_WORDS.split())
 

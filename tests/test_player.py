@@ -282,3 +282,16 @@ def test_listeners_that_lead_back_to_the_event_being_made_do_not_stall_the_playe
     assert played.returncode == 0, played.stdout[-3000:] + played.stderr[-2000:]
     # an actor's creator comes before a listener's: the walk makes the Order by CreateOrder and gets through
     assert "stopped" not in played.stdout and "UpdateParcel" in played.stdout, played.stdout
+
+
+def test_a_walk_names_only_the_commands_it_plays(tmp_path: Path) -> None:
+    """timers-undo's cart cannot reach a state CheckOut is allowed in by commands the player issues: the walk
+    leaves it out, and its title must not promise it."""
+    validation = api.validate([ROOT / "tests" / "data" / "timers-undo.yaml"])
+    assert validation.model is not None, validation.diagnostics
+    walks = [p for p in build(validation.model).player.plays if "no scenario gives" in p.title]
+    cart = next(p for p in walks if p.title.startswith("Cart: "))
+    played = {m.c.raw for m in cart.moves if m.c is not None}
+    named = set(cart.title.removeprefix("Cart: ").split(" (")[0].split(", "))
+    assert "CheckOut" not in named
+    assert named <= played, (named, played)

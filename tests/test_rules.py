@@ -1427,7 +1427,9 @@ def test_event_tense_hint_suggests_a_past_tense(tmp_path: Path, event: str, sugg
     assert d.hint == f"name events in the past tense, e.g. '{suggestion}'"
 
 
-@pytest.mark.parametrize("event", ["TicketPickedUp", "ItemAddedToBasket", "OrderStatusChangedToAwaitingValidation"])
+@pytest.mark.parametrize(
+    "event", ["TicketPickedUp", "ItemAddedToBasket", "OrderStatusChangedToAwaitingValidation", "BookLent", "LoanRepaid"]
+)
 def test_a_past_tense_inside_an_event_name_reads_as_a_fact(tmp_path: Path, event: str) -> None:
     result = validate_text(tmp_path, M.replace("CartOpened", event))
     assert "W103" not in codes(result.diagnostics), show(result.diagnostics)

@@ -548,10 +548,12 @@ class PlayerV:
             if not todo:
                 continue
             plan = _Plan(self)
+            played: list[CommandV] = []  # of todo: the title names these, not those no reachable state allows
             try:
                 creating = next((c for c in todo if c.creates), None)
                 if creating is not None:
                     plan.command(creating, {})
+                    played.append(creating)
                 else:
                     creator = self.creator(agg)
                     if creator is None:
@@ -569,10 +571,13 @@ class PlayerV:
                     except _Stuck:
                         continue  # no state it is allowed in can be reached: left out
                     plan.command(nxt, {})
+                    played.append(nxt)
             except _Stuck:
                 continue
+            if not played:
+                continue  # only the way to make it: nothing of its own to show
             plan.queries()
-            title = f"{names.human(agg.raw)}: " + ", ".join(c.raw for c in todo) + " (no scenario gives their values)"
+            title = f"{names.human(agg.raw)}: " + ", ".join(c.raw for c in played) + " (no scenario gives their values)"
             found.append(PlayV(title, f"play_{len(plays) + len(found) + 1}", tuple(plan.moves)))
         return found
 
