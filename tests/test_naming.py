@@ -22,7 +22,7 @@ from esp.generate import generate
 from esp.generate.package import build
 from esp.generate.render import File, render
 from esp.model import Model
-from esp.naming import ALIASES, RESERVED, Naming
+from esp.naming import ALIASES, MAX_RULE, RESERVED, Naming, bounded
 
 ROOT = Path(__file__).resolve().parent.parent
 JOURNEYS = sorted((ROOT / "journeys").glob("*.yaml"))
@@ -303,3 +303,15 @@ def test_no_package_name_shadows_a_module_the_package_imports(journey: Path) -> 
     (pyproject,) = [f.text for f in files if f.path == "pyproject.toml"]
     used = (imported | _dependency_modules(pyproject)) - {names.package, "tests"}
     assert used - RESERVED["package"] == set()
+
+
+def test_a_name_joined_from_long_names_is_bounded_the_same_way_on_every_run() -> None:
+    """A saga's rule is named from three names of up to 40 characters: past MAX_RULE it keeps its head and ends in
+    a digest of the whole, so two such names that share their head stay distinct, and a short one is kept."""
+    head = "settle_claim_" + "x" * 80
+    first, second = bounded(head + "_approved_amount"), bounded(head + "_paid_amount")
+    assert len(first) == len(second) == MAX_RULE
+    assert first != second
+    assert first.startswith("settle_claim_x")
+    assert bounded(head + "_approved_amount") == first
+    assert bounded("settle_claim_approve_claim_amount") == "settle_claim_approve_claim_amount"
