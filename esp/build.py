@@ -8,7 +8,6 @@ reported where it was written, with the nearest known name as a hint.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -132,6 +131,8 @@ def suggest(name: str, known: Iterable[str]) -> tuple[str, str | None]:
     """A hint for a name that is not defined, and the known name it surely misspells (None if none is that close)."""
     if _suggestions.left <= 0:
         return "check the spelling: a reference must match a defined name exactly", None
+    import difflib  # here: a valid journey never needs a suggestion
+
     names = sorted(set(known))
     _suggestions.left -= len(names) + 1
     close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)

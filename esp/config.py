@@ -15,7 +15,6 @@ Relative paths count from the folder holding the pyproject.toml.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,6 +82,8 @@ def find_pyproject(start: Path | None = None) -> Path | None:
 
 def read_table(pyproject: Path) -> dict[str, Any]:
     """The ``[tool.esp]`` table of ``pyproject`` ({} if there is none)."""
+    import tomllib  # here: `esp validate` reads no pyproject.toml in most folders
+
     try:
         data = tomllib.loads(files.read_text(pyproject))
     except OSError as exc:

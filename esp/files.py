@@ -15,9 +15,7 @@ into place; the moves are renames within one file system.
 from __future__ import annotations
 
 import os
-import shutil
 import stat
-import tempfile
 from pathlib import Path
 
 from esp.errors import UserError
@@ -130,6 +128,8 @@ class Staging:
                 self.root.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise UserError(f"cannot create the output folder {self.root}: {reason(exc)}") from None
+            import tempfile  # here: only writing needs it, and `esp validate` imports this module (tempfile -> random)
+
             self._dir = Path(tempfile.mkdtemp(prefix=".esp-staging-", dir=self.root))
         return self._dir
 
@@ -161,6 +161,8 @@ class Staging:
 
     def discard(self) -> None:
         if self._dir is not None:
+            import shutil  # here, as tempfile above (shutil imports bz2, lzma)
+
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
         self._files = []

@@ -10,6 +10,7 @@ constructed into an object, so ``!!python/...`` cannot run code.
 
 from __future__ import annotations
 
+import gc
 import math
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -234,10 +235,14 @@ class _Builder:
         inline, without a call per event: a file of 190,000 lines is 380,000 events (docs/performance.md)."""
         root: list[Any] = []
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
+        collecting = gc.isenabled()
+        gc.disable()  # the events and the data built make no reference cycles: nothing for the collector to find
         try:
             self.scan(loader.get_event, root)
         finally:
             loader.dispose()
+            if collecting:
+                gc.enable()
         if not root:
             raise _Fatal(diagnostic("E011", Location(self.name, 1, 1)))
         data = root[0]

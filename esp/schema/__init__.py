@@ -9,11 +9,10 @@ start-up time.
 
 from __future__ import annotations
 
-import difflib
 import json
+import pkgutil
 import re
 from functools import cache
-from importlib import resources
 from typing import Any
 
 from esp.errors import Capped, diagnostic
@@ -45,8 +44,11 @@ _TYPE_NAMES = {
 
 
 def schema_text() -> str:
-    """The schema as shipped, byte for byte."""
-    return resources.files(__package__).joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
+    """The schema as shipped, byte for byte (through the package's loader: importlib.resources would import
+    zipfile and threading into every `esp validate`)."""
+    data = pkgutil.get_data(__package__, SCHEMA_FILE)
+    assert data is not None, "the schema ships inside the package"
+    return data.decode("utf-8")
 
 
 @cache
@@ -256,6 +258,8 @@ class _Checker:
         if self.problems.full:  # only counted: no suggestion to look for
             self.problems.hidden["E021"] += 1
             return
+        import difflib  # here: a valid journey never needs a suggestion
+
         close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
         hint = f"did you mean '{close[0]}'?" if close else "allowed keys: " + ", ".join(allowed)
         if key == "<<":
