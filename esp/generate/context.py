@@ -384,13 +384,14 @@ class JourneyV:
         creating = {li.command: li for li in self.listeners if li.command.creates}
         return tuple(_process(self, p, creating) for p in self.model.processes)
 
-    @property
-    def aggregates(self) -> list[AggregateV]:
-        return [a for m in self.microservices for a in m.aggregates]
+    # kept, not gathered anew on each use: the player and the templates ask per process (quadratic at 5,000)
+    @cached_property
+    def aggregates(self) -> tuple[AggregateV, ...]:
+        return tuple(a for m in self.microservices for a in m.aggregates)
 
-    @property
-    def listeners(self) -> list[ListenerV]:
-        return [li for m in self.microservices for li in m.listeners]
+    @cached_property
+    def listeners(self) -> tuple[ListenerV, ...]:
+        return tuple(li for m in self.microservices for li in m.listeners)
 
     @property
     def projections(self) -> list[ProjectionV]:

@@ -273,7 +273,11 @@ def names_read(source: str) -> frozenset[str]:
     while tables:
         scope = tables.pop()
         top = scope.get_type() == "module"
-        found.update(s.get_name() for s in scope.get_symbols() if s.is_referenced() and (top or s.is_global()))
+        # Symbols made from the raw table's flags (its `_table`, untyped): get_symbols() looks each name up among
+        # all of the scope's children, which made a module of n functions cost n * n (docs/performance.md)
+        flags: dict[str, int] = scope._table.symbols  # type: ignore[attr-defined]
+        symbols = (symtable.Symbol(name, flag, module_scope=top) for name, flag in flags.items())
+        found.update(s.get_name() for s in symbols if s.is_referenced() and (top or s.is_global()))
         tables.extend(scope.get_children())
     return frozenset(found)
 
