@@ -1502,3 +1502,15 @@ def test_a_value_object_declared_in_two_files_is_one_if_its_fields_agree(tmp_pat
     write(tmp_path, second.replace("quantity: int", "quantity: decimal"), "b.yaml")
     result = api.validate([tmp_path])
     assert [(d.code, d.location.file.endswith("b.yaml")) for d in result.errors] == [("E031", True)]
+
+
+def test_a_bare_name_in_a_scenario_is_shown_how_to_write_it(tmp_path: Path) -> None:
+    """'when: OpenCart' and 'then: [CartOpened]' are what newcomers write first: the hint writes it out."""
+    text = M + (
+        "scenarios:\n  - scenario: a cart is opened\n    aggregate: Cart\n    when: OpenCart\n    then: [CartOpened]\n"
+    )
+    hints = [d.hint for d in validate_text(tmp_path, text).diagnostics if d.code == "E022"]
+    assert hints == [
+        "write it with its fields: 'OpenCart: {field: value}', or 'OpenCart: {}' for none",
+        "write it with its fields: 'CartOpened: {field: value}', or 'CartOpened: {}' for none",
+    ]

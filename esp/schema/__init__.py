@@ -327,6 +327,9 @@ def _type_hint(value: Any, types: list[str], expected: str) -> str:
         return "write a list: [a, b] or one '- item' per line"
     if ("integer" in types or "number" in types) and isinstance(value, str):
         return "write the number without quotes"
+    if "object" in types and isinstance(value, str) and value[:1].isupper() and value.isidentifier():
+        # a bare name where a scenario wants 'Name: {fields}' (given, when, then): the first thing newcomers write
+        return f"write it with its fields: '{value}: {{field: value}}', or '{value}: {{}}' for none"
     if "object" in types:
         return "write a mapping: 'key: value' entries indented below, or {key: value}"
     if "string" in types and value is None:
