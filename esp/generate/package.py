@@ -24,6 +24,12 @@ class PackageV(JourneyV):
     def saga_parts(self) -> dict[Microservice, SagaPartV]:
         return parts(self.saga_views)
 
+    @property
+    def saga_tests_stdlib(self) -> frozenset[str]:
+        """The standard-library names test_sagas.py reads: UTC, datetime and timedelta (its clock), UUID (a
+        run's journal), and its sagas' (SagaV.tests_stdlib)."""
+        return frozenset({"UTC", "UUID", "datetime", "timedelta"}).union(*(s.tests_stdlib for s in self.saga_views))
+
     def saga_part(self, ms: MicroserviceV) -> SagaPartV | None:
         """What a microservice does for the sagas (None: nothing)."""
         return self.saga_parts.get(ms.entity)

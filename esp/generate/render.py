@@ -88,7 +88,6 @@ def _environment(override: Path | None) -> jinja2.Environment:
     env.filters["plain"] = plain
     env.filters["pytuple"] = pytuple
     env.globals["imports"] = imports
-    env.globals["imports_read"] = imports_read
     env.globals["call"] = call
     env.globals["group"] = group
     env.globals["fit"] = fit
@@ -221,12 +220,6 @@ def imports(names: Iterable[str], modules: str = "") -> str:
         ordered = sorted(from_modules[module], key=_isort_key)
         lines.append(f"from {module} import {', '.join(ordered)}")
     return "\n".join(lines) + "\n\n" if lines else ""
-
-
-def imports_read(body: str, *extra: str, modules: str = "") -> str:
-    """:func:`imports` of the names ``body`` (Python source) reads: the templates whose views do not state
-    their standard-library names yet."""
-    return imports((n for n in names_read(body) | set(extra) if n in STDLIB), modules)
 
 
 def from_imports(items: Iterable[tuple[str, str, str]]) -> str:

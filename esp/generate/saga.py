@@ -15,7 +15,7 @@ from functools import cached_property
 
 from esp.build import duration_text
 from esp.generate.context import AggregateV, CommandV, EventV, JourneyV, MicroserviceV, _View
-from esp.generate.text import default_names, pystr
+from esp.generate.text import default_names, pystr, sample_names
 from esp.generate.wrap import LINE
 from esp.model import FieldType, Microservice, Retries, Saga, SagaStep
 from esp.naming import field_name, optional_of, saga_data, saga_source
@@ -566,6 +566,18 @@ class SagaV(_View[Saga]):
     def waited_for(self) -> StepV | None:
         """The step the SEC never times out although it has a timeout: a backward saga's pivot, not retried."""
         return next((st for st in self.failing if st.timeout_ms is not None and not self._may_time_out(st)), None)
+
+    @property
+    def tests_stdlib(self) -> frozenset[str]:
+        """The standard-library names its tests read beyond test_sagas.py's own: uuid4 where the starting
+        aggregate takes a new id the steps' targets share, and the example values of the starting event's
+        fields where a test records it (those the prior saga's data fills apart)."""
+        found = {"uuid4"} if any(source == "start_id" for _, source, _ in self.start_targets) else set()
+        if not self.start_recorded:
+            found.update(
+                n for f in self.starts_on.fields if f.name not in self.prior_data for n in sample_names(f.ftype)
+            )
+        return frozenset(found)
 
     @property
     def expects_unavailable(self) -> bool:
