@@ -7,8 +7,9 @@ renamed everywhere to Python keywords, builtins, standard-library modules, the n
 code uses, case and snake_case twins of other names, leading digits, long names, unicode and empty
 strings, or every name at once as long as esp accepts; scalars changed to values of other types; field
 types changed or unknown; fields duplicated; scenario values and ``then`` emptied.
-Each mutant is validated in-process; one that validates is generated (under a package name of its
-own), compiled, then imported and played by a worker process, and a sample runs its tests. The
+Each mutant is validated in-process; one that validates is drawn (every view, as DOT and Mermaid) and
+generated (under a package name of its own), compiled, then imported and played by a worker process, and a
+sample runs its tests. The
 table it prints goes to docs/performance.md; ``--keep DIR`` saves the mutants that broke the
 contract, with what happened, for reproducing them (``esp validate`` / ``esp generate`` on the file).
 """
@@ -486,14 +487,31 @@ def mutate(seed: Path, text: str, rng: random.Random, parsed: Any = None) -> Mut
 @dataclass
 class Outcome:
     mutant: Mutant
-    stage: str  # "invalid" | "ok" | "generate" | "compile" | "play" | "lint" | "types" | "tests" | "crash"
+    stage: str  # "invalid" | "ok" | "draw" | "generate" | "compile" | "play" | "lint" | "types" | "tests" | "crash"
     detail: str = ""
     package: Path | None = None
     validated: bool = True
 
 
+def draw_all(model: Any) -> tuple[str, str] | None:
+    """What validates draws: every view as DOT and Mermaid source (Graphviz's own layout of combined models is
+    tests/test_draw_layout.py's); None if all drew, else the stage ("draw", or "crash") and what failed."""
+    from esp.draw import VIEWS, draw
+    from esp.errors import UserError
+
+    for view in VIEWS:
+        for fmt in ("dot", "mermaid"):
+            try:
+                draw(model, view, fmt)
+            except UserError as error:
+                return "draw", f"{view} view as {fmt} refused: {error}"
+            except Exception:
+                return "crash", f"draw {view} as {fmt}: " + traceback.format_exc(limit=-3)
+    return None
+
+
 def check_one(mutant: Mutant, workdir: Path, n: int) -> Outcome:
-    """Validate and generate one mutant in-process; compile what it generates."""
+    """Validate, draw and generate one mutant in-process; compile what it generates."""
     from esp import api
     from esp.errors import UserError
     from esp.generate import generate
@@ -506,6 +524,9 @@ def check_one(mutant: Mutant, workdir: Path, n: int) -> Outcome:
         return Outcome(mutant, "crash", "validate: " + traceback.format_exc(limit=-3), validated=False)
     if validation.model is None or validation.exit_code() != 0:
         return Outcome(mutant, "invalid", validated=False)
+    failed = draw_all(validation.model)
+    if failed is not None:
+        return Outcome(mutant, *failed)
     out = workdir / f"out_{n}"
     try:
         generate(validation.model, out, package=f"fuzz_{n}")
