@@ -1,5 +1,5 @@
-"""Property: any small valid journey generates a package that imports, plays its journey, and passes its
-generated tests (in memory)."""
+"""Property: any small valid journey generates a package that passes ruff (check and format --check), imports,
+plays its journey, and passes its generated tests (in memory)."""
 
 from __future__ import annotations
 
@@ -132,8 +132,8 @@ PACKAGES = itertools.count()
 
 
 # CI runs the same examples every time (derandomize; no hypothesis database written): a property test that fails
-# one run in ten is no test. About 0.35 s of CPU an example (validate, generate, play and test it in the warm
-# workers): ~45 s in all. To look further, at random:
+# one run in ten is no test. About 0.5 s of CPU an example (validate, generate, ruff, play and test it in the warm
+# workers; ruff's two runs ~0.1 s): ~61 s in all. To look further, at random:
 #   ESP_PROPERTY_EXAMPLES=1000 pytest tests/test_generate_property.py --hypothesis-seed=7
 # A journey found that way goes to tests/bad (refused) or tests/data (kept working) as a test of its own.
 EXAMPLES = int(os.environ.get("ESP_PROPERTY_EXAMPLES", "0"))
@@ -161,6 +161,8 @@ def test_random_valid_journeys_generate_code_that_runs(
         assert validation.model is not None
         package = f"random_journey_{next(PACKAGES)}"
         generate(validation.model, root / "out", package=package)
+        linted, lint_report = fuzz.lint(root / "out")  # ruff check and format --check, as its pyproject says
+        assert linted, lint_report
         stage, played = player.play(root / "out", package)
         assert stage == "ok", played
         assert "Open" in played and "Opened" in played, played
