@@ -393,13 +393,26 @@ class JourneyV:
     def listeners(self) -> tuple[ListenerV, ...]:
         return tuple(li for m in self.microservices for li in m.listeners)
 
+    @cached_property
+    def listeners_on(self) -> Mapping[EventV, tuple[ListenerV, ...]]:
+        """The listeners of each event, in the order of ``listeners`` (the player asks per event)."""
+        found: dict[EventV, list[ListenerV]] = {}
+        for li in self.listeners:
+            found.setdefault(li.on, []).append(li)
+        return {ev: tuple(each) for ev, each in found.items()}
+
+    @cached_property
+    def changed_by_listeners(self) -> frozenset[Aggregate]:
+        """The aggregates a listener changes by an event they recorded themselves (asked per aggregate)."""
+        return frozenset(li.command.aggregate.entity for li in self.listeners if li.on_itself)
+
     @property
     def projections(self) -> list[ProjectionV]:
         return [p for m in self.microservices for p in m.projections]
 
-    @property
-    def queries(self) -> list[QueryV]:
-        return [q for m in self.microservices for q in m.queries]
+    @cached_property
+    def queries(self) -> tuple[QueryV, ...]:
+        return tuple(q for m in self.microservices for q in m.queries)
 
     @property
     def timed(self) -> list[MicroserviceV]:
@@ -733,7 +746,7 @@ class AggregateV(_View[Aggregate]):
     @property
     def changed_by_listeners(self) -> bool:
         """A listener changes it when it records an event (the builder then returns it as stored)."""
-        return any(li.on_itself and li.command.aggregate.entity is self.entity for li in self.j.listeners)
+        return self.entity in self.j.changed_by_listeners
 
     @cached_property
     def identity(self) -> FieldV:

@@ -294,9 +294,7 @@ class _Plan:
 
     def _consequences(self, ev: EventV) -> None:
         """What listeners and sagas do when ``ev`` happens: follow the aggregates they create, track states."""
-        for li in self.player.j.listeners:
-            if li.on is not ev:
-                continue
+        for li in self.player.j.listeners_on.get(ev, ()):
             target = li.command.aggregate.key
             emitted = li.command.emits[:1] if li.command.creates or li.command.choice_hook else li.command.emits
             if li.command.creates:
