@@ -1,6 +1,7 @@
-"""The standard-library imports of every generated module, collected from the model (issue 15 point 6), checked
-against the rendered code: what Python's symbol tables say each module reads. No name missing, none unused, for
-the example journeys and every valid journey of tests/data (and its evolution/ and imports/ folders)."""
+"""The standard-library imports of every generated module, and its import of the package's value_objects,
+collected from the model (issue 15 point 6), checked against the rendered code: what Python's symbol tables say
+each module reads. No name missing, none unused, for the example journeys and every valid journey of tests/data
+(and its evolution/ and imports/ folders)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from helpers import ROOT
 from esp import api
 from esp.generate.package import build
 from esp.generate.render import STDLIB, names_read, render
+from esp.generate.text import VALUE_MODULE
 
 _STATUS = re.compile(r"^# esp-status: valid\s*$", re.MULTILINE)
 # the modules a template imports whole (``import json``)
@@ -27,6 +29,13 @@ def _journeys() -> list[Path]:
     evolution = sorted((ROOT / "tests" / "data" / "evolution").glob("*/*.yaml"))  # upcasters and their defaults
     own = sorted((ROOT / "tests" / "data" / "imports").glob("*.yaml"))  # what no other journey renders
     return [*sorted((ROOT / "journeys").glob("*.yaml")), *real, *data, *evolution, *own]
+
+
+def _imports_value_objects(tree: ast.Module) -> bool:
+    """Whether the module imports value_objects from its package (``from <package> import value_objects``)."""
+    return any(
+        isinstance(node, ast.ImportFrom) and any(a.name == VALUE_MODULE for a in node.names) for node in tree.body
+    )
 
 
 def _imported(tree: ast.Module) -> set[str]:
@@ -48,8 +57,10 @@ def test_each_module_imports_exactly_the_standard_library_names_it_reads(path: P
     files = [f for f in render(build(result.model)) if f.path.endswith(".py")]
     assert files
     for f in files:
-        imported = _imported(ast.parse(f.text))
+        tree = ast.parse(f.text)
+        imported = _imported(tree)
         read = names_read(f.text)
+        assert _imports_value_objects(tree) == (VALUE_MODULE in read), f"{f.path}: value_objects imported or read alone"
         missing = {n for n in read if n in STDLIB or n in _MODULES} - imported
         assert not missing, f"{f.path} reads {sorted(missing)} without importing them"
         unused = imported - read

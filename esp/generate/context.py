@@ -22,6 +22,7 @@ from typing import Generic, Protocol, TypeVar
 from esp import names
 from esp.generate import evolution
 from esp.generate.text import (
+    VALUE_MODULE,
     UnsafeText,
     default,
     default_names,
@@ -617,6 +618,8 @@ class MicroserviceV(_View[Microservice]):
             "Any": snapshots,
         }
         found = {"Mapping", "UUID"} | {name for name, needed in fixed.items() if needed}
+        if self.j.types:  # VALUE_OBJECTS = value_objects.VALUE_OBJECTS: its events may hold them
+            found.add(VALUE_MODULE)
         return frozenset(found).union(*(li.stdlib for li in self.listeners))
 
     @property

@@ -11,7 +11,6 @@ import functools
 import io
 import re
 import symtable
-import sys
 import textwrap
 import tokenize
 from collections.abc import Callable, Iterable
@@ -95,6 +94,7 @@ def _environment(override: Path | None) -> jinja2.Environment:
     env.filters["comment"] = comment
     env.filters["kwargs"] = kwargs
     env.globals["from_imports"] = from_imports
+    env.globals["first_party"] = first_party
     return env
 
 
@@ -214,12 +214,19 @@ def imports(names: Iterable[str], modules: str = "") -> str:
     rendered code)."""
     from_modules: dict[str, set[str]] = {}
     for name in names:
-        from_modules.setdefault(STDLIB[name], set()).add(name)
+        if name != VALUE_MODULE:  # the package's own module: first_party() imports it
+            from_modules.setdefault(STDLIB[name], set()).add(name)
     lines = [f"import {m}" for m in sorted(modules.split())]
     for module in sorted(from_modules):
         ordered = sorted(from_modules[module], key=_isort_key)
         lines.append(f"from {module} import {', '.join(ordered)}")
     return "\n".join(lines) + "\n\n" if lines else ""
+
+
+def first_party(package: str, names: Iterable[str]) -> list[tuple[str, str, str]]:
+    """The (module, name, alias) import of the package's value_objects module when ``names`` (what a module's
+    view says it reads) hold it, for :func:`from_imports`."""
+    return [(package, VALUE_MODULE, "")] if VALUE_MODULE in names else []
 
 
 def from_imports(items: Iterable[tuple[str, str, str]]) -> str:
@@ -308,7 +315,7 @@ def render(view: PackageV, override: Path | None = None) -> list[File]:
         if path.endswith(".md"):
             head = "<!-- " + _header(view, generated, "").strip() + " -->\n\n"
         if path.endswith(".py"):
-            text = _tidy(fit_module(with_value_objects(text, pkg)))
+            text = _tidy(fit_module(text))
         files.append(File(path, head + text if text.strip() or head else text, generated))
 
     emit("README.md.j2", "README.md")
@@ -359,44 +366,6 @@ def _service(emit: Callable[..., None], pkg: str, ms: MicroserviceV, view: Packa
     api = view.deploy.api_of(ms)
     if api is not None:
         emit("service/api.py.j2", f"{base}/api.py", ms=ms, api=api)
-
-
-def with_value_objects(text: str, pkg: str) -> str:
-    """``text`` with ``from <pkg> import value_objects`` among its imports if its code uses the module (its
-    lines sorted as ruff's isort sorts them: after the last import of a module that sorts before it)."""
-    if f"{VALUE_MODULE}." not in text or VALUE_MODULE not in names_read(text):  # the first test is quick
-        return text
-    line = f"from {pkg} import {VALUE_MODULE}"
-    lines = text.split("\n")
-    imports = [
-        i for i, ln in enumerate(lines) if ln.startswith(("import ", "from ")) and not ln.startswith("from __future__")
-    ]
-    if not imports:
-        return text
-    key = _import_key(line)
-    later = [i for i in imports if _import_key(lines[i]) > key]
-    after = [i for i in imports if _import_key(lines[i]) < key]
-    if later and (_import_key(lines[later[0]])[0] == key[0] or not after):  # right before the next one
-        return "\n".join([*lines[: later[0]], line, *lines[later[0] :]])
-    at = after[-1] + 1
-    if lines[after[-1]].rstrip().endswith("("):  # a long import, one name a line: after its closing line
-        at = next(i for i in range(at, len(lines)) if lines[i].startswith(")")) + 1
-    new = [line] if _import_key(lines[after[-1]])[0] == key[0] else ["", line]  # a new section
-    return "\n".join([*lines[:at], *new, *lines[at:]])
-
-
-def _import_key(line: str) -> tuple[int, str]:
-    """An import line's place (section, module) as ruff's isort has it: the standard library, third party,
-    esp_runtime and the package (first party)."""
-    module = line.split()[1]
-    top = module.split(".")[0]
-    if top in sys.stdlib_module_names:
-        section = 0
-    elif top in ("eventsourcing", "pytest", "fastapi", "pydantic"):
-        section = 1
-    else:
-        section = 2
-    return section, module.lower()
 
 
 def _tidy(text: str) -> str:

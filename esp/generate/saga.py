@@ -15,7 +15,7 @@ from functools import cached_property
 
 from esp.build import duration_text
 from esp.generate.context import AggregateV, CommandV, EventV, JourneyV, MicroserviceV, _View
-from esp.generate.text import default_names, pystr, sample_names
+from esp.generate.text import VALUE_MODULE, default_names, pystr, sample_names
 from esp.generate.wrap import LINE
 from esp.model import FieldType, Microservice, Retries, Saga, SagaStep
 from esp.naming import field_name, optional_of, saga_data, saga_source
@@ -636,7 +636,9 @@ class SagaPartV:
         """The standard-library names sagas.py reads: ClassVar, Any, Mapping and UUID (every SEC's), timedelta
         where a step's timeout, a retry policy or a circuit breaker waits."""
         waits = any(s.retries or s.compensation_retries or s.breaker or any(map(_waits, s.steps)) for s in self.runs)
-        return frozenset({"Any", "ClassVar", "Mapping", "UUID"} | ({"timedelta"} if waits else set()))
+        held = any(s.j.types for s in self.runs)  # VALUE_OBJECTS = value_objects.VALUE_OBJECTS: the data may hold them
+        found = {"Any", "ClassVar", "Mapping", "UUID"} | ({"timedelta"} if waits else set())
+        return frozenset(found | ({VALUE_MODULE} if held else set()))
 
     @property
     def steps_stdlib(self) -> frozenset[str]:

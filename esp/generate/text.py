@@ -164,32 +164,35 @@ _TYPE_NAMES = {"decimal": "Decimal", "date": "date", "datetime": "datetime", "uu
 
 
 def type_names(ftype: FieldType) -> frozenset[str]:
-    """The standard-library names :func:`py_type` reads (a value object's class is its module's)."""
+    """The names :func:`py_type` reads from its module's imports: standard-library ones, and value_objects for a
+    value object (its class is that module's)."""
     if ftype.of is not None:
         return type_names(ftype.of)
+    if ftype.value is not None:
+        return frozenset({VALUE_MODULE})
     return frozenset({_TYPE_NAMES[ftype.name]}) if ftype.name in _TYPE_NAMES else frozenset()
 
 
 def default_names(ftype: FieldType) -> frozenset[str]:
-    """The standard-library names :func:`default` reads."""
+    """The names :func:`default` reads from its module's imports (see :func:`type_names`)."""
     if ftype.name in ("list", "optional"):
         return frozenset()
     if ftype.value is not None:
-        return frozenset[str]().union(*(default_names(f.type) for f in ftype.value.fields))
+        return frozenset({VALUE_MODULE}).union(*(default_names(f.type) for f in ftype.value.fields))
     return {"datetime": frozenset({"datetime", "UTC"}), "uuid": frozenset({"uuid4"})}.get(ftype.name, type_names(ftype))
 
 
 def sample_names(ftype: FieldType) -> frozenset[str]:
-    """The standard-library names :func:`sample` reads."""
+    """The names :func:`sample` reads from its module's imports (see :func:`type_names`)."""
     if ftype.of is not None:
         return sample_names(ftype.of)
     if ftype.value is not None:
-        return frozenset[str]().union(*(sample_names(f.type) for f in ftype.value.fields))
+        return frozenset({VALUE_MODULE}).union(*(sample_names(f.type) for f in ftype.value.fields))
     return type_names(ftype) | ({"UTC"} if ftype.name == "datetime" else set())
 
 
 def literal_names(value: Any, ftype: FieldType) -> frozenset[str]:
-    """The standard-library names :func:`literal` of ``value`` reads."""
+    """The names :func:`literal` of ``value`` reads from its module's imports (see :func:`type_names`)."""
     if ftype.name == "optional":
         assert ftype.of is not None
         return frozenset() if value is None else literal_names(value, ftype.of)
@@ -199,7 +202,8 @@ def literal_names(value: Any, ftype: FieldType) -> frozenset[str]:
         return frozenset[str]().union(*(literal_names(v, inner) for v in value))
     if ftype.value is not None:
         assert isinstance(value, dict)
-        return frozenset[str]().union(*(literal_names(value.get(f.name), f.type) for f in ftype.value.fields))
+        fields = ftype.value.fields
+        return frozenset({VALUE_MODULE}).union(*(literal_names(value.get(f.name), f.type) for f in fields))
     return type_names(ftype)
 
 
