@@ -315,12 +315,13 @@ _LIMITED: dict[str, list[tuple[Callable[[str], str], int]]] = {}
 
 def _limits() -> dict[str, list[tuple[Callable[[str], str], int]]]:
     from esp import names
-    from esp.naming import MAX_NAME, MAX_SNAKE, MAX_TEXT
+    from esp.naming import MAX_NAME, MAX_PACKAGE, MAX_SNAKE, MAX_TEXT
 
     if not _LIMITED:
         pascal, snake, text = names.class_name, names.snake, str
         for kind in ("journey", "aggregates", "command", "event", "saga", "query", "projection"):
             _LIMITED[kind] = [(pascal, MAX_NAME), (lambda name: snake(pascal(name)), MAX_SNAKE)]
+        _LIMITED["journey"].append((names.module_name, MAX_PACKAGE))  # its package
         for kind in ("microservices", "fields", "identity", "timer", "process", "scenario", "actor"):
             _LIMITED[kind] = [(snake, MAX_NAME)]
         for kind in ("step", "states"):

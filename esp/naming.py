@@ -248,6 +248,9 @@ MAX_NAME = 40
 # method after its aggregate class ('    return aggregates.<Class>.<method>(' within 120 columns, in parentheses).
 MAX_SNAKE = 55
 MAX_TEXT = 60
+# The longest package a journey's name becomes: imports name it before a microservice's module of up to 40
+# characters ('from <package>.<module>.application import (' within 120 columns).
+MAX_PACKAGE = 50
 _MAX_INTERNAL = 60
 
 
@@ -554,6 +557,9 @@ def naming(model: Model, package: str | None = None) -> Naming:
     n = _Namer(model)
     for journey in model.journeys:
         n.too_long("journey", journey.name, names.class_name(journey.name), journey.loc)
+    where = _journey_loc(model)
+    if package is None and where is not None:  # its package: 'from <package>.<microservice>.application import ('
+        n.too_long("journey", model.name, default_package(model), where, MAX_PACKAGE)
     pkg = n.claim(["package"], package or default_package(model), "package", model.name, _journey_loc(model))
     journey_cls = n.claim(["journey class"], names.class_name(model.name), "journey", model.name, _journey_loc(model))
     services = {ms: _service(n, ms) for ms in model.microservices}

@@ -15,8 +15,20 @@ from esp.generate.wrap import LINE, fit_module
 N = "customer_profiles_longer_longer_longer"  # names as long as E171 lets them be
 C = "CustomerProfileLongerLongerLongerLonger"
 W = "longer_longer_longer"
+A = "qpc_ab_ab_ab_ab_ab_ab_ab_ab"  # helpdesk's response field, every name at its longest (a fuzz mutant)
+U = "value_objects.CustomerResponse | value_objects.Agent"  # the union of its two value objects
 
 CASES = {
+    "annotated attribute whose annotation passes the line": f"""
+class Incident:
+    def __init__(self) -> None:
+        self.response_{A}_abx: {U}Response | None = None
+""",
+    "annotated attribute whose value goes in parentheses": f"""
+class Incident:
+    def __init__(self) -> None:
+        self.response_{A}: {U}Resp | None = None
+""",
     "call in a call": f"""
 def f(app, domain_event):
     if True:

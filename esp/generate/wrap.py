@@ -23,6 +23,7 @@ LINE = 120  # the generated pyproject.toml's line-length
 _OPEN = {"(": ")", "[": "]", "{": "}"}
 _CLOSE = {v: k for k, v in _OPEN.items()}
 _KEYWORDS = ("return ", "if ", "elif ", "while ", "assert ")
+_COMPOUND = frozenset({"def", "async", "class", "if", "elif", "else", "while", "for", "with", "try", "lambda"})
 
 
 @dataclass(frozen=True)
@@ -234,6 +235,8 @@ def _split(content: str, toks: list[_Tok], indent: int) -> tuple[str, str, str] 
     if inside is not None and pair is not None and _bracket_split_preferred(content, toks, pair, indent):
         return inside
     parens = _invisible_parens(content, toks)
+    if parens is not None and indent + len(parens[0]) > LINE and (typed := _annotation(content, toks)) is not None:
+        return typed  # 'target: annotation = (' passes the line: ruff puts the annotation in parentheses instead
     if parens is not None and indent + 4 + len(parens[1]) > LINE and len(_tokens(parens[1]) or ()) == 1:
         parens = None  # one long atom (a text) fits no better in parentheses: ruff leaves it where it is
     if (
@@ -346,6 +349,15 @@ def _invisible_parens(content: str, toks: list[_Tok]) -> tuple[str, str, str] | 
         at = toks[equals[0]]
         return content[: at.end] + " (", content[at.end :].strip(), ")"
     return None
+
+
+def _annotation(content: str, toks: list[_Tok]) -> tuple[str, str, str] | None:
+    """``self.x: (\n    A | B | None\n) = None``: an annotated assignment split inside its annotation."""
+    colons, equals = _top_level(toks, {":"}), _top_level(toks, {"="})
+    if len(colons) != 1 or len(equals) != 1 or colons[0] > equals[0] or toks[0].text in _COMPOUND:
+        return None
+    colon, eq = toks[colons[0]], toks[equals[0]]
+    return content[: colon.end] + " (", content[colon.end : eq.start].strip(), ") " + content[eq.start :]
 
 
 def _literal_with_commas(head: str, body: str) -> bool:
