@@ -710,3 +710,30 @@ def test_standard_library_imports_are_the_names_a_view_states() -> None:
         "import json\nfrom datetime import UTC, datetime\nfrom uuid import UUID, uuid4\n\n"
     )
     assert imports([]) == ""
+
+
+def test_an_output_that_is_not_a_folder_is_unusable_input(tmp_path: Path, restaurant: Model) -> None:
+    """What validates generates: the generator's own refusals are about files, exit 2 like any unusable input."""
+    (tmp_path / "out").write_text("a file, not a folder\n")
+    with pytest.raises(GenerateError) as refused:
+        generate(restaurant, tmp_path / "out")
+    assert refused.value.exit_code == 2
+    assert "is not a folder" in refused.value.message
+
+
+def test_each_keyed_aggregate_has_a_key_test_of_its_own(tmp_path: Path) -> None:
+    """Two keyed aggregates once rendered one test name twice (ruff F811: pytest ran only the second)."""
+    journey = ROOT / "tests" / "data" / "two-keyed-aggregates.yaml"
+    validation = api.validate([journey])
+    assert validation.model is not None and validation.exit_code() == 0, validation.diagnostics
+    generate(validation.model, tmp_path)
+    tests = (tmp_path / "tests" / "test_listeners.py").read_text()
+    assert "def test_order_is_found_by_its_keys(" in tests and "def test_ticket_is_found_by_its_keys(" in tests
+    linted = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "-q", "."],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert linted.returncode == 0, linted.stdout

@@ -190,7 +190,7 @@ def test_a_fifo_in_the_output_folder_is_refused_not_waited_on(tmp_path: Path) ->
     (out / "shopping").mkdir(parents=True)
     os.mkfifo(out / "shopping" / "__init__.py")
     result = run_esp("generate", journey, "-o", out)
-    assert_exit(result, 1)
+    assert_exit(result, 2)  # unusable input, as a FIFO given to validate (E002)
     assert "FIFO" in result.stderr
 
 
@@ -200,7 +200,7 @@ def test_a_fifo_template_is_refused_not_waited_on(tmp_path: Path) -> None:
     custom.mkdir(parents=True)
     os.mkfifo(custom / "README.md.j2")
     result = run_esp("generate", journey, "-o", tmp_path / "out", "--templates", tmp_path / "templates")
-    assert_exit(result, 1)
+    assert_exit(result, 2)
     assert "not a regular file" in result.stderr
     assert not (tmp_path / "out").exists()
 

@@ -23,9 +23,11 @@ from esp.model import FieldType, ValueType
 
 
 class GenerateError(UserError):
-    """The model cannot be turned into code (a name clash the checks do not catch)."""
+    """The code cannot be written: the templates (missing, or one printing journey text unfiltered), the output
+    folder or an output file cannot be used. Never the model: what validates generates (issue 15), so this is
+    exit 2, unusable input, like any unreadable file."""
 
-    exit_code = ExitCode.PROBLEMS
+    exit_code = ExitCode.UNUSABLE
 
 
 class UnsafeText:
