@@ -322,6 +322,7 @@ class AggregateNames:
     getter: str  # the application's method returning one by id
     builder: str  # testing.py's function storing one in a given state
     identity: str  # the id field
+    keys_test: str = ""  # test_listeners.py's test of its key index (keyed aggregates only)
 
 
 @dataclass(frozen=True)
@@ -698,7 +699,12 @@ def _aggregate(n: _Namer, agg: Aggregate, services: Mapping[Microservice, Servic
         n.problems.append(
             diagnostic("W110", where, kind="identity", name=agg.identity, ident=identity, taken=agg.identity)
         )
-    return AggregateNames(cls, snake, getter, builder, identity)
+    keys_test = ""
+    if agg.keys:  # one test each: two keyed aggregates must not define the same test (F811)
+        keys_test = n.claim(
+            ["test_listeners.py"], f"test_{own}{snake}_is_found_by_its_keys", "test", agg.name, None, internal=True
+        )
+    return AggregateNames(cls, snake, getter, builder, identity, keys_test)
 
 
 def _own(model: Model, item: Aggregate | Command | Event, module: str) -> str:

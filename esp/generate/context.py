@@ -736,6 +736,11 @@ class AggregateV(_View[Aggregate]):
         return self.j.names.aggregates[self.entity].builder
 
     @property
+    def keys_test(self) -> str:
+        """test_listeners.py's test of its key index."""
+        return self.j.names.aggregates[self.entity].keys_test
+
+    @property
     def builder_events(self) -> list[EventV]:
         """The events testing.py's builder records with example values: the other creating ones (each when the
         state asked for is the one it enters), the first creating command's, the one entering each state."""
