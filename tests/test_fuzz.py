@@ -22,7 +22,7 @@ from esp.load import load_text
 from esp.naming import MAX_NAME
 
 MUTANTS = 200  # through validate, generate, compile, import, play and ruff
-TESTED = 12  # of those that validate, also through mypy --strict and their tests (without the API fuzzing)
+TESTED = 30  # of those that validate, also through mypy --strict and their tests (without the API fuzzing)
 
 
 @pytest.mark.slow

@@ -737,3 +737,29 @@ def test_each_keyed_aggregate_has_a_key_test_of_its_own(tmp_path: Path) -> None:
         check=False,
     )
     assert linted.returncode == 0, linted.stdout
+
+
+def test_a_listener_test_puts_its_target_in_a_state_some_event_enters(tmp_path: Path) -> None:
+    """ConfirmOrder is allowed in [reserved, partially_reserved]; with no event entering 'reserved' (a fuzz mutant
+    of conference-registration), the listener test built its Order 'reserved', got it 'placed', and failed."""
+    text = (ROOT / "tests" / "data" / "real" / "conference-registration.yaml").read_text()
+    entering = (
+        '- event: OrderReservationCompleted\n        fields: {seats: "list[SeatQuantity]"}\n        enters: reserved\n'
+    )
+    assert entering in text
+    journey = tmp_path / "conference.yaml"
+    journey.write_text(text.replace(entering, entering.removesuffix("        enters: reserved\n")))
+    validation = api.validate([journey])
+    assert validation.model is not None and validation.exit_code() == 0, validation.diagnostics
+    generate(validation.model, tmp_path / "out")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "out"), "PYTHONDONTWRITEBYTECODE": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_listeners.py"],
+        cwd=tmp_path / "out",
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-3000:]

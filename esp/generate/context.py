@@ -920,6 +920,13 @@ class CommandV(_View[Command]):
     def allowed(self) -> tuple[str, ...]:
         return self.entity.allowed_in
 
+    @property
+    def first_reachable(self) -> str:
+        """The first state it is allowed in that a test can put its aggregate in (some event enters it); "" for
+        any state. A state no event enters is skipped: the builder would leave the aggregate where it was."""
+        reachable = self.aggregate.reachable
+        return next((s for s in self.allowed if s in reachable), "")
+
     @cached_property
     def id_field(self) -> FieldV | None:
         """The target aggregate's id: its own field of that name (a uuid, esp.check says), else the identity."""
