@@ -364,8 +364,8 @@ SAGA_CASES: dict[str, tuple[list[tuple[str, str]], list[tuple[str, str, str]]]] 
         [
             (
                 "        pivot: true\n",
-                "        pivot: true\n      - step: Note\n        invoke: RequestTrip\n"
-                "        succeeds_on: TripRequested\n        retriable: true\n",
+                "        pivot: true\n      - step: Extra room\n        invoke: ReserveRoom\n"
+                "        succeeds_on: RoomReserved\n        retriable: true\n",
             ),
         ],
         [("compatible", "saga-step-added", "Book Trip")],
