@@ -669,8 +669,14 @@ def lint(folder: Path) -> tuple[bool, str]:
 
 
 def typecheck(folder: Path, cache: Path) -> tuple[bool, str]:
-    """mypy --strict (the generated pyproject.toml's setting), one cache for all: eventsourcing is read once."""
-    return _run([sys.executable, "-m", "mypy", "--cache-dir", str(cache), "."], folder)
+    """mypy --strict (the generated pyproject.toml's setting), one cache for all: eventsourcing is read once.
+
+    The target is the folder's absolute path, not ".": with one cache, every package's
+    tests/test_api.py would share one relative path, and mypy takes a file written in the
+    same second with the same size as already checked (the CI of b1aae31 saw "fuzz_29.deploy
+    has no attribute DEPLOYMENT" from fuzz_27's cached module).
+    """
+    return _run([sys.executable, "-m", "mypy", "--cache-dir", str(cache), str(folder.resolve())], folder)
 
 
 @dataclass
