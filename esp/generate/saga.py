@@ -188,6 +188,12 @@ class StepV:
         emit = next(e for e in self.invoke.emits if e.event is self.succeeds)
         return [(v.field.name, v.call(rules="app.rules", aggregate="aggregate")) for v in emit.values]
 
+    @property
+    def reads_command(self) -> bool:
+        """Whether a step that creates reads its command: a failure rule takes it, and each success field comes
+        from it (a field of the command, or a rule given it). A success event with no fields reads nothing."""
+        return self.fails is not None or bool(self.success)
+
     @cached_property
     def failure(self) -> list[tuple[str, str]]:
         """The failure event's fields: over ``command`` and ``reason``."""
