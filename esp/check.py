@@ -53,6 +53,7 @@ upheld mislaid lent bent slept swept wept fled bled bred rang sang swung spun st
 sown beaten bitten proven shrunk arisen gone come become overcome redone remade resold retold resent repaid
 withheld overridden forbidden forgiven undertaken mistaken overtaken overdrawn oversold outgrown
 withstood misunderstood overseen foreseen sublet broadcast forecast offset upset hurt bet bid wed rid
+was were been
 """
 _IRREGULAR_PAST = frozenset(_IRREGULAR_WORDS.split())
 
@@ -1266,6 +1267,8 @@ def saga_data_flows(model: Model) -> Iterator[Diagnostic]:
 def _not_in_data(saga: Saga, step: SagaStep, data: dict[str, DataField], what: str, name: str) -> str:
     """The hint when ``name`` is not in the saga data at ``step``: when it joins, or what is there."""
     later = saga.joins(name)
+    if later is not None and saga.steps[later] is step:
+        return "it joins the saga data when this step succeeds: the step's commands take the data it starts with"
     if later is not None:
         return f"it joins the saga data when step '{saga.steps[later].name}' succeeds, after this one"
     return did_you_mean(name, data)
@@ -1386,7 +1389,9 @@ def _saga_rule_filled(model: Model, saga: Saga, step: SagaStep, data: dict[str, 
             if f.name in mapped or f.name in data or f.type.name == "optional":
                 continue
             later = saga.joins(f.name)
-            if later is not None:
+            # what the step's own success brings can fill neither its command nor its compensation, and no
+            # order of the steps changes that: the rule that fills it is the way, nothing to warn about
+            if later is not None and saga.steps[later] is not step:
                 yield _d(
                     "W116",
                     step.at.get("compensate" if cmd is step.compensate else "invoke", step.loc),
