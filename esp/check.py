@@ -163,8 +163,10 @@ def _nominal_verb(word: str) -> str | None:
     return None
 
 
-# Verbs that give a state: 'MarkPaid', 'SetCompleted', 'FlagDamaged' are instructions.
-_MARKING = frozenset(["mark", "set", "flag", "declare", "keep", "leave", "get", "make", "label", "tag", "report"])
+# Verbs that give a state: 'MarkPaid', 'SetCompleted', 'FlagDamaged' are instructions; so are the verbs
+# that pass a fact on: 'RecordValidationPassed', 'NotifyOrderShipped'.
+_GIVING = frozenset(["mark", "set", "flag", "declare", "keep", "leave", "get", "make", "label", "tag", "report"])
+_MARKING = _GIVING | frozenset(["record", "register", "log", "notify"])
 # The particles of phrasal verbs: 'picked up', 'checked out', 'signed in'.
 _PARTICLES = frozenset(["up", "down", "out", "in", "off", "on", "over", "back", "away", "through"])
 
@@ -174,9 +176,13 @@ def _past_tense_suggestion(name: str) -> str:
     'TicketPickUp' -> 'TicketPickedUp'."""
     parts = words(name)
     noun_verb = _nominal_verb(parts[-1]) if parts else None
-    if len(parts) >= 2 and parts[-1] in _PARTICLES and (len(parts) >= 3 or parts[0] in _VERBS):
-        # TicketPickUp -> TicketPickedUp, CheckIn -> CheckedIn
-        parts = [*parts[:-2], _past(parts[-2]), parts[-1]]
+    if len(parts) >= 2 and parts[-1] in _PARTICLES:
+        verb = parts[-2]
+        if verb in _VERBS:
+            # TicketPickUp -> TicketPickedUp, CheckIn -> CheckedIn
+            parts = [*parts[:-2], _past(verb), parts[-1]]
+        else:  # no verb before the particle: OrderItemsUp -> OrderItemsUpRecorded, not OrderItemsedUp
+            parts = [*parts, "recorded"]
     elif len(parts) >= 2 and parts[-1] == "pending":  # OrderCancelPending -> OrderCancelRequested
         parts = [*parts[:-1], "requested"]
     elif noun_verb is not None:  # OrderConfirmation -> OrderConfirmed, OrderPayment -> OrderPaid
