@@ -157,7 +157,10 @@ def load_text(text: str, name: str) -> tuple[Document | None, list[Diagnostic]]:
             mark = exc.context_mark  # the quote that is never closed, not the end of the file
         loc = Location(name, mark.line + 1, mark.column + 1) if mark else Location(name)
         hint = _syntax_hint(problem, exc.context or "", text, mark)
-        if exc.context_mark is not None and "flow" in (exc.context or ""):
+        typed = _unquoted_type(text, mark) if "flow" in (exc.context or "") else None
+        if typed is not None:  # the user's mistake is the type, not the mapping around it
+            hint = f"quote the type: \"{typed}\" (inside '{{...}}' or '[...]' an unquoted '[' starts a YAML list)"
+        elif exc.context_mark is not None and "flow" in (exc.context or ""):
             hint += f" (it opens at line {exc.context_mark.line + 1}, column {exc.context_mark.column + 1})"
         return None, [*builder.problems, diagnostic("E006", loc, problem=problem, hint=hint)]
     except yaml.reader.ReaderError as exc:  # a control character: libyaml's position counts bytes, so find it
@@ -181,6 +184,28 @@ def _position(text: str, index: int) -> tuple[int, int]:
     breaks = list(_LINE_BREAK.finditer(text, 0, index))
     start = breaks[-1].end() if breaks else 0
     return len(breaks) + 1, index - start + 1
+
+
+_TYPE_BEFORE = re.compile(r"[A-Za-z_][\w.]*$")  # 'list' of 'list[str]', 'optional', 'order.Money'
+
+
+def _unquoted_type(text: str, mark: Any) -> str | None:
+    """A field type with brackets written unquoted in flow style (``{items: list[str]}``), which YAML reads as a
+    word followed by a list: the type as written, if the error is at its '['."""
+    lines = text.splitlines()
+    if mark is None or mark.line >= len(lines):
+        return None
+    line: str = lines[mark.line]
+    col: int = mark.column
+    word = _TYPE_BEFORE.search(line[:col])
+    if word is None or line[col : col + 1] != "[":
+        return None
+    depth = 0
+    for end in range(col, len(line)):  # to the bracket that closes the first
+        depth += {"[": 1, "]": -1}.get(line[end], 0)
+        if depth == 0:
+            return line[word.start() : end + 1]
+    return None  # not closed on its line: no type to show
 
 
 def _syntax_hint(problem: str, context: str, text: str, mark: Any) -> str:

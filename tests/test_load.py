@@ -204,6 +204,9 @@ def test_a_number_too_long_for_python_is_an_error_not_a_crash() -> None:
         ("journey: J\nx: {a: b\ny: 1\n", (3, 2), "close the mapping with '}'"),
         ('journey: "J\n', (1, 10), "close the quote"),
         ("journey: J\nx:\n\ty: 1\n", (3, 1), "spaces"),
+        # a type with brackets unquoted in flow style, as the docs warn (go-coffeeshop's transcription did it)
+        ("journey: J\nx:\n  fields: {a: int, b: list[Money]}\n", (3, 27), 'quote the type: "list[Money]"'),
+        ("journey: J\nx: [a, optional[list[str]]]\n", (2, 16), 'quote the type: "optional[list[str]]"'),
     ],
 )
 def test_syntax_errors_say_where_and_how_to_fix(text: str, where: tuple[int, int], hint_part: str) -> None:
