@@ -473,6 +473,18 @@ def listeners_are_distinct(model: Model) -> Iterator[Diagnostic]:
             yield _d("E260", li.loc, event=model.label(li.on), command=model.label(li.command), line=line, why=why)
 
 
+def _not_an_id(ftype: FieldType) -> str | None:
+    """Why an event field of type ``ftype`` cannot say which aggregate a listener's command goes to (None: it can)."""
+    if ftype.name == "uuid":
+        return None
+    if ftype.name == "optional" and ftype.of is not None and ftype.of.name == "uuid":
+        # ECommerce's OrderCancelled carries the payment's id only when the order was paid: the listener must
+        # skip the others, which a listener cannot say ('no id can be one' said otherwise)
+        return f"an {ftype}: an event without it would address no aggregate, and a listener cannot skip it"
+    article = "an" if str(ftype)[0] in "aeiouAEIOU" else "a"
+    return f"{article} {ftype}, not a uuid: no id can be one"
+
+
 def _listener_target(
     model: Model, li: Listener, available: dict[str, FieldType], creation: bool
 ) -> Iterator[Diagnostic]:
@@ -495,7 +507,7 @@ def _listener_target(
     own = next((f for f in li.on.fields if f.name == key), None)
     source = li.on.aggregate
     if own is not None:
-        problem = None if own.type.name == "uuid" else f"a {own.type}, not a uuid: no id can be one"
+        problem = _not_an_id(own.type)
     elif source is not None and source is not target_agg:
         problem = f"the id of the '{model.label(source)}' that recorded it, not the id of a '{model.label(target_agg)}'"
     else:

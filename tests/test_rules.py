@@ -1560,3 +1560,29 @@ def test_a_map_from_what_the_step_itself_brings_says_so(tmp_path: Path) -> None:
     result = validate_text(tmp_path, text)
     (d,) = [d for d in result.diagnostics if d.code == "E150"]
     assert d.hint == "it joins the saga data when this step succeeds: the step's commands take the data it starts with"
+
+
+@pytest.mark.parametrize(
+    ("field_type", "problem"),
+    [
+        ("int", "an int, not a uuid: no id can be one"),
+        ("str", "a str, not a uuid: no id can be one"),
+        # ECommerce's OrderCancelled carries the payment id only for a paid order (it said 'no id can be one')
+        (
+            "optional[uuid]",
+            "an optional[uuid]: an event without it would address no aggregate, and a listener cannot skip it",
+        ),
+    ],
+)
+def test_a_listener_target_that_is_no_id_says_why(tmp_path: Path, field_type: str, problem: str) -> None:
+    text = variant(
+        TWO_SERVICES,
+        *_ADD_DISH,
+        ("    command: AddDish\n", "    command: AddDish\n    target: ref\n"),
+    )
+    text = text.replace(
+        "        fields: {dish: str}\n        enters: placed",
+        f'        fields: {{dish: str, ref: "{field_type}"}}\n        enters: placed',
+    )
+    (d,) = [d for d in validate_text(tmp_path, text).diagnostics if d.code == "E067"]
+    assert d.message.endswith(f"by 'ref', {problem}"), d.message
