@@ -448,7 +448,14 @@ class _Builder:
             fields = self.fields(doc, (*path, "fields"), ms, in_cycle)
             shared = len(self.type_homes[name]) > 1 and scope != GLOBAL
             self.types[key] = ValueType(
-                name, _str(raw, "description"), fields, _journey_name(doc), doc.loc(path, key=True), ms, shared
+                name,
+                _str(raw, "description"),
+                fields,
+                _journey_name(doc),
+                doc.loc(path, key=True),
+                ms,
+                shared,
+                _untyped(doc, (*path, "fields"), fields),
             )
 
     def states(self, doc: Document, path: NodePath, aggregate: Aggregate | None) -> tuple[str, ...]:
@@ -616,12 +623,13 @@ class _Builder:
             for r, released in enumerate(_list(ev, "releases")):  # "releases:<key>": where each is written
                 if isinstance(released, str):
                     at.setdefault(f"releases:{released}", doc.loc((*path, "releases", r)))
+            fields = self.fields(doc, (*path, "fields"), ms)
             event = Event(
                 name,
                 _str(ev, "description"),
                 kind,
                 version if isinstance(version, int) and not isinstance(version, bool) else 1,
-                self.fields(doc, (*path, "fields"), ms),
+                fields,
                 enters[0] if enters else None,
                 ms,
                 aggregate,
@@ -632,6 +640,7 @@ class _Builder:
                 compatibility if compatibility in ("full", "backward", "forward", "none") else "full",
                 previous,
                 tuple(dict.fromkeys(r for r in _list(ev, "releases") if isinstance(r, str))),
+                _untyped(doc, (*path, "fields"), fields),
             )
             if self.declare(self.events, ms, name, event, doc.loc((*path, "event"))):
                 result.append(event)
@@ -771,10 +780,11 @@ class _Builder:
             return None
         if isinstance(raw.get("command"), str) and "query" not in raw:
             name = raw["command"]
+            fields = self.fields(doc, (*path, "fields"), ms)
             command = Command(
                 name,
                 _str(raw, "description"),
-                self.fields(doc, (*path, "fields"), ms),
+                fields,
                 self.refs(doc, (*path, "emits"), self.events, within=ms),
                 _flag(raw, "creates"),
                 self.states(doc, (*path, "allowed_in"), aggregate),
@@ -784,6 +794,7 @@ class _Builder:
                 doc.loc(path),
                 _key_locs(doc, path, raw),
                 written_emits=len(_list(raw, "emits")),
+                untyped=_untyped(doc, (*path, "fields"), fields),
             )
             return command if self.declare(self.commands, ms, name, command, doc.loc((*path, "command"))) else None
         if isinstance(raw.get("query"), str) and "command" not in raw:
@@ -824,7 +835,7 @@ class _Builder:
                 continue
             mapping = self.listener_map(doc, path, raw, on, command)
             target = _str(raw, "target") or None
-            if target is not None and target not in _event_field_names(on):
+            if target is not None and target not in _event_field_names(on) and target not in on.untyped:
                 self.add(
                     "E061",
                     doc.loc((*path, "target")),
@@ -858,6 +869,8 @@ class _Builder:
         for cmd_field, ev_field in _map(raw, "map").items():
             if not isinstance(ev_field, str):
                 continue
+            if cmd_field in command.untyped:
+                continue  # its type is reported already
             if cmd_field not in command_fields:
                 self.add(
                     "E064",
@@ -866,7 +879,7 @@ class _Builder:
                     field=cmd_field,
                     hint=did_you_mean(cmd_field, command_fields),
                 )
-            elif ev_field not in source_fields:
+            elif ev_field not in source_fields and ev_field not in on.untyped:  # an unknown type: E190 already
                 self.add(
                     "E061",
                     doc.loc((*path, "map", cmd_field)),
@@ -1208,6 +1221,12 @@ def _saga_events(saga: Saga) -> set[Event]:
 def _journey_name(doc: Document) -> str:
     # Without a name (E020) the journey goes by its file's stem: the folder it sits in is no part of it.
     return _str(doc.data, "journey", PurePath(doc.file).stem)
+
+
+def _untyped(doc: Document, path: NodePath, fields: tuple[Field, ...]) -> frozenset[str]:
+    """The fields written at ``path`` that were left out of ``fields`` for a type already reported (E030, E190,
+    E200, E201): a listener's map, a scenario's value or a listener's target naming one is no new mistake."""
+    return frozenset(_map_at(doc.data, path)) - {f.name for f in fields}
 
 
 def _event_field_names(event: Event) -> list[str]:

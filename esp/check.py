@@ -434,7 +434,7 @@ def listeners_can_issue(model: Model) -> Iterator[Diagnostic]:
         for f in li.command.fields:
             source = mapped.get(f.name, f.name)
             if source not in available:
-                if f.type.name != "optional":
+                if f.type.name != "optional" and source not in li.on.untyped:  # an unknown type is E190 already
                     where = li.at.get("command", li.loc)
                     yield _d("E059", where, event=model.label(li.on), field=f.name, command=model.label(li.command))
             elif not _fits(available[source], f.type):
@@ -494,7 +494,7 @@ def _listener_target(
         return
     key = li.target or target_agg.identity
     if key not in available:
-        if li.target is None:  # an unknown 'target' is E061 already
+        if li.target is None and key not in li.on.untyped:  # an unknown 'target' is E061, a type E030 already
             yield _d(
                 "E060",
                 li.loc,
@@ -549,7 +549,11 @@ def keys_are_recorded(model: Model) -> Iterator[Diagnostic]:
     for agg in model.aggregates:
         created_by = list(dict.fromkeys(creations.get(agg, [])))
         for key in agg.keys:
-            missing = [f"'{model.label(e)}'" for e in created_by if key.name not in {f.name for f in e.fields}]
+            missing = [
+                f"'{model.label(e)}'"
+                for e in created_by
+                if key.name not in {f.name for f in e.fields} and key.name not in e.untyped  # E030, E190 already
+            ]
             if missing:
                 yield _d("E180", key.loc, key=key.name, aggregate=model.label(agg), events=", ".join(missing))
                 continue
@@ -615,7 +619,8 @@ def keys_find_aggregates(model: Model) -> Iterator[Diagnostic]:
         carried = _source_fields(li.on).get(li.key)
         kept = _key_type(agg, li.key, model)
         if carried is None:
-            yield _d("E184", where, event=model.label(li.on), aggregate=model.label(agg), key=li.key)
+            if li.key not in li.on.untyped:  # an unknown type is E030 or E190 already
+                yield _d("E184", where, event=model.label(li.on), aggregate=model.label(agg), key=li.key)
         elif kept is not None and carried != kept and str(kept) in _KEY_TYPES:  # a type no key holds: E181
             yield _d(
                 "E185",
@@ -824,7 +829,7 @@ def _value_fits(value: Any, ftype: FieldType) -> bool:
 def _object_fits(value: Any, vo: ValueType) -> bool:
     """A value object's value is a mapping of its fields (an optional one may be left out), each of its type;
     a NaN does not fit inside one (it has no literal, and the value would never equal itself)."""
-    if not isinstance(value, dict) or not set(value) <= {f.name for f in vo.fields}:
+    if not isinstance(value, dict) or not set(value) <= {f.name for f in vo.fields} | vo.untyped:
         return False
     return all(
         (
@@ -848,7 +853,7 @@ def _why_not(value: Any, ftype: FieldType) -> tuple[str, str] | None:
         return None
     fields = {f.name: f for f in vo.fields}
     for key in value:
-        if key not in fields:
+        if key not in fields and key not in vo.untyped:  # a field of an unknown type is E030 or E190 already
             return f"{vo.key} has no field '{key}'", did_you_mean(str(key), fields)
     for f in vo.fields:
         if f.name not in value and f.type.name != "optional":
@@ -893,10 +898,15 @@ def _parses(parse: Callable[[str], object], value: Any) -> bool:
     return True
 
 
-def _check_values(what: str, name: str, fields: Iterable[Field], occ: Given | When) -> Iterator[Diagnostic]:
-    """Values that are fields of the event or command, of their types; a ``then`` may leave fields out."""
+def _check_values(
+    what: str, name: str, fields: Iterable[Field], occ: Given | When, untyped: frozenset[str] = frozenset()
+) -> Iterator[Diagnostic]:
+    """Values that are fields of the event or command, of their types; a ``then`` may leave fields out. A field
+    ``untyped`` (its type unknown, reported already) takes any value."""
     by_name = {f.name: f for f in fields}
     for key, value in occ.values.items():
+        if key in untyped:
+            continue
         if key not in by_name:
             yield _d("E071", occ.loc, what=what, name=name, field=key, hint=did_you_mean(key, by_name))
         elif not _value_fits(value, by_name[key].type):
@@ -919,7 +929,7 @@ def _scenario_event(model: Model, scenario: Scenario, occ: Given, *, complete: b
     event = occ.event
     if event.aggregate is not scenario.aggregate:
         yield _d("E070", occ.loc, what="event", name=model.label(event), aggregate=model.label(scenario.aggregate))
-    yield from _check_values("event", model.label(event), event.fields, occ)
+    yield from _check_values("event", model.label(event), event.fields, occ, event.untyped)
     if complete:
         yield from _complete("event", model.label(event), event.fields, occ)
 
@@ -1070,7 +1080,7 @@ def scenarios_fit(model: Model) -> Iterator[Diagnostic]:
                 name=model.label(cmd),
                 aggregate=model.label(scenario.aggregate),
             )
-        yield from _check_values("command", model.label(cmd), cmd.fields, scenario.when)
+        yield from _check_values("command", model.label(cmd), cmd.fields, scenario.when, cmd.untyped)
         yield from _complete("command", model.label(cmd), cmd.fields, scenario.when)
         if scenario.then == () and cmd.creates:  # a creating command always records the event that creates
             emits = ", ".join(model.label(e) for e in cmd.emits)
@@ -1324,6 +1334,8 @@ def _saga_target(model: Model, saga: Saga, step: SagaStep, data: dict[str, DataF
     if agg is None or field is None:
         return
     found = data.get(field)
+    if found is None and field in _untyped_data(saga):
+        return  # a field of an unknown type: E030 or E190 already
     if found is None and step.target is None:
         hint = (
             f"say 'target: <field>' with the saga data field that holds the id of the '{model.label(agg)}'"
@@ -1352,6 +1364,11 @@ def _saga_target(model: Model, saga: Saga, step: SagaStep, data: dict[str, DataF
         )
 
 
+def _untyped_data(saga: Saga) -> frozenset[str]:
+    """The fields of the saga's events left out for an unknown type (reported already): not missing data."""
+    return saga.starts_on.untyped.union(*(step.succeeds_on.untyped for step in saga.steps))
+
+
 def _step_commands(step: SagaStep) -> list[Command]:
     return [c for c in (step.invoke, step.compensate) if c is not None]
 
@@ -1366,6 +1383,8 @@ def _saga_map(model: Model, saga: Saga, step: SagaStep, data: dict[str, DataFiel
     commands = _step_commands(step)
     for cmd_field, source in step.mapping:
         owners = [c for c in commands if cmd_field in _own_fields(c)]
+        if not owners and any(cmd_field in c.untyped for c in commands):
+            continue  # a field of an unknown type: E030 or E190 already
         if not owners:
             known = [name for c in commands for name in _own_fields(c)]
             yield _d(
@@ -1379,6 +1398,8 @@ def _saga_map(model: Model, saga: Saga, step: SagaStep, data: dict[str, DataFiel
             continue
         found = data.get(source)
         where = step.at.get(f"map={cmd_field}", step.loc)
+        if found is None and source in _untyped_data(saga):
+            continue
         if found is None:
             hint = _not_in_data(saga, step, data, "map", source)
             yield _d("E150", where, step=step.name, what="saga data", field=source, hint=hint)

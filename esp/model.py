@@ -117,6 +117,7 @@ class ValueType:
     # The microservice whose ``types:`` declare it (a bounded context's own), None for the journey's ``types:``.
     microservice: Microservice | None = None
     qualified: bool = False  # another microservice (or the journey's types) declares the same name too
+    untyped: frozenset[str] = frozenset()  # fields left out for a type reported unknown: any value is theirs
 
     @property
     def key(self) -> str:
@@ -191,6 +192,7 @@ class Command:
     loc: Location
     at: Mapping[str, Location]
     written_emits: int = 0  # names written under 'emits', resolved or not
+    untyped: frozenset[str] = frozenset()  # fields left out for a type reported unknown: no more about them
 
 
 @dataclass(frozen=True, eq=False)
@@ -255,6 +257,7 @@ class Event:
     compatibility: Compatibility = "full"  # an integration event's promise to its consumers
     enters_previous: bool = False  # 'enters: previous': back to the state before the last one entered (an undo)
     releases: tuple[str, ...] = ()  # keys of its aggregate whose value it carries and the aggregate no longer holds
+    untyped: frozenset[str] = frozenset()  # fields left out for a type reported unknown: no more about them
 
     @property
     def integration(self) -> bool:
