@@ -11,8 +11,11 @@ import re
 import subprocess
 import sys
 import textwrap
+from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
 import yaml
@@ -20,7 +23,7 @@ import yaml
 from esp import api
 from esp.generate.package import build
 from esp.names import human
-from esp_runtime.player import Line, Play, show
+from esp_runtime.player import Line, Play, show, shown
 
 ROOT = Path(__file__).resolve().parents[1]
 GENERATED = ROOT / "generated"
@@ -79,7 +82,7 @@ EXAMPLES = {
     "shopping": ("shop_online", ["sku=BK-042", "coupon_code=WELCOME10", "carrier=Royal Mail"]),
     "movie-booking": ("book_a_movie", ["movie_title=Metropolis", "seats=[B2, B3]", "card_token=tok_mc_9"]),
     "customer-profile": ("customer_profile", ["first_name=Alan", "title=Dr"]),
-    "food-delivery": ("deliver_food", ["name=Ada Lovelace", "lines=[OrderLine(dish='pad", "slots=2"]),
+    "food-delivery": ("deliver_food", ["name=Ada Lovelace", "lines=[OrderLine(dish=pad", "slots=2"]),
 }
 PAIR = re.compile(r"(?:^|, |\s)([a-z][a-z0-9_]*)=([^,]*)")
 
@@ -214,6 +217,30 @@ def test_on_a_terminal_each_play_is_a_table() -> None:
         "Customer  OpenTable  done",
         "            table_number=4",
     ]
+
+
+def test_a_value_object_is_shown_as_its_fields_and_a_line_breaks_between_values() -> None:
+    """go-coffeeshop's line items were shown as Python's repr (UUID('...'), Decimal('4.50')), and the line broke
+    inside a field's name ('barista_line_it' / 'ems=')."""
+
+    @dataclass(frozen=True)
+    class LineItem:
+        item_line_id: UUID
+        price: Decimal
+
+    item = LineItem(UUID("5d0c9c1e-2f7a-4b7e-9d51-1a2b3c4d5e6f"), Decimal("4.50"))
+    assert shown([item]) == "[LineItem(item_line_id=5d0c9c1e, price=4.50)]"
+    values = (
+        "order_source=counter, location=Atlanta, " + "barista_line_items_of_a_long_name_that_fills_a_line_alone" * 2
+    )
+    out = io.StringIO()
+    show([(Play("a long line", lambda player: None), [Line("counter", "OrderPlaced", values, "", event=True)])], out)
+    text = out.getvalue()
+    assert "barista_line_items_of_a_long_name_that_fills_a_line_alone" * 2 in text
+    day = "2026-12-03T09:30:00"
+    out = io.StringIO()
+    show([(Play("dates", lambda player: None), [Line("counter", "Up", ", ".join([f"time_up={day}"] * 9), "")])], out)
+    assert all(line.strip().startswith("time_up=") for line in out.getvalue().splitlines()[2:]), out.getvalue()
 
 
 def test_the_player_steers_the_rules_only_while_it_plays() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 import textwrap
 from collections.abc import Callable, Mapping, Sequence, Sized
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Protocol, TextIO, TypeVar
@@ -259,7 +259,11 @@ def written(rules: object, method: str) -> bool:
 
 
 def shown(value: object) -> str:
-    """A value as people read it: ids shortened, times to the minute, lists without quotes."""
+    """A value as people read it: ids shortened, times to the minute, lists without quotes, a value object
+    as its name and fields shown alike (``OrderLine(sku=BK-042, quantity=2, unit_price=12.50)``)."""
+    if is_dataclass(value) and not isinstance(value, type):
+        inner = ", ".join(f"{f.name}={shown(getattr(value, f.name))}" for f in fields(value))
+        return f"{type(value).__name__}({inner})"
     if isinstance(value, UUID):
         return str(value)[:8]
     if isinstance(value, datetime):
@@ -292,7 +296,8 @@ def show(played: Sequence[tuple[Play, Sequence[Line]]], out: TextIO | None = Non
             name = ("  -> " if ln.event else "") + ln.what
             out.write(f"{ln.who.ljust(who)}  {name.ljust(what)}  {ln.outcome}".rstrip() + "\n")
             pad = " " * (who + 2 + (7 if ln.event else 2))
-            for part in textwrap.wrap(ln.values, width=max(100 - len(pad), 40)):
+            width = max(100 - len(pad), 40)  # a line breaks between values, never inside a name or a date
+            for part in textwrap.wrap(ln.values, width=width, break_long_words=False, break_on_hyphens=False):
                 out.write(f"{pad}{part}\n")
 
 
