@@ -693,6 +693,8 @@ class _Builder:
             path: NodePath = ("projections", i)
             ms = self.ref(doc, (*path, "in"), self.microservice_refs, "E040")
             sources = tuple(e for j in range(len(_list(raw, "from"))) if (e := self.heard(doc, (*path, "from", j), ms)))
+            if raw.get("from") == []:  # written empty; one left empty by unknown events has its errors already
+                self.add("W133", doc.loc((*path, "from")), projection=name)
             if ms is None:
                 continue
             projection = Projection(

@@ -719,6 +719,11 @@ CODES: dict[str, CodeInfo] = {
         "value object '{name}' is the type of no field",
         "use it as a field's type, or remove it from 'types:'",
     ),
+    "W133": _w(
+        "projection built from no events",
+        "projection '{projection}' is built from no events: its rows stay empty",
+        "list the events it is built from in 'from', or remove the projection",
+    ),
     "W122": _w(
         "own event shadows an integration event",
         "'{name}' here is {microservice}'s own event; '{other}' is an integration event of the same name",

@@ -37,6 +37,7 @@ WORKSHOP_TODOS = frozenset(
         "W105",  # an actor not listed yet
         "W106",  # open hotspots
         "W107",
+        "W133",  # a read model whose events are not chosen yet
     }
 )
 
