@@ -175,6 +175,20 @@ def test_compensating_the_failed_step_too_is_a_no_op_when_it_took_no_effect(tmp_
     check_generated(tmp_path / "out")
 
 
+def test_a_failed_step_compensated_too_is_compensated_once_per_attempt(tmp_path: Path) -> None:
+    """Each attempt of a retried step made an aggregate of its own, which may have partly taken effect: the SEC
+    compensates every one (the generated tests of tests/data/real/bike-rental-saga.yaml expected one)."""
+
+    def edit(data: dict[str, Any]) -> None:
+        data["sagas"][0]["compensate_failed_step"] = True
+        data["sagas"][0]["steps"][2]["retries"] = {"max": 2, "backoff": "fixed", "delay": "1s"}
+
+    saga, _ = saga_view(edited_travel(tmp_path, edit))
+    assert saga.compensations(2) == ['"Reserve car"'] * 3 + ['"Reserve hotel"', '"Reserve flight"']
+    assert saga.compensations(2, timed_out=True) == ['"Reserve car"', '"Reserve hotel"', '"Reserve flight"']
+    assert saga.compensations(1) == ['"Reserve hotel"', '"Reserve flight"']
+
+
 def test_a_saga_whose_name_the_system_already_uses_is_refused(tmp_path: Path) -> None:
     def edit(data: dict[str, Any]) -> None:
         data["microservices"]["book-trip-saga"] = data["microservices"].pop("cars")

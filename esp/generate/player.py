@@ -220,6 +220,9 @@ class _Plan:
                 if after in c.allowed:
                     for s in [*path, step]:
                         self.command(s, {})
+                    if self.states.get(agg.key) not in c.allowed:
+                        # what the way there set off (a saga completing) moved the aggregate on again
+                        raise _Stuck(f"{c.raw}'s state does not last: {self.states.get(agg.key)} after {step.raw}")
                     return
                 if after not in seen and len(path) < 4:
                     seen.add(after)
@@ -493,6 +496,11 @@ class PlayerV:
                         continue
                     plan.produce(creator, {})
                 then = s.entity.then
+                lifecycle_allows = then is not None or s.entity.rejection is not None
+                if c.allowed and not c.creates and (plan.states.get(c.aggregate.key) in c.allowed) != lifecycle_allows:
+                    # what the given events set off (a saga completing, a listener's command) moved the
+                    # aggregate on: played, the command would not meet the scenario's expectation
+                    continue
                 choose = ""
                 if then and c.choice_hook and c.emits[0].event.entity is not then[0].event:
                     choose = self.j.event(then[0].event).cls

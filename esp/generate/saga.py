@@ -530,7 +530,9 @@ class SagaV(_View[Saga]):
         done = [st.name for st in self.steps[:index] if st.compensate is not None]
         failed = self.steps[index]
         if failed.compensate is not None and (timed_out or self.compensate_failed_step):
-            done.append(failed.name)
+            # a step that keeps failing was tried once and then per its retries: the SEC compensates every
+            # attempt, each of which may have partly taken effect on an aggregate of its own
+            done += [failed.name] * (1 if timed_out else self.retry_max(index) + 1)
         return list(reversed(done))
 
     def _may_time_out(self, step: StepV) -> bool:
