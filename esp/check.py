@@ -28,6 +28,7 @@ from esp.model import (
     FieldType,
     Given,
     Listener,
+    Microservice,
     Model,
     Revision,
     Saga,
@@ -323,11 +324,24 @@ def _consumers(model: Model) -> Iterator[tuple[Event, str, Any, Location]]:
 
 
 def domain_events_stay_home(model: Model) -> Iterator[Diagnostic]:
+    """One error per domain event used across microservices, at its first such use: the fix is one
+    'kind: integration' on the event, however many listeners, projections and sagas hear it."""
+    crossing: dict[Event, list[tuple[str, Microservice, Location]]] = {}
     for event, who, ms, loc in _consumers(model):
         if not event.integration and ms is not event.microservice:
-            yield _d(
-                "E053", loc, event=model.label(event), owner=event.microservice.name, user=who, microservice=ms.name
-            )
+            crossing.setdefault(event, []).append((who, ms, loc))
+    for event, ((who, ms, loc), *others) in crossing.items():
+        where = ", ".join(f"'{name}'" for name in dict.fromkeys(o.name for _, o, _ in others))
+        more = f" (it is used in {where} too)" if others else ""
+        yield _d(
+            "E053",
+            loc,
+            event=model.label(event),
+            owner=event.microservice.name,
+            user=who,
+            microservice=ms.name,
+            more=more,
+        )
 
 
 def _compensation_answers(model: Model) -> set[Event]:

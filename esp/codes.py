@@ -258,7 +258,7 @@ CODES: dict[str, CodeInfo] = {
     "E053": _e(
         "domain event crosses microservices",
         "domain event '{event}' of '{owner}' is used by {user} in '{microservice}'",
-        "mark it 'kind: integration' to publish it to other microservices",
+        "mark it 'kind: integration' to publish it to other microservices{more}",
     ),
     "E055": _e(
         "command never allowed",

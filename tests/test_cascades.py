@@ -122,6 +122,17 @@ def test_a_field_of_an_unknown_type_is_one_problem_not_a_cascade(tmp_path: Path,
     assert len(found) == 1 and set(found) <= {"E030", "E190"}, found
 
 
+def test_a_domain_event_heard_in_three_microservices_is_one_error(tmp_path: Path) -> None:
+    """The fix is one 'kind: integration' on the event: one E053, at its first use, naming the others
+    (the Kafka Streams orders example's OrderCreated gave three)."""
+    text = (JOURNEYS.parent / "tests" / "data" / "real" / "kafka-orders.yaml").read_text(encoding="utf-8")
+    text = variant(text, ("      - event: OrderCreated\n        kind: integration\n", "      - event: OrderCreated\n"))
+    found = validate_text(tmp_path, text).diagnostics
+    (error,) = [d for d in found if d.severity.value == "error"]
+    assert error.code == "E053" and "'inventory'" in error.message, show(found)
+    assert error.hint.endswith("(it is used in 'fraud', 'order-details' too)"), error.hint
+
+
 def _travel(tmp_path: Path, old: str, new: str) -> list[str]:
     text = (JOURNEYS / "travel.yaml").read_text(encoding="utf-8")
     assert text.count(old) == 1
