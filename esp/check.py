@@ -1376,6 +1376,30 @@ def _saga_target(model: Model, saga: Saga, step: SagaStep, data: dict[str, DataF
             type=str(found.type),
             aggregate=model.label(agg),
         )
+    elif (maker := _made_by(saga, field, found)) is not None and maker.invoke.aggregate is not agg:
+        # the SEC chose that id for the aggregate the step created: no aggregate of another kind has it
+        # (ECommerce's RecordOrderPayment with 'target: payment_id' aborted every run: no such Order)
+        ids = [f for f, d in data.items() if d.type.name == "uuid" and f != field]
+        yield _d(
+            "E154",
+            step.at.get("target", step.loc),
+            step=step.name,
+            field=field,
+            other=model.label(maker.invoke.aggregate) if maker.invoke.aggregate is not None else "",
+            made_by=maker.name,
+            command=model.label(step.invoke),
+            aggregate=model.label(agg),
+            ids=f" ({', '.join(ids)})" if ids else "",
+        )
+
+
+def _made_by(saga: Saga, field: str, found: DataField) -> SagaStep | None:
+    """The earlier step that created the aggregate whose id the saga data field holds (None: not such an id)."""
+    if found.step < 0:
+        return None
+    step = saga.steps[found.step]
+    made = step.invoke.aggregate
+    return step if step.creates and made is not None and made.identity == field else None
 
 
 def _untyped_data(saga: Saga) -> frozenset[str]:

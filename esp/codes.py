@@ -470,6 +470,12 @@ CODES: dict[str, CodeInfo] = {
         "saga step '{step}': target '{field}' is a {type} in the saga data, not a uuid",
         "'target' names the saga data field that holds the id of the '{aggregate}' the step acts on",
     ),
+    "E154": _e(
+        "saga target made by another step",
+        "saga step '{step}': target '{field}' holds the id of the '{other}' that step '{made_by}' created, but"
+        " '{command}' is a command of '{aggregate}'",
+        "name the saga data field that holds the id of the '{aggregate}' the step acts on: 'target: <field>'{ids}",
+    ),
     "E152": _e(
         "saga map of an unknown field",
         "saga step '{step}': '{field}' is not a field of {commands}",

@@ -1035,6 +1035,15 @@ CASES = [
     Case("saga-data-target-unknown", check.saga_data_flows, _release_step("        target: seat\n"), ("E150",)),
     Case("saga-data-target-not-an-id", check.saga_data_flows, _release_step("        target: city\n"), ("E151",)),
     Case("saga-data-map-unknown-field", check.saga_data_flows, _release_step("        map: {town: city}\n"), ("E152",)),
+    # the room step 2 made is no seat (ECommerce's RecordOrderPayment with 'target: payment_id' validated)
+    Case(
+        "saga-data-target-made-by-another-step",
+        check.saga_data_flows,
+        _release_step("        target: room_id\n"),
+        ("E154",),
+    ),
+    # the starting aggregate's id may name another kind of aggregate that shares it
+    Case("saga-data-target-the-starting-id", check.saga_data_flows, _release_step("        target: trip_id\n"), ()),
     Case(
         "saga-data-map-other-type",
         check.saga_data_flows,
