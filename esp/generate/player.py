@@ -337,7 +337,7 @@ class _Plan:
             main = p.main
             values = []
             for f in q.fields:
-                if main is not None and f.name == main.identity.name and main.key in self.bound:
+                if main is not None and f.name == main.identity.name and _is_uuid(f) and main.key in self.bound:
                     values.append(ValueV(f, f"player.id({pystr(main.key)})"))
                 else:
                     found = self.player.query_value(q, f)
@@ -694,3 +694,10 @@ def _strands(c: CommandV, state: str | None, rest: list[CommandV]) -> bool:
     """Whether ``c`` leaves a state some other command still to play is not allowed in."""
     after = c.default_enters or state
     return after != state and any(o is not c and state in o.allowed and after not in o.allowed for o in rest)
+
+
+def _is_uuid(f: FieldV) -> bool:
+    """Whether a query field holds an id (uuid, or optional[uuid]): one named like the identity but of another
+    type selects rows otherwise (QueryV._condition), so it gets an example value, not the aggregate's id."""
+    want = f.ftype.of if f.ftype.name == "optional" and f.ftype.of is not None else f.ftype
+    return want.name == "uuid"
