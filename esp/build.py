@@ -963,7 +963,7 @@ class _Builder:
         if ms is None or None in ends or None in steps or not steps:
             self.left_out_names.add(name)
             self.left_out_events.update(e for e in ends if e is not None)
-            self.left_out_events.update(e for s in steps if s is not None for e in (s.succeeds_on, s.fails_on) if e)
+            self.left_out_events.update(e for s in steps if s is not None for e in _step_events(s))
             return None
         failed = raw.get("compensate_failed_step")
         recovery: Literal["backward", "forward"] = "forward" if raw.get("recovery") == "forward" else "backward"
@@ -1006,7 +1006,9 @@ class _Builder:
             or (writes_compensation and compensate is None)
         ):
             self.left_out_names.add(raw["step"])
-            self.left_out_events.update(e for e in (succeeds, fails) if e is not None)
+            # the compensation's answer too: heard by the SEC, it is no integration event nobody hears (W101)
+            answers = compensate.emits if compensate is not None else ()
+            self.left_out_events.update(e for e in (succeeds, fails, *answers) if e is not None)
             return None
         mapping = tuple((k, v) for k, v in _map(raw, "map").items() if isinstance(v, str))
         return SagaStep(
@@ -1217,7 +1219,13 @@ def _revision_locs(doc: Document, path: NodePath, raw: dict[str, Any]) -> dict[s
 
 def _saga_events(saga: Saga) -> set[Event]:
     ends = {saga.starts_on, saga.completes_with, saga.aborts_with}
-    return ends | {e for s in saga.steps for e in (s.succeeds_on, s.fails_on) if e is not None}
+    return ends | {e for s in saga.steps for e in _step_events(s)}
+
+
+def _step_events(step: SagaStep) -> set[Event]:
+    """The events a saga step hears: its outcomes and its compensation's answers."""
+    answers = step.compensate.emits if step.compensate is not None else ()
+    return {e for e in (step.succeeds_on, step.fails_on, *answers) if e is not None}
 
 
 def _journey_name(doc: Document) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import JOURNEYS, MINIMAL, TWO_SERVICES, codes, show, validate_text, variant
+from helpers import JOURNEYS, MINIMAL, ROOT, TWO_SERVICES, codes, show, validate_text, variant
 
 from esp import api
 from esp.errors import Diagnostic
@@ -200,3 +200,21 @@ def test_a_loose_guess_is_only_a_hint(tmp_path: Path) -> None:
     result = validate_text(tmp_path, variant(MINIMAL, ("emits: [CartOpened]", "emits: [Opend]")))
     assert codes(result.diagnostics) == ["E042", "W100"], show(result.diagnostics)
     assert result.diagnostics[0].hint == "did you mean 'CartOpened'?"
+
+
+@pytest.mark.parametrize(
+    ("written", "meant", "expected"),
+    [
+        ("invoke: SendPackage", "invoke: ShipPackage", ["E043"]),  # a step left out, and with it its saga
+        ("    in: orders\n    starts_on:", "    in: nowhere-at-all\n    starts_on:", ["E040"]),  # the saga only
+    ],
+)
+def test_a_saga_left_out_leaves_its_compensations_answers_alone(
+    tmp_path: Path, written: str, meant: str, expected: list[str]
+) -> None:
+    """ECommerce's DiscardPayment records PaymentDiscarded, an integration event the SEC hears as the
+    compensation's answer: with the saga left out for a misspelt step, W101 said nobody hears it."""
+    text = (ROOT / "tests" / "data" / "real" / "ecommerce.yaml").read_text(encoding="utf-8")
+    assert written in text
+    found = validate_text(tmp_path, text.replace(written, meant)).diagnostics
+    assert codes(found) == expected, show(found)
