@@ -47,6 +47,7 @@ from esp.model import (
     When,
     innermost,
 )
+from esp.names import class_name
 
 T = TypeVar("T")
 _Row = tuple[tuple[Document, int, dict[str, Any]], tuple[Microservice, Aggregate | None], list[Event]]
@@ -191,6 +192,7 @@ class _Builder:
     types: dict[_TypeKey, ValueType] = field(default_factory=dict)  # the value objects built so far
     type_decls: set[_TypeKey] = field(default_factory=set)  # every value object declared, built or not
     type_homes: dict[str, list[str]] = field(default_factory=dict)  # a type's name -> the scopes declaring it
+    misnamed_types: set[str] = field(default_factory=set)  # the classes of types E025 refused: 'Line Item'
     microservice_refs: dict[str, _Named] = field(default_factory=dict)  # for self.ref, made once
     scenario_names: dict[tuple[str, str], Location] = field(default_factory=dict)
     # What the listeners and sagas left out of the model (for an error reported already) name: see Model.left_out
@@ -365,7 +367,8 @@ class _Builder:
         if home is not None or not _TYPE_NAME.match(type_name) or inner.lower() in SCALAR_TYPES:
             self.add("E030", doc.loc(path), field=name, type=text)
             return None
-        self.find_type(inner, scope, (doc.loc(path), name))
+        if type_name not in self.misnamed_types:  # a type declared under a name E025 refused: one error
+            self.find_type(inner, scope, (doc.loc(path), name))
         return None
 
     def find_type(self, text: str, scope: str, report: tuple[Location, str] | None = None) -> _TypeKey | None:
@@ -412,6 +415,7 @@ class _Builder:
             for scope, base in _type_sections(doc):
                 for name, raw in _map_at(doc.data, base).items():
                     if not _TYPE_NAME.match(name):  # the schema said so (E025)
+                        self.misnamed_types.add(class_name(name))  # 'Line Item': the fields of LineItem wait
                         continue
                     path: NodePath = (*base, name)
                     if (scope, name) in written:
