@@ -941,7 +941,7 @@ def _complete(what: str, name: str, fields: Iterable[Field], occ: Given | When) 
 
 def _scenario_event(model: Model, scenario: Scenario, occ: Given, *, complete: bool) -> Iterator[Diagnostic]:
     event = occ.event
-    if event.aggregate is not scenario.aggregate:
+    if event.aggregate is not scenario.aggregate and not _misplaced(event):
         yield _d("E070", occ.loc, what="event", name=model.label(event), aggregate=model.label(scenario.aggregate))
     yield from _check_values("event", model.label(event), event.fields, occ, event.untyped)
     if complete:
@@ -1077,6 +1077,12 @@ def _normal(value: Any, ftype: FieldType) -> Any:
     return parse[ftype.name](value) if ftype.name in parse else value
 
 
+def _misplaced(item: Command | Event) -> bool:
+    """Whether its process names an aggregate of another microservice (E046 says so, once): its scenarios'
+    E070s would repeat that one mistake."""
+    return item.aggregate is not None and item.aggregate.microservice is not item.microservice
+
+
 def scenarios_fit(model: Model) -> Iterator[Diagnostic]:
     recorded_again = {e for c in model.commands if not c.creates for e in c.emits}  # E062 says so, once
     for scenario in model.scenarios:
@@ -1086,7 +1092,7 @@ def scenarios_fit(model: Model) -> Iterator[Diagnostic]:
             if i and occ.event in creation:  # the test records it on the aggregate the first one created
                 yield _d("E172", occ.loc, event=model.label(occ.event), aggregate=model.label(scenario.aggregate))
         cmd = scenario.when.command
-        if cmd.aggregate is not scenario.aggregate:
+        if cmd.aggregate is not scenario.aggregate and not _misplaced(cmd):
             yield _d(
                 "E070",
                 scenario.when.loc,
