@@ -763,3 +763,21 @@ def test_a_listener_test_puts_its_target_in_a_state_some_event_enters(tmp_path: 
         timeout=300,
     )
     assert done.returncode == 0, done.stdout[-3000:]
+
+
+def test_a_listener_by_a_key_goes_to_the_holder_a_listener_on_its_source_made(tmp_path: Path) -> None:
+    """ECommerce's OrderInitialized has the payments service make a Payment of the order (a unique key
+    order_id); the test of the listener on OrderCancelled built its own Payment first, then the order, whose
+    Payment recorded the key last and got DiscardPayment: the test failed, the system was right. And the key
+    test expected the Payment found by the order id PaymentCompleted records anew, though 'completed' is a
+    final state (no command is allowed in it), where an aggregate is found by no key."""
+    journey = ROOT / "tests" / "data" / "real" / "ecommerce-choreography.yaml"
+    validation = api.validate([journey])
+    assert validation.model is not None and validation.exit_code() == 0, validation.diagnostics
+    generate(validation.model, tmp_path)
+    tests = (tmp_path / "tests" / "test_listeners.py").read_text()
+    assert 'holder = system.payments.holders("Payment", "order_id", target.order_id)[0]' in tests
+    done = run_in(
+        tmp_path, "pytest", "-q", "-p", "no:cacheprovider", "tests/test_listeners.py", "-k", "discard or keys"
+    )
+    assert done.returncode == 0, done.stdout[-3000:]

@@ -711,10 +711,15 @@ class AggregateV(_View[Aggregate]):
         """For each unique key a later event records: (that event, the key's attribute, a value other than the
         sample a test's aggregate holds, as source)."""
         released = {cls for cls, _ in self.key_releases}
+        final = self.final_states  # an event entering one leaves the aggregate found by no key, its new value included
         found = []
         for attr, unique in self.keys:
             event = next(
-                (e for e in self.events if unique and not e.creation and e.cls not in released and e.field(attr)),
+                (
+                    e
+                    for e in self.events
+                    if unique and not e.creation and e.cls not in released and e.field(attr) and e.enters not in final
+                ),
                 None,
             )
             field = event.field(attr) if event is not None else None
@@ -1161,6 +1166,19 @@ class ListenerV:
     @property
     def each(self) -> bool:
         return self.entity.each
+
+    @property
+    def source_makes_holders(self) -> bool:
+        """Whether a listener on the source aggregate's events creates another aggregate of the target's kind,
+        which may record the unique key last and so be the one the command goes to (ECommerce:
+        OrderInitialized -> RequestPayment makes the Payment that DiscardPayment finds by the order's id)."""
+        if self.entity.key is None or self.each:
+            return False
+        src, dst = self.entity.on.aggregate, self.entity.command.aggregate
+        return any(
+            li.command.creates and li.command.aggregate is dst and li.on.aggregate is src
+            for li in self.j.model.listeners
+        )
 
     @cached_property
     def key_value(self) -> str:
