@@ -209,6 +209,15 @@ def test_forward_saga_retries_from_the_save_point(tmp_path: Path) -> None:
     assert "forward recovery, retries 3 (fixed)" in drawing.groups[0].label
 
 
+def test_a_backward_steps_retries_label_its_failure_edge() -> None:
+    """A step retried before the saga rolls back (food-delivery's Create ticket) says so on its failure edge; a
+    retry loop beside that edge drew both labels on one spot (bike-rental-saga's Prepare payment)."""
+    drawing = graph(model_of(JOURNEYS / "food-delivery.yaml"), "saga")
+    failed = edge(drawing, "step-create_order-3", "compensation-create_order-2")
+    assert failed.label == "Ticket Refused\nafter 2 retries"
+    assert not [e for e in drawing.edges if e.kind == "retry"]
+
+
 def test_each_step_carries_its_participants_circuit_breaker() -> None:
     """The breaker is per participant: each step sent to one whose breaker can open says so, on a line of its own;
     a step the SEC never times out (a check with nothing to undo, the pivot) counts no timeout, so a participant

@@ -160,12 +160,12 @@ def _failures(model: Model, saga: Saga, steps: list[str], comps: dict[int, str],
         if step.fails_on is None:
             continue
         why = item_label(model, step.fails_on)
-        if step.retries is not None and saga.recovery == "backward" and not step.retriable:
-            edges.append(Edge(steps[i - 1], steps[i - 1], "retry", f"{why}: retry {step.retries.max}x"))
         if saga.recovery == "forward" or step.retriable:
             edges.append(Edge(steps[i - 1], steps[i - 1], "retry", f"{why}: retry"))
             if saga.recovery == "forward" and saga.retries is not None:
                 edges.append(Edge(steps[i - 1], abort, "fails", f"after {saga.retries.max} retries"))
             continue
+        if step.retries is not None:  # on its failure edge: a retry loop beside it drew both labels on one spot
+            why += f"\nafter {step.retries.max} retries"
         undo = [j for j in order if j < i or (j == i and saga.compensate_failed_step)]
         edges.append(Edge(steps[i - 1], comps[undo[0]] if undo else abort, "fails", why))
