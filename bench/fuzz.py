@@ -335,12 +335,14 @@ def _kinds(data: Any, found: dict[str, set[str]]) -> dict[str, set[str]]:
         for key, value in data.items():
             if key in ("microservices", "aggregates", "fields") and isinstance(value, dict):
                 for name in value:
-                    found.setdefault(name, set()).add(key)
+                    if isinstance(name, str):  # an earlier operator may have made a key a number
+                        found.setdefault(name, set()).add(key)
                 if key == "fields":
                     continue  # its values are types ('step: str' is a field, not a step)
             elif key == "states" and isinstance(value, list):
                 for name in value:
-                    found.setdefault(name, set()).add(key)
+                    if isinstance(name, str):  # ... or a state a list (found by seed 6 of 5,000)
+                        found.setdefault(name, set()).add(key)
             elif key in _limits() and isinstance(value, str):
                 found.setdefault(value, set()).add(key)
             _kinds(value, found)
