@@ -357,7 +357,7 @@ def _longest(name: str, kinds: set[str], tag: str, words: bool = False) -> str:
     padded until one of the identifiers its kinds become reaches its limit; with ``words``, padded with words of
     two letters first (a class name's snake case then grows by a third)."""
     limits = [limit for k in kinds for limit in _limits()[k]]
-    words = [w for w in re.split(r"[^A-Za-z]+", name) if w] or ["name"]
+    parts = [w for w in re.split(r"[^A-Za-z]+", name) if w] or ["name"]
     spaced, snake_case = " " in name, name[:1].islower()
     sep = " " if spaced else "_" if snake_case else ""
 
@@ -371,7 +371,7 @@ def _longest(name: str, kinds: set[str], tag: str, words: bool = False) -> str:
     def fits(tokens: list[str]) -> bool:
         return all(len(ident(spelled(tokens))) <= limit for ident, limit in limits)
 
-    tokens = [*words, tag]
+    tokens = [*parts, tag]
     while not fits(tokens) and len(tokens[0]) > 1:  # shortened from its first word
         tokens[0] = tokens[0][:-1]
     while words and fits([*tokens, "ab"]):
