@@ -205,6 +205,8 @@ LONGEST = {
     "customer-profile.yaml": False,
     "insurance-claim.yaml": True,
     "restaurant.yaml": True,
+    # a listener's test finding its target by a key another listener also records: 'holders(...)[0]' (E501 before)
+    "ecommerce-choreography.yaml": False,
 }
 
 
