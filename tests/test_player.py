@@ -333,3 +333,12 @@ def test_a_scenario_the_given_events_set_off_a_saga_for_is_not_played() -> None:
     assert "a confirmed payment puts the bike in use" not in titles
     assert "a bike that is rented cannot be requested" in titles  # rejected in the state the saga leaves
     assert "an available bike cannot be returned" in titles
+
+
+def test_a_failing_first_step_that_is_compensated_itself_says_what_is_undone() -> None:
+    """bike-rental-saga's Prepare payment is its only step, compensated when it fails (compensate_failed_step):
+    no step before it is undone, its own work is."""
+    validation = api.validate([ROOT / "tests" / "data" / "real" / "bike-rental-saga.yaml"])
+    assert validation.model is not None, validation.diagnostics
+    titles = [p.title for p in build(validation.model).player.plays if "fails" in p.title]
+    assert titles == ["the PaymentSaga saga: Prepare payment fails, what it did is undone"]

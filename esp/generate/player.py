@@ -528,8 +528,9 @@ class PlayerV:
             if saga.recovery == "forward" or not saga.compensations(failing.index):
                 cases.append((f"the {saga.entity.name} saga: {step} fails once, the SEC retries it", ((failing, 1),)))
             else:
-                title = f"the {saga.entity.name} saga: {step} fails, the steps before it are undone"
-                cases.append((title, ((failing, -1),)))
+                undone = set(saga.compensations(failing.index))
+                what = "what it did is undone" if undone == {failing.name} else "the steps before it are undone"
+                cases.append((f"the {saga.entity.name} saga: {step} fails, {what}", ((failing, -1),)))
         for title, fails in cases:
             plan = _Plan(self)
             plan.fails = tuple(st for st, times in fails if times < 0)
