@@ -57,6 +57,13 @@ withstood misunderstood overseen foreseen sublet broadcast forecast offset upset
 was were been
 """
 _IRREGULAR_PAST = frozenset(_IRREGULAR_WORDS.split())
+# Past tenses spelled as their present, and nouns as often: a command ending in one ('PlaceBid', 'ProposeSplit',
+# 'StartRun') names the thing, not a fact.
+_SAME_AS_PRESENT_WORDS = """
+put set cut read run hit shut reset quit split spread cast cost let shed sublet broadcast forecast offset upset
+hurt bet bid wed rid
+"""
+_SAME_AS_PRESENT = frozenset(_SAME_AS_PRESENT_WORDS.split())
 
 
 def check(model: Model) -> list[Diagnostic]:
@@ -224,7 +231,9 @@ def naming_conventions(model: Model) -> Iterator[Diagnostic]:
             )
     for cmd in model.commands:
         parts = words(cmd.name)
-        if len(parts) >= 2 and _past_tense(parts[-1]) and not _past_tense(parts[0]) and parts[0] not in _MARKING:
+        last = parts[-1] if parts else ""
+        ended_in_past = _past_tense(last) and last not in _SAME_AS_PRESENT
+        if len(parts) >= 2 and ended_in_past and not _past_tense(parts[0]) and parts[0] not in _MARKING:
             suggestion = "".join(w.capitalize() for w in [_present(parts[-1]), *parts[:-1]])
             yield _d("W104", cmd.at.get("command", cmd.loc), name=model.label(cmd), suggestion=suggestion)
 

@@ -65,3 +65,22 @@ def test_each_module_imports_exactly_the_standard_library_names_it_reads(path: P
         assert not missing, f"{f.path} reads {sorted(missing)} without importing them"
         unused = imported - read
         assert not unused, f"{f.path} imports {sorted(unused)} and does not use them"
+
+
+def test_a_microservice_without_aggregates_imports_no_aggregate_class() -> None:
+    """Lagom's online auction (tests/data/real/online-auction.yaml) has a search service of queries and a
+    projection only: its aggregates.py imported eventsourcing's Aggregate unused (ruff F401)."""
+    result = api.validate([ROOT / "tests" / "data" / "real" / "online-auction.yaml"])
+    assert result.model is not None
+    modules = [f for f in render(build(result.model)) if f.path.endswith("/aggregates.py")]
+    assert any("/search/" in f.path for f in modules)
+    for f in modules:
+        tree = ast.parse(f.text)
+        imported = {
+            a.asname or a.name
+            for node in tree.body
+            if isinstance(node, ast.ImportFrom) and node.module != "__future__"
+            for a in node.names
+        }
+        unused = imported - names_read(f.text)
+        assert not unused, f"{f.path} imports {sorted(unused)} and does not use them"

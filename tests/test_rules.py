@@ -1482,6 +1482,14 @@ def test_a_command_giving_a_state_is_an_imperative(tmp_path: Path, command: str)
     assert "W104" not in codes(result.diagnostics), show(result.diagnostics)
 
 
+# PlaceBid: Lagom's online auction (tests/data/real/online-auction.yaml), once told 'BidPlace': 'bid' is a
+# past tense spelled as its present, and a noun as often
+@pytest.mark.parametrize("command", ["PlaceBid", "ProposeSplit", "StartRun", "ApplyOffset"])
+def test_a_command_ending_in_a_noun_spelled_as_a_past_is_an_imperative(tmp_path: Path, command: str) -> None:
+    result = validate_text(tmp_path, M.replace("OpenCart", command))
+    assert "W104" not in codes(result.diagnostics), show(result.diagnostics)
+
+
 @pytest.mark.parametrize(
     ("command", "suggestion"),
     [
