@@ -137,6 +137,23 @@ def test_identifiers_are_checked(name: str) -> None:
         ident(name)
 
 
+def test_float_literals_are_as_ruff_formats_them(tmp_path: Path) -> None:
+    """A float's literal is what ruff format writes (an exponent's plus sign dropped: 1e+30 was 'unformatted',
+    found by bench.fuzz seed 7 on travel's guest_rating)."""
+    values = [1e30, -1e30, 1e-07, 2.5e-10, 1.5, 1e16, 123456789012345678.0, 0.1, 1e300]
+    source = tmp_path / "floats.py"
+    source.write_text("".join(f"x = {literal(v, FieldType('float'))}\n" for v in values), encoding="utf-8")
+    formatted = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "--diff", "--no-cache", str(source)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert formatted.returncode == 0, formatted.stdout + formatted.stderr
+    lines = source.read_text(encoding="utf-8").splitlines()
+    assert [ast.literal_eval(line.split(" = ")[1]) for line in lines] == values
+
+
 def test_scenario_values_become_literals_only_when_they_fit() -> None:
     assert literal("x'\"", FieldType("str")) == pystr("x'\"")
     assert literal(["a"], FieldType("list", FieldType("str"))) == '["a"]'

@@ -294,11 +294,12 @@ def literal(value: Any, ftype: FieldType) -> str:
 
 
 def _float(number: float) -> str:
-    """A float's source: ``repr`` but for infinities, which have no literal."""
+    """A float's source: ``repr`` but for infinities, which have no literal, and with no plus sign in an
+    exponent (``1e+30``), which ruff format drops."""
     assert not math.isnan(number), "NaN has no literal"
     if math.isinf(number):
         return 'float("inf")' if number > 0 else '-float("inf")'
-    return repr(number)
+    return repr(number).replace("e+", "e")
 
 
 def _iso(value: Any, parse: Any) -> str:
