@@ -1521,6 +1521,13 @@ class ScenarioV:
         return tuple(steps)
 
     @property
+    def names_class(self) -> bool:
+        """Whether its test names the aggregate's class (``cls``): to record the given events on an existing
+        aggregate, or to check the expected events' values."""
+        checks = self.then is not None and any(t.values for t in self.then)
+        return checks or (not self.command.creates and bool(self.given))
+
+    @property
     def asks_logic(self) -> bool:
         """Whether its test asks if rules.py holds logic yet (esp_runtime's has_logic): an expected value a rule
         gives, or a rejection only a rule of rules.py makes."""
