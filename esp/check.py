@@ -1578,6 +1578,7 @@ def _all_names(model: Model) -> set[str]:
     names |= {a.name for a in model.actors} | {s.name for saga in model.sagas for s in saga.steps}
     names |= {qualified(a) for a in model.aggregates} | {qualified(c) for c in model.commands}
     names |= {qualified(e) for e in model.events}  # 'about: kitchen.Restaurant' names something known
+    names |= {t.name for t in model.timers}  # an hourglass is a sticky too: the drawings link it
     return names | model.left_out_names
 
 

@@ -1257,6 +1257,12 @@ CASES = [
         M + "hotspots:\n  - hotspot: Who ships?\n    about: Shipping\n",
         ("W106", "W107"),
     ),
+    Case(
+        "hotspot-about-a-timer",  # the drawings link it to the hourglass: W107 said it was unknown
+        check.hotspots_are_open,
+        _TIMED + "hotspots:\n  - hotspot: How long?\n    about: Abandoned\n",
+        ("W106",),
+    ),
 ]
 
 

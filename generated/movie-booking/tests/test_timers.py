@@ -84,7 +84,7 @@ def test_timer_unpaid_on_the_system_clock(
     system: BookAMovie,
 ) -> None:
     """The system's tick (the clock of the sagas' timeouts) issues timer Unpaid's command."""
-    aggregate = ticket_booking_in(system.box_office, "open")
+    aggregate = ticket_booking_in(system.box_office, "open", quiet=True)
     due = aggregate.modified_on + timedelta(milliseconds=600000)
     assert system.tick(due) >= 1
     record = fired_id("TicketBooking/Unpaid", aggregate.id, aggregate.version)
@@ -161,7 +161,7 @@ def test_timer_payment_pending_on_the_system_clock(
     system: BookAMovie,
 ) -> None:
     """The system's tick (the clock of the sagas' timeouts) issues timer Payment Pending's command."""
-    aggregate = ticket_booking_in(system.box_office, "submitted")
+    aggregate = ticket_booking_in(system.box_office, "submitted", quiet=True)
     due = aggregate.modified_on + timedelta(milliseconds=600000)
     assert system.tick(due) >= 1
     record = fired_id("TicketBooking/Payment Pending", aggregate.id, aggregate.version)
