@@ -13,6 +13,14 @@ import re
 
 _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 BUILTINS = frozenset(name for name in dir(builtins) if not name.startswith("_"))
+# Soft keywords as the newest supported Python has them ('type' since 3.12), so that what esp says about a
+# field named 'type' does not depend on the Python that runs it.
+SOFT_KEYWORDS = frozenset(keyword.softkwlist) | {"_", "case", "match", "type"}
+
+
+def is_keyword(ident: str) -> bool:
+    """A keyword or soft keyword of Python, whichever version runs esp."""
+    return keyword.iskeyword(ident) or ident in SOFT_KEYWORDS
 
 
 def words(name: str) -> list[str]:
@@ -34,7 +42,7 @@ def snake(name: str) -> str:
 
 def safe(ident: str) -> str:
     """Escape a keyword or builtin with a trailing underscore ('class' -> 'class_')."""
-    if keyword.iskeyword(ident) or keyword.issoftkeyword(ident) or ident in BUILTINS:
+    if is_keyword(ident) or ident in BUILTINS:
         return ident + "_"
     return ident
 

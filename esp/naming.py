@@ -279,7 +279,7 @@ def field_name(raw: str) -> str:
     trailing underscore after a Python keyword or builtin ('class_', 'type_') or a name eventsourcing or the
     generated code gives events and aggregates ('state_', 'id_')."""
     ident = names.snake(raw)
-    if keyword.iskeyword(ident) or keyword.issoftkeyword(ident) or ident in _BUILTINS or ident in RESERVED["field"]:
+    if names.is_keyword(ident) or ident in _BUILTINS or ident in RESERVED["field"]:
         return ident + "_"
     return ident
 
@@ -584,7 +584,7 @@ def naming(model: Model, package: str | None = None) -> Naming:
     for vo in model.types:  # a plain dataclass: only keywords and builtins are renamed (two on one name: E194)
         for f in vo.fields:
             n.too_long("field", f.name, names.field_name(f.name), f.loc)
-            if keyword.iskeyword(names.snake(f.name)) or keyword.issoftkeyword(names.snake(f.name)):
+            if names.is_keyword(names.snake(f.name)):
                 n.problems.append(diagnostic("W108", f.loc, field=f.name, ident=names.field_name(f.name)))
     return Naming(
         pkg,
@@ -715,7 +715,7 @@ def _own(model: Model, item: Aggregate | Command | Event, module: str) -> str:
 
 def _safe(ident: str) -> str:
     """A module-level name that must not be a keyword or builtin ('list' -> 'list_')."""
-    return ident + "_" if keyword.iskeyword(ident) or keyword.issoftkeyword(ident) or ident in _BUILTINS else ident
+    return ident + "_" if names.is_keyword(ident) or ident in _BUILTINS else ident
 
 
 def _event(n: _Namer, event: Event, aggregates: Mapping[Aggregate, AggregateNames]) -> EventNames:
@@ -924,9 +924,7 @@ def _own_fields(n: _Namer, owner: str, fields: Iterable[Field]) -> None:
         if other != f.name:
             n.problems.append(diagnostic("E032", f.loc, kind="field", name=f.name, other=other, ident=ident))
         elif ident != names.snake(f.name):
-            code = (
-                "W108" if keyword.iskeyword(names.snake(f.name)) or keyword.issoftkeyword(names.snake(f.name)) else ""
-            )
+            code = "W108" if names.is_keyword(names.snake(f.name)) else ""
             if code:
                 n.problems.append(diagnostic("W108", f.loc, field=f.name, ident=ident))
             elif names.snake(f.name) in RESERVED["field"]:

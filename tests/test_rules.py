@@ -185,6 +185,12 @@ CASES = [
         ("W108", "W108"),  # 'match' is a soft keyword
     ),
     Case(
+        "field-type",  # a soft keyword since Python 3.12: warned on 3.11 too, as the code is the same
+        check.names_fit_the_generated_code,
+        variant(M, ("        emits: [CartOpened]", "        fields: {type: str}\n        emits: [CartOpened]")),
+        ("W108",),
+    ),
+    Case(
         "fields-collide",
         check.names_fit_the_generated_code,
         variant(
