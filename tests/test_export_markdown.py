@@ -57,3 +57,10 @@ def test_cli_embeds_a_mermaid_map(tmp_path: Path) -> None:
     text = target.read_text(encoding="utf-8")
     assert "```mermaid\n" in text and "flowchart" in text
     assert text.count("```") == 2
+
+
+def test_listeners_say_how_they_find_the_aggregate_as_the_drawings_do() -> None:
+    text = markdown(load_model([ROOT / "tests" / "data" / "real" / "agilepm.yaml"]))
+    assert "| UserUnassignedFromRole | agilepm | DisableTeamMember | by username |" in text
+    assert "| DiscussionStarted | agilepm | InitiateDiscussion | target: exclusive\\_owner |" in text
+    assert "| UserAssignedToRole | agilepm | EnableTeamMember | creates a new TeamMember |" in text

@@ -13,7 +13,7 @@ from esp.draw import draw, failure_svg
 from esp.draw.html import inline_svg
 from esp.draw.layout import LayoutFailed
 from esp.draw.style import STICKIES
-from esp.export.table import LANES, Sticky, rows
+from esp.export.table import LANES, Sticky, listener_route, rows
 from esp.model import Model
 
 _CSS = """
@@ -81,7 +81,8 @@ def _lists(model: Model) -> list[str]:
         parts.append(f"<h2>Value objects</h2><table><tr><th>type</th><th>fields</th><th></th></tr>{items}</table>")
     if model.listeners:
         items = "".join(
-            f"<li>on <b>{_e(model.label(li.on))}</b> in {_e(li.microservice.name)}: <b>{_e(li.command.name)}</b></li>"
+            f"<li>on <b>{_e(model.label(li.on))}</b> in {_e(li.microservice.name)}: <b>{_e(li.command.name)}</b>"
+            f"{' (' + _e(listener_route(li)) + ')' if listener_route(li) else ''}</li>"
             for li in model.listeners
         )
         parts.append(f"<h2>Listeners</h2><ul>{items}</ul>")

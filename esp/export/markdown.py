@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from esp.export.table import LANES, Cell, Sticky, rows
+from esp.export.table import LANES, Cell, Sticky, listener_route, rows
 from esp.model import Model, Saga
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
@@ -95,7 +95,7 @@ def markdown(model: Model, mermaid: str | None = None, changes: Sequence[tuple[s
         lines += ["## Listeners", "", "| on event | in | issues | |", "|---|---|---|---|"]
         lines += [
             f"| {md(model.label(li.on))} | {md(li.microservice.name)} | {md(li.command.name)} | "
-            f"{'creates a new ' + md(li.command.aggregate.name) if li.creates and li.command.aggregate else ''} |"
+            f"{md(listener_route(li))} |"
             for li in model.listeners
         ]
         lines.append("")

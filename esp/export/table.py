@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from esp.model import Command, Model, Process
+from esp.model import Command, Listener, Model, Process
 
 LANES = ("Process", "Actions", "Microservice", "Events", "ES Aggregate")
 
@@ -43,3 +43,13 @@ def row(process: Process) -> tuple[Cell, ...]:
 
 def rows(model: Model) -> list[tuple[Cell, ...]]:
     return [row(p) for p in model.processes]
+
+
+def listener_route(li: Listener) -> str:
+    """Where a listener's command goes, as the drawings label its arrow: a new aggregate, the ones holding
+    the event's value of a key, or the one whose id an event field holds."""
+    if li.creates and li.command.aggregate:
+        return f"creates a new {li.command.aggregate.name}"
+    if li.key:
+        return f"{'for each' if li.each else 'by'} {li.key}"
+    return f"target: {li.target}" if li.target else ""
