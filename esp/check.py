@@ -290,6 +290,19 @@ def _produced(model: Model) -> set[Event]:
     return {e for c in model.commands for e in c.emits} | _saga_events(model)
 
 
+def events_carry_their_id_once(model: Model) -> Iterator[Diagnostic]:
+    """Listeners, sagas and projections read an event's aggregate id under its identity's name: a field of that
+    name would be another value under it (Lagom's bidding Auction, written with the item's id as its identity,
+    recorded an item_id field that no item had)."""
+    for event in model.events:
+        if event.aggregate is None:
+            continue
+        identity = field_name(event.aggregate.identity)
+        for f in event.fields:
+            if field_name(f.name) == identity:
+                yield _d("E051", f.loc, event=model.label(event), field=f.name, aggregate=model.label(event.aggregate))
+
+
 def events_are_produced(model: Model) -> Iterator[Diagnostic]:
     produced = _produced(model)
     # a listener or a saga on it is an error (E036, E239): one diagnostic, not two
@@ -1734,6 +1747,7 @@ RULES: tuple[Rule, ...] = (
     naming_conventions,
     commands_emit,
     commands_emit_each_event_once,
+    events_carry_their_id_once,
     events_are_produced,
     domain_events_stay_home,
     integration_events_are_heard,

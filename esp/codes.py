@@ -250,6 +250,12 @@ CODES: dict[str, CodeInfo] = {
         "command '{name}' emits no event",
         "list the events it records: 'emits: [SomethingHappened]'",
     ),
+    "E051": _e(
+        "event field named like its aggregate's id",
+        "event '{event}' has a field '{field}', but '{field}' is the id of its aggregate '{aggregate}'",
+        "remove the field: the event carries its aggregate's id as '{field}' already (another aggregate's id "
+        "needs another name)",
+    ),
     "E052": _e(
         "event of another aggregate",
         "command '{command}' of aggregate '{aggregate}' emits '{event}', an event of {other}",
