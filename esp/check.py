@@ -1529,7 +1529,8 @@ def timers_fit(model: Model) -> Iterator[Diagnostic]:
             yield _d(
                 "E218", loc, timer=timer.name, other=first.name, ident=ident, aggregate=model.label(timer.aggregate)
             )
-        if not timer.after_ms or timer.after_ms > _LONGEST_TIMER_MS:
+        # no text (missing, a number, empty): the schema has said so (E020, E022, E026), once is enough
+        if timer.after and (not timer.after_ms or timer.after_ms > _LONGEST_TIMER_MS):
             yield _d("E210", timer.at.get("after", timer.loc), timer=timer.name, after=timer.after)
         yield from _timer_state(model, timer)
         yield from _timer_command(model, timer)

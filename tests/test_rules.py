@@ -1176,6 +1176,9 @@ CASES = [
         "timer-after-not-a-duration", check.timers_fit, variant(_TIMED, ("after: 30m", "after: 30 minutes")), ("E210",)
     ),
     Case("timer-after-zero", check.timers_fit, variant(_TIMED, ("after: 30m", "after: 0s")), ("E210",)),
+    # a number or nothing is the schema's (E022, E020), an empty text too (E026): no E210 besides it
+    Case("timer-after-a-number", check.timers_fit, variant(_TIMED, ("after: 30m", "after: 30")), ()),
+    Case("timer-after-empty", check.timers_fit, variant(_TIMED, ("after: 30m", 'after: ""')), ()),
     Case(
         "timer-after-past-any-date", check.timers_fit, variant(_TIMED, ("after: 30m", "after: 99999999999d")), ("E210",)
     ),
