@@ -404,8 +404,10 @@ def _reachable_states(model: Model, agg: Aggregate, saga_events: set[Event]) -> 
 def lifecycle(model: Model) -> Iterator[Diagnostic]:
     """States are entered, commands can run, aggregates can be created."""
     saga_events = _saga_events(model)
+    misplaced = [e for e in model.events if _misplaced(e)]  # E046: meant for an aggregate here, perhaps
     for agg in model.aggregates:
-        entered = {e.enters for e in model.events_of(agg) if e.enters}
+        mine = [*model.events_of(agg), *(e for e in misplaced if e.microservice is agg.microservice)]
+        entered = {e.enters for e in mine if e.enters}
         for state in agg.states:
             if state not in entered:
                 where = agg.at.get(f"state:{state}", agg.at.get("states", agg.loc))

@@ -135,13 +135,13 @@ def test_a_domain_event_heard_in_three_microservices_is_one_error(tmp_path: Path
 
 def test_a_process_naming_another_microservices_aggregate_gives_no_e070(tmp_path: Path) -> None:
     """The barista's process naming the kitchen's KitchenOrder is E046; the scenarios of BaristaOrder, whose
-    command and event that process declares, get no E070 each for it (go-coffeeshop gave two). W102 stays:
-    which of the two aggregates was meant, esp cannot tell, and 'made' of BaristaOrder is entered by nothing."""
+    command and event that process declares, get no E070 each for it (go-coffeeshop gave two), and the state
+    'made' its event enters is no W102 of the barista's aggregates (the one meant is likely among them)."""
     text = (JOURNEYS.parent / "tests" / "data" / "real" / "coffeeshop.yaml").read_text(encoding="utf-8")
     wrong = "        enters: made\n    aggregate: BaristaOrder\n"
     assert text.count(wrong) == 1
     found = validate_text(tmp_path, text.replace(wrong, wrong.replace("BaristaOrder", "KitchenOrder"))).diagnostics
-    assert [d.code for d in found if d.severity.value == "error"] == ["E046"], show(found)
+    assert [d.code for d in found if d.code != "W106"] == ["E046"], show(found)  # W106: the file's own hotspots
 
 
 def test_a_value_object_named_with_a_space_is_one_error(tmp_path: Path) -> None:
