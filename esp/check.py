@@ -345,12 +345,25 @@ def _consumers(model: Model) -> Iterator[tuple[Event, str, Any, Location]]:
                     yield outcome, where, saga.microservice, step.loc
 
 
+def _misplaced_outcomes(model: Model) -> set[tuple[Event, Location]]:
+    """A saga step's outcomes its command never emits, where they are written: E086 says so, and the
+    event's kind is beside the point (it is the wrong event)."""
+    return {
+        (event, step.loc)
+        for saga in model.sagas
+        for step in saga.steps
+        for event in (step.succeeds_on, step.fails_on)
+        if event is not None and event not in step.invoke.emits
+    }
+
+
 def domain_events_stay_home(model: Model) -> Iterator[Diagnostic]:
     """One error per domain event used across microservices, at its first such use: the fix is one
     'kind: integration' on the event, however many listeners, projections and sagas hear it."""
     crossing: dict[Event, list[tuple[str, Microservice, Location]]] = {}
+    misplaced = _misplaced_outcomes(model)
     for event, who, ms, loc in _consumers(model):
-        if not event.integration and ms is not event.microservice:
+        if not event.integration and ms is not event.microservice and (event, loc) not in misplaced:
             crossing.setdefault(event, []).append((who, ms, loc))
     for event, ((who, ms, loc), *others) in crossing.items():
         where = ", ".join(f"'{name}'" for name in dict.fromkeys(o.name for _, o, _ in others))
@@ -1187,6 +1200,8 @@ def _compensation(model: Model, saga: Saga, step: SagaStep) -> Iterator[Diagnost
             f" not of the '{model.label(made)}' the step made"
         )
         yield _d("E037", where, step=step.name, command=model.label(comp), problem=problem, aggregate=model.label(made))
+        return
+    if step.succeeds_on not in step.invoke.emits:  # E086 already: the state it enters says nothing
         return
     state = step.succeeds_on.enters
     if not step.creates and state is None:

@@ -171,6 +171,12 @@ def test_an_unknown_compensation_is_one_error(tmp_path: Path) -> None:
     assert found == ["E043", "W106", "W106"]  # the two hotspots of travel.yaml are its own
 
 
+def test_a_step_succeeding_on_another_commands_domain_event_is_one_error(tmp_path: Path) -> None:
+    # E086 alone: that the wrong event is a domain event of the participant (E053) is beside the point
+    found = _travel(tmp_path, "succeeds_on: FlightReserved", "succeeds_on: BoardingPassesIssued")
+    assert found == ["E086", "W106", "W106"]
+
+
 def test_a_creating_command_that_emits_an_event_of_another_command_is_one_error(tmp_path: Path) -> None:
     """OpenTable emitting DrinksAdded too is E062 at AddDrinks; the scenarios that give DrinksAdded after
     TableOpened were right before the mistake and get no E172 for it."""
