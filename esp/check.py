@@ -418,11 +418,12 @@ def lifecycle(model: Model) -> Iterator[Diagnostic]:
     """States are entered, commands can run, aggregates can be created."""
     saga_events = _saga_events(model)
     misplaced = [e for e in model.events if _misplaced(e)]  # E046: meant for an aggregate here, perhaps
+    timed = {(t.aggregate, t.state) for t in model.timers}
     for agg in model.aggregates:
         mine = [*model.events_of(agg), *(e for e in misplaced if e.microservice is agg.microservice)]
         entered = {e.enters for e in mine if e.enters}
         for state in agg.states:
-            if state not in entered:
+            if state not in entered and (agg, state) not in timed:  # a timer's state: W124 says it, once
                 where = agg.at.get(f"state:{state}", agg.at.get("states", agg.loc))
                 yield _d("W102", where, state=state, aggregate=model.label(agg))
         commands = model.commands_of(agg)
