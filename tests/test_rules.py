@@ -276,6 +276,14 @@ CASES = [
         variant(M, ("creates: true", "creates: true\n        allowed_in: [open]")),
         ("E056",),
     ),
+    # events_carry_their_id_once
+    Case("id-once-clean", check.events_carry_their_id_once, T, ()),
+    Case(
+        "id-once-field",
+        check.events_carry_their_id_once,
+        variant(M, ("      - event: CartOpened\n", "      - event: CartOpened\n        fields: {cart_id: uuid}\n")),
+        ("E051",),
+    ),
     # events_are_produced
     Case("produced-clean-saga-events-count", check.events_are_produced, S, ()),
     Case(
