@@ -562,7 +562,9 @@ class _Builder:
                 self.add("E031", here, kind="state", name=state, first=_where(first, here))
             seen.setdefault(state, i) if isinstance(state, str) else None
         snapshot = raw.get("snapshot_every") if isinstance(raw, dict) else None
-        at = {k: doc.loc((*path, k)) for k in ("identity", "states", "keys") if k != "keys" or _map(raw, k)}
+        # "identity" only where it is written: a missing one is E020, and the "id" it stands in for warns of nothing
+        written = {"identity": _str(raw, "identity") != "", "states": True, "keys": bool(_map(raw, "keys"))}
+        at = {k: doc.loc((*path, k)) for k in ("identity", "states", "keys") if written[k]}
         for i, state in enumerate(_list(raw, "states")):  # "state:<name>": where each state is written
             if isinstance(state, str):
                 at.setdefault(f"state:{state}", doc.loc((*path, "states", i)))

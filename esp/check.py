@@ -544,6 +544,8 @@ def _listener_target(
     target_agg = li.command.aggregate
     if li.creates or target_agg is None or li.key is not None:  # found by a key: keys_find_aggregates
         return
+    if not model.creators_of(target_agg):  # E057: the 'creates: true' left out, likely on this very command
+        return
     key = li.target or target_agg.identity
     if key not in available:
         if li.target is None and key not in li.on.untyped:  # an unknown 'target' is E061, a type E030 already

@@ -694,8 +694,8 @@ def _aggregate(n: _Namer, agg: Aggregate, services: Mapping[Microservice, Servic
     n.too_long("identity", agg.identity, identity, agg.at.get("identity", agg.loc))
     for state in agg.states:
         n.too_long("state", state, state, agg.at.get("states", agg.loc), MAX_TEXT)
-    if names.snake(agg.identity) in RESERVED["field"]:
-        where = agg.at.get("identity", agg.loc)
+    if "identity" in agg.at and names.snake(agg.identity) in RESERVED["field"]:
+        where = agg.at["identity"]
         n.problems.append(
             diagnostic("W110", where, kind="identity", name=agg.identity, ident=identity, taken=agg.identity)
         )

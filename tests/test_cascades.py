@@ -249,3 +249,23 @@ def test_a_saga_left_out_leaves_its_compensations_answers_alone(
     assert written in text
     found = validate_text(tmp_path, text.replace(written, meant)).diagnostics
     assert codes(found) == expected, show(found)
+
+
+AUCTION = JOURNEYS.parent / "tests" / "data" / "real" / "online-auction.yaml"
+
+
+def test_a_creating_command_without_creates_is_one_error(tmp_path: Path) -> None:
+    """Lagom's online auction: the bidding StartAuction a listener issues, written without 'creates: true', was
+    E057 and an E060 whose hint asked the item's AuctionStarted for an 'auction_id' field."""
+    creating = "        creates: true\n      - command: PlaceBid"
+    text = variant(AUCTION.read_text(encoding="utf-8"), (creating, "      - command: PlaceBid"))
+    found = validate_text(tmp_path, text).diagnostics
+    assert [d.code for d in found if d.code != "W106"] == ["E057"], show(found)
+
+
+def test_a_missing_identity_is_one_error(tmp_path: Path) -> None:
+    """Lagom's online auction: a Transaction without its 'identity' was E020 and a W110 about the 'id' the
+    checks go on with, which nobody wrote."""
+    text = variant(AUCTION.read_text(encoding="utf-8"), ("        identity: transaction_id\n", ""))
+    found = validate_text(tmp_path, text).diagnostics
+    assert [d.code for d in found if d.code != "W106"] == ["E020"], show(found)
