@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -217,6 +218,14 @@ def test_on_a_terminal_each_play_is_a_table() -> None:
         "Customer  OpenTable  done",
         "            table_number=4",
     ]
+
+
+def test_a_time_is_shown_to_the_second_where_its_seconds_are_not_zero() -> None:
+    """MassTransit's cart expires 10 s after its last item: items added at 10:00:00 and 10:00:05 were both
+    shown '10:00'."""
+    assert shown(datetime(2026, 12, 3, 10, 0, 5, tzinfo=UTC)) == "2026-12-03 10:00:05+00:00"
+    assert shown(datetime(2026, 12, 3, 10, 0)) == "2026-12-03 10:00"
+    assert shown(datetime(2026, 12, 3, 10, 0, 0, 250000)) == "2026-12-03 10:00:00"
 
 
 def test_a_value_object_is_shown_as_its_fields_and_a_line_breaks_between_values() -> None:

@@ -259,15 +259,16 @@ def written(rules: object, method: str) -> bool:
 
 
 def shown(value: object) -> str:
-    """A value as people read it: ids shortened, times to the minute, lists without quotes, a value object
+    """A value as people read it: ids shortened, times to the minute (or second), lists without quotes, a value object
     as its name and fields shown alike (``OrderLine(sku=BK-042, quantity=2, unit_price=12.50)``)."""
     if is_dataclass(value) and not isinstance(value, type):
         inner = ", ".join(f"{f.name}={shown(getattr(value, f.name))}" for f in fields(value))
         return f"{type(value).__name__}({inner})"
     if isinstance(value, UUID):
         return str(value)[:8]
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ", timespec="minutes")
+    if isinstance(value, datetime):  # seconds too where they are not zero: a cart expires 10 s after its last item
+        exact = value.second or value.microsecond
+        return value.isoformat(sep=" ", timespec="seconds" if exact else "minutes")
     if isinstance(value, (date, Decimal)):
         return str(value)
     if isinstance(value, (list, tuple)):
