@@ -563,7 +563,9 @@ def _listener_target(
     if own is not None:
         problem = _not_an_id(own.type)
     elif source is not None and source is not target_agg:
-        problem = f"the id of the '{model.label(source)}' that recorded it, not the id of a '{model.label(target_agg)}'"
+        target = model.label(target_agg)
+        article = "an" if target[:1] in "AEIOUaeiou" else "a"
+        problem = f"the id of the '{model.label(source)}' that recorded it, not the id of {article} '{target}'"
     else:
         yield from _listener_on_itself(model, li, target_agg, creation)
         return

@@ -343,7 +343,7 @@ CODES: dict[str, CodeInfo] = {
     "E073": _e(
         "scenario value type",
         "field '{field}' of '{name}' must be {expected}, not {found!r}",
-        "write a {expected} value (quote text that looks like a number)",
+        "write a value of type {expected} (quote text that looks like a number)",
     ),
     "E074": _e(
         "scenario outcome impossible", "command '{command}' cannot emit '{event}'", "its 'emits' lists: {emits}"

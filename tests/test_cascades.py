@@ -269,3 +269,14 @@ def test_a_missing_identity_is_one_error(tmp_path: Path) -> None:
     text = variant(AUCTION.read_text(encoding="utf-8"), ("        identity: transaction_id\n", ""))
     found = validate_text(tmp_path, text).diagnostics
     assert [d.code for d in found if d.code != "W106"] == ["E020"], show(found)
+
+
+def test_the_messages_of_a_wrong_target_and_a_wrong_value_read_as_english(tmp_path: Path) -> None:
+    """Lagom's online auction: E067 said 'not the id of a 'Item'', E073 'write a int value'."""
+    text = AUCTION.read_text(encoding="utf-8")
+    wrong_target = variant(text, ("    command: UpdatePrice\n", "    command: UpdatePrice\n    target: auction_id\n"))
+    (e067,) = [d for d in validate_text(tmp_path, wrong_target).diagnostics if d.code == "E067"]
+    assert e067.message.endswith("not the id of an 'Item'"), e067.message
+    wrong_value = variant(text, ("maximum_bid: 30}\n    then: rejected", "maximum_bid: thirty}\n    then: rejected"))
+    (e073,) = [d for d in validate_text(tmp_path, wrong_value).diagnostics if d.code == "E073"]
+    assert e073.hint == "write a value of type int (quote text that looks like a number)", e073.hint
