@@ -198,6 +198,10 @@ class _Builder:
     # What the listeners and sagas left out of the model (for an error reported already) name: see Model.left_out
     left_out_events: set[Event] = field(default_factory=set)
     left_out_names: set[str] = field(default_factory=set)
+    # Unknown names taken for the aggregate, command or event they misspell: (problem's index, name, kind, it),
+    # and how often each of those was named as defined (see misspelt_definitions)
+    guesses: list[tuple[int, str, str, Any]] = field(default_factory=list)
+    named: dict[int, int] = field(default_factory=dict)
 
     # -- helpers ----------------------------------------------------------------
 
@@ -294,7 +298,7 @@ class _Builder:
                 return None if meant_ms is None else table.get(meant_ms, name)
             found = table.get(qualifier, name)
             if found is not None:
-                return found
+                return self.count(found)
             homes = table.homes.get(name, [])
             own = [n for (ms, n) in table.defined if ms == qualifier]
             hint, meant = suggest(name, own)
@@ -304,9 +308,9 @@ class _Builder:
             return None if meant is None else table.get(qualifier, meant)
         homes = table.homes.get(text, [])
         if within is not None and within.name in homes:
-            return table.get(within.name, text)
+            return self.count(table.get(within.name, text))
         if len(homes) == 1:
-            return table.get(homes[0], text)
+            return self.count(table.get(homes[0], text))
         if homes:
             where = ", ".join(homes)
             self.add("E201", loc, kind=table.kind, name=text, where=where, hint=_choose(text, homes))
@@ -317,7 +321,35 @@ class _Builder:
             return None
         meant_homes = table.homes[meant]
         home = within.name if within is not None and within.name in meant_homes else meant_homes[0]
-        return table.get(home, meant)
+        found = table.get(home, meant)
+        if found is not None:
+            self.guesses.append((len(self.problems) - 1, text, table.kind, found))
+        return found
+
+    def count(self, found: Any) -> Any:
+        """``found``, named as defined once more."""
+        if found is not None:
+            self.named[id(found)] = self.named.get(id(found), 0) + 1
+        return found
+
+    def misspelt_definitions(self) -> None:
+        """Two or more references that agree on a name, where the one thing they are taken for is named as
+        defined nowhere: the definition is the misspelling (E034 there), not each reference (one E042 each)."""
+        groups: dict[tuple[str, int], list[int]] = {}
+        for index, text, _, found in self.guesses:
+            if not self.named.get(id(found)) and isinstance(getattr(found, "loc", None), Location):
+                groups.setdefault((text, id(found)), []).append(index)
+        dropped: set[int] = set()
+        for (text, _), indices in groups.items():
+            if len(indices) < 2:
+                continue
+            _, _, kind, found = next(g for g in self.guesses if g[0] == indices[0])
+            first = min((self.problems[i].location for i in indices), key=lambda at: (at.file, at.line, at.col))
+            where = getattr(found, "at", {}).get(kind, found.loc)  # its name, where the definition has one
+            named = {"kind": kind, "defined": found.name, "name": text, "n": len(indices)}
+            self.add("E034", where, **named, first=_where(first, where))
+            dropped.update(indices)
+        self.problems = [d for i, d in enumerate(self.problems) if i not in dropped]
 
     def fields(
         self,
@@ -528,6 +560,7 @@ class _Builder:
             tuple(self.types.values()),
             timers=tuple(timers),
         )
+        self.misspelt_definitions()
         return model, self.problems
 
     def name_microservices(self, docs: Sequence[Document]) -> None:

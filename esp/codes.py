@@ -196,6 +196,11 @@ CODES: dict[str, CodeInfo] = {
     "E040": _e("unknown microservice", "unknown microservice '{name}'", "{hint}"),
     "E041": _e("unknown aggregate", "unknown aggregate '{name}'", "{hint}"),
     "E042": _e("unknown event", "unknown event '{name}'", "{hint}"),
+    "E034": _e(
+        "misspelt definition",
+        "{kind} '{defined}' is defined here, but {n} references name it '{name}' (the first at {first})",
+        "rename it '{name}', or correct the references if '{defined}' is right",
+    ),
     "E043": _e("unknown command", "unknown command '{name}'", "{hint}"),
     "E044": _e("unknown projection", "unknown projection '{name}'", "{hint}"),
     "E045": _e("unknown state", "aggregate '{aggregate}' has no state '{name}'", "{hint}"),
