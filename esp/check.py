@@ -293,13 +293,13 @@ def _produced(model: Model) -> set[Event]:
 def events_carry_their_id_once(model: Model) -> Iterator[Diagnostic]:
     """Listeners, sagas and projections read an event's aggregate id under its identity's name: a field of that
     name would be another value under it (Lagom's bidding Auction, written with the item's id as its identity,
-    recorded an item_id field that no item had)."""
+    recorded an item_id field that no item had). They match names as written: a case twin (``tripId`` beside
+    ``trip_id``) is another value that the generated code keeps apart (tests/test_case_twins.py)."""
     for event in model.events:
         if event.aggregate is None:
             continue
-        identity = field_name(event.aggregate.identity)
         for f in event.fields:
-            if field_name(f.name) == identity:
+            if f.name == event.aggregate.identity:
                 yield _d("E051", f.loc, event=model.label(event), field=f.name, aggregate=model.label(event.aggregate))
 
 
