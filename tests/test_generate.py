@@ -611,14 +611,15 @@ def test_value_objects_are_stored_published_and_linted(tmp_path: Path) -> None:
     path = tmp_path / "values.yaml"
     path.write_text(VALUE_OBJECTS, encoding="utf-8")
     v = api.validate([path])
-    assert v.model is not None and not v.diagnostics, [str(d) for d in v.diagnostics]
+    # W108: the field 'type' is a soft keyword, stored as 'type_' (said on every Python since ba0f5d4)
+    assert v.model is not None and [d.code for d in v.diagnostics] == ["W108"], [str(d) for d in v.diagnostics]
     out = tmp_path / "out"
     generate(v.model, out)
     module = (out / "value_shop" / "value_objects.py").read_text(encoding="utf-8")
     assert "@dataclass(frozen=True)\nclass Address:" in module
     assert "    unit_price: MoneyAmountInTheShopsCurrency\n" in module
     assert "    state: str | None\n" in module  # a plain dataclass: eventsourcing's names are free
-    assert "    type_: str | None\n" in module  # a builtin is not
+    assert "    type_: str | None\n" in module  # a soft keyword is not
     env = {
         **os.environ,
         "PYTHONPATH": str(out),
@@ -793,7 +794,7 @@ def test_a_listener_by_a_key_goes_to_the_holder_a_listener_on_its_source_made(tm
     assert validation.model is not None and validation.exit_code() == 0, validation.diagnostics
     generate(validation.model, tmp_path)
     tests = (tmp_path / "tests" / "test_listeners.py").read_text()
-    assert 'holder = system.payments.holders("Payment", "order_id", target.order_id)[0]' in tests
+    assert 'holders = system.payments.holders("Payment", "order_id", target.order_id)' in tests
     done = run_in(
         tmp_path, "pytest", "-q", "-p", "no:cacheprovider", "tests/test_listeners.py", "-k", "discard or keys"
     )
