@@ -335,15 +335,14 @@ class _Builder:
     def misspelt_definitions(self) -> None:
         """Two or more references that agree on a name, where the one thing they are taken for is named as
         defined nowhere: the definition is the misspelling (E034 there), not each reference (one E042 each)."""
-        groups: dict[tuple[str, int], list[int]] = {}
-        for index, text, _, found in self.guesses:
+        groups: dict[tuple[str, int], tuple[str, Any, list[int]]] = {}
+        for index, text, kind, found in self.guesses:
             if not self.named.get(id(found)) and isinstance(getattr(found, "loc", None), Location):
-                groups.setdefault((text, id(found)), []).append(index)
+                groups.setdefault((text, id(found)), (kind, found, []))[2].append(index)
         dropped: set[int] = set()
-        for (text, _), indices in groups.items():
+        for (text, _), (kind, found, indices) in groups.items():
             if len(indices) < 2:
                 continue
-            _, _, kind, found = next(g for g in self.guesses if g[0] == indices[0])
             first = min((self.problems[i].location for i in indices), key=lambda at: (at.file, at.line, at.col))
             where = getattr(found, "at", {}).get(kind, found.loc)  # its name, where the definition has one
             named = {"kind": kind, "defined": found.name, "name": text, "n": len(indices)}
